@@ -1,0 +1,97 @@
+// Errors reported by zkr.
+//
+// Every asynchronous operation completes with a boost::system::error_code. Two categories exist:
+// - zk_errc mirrors the ZooKeeper C client's return codes (the numeric values are the C values), so
+//   a server-side condition such as "node exists" keeps the meaning ZooKeeper documents;
+// - errc holds zkr's own conditions (session closed, lock lost, invalid path, ...).
+// Two classifiers answer the questions callers ask most: can I retry (is_retryable) and is the
+// session, with every lock and watch it carried, gone (is_session_lost).
+#pragma once
+
+#include <zkr/export.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace zkr {
+
+using error_code = boost::system::error_code;
+
+/// ZooKeeper's own result codes, with the numeric values of the C client.
+enum class zk_errc : int {
+    system_error = -1,
+    runtime_inconsistency = -2,
+    data_inconsistency = -3,
+    connection_loss = -4,
+    marshalling_error = -5,
+    unimplemented = -6,
+    operation_timeout = -7,
+    bad_arguments = -8,
+    invalid_state = -9,
+    new_config_no_quorum = -13,
+    reconfig_in_progress = -14,
+    ssl_connection_error = -15,
+    api_error = -100,
+    no_node = -101,
+    no_auth = -102,
+    bad_version = -103,
+    no_children_for_ephemerals = -108,
+    node_exists = -110,
+    not_empty = -111,
+    session_expired = -112,
+    invalid_callback = -113,
+    invalid_acl = -114,
+    auth_failed = -115,
+    closing = -116,
+    nothing = -117,
+    session_moved = -118,
+    not_readonly = -119,
+    ephemeral_on_local_session = -120,
+    no_watcher = -121,
+    reconfig_disabled = -123,
+    session_closed_require_sasl_auth = -124,
+    throttled_op = -127,
+};
+
+/// zkr's own conditions.
+enum class errc : int {
+    session_closed = 1,      ///< the session was closed (by the user or by destruction)
+    connect_timeout,         ///< no server answered within session_config::connect_timeout
+    invalid_connect_string,  ///< the hosts string could not be parsed or resolved
+    invalid_path,            ///< a path is not a valid absolute ZooKeeper path
+    not_connected,           ///< async_connect has not completed successfully yet
+    lock_lost,               ///< the lock (or leadership) was lost: expiry, deletion, or partition
+    lock_node_deleted,       ///< our lock node was deleted by someone else
+    session_suspended,       ///< the connection was lost and the policy counts that as loss
+    session_deadline,        ///< disconnected so long that the server may have expired us
+    not_owner,               ///< the handle does not own a lock (empty, released or lost)
+    invalid_argument,        ///< an argument is out of range (see the message)
+};
+
+ZKR_API const boost::system::error_category& zk_category() noexcept;
+ZKR_API const boost::system::error_category& zkr_category() noexcept;
+
+inline error_code make_error_code(zk_errc e) noexcept {
+    return {static_cast<int>(e), zk_category()};
+}
+inline error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), zkr_category()};
+}
+
+/// Maps a ZooKeeper C client return code (ZOK, ZNONODE, ...) to an error_code; 0 is success.
+ZKR_API error_code from_zk_code(int rc) noexcept;
+
+/// True for transient conditions: the same request may succeed once the connection is back.
+ZKR_API bool is_retryable(const error_code& ec) noexcept;
+
+/// True when the session is gone for good (expired, closed, authentication failed): every
+/// ephemeral node, watch and lock of that session is gone too.
+ZKR_API bool is_session_lost(const error_code& ec) noexcept;
+
+}  // namespace zkr
+
+template <>
+struct boost::system::is_error_code_enum<zkr::zk_errc> : std::true_type {};
+template <>
+struct boost::system::is_error_code_enum<zkr::errc> : std::true_type {};

@@ -1,0 +1,265 @@
+// A ZooKeeper session: the connection every recipe runs on.
+//
+// A session owns one ZooKeeper C-client handle. It connects, tracks the session's state
+// (connecting, connected, suspended, expired, closed), and offers the ZooKeeper operations the
+// recipes are built from, as Asio asynchronous operations.
+//
+// Threading: the C client runs its own I/O and completion threads; none of zkr's or the user's
+// code ever runs there. Results are posted to the handler's associated executor, which defaults
+// to the session's executor: a strand over the executor given at construction. All member
+// functions may be called from any thread.
+//
+// Requests (create, remove, get, set, multi, sync) are not cancellable: ZooKeeper cannot take a
+// sent request back, and completing early would hide whether a node was created. They complete
+// within the connection's timeouts: on connection loss with zk_errc::connection_loss. Waits
+// (watches, state changes, connect) support per-operation cancellation.
+//
+// Expiry is final: after zk_errc::session_expired the session stays expired, and every lock and
+// watch it carried is lost. Create a new session to continue.
+#pragma once
+
+#include <zkr/config.hpp>
+#include <zkr/detail/initiate.hpp>
+#include <zkr/error.hpp>
+#include <zkr/export.hpp>
+#include <zkr/op.hpp>
+#include <zkr/watch.hpp>
+#include <zkr/znode.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zkr {
+
+namespace detail {
+class session_impl;
+}
+
+enum class session_state {
+    not_started,  ///< async_connect not called yet
+    connecting,   ///< first connection in progress
+    connected,
+    suspended,    ///< connection lost; the session may still be alive on the server
+    expired,      ///< the server expired the session: final
+    auth_failed,  ///< the server refused our credentials: final
+    closed,       ///< closed by the user: final
+};
+
+ZKR_API const char* to_string(session_state s) noexcept;
+
+/// The session's identity, enough to resume it from another handle.
+struct client_id {
+    std::int64_t id = 0;
+    std::array<char, 16> password{};
+};
+
+class ZKR_API session {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    /// Creates an unconnected session. Nothing touches the network until async_connect.
+    session(executor_type ex, session_config config);
+    session(session&&) noexcept;
+    session& operator=(session&&) noexcept;
+    /// Closes the session if it is open. This blocks for the C client's close (one round trip
+    /// when connected); call async_close first to avoid blocking.
+    ~session();
+
+    executor_type get_executor() const noexcept;
+    const session_config& config() const noexcept;
+
+    session_state state() const noexcept;
+    /// The server-assigned id (0 before the first connection).
+    std::int64_t session_id() const noexcept;
+    client_id id() const noexcept;
+    /// The session timeout granted by the server (zero before the first connection).
+    std::chrono::milliseconds negotiated_timeout() const noexcept;
+
+    /// Starts the C client and waits until the session is established.
+    ///
+    /// Handler signature: void(error_code).
+    /// Cancellation: terminal; cancelling closes the handle.
+    /// Errors: errc::connect_timeout (no server answered within config().connect_timeout),
+    /// errc::invalid_connect_string, zk_errc::auth_failed, errc::session_closed.
+    template <class Token = boost::asio::deferred_t>
+    auto async_connect(Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token), [impl = impl_](auto h) { connect_impl(impl, std::move(h)); });
+    }
+
+    /// Closes the session: ephemeral nodes are deleted by the server at once, pending operations
+    /// and watches complete with errc::session_closed. The blocking C close runs on its own thread.
+    /// Handler signature: void(error_code). Not cancellable.
+    template <class Token = boost::asio::deferred_t>
+    auto async_close(Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token), [impl = impl_](auto h) { close_impl(impl, std::move(h)); });
+    }
+
+    /// Waits until the state differs from `seen` (completes at once if it already does).
+    /// Handler signature: void(error_code, session_state). Cancellation: terminal, partial, total.
+    template <class Token = boost::asio::deferred_t>
+    auto async_wait_state_change(session_state seen, Token&& token = {}) {
+        return detail::initiate<void(error_code, session_state)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, session_state s) { wait_state_impl(impl, s, std::move(h)); },
+            seen);
+    }
+
+    /// Replaces the server list (dynamic reconfiguration). The C client reconnects if the
+    /// current server is no longer listed. Returns the C client's verdict.
+    error_code set_servers(const std::string& hosts);
+
+    // ---- ZooKeeper operations. Paths are absolute ("/a/b"), relative to the chroot if any. ----
+
+    /// Handler signature: void(error_code, created_node). The node gets config().acl.
+    template <class Token = boost::asio::deferred_t>
+    auto async_create(std::string path, std::string data, create_mode mode, Token&& token = {}) {
+        return detail::initiate<void(error_code, created_node)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p, std::string d, create_mode m) {
+                create_impl(impl, std::move(p), std::move(d), m, std::move(h));
+            },
+            std::move(path), std::move(data), mode);
+    }
+
+    /// Handler signature: void(error_code). version -1 removes whatever the version.
+    template <class Token = boost::asio::deferred_t>
+    auto async_remove(std::string path, int version = -1, Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p, int v) { remove_impl(impl, std::move(p), v, std::move(h)); },
+            std::move(path), version);
+    }
+
+    /// Handler signature: void(error_code, node_data).
+    template <class Token = boost::asio::deferred_t>
+    auto async_get_data(std::string path, Token&& token = {}) {
+        return detail::initiate<void(error_code, node_data)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p) { get_data_impl(impl, std::move(p), std::move(h)); },
+            std::move(path));
+    }
+
+    /// get_data that leaves a watch (fires on change or deletion). No watch is left when the
+    /// node does not exist (zk_errc::no_node).
+    /// Handler signature: void(error_code, node_data, watch).
+    template <class Token = boost::asio::deferred_t>
+    auto async_watch_data(std::string path, Token&& token = {}) {
+        return detail::initiate<void(error_code, node_data, watch)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p) { watch_data_impl(impl, std::move(p), std::move(h)); },
+            std::move(path));
+    }
+
+    /// Handler signature: void(error_code, std::optional<stat>): no error and an empty optional
+    /// when the node does not exist.
+    template <class Token = boost::asio::deferred_t>
+    auto async_exists(std::string path, Token&& token = {}) {
+        return detail::initiate<void(error_code, std::optional<stat>)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p) { exists_impl(impl, std::move(p), std::move(h)); },
+            std::move(path));
+    }
+
+    /// exists that leaves a watch: on creation if absent, on change or deletion if present.
+    /// Handler signature: void(error_code, std::optional<stat>, watch).
+    template <class Token = boost::asio::deferred_t>
+    auto async_watch_exists(std::string path, Token&& token = {}) {
+        return detail::initiate<void(error_code, std::optional<stat>, watch)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p) { watch_exists_impl(impl, std::move(p), std::move(h)); },
+            std::move(path));
+    }
+
+    /// Handler signature: void(error_code, children).
+    template <class Token = boost::asio::deferred_t>
+    auto async_get_children(std::string path, Token&& token = {}) {
+        return detail::initiate<void(error_code, children)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p) { get_children_impl(impl, std::move(p), std::move(h)); },
+            std::move(path));
+    }
+
+    /// get_children that leaves a child watch. Handler signature: void(error_code, children, watch).
+    template <class Token = boost::asio::deferred_t>
+    auto async_watch_children(std::string path, Token&& token = {}) {
+        return detail::initiate<void(error_code, children, watch)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p) { watch_children_impl(impl, std::move(p), std::move(h)); },
+            std::move(path));
+    }
+
+    /// Handler signature: void(error_code, stat). version -1 sets whatever the version.
+    template <class Token = boost::asio::deferred_t>
+    auto async_set_data(std::string path, std::string data, int version = -1, Token&& token = {}) {
+        return detail::initiate<void(error_code, stat)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p, std::string d, int v) {
+                set_data_impl(impl, std::move(p), std::move(d), v, std::move(h));
+            },
+            std::move(path), std::move(data), version);
+    }
+
+    /// Applies all operations or none. On failure the error is the first failing operation's,
+    /// and each op_result carries its own.
+    /// Handler signature: void(error_code, std::vector<op_result>).
+    template <class Token = boost::asio::deferred_t>
+    auto async_multi(std::vector<op> ops, Token&& token = {}) {
+        return detail::initiate<void(error_code, std::vector<op_result>)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::vector<op> o) { multi_impl(impl, std::move(o), std::move(h)); },
+            std::move(ops));
+    }
+
+    /// Makes the server this session talks to catch up with the leader for `path`, so that a
+    /// following read sees every write committed before the sync. Handler signature: void(error_code).
+    template <class Token = boost::asio::deferred_t>
+    auto async_sync(std::string path, Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p) { sync_impl(impl, std::move(p), std::move(h)); },
+            std::move(path));
+    }
+
+    /// The shared state behind this session, for recipes built on it.
+    const std::shared_ptr<detail::session_impl>& impl() const noexcept { return impl_; }
+
+private:
+    using impl_ptr = std::shared_ptr<detail::session_impl>;
+    static void connect_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void close_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void wait_state_impl(const impl_ptr&, session_state,
+                                detail::handler<void(error_code, session_state)>);
+    static void create_impl(const impl_ptr&, std::string, std::string, create_mode,
+                            detail::handler<void(error_code, created_node)>);
+    static void remove_impl(const impl_ptr&, std::string, int, detail::handler<void(error_code)>);
+    static void get_data_impl(const impl_ptr&, std::string,
+                              detail::handler<void(error_code, node_data)>);
+    static void watch_data_impl(const impl_ptr&, std::string,
+                                detail::handler<void(error_code, node_data, watch)>);
+    static void exists_impl(const impl_ptr&, std::string,
+                            detail::handler<void(error_code, std::optional<stat>)>);
+    static void watch_exists_impl(const impl_ptr&, std::string,
+                                  detail::handler<void(error_code, std::optional<stat>, watch)>);
+    static void get_children_impl(const impl_ptr&, std::string,
+                                  detail::handler<void(error_code, children)>);
+    static void watch_children_impl(const impl_ptr&, std::string,
+                                    detail::handler<void(error_code, children, watch)>);
+    static void set_data_impl(const impl_ptr&, std::string, std::string, int,
+                              detail::handler<void(error_code, stat)>);
+    static void multi_impl(const impl_ptr&, std::vector<op>,
+                           detail::handler<void(error_code, std::vector<op_result>)>);
+    static void sync_impl(const impl_ptr&, std::string, detail::handler<void(error_code)>);
+
+    impl_ptr impl_;
+};
+
+}  // namespace zkr

@@ -1,0 +1,139 @@
+// The bridge from the ZooKeeper C client's callbacks to Asio (design.md §2).
+//
+// Each request hands the C client a heap context (a request_op) as its `data` pointer; each
+// watching read adds a watch_context as its `watcherCtx`. The callbacks in `bridge` run on the C
+// client's completion thread and do only this: copy the result into value types, take the context
+// out of the registry, and post the user's handler to its executor. No recipe or user code ever
+// runs on a C thread.
+#pragma once
+
+#include "completion.hpp"
+#include "op_registry.hpp"
+#include "watch_state.hpp"
+
+#include <zkr/op.hpp>
+#include <zkr/watch.hpp>
+#include <zkr/znode.hpp>
+
+#include <zookeeper/zookeeper.h>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace zkr::detail {
+
+/// The C client's watcher context for one watch. Owned by the registry from the moment the
+/// server armed the watch until the C client calls it with the event (or the session closes).
+class watch_context final : public pending_op {
+public:
+    watch_context(std::shared_ptr<watch_state> s, op_registry* r)
+        : state(std::move(s)), registry(r) {}
+    ~watch_context() override { state->detach_context(); }
+    void abandon(error_code ec) override { state->deliver(ec, {}); }
+
+    std::shared_ptr<watch_state> state;
+    op_registry* const registry;
+};
+
+template <class T>
+inline constexpr bool is_watch_v = std::is_same_v<T, zkr::watch>;
+
+/// One request in flight. `Results` are the handler's arguments after the error_code.
+template <class... Results>
+class request_op : public pending_op {
+public:
+    using signature = void(error_code, Results...);
+    static constexpr bool watching = (is_watch_v<Results> || ...);
+
+    template <class Strand>
+    request_op(handler<signature> h, const Strand& strand, std::string p)
+        : path(std::move(p)), pending_(std::move(h), strand) {}
+
+    void register_with(op_registry& r) {
+        registry_ = &r;
+        r.add(this);
+    }
+    void unregister_from(op_registry& r) { r.remove(this); }
+
+    /// Completes with the results (the error_code first). Call once.
+    template <class... Values>
+    void finish(error_code ec, Values&&... values) {
+        watcher.reset();
+        pending_.complete(ec, std::forward<Values>(values)...);
+    }
+
+    void fail(error_code ec) { finish(ec, Results{}...); }
+    void abandon(error_code ec) override { fail(ec); }
+
+    /// The watch to hand to the user: if the server armed it, the registry takes the context
+    /// over; otherwise the C client dropped the registration and the context goes now.
+    zkr::watch take_watch(bool armed) {
+        if (!watcher || !armed) {
+            watcher.reset();
+            return zkr::watch();
+        }
+        auto state = watcher->state;
+        registry_->add(watcher.release());
+        return zkr::watch(std::move(state));
+    }
+
+    /// True when the callback may proceed (the registry still knew this operation).
+    bool claim() { return registry_->remove(this); }
+
+    std::string path;
+    std::string data;
+    std::unique_ptr<watch_context> watcher;
+
+private:
+    pending_handler<signature> pending_;
+    op_registry* registry_ = nullptr;
+};
+
+using create_op = request_op<created_node>;
+using void_op = request_op<>;
+using set_op = request_op<stat>;
+using data_op = request_op<node_data>;
+using watch_data_op = request_op<node_data, zkr::watch>;
+using exists_op = request_op<std::optional<stat>>;
+using watch_exists_op = request_op<std::optional<stat>, zkr::watch>;
+using children_op = request_op<children>;
+using watch_children_op = request_op<children, zkr::watch>;
+
+/// A multi's request: owns the strings and buffers the C structures point into.
+class multi_op final : public request_op<std::vector<op_result>> {
+public:
+    using request_op::request_op;
+    void prepare(std::vector<op> ops, const ACL_vector* acl);
+    std::vector<op_result> results() const;
+
+    std::vector<op> ops;
+    std::vector<std::string> path_buffers;
+    std::vector<Stat> stats;
+    std::vector<zoo_op_t> c_ops;
+    std::vector<zoo_op_result_t> c_results;
+};
+
+stat to_stat(const Stat& s) noexcept;
+int to_c_mode(create_mode mode) noexcept;
+
+/// The C client's entry points. Each runs on a C-client thread.
+struct bridge {
+    static void on_session_event(zhandle_t* zh, int type, int state, const char* path, void* ctx);
+    static void on_watch(zhandle_t* zh, int type, int state, const char* path, void* ctx);
+    static void on_created(int rc, const char* value, const Stat* st, const void* data);
+    static void on_void(int rc, const void* data);
+    static void on_sync(int rc, const char* value, const void* data);
+    static void on_set(int rc, const Stat* st, const void* data);
+    template <class Op>
+    static void on_data(int rc, const char* value, int len, const Stat* st, const void* data);
+    template <class Op>
+    static void on_exists(int rc, const Stat* st, const void* data);
+    template <class Op>
+    static void on_children(int rc, const String_vector* names, const Stat* st, const void* data);
+    static void on_multi(int rc, const void* data);
+    static void on_watch_removed(int rc, const void* data);
+};
+
+}  // namespace zkr::detail

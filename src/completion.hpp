@@ -1,0 +1,71 @@
+// Delivering results to handlers, written once.
+//
+// Results reach zkr from the C client's threads and from the session strand. Either way the
+// handler runs on its associated executor (default: the session strand), is never invoked inline
+// from the initiating function, and its executor keeps outstanding work while the operation is
+// pending, so io_context::run() does not return under a waiting operation.
+#pragma once
+
+#include <zkr/detail/initiate.hpp>
+#include <zkr/error.hpp>
+
+#include <boost/asio/any_completion_executor.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+
+#include <tuple>
+#include <utility>
+
+namespace zkr::detail {
+
+/// A handler together with a work guard on its executor. Complete it at most once, from any
+/// thread.
+template <class Signature>
+class pending_handler;
+
+template <class... Args>
+class pending_handler<void(Args...)> {
+public:
+    pending_handler() = default;
+
+    template <class DefaultExecutor>
+    pending_handler(handler<void(Args...)> h, const DefaultExecutor& fallback)
+        : fallback_(fallback),
+          work_(boost::asio::prefer(boost::asio::get_associated_executor(h, fallback),
+                                    boost::asio::execution::outstanding_work.tracked)),
+          handler_(std::move(h)) {}
+
+    explicit operator bool() const noexcept { return static_cast<bool>(handler_); }
+
+    handler<void(Args...)>& get() noexcept { return handler_; }
+
+    /// Runs the handler with these arguments on its executor, never inline: posted to the
+    /// session strand (which guarantees a later invocation), then dispatched to the handler's
+    /// executor. The work guard travels with it until the handler has run.
+    template <class... Values>
+    void complete(Values&&... values) {
+        boost::asio::post(fallback_, boost::asio::bind_executor(
+                                         std::move(work_),
+                                         [h = std::move(handler_),
+                                          args = std::make_tuple(Args(std::forward<Values>(values))...)]() mutable {
+                                             std::apply(std::move(h), std::move(args));
+                                         }));
+    }
+
+private:
+    boost::asio::any_io_executor fallback_;
+    boost::asio::any_completion_executor work_;
+    handler<void(Args...)> handler_;
+};
+
+/// Completes `h` with `ec` and default-constructed values: the shape of every early failure.
+template <class... Args, class Executor>
+void fail(handler<void(error_code, Args...)> h, const Executor& fallback, error_code ec) {
+    pending_handler<void(error_code, Args...)>(std::move(h), fallback).complete(ec, Args{}...);
+}
+
+}  // namespace zkr::detail

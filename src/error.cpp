@@ -1,0 +1,133 @@
+// The two error categories and the classifiers.
+#include <zkr/error.hpp>
+
+#include <zookeeper/zookeeper.h>
+
+#include <string>
+
+namespace zkr {
+namespace {
+
+class zk_category_impl final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "zookeeper"; }
+
+    std::string message(int ev) const override {
+        switch (static_cast<zk_errc>(ev)) {
+            case zk_errc::connection_loss:
+                return "connection to ZooKeeper lost; the session may still be alive: retry once "
+                       "reconnected";
+            case zk_errc::operation_timeout:
+                return "ZooKeeper operation timed out; retry once reconnected";
+            case zk_errc::no_node:
+                return "node does not exist";
+            case zk_errc::node_exists:
+                return "node already exists";
+            case zk_errc::no_auth:
+                return "not authorized: the node's ACL does not grant this session's identity "
+                       "(check session_config::digest_credentials)";
+            case zk_errc::bad_version:
+                return "version mismatch: the node changed since it was read";
+            case zk_errc::not_empty:
+                return "node has children";
+            case zk_errc::no_children_for_ephemerals:
+                return "ephemeral nodes may not have children";
+            case zk_errc::session_expired:
+                return "ZooKeeper session expired: its ephemeral nodes and locks are gone; create "
+                       "a new session";
+            case zk_errc::auth_failed:
+                return "ZooKeeper authentication failed: check the credentials";
+            case zk_errc::invalid_acl:
+                return "invalid ACL";
+            case zk_errc::bad_arguments:
+                return "bad arguments (malformed path or parameter)";
+            case zk_errc::invalid_state:
+                return "the ZooKeeper handle is in an unusable state (expired or auth failed)";
+            case zk_errc::closing:
+                return "ZooKeeper handle is closing";
+            case zk_errc::session_moved:
+                return "session moved to another server";
+            case zk_errc::not_readonly:
+                return "state-changing request sent to a read-only server";
+            case zk_errc::no_watcher:
+                return "no such watch";
+            case zk_errc::throttled_op:
+                return "operation throttled by the server; retry later";
+            case zk_errc::marshalling_error:
+                return "request could not be marshalled (out of memory?)";
+            default:
+                return zerror(ev);
+        }
+    }
+};
+
+class zkr_category_impl final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "zkr"; }
+
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+            case errc::session_closed:
+                return "session closed";
+            case errc::connect_timeout:
+                return "could not connect to any ZooKeeper server in time: check the hosts string "
+                       "and that the servers are running and reachable";
+            case errc::invalid_connect_string:
+                return "invalid connect string: expected host:port[,host:port...][/chroot]";
+            case errc::invalid_path:
+                return "invalid path: must start with '/', not end with '/', contain no empty "
+                       "segment, '.' or '..' segment, or control characters";
+            case errc::not_connected:
+                return "session not connected: call async_connect first";
+            case errc::lock_lost:
+                return "lock lost";
+            case errc::lock_node_deleted:
+                return "lock lost: our lock node was deleted by another client";
+            case errc::session_suspended:
+                return "lock lost: connection to ZooKeeper lost (strict loss policy)";
+            case errc::session_deadline:
+                return "lock lost: disconnected long enough that the server may have expired "
+                       "the session";
+            case errc::not_owner:
+                return "the handle does not own a lock";
+            case errc::invalid_argument:
+                return "invalid argument";
+        }
+        return "unknown zkr error";
+    }
+};
+
+}  // namespace
+
+const boost::system::error_category& zk_category() noexcept {
+    static const zk_category_impl instance;
+    return instance;
+}
+
+const boost::system::error_category& zkr_category() noexcept {
+    static const zkr_category_impl instance;
+    return instance;
+}
+
+error_code from_zk_code(int rc) noexcept {
+    if (rc == ZOK) {
+        return {};
+    }
+    // A request cut short by our own close reports the session's end, not the C client's detail.
+    if (rc == ZCLOSING) {
+        return make_error_code(errc::session_closed);
+    }
+    return {rc, zk_category()};
+}
+
+bool is_retryable(const error_code& ec) noexcept {
+    return ec == zk_errc::connection_loss || ec == zk_errc::operation_timeout ||
+           ec == zk_errc::throttled_op;
+}
+
+bool is_session_lost(const error_code& ec) noexcept {
+    return ec == zk_errc::session_expired || ec == zk_errc::auth_failed ||
+           ec == zk_errc::invalid_state || ec == zk_errc::closing || ec == errc::session_closed;
+}
+
+}  // namespace zkr

@@ -1,0 +1,92 @@
+// The registry of everything the C client may still call back: requests in flight and armed
+// watches. zookeeper_close completes outstanding requests itself but frees armed watchers without
+// calling them; after it returns, whatever is left here is completed with errc::session_closed.
+#pragma once
+
+#include <zkr/error.hpp>
+
+#include <cstddef>
+#include <mutex>
+#include <vector>
+
+namespace zkr::detail {
+
+/// Base of every context handed to the C client as its `data` / `watcherCtx` pointer.
+class pending_op {
+public:
+    virtual ~pending_op() = default;
+    /// Completes the operation with `ec` because the C client will never call it.
+    virtual void abandon(error_code ec) = 0;
+
+private:
+    friend class op_registry;
+    pending_op* prev_ = nullptr;
+    pending_op* next_ = nullptr;
+    bool registered_ = false;
+};
+
+class op_registry {
+public:
+    op_registry() = default;
+    op_registry(const op_registry&) = delete;
+    op_registry& operator=(const op_registry&) = delete;
+
+    void add(pending_op* op) {
+        std::lock_guard lock(mutex_);
+        op->next_ = head_;
+        op->prev_ = nullptr;
+        if (head_ != nullptr) {
+            head_->prev_ = op;
+        }
+        head_ = op;
+        op->registered_ = true;
+        ++size_;
+    }
+
+    /// Unlinks `op`; false if it was not registered (already drained).
+    bool remove(pending_op* op) {
+        std::lock_guard lock(mutex_);
+        if (!op->registered_) {
+            return false;
+        }
+        unlink(op);
+        return true;
+    }
+
+    /// Takes every registered operation out (after zookeeper_close).
+    std::vector<pending_op*> drain() {
+        std::lock_guard lock(mutex_);
+        std::vector<pending_op*> out;
+        while (head_ != nullptr) {
+            out.push_back(head_);
+            unlink(head_);
+        }
+        return out;
+    }
+
+    std::size_t size() const {
+        std::lock_guard lock(mutex_);
+        return size_;
+    }
+
+private:
+    void unlink(pending_op* op) {
+        if (op->prev_ != nullptr) {
+            op->prev_->next_ = op->next_;
+        } else {
+            head_ = op->next_;
+        }
+        if (op->next_ != nullptr) {
+            op->next_->prev_ = op->prev_;
+        }
+        op->prev_ = op->next_ = nullptr;
+        op->registered_ = false;
+        --size_;
+    }
+
+    mutable std::mutex mutex_;
+    pending_op* head_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+}  // namespace zkr::detail

@@ -1,0 +1,97 @@
+// The public session: forwards to session_impl.
+#include "session_impl.hpp"
+
+namespace zkr {
+
+namespace detail {
+const char* to_string_impl(session_state s) noexcept;
+}
+
+const char* to_string(session_state s) noexcept { return detail::to_string_impl(s); }
+
+session::session(executor_type ex, session_config config)
+    : impl_(std::make_shared<detail::session_impl>(std::move(ex), std::move(config))) {}
+
+session::session(session&&) noexcept = default;
+
+session& session::operator=(session&& other) noexcept {
+    if (this != &other) {
+        if (impl_) {
+            impl_->close_now();
+        }
+        impl_ = std::move(other.impl_);
+    }
+    return *this;
+}
+
+session::~session() {
+    if (impl_) {
+        impl_->close_now();
+    }
+}
+
+session::executor_type session::get_executor() const noexcept { return impl_->strand(); }
+const session_config& session::config() const noexcept { return impl_->config(); }
+session_state session::state() const noexcept { return impl_->state(); }
+std::int64_t session::session_id() const noexcept { return impl_->session_id(); }
+client_id session::id() const noexcept { return impl_->id(); }
+std::chrono::milliseconds session::negotiated_timeout() const noexcept {
+    return impl_->negotiated_timeout();
+}
+error_code session::set_servers(const std::string& hosts) { return impl_->set_servers(hosts); }
+
+void session::connect_impl(const impl_ptr& s, detail::handler<void(error_code)> h) {
+    s->connect(std::move(h));
+}
+void session::close_impl(const impl_ptr& s, detail::handler<void(error_code)> h) {
+    s->close(std::move(h));
+}
+void session::wait_state_impl(const impl_ptr& s, session_state seen,
+                              detail::handler<void(error_code, session_state)> h) {
+    s->wait_state(seen, std::move(h));
+}
+void session::create_impl(const impl_ptr& s, std::string p, std::string d, create_mode m,
+                          detail::handler<void(error_code, created_node)> h) {
+    s->create(std::move(p), std::move(d), m, std::move(h));
+}
+void session::remove_impl(const impl_ptr& s, std::string p, int v,
+                          detail::handler<void(error_code)> h) {
+    s->remove(std::move(p), v, std::move(h));
+}
+void session::get_data_impl(const impl_ptr& s, std::string p,
+                            detail::handler<void(error_code, node_data)> h) {
+    s->get_data(std::move(p), std::move(h));
+}
+void session::watch_data_impl(const impl_ptr& s, std::string p,
+                              detail::handler<void(error_code, node_data, watch)> h) {
+    s->watch_data(std::move(p), std::move(h));
+}
+void session::exists_impl(const impl_ptr& s, std::string p,
+                          detail::handler<void(error_code, std::optional<stat>)> h) {
+    s->exists(std::move(p), std::move(h));
+}
+void session::watch_exists_impl(const impl_ptr& s, std::string p,
+                                detail::handler<void(error_code, std::optional<stat>, watch)> h) {
+    s->watch_exists(std::move(p), std::move(h));
+}
+void session::get_children_impl(const impl_ptr& s, std::string p,
+                                detail::handler<void(error_code, children)> h) {
+    s->get_children(std::move(p), std::move(h));
+}
+void session::watch_children_impl(const impl_ptr& s, std::string p,
+                                  detail::handler<void(error_code, children, watch)> h) {
+    s->watch_children(std::move(p), std::move(h));
+}
+void session::set_data_impl(const impl_ptr& s, std::string p, std::string d, int v,
+                            detail::handler<void(error_code, stat)> h) {
+    s->set_data(std::move(p), std::move(d), v, std::move(h));
+}
+void session::multi_impl(const impl_ptr& s, std::vector<op> ops,
+                         detail::handler<void(error_code, std::vector<op_result>)> h) {
+    s->multi(std::move(ops), std::move(h));
+}
+void session::sync_impl(const impl_ptr& s, std::string p, detail::handler<void(error_code)> h) {
+    s->sync(std::move(p), std::move(h));
+}
+
+}  // namespace zkr

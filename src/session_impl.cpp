@@ -1,0 +1,478 @@
+// The session state machine and the ZooKeeper requests. The C client's callbacks live in
+// c_bridge.cpp; everything here runs on the session strand or on the caller's thread.
+#include "session_impl.hpp"
+
+#include "c_bridge.hpp"
+#include "connect_string.hpp"
+#include "log.hpp"
+#include "path.hpp"
+#include "watch_state.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <zookeeper/zookeeper.h>
+
+#include <cstring>
+#include <thread>
+
+namespace zkr::detail {
+namespace {
+
+constexpr const char* channel = "zkr.session";
+
+bool is_final(session_state s) {
+    return s == session_state::expired || s == session_state::auth_failed ||
+           s == session_state::closed;
+}
+
+}  // namespace
+
+const char* to_string_impl(session_state s) noexcept {
+    switch (s) {
+        case session_state::not_started:
+            return "not_started";
+        case session_state::connecting:
+            return "connecting";
+        case session_state::connected:
+            return "connected";
+        case session_state::suspended:
+            return "suspended";
+        case session_state::expired:
+            return "expired";
+        case session_state::auth_failed:
+            return "auth_failed";
+        case session_state::closed:
+            return "closed";
+    }
+    return "unknown";
+}
+
+struct session_impl::acl_storage {
+    explicit acl_storage(const acl_list& acl) : entries(acl) {
+        c_entries.reserve(entries.size());
+        for (auto& e : entries) {
+            c_entries.push_back(ACL{e.permissions, Id{e.scheme.data(), e.id.data()}});
+        }
+        vector.count = static_cast<std::int32_t>(c_entries.size());
+        vector.data = c_entries.data();
+    }
+    acl_list entries;  // owns the strings c_entries points into
+    std::vector<ACL> c_entries;
+    ACL_vector vector{};
+};
+
+session_impl::session_impl(boost::asio::any_io_executor ex, session_config config)
+    : strand_(boost::asio::make_strand(std::move(ex))),
+      config_(std::move(config)),
+      connect_timer_(strand_),
+      deadline_timer_(strand_),
+      acl_(std::make_unique<acl_storage>(config_.acl)) {}
+
+session_impl::~session_impl() { close_now(); }
+
+client_id session_impl::id() const noexcept {
+    std::shared_lock lock(handle_mutex_);
+    return client_id{session_id_.load(), password_};
+}
+
+std::chrono::milliseconds session_impl::negotiated_timeout() const noexcept {
+    return std::chrono::milliseconds(negotiated_timeout_ms_.load());
+}
+
+std::chrono::milliseconds session_impl::local_loss_delay() const noexcept {
+    // The C client declares a connection dead after 2/3 of the timeout without a response, so at
+    // the moment we hear of a disconnect up to 2/3 T may already have passed since the server
+    // last heard from us. The server may expire us T after that: at the earliest T/3 from now.
+    // A further T/12 covers network delay and clock-rate differences.
+    return negotiated_timeout() / 4;
+}
+
+void session_impl::connect(handler<void(error_code)> h) {
+    boost::asio::post(strand_, [self = shared_from_this(), h = std::move(h)]() mutable {
+        const auto state = self->state_.load();
+        if (state == session_state::connected || state == session_state::suspended) {
+            fail(std::move(h), self->strand_, error_code{});
+            return;
+        }
+        if (state == session_state::connecting) {
+            self->connect_waiters_.add(std::move(h), self->strand_);
+            return;
+        }
+        if (state != session_state::not_started) {
+            fail(std::move(h), self->strand_,
+                 state == session_state::expired ? make_error_code(zk_errc::session_expired)
+                                                 : make_error_code(errc::session_closed));
+            return;
+        }
+        if (auto ec = validate_connect_string(self->config_.hosts)) {
+            fail(std::move(h), self->strand_, ec);
+            return;
+        }
+        if (self->config_.session_timeout.count() <= 0 || self->config_.connect_timeout.count() <= 0) {
+            fail(std::move(h), self->strand_, make_error_code(errc::invalid_argument));
+            return;
+        }
+        set_client_log_level(static_cast<int>(self->config_.log_level));
+        self->watcher_context_ = std::make_unique<watcher_context>(
+            watcher_context{self->weak_from_this(), self->strand_});
+        errno = 0;
+        zhandle_t* zh = zookeeper_init2(self->config_.hosts.c_str(), &bridge::on_session_event,
+                                        static_cast<int>(self->config_.session_timeout.count()),
+                                        nullptr, self->watcher_context_.get(), 0,
+                                        client_log_callback());
+        if (zh == nullptr) {
+            ZKR_LOG(error, channel, "zookeeper_init failed for '" << self->config_.hosts
+                                        << "': " << std::strerror(errno));
+            fail(std::move(h), self->strand_, make_error_code(errc::invalid_connect_string));
+            return;
+        }
+        {
+            std::unique_lock lock(self->handle_mutex_);
+            self->handle_ = zh;
+        }
+        if (!self->config_.digest_credentials.empty()) {
+            const auto& cred = self->config_.digest_credentials;
+            zoo_add_auth(zh, "digest", cred.data(), static_cast<int>(cred.size()), nullptr,
+                         nullptr);
+        }
+        self->state_ = session_state::connecting;
+        self->connect_waiters_.add(std::move(h), self->strand_);
+        self->arm_connect_timer();
+        ZKR_LOG(debug, channel, "connecting to " << self->config_.hosts);
+    });
+}
+
+void session_impl::arm_connect_timer() {
+    connect_timer_.expires_after(config_.connect_timeout);
+    connect_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->state_.load() != session_state::connecting) {
+            return;
+        }
+        ZKR_LOG(warning, channel, "no server of '" << self->config_.hosts << "' answered within "
+                                                   << self->config_.connect_timeout.count() << " ms");
+        self->connect_waiters_.complete_all(make_error_code(errc::connect_timeout));
+        self->close(handler<void(error_code)>([](error_code) {}));
+    });
+}
+
+void session_impl::on_client_state(int state, std::int64_t id, int timeout_ms, const char* password) {
+    // Runs on the strand (posted by the bridge).
+    if (state == ZOO_CONNECTED_STATE) {
+        session_id_ = id;
+        negotiated_timeout_ms_ = timeout_ms;
+        {
+            std::unique_lock lock(handle_mutex_);
+            std::memcpy(password_.data(), password, password_.size());
+        }
+        apply_state(session_state::connected);
+    } else if (state == ZOO_CONNECTING_STATE || state == ZOO_ASSOCIATING_STATE) {
+        if (ever_connected_) {
+            apply_state(session_state::suspended);
+        }
+    } else if (state == ZOO_EXPIRED_SESSION_STATE) {
+        apply_state(session_state::expired);
+    } else if (state == ZOO_AUTH_FAILED_STATE) {
+        apply_state(session_state::auth_failed);
+    }
+}
+
+void session_impl::apply_state(session_state next) {
+    const auto previous = state_.load();
+    if (previous == next || (is_final(previous) && next != session_state::closed) ||
+        previous == session_state::closed) {
+        return;
+    }
+    state_ = next;
+    ZKR_LOG(info, channel, "session 0x" << std::hex << session_id_.load() << std::dec << ": "
+                                        << to_string_impl(previous) << " -> "
+                                        << to_string_impl(next));
+    state_waiters_.complete_all(error_code{}, next);
+    switch (next) {
+        case session_state::connected:
+            connect_timer_.cancel();
+            deadline_timer_.cancel();
+            if (!ever_connected_) {
+                ever_connected_ = true;
+                connect_waiters_.complete_all(error_code{});
+            } else {
+                notify(session_event::reconnected);
+            }
+            break;
+        case session_state::suspended:
+            notify(session_event::suspended);
+            arm_deadline_timer();
+            break;
+        case session_state::expired:
+        case session_state::auth_failed: {
+            const auto ec = next == session_state::expired ? make_error_code(zk_errc::session_expired)
+                                                           : make_error_code(zk_errc::auth_failed);
+            connect_timer_.cancel();
+            deadline_timer_.cancel();
+            connect_waiters_.complete_all(ec);
+            notify(session_event::expired);
+            // The handle is useless now (every call returns ZINVALIDSTATE): free its threads.
+            if (auto* zh = release_handle()) {
+                std::thread([self = shared_from_this(), zh] { self->finish_close(zh); }).detach();
+            }
+            break;
+        }
+        case session_state::closed:
+            connect_timer_.cancel();
+            deadline_timer_.cancel();
+            connect_waiters_.complete_all(make_error_code(errc::session_closed));
+            notify(session_event::closed);
+            break;
+        default:
+            break;
+    }
+}
+
+void session_impl::arm_deadline_timer() {
+    deadline_timer_.expires_after(local_loss_delay());
+    deadline_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->state_.load() != session_state::suspended) {
+            return;
+        }
+        ZKR_LOG(warning, channel, "disconnected for " << self->local_loss_delay().count()
+                                      << " ms: the server may expire the session; locks held "
+                                         "through it are considered lost");
+        self->notify(session_event::deadline_passed);
+    });
+}
+
+void session_impl::notify(session_event event) {
+    auto listeners = listeners_;
+    std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
+    for (auto& weak : listeners) {
+        if (auto l = weak.lock()) {
+            l->on_session_event(event);
+        }
+    }
+}
+
+void session_impl::add_listener(std::weak_ptr<session_listener> listener) {
+    std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
+    listeners_.push_back(std::move(listener));
+}
+
+void session_impl::wait_state(session_state seen, handler<void(error_code, session_state)> h) {
+    boost::asio::post(strand_, [self = shared_from_this(), seen, h = std::move(h)]() mutable {
+        const auto now = self->state_.load();
+        if (now != seen) {
+            pending_handler<void(error_code, session_state)>(std::move(h), self->strand_)
+                .complete(error_code{}, now);
+        } else if (is_final(now)) {
+            // A final state never changes: waiting would hang.
+            pending_handler<void(error_code, session_state)>(std::move(h), self->strand_)
+                .complete(make_error_code(errc::session_closed), now);
+        } else {
+            self->state_waiters_.add(std::move(h), self->strand_);
+        }
+    });
+}
+
+_zhandle* session_impl::release_handle() {
+    std::unique_lock lock(handle_mutex_);
+    return std::exchange(handle_, nullptr);
+}
+
+void session_impl::finish_close(_zhandle* zh) {
+    zookeeper_close(zh);
+    for (auto* op : registry_.drain()) {
+        op->abandon(make_error_code(errc::session_closed));
+        delete op;
+    }
+}
+
+void session_impl::close(handler<void(error_code)> h) {
+    boost::asio::post(strand_, [self = shared_from_this(), h = std::move(h)]() mutable {
+        auto* zh = self->release_handle();
+        self->apply_state(session_state::closed);
+        if (zh == nullptr) {
+            fail(std::move(h), self->strand_, error_code{});
+            return;
+        }
+        // zookeeper_close blocks (a round trip, then joining the C threads): not on our strand.
+        std::thread([self, zh, pending = pending_handler<void(error_code)>(std::move(h), self->strand_)]() mutable {
+            self->finish_close(zh);
+            pending.complete(error_code{});
+        }).detach();
+    });
+}
+
+void session_impl::close_now() {
+    auto* zh = release_handle();
+    if (zh == nullptr) {
+        return;
+    }
+    if (!is_final(state_.load())) {
+        state_ = session_state::closed;
+    }
+    boost::asio::post(strand_, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) {
+            self->state_waiters_.complete_all(error_code{}, session_state::closed);
+            self->connect_waiters_.complete_all(make_error_code(errc::session_closed));
+            self->notify(session_event::closed);
+        }
+    });
+    finish_close(zh);
+}
+
+error_code session_impl::set_servers(const std::string& hosts) {
+    if (auto ec = validate_connect_string(hosts)) {
+        return ec;
+    }
+    std::shared_lock lock(handle_mutex_);
+    if (handle_ == nullptr) {
+        return make_error_code(errc::not_connected);
+    }
+    return from_zk_code(zoo_set_servers(handle_, hosts.c_str()));
+}
+
+error_code session_impl::unavailable_error() const noexcept {
+    switch (state_.load()) {
+        case session_state::expired:
+            return make_error_code(zk_errc::session_expired);
+        case session_state::auth_failed:
+            return make_error_code(zk_errc::auth_failed);
+        case session_state::closed:
+            return make_error_code(errc::session_closed);
+        default:
+            return make_error_code(errc::not_connected);
+    }
+}
+
+template <class Op, class Start>
+void session_impl::start_request(std::unique_ptr<Op> op, Start&& start) {
+    if (auto ec = validate_path(op->path)) {
+        op->fail(ec);
+        return;
+    }
+    std::shared_lock lock(handle_mutex_);
+    if (handle_ == nullptr) {
+        lock.unlock();
+        op->fail(unavailable_error());
+        return;
+    }
+    op->register_with(registry_);
+    const int rc = start(handle_, op.get());
+    if (rc == ZOK) {
+        op.release();  // the C client calls it back
+        return;
+    }
+    op->unregister_from(registry_);
+    lock.unlock();
+    auto ec = from_zk_code(rc);
+    if (rc == ZINVALIDSTATE) {
+        ec = unavailable_error() == errc::not_connected ? ec : unavailable_error();
+    }
+    op->fail(ec);
+}
+
+void session_impl::create(std::string path, std::string data, create_mode mode,
+                          handler<void(error_code, created_node)> h) {
+    auto op = std::make_unique<create_op>(std::move(h), strand_, std::move(path));
+    op->data = std::move(data);
+    start_request(std::move(op), [this, mode](zhandle_t* zh, create_op* o) {
+        return zoo_acreate2(zh, o->path.c_str(), o->data.data(), static_cast<int>(o->data.size()),
+                            &acl_->vector, to_c_mode(mode), &bridge::on_created, o);
+    });
+}
+
+void session_impl::remove(std::string path, int version, handler<void(error_code)> h) {
+    auto op = std::make_unique<void_op>(std::move(h), strand_, std::move(path));
+    start_request(std::move(op), [version](zhandle_t* zh, void_op* o) {
+        return zoo_adelete(zh, o->path.c_str(), version, &bridge::on_void, o);
+    });
+}
+
+// The three reads share one shape: an optional watch, then one C call chosen by the op type.
+template <class Op>
+void session_impl::read(std::string path, int watch_type, handler<typename Op::signature> h) {
+    auto op = std::make_unique<Op>(std::move(h), strand_, std::move(path));
+    if constexpr (Op::watching) {
+        auto state = std::make_shared<watch_state>(weak_from_this(), strand_, op->path, watch_type);
+        op->watcher = std::make_unique<watch_context>(std::move(state), &registry_);
+        op->watcher->state->c_context = op->watcher.get();
+    }
+    start_request(std::move(op), [](zhandle_t* zh, Op* o) {
+        watcher_fn fn = Op::watching ? &bridge::on_watch : nullptr;
+        void* ctx = o->watcher.get();
+        const char* p = o->path.c_str();
+        if constexpr (std::is_same_v<Op, data_op> || std::is_same_v<Op, watch_data_op>) {
+            return zoo_awget(zh, p, fn, ctx, &bridge::on_data<Op>, o);
+        } else if constexpr (std::is_same_v<Op, exists_op> || std::is_same_v<Op, watch_exists_op>) {
+            return zoo_awexists(zh, p, fn, ctx, &bridge::on_exists<Op>, o);
+        } else {
+            return zoo_awget_children2(zh, p, fn, ctx, &bridge::on_children<Op>, o);
+        }
+    });
+}
+
+void session_impl::get_data(std::string path, handler<void(error_code, node_data)> h) {
+    read<data_op>(std::move(path), 0, std::move(h));
+}
+void session_impl::watch_data(std::string path,
+                              handler<void(error_code, node_data, zkr::watch)> h) {
+    read<watch_data_op>(std::move(path), ZWATCHTYPE_DATA, std::move(h));
+}
+void session_impl::exists(std::string path, handler<void(error_code, std::optional<stat>)> h) {
+    read<exists_op>(std::move(path), 0, std::move(h));
+}
+void session_impl::watch_exists(std::string path,
+                                handler<void(error_code, std::optional<stat>, zkr::watch)> h) {
+    read<watch_exists_op>(std::move(path), ZWATCHTYPE_DATA, std::move(h));
+}
+void session_impl::get_children(std::string path, handler<void(error_code, children)> h) {
+    read<children_op>(std::move(path), 0, std::move(h));
+}
+void session_impl::watch_children(std::string path,
+                                  handler<void(error_code, children, zkr::watch)> h) {
+    read<watch_children_op>(std::move(path), ZWATCHTYPE_CHILD, std::move(h));
+}
+
+void session_impl::set_data(std::string path, std::string data, int version,
+                            handler<void(error_code, stat)> h) {
+    auto op = std::make_unique<set_op>(std::move(h), strand_, std::move(path));
+    op->data = std::move(data);
+    start_request(std::move(op), [version](zhandle_t* zh, set_op* o) {
+        return zoo_aset(zh, o->path.c_str(), o->data.data(), static_cast<int>(o->data.size()),
+                        version, &bridge::on_set, o);
+    });
+}
+
+void session_impl::sync(std::string path, handler<void(error_code)> h) {
+    auto op = std::make_unique<void_op>(std::move(h), strand_, std::move(path));
+    start_request(std::move(op), [](zhandle_t* zh, void_op* o) {
+        return zoo_async(zh, o->path.c_str(), &bridge::on_sync, o);
+    });
+}
+
+void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) {
+    auto m = std::make_unique<multi_op>(std::move(h), strand_, "/");
+    for (const auto& o : ops) {
+        if (auto ec = validate_path(o.path)) {
+            m->fail(ec);
+            return;
+        }
+    }
+    m->prepare(std::move(ops), &acl_->vector);
+    start_request(std::move(m), [](zhandle_t* zh, multi_op* o) {
+        return zoo_amulti(zh, static_cast<int>(o->c_ops.size()), o->c_ops.data(),
+                          o->c_results.data(), &bridge::on_multi, o);
+    });
+}
+
+void session_impl::remove_watch(const std::string& path, int watch_type, void* context) {
+    std::shared_lock lock(handle_mutex_);
+    if (handle_ == nullptr) {
+        return;
+    }
+    zoo_aremove_watches(handle_, path.c_str(), static_cast<ZooWatcherType>(watch_type),
+                        &bridge::on_watch, context, 0,
+                        reinterpret_cast<void_completion_t*>(&bridge::on_watch_removed), nullptr);
+}
+
+}  // namespace zkr::detail

@@ -1,0 +1,73 @@
+// Handlers waiting for an event that some state machine on a strand will announce.
+//
+// Used for "wait for the next session state", "wait until the lock is lost" and the like. Every
+// member is called on the owning strand. A waiter's per-operation cancellation (any type) posts to
+// the strand, removes it and completes it with operation_aborted.
+#pragma once
+
+#include "completion.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace zkr::detail {
+
+template <class Signature>
+class waiter_list;
+
+template <class... Args>
+class waiter_list<void(error_code, Args...)> {
+    using signature = void(error_code, Args...);
+    struct entry {
+        pending_handler<signature> pending;
+    };
+
+public:
+    template <class Strand>
+    void add(handler<signature> h, const Strand& strand) {
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        auto e = std::make_shared<entry>(entry{pending_handler<signature>(std::move(h), strand)});
+        if (slot.is_connected()) {
+            slot.assign([weak = std::weak_ptr<entry>(e), strand](boost::asio::cancellation_type) {
+                boost::asio::post(strand, [weak] {
+                    if (auto e = weak.lock(); e && e->pending) {
+                        e->pending.complete(make_error_code(boost::asio::error::operation_aborted),
+                                            Args{}...);
+                    }
+                });
+            });
+        }
+        entries_.push_back(std::move(e));
+    }
+
+    bool empty() noexcept {
+        prune();
+        return entries_.empty();
+    }
+
+    /// Completes every waiter with the same result.
+    template <class... Values>
+    void complete_all(error_code ec, const Values&... values) {
+        auto entries = std::move(entries_);
+        entries_.clear();
+        for (auto& e : entries) {
+            if (e->pending) {
+                e->pending.complete(ec, values...);
+            }
+        }
+    }
+
+private:
+    void prune() {
+        std::erase_if(entries_, [](const auto& e) { return !e->pending; });
+    }
+
+    std::vector<std::shared_ptr<entry>> entries_;
+};
+
+}  // namespace zkr::detail
