@@ -51,7 +51,7 @@ int to_c_mode(create_mode mode) noexcept {
 }
 
 stat to_stat(const Stat& s) noexcept {
-    return stat{s.czxid,   s.mzxid,          s.ctime,      s.mtime,       s.version, s.cversion,
+    return stat{s.czxid,    s.mzxid,          s.ctime,      s.mtime,       s.version, s.cversion,
                 s.aversion, s.ephemeralOwner, s.dataLength, s.numChildren, s.pzxid};
 }
 
@@ -68,11 +68,12 @@ void bridge::on_session_event(zhandle_t* zh, int type, int state, const char*, v
     const auto session_id = id->client_id;
     const int timeout = zoo_recv_timeout(zh);
     auto* context = static_cast<session_impl::watcher_context*>(ctx);
-    boost::asio::post(context->strand, [weak = context->session, state, session_id, timeout, password] {
-        if (auto self = weak.lock()) {
-            self->on_client_state(state, session_id, timeout, password.data());
-        }
-    });
+    boost::asio::post(context->strand,
+                      [weak = context->session, state, session_id, timeout, password] {
+                          if (auto self = weak.lock()) {
+                              self->on_client_state(state, session_id, timeout, password.data());
+                          }
+                      });
 }
 
 void bridge::on_watch(zhandle_t*, int type, int state, const char* path, void* ctx) {
@@ -119,7 +120,9 @@ void bridge::on_void(int rc, const void* data) {
     }
 }
 
-void bridge::on_sync(int rc, const char*, const void* data) { on_void(rc, data); }
+void bridge::on_sync(int rc, const char*, const void* data) {
+    on_void(rc, data);
+}
 
 void bridge::on_set(int rc, const Stat* st, const void* data) {
     if (auto* op = claim<set_op>(data)) {
@@ -193,7 +196,7 @@ template void bridge::on_exists<exists_op>(int, const Stat*, const void*);
 template void bridge::on_exists<watch_exists_op>(int, const Stat*, const void*);
 template void bridge::on_children<children_op>(int, const String_vector*, const Stat*, const void*);
 template void bridge::on_children<watch_children_op>(int, const String_vector*, const Stat*,
-                                                      const void*);
+                                                     const void*);
 
 void bridge::on_multi(int rc, const void* data) {
     if (auto* op = claim<multi_op>(data)) {
@@ -220,7 +223,8 @@ void multi_op::prepare(std::vector<op> in, const ACL_vector* acl) {
                 path_buffers[i].assign(o.path.size() + 16, '\0');
                 zoo_create_op_init(&c_ops[i], o.path.c_str(), o.data.data(),
                                    static_cast<int>(o.data.size()), acl, to_c_mode(o.mode),
-                                   path_buffers[i].data(), static_cast<int>(path_buffers[i].size()));
+                                   path_buffers[i].data(),
+                                   static_cast<int>(path_buffers[i].size()));
                 break;
             }
             case op::kind::remove:

@@ -27,7 +27,7 @@ namespace zkr::detail {
 /// The C client's watcher context for one watch. Owned by the registry from the moment the
 /// server armed the watch until the C client calls it with the event (or the session closes).
 class watch_context final : public pending_op {
-public:
+  public:
     watch_context(std::shared_ptr<watch_state> s, op_registry* r)
         : state(std::move(s)), registry(r) {}
     ~watch_context() override { state->detach_context(); }
@@ -43,7 +43,7 @@ inline constexpr bool is_watch_v = std::is_same_v<T, zkr::watch>;
 /// One request in flight. `Results` are the handler's arguments after the error_code.
 template <class... Results>
 class request_op : public pending_op {
-public:
+  public:
     using signature = void(error_code, Results...);
     static constexpr bool watching = (is_watch_v<Results> || ...);
 
@@ -86,7 +86,7 @@ public:
     std::string data;
     std::unique_ptr<watch_context> watcher;
 
-private:
+  private:
     pending_handler<signature> pending_;
     op_registry* registry_ = nullptr;
 };
@@ -103,7 +103,7 @@ using watch_children_op = request_op<children, zkr::watch>;
 
 /// A multi's request: owns the strings and buffers the C structures point into.
 class multi_op final : public request_op<std::vector<op_result>> {
-public:
+  public:
     using request_op::request_op;
     void prepare(std::vector<op> ops, const ACL_vector* acl);
     std::vector<op_result> results() const;

@@ -29,7 +29,7 @@ class pending_handler;
 
 template <class... Args>
 class pending_handler<void(Args...)> {
-public:
+  public:
     pending_handler() = default;
 
     template <class DefaultExecutor>
@@ -38,6 +38,20 @@ public:
           work_(boost::asio::prefer(boost::asio::get_associated_executor(h, fallback),
                                     boost::asio::execution::outstanding_work.tracked)),
           handler_(std::move(h)) {}
+
+    pending_handler(pending_handler&&) noexcept = default;
+
+    // Boost 1.81's any_completion_handler move assignment copies from an lvalue and recurses
+    // without end; move-construct and swap instead.
+    pending_handler& operator=(pending_handler&& other) noexcept {
+        if (this != &other) {
+            fallback_ = std::move(other.fallback_);
+            work_ = std::move(other.work_);
+            handler<void(Args...)> taken(std::move(other.handler_));
+            handler_.swap(taken);
+        }
+        return *this;
+    }
 
     explicit operator bool() const noexcept { return static_cast<bool>(handler_); }
 
@@ -48,15 +62,17 @@ public:
     /// executor. The work guard travels with it until the handler has run.
     template <class... Values>
     void complete(Values&&... values) {
-        boost::asio::post(fallback_, boost::asio::bind_executor(
-                                         std::move(work_),
-                                         [h = std::move(handler_),
-                                          args = std::make_tuple(Args(std::forward<Values>(values))...)]() mutable {
-                                             std::apply(std::move(h), std::move(args));
-                                         }));
+        boost::asio::post(
+            fallback_,
+            boost::asio::bind_executor(
+                std::move(work_),
+                [h = std::move(handler_),
+                 args = std::make_tuple(Args(std::forward<Values>(values))...)]() mutable {
+                    std::apply(std::move(h), std::move(args));
+                }));
     }
 
-private:
+  private:
     boost::asio::any_io_executor fallback_;
     boost::asio::any_completion_executor work_;
     handler<void(Args...)> handler_;

@@ -23,13 +23,16 @@ error_code validate_connect_string(std::string_view hosts) noexcept {
         const auto comma = hosts.find(',');
         const auto entry = hosts.substr(0, comma);
         const auto colon = entry.rfind(':');
-        if (colon == std::string_view::npos || colon == 0 || entry.find('[') != std::string_view::npos) {
+        if (colon == std::string_view::npos || colon == 0 ||
+            entry.find('[') != std::string_view::npos) {
             return invalid;
         }
         const auto port_text = entry.substr(colon + 1);
         unsigned port = 0;
-        const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-        if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
+        const auto [end, ec] =
+            std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+        if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
+            port > 65535) {
             return invalid;
         }
         for (char c : entry.substr(0, colon)) {

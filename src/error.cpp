@@ -9,7 +9,7 @@ namespace zkr {
 namespace {
 
 class zk_category_impl final : public boost::system::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "zookeeper"; }
 
     std::string message(int ev) const override {
@@ -62,7 +62,7 @@ public:
 };
 
 class zkr_category_impl final : public boost::system::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "zkr"; }
 
     std::string message(int ev) const override {

@@ -32,7 +32,8 @@ trivial::severity_level to_severity(log_level level) {
     return trivial::info;
 }
 
-using logger_type = boost::log::sources::severity_channel_logger_mt<trivial::severity_level, std::string>;
+using logger_type =
+    boost::log::sources::severity_channel_logger_mt<trivial::severity_level, std::string>;
 
 // The C client formats "...:ZOO_INFO@function@line: text". Its INFO chatter (a dozen lines per
 // connection) is routine for us, so it goes to debug; warnings and errors keep their weight.
@@ -83,6 +84,8 @@ void set_client_log_level(int zoo_level) {
     zoo_set_debug_level(static_cast<ZooLogLevel>(zoo_level));
 }
 
-client_log_fn client_log_callback() noexcept { return &forward_client_log; }
+client_log_fn client_log_callback() noexcept {
+    return &forward_client_log;
+}
 
 }  // namespace zkr::detail

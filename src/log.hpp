@@ -24,12 +24,11 @@ client_log_fn client_log_callback() noexcept;
 
 }  // namespace zkr::detail
 
-#define ZKR_LOG(level, channel, expr)                                              \
-    do {                                                                           \
-        if (::zkr::detail::log_enabled()) {                                        \
-            std::ostringstream zkr_log_os_;                                        \
-            zkr_log_os_ << expr;                                                   \
-            ::zkr::detail::log_write(::zkr::detail::log_level::level, channel,     \
-                                     zkr_log_os_.str());                           \
-        }                                                                          \
+#define ZKR_LOG(level, channel, expr)                                                              \
+    do {                                                                                           \
+        if (::zkr::detail::log_enabled()) {                                                        \
+            std::ostringstream zkr_log_os_;                                                        \
+            zkr_log_os_ << expr;                                                                   \
+            ::zkr::detail::log_write(::zkr::detail::log_level::level, channel, zkr_log_os_.str()); \
+        }                                                                                          \
     } while (false)

@@ -13,12 +13,12 @@ namespace zkr::detail {
 
 /// Base of every context handed to the C client as its `data` / `watcherCtx` pointer.
 class pending_op {
-public:
+  public:
     virtual ~pending_op() = default;
     /// Completes the operation with `ec` because the C client will never call it.
     virtual void abandon(error_code ec) = 0;
 
-private:
+  private:
     friend class op_registry;
     pending_op* prev_ = nullptr;
     pending_op* next_ = nullptr;
@@ -26,7 +26,7 @@ private:
 };
 
 class op_registry {
-public:
+  public:
     op_registry() = default;
     op_registry(const op_registry&) = delete;
     op_registry& operator=(const op_registry&) = delete;
@@ -69,7 +69,7 @@ public:
         return size_;
     }
 
-private:
+  private:
     void unlink(pending_op* op) {
         if (op->prev_ != nullptr) {
             op->prev_->next_ = op->next_;

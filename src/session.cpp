@@ -7,7 +7,9 @@ namespace detail {
 const char* to_string_impl(session_state s) noexcept;
 }
 
-const char* to_string(session_state s) noexcept { return detail::to_string_impl(s); }
+const char* to_string(session_state s) noexcept {
+    return detail::to_string_impl(s);
+}
 
 session::session(executor_type ex, session_config config)
     : impl_(std::make_shared<detail::session_impl>(std::move(ex), std::move(config))) {}
@@ -30,15 +32,30 @@ session::~session() {
     }
 }
 
-session::executor_type session::get_executor() const noexcept { return impl_->strand(); }
-const session_config& session::config() const noexcept { return impl_->config(); }
-session_state session::state() const noexcept { return impl_->state(); }
-std::int64_t session::session_id() const noexcept { return impl_->session_id(); }
-client_id session::id() const noexcept { return impl_->id(); }
+session::executor_type session::get_executor() const noexcept {
+    return impl_->strand();
+}
+const session_config& session::config() const noexcept {
+    return impl_->config();
+}
+session_state session::state() const noexcept {
+    return impl_->state();
+}
+std::int64_t session::session_id() const noexcept {
+    return impl_->session_id();
+}
+client_id session::id() const noexcept {
+    return impl_->id();
+}
 std::chrono::milliseconds session::negotiated_timeout() const noexcept {
     return impl_->negotiated_timeout();
 }
-error_code session::set_servers(const std::string& hosts) { return impl_->set_servers(hosts); }
+std::size_t session::pending_operations() const noexcept {
+    return impl_->pending_operations();
+}
+error_code session::set_servers(const std::string& hosts) {
+    return impl_->set_servers(hosts);
+}
 
 void session::connect_impl(const impl_ptr& s, detail::handler<void(error_code)> h) {
     s->connect(std::move(h));

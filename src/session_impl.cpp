@@ -68,7 +68,9 @@ session_impl::session_impl(boost::asio::any_io_executor ex, session_config confi
       deadline_timer_(strand_),
       acl_(std::make_unique<acl_storage>(config_.acl)) {}
 
-session_impl::~session_impl() { close_now(); }
+session_impl::~session_impl() {
+    close_now();
+}
 
 client_id session_impl::id() const noexcept {
     std::shared_lock lock(handle_mutex_);
@@ -108,7 +110,8 @@ void session_impl::connect(handler<void(error_code)> h) {
             fail(std::move(h), self->strand_, ec);
             return;
         }
-        if (self->config_.session_timeout.count() <= 0 || self->config_.connect_timeout.count() <= 0) {
+        if (self->config_.session_timeout.count() <= 0 ||
+            self->config_.connect_timeout.count() <= 0) {
             fail(std::move(h), self->strand_, make_error_code(errc::invalid_argument));
             return;
         }
@@ -116,13 +119,14 @@ void session_impl::connect(handler<void(error_code)> h) {
         self->watcher_context_ = std::make_unique<watcher_context>(
             watcher_context{self->weak_from_this(), self->strand_});
         errno = 0;
-        zhandle_t* zh = zookeeper_init2(self->config_.hosts.c_str(), &bridge::on_session_event,
-                                        static_cast<int>(self->config_.session_timeout.count()),
-                                        nullptr, self->watcher_context_.get(), 0,
-                                        client_log_callback());
+        zhandle_t* zh =
+            zookeeper_init2(self->config_.hosts.c_str(), &bridge::on_session_event,
+                            static_cast<int>(self->config_.session_timeout.count()), nullptr,
+                            self->watcher_context_.get(), 0, client_log_callback());
         if (zh == nullptr) {
-            ZKR_LOG(error, channel, "zookeeper_init failed for '" << self->config_.hosts
-                                        << "': " << std::strerror(errno));
+            ZKR_LOG(error, channel,
+                    "zookeeper_init failed for '" << self->config_.hosts
+                                                  << "': " << std::strerror(errno));
             fail(std::move(h), self->strand_, make_error_code(errc::invalid_connect_string));
             return;
         }
@@ -149,14 +153,16 @@ void session_impl::arm_connect_timer() {
         if (ec || !self || self->state_.load() != session_state::connecting) {
             return;
         }
-        ZKR_LOG(warning, channel, "no server of '" << self->config_.hosts << "' answered within "
-                                                   << self->config_.connect_timeout.count() << " ms");
+        ZKR_LOG(warning, channel,
+                "no server of '" << self->config_.hosts << "' answered within "
+                                 << self->config_.connect_timeout.count() << " ms");
         self->connect_waiters_.complete_all(make_error_code(errc::connect_timeout));
-        self->close(handler<void(error_code)>([](error_code) {}));
+        self->shut_down({});
     });
 }
 
-void session_impl::on_client_state(int state, std::int64_t id, int timeout_ms, const char* password) {
+void session_impl::on_client_state(int state, std::int64_t id, int timeout_ms,
+                                   const char* password) {
     // Runs on the strand (posted by the bridge).
     if (state == ZOO_CONNECTED_STATE) {
         session_id_ = id;
@@ -184,9 +190,9 @@ void session_impl::apply_state(session_state next) {
         return;
     }
     state_ = next;
-    ZKR_LOG(info, channel, "session 0x" << std::hex << session_id_.load() << std::dec << ": "
-                                        << to_string_impl(previous) << " -> "
-                                        << to_string_impl(next));
+    ZKR_LOG(info, channel,
+            "session 0x" << std::hex << session_id_.load() << std::dec << ": "
+                         << to_string_impl(previous) << " -> " << to_string_impl(next));
     state_waiters_.complete_all(error_code{}, next);
     switch (next) {
         case session_state::connected:
@@ -205,8 +211,9 @@ void session_impl::apply_state(session_state next) {
             break;
         case session_state::expired:
         case session_state::auth_failed: {
-            const auto ec = next == session_state::expired ? make_error_code(zk_errc::session_expired)
-                                                           : make_error_code(zk_errc::auth_failed);
+            const auto ec = next == session_state::expired
+                                ? make_error_code(zk_errc::session_expired)
+                                : make_error_code(zk_errc::auth_failed);
             connect_timer_.cancel();
             deadline_timer_.cancel();
             connect_waiters_.complete_all(ec);
@@ -235,9 +242,10 @@ void session_impl::arm_deadline_timer() {
         if (ec || !self || self->state_.load() != session_state::suspended) {
             return;
         }
-        ZKR_LOG(warning, channel, "disconnected for " << self->local_loss_delay().count()
-                                      << " ms: the server may expire the session; locks held "
-                                         "through it are considered lost");
+        ZKR_LOG(warning, channel,
+                "disconnected for " << self->local_loss_delay().count()
+                                    << " ms: the server may expire the session; locks held "
+                                       "through it are considered lost");
         self->notify(session_event::deadline_passed);
     });
 }
@@ -288,18 +296,26 @@ void session_impl::finish_close(_zhandle* zh) {
 
 void session_impl::close(handler<void(error_code)> h) {
     boost::asio::post(strand_, [self = shared_from_this(), h = std::move(h)]() mutable {
-        auto* zh = self->release_handle();
-        self->apply_state(session_state::closed);
-        if (zh == nullptr) {
-            fail(std::move(h), self->strand_, error_code{});
-            return;
-        }
-        // zookeeper_close blocks (a round trip, then joining the C threads): not on our strand.
-        std::thread([self, zh, pending = pending_handler<void(error_code)>(std::move(h), self->strand_)]() mutable {
-            self->finish_close(zh);
-            pending.complete(error_code{});
-        }).detach();
+        self->shut_down(pending_handler<void(error_code)>(std::move(h), self->strand_));
     });
+}
+
+void session_impl::shut_down(pending_handler<void(error_code)> done) {
+    auto* zh = release_handle();
+    apply_state(session_state::closed);
+    if (zh == nullptr) {
+        if (done) {
+            done.complete(error_code{});
+        }
+        return;
+    }
+    // zookeeper_close blocks (a round trip, then joining the C threads): not on our strand.
+    std::thread([self = shared_from_this(), zh, done = std::move(done)]() mutable {
+        self->finish_close(zh);
+        if (done) {
+            done.complete(error_code{});
+        }
+    }).detach();
 }
 
 void session_impl::close_now() {

@@ -36,15 +36,15 @@ enum class session_event {
 };
 
 class session_listener {
-public:
+  public:
     virtual void on_session_event(session_event event) = 0;
 
-protected:
+  protected:
     ~session_listener() = default;
 };
 
 class session_impl : public std::enable_shared_from_this<session_impl> {
-public:
+  public:
     using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
 
     session_impl(boost::asio::any_io_executor ex, session_config config);
@@ -95,7 +95,7 @@ public:
     // Entry points for the C client's threads (used by the bridge only).
     void on_client_state(int state, std::int64_t id, int timeout_ms, const char* password);
 
-private:
+  private:
     friend struct bridge;
     /// The global watcher's context: reaches the session only weakly, through its strand.
     struct watcher_context {
@@ -115,6 +115,8 @@ private:
     void arm_deadline_timer();
     _zhandle* release_handle();
     void finish_close(_zhandle* zh);
+    /// Closes the handle in the background; completes `done` (if any) afterwards. On the strand.
+    void shut_down(pending_handler<void(error_code)> done);
 
     strand_type strand_;
     session_config config_;

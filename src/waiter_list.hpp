@@ -27,7 +27,7 @@ class waiter_list<void(error_code, Args...)> {
         pending_handler<signature> pending;
     };
 
-public:
+  public:
     template <class Strand>
     void add(handler<signature> h, const Strand& strand) {
         auto slot = boost::asio::get_associated_cancellation_slot(h);
@@ -62,7 +62,7 @@ public:
         }
     }
 
-private:
+  private:
     void prune() {
         std::erase_if(entries_, [](const auto& e) { return !e->pending; });
     }

@@ -30,7 +30,8 @@ void watch_state::wait(handler<void(error_code, watch_event)> h) {
         consumed = true;
         auto [ec, event] = std::move(*result);
         lock.unlock();
-        pending_handler<void(error_code, watch_event)>(std::move(h), strand).complete(ec, std::move(event));
+        pending_handler<void(error_code, watch_event)>(std::move(h), strand)
+            .complete(ec, std::move(event));
         return;
     }
     auto slot = boost::asio::get_associated_cancellation_slot(h);
@@ -96,7 +97,9 @@ watch::~watch() {
     }
 }
 
-bool watch::armed() const noexcept { return state_ && state_->armed(); }
+bool watch::armed() const noexcept {
+    return state_ && state_->armed();
+}
 
 void watch::wait_impl(const std::shared_ptr<detail::watch_state>& state,
                       detail::handler<void(error_code, watch_event)> h) {

@@ -17,7 +17,8 @@
 namespace zkr::detail {
 
 struct watch_state : std::enable_shared_from_this<watch_state> {
-    watch_state(std::weak_ptr<session_impl> s, session_impl::strand_type st, std::string p, int type)
+    watch_state(std::weak_ptr<session_impl> s, session_impl::strand_type st, std::string p,
+                int type)
         : session(std::move(s)), strand(std::move(st)), path(std::move(p)), watch_type(type) {}
 
     /// Records the outcome; completes the waiter if there is one. Called once by the C side

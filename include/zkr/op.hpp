@@ -19,7 +19,8 @@ struct op {
     int version = -1;  ///< -1: any version
     create_mode mode = create_mode::persistent;
 
-    static op create(std::string path, std::string data, create_mode mode = create_mode::persistent) {
+    static op create(std::string path, std::string data,
+                     create_mode mode = create_mode::persistent) {
         return {kind::create, std::move(path), std::move(data), -1, mode};
     }
     static op remove(std::string path, int version = -1) {

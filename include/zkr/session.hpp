@@ -61,7 +61,7 @@ struct client_id {
 };
 
 class ZKR_API session {
-public:
+  public:
     using executor_type = boost::asio::any_io_executor;
 
     /// Creates an unconnected session. Nothing touches the network until async_connect.
@@ -91,7 +91,8 @@ public:
     template <class Token = boost::asio::deferred_t>
     auto async_connect(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
-            std::forward<Token>(token), [impl = impl_](auto h) { connect_impl(impl, std::move(h)); });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { connect_impl(impl, std::move(h)); });
     }
 
     /// Closes the session: ephemeral nodes are deleted by the server at once, pending operations
@@ -112,6 +113,10 @@ public:
             [impl = impl_](auto h, session_state s) { wait_state_impl(impl, s, std::move(h)); },
             seen);
     }
+
+    /// Requests in flight and armed watches the C client may still call back. A diagnostic:
+    /// zero once everything has completed.
+    std::size_t pending_operations() const noexcept;
 
     /// Replaces the server list (dynamic reconfiguration). The C client reconnects if the
     /// current server is no longer listed. Returns the C client's verdict.
@@ -135,7 +140,9 @@ public:
     auto async_remove(std::string path, int version = -1, Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h, std::string p, int v) { remove_impl(impl, std::move(p), v, std::move(h)); },
+            [impl = impl_](auto h, std::string p, int v) {
+                remove_impl(impl, std::move(p), v, std::move(h));
+            },
             std::move(path), version);
     }
 
@@ -144,7 +151,9 @@ public:
     auto async_get_data(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, node_data)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h, std::string p) { get_data_impl(impl, std::move(p), std::move(h)); },
+            [impl = impl_](auto h, std::string p) {
+                get_data_impl(impl, std::move(p), std::move(h));
+            },
             std::move(path));
     }
 
@@ -155,7 +164,9 @@ public:
     auto async_watch_data(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, node_data, watch)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h, std::string p) { watch_data_impl(impl, std::move(p), std::move(h)); },
+            [impl = impl_](auto h, std::string p) {
+                watch_data_impl(impl, std::move(p), std::move(h));
+            },
             std::move(path));
     }
 
@@ -165,7 +176,9 @@ public:
     auto async_exists(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<stat>)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h, std::string p) { exists_impl(impl, std::move(p), std::move(h)); },
+            [impl = impl_](auto h, std::string p) {
+                exists_impl(impl, std::move(p), std::move(h));
+            },
             std::move(path));
     }
 
@@ -175,7 +188,9 @@ public:
     auto async_watch_exists(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<stat>, watch)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h, std::string p) { watch_exists_impl(impl, std::move(p), std::move(h)); },
+            [impl = impl_](auto h, std::string p) {
+                watch_exists_impl(impl, std::move(p), std::move(h));
+            },
             std::move(path));
     }
 
@@ -184,16 +199,21 @@ public:
     auto async_get_children(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, children)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h, std::string p) { get_children_impl(impl, std::move(p), std::move(h)); },
+            [impl = impl_](auto h, std::string p) {
+                get_children_impl(impl, std::move(p), std::move(h));
+            },
             std::move(path));
     }
 
-    /// get_children that leaves a child watch. Handler signature: void(error_code, children, watch).
+    /// get_children that leaves a child watch. Handler signature: void(error_code, children,
+    /// watch).
     template <class Token = boost::asio::deferred_t>
     auto async_watch_children(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, children, watch)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h, std::string p) { watch_children_impl(impl, std::move(p), std::move(h)); },
+            [impl = impl_](auto h, std::string p) {
+                watch_children_impl(impl, std::move(p), std::move(h));
+            },
             std::move(path));
     }
 
@@ -215,12 +235,15 @@ public:
     auto async_multi(std::vector<op> ops, Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<op_result>)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h, std::vector<op> o) { multi_impl(impl, std::move(o), std::move(h)); },
+            [impl = impl_](auto h, std::vector<op> o) {
+                multi_impl(impl, std::move(o), std::move(h));
+            },
             std::move(ops));
     }
 
     /// Makes the server this session talks to catch up with the leader for `path`, so that a
-    /// following read sees every write committed before the sync. Handler signature: void(error_code).
+    /// following read sees every write committed before the sync. Handler signature:
+    /// void(error_code).
     template <class Token = boost::asio::deferred_t>
     auto async_sync(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code)>(
@@ -232,7 +255,7 @@ public:
     /// The shared state behind this session, for recipes built on it.
     const std::shared_ptr<detail::session_impl>& impl() const noexcept { return impl_; }
 
-private:
+  private:
     using impl_ptr = std::shared_ptr<detail::session_impl>;
     static void connect_impl(const impl_ptr&, detail::handler<void(error_code)>);
     static void close_impl(const impl_ptr&, detail::handler<void(error_code)>);

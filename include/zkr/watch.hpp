@@ -27,7 +27,7 @@ struct watch_event {
 };
 
 class ZKR_API watch {
-public:
+  public:
     /// An empty watch: armed() is false and async_wait completes with errc::invalid_argument.
     watch() noexcept;
     explicit watch(std::shared_ptr<detail::watch_state> state) noexcept;
@@ -50,10 +50,11 @@ public:
     template <class Token = boost::asio::deferred_t>
     auto async_wait(Token&& token = {}) {
         return detail::initiate<void(error_code, watch_event)>(
-            std::forward<Token>(token), [state = state_](auto h) { wait_impl(state, std::move(h)); });
+            std::forward<Token>(token),
+            [state = state_](auto h) { wait_impl(state, std::move(h)); });
     }
 
-private:
+  private:
     static void wait_impl(const std::shared_ptr<detail::watch_state>& state,
                           detail::handler<void(error_code, watch_event)> h);
     std::shared_ptr<detail::watch_state> state_;

@@ -69,10 +69,14 @@ struct acl_entry {
 using acl_list = std::vector<acl_entry>;
 
 /// Everyone may do everything (ZooKeeper's OPEN_ACL_UNSAFE): the default.
-inline acl_list open_acl() { return {{perms::all, "world", "anyone"}}; }
+inline acl_list open_acl() {
+    return {{perms::all, "world", "anyone"}};
+}
 
 /// Only the session's authenticated identities (digest credentials) may access the node.
-inline acl_list creator_all_acl() { return {{perms::all, "auth", ""}}; }
+inline acl_list creator_all_acl() {
+    return {{perms::all, "auth", ""}};
+}
 
 /// Everyone may read, only the creator may change.
 inline acl_list read_only_for_others_acl() {

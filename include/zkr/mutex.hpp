@@ -1,0 +1,85 @@
+// zkr::mutex: a distributed, herd-free, cancellation-safe mutual exclusion lock.
+//
+// Each acquisition creates an ephemeral sequential node "<path>/_c_<uuid>-lock-<seq>" (the
+// naming of Apache Curator's InterProcessMutex, so Java and C++ processes can share a lock) and
+// waits, watching only the node just ahead of it, until it is first in line. kazoo's
+// "__lock__" nodes in the same directory are honoured as contenders too.
+//
+// One mutex object serves any number of concurrent acquisitions; each gets its own node and
+// its own zkr::lock. There is no reentrancy: a second async_lock from the same process queues
+// behind the first like any other contender.
+#pragma once
+
+#include <zkr/detail/initiate.hpp>
+#include <zkr/error.hpp>
+#include <zkr/export.hpp>
+#include <zkr/lock.hpp>
+
+#include <memory>
+#include <string>
+
+namespace zkr {
+
+class session;
+namespace detail {
+class session_impl;
+}
+
+struct mutex_options {
+    loss_policy on_loss = loss_policy::on_expiry;
+    /// Data stored in our lock node (shown by `zkr status`). Empty: "<hostname>:<pid>".
+    std::string node_data;
+};
+
+class ZKR_API mutex {
+  public:
+    /// `path` is the lock directory, created (as container nodes) on first use. Nothing is
+    /// checked until an acquisition, which fails with errc::invalid_path for a malformed path.
+    mutex(session& s, std::string path, mutex_options options = {});
+
+    const std::string& path() const noexcept { return path_; }
+
+    /// Acquires the lock, waiting as long as it takes.
+    ///
+    /// Handler signature: void(error_code, lock).
+    /// Executor: the handler's associated executor, by default the session's.
+    /// Cancellation: terminal, partial and total. Our node is deleted before the handler runs
+    /// (or, if the connection is down, as soon as it is back), and the handler gets
+    /// boost::asio::error::operation_aborted. For a timeout, combine with a timer:
+    ///   co_await (m.async_lock(as_tuple(use_awaitable)) || timer.async_wait(use_awaitable))
+    /// Connection loss while waiting is survived as long as the session lives.
+    /// Errors: errc::invalid_path, zk_errc::session_expired, errc::session_closed,
+    /// zk_errc::no_auth (the lock directory's ACL denies us), errc::lock_node_deleted (our node
+    /// was deleted while we waited).
+    template <class Token = boost::asio::deferred_t>
+    auto async_lock(Token&& token = {}) {
+        return detail::initiate<void(error_code, lock)>(
+            std::forward<Token>(token),
+            [session = session_, path = path_, options = options_](auto h) {
+                lock_impl(session, path, options, false, std::move(h));
+            });
+    }
+
+    /// Acquires the lock only if it is free now; never waits for another holder.
+    /// Handler signature: void(error_code, lock): no error and an empty lock when busy (our
+    /// node is deleted again before completion).
+    template <class Token = boost::asio::deferred_t>
+    auto async_try_lock(Token&& token = {}) {
+        return detail::initiate<void(error_code, lock)>(
+            std::forward<Token>(token),
+            [session = session_, path = path_, options = options_](auto h) {
+                lock_impl(session, path, options, true, std::move(h));
+            });
+    }
+
+  private:
+    static void lock_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
+                          const mutex_options& options, bool try_only,
+                          detail::handler<void(error_code, lock)> h);
+
+    std::shared_ptr<detail::session_impl> session_;
+    std::string path_;
+    mutex_options options_;
+};
+
+}  // namespace zkr

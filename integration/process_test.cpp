@@ -1,0 +1,167 @@
+// Mutual exclusion across processes: zkr workers, killed holders, and mixed fleets with Curator
+// (Java) and kazoo (Python) on one lock path. Each critical section is recorded in a shared file
+// with O_APPEND; check_record fails on any overlap.
+#include "test_support.hpp"
+
+#include <zkr/mutex.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace zkr::test {
+namespace {
+
+std::string temp_record() {
+    char path[] = "/tmp/zkr-record-XXXXXX";
+    const int fd = mkstemp(path);
+    close(fd);
+    return path;
+}
+
+struct record_file {
+    std::string path = temp_record();
+    ~record_file() { std::remove(path.c_str()); }
+};
+
+child_process zkr_worker(const std::string& dir, int iterations, const std::string& record,
+                         int hold_ms = 2, int session_timeout_ms = 4000) {
+    return child_process({ZKR_WORKER, shared_hosts(), dir, std::to_string(iterations), record,
+                          std::to_string(hold_ms), std::to_string(session_timeout_ms)},
+                         true);
+}
+
+child_process peer(const std::string& driver, const std::string& dir, int iterations,
+                   const std::string& record, int hold_ms, std::vector<std::string> env = {}) {
+    std::vector<std::string> argv{"env"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.push_back(source_dir() + "/integration/peers/" + driver);
+    for (auto a :
+         {shared_hosts(), dir, std::to_string(iterations), record, std::to_string(hold_ms)}) {
+        argv.push_back(a);
+    }
+    return child_process(argv, true);
+}
+
+/// Fencing tokens of the zkr critical sections, in record order.
+std::vector<std::int64_t> tokens_in(const std::string& record) {
+    std::ifstream in(record);
+    std::string line;
+    std::vector<std::int64_t> tokens;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string verb, name, pid, token;
+        f >> verb >> name >> pid >> token;
+        if (verb == "enter" && name == "zkr" && !token.empty()) {
+            tokens.push_back(std::stoll(token));
+        }
+    }
+    return tokens;
+}
+
+void expect_ready(child_process& p, const std::string& who) {
+    std::string line;
+    ASSERT_TRUE(p.read_line(line, 60s)) << who << " did not start";
+    ASSERT_EQ(line, "ready") << who;
+}
+
+TEST(Processes, FiveWorkersTimesTwoHundredNeverOverlap) {
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    std::vector<child_process> workers;
+    for (int i = 0; i < 5; ++i) {
+        workers.push_back(zkr_worker(dir, 200, record.path, 0));
+    }
+    for (auto& w : workers) {
+        EXPECT_EQ(w.wait(180s), 0);
+    }
+    EXPECT_EQ(check_record(record.path), 1000u);
+    const auto tokens = tokens_in(record.path);
+    EXPECT_TRUE(std::is_sorted(tokens.begin(), tokens.end()) &&
+                std::adjacent_find(tokens.begin(), tokens.end()) == tokens.end())
+        << "fencing tokens must strictly increase in acquisition order";
+    EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+}
+
+TEST(Processes, KilledHolderFreesTheLockAfterItsSessionTimesOut) {
+    const auto dir = fresh_root() + "/lock";
+    record_file victim_record, next_record;
+    auto victim = zkr_worker(dir, 1, victim_record.path, 60000, 1500);
+    std::string line;
+    ASSERT_TRUE(victim.read_line(line, 30s) && line == "ready");
+    ASSERT_TRUE(victim.read_line(line, 30s) && line.rfind("holding", 0) == 0) << line;
+    const auto victim_token = std::stoll(line.substr(line.rfind(' ') + 1));
+    auto next = zkr_worker(dir, 3, next_record.path, 2);
+    expect_ready(next, "second worker");
+    const auto killed_at = std::chrono::steady_clock::now();
+    victim.kill(SIGKILL);
+    victim.wait(10s);
+    ASSERT_TRUE(next.read_line(line, 30s) && line.rfind("holding", 0) == 0) << line;
+    const auto waited = std::chrono::steady_clock::now() - killed_at;
+    EXPECT_LT(waited, 1500ms + 1s) << "the lock must come back within the session timeout + 1 s";
+    EXPECT_EQ(next.wait(30s), 0);
+    EXPECT_EQ(check_record(next_record.path), 3u);
+    const auto tokens = tokens_in(next_record.path);
+    ASSERT_FALSE(tokens.empty());
+    EXPECT_GT(tokens.front(), victim_token);
+    EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+}
+
+TEST(Interop, ZkrAndCuratorShareOneLock) {
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    auto java = peer("curator-lock", dir, 60, record.path, 5);
+    expect_ready(java, "Curator driver");
+    std::vector<child_process> workers;
+    for (int i = 0; i < 2; ++i) {
+        workers.push_back(zkr_worker(dir, 60, record.path, 5));
+    }
+    EXPECT_EQ(java.wait(180s), 0);
+    for (auto& w : workers) {
+        EXPECT_EQ(w.wait(180s), 0);
+    }
+    EXPECT_EQ(check_record(record.path), 180u);
+    EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+}
+
+TEST(Interop, ZkrAndKazooShareOneLock) {
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    auto python = peer("kazoo_lock.py", dir, 100, record.path, 5);
+    expect_ready(python, "kazoo driver");
+    std::vector<child_process> workers;
+    for (int i = 0; i < 2; ++i) {
+        workers.push_back(zkr_worker(dir, 100, record.path, 5));
+    }
+    EXPECT_EQ(python.wait(180s), 0);
+    for (auto& w : workers) {
+        EXPECT_EQ(w.wait(180s), 0);
+    }
+    EXPECT_EQ(check_record(record.path), 300u);
+}
+
+TEST(Interop, ZkrDefersToKazooNativeNodes) {
+    // kazoo without extra patterns cannot see zkr's nodes, but zkr sees kazoo's: while kazoo
+    // holds the lock, zkr must wait.
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    auto python = peer("kazoo_lock.py", dir, 1, record.path, 1500, {"KAZOO_NATIVE_ONLY=1"});
+    expect_ready(python, "kazoo driver");
+    ASSERT_TRUE(wait_until(
+        [&] {
+            std::ifstream in(record.path);
+            std::string line;
+            return std::getline(in, line) && line.rfind("enter kazoo-native", 0) == 0;
+        },
+        30s));
+    auto worker = zkr_worker(dir, 1, record.path, 2);
+    EXPECT_EQ(worker.wait(60s), 0);
+    EXPECT_EQ(python.wait(60s), 0);
+    EXPECT_EQ(check_record(record.path), 2u);
+}
+
+}  // namespace
+}  // namespace zkr::test

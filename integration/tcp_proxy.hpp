@@ -1,0 +1,32 @@
+// A TCP proxy between a client and ZooKeeper that a test can cut and restore: the fault
+// injector for connection loss at a moment of the test's choosing (a paused server needs 2/3
+// of the session timeout before the client notices; a cut connection is noticed at once).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace zkr::test {
+
+class tcp_proxy {
+  public:
+    /// Listens on 127.0.0.1 (a free port) and forwards to `target` ("host:port").
+    explicit tcp_proxy(const std::string& target);
+    ~tcp_proxy();
+    tcp_proxy(const tcp_proxy&) = delete;
+    tcp_proxy& operator=(const tcp_proxy&) = delete;
+
+    /// "127.0.0.1:<port>": give this to the client instead of the server's address.
+    std::string address() const;
+
+    /// Closes every connection and refuses new ones until restore().
+    void cut();
+    void restore();
+
+  private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace zkr::test

@@ -1,0 +1,434 @@
+#include "test_support.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <zookeeper/zookeeper.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace zkr::test {
+
+namespace asio = boost::asio;
+
+std::string source_dir() {
+    return ZKR_SOURCE_DIR;
+}
+
+namespace {
+
+std::string shell(const std::string& command, int* status = nullptr) {
+    std::string out;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) {
+        ADD_FAILURE() << "popen failed: " << command;
+        return out;
+    }
+    std::array<char, 4096> buf;
+    while (auto n = fread(buf.data(), 1, buf.size(), pipe)) {
+        out.append(buf.data(), n);
+    }
+    const int rc = pclose(pipe);
+    if (status != nullptr) {
+        *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
+        out.pop_back();
+    }
+    return out;
+}
+
+std::string make_temp_dir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string templ = std::string(base != nullptr ? base : "/tmp") + "/zkr-test-XXXXXX";
+    if (mkdtemp(templ.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    return templ;
+}
+
+/// Quiet C-client handles for the test's own plumbing.
+zhandle_t* open_handle(const std::string& hosts, const clientid_t* id = nullptr) {
+    static std::once_flag quiet;
+    std::call_once(quiet, [] { zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR); });
+    struct connected_flag {
+        std::mutex m;
+        std::condition_variable cv;
+        int state = 0;
+    } flag;
+    auto watcher = [](zhandle_t*, int type, int state, const char*, void* ctx) {
+        if (type != ZOO_SESSION_EVENT) {
+            return;
+        }
+        auto* f = static_cast<connected_flag*>(ctx);
+        std::lock_guard lock(f->m);
+        f->state = state;
+        f->cv.notify_all();
+    };
+    zhandle_t* zh = zookeeper_init(hosts.c_str(), watcher, 10000, id, &flag, 0);
+    if (zh == nullptr) {
+        throw std::runtime_error("zookeeper_init failed for " + hosts);
+    }
+    std::unique_lock lock(flag.m);
+    const bool ok = flag.cv.wait_for(lock, 10s, [&] {
+        return flag.state == ZOO_CONNECTED_STATE || flag.state == ZOO_EXPIRED_SESSION_STATE;
+    });
+    const int state = flag.state;
+    lock.unlock();
+    // The watcher context lives on this stack: detach it before returning.
+    zoo_set_watcher(zh, nullptr);
+    zoo_set_context(zh, nullptr);
+    if (!ok || state != ZOO_CONNECTED_STATE) {
+        zookeeper_close(zh);
+        throw std::runtime_error("could not connect a plain handle to " + hosts);
+    }
+    return zh;
+}
+
+struct handle_guard {
+    zhandle_t* zh;
+    ~handle_guard() { zookeeper_close(zh); }
+};
+
+}  // namespace
+
+zk_server::zk_server(int members) {
+    dir_ = make_temp_dir() + "/zk";
+    std::string args = "start '" + dir_ + "'";
+    if (members > 1) {
+        args += " --ensemble " + std::to_string(members);
+    }
+    int status = 0;
+    hosts_ = shell("bash '" + source_dir() + "/integration/zk.sh' " + args, &status);
+    if (status != 0 || hosts_.empty()) {
+        throw std::runtime_error("could not start ZooKeeper (integration/zk.sh " + args + ")");
+    }
+}
+
+zk_server::~zk_server() {
+    script("stop");
+    ::rmdir(dir_.substr(0, dir_.rfind('/')).c_str());
+}
+
+std::string zk_server::script(const std::string& verb, int n, int* status) {
+    auto command = "bash '" + source_dir() + "/integration/zk.sh' " + verb + " '" + dir_ + "'";
+    if (n > 0) {
+        command += " " + std::to_string(n);
+    }
+    return shell(command, status);
+}
+
+void zk_server::pause(int n) {
+    script("pause", n);
+}
+void zk_server::resume(int n) {
+    script("resume", n);
+}
+void zk_server::kill(int n) {
+    script("kill", n);
+}
+
+void zk_server::restart(int n) {
+    int status = 0;
+    script("restart", n, &status);
+    if (status != 0) {
+        ADD_FAILURE() << "restart of server " << n << " failed";
+    }
+}
+
+int zk_server::leader() {
+    int status = 0;
+    auto out = script("leader", 0, &status);
+    return status == 0 ? std::atoi(out.c_str()) : 0;
+}
+
+std::map<std::string, std::string> zk_server::mntr(int n) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(script("mntr", n));
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto tab = line.find('\t');
+        if (tab != std::string::npos) {
+            out[line.substr(0, tab)] = line.substr(tab + 1);
+        }
+    }
+    return out;
+}
+
+std::int64_t zk_server::mntr_value(const std::string& key, int n) {
+    auto values = mntr(n);
+    auto it = values.find(key);
+    if (it == values.end()) {
+        ADD_FAILURE() << "mntr has no " << key;
+        return -1;
+    }
+    return std::stoll(it->second);
+}
+
+namespace {
+std::unique_ptr<zk_server>& shared_server_ptr() {
+    static std::unique_ptr<zk_server> server;
+    return server;
+}
+}  // namespace
+
+const std::string& shared_hosts() {
+    static const std::string hosts = [] {
+        if (const char* env = std::getenv("ZKR_TEST_HOSTS"); env != nullptr && *env != '\0') {
+            return std::string(env);
+        }
+        shared_server_ptr() = std::make_unique<zk_server>();
+        std::atexit([] { shared_server_ptr().reset(); });
+        return shared_server_ptr()->hosts();
+    }();
+    return hosts;
+}
+
+zk_server* shared_server() {
+    shared_hosts();
+    return shared_server_ptr().get();
+}
+
+void run(std::function<asio::awaitable<void>(asio::io_context&)> body,
+         std::chrono::milliseconds limit) {
+    asio::io_context ioc;
+    bool finished = false;
+    std::exception_ptr failure;
+    asio::co_spawn(ioc, body(ioc), [&](std::exception_ptr e) {
+        finished = true;
+        failure = e;
+    });
+    ioc.run_for(limit);
+    if (!finished) {
+        ADD_FAILURE() << "test coroutine did not finish within " << limit.count() << " ms";
+        // Let pending operations settle so that objects can be destroyed cleanly.
+        ioc.stop();
+    }
+    if (failure) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "test coroutine threw: " << e.what();
+        }
+    }
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+    return true;
+}
+
+std::string fresh_root() {
+    static std::mt19937_64 engine{std::random_device{}()};
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::ostringstream name;
+    name << (info != nullptr ? info->test_suite_name() : "none") << "."
+         << (info != nullptr ? info->name() : "none") << "-" << std::hex << (engine() & 0xffffff);
+    auto text = name.str();
+    for (auto& c : text) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') {
+            c = '_';  // parameterised test names carry '/'
+        }
+    }
+    return "/t/" + text;
+}
+
+session_config config_for(const std::string& hosts, std::chrono::milliseconds session_timeout) {
+    session_config config;
+    config.hosts = hosts;
+    config.session_timeout = session_timeout;
+    config.connect_timeout = 10s;
+    config.log_level = client_log_level::error;
+    return config;
+}
+
+void expire_session(session& s, const std::string& hosts) {
+    const auto id = s.id();
+    // Cut `s` off first (a different IP: the C client compares addresses by IP only), so that it
+    // does not take the session back while the second handle holds it.
+    ASSERT_FALSE(s.set_servers("127.0.0.2:1")) << "set_servers";
+    clientid_t cid{};
+    cid.client_id = id.id;
+    std::memcpy(cid.passwd, id.password.data(), sizeof cid.passwd);
+    zhandle_t* other = open_handle(hosts, &cid);
+    zookeeper_close(other);  // the server ends the session now
+    ASSERT_FALSE(s.set_servers(hosts)) << "set_servers back";
+}
+
+std::vector<std::string> list_children(const std::string& hosts, const std::string& path) {
+    handle_guard h{open_handle(hosts)};
+    String_vector names{};
+    std::vector<std::string> out;
+    if (zoo_get_children(h.zh, path.c_str(), 0, &names) == ZOK) {
+        for (int i = 0; i < names.count; ++i) {
+            out.emplace_back(names.data[i]);
+        }
+        deallocate_String_vector(&names);
+    }
+    return out;
+}
+
+bool node_exists(const std::string& hosts, const std::string& path) {
+    handle_guard h{open_handle(hosts)};
+    Stat st{};
+    return zoo_exists(h.zh, path.c_str(), 0, &st) == ZOK;
+}
+
+void create_node(const std::string& hosts, const std::string& path, const std::string& data,
+                 bool sequential, std::string* created) {
+    handle_guard h{open_handle(hosts)};
+    std::string buffer(path.size() + 32, '\0');
+    const int rc =
+        zoo_create(h.zh, path.c_str(), data.data(), static_cast<int>(data.size()),
+                   &ZOO_OPEN_ACL_UNSAFE, sequential ? ZOO_PERSISTENT_SEQUENTIAL : ZOO_PERSISTENT,
+                   buffer.data(), static_cast<int>(buffer.size()));
+    // Shared parents such as "/t" may exist already.
+    const bool ok = rc == ZOK || (rc == ZNODEEXISTS && !sequential);
+    ASSERT_TRUE(ok) << "create " << path << ": " << zerror(rc);
+    if (created != nullptr) {
+        *created = buffer.c_str();
+    }
+}
+
+void delete_node(const std::string& hosts, const std::string& path) {
+    handle_guard h{open_handle(hosts)};
+    const int rc = zoo_delete(h.zh, path.c_str(), -1);
+    ASSERT_TRUE(rc == ZOK || rc == ZNONODE) << "delete " << path << ": " << zerror(rc);
+}
+
+std::size_t check_record(const std::string& file) {
+    std::ifstream in(file);
+    std::string line;
+    std::string inside;  // "<name> <pid>" of the current holder
+    std::size_t sections = 0;
+    std::size_t line_no = 0;
+    while (std::getline(in, line)) {
+        ++line_no;
+        std::istringstream fields(line);
+        std::string verb, name, pid;
+        fields >> verb >> name >> pid;
+        const auto who = name + " " + pid;
+        if (verb == "enter") {
+            EXPECT_TRUE(inside.empty()) << file << ":" << line_no << ": " << who
+                                        << " entered while " << inside << " was inside";
+            inside = who;
+        } else if (verb == "exit") {
+            EXPECT_EQ(inside, who) << file << ":" << line_no << ": exit of " << who;
+            inside.clear();
+            ++sections;
+        }
+    }
+    return sections;
+}
+
+child_process::child_process(std::vector<std::string> argv, bool capture_stdout) {
+    int fds[2] = {-1, -1};
+    if (capture_stdout && pipe(fds) != 0) {
+        throw std::runtime_error("pipe failed");
+    }
+    pid_ = fork();
+    if (pid_ == 0) {
+        if (capture_stdout) {
+            dup2(fds[1], 1);
+            close(fds[0]);
+            close(fds[1]);
+        }
+        std::vector<char*> args;
+        for (auto& a : argv) {
+            args.push_back(a.data());
+        }
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    if (capture_stdout) {
+        close(fds[1]);
+        stdout_fd_ = fds[0];
+    }
+}
+
+child_process::child_process(child_process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      stdout_fd_(std::exchange(other.stdout_fd_, -1)),
+      buffer_(std::move(other.buffer_)) {}
+
+child_process::~child_process() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    if (stdout_fd_ >= 0) {
+        close(stdout_fd_);
+    }
+}
+
+bool child_process::read_line(std::string& line, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
+            line = buffer_.substr(0, nl);
+            buffer_.erase(0, nl + 1);
+            return true;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || stdout_fd_ < 0) {
+            return false;
+        }
+        pollfd p{stdout_fd_, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+            return false;
+        }
+        char buf[512];
+        const auto n = ::read(stdout_fd_, buf, sizeof buf);
+        if (n <= 0) {
+            return false;
+        }
+        buffer_.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+int child_process::wait(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        int status = 0;
+        const auto r = waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            pid_ = -1;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            return -1;
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+}
+
+void child_process::kill(int signal) {
+    if (pid_ > 0) {
+        ::kill(pid_, signal);
+    }
+}
+
+}  // namespace zkr::test

@@ -1,0 +1,115 @@
+// Shared helpers for the real-server tests: a ZooKeeper started by the project's own scripts,
+// a fresh root per test, running a coroutine with a deadline, waiting on conditions, and forcing a
+// session to expire.
+#pragma once
+
+#include <zkr/session.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+/// ASSERT_* cannot be used in a coroutine (it expands to `return`): this is its counterpart.
+#define CO_REQUIRE(condition)               \
+    do {                                    \
+        const bool zkr_ok_ = (condition);   \
+        EXPECT_TRUE(zkr_ok_) << #condition; \
+        if (!zkr_ok_) {                     \
+            co_return;                      \
+        }                                   \
+    } while (false)
+
+namespace zkr::test {
+
+using namespace std::chrono_literals;
+
+/// A ZooKeeper server (or three-node ensemble) started with integration/zk.sh, stopped on
+/// destruction.
+class zk_server {
+  public:
+    explicit zk_server(int members = 1);
+    ~zk_server();
+    zk_server(const zk_server&) = delete;
+    zk_server& operator=(const zk_server&) = delete;
+
+    const std::string& hosts() const { return hosts_; }
+    void pause(int n = 1);
+    void resume(int n = 1);
+    void kill(int n);
+    void restart(int n);
+    int leader();
+    /// mntr of server n, as key -> value.
+    std::map<std::string, std::string> mntr(int n = 1);
+    std::int64_t mntr_value(const std::string& key, int n = 1);
+
+  private:
+    std::string script(const std::string& verb, int n = 0, int* status = nullptr);
+    std::string dir_;
+    std::string hosts_;
+};
+
+/// The server shared by the whole run (started once; ZKR_TEST_HOSTS overrides it).
+const std::string& shared_hosts();
+zk_server* shared_server();  // null when ZKR_TEST_HOSTS is used
+
+/// Path of integration/zk.sh and of the peer drivers (from the build).
+std::string source_dir();
+
+/// Runs `body` on a fresh io_context; fails the test if it does not finish within `limit`.
+void run(std::function<boost::asio::awaitable<void>(boost::asio::io_context&)> body,
+         std::chrono::milliseconds limit = 30s);
+
+/// Polls `condition` until it holds or `limit` passes; returns whether it held.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s);
+
+/// A fresh absolute path for the current test: "/t/<suite>.<test>-<random>".
+std::string fresh_root();
+
+session_config config_for(const std::string& hosts,
+                          std::chrono::milliseconds session_timeout = 4000ms);
+
+/// Ends `s`'s session on the server (the C client cannot be told directly): the session is
+/// taken over by a second handle which then closes it, and `s` is pointed back at the server,
+/// where it learns of the expiry.
+void expire_session(session& s, const std::string& hosts);
+
+/// Children of `path` through a plain synchronous C-client handle (independent of zkr).
+std::vector<std::string> list_children(const std::string& hosts, const std::string& path);
+bool node_exists(const std::string& hosts, const std::string& path);
+void create_node(const std::string& hosts, const std::string& path, const std::string& data,
+                 bool sequential = false, std::string* created = nullptr);
+void delete_node(const std::string& hosts, const std::string& path);
+
+/// Checks an enter/exit record (see integration/peers/README.md): strict alternation, same
+/// holder in each pair. Returns the number of critical sections; adds a test failure per
+/// violation.
+std::size_t check_record(const std::string& file);
+
+/// A child process, killed (SIGKILL) on destruction if still running.
+class child_process {
+  public:
+    explicit child_process(std::vector<std::string> argv, bool capture_stdout = false);
+    ~child_process();
+    child_process(child_process&&) noexcept;
+    int pid() const { return pid_; }
+    /// Reads one line of the child's stdout (capture_stdout) within `limit`.
+    bool read_line(std::string& line, std::chrono::milliseconds limit = 30s);
+    /// Waits for the exit status (like the shell's $?: 128+N when killed by signal N); -1 on
+    /// timeout.
+    int wait(std::chrono::milliseconds limit = 60s);
+    void kill(int signal);
+
+  private:
+    int pid_ = -1;
+    int stdout_fd_ = -1;
+    std::string buffer_;
+};
+
+}  // namespace zkr::test

@@ -1,0 +1,118 @@
+#include "contender.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <random>
+
+namespace zkr::detail {
+namespace {
+
+struct scheme {
+    std::string_view marker;
+    contender_kind kind;
+};
+
+// "__rlock__" before "__lock__": the latter is a suffix of the former.
+constexpr std::array<scheme, 6> schemes{{
+    {"__rlock__", contender_kind::shared},
+    {"__lock__", contender_kind::exclusive},
+    {"__READ__", contender_kind::shared},
+    {"__WRIT__", contender_kind::exclusive},
+    {"-lock-", contender_kind::exclusive},
+    {"-latch-", contender_kind::exclusive},
+}};
+
+std::optional<std::int64_t> parse_sequence(std::string_view digits) {
+    if (digits.empty() || digits.size() > 18) {
+        return std::nullopt;
+    }
+    std::int64_t value = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        value = value * 10 + (c - '0');
+    }
+    return value;
+}
+
+}  // namespace
+
+std::optional<contender> parse_contender(std::string_view name) {
+    for (const auto& s : schemes) {
+        const auto pos = name.rfind(s.marker);
+        if (pos == std::string_view::npos) {
+            continue;
+        }
+        if (auto seq = parse_sequence(name.substr(pos + s.marker.size()))) {
+            return contender{std::string(name), *seq, s.kind};
+        }
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::vector<contender> sorted_contenders(const std::vector<std::string>& names,
+                                         std::vector<std::string>* unknown) {
+    std::vector<contender> out;
+    out.reserve(names.size());
+    for (const auto& name : names) {
+        if (auto c = parse_contender(name)) {
+            out.push_back(std::move(*c));
+        } else if (unknown != nullptr) {
+            unknown->push_back(name);
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const contender& a, const contender& b) {
+        return a.sequence != b.sequence ? a.sequence < b.sequence : a.name < b.name;
+    });
+    return out;
+}
+
+queue_view evaluate(const std::vector<contender>& queue, std::string_view own_name) {
+    queue_view view;
+    const auto own = std::find_if(queue.begin(), queue.end(),
+                                  [&](const contender& c) { return c.name == own_name; });
+    if (own == queue.end()) {
+        return view;
+    }
+    view.found = true;
+    view.position = static_cast<std::size_t>(own - queue.begin());
+    view.head = queue.front().name;
+    const bool shared = own->kind == contender_kind::shared;
+    const contender* nearest = nullptr;
+    for (auto it = queue.begin(); it != own; ++it) {
+        if (!shared || it->kind == contender_kind::exclusive) {
+            ++view.blockers;
+            nearest = &*it;
+        }
+    }
+    view.acquired = view.blockers == 0;
+    if (nearest != nullptr) {
+        view.watch = nearest->name;
+        view.watch_is_last_blocker = view.blockers == 1;
+    }
+    return view;
+}
+
+std::string protected_prefix(std::string_view uuid, std::string_view marker) {
+    std::string out = "_c_";
+    out += uuid;
+    out += marker;
+    return out;
+}
+
+std::string make_uuid() {
+    thread_local std::mt19937_64 engine{std::random_device{}()};
+    const std::uint64_t hi = (engine() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+    const std::uint64_t lo = (engine() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+    char text[37];
+    std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                  static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                  static_cast<unsigned>(lo >> 48),
+                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+    return text;
+}
+
+}  // namespace zkr::detail

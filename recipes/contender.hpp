@@ -1,0 +1,59 @@
+// The lock queue as a pure function: which child names are contenders, in what order, and what a
+// given contender must do next. No I/O here, so every rule has a unit test.
+//
+// Recognised names (all ZooKeeper sequential nodes, so the trailing digits are the parent's
+// creation counter, shared by every scheme in one directory):
+//   _c_<uuid>-lock-<seq>       Curator InterProcessMutex / LeaderSelector, zkr mutex   exclusive
+//   _c_<uuid>-__WRIT__<seq>    Curator InterProcessReadWriteLock writer, zkr writer   exclusive
+//   _c_<uuid>-__READ__<seq>    Curator read lock, zkr reader                          shared
+//   _c_<uuid>-latch-<seq>      Curator LeaderLatch, zkr election                      exclusive
+//   <hex>__lock__<seq>         kazoo Lock / Election / WriteLock                      exclusive
+//   <hex>__rlock__<seq>        kazoo ReadLock                                         shared
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zkr::detail {
+
+enum class contender_kind { exclusive, shared };
+
+struct contender {
+    std::string name;
+    std::int64_t sequence = 0;
+    contender_kind kind = contender_kind::exclusive;
+};
+
+/// Parses one child name; nullopt if it follows no known scheme.
+std::optional<contender> parse_contender(std::string_view name);
+
+/// Contenders among `names`, ordered by sequence. Names of no known scheme go to `unknown`.
+std::vector<contender> sorted_contenders(const std::vector<std::string>& names,
+                                         std::vector<std::string>* unknown = nullptr);
+
+/// What one contender sees when it looks at the queue.
+struct queue_view {
+    bool found = false;        ///< our node is in the listing
+    bool acquired = false;     ///< nothing ahead of us blocks us
+    std::size_t blockers = 0;  ///< contenders ahead of us that block us
+    std::size_t position = 0;  ///< index of our node in the queue (0 = head)
+    /// The one node to watch: an exclusive contender watches its immediate predecessor, a shared
+    /// one the nearest exclusive contender below it.
+    std::string watch;
+    /// Deleting `watch` unblocks us (it is our only blocker): no need to list again.
+    bool watch_is_last_blocker = false;
+    std::string head;  ///< the first contender in the queue
+};
+
+queue_view evaluate(const std::vector<contender>& queue, std::string_view own_name);
+
+/// The Curator-compatible name prefix of our node: "_c_<uuid>" + marker ("-lock-", ...).
+std::string protected_prefix(std::string_view uuid, std::string_view marker);
+
+/// A random RFC 4122 version-4 UUID in its 36-character text form.
+std::string make_uuid();
+
+}  // namespace zkr::detail

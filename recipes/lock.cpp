@@ -1,0 +1,293 @@
+#include "lock_state.hpp"
+
+#include "log.hpp"
+#include "path.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
+namespace zkr {
+namespace detail {
+
+namespace asio = boost::asio;
+
+lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel)
+    : session_(std::move(s)),
+      path_(std::move(node.path)),
+      token_(node.stat.czxid),
+      policy_(policy),
+      channel_(channel) {}
+
+void lock_state::start() {
+    session_->add_listener(weak_from_this());
+    // Events before registration were seen by nobody: catch up with the current state.
+    switch (session_->state()) {
+        case session_state::suspended:
+            on_session_event(session_event::suspended);
+            break;
+        case session_state::expired:
+        case session_state::auth_failed:
+            on_session_event(session_event::expired);
+            break;
+        case session_state::closed:
+            on_session_event(session_event::closed);
+            break;
+        default:
+            break;
+    }
+}
+
+error_code lock_state::lost_reason() const {
+    std::lock_guard lock(reason_mutex_);
+    return reason_;
+}
+
+void lock_state::on_session_event(session_event event) {
+    switch (event) {
+        case session_event::suspended:
+            if (policy_ == loss_policy::on_suspend) {
+                lose(make_error_code(errc::session_suspended));
+            }
+            break;
+        case session_event::deadline_passed:
+            lose(make_error_code(errc::session_deadline));
+            release_waiters_.complete_all(make_error_code(errc::session_deadline));
+            break;
+        case session_event::expired:
+            lose(make_error_code(zk_errc::session_expired));
+            break;
+        case session_event::closed:
+            lose(make_error_code(errc::session_closed));
+            break;
+        case session_event::reconnected:
+            break;
+    }
+}
+
+void lock_state::lose(error_code why) {
+    if (!owned_.exchange(false)) {
+        return;
+    }
+    {
+        std::lock_guard lock(reason_mutex_);
+        reason_ = why;
+    }
+    if (why == errc::session_closed) {
+        ZKR_LOG(info, channel_, "lock " << path_ << " ends with its session");
+    } else {
+        ZKR_LOG(warning, channel_, "lock " << path_ << " lost: " << why.message());
+    }
+    lost_waiters_.complete_all(why);
+    stop_watch_.emit(asio::cancellation_type::terminal);
+    // Lost while the session may live on: our node may still exist and would block everyone
+    // behind it until the session ends. Delete it once the connection is back.
+    if (why == errc::session_suspended || why == errc::session_deadline) {
+        remove_in_background(session_, path_, channel_);
+    }
+}
+
+void lock_state::release(handler<void(error_code)> h) {
+    asio::post(session_->strand(), [self = shared_from_this(), h = std::move(h)]() mutable {
+        if (self->released_) {
+            fail(std::move(h), self->session_->strand(), make_error_code(errc::not_owner));
+            return;
+        }
+        self->released_ = true;
+        if (!self->owned_.exchange(false)) {
+            fail(std::move(h), self->session_->strand(), self->lost_reason());
+            return;
+        }
+        self->lost_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
+        self->stop_watch_.emit(asio::cancellation_type::terminal);
+        self->release_waiters_.add(std::move(h), self->session_->strand());
+        asio::co_spawn(
+            self->session_->strand(),
+            [](std::shared_ptr<lock_state> self) -> asio::awaitable<void> {
+                const auto ec = co_await remove_for_sure(self->session_, self->path_);
+                ZKR_LOG(debug, self->channel_, "released " << self->path_);
+                self->release_waiters_.complete_all(ec);
+            }(self),
+            asio::detached);
+    });
+}
+
+void lock_state::wait_lost(handler<void(error_code)> h) {
+    asio::post(session_->strand(), [self = shared_from_this(), h = std::move(h)]() mutable {
+        if (self->released_) {
+            fail(std::move(h), self->session_->strand(), make_error_code(errc::not_owner));
+            return;
+        }
+        if (!self->owned_.load()) {
+            fail(std::move(h), self->session_->strand(), self->lost_reason());
+            return;
+        }
+        self->lost_waiters_.add(std::move(h), self->session_->strand());
+        self->watch_node();
+    });
+}
+
+void lock_state::watch_node() {
+    if (watching_) {
+        return;
+    }
+    watching_ = true;
+    asio::co_spawn(session_->strand(), watch_loop(), asio::detached);
+}
+
+asio::awaitable<void> lock_state::watch_loop() {
+    auto self = shared_from_this();
+    while (owned_.load()) {
+        auto [ec, st, w] = co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
+            [&](auto h) { session_->watch_exists(path_, std::move(h)); });
+        if (!owned_.load()) {
+            co_return;
+        }
+        if (!ec && !st) {
+            lose(make_error_code(errc::lock_node_deleted));
+            co_return;
+        }
+        if (is_retryable(ec)) {
+            if (co_await wait_connected(session_)) {
+                co_return;  // the session's end reaches us as a session event
+            }
+            continue;
+        }
+        if (ec) {
+            co_return;
+        }
+        auto [wait_ec, event] =
+            co_await w.async_wait(asio::bind_cancellation_slot(stop_watch_.slot(), use_tuple));
+        if (wait_ec) {
+            co_return;
+        }
+        if (event.type == watch_event_type::deleted) {
+            lose(make_error_code(errc::lock_node_deleted));
+            co_return;
+        }
+        // Our node's data changed: the watch is spent, set it again.
+    }
+}
+
+void lock_state::guarded_multi(std::vector<op> ops,
+                               handler<void(error_code, std::vector<op_result>)> h) {
+    if (!owned_.load()) {
+        fail(std::move(h), session_->strand(), make_error_code(errc::lock_lost));
+        return;
+    }
+    ops.insert(ops.begin(), op::check(path_));
+    auto pending = std::make_shared<pending_handler<void(error_code, std::vector<op_result>)>>(
+        std::move(h), session_->strand());
+    session_->multi(std::move(ops), [self = shared_from_this(), pending](
+                                        error_code ec, std::vector<op_result> results) {
+        const bool check_failed = !results.empty() && results.front().ec == zk_errc::no_node;
+        if (!results.empty()) {
+            results.erase(results.begin());
+        }
+        if (check_failed) {
+            ec = make_error_code(errc::lock_lost);
+            self->lose(make_error_code(errc::lock_node_deleted));
+        }
+        pending->complete(ec, std::move(results));
+    });
+}
+
+void acquire_lock(acquire_request request, loss_policy policy,
+                  handler<void(error_code, zkr::lock)> h) {
+    auto s = request.session;
+    if (validate_path(request.dir) || request.dir == "/") {
+        fail(std::move(h), s->strand(), make_error_code(errc::invalid_path));
+        return;
+    }
+    auto slot = asio::get_associated_cancellation_slot(h);
+    const char* channel = request.channel;
+    asio::co_spawn(
+        s->strand(), acquire(std::move(request)),
+        asio::bind_cancellation_slot(
+            slot,
+            [s, policy, channel,
+             pending = pending_handler<void(error_code, zkr::lock)>(std::move(h), s->strand())](
+                std::exception_ptr e, std::tuple<error_code, acquired_node> result) mutable {
+                auto [ec, node] = std::move(result);
+                if (e) {
+                    ec = make_error_code(errc::invalid_argument);
+                }
+                if (ec || node.path.empty()) {
+                    pending.complete(ec, zkr::lock{});
+                    return;
+                }
+                auto state = std::make_shared<lock_state>(s, std::move(node), policy, channel);
+                state->start();
+                pending.complete(ec, zkr::lock(std::move(state)));
+            }));
+}
+
+}  // namespace detail
+
+lock::lock() noexcept = default;
+lock::lock(std::shared_ptr<detail::lock_state> state) noexcept : state_(std::move(state)) {}
+lock::lock(lock&&) noexcept = default;
+
+lock& lock::operator=(lock&& other) noexcept {
+    if (this != &other) {
+        if (state_) {
+            state_->release([](error_code) {});
+        }
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+
+lock::~lock() {
+    if (state_) {
+        state_->release([](error_code) {});
+    }
+}
+
+bool lock::owns() const noexcept {
+    return state_ && state_->owns();
+}
+
+const std::string& lock::path() const noexcept {
+    static const std::string empty;
+    return state_ ? state_->path() : empty;
+}
+
+std::int64_t lock::fencing_token() const noexcept {
+    return state_ ? state_->fencing_token() : 0;
+}
+
+error_code lock::lost_reason() const {
+    return state_ ? state_->lost_reason() : error_code{};
+}
+
+void lock::release_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
+    if (!state) {
+        detail::fail(std::move(h), boost::asio::system_executor(),
+                     make_error_code(errc::not_owner));
+        return;
+    }
+    state->release(std::move(h));
+}
+
+void lock::wait_lost_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
+    if (!state) {
+        detail::fail(std::move(h), boost::asio::system_executor(),
+                     make_error_code(errc::not_owner));
+        return;
+    }
+    state->wait_lost(std::move(h));
+}
+
+void lock::guarded_multi_impl(const state_ptr& state, std::vector<op> ops,
+                              detail::handler<void(error_code, std::vector<op_result>)> h) {
+    if (!state) {
+        detail::fail(std::move(h), boost::asio::system_executor(),
+                     make_error_code(errc::not_owner));
+        return;
+    }
+    state->guarded_multi(std::move(ops), std::move(h));
+}
+
+}  // namespace zkr

@@ -1,0 +1,68 @@
+// The state behind a zkr::lock handle: ownership, loss detection, release.
+//
+// Lives on the session strand (all members but the atomics and lost_reason are strand-only).
+// Registered with the session as a listener, it turns session events into loss according to the
+// loss_policy; a watch on our own node, armed on the first async_wait_lost, catches deletion by
+// another client.
+#pragma once
+
+#include "await_ops.hpp"
+#include "queue_acquire.hpp"
+#include "waiter_list.hpp"
+
+#include <zkr/lock.hpp>
+
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <atomic>
+#include <mutex>
+
+namespace zkr::detail {
+
+class lock_state final : public session_listener, public std::enable_shared_from_this<lock_state> {
+  public:
+    lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel);
+
+    /// Starts listening to the session (on the strand, right after acquisition).
+    void start();
+
+    bool owns() const noexcept { return owned_.load(); }
+    const std::string& path() const noexcept { return path_; }
+    std::int64_t fencing_token() const noexcept { return token_; }
+    error_code lost_reason() const;
+
+    void release(handler<void(error_code)> h);
+    void wait_lost(handler<void(error_code)> h);
+    void guarded_multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h);
+
+    void on_session_event(session_event event) override;
+
+  private:
+    void lose(error_code why);
+    void watch_node();
+    boost::asio::awaitable<void> watch_loop();
+
+    const session_ptr session_;
+    const std::string path_;
+    const std::int64_t token_;
+    const loss_policy policy_;
+    const char* const channel_;
+
+    std::atomic<bool> owned_{true};
+    mutable std::mutex reason_mutex_;
+    error_code reason_;
+
+    // Strand-only.
+    bool released_ = false;
+    bool watching_ = false;
+    waiter_list<void(error_code)> lost_waiters_;
+    waiter_list<void(error_code)> release_waiters_;
+    boost::asio::cancellation_signal stop_watch_;
+};
+
+/// Runs the queue algorithm and wraps the result in a lock handle: the one entry point of every
+/// lock recipe (mutex, shared_mutex, election).
+void acquire_lock(acquire_request request, loss_policy policy,
+                  handler<void(error_code, zkr::lock)> h);
+
+}  // namespace zkr::detail

@@ -1,0 +1,36 @@
+// The queue algorithm shared by the mutex, the read-write lock and leader election
+// (design.md §4): protected create pipelined with the first listing, watch one node only, fast
+// hand-off, survive connection loss, and never leave a node behind.
+#pragma once
+
+#include "await_ops.hpp"
+#include "contender.hpp"
+
+#include <zkr/znode.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+
+namespace zkr::detail {
+
+struct acquire_request {
+    session_ptr session;
+    std::string dir;     ///< the lock directory (validated)
+    std::string marker;  ///< "-lock-", "-__READ__", "-__WRIT__", "-latch-"
+    std::string data;    ///< our node's data
+    bool try_only = false;
+    const char* channel = "zkr.mutex";
+};
+
+/// Our node once we lead the queue. An empty path means "not acquired" (try_only and busy).
+struct acquired_node {
+    std::string path;
+    zkr::stat stat;
+};
+
+/// Runs the algorithm. Cancellation (any type) deletes our node and completes with
+/// operation_aborted; so does every error. The coroutine must run on the session strand.
+boost::asio::awaitable<std::tuple<error_code, acquired_node>> acquire(acquire_request request);
+
+}  // namespace zkr::detail

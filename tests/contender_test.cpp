@@ -1,0 +1,145 @@
+// The queue rules, without a server: naming schemes, order, who blocks whom, what to watch.
+#include "contender.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace zkr::detail {
+namespace {
+
+TEST(ParseContender, RecognisesEveryScheme) {
+    struct sample {
+        const char* name;
+        std::int64_t sequence;
+        contender_kind kind;
+    };
+    const sample samples[] = {
+        {"_c_3c1b8cbd-5414-40bd-b35a-a2c8614f10c6-lock-0000000007", 7, contender_kind::exclusive},
+        {"_c_3c1b8cbd-5414-40bd-b35a-a2c8614f10c6-latch-0000000017", 17, contender_kind::exclusive},
+        {"_c_3c1b8cbd-5414-40bd-b35a-a2c8614f10c6-__WRIT__0000000002", 2,
+         contender_kind::exclusive},
+        {"_c_3c1b8cbd-5414-40bd-b35a-a2c8614f10c6-__READ__0000000003", 3, contender_kind::shared},
+        {"c327e948eff549529b5da084314cef2f__lock__0000000004", 4, contender_kind::exclusive},
+        {"c327e948eff549529b5da084314cef2f__rlock__0000000005", 5, contender_kind::shared},
+        {"30b662d1897b4efaaed35de34831bcb0-lock-0000000001", 1, contender_kind::exclusive},
+    };
+    for (const auto& s : samples) {
+        auto c = parse_contender(s.name);
+        ASSERT_TRUE(c) << s.name;
+        EXPECT_EQ(c->sequence, s.sequence) << s.name;
+        EXPECT_EQ(c->kind, s.kind) << s.name;
+        EXPECT_EQ(c->name, s.name);
+    }
+}
+
+TEST(ParseContender, RejectsForeignAndMalformedNames) {
+    for (const char* name :
+         {"", "lock", "config", "_c_x-lock-", "_c_x-lock-12a", "x__lock__",
+          "_c_x-lock-0000000001-extra", "leader", "-lock-+1", "_c_x-lock-1234567890123456789012"}) {
+        EXPECT_FALSE(parse_contender(name)) << name;
+    }
+}
+
+TEST(SortedContenders, OrdersBySequenceAcrossSchemesAndReportsUnknown) {
+    std::vector<std::string> unknown;
+    const auto queue = sorted_contenders({"_c_b-lock-0000000010", "k__lock__0000000002", "junk",
+                                          "_c_a-lock-0000000003", "k__rlock__0000000001"},
+                                         &unknown);
+    ASSERT_EQ(queue.size(), 4u);
+    EXPECT_EQ(queue[0].name, "k__rlock__0000000001");
+    EXPECT_EQ(queue[1].name, "k__lock__0000000002");
+    EXPECT_EQ(queue[2].name, "_c_a-lock-0000000003");
+    EXPECT_EQ(queue[3].name, "_c_b-lock-0000000010");
+    EXPECT_EQ(unknown, std::vector<std::string>{"junk"});
+}
+
+TEST(SortedContenders, ComparesSequencesAsNumbersNotText) {
+    const auto queue = sorted_contenders({"_c_a-lock-10", "_c_b-lock-9"});
+    ASSERT_EQ(queue.size(), 2u);
+    EXPECT_EQ(queue[0].name, "_c_b-lock-9");
+}
+
+std::vector<contender> queue_of(std::initializer_list<const char*> names) {
+    return sorted_contenders(std::vector<std::string>(names.begin(), names.end()));
+}
+
+TEST(Evaluate, HeadAcquires) {
+    const auto v = evaluate(queue_of({"_c_a-lock-01", "_c_b-lock-02"}), "_c_a-lock-01");
+    EXPECT_TRUE(v.found);
+    EXPECT_TRUE(v.acquired);
+    EXPECT_EQ(v.position, 0u);
+    EXPECT_TRUE(v.watch.empty());
+}
+
+TEST(Evaluate, ExclusiveWatchesImmediatePredecessorOnly) {
+    const auto q = queue_of({"_c_a-lock-01", "_c_b-lock-02", "_c_c-lock-03", "_c_d-lock-04"});
+    const auto v = evaluate(q, "_c_d-lock-04");
+    EXPECT_FALSE(v.acquired);
+    EXPECT_EQ(v.watch, "_c_c-lock-03");
+    EXPECT_EQ(v.blockers, 3u);
+    EXPECT_FALSE(v.watch_is_last_blocker);
+    EXPECT_EQ(v.head, "_c_a-lock-01");
+}
+
+TEST(Evaluate, NoHerdEveryWaiterWatchesADifferentNode) {
+    const auto q =
+        queue_of({"_c_a-lock-01", "_c_b-lock-02", "_c_c-lock-03", "_c_d-lock-04", "_c_e-lock-05"});
+    std::set<std::string> watched;
+    for (std::size_t i = 1; i < q.size(); ++i) {
+        watched.insert(evaluate(q, q[i].name).watch);
+    }
+    EXPECT_EQ(watched.size(), q.size() - 1);
+}
+
+TEST(Evaluate, SecondInLineGetsFastHandOff) {
+    const auto v = evaluate(queue_of({"_c_a-lock-01", "_c_b-lock-02"}), "_c_b-lock-02");
+    EXPECT_EQ(v.watch, "_c_a-lock-01");
+    EXPECT_TRUE(v.watch_is_last_blocker);
+}
+
+TEST(Evaluate, KazooNodeBlocksOurMutex) {
+    const auto v = evaluate(queue_of({"f00__lock__0000000001", "_c_b-lock-0000000002"}),
+                            "_c_b-lock-0000000002");
+    EXPECT_FALSE(v.acquired);
+    EXPECT_EQ(v.watch, "f00__lock__0000000001");
+}
+
+TEST(Evaluate, ReadersShareAndWatchNearestLowerWriter) {
+    const auto q = queue_of({"_c_a-__READ__01", "_c_b-__WRIT__02", "_c_c-__READ__03",
+                             "_c_d-__WRIT__04", "_c_e-__READ__05", "_c_f-__READ__06"});
+    EXPECT_TRUE(evaluate(q, "_c_a-__READ__01").acquired);
+    const auto reader = evaluate(q, "_c_f-__READ__06");
+    EXPECT_FALSE(reader.acquired);
+    EXPECT_EQ(reader.watch, "_c_d-__WRIT__04");  // not the first writer: no small herd
+    EXPECT_EQ(reader.blockers, 2u);
+    const auto writer = evaluate(q, "_c_d-__WRIT__04");
+    EXPECT_EQ(writer.watch, "_c_c-__READ__03");  // a writer waits for everyone before it
+}
+
+TEST(Evaluate, ReaderBehindReadersOnlyNeverWaits) {
+    const auto q = queue_of({"_c_a-__READ__01", "x__rlock__02", "_c_c-__READ__03"});
+    EXPECT_TRUE(evaluate(q, "_c_c-__READ__03").acquired);
+}
+
+TEST(Evaluate, MissingOwnNodeIsReported) {
+    const auto v = evaluate(queue_of({"_c_a-lock-01"}), "_c_z-lock-09");
+    EXPECT_FALSE(v.found);
+    EXPECT_FALSE(v.acquired);
+}
+
+TEST(Uuid, HasVersion4FormAndIsUnique) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) {
+        const auto u = make_uuid();
+        ASSERT_EQ(u.size(), 36u);
+        EXPECT_EQ(u[14], '4');
+        EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b') << u;
+        seen.insert(u);
+    }
+    EXPECT_EQ(seen.size(), 1000u);
+    EXPECT_EQ(protected_prefix("u", "-lock-"), "_c_u-lock-");
+}
+
+}  // namespace
+}  // namespace zkr::detail
