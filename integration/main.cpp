@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+
 namespace {
 
 class server_environment : public ::testing::Environment {
@@ -30,8 +33,13 @@ int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     namespace logging = boost::log;
     logging::add_console_log(std::clog, logging::keywords::format = "[%Channel%] %Message%");
-    // The C client reports every refused connection as an error: the fault tests make many.
-    logging::core::get()->set_filter(zkr::log::severity >= logging::trivial::warning &&
+    // ZKR_TEST_LOG=debug shows zkr's own debug records. The C client reports every refused
+    // connection as an error, and the fault tests make many: its channel stays out.
+    const char* level = std::getenv("ZKR_TEST_LOG");
+    const auto threshold = level != nullptr && std::string(level) == "debug"
+                               ? logging::trivial::debug
+                               : logging::trivial::warning;
+    logging::core::get()->set_filter(zkr::log::severity >= threshold &&
                                      zkr::log::channel != "zkr.client");
     ::testing::AddGlobalTestEnvironment(new server_environment);
     return RUN_ALL_TESTS();

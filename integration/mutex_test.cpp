@@ -328,6 +328,62 @@ TEST(Mutex, ConnectionLossAroundTheCreateNeverLeaksOrDuplicates) {
         60s);
 }
 
+TEST(Mutex, CreateDoneByTheServerButUnansweredIsAdoptedNotDuplicated) {
+    const auto dir = fresh_root() + "/lock";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        tcp_proxy proxy(shared_hosts());
+        session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
+        co_await connect(s);
+        mutex m(s, dir);
+        co_await m.async_lock(asio::use_awaitable);  // parents exist from here on
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 0; }));
+        proxy.drop_replies();
+        lock l;
+        m.async_lock([&](error_code, lock got) { l = std::move(got); });
+        // The server has created our node; we never heard back.
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 1; }));
+        const auto created = list_children(shared_hosts(), dir).front();
+        proxy.cut();
+        proxy.restore();
+        CO_REQUIRE(co_await eventually([&] { return l.owns(); }));
+        EXPECT_EQ(l.path(), dir + "/" + created);  // adopted, not created again
+        EXPECT_EQ(children_count(dir), 1u);
+        co_await l.async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(dir), 0u);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Mutex, CancelledWhileDisconnectedCompletesAtOnceAndCleansUpLater) {
+    const auto dir = fresh_root() + "/lock";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        tcp_proxy proxy(shared_hosts());
+        session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
+        co_await connect(s);
+        mutex m(s, dir);
+        co_await m.async_lock(asio::use_awaitable);  // parents exist from here on
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 0; }));
+        proxy.drop_replies();
+        asio::cancellation_signal signal;
+        bool done = false;
+        error_code result;
+        m.async_lock(asio::bind_cancellation_slot(signal.slot(), [&](error_code ec, lock) {
+            result = ec;
+            done = true;
+        }));
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 1; }));
+        proxy.cut();  // the create's answer is lost and the connection is down
+        CO_REQUIRE(co_await eventually([&] { return s.state() == session_state::suspended; }));
+        signal.emit(asio::cancellation_type::terminal);
+        CO_REQUIRE(co_await eventually([&] { return done; }, 2s));  // no waiting for the server
+        EXPECT_EQ(result, asio::error::operation_aborted);
+        proxy.restore();
+        // Back online, the node nobody will use is found by its uuid and deleted.
+        EXPECT_TRUE(co_await eventually([&] { return children_count(dir) == 0; }));
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(Mutex, SessionExpiryLosesTheLockAndAnotherSessionAcquires) {
     const auto dir = fresh_root() + "/lock";
     run([&](asio::io_context& ioc) -> asio::awaitable<void> {

@@ -110,37 +110,30 @@ TEST(Processes, KilledHolderFreesTheLockAfterItsSessionTimesOut) {
     EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
 }
 
-TEST(Interop, ZkrAndCuratorShareOneLock) {
+/// One peer process and two zkr workers take turns on one path, `iterations` times each.
+void mixed_fleet(const std::string& driver, const std::string& who, int iterations) {
     const auto dir = fresh_root() + "/lock";
     record_file record;
-    auto java = peer("curator-lock", dir, 60, record.path, 5);
-    expect_ready(java, "Curator driver");
+    auto other = peer(driver, dir, iterations, record.path, 5);
+    expect_ready(other, who);
     std::vector<child_process> workers;
     for (int i = 0; i < 2; ++i) {
-        workers.push_back(zkr_worker(dir, 60, record.path, 5));
+        workers.push_back(zkr_worker(dir, iterations, record.path, 5));
     }
-    EXPECT_EQ(java.wait(180s), 0);
+    EXPECT_EQ(other.wait(180s), 0) << who;
     for (auto& w : workers) {
         EXPECT_EQ(w.wait(180s), 0);
     }
-    EXPECT_EQ(check_record(record.path), 180u);
+    EXPECT_EQ(check_record(record.path), 3u * iterations);
     EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
 }
 
+TEST(Interop, ZkrAndCuratorShareOneLock) {
+    mixed_fleet("curator-lock", "Curator driver", 60);
+}
+
 TEST(Interop, ZkrAndKazooShareOneLock) {
-    const auto dir = fresh_root() + "/lock";
-    record_file record;
-    auto python = peer("kazoo_lock.py", dir, 100, record.path, 5);
-    expect_ready(python, "kazoo driver");
-    std::vector<child_process> workers;
-    for (int i = 0; i < 2; ++i) {
-        workers.push_back(zkr_worker(dir, 100, record.path, 5));
-    }
-    EXPECT_EQ(python.wait(180s), 0);
-    for (auto& w : workers) {
-        EXPECT_EQ(w.wait(180s), 0);
-    }
-    EXPECT_EQ(check_record(record.path), 300u);
+    mixed_fleet("kazoo_lock.py", "kazoo driver", 100);
 }
 
 TEST(Interop, ZkrDefersToKazooNativeNodes) {

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <atomic>
 #include <future>
 #include <list>
 #include <thread>
@@ -20,7 +21,8 @@ namespace {
 
 /// One proxied connection: two sockets and a copy loop in each direction.
 struct link : std::enable_shared_from_this<link> {
-    link(tcp::socket c, tcp::socket s) : client(std::move(c)), server(std::move(s)) {}
+    link(tcp::socket c, tcp::socket s, const std::atomic<bool>& drop)
+        : client(std::move(c)), server(std::move(s)), drop_replies(drop) {}
 
     void start() {
         pump(client, server, up);
@@ -32,6 +34,10 @@ struct link : std::enable_shared_from_this<link> {
                                                     boost::system::error_code ec, std::size_t n) {
             if (ec) {
                 self->close();
+                return;
+            }
+            if (&from == &self->server && self->drop_replies.load()) {
+                self->pump(from, to, buf);  // swallowed
                 return;
             }
             asio::async_write(to, asio::buffer(buf.data(), n),
@@ -53,6 +59,7 @@ struct link : std::enable_shared_from_this<link> {
 
     tcp::socket client;
     tcp::socket server;
+    const std::atomic<bool>& drop_replies;
     std::array<char, 16384> up{};
     std::array<char, 16384> down{};
 };
@@ -64,6 +71,7 @@ struct tcp_proxy::impl {
     tcp::acceptor acceptor{ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
     tcp::endpoint target;
     bool blocked = false;
+    std::atomic<bool> drop_replies{false};
     std::list<std::weak_ptr<link>> links;
     std::thread runner;
 
@@ -78,7 +86,8 @@ struct tcp_proxy::impl {
                 tcp::socket server(ioc);
                 server.connect(target, ec);
                 if (!ec) {
-                    auto l = std::make_shared<link>(std::move(client), std::move(server));
+                    auto l =
+                        std::make_shared<link>(std::move(client), std::move(server), drop_replies);
                     links.push_back(l);
                     l->start();
                 }
@@ -138,7 +147,14 @@ void tcp_proxy::cut() {
 }
 
 void tcp_proxy::restore() {
-    impl_->on_thread([this] { impl_->blocked = false; });
+    impl_->on_thread([this] {
+        impl_->blocked = false;
+        impl_->drop_replies = false;
+    });
+}
+
+void tcp_proxy::drop_replies() {
+    impl_->drop_replies = true;
 }
 
 }  // namespace zkr::test

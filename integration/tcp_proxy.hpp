@@ -24,6 +24,10 @@ class tcp_proxy {
     void cut();
     void restore();
 
+    /// Keeps forwarding requests but drops the server's replies: the server acts on a request
+    /// whose answer the client never gets (a lost create, for instance). Undone by restore().
+    void drop_replies();
+
   private:
     struct impl;
     std::unique_ptr<impl> impl_;

@@ -5,33 +5,27 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
 
 namespace zkr::detail {
-namespace {
+namespace {}  // namespace
 
-error_code final_state_error(session_state s) {
-    switch (s) {
-        case session_state::expired:
-            return make_error_code(zk_errc::session_expired);
-        case session_state::auth_failed:
-            return make_error_code(zk_errc::auth_failed);
-        case session_state::closed:
-            return make_error_code(errc::session_closed);
-        default:
-            return {};
-    }
+boost::asio::awaitable<bool> cancellation_requested() {
+    const auto state = co_await boost::asio::this_coro::cancellation_state;
+    co_return state.cancelled() != boost::asio::cancellation_type::none;
 }
-
-}  // namespace
 
 boost::asio::awaitable<error_code> wait_connected(session_ptr s) {
     for (;;) {
+        if (co_await cancellation_requested()) {
+            co_return make_error_code(boost::asio::error::operation_aborted);
+        }
         const auto now = s->state();
         if (now == session_state::connected) {
             co_return error_code{};
         }
-        if (auto ec = final_state_error(now)) {
+        if (auto ec = s->final_error()) {
             co_return ec;
         }
         auto [ec, next] = co_await call<void(error_code, session_state)>(

@@ -25,6 +25,11 @@ auto call(Start&& start) {
     return initiate<Signature>(use_tuple, std::forward<Start>(start));
 }
 
+/// True once the awaiting coroutine has been asked to stop. Needed after every request: requests
+/// do not take cancellation, so a signal that arrives while one is in flight is only recorded in
+/// the coroutine's cancellation state, and the next wait would not hear of it.
+boost::asio::awaitable<bool> cancellation_requested();
+
 /// Waits until the session is connected. Fails with the session's final error if it ends, or
 /// with operation_aborted if the awaiting coroutine is cancelled.
 boost::asio::awaitable<error_code> wait_connected(session_ptr s);

@@ -87,7 +87,7 @@ asio::awaitable<error_code> adopt_lost_create(attempt& a) {
             co_return ec;
         }
         if (st && st->ephemeral_owner == s->session_id()) {
-            ZKR_LOG(debug, a.req.channel, "adopted " << path << " after a lost create");
+            ZKR_LOG(debug, a.req.channel, "found our node " << path << " after a lost create");
             a.own = acquired_node{std::move(path), *st};
         }
         co_return error_code{};
@@ -118,6 +118,9 @@ asio::awaitable<error_code> create_node(attempt& a, children& kids, bool& relist
         if (!is_retryable(create_ec)) {
             co_return create_ec;
         }
+        ZKR_LOG(
+            debug, a.req.channel,
+            "create in " << a.req.dir << " unanswered (" << create_ec.message() << "); checking");
         if (auto ec = co_await wait_connected(s)) {
             co_return ec;
         }
@@ -165,6 +168,9 @@ asio::awaitable<std::tuple<error_code, step>> queue_turn(attempt& a, const child
     }
     if (ec) {
         co_return std::make_tuple(ec, step::relist);
+    }
+    if (co_await cancellation_requested()) {
+        co_return std::make_tuple(make_error_code(asio::error::operation_aborted), step::relist);
     }
     auto [wait_ec, event] = co_await w.async_wait(use_tuple);
     if (wait_ec) {
@@ -220,8 +226,7 @@ asio::awaitable<result> acquire(acquire_request request) {
 
     error_code ec = co_await create_node(a, kids, relist);
     while (!ec) {
-        if ((co_await asio::this_coro::cancellation_state).cancelled() !=
-            asio::cancellation_type::none) {
+        if (co_await cancellation_requested()) {
             ec = asio::error::operation_aborted;
             break;
         }

@@ -141,11 +141,7 @@ void bridge::on_data(int rc, const char* value, int len, const Stat* st, const v
             }
             result.stat = st != nullptr ? to_stat(*st) : stat{};
         }
-        if constexpr (Op::watching) {
-            op->finish(from_zk_code(rc), std::move(result), op->take_watch(rc == ZOK));
-        } else {
-            op->finish(from_zk_code(rc), std::move(result));
-        }
+        op->finish_read(from_zk_code(rc), std::move(result), rc == ZOK);
         delete op;
     }
 }
@@ -159,11 +155,7 @@ void bridge::on_exists(int rc, const Stat* st, const void* data) {
             result = to_stat(*st);
         }
         const auto ec = rc == ZNONODE ? error_code{} : from_zk_code(rc);
-        if constexpr (Op::watching) {
-            op->finish(ec, std::move(result), op->take_watch(rc == ZOK || rc == ZNONODE));
-        } else {
-            op->finish(ec, std::move(result));
-        }
+        op->finish_read(ec, std::move(result), rc == ZOK || rc == ZNONODE);
         delete op;
     }
 }
@@ -181,11 +173,7 @@ void bridge::on_children(int rc, const String_vector* names, const Stat* st, con
             }
             result.stat = st != nullptr ? to_stat(*st) : stat{};
         }
-        if constexpr (Op::watching) {
-            op->finish(from_zk_code(rc), std::move(result), op->take_watch(rc == ZOK));
-        } else {
-            op->finish(from_zk_code(rc), std::move(result));
-        }
+        op->finish_read(from_zk_code(rc), std::move(result), rc == ZOK);
         delete op;
     }
 }

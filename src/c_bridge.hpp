@@ -64,6 +64,17 @@ class request_op : public pending_op {
         pending_.complete(ec, std::forward<Values>(values)...);
     }
 
+    /// Completes a read: with the watch too when this is a watching read. `armed` tells whether
+    /// the server set the watch (it does only for some outcomes).
+    template <class Result>
+    void finish_read(error_code ec, Result&& result, bool armed) {
+        if constexpr (watching) {
+            finish(ec, std::forward<Result>(result), take_watch(armed));
+        } else {
+            finish(ec, std::forward<Result>(result));
+        }
+    }
+
     void fail(error_code ec) { finish(ec, Results{}...); }
     void abandon(error_code ec) override { fail(ec); }
 

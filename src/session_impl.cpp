@@ -347,7 +347,7 @@ error_code session_impl::set_servers(const std::string& hosts) {
     return from_zk_code(zoo_set_servers(handle_, hosts.c_str()));
 }
 
-error_code session_impl::unavailable_error() const noexcept {
+error_code session_impl::final_error() const noexcept {
     switch (state_.load()) {
         case session_state::expired:
             return make_error_code(zk_errc::session_expired);
@@ -356,8 +356,13 @@ error_code session_impl::unavailable_error() const noexcept {
         case session_state::closed:
             return make_error_code(errc::session_closed);
         default:
-            return make_error_code(errc::not_connected);
+            return {};
     }
+}
+
+error_code session_impl::unavailable_error() const noexcept {
+    const auto ec = final_error();
+    return ec ? ec : make_error_code(errc::not_connected);
 }
 
 template <class Op, class Start>

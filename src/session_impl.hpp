@@ -58,6 +58,8 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
     std::int64_t session_id() const noexcept { return session_id_.load(); }
     client_id id() const noexcept;
     std::chrono::milliseconds negotiated_timeout() const noexcept;
+    /// The error every operation gets once the session reached a final state; empty before.
+    error_code final_error() const noexcept;
     /// How long after a disconnect a lock must consider itself lost (see docs/design.md).
     std::chrono::milliseconds local_loss_delay() const noexcept;
 

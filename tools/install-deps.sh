@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, every Debian 12 package zkr needs to build, test and run its demo.
+# Boost 1.81 only: the 1.74 headers (libboost-dev) conflict with it and are never installed.
+set -euo pipefail
+
+packages=(
+    g++ cmake ninja-build pkg-config
+    libboost1.81-dev libboost-log1.81-dev libboost-system1.81-dev libboost-thread1.81-dev
+    libzookeeper-mt-dev zookeeper default-jre-headless netcat-openbsd iproute2
+    libgtest-dev
+    libcurator-recipes-java libslf4j-java python3-kazoo
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
