@@ -25,32 +25,6 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<void> pause_for(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
-}
-
-/// Polls `condition` from a coroutine (without blocking the io_context) until it holds.
-asio::awaitable<bool> eventually(std::function<bool()> condition,
-                                 std::chrono::milliseconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            co_return false;
-        }
-        co_await pause_for(5ms);
-    }
-    co_return true;
-}
-
-asio::awaitable<void> connect(session& s) {
-    co_await s.async_connect(asio::use_awaitable);
-}
-
-std::size_t children_count(const std::string& dir) {
-    return list_children(shared_hosts(), dir).size();
-}
-
 TEST(Mutex, UncontendedAcquireCreatesOneCuratorStyleNodeAndReleaseRemovesIt) {
     const auto dir = fresh_root() + "/lock";
     run([&](asio::io_context& ioc) -> asio::awaitable<void> {

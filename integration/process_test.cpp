@@ -15,59 +15,6 @@
 namespace zkr::test {
 namespace {
 
-std::string temp_record() {
-    char path[] = "/tmp/zkr-record-XXXXXX";
-    const int fd = mkstemp(path);
-    close(fd);
-    return path;
-}
-
-struct record_file {
-    std::string path = temp_record();
-    ~record_file() { std::remove(path.c_str()); }
-};
-
-child_process zkr_worker(const std::string& dir, int iterations, const std::string& record,
-                         int hold_ms = 2, int session_timeout_ms = 4000) {
-    return child_process({ZKR_WORKER, shared_hosts(), dir, std::to_string(iterations), record,
-                          std::to_string(hold_ms), std::to_string(session_timeout_ms)},
-                         true);
-}
-
-child_process peer(const std::string& driver, const std::string& dir, int iterations,
-                   const std::string& record, int hold_ms, std::vector<std::string> env = {}) {
-    std::vector<std::string> argv{"env"};
-    argv.insert(argv.end(), env.begin(), env.end());
-    argv.push_back(source_dir() + "/integration/peers/" + driver);
-    for (auto a :
-         {shared_hosts(), dir, std::to_string(iterations), record, std::to_string(hold_ms)}) {
-        argv.push_back(a);
-    }
-    return child_process(argv, true);
-}
-
-/// Fencing tokens of the zkr critical sections, in record order.
-std::vector<std::int64_t> tokens_in(const std::string& record) {
-    std::ifstream in(record);
-    std::string line;
-    std::vector<std::int64_t> tokens;
-    while (std::getline(in, line)) {
-        std::istringstream f(line);
-        std::string verb, name, pid, token;
-        f >> verb >> name >> pid >> token;
-        if (verb == "enter" && name == "zkr" && !token.empty()) {
-            tokens.push_back(std::stoll(token));
-        }
-    }
-    return tokens;
-}
-
-void expect_ready(child_process& p, const std::string& who) {
-    std::string line;
-    ASSERT_TRUE(p.read_line(line, 60s)) << who << " did not start";
-    ASSERT_EQ(line, "ready") << who;
-}
-
 TEST(Processes, FiveWorkersTimesTwoHundredNeverOverlap) {
     const auto dir = fresh_root() + "/lock";
     record_file record;
@@ -114,7 +61,7 @@ TEST(Processes, KilledHolderFreesTheLockAfterItsSessionTimesOut) {
 void mixed_fleet(const std::string& driver, const std::string& who, int iterations) {
     const auto dir = fresh_root() + "/lock";
     record_file record;
-    auto other = peer(driver, dir, iterations, record.path, 5);
+    auto other = peer(driver, {dir, std::to_string(iterations), record.path, "5"});
     expect_ready(other, who);
     std::vector<child_process> workers;
     for (int i = 0; i < 2; ++i) {
@@ -141,7 +88,7 @@ TEST(Interop, ZkrDefersToKazooNativeNodes) {
     // holds the lock, zkr must wait.
     const auto dir = fresh_root() + "/lock";
     record_file record;
-    auto python = peer("kazoo_lock.py", dir, 1, record.path, 1500, {"KAZOO_NATIVE_ONLY=1"});
+    auto python = peer("kazoo_lock.py", {dir, "1", record.path, "1500"}, {"KAZOO_NATIVE_ONLY=1"});
     expect_ready(python, "kazoo driver");
     ASSERT_TRUE(wait_until(
         [&] {

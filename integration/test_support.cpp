@@ -2,6 +2,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <zookeeper/zookeeper.h>
 
@@ -228,6 +230,30 @@ void run(std::function<asio::awaitable<void>(asio::io_context&)> body,
     }
 }
 
+asio::awaitable<void> pause_for(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::use_awaitable);
+}
+
+asio::awaitable<bool> eventually(std::function<bool()> condition, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            co_return false;
+        }
+        co_await pause_for(5ms);
+    }
+    co_return true;
+}
+
+asio::awaitable<void> connect(session& s) {
+    co_await s.async_connect(asio::use_awaitable);
+}
+
+std::size_t children_count(const std::string& dir) {
+    return list_children(shared_hosts(), dir).size();
+}
+
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!condition()) {
@@ -329,11 +355,11 @@ std::size_t check_record(const std::string& file) {
         std::string verb, name, pid;
         fields >> verb >> name >> pid;
         const auto who = name + " " + pid;
-        if (verb == "enter") {
+        if (verb == "enter" || verb == "lead") {
             EXPECT_TRUE(inside.empty()) << file << ":" << line_no << ": " << who
                                         << " entered while " << inside << " was inside";
             inside = who;
-        } else if (verb == "exit") {
+        } else if (verb == "exit" || verb == "unlead") {
             EXPECT_EQ(inside, who) << file << ":" << line_no << ": exit of " << who;
             inside.clear();
             ++sections;
@@ -429,6 +455,66 @@ void child_process::kill(int signal) {
     if (pid_ > 0) {
         ::kill(pid_, signal);
     }
+}
+
+record_file::record_file() {
+    const char* base = std::getenv("TMPDIR");
+    std::string templ = std::string(base != nullptr ? base : "/tmp") + "/zkr-record-XXXXXX";
+    const int fd = mkstemp(templ.data());
+    if (fd < 0) {
+        throw std::runtime_error("mkstemp failed");
+    }
+    close(fd);
+    path = templ;
+}
+
+record_file::~record_file() {
+    std::remove(path.c_str());
+}
+
+std::vector<std::int64_t> tokens_in(const std::string& record) {
+    std::ifstream in(record);
+    std::string line;
+    std::vector<std::int64_t> tokens;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string verb, name, pid, token;
+        f >> verb >> name >> pid >> token;
+        if (verb == "enter" && !token.empty()) {
+            tokens.push_back(std::stoll(token));
+        }
+    }
+    return tokens;
+}
+
+child_process zkr_worker(const std::string& dir, int iterations, const std::string& record,
+                         int hold_ms, int session_timeout_ms) {
+    return child_process({ZKR_WORKER, shared_hosts(), dir, std::to_string(iterations), record,
+                          std::to_string(hold_ms), std::to_string(session_timeout_ms)},
+                         true);
+}
+
+child_process zkr_elector(const std::string& dir, const std::string& id, int rounds,
+                          const std::string& record, int hold_ms, int session_timeout_ms) {
+    return child_process({ZKR_WORKER, "elect", shared_hosts(), dir, id, std::to_string(rounds),
+                          record, std::to_string(hold_ms), std::to_string(session_timeout_ms)},
+                         true);
+}
+
+child_process peer(const std::string& driver, std::vector<std::string> args,
+                   std::vector<std::string> env) {
+    std::vector<std::string> argv{"env"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.push_back(source_dir() + "/integration/peers/" + driver);
+    argv.push_back(shared_hosts());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return child_process(argv, true);
+}
+
+void expect_ready(child_process& p, const std::string& who) {
+    std::string line;
+    ASSERT_TRUE(p.read_line(line, 60s)) << who << " did not start";
+    ASSERT_EQ(line, "ready") << who;
 }
 
 }  // namespace zkr::test

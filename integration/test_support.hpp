@@ -66,6 +66,20 @@ std::string source_dir();
 void run(std::function<boost::asio::awaitable<void>(boost::asio::io_context&)> body,
          std::chrono::milliseconds limit = 30s);
 
+/// Waits `d` without blocking the io_context (not for synchronisation: to let time pass).
+boost::asio::awaitable<void> pause_for(std::chrono::milliseconds d);
+
+/// Polls `condition` from a coroutine, without blocking the io_context, until it holds or
+/// `limit` passes; returns whether it held.
+boost::asio::awaitable<bool> eventually(std::function<bool()> condition,
+                                        std::chrono::milliseconds limit = 10s);
+
+/// Connects `s` (throws on failure).
+boost::asio::awaitable<void> connect(session& s);
+
+/// Number of children of `dir` on the shared server (0 if it does not exist).
+std::size_t children_count(const std::string& dir);
+
 /// Polls `condition` until it holds or `limit` passes; returns whether it held.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s);
 
@@ -87,9 +101,9 @@ void create_node(const std::string& hosts, const std::string& path, const std::s
                  bool sequential = false, std::string* created = nullptr);
 void delete_node(const std::string& hosts, const std::string& path);
 
-/// Checks an enter/exit record (see integration/peers/README.md): strict alternation, same
-/// holder in each pair. Returns the number of critical sections; adds a test failure per
-/// violation.
+/// Checks an enter/exit record (see integration/peers/README.md; "lead"/"unlead" count as
+/// enter/exit): strict alternation, same holder in each pair. Returns the number of critical
+/// sections; adds a test failure per violation.
 std::size_t check_record(const std::string& file);
 
 /// A child process, killed (SIGKILL) on destruction if still running.
@@ -111,5 +125,34 @@ class child_process {
     int stdout_fd_ = -1;
     std::string buffer_;
 };
+
+/// A temporary record file (see check_record), removed on destruction.
+struct record_file {
+    record_file();
+    ~record_file();
+    record_file(const record_file&) = delete;
+    record_file& operator=(const record_file&) = delete;
+    std::string path;
+};
+
+/// Fencing tokens of the critical sections in a record ("enter NAME PID TOKEN"), in order.
+std::vector<std::int64_t> tokens_in(const std::string& record);
+
+/// zkr_test_worker taking the mutex on `dir` (see integration/worker.cpp).
+child_process zkr_worker(const std::string& dir, int iterations, const std::string& record,
+                         int hold_ms = 2, int session_timeout_ms = 4000);
+
+/// zkr_test_worker taking part in the election on `dir` as `id`.
+child_process zkr_elector(const std::string& dir, const std::string& id, int rounds,
+                          const std::string& record, int hold_ms = 2,
+                          int session_timeout_ms = 4000);
+
+/// A driver from integration/peers/ run with `args` after the hosts, and extra environment
+/// ("NAME=value").
+child_process peer(const std::string& driver, std::vector<std::string> args,
+                   std::vector<std::string> env = {});
+
+/// Expects the child's first line to be "ready".
+void expect_ready(child_process& p, const std::string& who);
 
 }  // namespace zkr::test

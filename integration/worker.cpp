@@ -1,8 +1,11 @@
-// A zkr lock client in its own process, with the same contract as the peer drivers
+// A zkr client in its own process, with the same contract as the peer drivers
 // (integration/peers/README.md):
 //   zkr_test_worker HOSTS LOCK_PATH ITERATIONS RECORD_FILE [HOLD_MS] [SESSION_TIMEOUT_MS]
-// Each critical section appends "enter zkr <pid> <fencing token>" and "exit zkr <pid>" to
-// RECORD_FILE with O_APPEND, and prints "holding <i> <token>" on stdout while inside.
+//   zkr_test_worker elect HOSTS PATH ID ROUNDS RECORD_FILE [HOLD_MS] [SESSION_TIMEOUT_MS]
+// Each critical section (or term as leader) appends "enter <name> <pid> <fencing token>" and
+// "exit <name> <pid>" to RECORD_FILE with O_APPEND, and prints "holding <i> <token>" on stdout
+// while inside. <name> is "zkr" for the lock, the participant id for an election.
+#include <zkr/leader_election.hpp>
 #include <zkr/mutex.hpp>
 #include <zkr/session.hpp>
 
@@ -18,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace asio = boost::asio;
 
@@ -32,68 +36,111 @@ void append(const std::string& file, const std::string& line) {
     ::close(fd);
 }
 
+struct options {
+    std::string hosts, path, name, record;
+    int rounds = 0;
+    int hold_ms = 2;
+    int timeout_ms = 4000;
+    bool elect = false;
+};
+
+/// One critical section: record entry, hold, check we still own it, record exit.
+template <class Handle>
+asio::awaitable<bool> hold(const options& o, const Handle& handle, int round) {
+    const auto pid = std::to_string(::getpid());
+    const auto token = std::to_string(handle.fencing_token());
+    append(o.record, "enter " + o.name + " " + pid + " " + token + "\n");
+    std::printf("holding %d %s\n", round, token.c_str());
+    std::fflush(stdout);
+    if (o.hold_ms > 0) {
+        asio::steady_timer t(co_await asio::this_coro::executor,
+                             std::chrono::milliseconds(o.hold_ms));
+        co_await t.async_wait(asio::use_awaitable);
+    }
+    if (!static_cast<bool>(handle)) {
+        std::fprintf(stderr, "lost inside the critical section: %s\n",
+                     handle.lost_reason().message().c_str());
+        co_return false;
+    }
+    append(o.record, "exit " + o.name + " " + pid + "\n");
+    co_return true;
+}
+
+asio::awaitable<bool> run(const options& o, zkr::session& session) {
+    co_await session.async_connect(asio::use_awaitable);
+    std::printf("ready\n");
+    std::fflush(stdout);
+    if (o.elect) {
+        zkr::leader_election election(session, o.path, o.name);
+        for (int i = 0; i < o.rounds; ++i) {
+            auto term = co_await election.async_campaign(asio::use_awaitable);
+            if (!co_await hold(o, term, i)) {
+                co_return false;
+            }
+            co_await term.async_resign(asio::use_awaitable);
+        }
+    } else {
+        zkr::mutex mutex(session, o.path);
+        for (int i = 0; i < o.rounds; ++i) {
+            auto lock = co_await mutex.async_lock(asio::use_awaitable);
+            if (!co_await hold(o, lock, i)) {
+                co_return false;
+            }
+            co_await lock.async_release(asio::use_awaitable);
+        }
+    }
+    co_await session.async_close(asio::use_awaitable);
+    std::printf("done %d %d\n", static_cast<int>(::getpid()), o.rounds);
+    std::fflush(stdout);
+    co_return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 5) {
-        std::fprintf(
-            stderr,
-            "usage: %s HOSTS LOCK_PATH ITERATIONS RECORD_FILE [HOLD_MS] [SESSION_TIMEOUT_MS]\n",
-            argv[0]);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    options o;
+    o.elect = !args.empty() && args[0] == "elect";
+    if (o.elect) {
+        args.erase(args.begin());
+    }
+    const std::size_t fixed = o.elect ? 5 : 4;
+    if (args.size() < fixed) {
+        std::fprintf(stderr,
+                     "usage: %s HOSTS LOCK_PATH ITERATIONS RECORD_FILE [HOLD_MS] [TIMEOUT_MS]\n"
+                     "       %s elect HOSTS PATH ID ROUNDS RECORD_FILE [HOLD_MS] [TIMEOUT_MS]\n",
+                     argv[0], argv[0]);
         return 2;
     }
+    o.hosts = args[0];
+    o.path = args[1];
+    o.name = o.elect ? args[2] : "zkr";
+    o.rounds = std::atoi(args[fixed - 2].c_str());
+    o.record = args[fixed - 1];
+    if (args.size() > fixed) {
+        o.hold_ms = std::atoi(args[fixed].c_str());
+    }
+    if (args.size() > fixed + 1) {
+        o.timeout_ms = std::atoi(args[fixed + 1].c_str());
+    }
     boost::log::core::get()->set_logging_enabled(false);
-    const std::string hosts = argv[1], path = argv[2], record = argv[4];
-    const int iterations = std::atoi(argv[3]);
-    const int hold_ms = argc > 5 ? std::atoi(argv[5]) : 2;
-    const int timeout_ms = argc > 6 ? std::atoi(argv[6]) : 4000;
-    const auto pid = std::to_string(::getpid());
 
     asio::io_context ioc;
     zkr::session_config config;
-    config.hosts = hosts;
-    config.session_timeout = std::chrono::milliseconds(timeout_ms);
+    config.hosts = o.hosts;
+    config.session_timeout = std::chrono::milliseconds(o.timeout_ms);
     zkr::session session(ioc.get_executor(), config);
     int status = 1;
-    asio::co_spawn(
-        ioc,
-        [&]() -> asio::awaitable<void> {
-            co_await session.async_connect(asio::use_awaitable);
-            std::printf("ready\n");
-            std::fflush(stdout);
-            zkr::mutex mutex(session, path);
-            for (int i = 0; i < iterations; ++i) {
-                auto lock = co_await mutex.async_lock(asio::use_awaitable);
-                const auto token = std::to_string(lock.fencing_token());
-                append(record, "enter zkr " + pid + " " + token + "\n");
-                std::printf("holding %d %s\n", i, token.c_str());
-                std::fflush(stdout);
-                if (hold_ms > 0) {
-                    asio::steady_timer hold(ioc, std::chrono::milliseconds(hold_ms));
-                    co_await hold.async_wait(asio::use_awaitable);
-                }
-                if (!lock.owns()) {
-                    std::fprintf(stderr, "lock lost inside the critical section: %s\n",
-                                 lock.lost_reason().message().c_str());
-                    co_return;
-                }
-                append(record, "exit zkr " + pid + "\n");
-                co_await lock.async_release(asio::use_awaitable);
+    asio::co_spawn(ioc, run(o, session), [&](std::exception_ptr e, bool ok) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                std::fprintf(stderr, "worker failed: %s\n", x.what());
             }
-            co_await session.async_close(asio::use_awaitable);
-            std::printf("done %s %d\n", pid.c_str(), iterations);
-            std::fflush(stdout);
-            status = 0;
-        },
-        [](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& x) {
-                    std::fprintf(stderr, "worker failed: %s\n", x.what());
-                }
-            }
-        });
+        }
+        status = !e && ok ? 0 : 1;
+    });
     ioc.run();
     return status;
 }

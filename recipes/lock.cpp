@@ -200,27 +200,25 @@ void acquire_lock(acquire_request request, loss_policy policy,
         fail(std::move(h), s->strand(), make_error_code(errc::invalid_path));
         return;
     }
-    auto slot = asio::get_associated_cancellation_slot(h);
     const char* channel = request.channel;
-    asio::co_spawn(
-        s->strand(), acquire(std::move(request)),
-        asio::bind_cancellation_slot(
-            slot,
-            [s, policy, channel,
-             pending = pending_handler<void(error_code, zkr::lock)>(std::move(h), s->strand())](
-                std::exception_ptr e, std::tuple<error_code, acquired_node> result) mutable {
-                auto [ec, node] = std::move(result);
-                if (e) {
-                    ec = make_error_code(errc::invalid_argument);
-                }
-                if (ec || node.path.empty()) {
-                    pending.complete(ec, zkr::lock{});
-                    return;
-                }
-                auto state = std::make_shared<lock_state>(s, std::move(node), policy, channel);
-                state->start();
-                pending.complete(ec, zkr::lock(std::move(state)));
-            }));
+    asio::co_spawn(s->strand(), acquire(std::move(request)),
+                   adapt<void(std::exception_ptr, std::tuple<error_code, acquired_node>)>(
+                       std::move(h), s->strand(),
+                       [s, policy, channel](auto& pending, std::exception_ptr e,
+                                            std::tuple<error_code, acquired_node> result) {
+                           auto [ec, node] = std::move(result);
+                           if (e) {
+                               ec = make_error_code(errc::invalid_argument);
+                           }
+                           if (ec || node.path.empty()) {
+                               pending.complete(ec, zkr::lock{});
+                               return;
+                           }
+                           auto state =
+                               std::make_shared<lock_state>(s, std::move(node), policy, channel);
+                           state->start();
+                           pending.complete(ec, zkr::lock(std::move(state)));
+                       }));
 }
 
 }  // namespace detail

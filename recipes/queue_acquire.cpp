@@ -184,6 +184,23 @@ asio::awaitable<std::tuple<error_code, step>> queue_turn(attempt& a, const child
     co_return std::make_tuple(error_code{}, step::relist);
 }
 
+/// Our node, read back now, still exists and belongs to our session.
+asio::awaitable<error_code> verify_owner(attempt& a) {
+    auto& s = a.req.session;
+    auto [ec, data] = co_await call<void(error_code, node_data)>(
+        [&](auto h) { s->get_data(a.own->path, std::move(h)); });
+    if (ec == zk_errc::no_node) {
+        co_return make_error_code(errc::lock_node_deleted);
+    }
+    if (!ec && data.stat.ephemeral_owner != s->session_id()) {
+        ZKR_LOG(error, a.req.channel,
+                a.own->path << " is owned by session 0x" << std::hex << data.stat.ephemeral_owner
+                            << ", not ours");
+        co_return make_error_code(errc::lock_lost);
+    }
+    co_return ec;
+}
+
 /// Leaves nothing behind: deletes our node (or, after a lost create, whatever carries our uuid).
 asio::awaitable<void> clean_up(attempt& a) {
     co_await asio::this_coro::reset_cancellation_state();
@@ -249,6 +266,12 @@ asio::awaitable<result> acquire(acquire_request request) {
         ec = turn_ec;
         if (ec) {
             break;
+        }
+        if (next == step::acquired && a.req.verify_owner) {
+            ec = co_await verify_owner(a);
+            if (ec) {
+                break;
+            }
         }
         if (next == step::acquired) {
             ZKR_LOG(debug, a.req.channel, "acquired " << a.own->path);

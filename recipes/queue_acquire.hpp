@@ -21,6 +21,9 @@ struct acquire_request {
     std::string data;    ///< our node's data
     bool try_only = false;
     const char* channel = "zkr.mutex";
+    /// Read our node back before claiming it, and check our session owns it (elections:
+    /// Curator's double-leader bug CURATOR-696 came from skipping this).
+    bool verify_owner = false;
 };
 
 /// Our node once we lead the queue. An empty path means "not acquired" (try_only and busy).

@@ -12,6 +12,7 @@
 #include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
@@ -77,6 +78,18 @@ class pending_handler<void(Args...)> {
     boost::asio::any_completion_executor work_;
     handler<void(Args...)> handler_;
 };
+
+/// A handler of signature `From` that completes `h` (signature `To`) through
+/// `convert(pending_handler<To>&, args...)`, keeping h's cancellation slot and executor: for an
+/// operation that returns what an inner operation produced, in another shape.
+template <class From, class To, class Executor, class Convert>
+handler<From> adapt(handler<To> h, const Executor& fallback, Convert convert) {
+    auto slot = boost::asio::get_associated_cancellation_slot(h);
+    return boost::asio::bind_cancellation_slot(
+        slot,
+        [pending = pending_handler<To>(std::move(h), fallback), convert = std::move(convert)](
+            auto&&... args) mutable { convert(pending, std::forward<decltype(args)>(args)...); });
+}
 
 /// Completes `h` with `ec` and default-constructed values: the shape of every early failure.
 template <class... Args, class Executor>

@@ -1,0 +1,198 @@
+// Leader election on the lock queue: the first participant in line leads.
+//
+// Each participant creates "<path>/_c_<uuid>-latch-<seq>" holding its participant id (Apache
+// Curator's LeaderLatch naming, so Java and C++ participants can share an election) and waits,
+// watching only the participant just ahead of it. Leadership is a zkr::leadership handle with the
+// same contract as a lock: it knows when it is lost, carries a fencing token, and resigns when
+// destroyed.
+//
+// Like a lock, leadership protects nothing by itself: a deposed leader can still be running. Pass
+// fencing_token() to whatever the leader writes, or write through async_guarded_multi.
+#pragma once
+
+#include <zkr/detail/initiate.hpp>
+#include <zkr/error.hpp>
+#include <zkr/export.hpp>
+#include <zkr/lock.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zkr {
+
+class session;
+namespace detail {
+class session_impl;
+struct observer_state;
+}  // namespace detail
+
+/// Proof of leadership: a zkr::lock under the names of an election.
+class leadership {
+  public:
+    leadership() noexcept = default;
+    explicit leadership(lock l) noexcept : lock_(std::move(l)) {}
+
+    /// True while we lead: elected, not resigned, not known to be deposed.
+    bool is_leader() const noexcept { return lock_.owns(); }
+    explicit operator bool() const noexcept { return is_leader(); }
+    /// Our election node's czxid: increases from one leader to the next.
+    std::int64_t fencing_token() const noexcept { return lock_.fencing_token(); }
+    const std::string& path() const noexcept { return lock_.path(); }
+    error_code lost_reason() const { return lock_.lost_reason(); }
+
+    /// Steps down: deletes our node, so the next participant leads at once. Like
+    /// lock::async_release. Handler signature: void(error_code).
+    template <class Token = boost::asio::deferred_t>
+    auto async_resign(Token&& token = {}) {
+        return lock_.async_release(std::forward<Token>(token));
+    }
+
+    /// Completes when leadership is lost, with the reason. Like lock::async_wait_lost.
+    template <class Token = boost::asio::deferred_t>
+    auto async_wait_lost(Token&& token = {}) {
+        return lock_.async_wait_lost(std::forward<Token>(token));
+    }
+
+    /// A ZooKeeper transaction applied only while our election node exists.
+    /// Like lock::async_guarded_multi.
+    template <class Token = boost::asio::deferred_t>
+    auto async_guarded_multi(std::vector<op> ops, Token&& token = {}) {
+        return lock_.async_guarded_multi(std::move(ops), std::forward<Token>(token));
+    }
+
+  private:
+    lock lock_;
+};
+
+/// The current leader as seen in ZooKeeper.
+struct leader_info {
+    std::string id;    ///< the participant id (its node's data)
+    std::string node;  ///< its node's name
+    std::int64_t fencing_token = 0;
+};
+
+/// One participant, in queue order.
+struct participant {
+    std::string id;
+    std::string node;
+    bool leader = false;
+};
+
+struct election_options {
+    loss_policy on_loss = loss_policy::on_expiry;
+    /// How async_lead reacts when leadership is lost while the work runs: campaign again
+    /// (true), or complete with the loss reason (false).
+    bool requeue = true;
+};
+
+class ZKR_API leader_election {
+  public:
+    /// Work run while leading (see async_lead).
+    using work_function = std::function<boost::asio::awaitable<void>()>;
+
+    leader_election(session& s, std::string path, std::string participant_id,
+                    election_options options = {});
+
+    const std::string& path() const noexcept { return path_; }
+    const std::string& id() const noexcept { return id_; }
+
+    /// Joins the election and completes when we lead. Before claiming leadership, zkr reads its
+    /// own node back and checks that our session owns it.
+    ///
+    /// Handler signature: void(error_code, leadership). Cancellation: terminal, partial, total
+    /// (our node is deleted, operation_aborted). Errors: as mutex::async_lock.
+    template <class Token = boost::asio::deferred_t>
+    auto async_campaign(Token&& token = {}) {
+        return detail::initiate<void(error_code, leadership)>(
+            std::forward<Token>(token),
+            [session = session_, path = path_, id = id_, options = options_](auto h) {
+                campaign_impl(session, path, id, options, std::move(h));
+            });
+    }
+
+    /// Handler signature: void(error_code, std::optional<leader_info>): empty if nobody leads.
+    template <class Token = boost::asio::deferred_t>
+    auto async_current_leader(Token&& token = {}) {
+        return detail::initiate<void(error_code, std::optional<leader_info>)>(
+            std::forward<Token>(token), [session = session_, path = path_](auto h) {
+                current_leader_impl(session, path, std::move(h));
+            });
+    }
+
+    /// Every participant in queue order, the leader first.
+    /// Handler signature: void(error_code, std::vector<participant>).
+    template <class Token = boost::asio::deferred_t>
+    auto async_participants(Token&& token = {}) {
+        return detail::initiate<void(error_code, std::vector<participant>)>(
+            std::forward<Token>(token), [session = session_, path = path_](auto h) {
+                participants_impl(session, path, std::move(h));
+            });
+    }
+
+    /// Campaigns, runs `work` while leading, and resigns when it returns. If leadership is lost
+    /// first, `work` is cancelled (terminal cancellation reaches its pending operation) and, with
+    /// options.requeue, zkr campaigns again and restarts it.
+    ///
+    /// Handler signature: void(error_code): success when `work` returned; the loss reason when
+    /// leadership was lost and requeue is off; operation_aborted when cancelled. An exception
+    /// thrown by `work` ends the operation with errc::invalid_argument after resigning.
+    template <class Token = boost::asio::deferred_t>
+    auto async_lead(work_function work, Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [session = session_, path = path_, id = id_, options = options_](auto h,
+                                                                             work_function w) {
+                lead_impl(session, path, id, options, std::move(w), std::move(h));
+            },
+            std::move(work));
+    }
+
+  private:
+    using session_ptr = std::shared_ptr<detail::session_impl>;
+    static void campaign_impl(const session_ptr&, const std::string& path, const std::string& id,
+                              const election_options&,
+                              detail::handler<void(error_code, leadership)>);
+    static void current_leader_impl(const session_ptr&, const std::string& path,
+                                    detail::handler<void(error_code, std::optional<leader_info>)>);
+    static void participants_impl(const session_ptr&, const std::string& path,
+                                  detail::handler<void(error_code, std::vector<participant>)>);
+    static void lead_impl(const session_ptr&, const std::string& path, const std::string& id,
+                          const election_options&, work_function,
+                          detail::handler<void(error_code)>);
+
+    session_ptr session_;
+    std::string path_;
+    std::string id_;
+    election_options options_;
+};
+
+/// Follows an election without taking part in it.
+class ZKR_API leader_observer {
+  public:
+    leader_observer(session& s, std::string path);
+
+    /// Completes with the leader when it differs from the one this observer reported last (the
+    /// first call reports the current leader at once). Changes are reported in order; a leader
+    /// that led for less than a round trip may be skipped. Costs one watch while waiting.
+    ///
+    /// Handler signature: void(error_code, std::optional<leader_info>): empty when nobody
+    /// leads. Cancellation: terminal, partial, total. One wait at a time per observer.
+    template <class Token = boost::asio::deferred_t>
+    auto async_wait_leader_change(Token&& token = {}) {
+        return detail::initiate<void(error_code, std::optional<leader_info>)>(
+            std::forward<Token>(token),
+            [state = state_](auto h) { wait_change_impl(state, std::move(h)); });
+    }
+
+  private:
+    static void wait_change_impl(const std::shared_ptr<detail::observer_state>&,
+                                 detail::handler<void(error_code, std::optional<leader_info>)>);
+    std::shared_ptr<detail::observer_state> state_;
+};
+
+}  // namespace zkr

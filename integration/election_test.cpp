@@ -1,0 +1,259 @@
+// Leader election against a real server: one leader at a time across processes, failover after a
+// kill, deposition before the next leader starts, observers, resign, ensemble faults, Curator.
+#include "tcp_proxy.hpp"
+#include "test_support.hpp"
+
+#include <zkr/leader_election.hpp>
+#include <zkr/session.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <signal.h>
+
+namespace zkr::test {
+namespace {
+
+namespace asio = boost::asio;
+constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+using clock = std::chrono::steady_clock;
+
+std::string leader_id(const std::optional<leader_info>& l) {
+    return l ? l->id : "<none>";
+}
+
+TEST(Election, ThreeProcessesNeverLeadAtTheSameTime) {
+    const auto dir = fresh_root() + "/election";
+    record_file record;
+    std::vector<child_process> participants;
+    for (const char* id : {"a", "b", "c"}) {
+        participants.push_back(zkr_elector(dir, id, 15, record.path, 3));
+    }
+    for (auto& p : participants) {
+        EXPECT_EQ(p.wait(120s), 0);
+    }
+    EXPECT_EQ(check_record(record.path), 45u);
+    const auto tokens = tokens_in(record.path);
+    EXPECT_TRUE(std::is_sorted(tokens.begin(), tokens.end()) &&
+                std::adjacent_find(tokens.begin(), tokens.end()) == tokens.end());
+    EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+}
+
+TEST(Election, KilledLeaderIsReplacedWithinTheSessionTimeout) {
+    const auto dir = fresh_root() + "/election";
+    record_file victim_record, record;
+    auto victim = zkr_elector(dir, "victim", 1, victim_record.path, 60000, 1500);
+    std::string line;
+    expect_ready(victim, "victim");
+    ASSERT_TRUE(victim.read_line(line, 30s) && line.rfind("holding", 0) == 0) << line;
+    auto b = zkr_elector(dir, "b", 1, record.path, 2);
+    auto c = zkr_elector(dir, "c", 1, record.path, 2);
+    expect_ready(b, "b");
+    expect_ready(c, "c");
+    const auto killed_at = clock::now();
+    victim.kill(SIGKILL);
+    ASSERT_TRUE(wait_until([&] { return tokens_in(record.path).size() >= 1; }, 30s));
+    EXPECT_LT(clock::now() - killed_at, 1500ms + 1s);
+    EXPECT_EQ(b.wait(30s), 0);
+    EXPECT_EQ(c.wait(30s), 0);
+    EXPECT_EQ(check_record(record.path), 2u);
+}
+
+TEST(Election, DeposedLeaderIsToldBeforeTheNextOneLeads) {
+    // A partitioned leader: its connection is cut, the server expires its session a session
+    // timeout later and the next participant leads. The deposed leader's work must have been
+    // cancelled before that moment.
+    const auto dir = fresh_root() + "/election";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        tcp_proxy proxy(shared_hosts());
+        session a(ioc.get_executor(), config_for(proxy.address(), 2000ms));
+        session b(ioc.get_executor(), config_for(shared_hosts(), 4000ms));
+        co_await connect(a);
+        co_await connect(b);
+        leader_election ea(a, dir, "a", election_options{loss_policy::on_expiry, false});
+        leader_election eb(b, dir, "b");
+        bool a_working = false;
+        clock::time_point a_stopped{};
+        error_code a_result = make_error_code(errc::not_connected);
+        ea.async_lead(
+            [&]() -> asio::awaitable<void> {
+                a_working = true;
+                try {
+                    co_await pause_for(60s);
+                } catch (...) {
+                    a_stopped = clock::now();
+                    throw;
+                }
+            },
+            [&](error_code ec) { a_result = ec; });
+        CO_REQUIRE(co_await eventually([&] { return a_working; }));
+        leadership b_term;
+        clock::time_point b_started{};
+        eb.async_campaign([&](error_code, leadership l) {
+            b_started = clock::now();
+            b_term = std::move(l);
+        });
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
+        proxy.cut();
+        CO_REQUIRE(co_await eventually([&] { return b_term.is_leader(); }, 10s));
+        CO_REQUIRE(a_stopped != clock::time_point{});
+        EXPECT_LT(a_stopped, b_started) << "the old leader still worked when the new one began";
+        EXPECT_EQ(a_result, errc::session_deadline);
+        co_await b_term.async_resign(asio::use_awaitable);
+        co_await b.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Election, ObserverSeesEveryChangeInOrderAndResignHandsOverAtOnce) {
+    const auto dir = fresh_root() + "/election";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        std::vector<std::unique_ptr<session>> sessions;
+        std::vector<std::unique_ptr<leader_election>> elections;
+        for (const char* id : {"a", "b", "c"}) {
+            sessions.push_back(
+                std::make_unique<session>(ioc.get_executor(), config_for(shared_hosts(), 10000ms)));
+            co_await connect(*sessions.back());
+            elections.push_back(std::make_unique<leader_election>(*sessions.back(), dir, id));
+        }
+        session watcher(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(watcher);
+        leader_observer observer(watcher, dir);
+        auto [first_ec, first] = co_await observer.async_wait_leader_change(tuple);
+        EXPECT_FALSE(first_ec);
+        EXPECT_FALSE(first.has_value());  // nobody leads yet
+
+        std::vector<leadership> terms(3);
+        for (int i = 0; i < 3; ++i) {
+            elections[i]->async_campaign(
+                [&, i](error_code, leadership l) { terms[i] = std::move(l); });
+            CO_REQUIRE(
+                co_await eventually([&] { return children_count(dir) == std::size_t(i + 1); }));
+        }
+        std::vector<std::string> seen;
+        for (int i = 0; i < 3; ++i) {
+            auto [ec, now] = co_await observer.async_wait_leader_change(tuple);
+            EXPECT_FALSE(ec);
+            seen.push_back(leader_id(now));
+            auto [cec, current] = co_await elections[2]->async_current_leader(tuple);
+            EXPECT_EQ(leader_id(current), seen.back());
+            if (i == 0) {
+                auto [pec, all] = co_await elections[0]->async_participants(tuple);
+                CO_REQUIRE(all.size() == 3u);
+                EXPECT_EQ(all[0].id, "a");
+                EXPECT_TRUE(all[0].leader);
+                EXPECT_EQ(all[2].id, "c");
+                EXPECT_FALSE(all[2].leader);
+            }
+            // Resign hands over at once: far sooner than any session timeout (10 s).
+            const auto resigned = clock::now();
+            co_await terms[i].async_resign(asio::use_awaitable);
+            if (i < 2) {
+                CO_REQUIRE(co_await eventually([&] { return terms[i + 1].is_leader(); }, 2s));
+                EXPECT_LT(clock::now() - resigned, 1s);
+            }
+        }
+        auto [lec, last] = co_await observer.async_wait_leader_change(tuple);
+        EXPECT_FALSE(lec);
+        seen.push_back(leader_id(last));
+        EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "c", "<none>"}));
+        for (auto& s : sessions) {
+            co_await s->async_close(asio::use_awaitable);
+        }
+        co_await watcher.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Election, LeadRequeuesAfterLosingItsNodeAndFinishesWhenWorkReturns) {
+    const auto dir = fresh_root() + "/election";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        leader_election e(s, dir, "worker");
+        int starts = 0;
+        bool finish = false;
+        error_code result = make_error_code(errc::not_connected);
+        bool done = false;
+        e.async_lead(
+            [&]() -> asio::awaitable<void> {
+                ++starts;
+                while (!finish) {
+                    co_await pause_for(10ms);
+                }
+            },
+            [&](error_code ec) {
+                result = ec;
+                done = true;
+            });
+        CO_REQUIRE(co_await eventually([&] { return starts == 1; }));
+        // An operator deletes the leader's node: the work is cancelled and zkr campaigns again.
+        auto nodes = list_children(shared_hosts(), dir);
+        CO_REQUIRE(nodes.size() == 1u);
+        delete_node(shared_hosts(), dir + "/" + nodes[0]);
+        CO_REQUIRE(co_await eventually([&] { return starts == 2; }));
+        finish = true;
+        CO_REQUIRE(co_await eventually([&] { return done; }));
+        EXPECT_FALSE(result);
+        EXPECT_EQ(children_count(dir), 0u);  // resigned after the work returned
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Election, EnsembleLeaderLossDoesNotChangeTheElectionLeader) {
+    zk_server ensemble(3);
+    const std::string dir = "/election";
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            session a(ioc.get_executor(), config_for(ensemble.hosts(), 8000ms));
+            session b(ioc.get_executor(), config_for(ensemble.hosts(), 8000ms));
+            co_await connect(a);
+            co_await connect(b);
+            leader_election ea(a, dir, "a"), eb(b, dir, "b");
+            auto term = co_await ea.async_campaign(asio::use_awaitable);
+            bool b_leads = false;
+            eb.async_campaign([&](error_code ec, leadership l) { b_leads = !ec && l.is_leader(); });
+            co_await pause_for(100ms);
+            ensemble.kill(ensemble.leader());
+            // Both sessions ride out the ensemble's re-election.
+            CO_REQUIRE(co_await eventually(
+                [&] {
+                    return a.state() == session_state::connected &&
+                           b.state() == session_state::connected;
+                },
+                20s));
+            auto [ec, now] = co_await ea.async_current_leader(tuple);
+            for (int i = 0; i < 50 && is_retryable(ec); ++i) {
+                co_await pause_for(100ms);
+                std::tie(ec, now) = co_await ea.async_current_leader(tuple);
+            }
+            EXPECT_FALSE(ec) << ec.message();
+            EXPECT_EQ(leader_id(now), "a");
+            EXPECT_TRUE(term.is_leader());
+            EXPECT_FALSE(b_leads);
+            co_await term.async_resign(asio::use_awaitable);
+            CO_REQUIRE(co_await eventually([&] { return b_leads; }));
+            co_await a.async_close(asio::use_awaitable);
+            co_await b.async_close(asio::use_awaitable);
+        },
+        60s);
+}
+
+TEST(Interop, ZkrAndCuratorLeaderLatchNeverLeadTogether) {
+    const auto dir = fresh_root() + "/election";
+    record_file record;
+    auto java = peer("curator-latch", {dir, "curator", record.path, "5", "10"});
+    expect_ready(java, "Curator latch driver");
+    std::vector<child_process> participants;
+    for (const char* id : {"z1", "z2"}) {
+        participants.push_back(zkr_elector(dir, id, 10, record.path, 5));
+    }
+    EXPECT_EQ(java.wait(120s), 0);
+    for (auto& p : participants) {
+        EXPECT_EQ(p.wait(120s), 0);
+    }
+    EXPECT_EQ(check_record(record.path), 30u);
+}
+
+}  // namespace
+}  // namespace zkr::test

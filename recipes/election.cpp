@@ -1,0 +1,266 @@
+// Leader election: the lock queue with Curator's "-latch-" nodes, plus reading the queue for the
+// current leader, the participants, and an observer that follows changes.
+#include "lock_state.hpp"
+#include "log.hpp"
+#include "path.hpp"
+
+#include <zkr/leader_election.hpp>
+#include <zkr/session.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+
+namespace zkr {
+namespace detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* channel = "zkr.election";
+
+acquire_request campaign_request(const session_ptr& s, const std::string& path,
+                                 const std::string& id) {
+    acquire_request req{s, path, "-latch-", id, false, channel};
+    req.verify_owner = true;
+    return req;
+}
+
+/// The queue in order, each contender with its data (the participant id). Nodes that vanish
+/// while we read them are skipped.
+asio::awaitable<std::tuple<error_code, std::vector<participant>, std::int64_t>> read_queue(
+    session_ptr s, std::string path, bool head_only) {
+    std::vector<participant> out;
+    std::int64_t head_token = 0;
+    auto [ec, kids] = co_await call<void(error_code, children)>(
+        [&](auto h) { s->get_children(path, std::move(h)); });
+    if (ec == zk_errc::no_node) {
+        co_return std::make_tuple(error_code{}, std::move(out), head_token);
+    }
+    if (ec) {
+        co_return std::make_tuple(ec, std::move(out), head_token);
+    }
+    for (const auto& c : sorted_contenders(kids.names)) {
+        auto [dec, data] = co_await call<void(error_code, node_data)>(
+            [&](auto h) { s->get_data(join_path(path, c.name), std::move(h)); });
+        if (dec == zk_errc::no_node) {
+            continue;
+        }
+        if (dec) {
+            co_return std::make_tuple(dec, std::move(out), head_token);
+        }
+        if (out.empty()) {
+            head_token = data.stat.czxid;
+        }
+        out.push_back(participant{std::move(data.data), c.name, out.empty()});
+        if (head_only) {
+            break;
+        }
+    }
+    co_return std::make_tuple(error_code{}, std::move(out), head_token);
+}
+
+asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> current_leader(
+    session_ptr s, std::string path) {
+    auto [ec, queue, token] = co_await read_queue(s, path, true);
+    if (ec || queue.empty()) {
+        co_return std::make_tuple(ec, std::optional<leader_info>{});
+    }
+    co_return std::make_tuple(
+        error_code{}, std::optional<leader_info>{leader_info{queue[0].id, queue[0].node, token}});
+}
+
+/// Runs `work` while leading; see leader_election::async_lead.
+asio::awaitable<error_code> lead(session_ptr s, std::string path, std::string id,
+                                 election_options options, leader_election::work_function work) {
+    using namespace asio::experimental::awaitable_operators;
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    for (;;) {
+        auto [ec, l] = co_await call<void(error_code, zkr::lock)>([&](auto h) {
+            acquire_lock(campaign_request(s, path, id), options.on_loss, std::move(h));
+        });
+        if (ec) {
+            co_return ec;
+        }
+        ZKR_LOG(info, channel, id << " leads " << path << " (token " << l.fencing_token() << ")");
+        // The work must not hide the loss: an exception ends it like a return does.
+        auto guarded = [&]() -> asio::awaitable<std::exception_ptr> {
+            try {
+                co_await work();
+            } catch (...) {
+                co_return std::current_exception();
+            }
+            co_return nullptr;
+        };
+        auto outcome = co_await (guarded() || l.async_wait_lost(use_tuple));
+        if (outcome.index() == 0) {
+            const bool failed = std::get<0>(outcome) != nullptr;
+            co_await l.async_release(use_tuple);
+            if (co_await cancellation_requested()) {
+                co_return make_error_code(asio::error::operation_aborted);
+            }
+            co_return failed ? make_error_code(errc::invalid_argument) : error_code{};
+        }
+        const auto [lost] = std::get<1>(outcome);
+        ZKR_LOG(warning, channel, id << " lost leadership of " << path << ": " << lost.message());
+        if (!options.requeue || is_session_lost(lost) || co_await cancellation_requested()) {
+            co_return lost;
+        }
+    }
+}
+
+}  // namespace
+
+/// What an observer has reported so far.
+struct observer_state {
+    session_ptr session;
+    std::string path;
+    bool reported = false;
+    std::optional<leader_info> last;
+};
+
+namespace {
+
+bool same_leader(const std::optional<leader_info>& a, const std::optional<leader_info>& b) {
+    return a.has_value() == b.has_value() && (!a || a->node == b->node);
+}
+
+/// Waits for a leader different from the last reported one, watching one node at a time: the
+/// head of the queue, or the directory while it has no contender.
+asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> next_leader(
+    std::shared_ptr<observer_state> o) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    auto& s = o->session;
+    for (;;) {
+        if (co_await cancellation_requested()) {
+            co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
+                                      std::optional<leader_info>{});
+        }
+        auto [ec, now] = co_await current_leader(s, o->path);
+        if (is_retryable(ec)) {
+            if (auto wait_ec = co_await wait_connected(s)) {
+                co_return std::make_tuple(wait_ec, std::optional<leader_info>{});
+            }
+            continue;
+        }
+        if (ec) {
+            co_return std::make_tuple(ec, std::optional<leader_info>{});
+        }
+        if (!o->reported || !same_leader(o->last, now)) {
+            o->reported = true;
+            o->last = now;
+            co_return std::make_tuple(error_code{}, std::move(now));
+        }
+        zkr::watch w;
+        error_code watch_ec;
+        if (now) {
+            auto [wec, data, watch] = co_await call<void(error_code, node_data, zkr::watch)>(
+                [&](auto h) { s->watch_data(join_path(o->path, now->node), std::move(h)); });
+            watch_ec = wec == zk_errc::no_node ? error_code{} : wec;
+            w = std::move(watch);
+        } else {
+            // Nobody leads: the first contender to appear changes that. If the directory does
+            // not exist yet, wait for it first.
+            auto [wec, kids, watch] = co_await call<void(error_code, children, zkr::watch)>(
+                [&](auto h) { s->watch_children(o->path, std::move(h)); });
+            if (wec == zk_errc::no_node) {
+                auto [eec, st, ewatch] =
+                    co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
+                        [&](auto h) { s->watch_exists(o->path, std::move(h)); });
+                wec = eec;
+                w = std::move(ewatch);
+            } else {
+                w = std::move(watch);
+            }
+            watch_ec = wec;
+        }
+        if (is_retryable(watch_ec)) {
+            continue;
+        }
+        if (watch_ec) {
+            co_return std::make_tuple(watch_ec, std::optional<leader_info>{});
+        }
+        if (!w.armed() || co_await cancellation_requested()) {
+            continue;  // gone before we could watch it, or cancelled: look again
+        }
+        auto [wait_ec, event] = co_await w.async_wait(use_tuple);
+        if (wait_ec && wait_ec != asio::error::operation_aborted) {
+            co_return std::make_tuple(wait_ec, std::optional<leader_info>{});
+        }
+    }
+}
+
+}  // namespace
+}  // namespace detail
+
+leader_election::leader_election(session& s, std::string path, std::string participant_id,
+                                 election_options options)
+    : session_(s.impl()),
+      path_(std::move(path)),
+      id_(std::move(participant_id)),
+      options_(options) {}
+
+void leader_election::campaign_impl(const session_ptr& s, const std::string& path,
+                                    const std::string& id, const election_options& options,
+                                    detail::handler<void(error_code, leadership)> h) {
+    detail::acquire_lock(detail::campaign_request(s, path, id), options.on_loss,
+                         detail::adapt<void(error_code, lock)>(
+                             std::move(h), s->strand(), [](auto& pending, error_code ec, lock l) {
+                                 pending.complete(ec, leadership(std::move(l)));
+                             }));
+}
+
+void leader_election::current_leader_impl(
+    const session_ptr& s, const std::string& path,
+    detail::handler<void(error_code, std::optional<leader_info>)> h) {
+    boost::asio::co_spawn(
+        s->strand(), detail::current_leader(s, path),
+        detail::adapt<void(std::exception_ptr, std::tuple<error_code, std::optional<leader_info>>)>(
+            std::move(h), s->strand(), [](auto& pending, std::exception_ptr, auto result) {
+                pending.complete(std::get<0>(result), std::move(std::get<1>(result)));
+            }));
+}
+
+void leader_election::participants_impl(
+    const session_ptr& s, const std::string& path,
+    detail::handler<void(error_code, std::vector<participant>)> h) {
+    boost::asio::co_spawn(
+        s->strand(), detail::read_queue(s, path, false),
+        detail::adapt<void(std::exception_ptr,
+                           std::tuple<error_code, std::vector<participant>, std::int64_t>)>(
+            std::move(h), s->strand(), [](auto& pending, std::exception_ptr, auto result) {
+                pending.complete(std::get<0>(result), std::move(std::get<1>(result)));
+            }));
+}
+
+void leader_election::lead_impl(const session_ptr& s, const std::string& path,
+                                const std::string& id, const election_options& options,
+                                work_function work, detail::handler<void(error_code)> h) {
+    boost::asio::co_spawn(
+        s->strand(), detail::lead(s, path, id, options, std::move(work)),
+        detail::adapt<void(std::exception_ptr, error_code)>(
+            std::move(h), s->strand(), [](auto& pending, std::exception_ptr e, error_code ec) {
+                pending.complete(e ? make_error_code(errc::invalid_argument) : ec);
+            }));
+}
+
+leader_observer::leader_observer(session& s, std::string path)
+    : state_(std::make_shared<detail::observer_state>(
+          detail::observer_state{s.impl(), std::move(path), false, std::nullopt})) {}
+
+void leader_observer::wait_change_impl(
+    const std::shared_ptr<detail::observer_state>& state,
+    detail::handler<void(error_code, std::optional<leader_info>)> h) {
+    boost::asio::co_spawn(
+        state->session->strand(), detail::next_leader(state),
+        detail::adapt<void(std::exception_ptr, std::tuple<error_code, std::optional<leader_info>>)>(
+            std::move(h), state->session->strand(),
+            [](auto& pending, std::exception_ptr, auto result) {
+                pending.complete(std::get<0>(result), std::move(std::get<1>(result)));
+            }));
+}
+
+}  // namespace zkr
