@@ -29,7 +29,7 @@ TEST(Election, ThreeProcessesNeverLeadAtTheSameTime) {
     record_file record;
     std::vector<child_process> participants;
     for (const char* id : {"a", "b", "c"}) {
-        participants.push_back(zkr_elector(dir, id, 15, record.path, 3));
+        participants.push_back(zkr_worker(std::string("elect:") + id, dir, 15, record.path, 3));
     }
     for (auto& p : participants) {
         EXPECT_EQ(p.wait(120s), 0);
@@ -44,12 +44,12 @@ TEST(Election, ThreeProcessesNeverLeadAtTheSameTime) {
 TEST(Election, KilledLeaderIsReplacedWithinTheSessionTimeout) {
     const auto dir = fresh_root() + "/election";
     record_file victim_record, record;
-    auto victim = zkr_elector(dir, "victim", 1, victim_record.path, 60000, 1500);
+    auto victim = zkr_worker("elect:victim", dir, 1, victim_record.path, 60000, 1500);
     std::string line;
     expect_ready(victim, "victim");
     ASSERT_TRUE(victim.read_line(line, 30s) && line.rfind("holding", 0) == 0) << line;
-    auto b = zkr_elector(dir, "b", 1, record.path, 2);
-    auto c = zkr_elector(dir, "c", 1, record.path, 2);
+    auto b = zkr_worker("elect:b", dir, 1, record.path, 2);
+    auto c = zkr_worker("elect:c", dir, 1, record.path, 2);
     expect_ready(b, "b");
     expect_ready(c, "c");
     const auto killed_at = clock::now();
@@ -246,7 +246,7 @@ TEST(Interop, ZkrAndCuratorLeaderLatchNeverLeadTogether) {
     expect_ready(java, "Curator latch driver");
     std::vector<child_process> participants;
     for (const char* id : {"z1", "z2"}) {
-        participants.push_back(zkr_elector(dir, id, 10, record.path, 5));
+        participants.push_back(zkr_worker(std::string("elect:") + id, dir, 10, record.path, 5));
     }
     EXPECT_EQ(java.wait(120s), 0);
     for (auto& p : participants) {

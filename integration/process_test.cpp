@@ -20,7 +20,7 @@ TEST(Processes, FiveWorkersTimesTwoHundredNeverOverlap) {
     record_file record;
     std::vector<child_process> workers;
     for (int i = 0; i < 5; ++i) {
-        workers.push_back(zkr_worker(dir, 200, record.path, 0));
+        workers.push_back(zkr_worker("lock", dir, 200, record.path, 0));
     }
     for (auto& w : workers) {
         EXPECT_EQ(w.wait(180s), 0);
@@ -36,12 +36,12 @@ TEST(Processes, FiveWorkersTimesTwoHundredNeverOverlap) {
 TEST(Processes, KilledHolderFreesTheLockAfterItsSessionTimesOut) {
     const auto dir = fresh_root() + "/lock";
     record_file victim_record, next_record;
-    auto victim = zkr_worker(dir, 1, victim_record.path, 60000, 1500);
+    auto victim = zkr_worker("lock", dir, 1, victim_record.path, 60000, 1500);
     std::string line;
     ASSERT_TRUE(victim.read_line(line, 30s) && line == "ready");
     ASSERT_TRUE(victim.read_line(line, 30s) && line.rfind("holding", 0) == 0) << line;
     const auto victim_token = std::stoll(line.substr(line.rfind(' ') + 1));
-    auto next = zkr_worker(dir, 3, next_record.path, 2);
+    auto next = zkr_worker("lock", dir, 3, next_record.path, 2);
     expect_ready(next, "second worker");
     const auto killed_at = std::chrono::steady_clock::now();
     victim.kill(SIGKILL);
@@ -65,7 +65,7 @@ void mixed_fleet(const std::string& driver, const std::string& who, int iteratio
     expect_ready(other, who);
     std::vector<child_process> workers;
     for (int i = 0; i < 2; ++i) {
-        workers.push_back(zkr_worker(dir, iterations, record.path, 5));
+        workers.push_back(zkr_worker("lock", dir, iterations, record.path, 5));
     }
     EXPECT_EQ(other.wait(180s), 0) << who;
     for (auto& w : workers) {
@@ -97,7 +97,7 @@ TEST(Interop, ZkrDefersToKazooNativeNodes) {
             return std::getline(in, line) && line.rfind("enter kazoo-native", 0) == 0;
         },
         30s));
-    auto worker = zkr_worker(dir, 1, record.path, 2);
+    auto worker = zkr_worker("lock", dir, 1, record.path, 2);
     EXPECT_EQ(worker.wait(60s), 0);
     EXPECT_EQ(python.wait(60s), 0);
     EXPECT_EQ(check_record(record.path), 2u);

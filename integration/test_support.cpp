@@ -343,25 +343,39 @@ void delete_node(const std::string& hosts, const std::string& path) {
     ASSERT_TRUE(rc == ZOK || rc == ZNONODE) << "delete " << path << ": " << zerror(rc);
 }
 
-std::size_t check_record(const std::string& file) {
+std::size_t check_record(const std::string& file, std::size_t max_inside) {
     std::ifstream in(file);
     std::string line;
-    std::string inside;  // "<name> <pid>" of the current holder
-    std::size_t sections = 0;
-    std::size_t line_no = 0;
+    std::map<std::string, bool> inside;  // "<name> <pid>" -> shared?
+    std::size_t exclusive = 0, shared = 0, sections = 0, line_no = 0;
     while (std::getline(in, line)) {
         ++line_no;
         std::istringstream fields(line);
         std::string verb, name, pid;
         fields >> verb >> name >> pid;
         const auto who = name + " " + pid;
-        if (verb == "enter" || verb == "lead") {
-            EXPECT_TRUE(inside.empty()) << file << ":" << line_no << ": " << who
-                                        << " entered while " << inside << " was inside";
-            inside = who;
-        } else if (verb == "exit" || verb == "unlead") {
-            EXPECT_EQ(inside, who) << file << ":" << line_no << ": exit of " << who;
-            inside.clear();
+        const bool reader = verb == "enter-read" || verb == "exit-read";
+        if (verb == "enter" || verb == "lead" || verb == "enter-read") {
+            EXPECT_EQ(inside.count(who), 0u) << file << ":" << line_no << ": " << who << " twice";
+            if (reader) {
+                EXPECT_EQ(exclusive, 0u)
+                    << file << ":" << line_no << ": reader " << who << " entered beside a writer";
+                ++shared;
+            } else {
+                EXPECT_TRUE(exclusive < max_inside && shared == 0)
+                    << file << ":" << line_no << ": " << who << " entered with " << exclusive
+                    << " exclusive and " << shared << " shared holders inside";
+                ++exclusive;
+            }
+            inside[who] = reader;
+        } else if (verb == "exit" || verb == "unlead" || verb == "exit-read") {
+            auto it = inside.find(who);
+            EXPECT_TRUE(it != inside.end() && it->second == reader)
+                << file << ":" << line_no << ": exit of " << who << " without its entry";
+            if (it != inside.end()) {
+                --(it->second ? shared : exclusive);
+                inside.erase(it);
+            }
             ++sections;
         }
     }
@@ -487,17 +501,10 @@ std::vector<std::int64_t> tokens_in(const std::string& record) {
     return tokens;
 }
 
-child_process zkr_worker(const std::string& dir, int iterations, const std::string& record,
-                         int hold_ms, int session_timeout_ms) {
-    return child_process({ZKR_WORKER, shared_hosts(), dir, std::to_string(iterations), record,
+child_process zkr_worker(const std::string& mode, const std::string& dir, int rounds,
+                         const std::string& record, int hold_ms, int session_timeout_ms) {
+    return child_process({ZKR_WORKER, mode, shared_hosts(), dir, std::to_string(rounds), record,
                           std::to_string(hold_ms), std::to_string(session_timeout_ms)},
-                         true);
-}
-
-child_process zkr_elector(const std::string& dir, const std::string& id, int rounds,
-                          const std::string& record, int hold_ms, int session_timeout_ms) {
-    return child_process({ZKR_WORKER, "elect", shared_hosts(), dir, id, std::to_string(rounds),
-                          record, std::to_string(hold_ms), std::to_string(session_timeout_ms)},
                          true);
 }
 

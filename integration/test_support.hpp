@@ -102,9 +102,10 @@ void create_node(const std::string& hosts, const std::string& path, const std::s
 void delete_node(const std::string& hosts, const std::string& path);
 
 /// Checks an enter/exit record (see integration/peers/README.md; "lead"/"unlead" count as
-/// enter/exit): strict alternation, same holder in each pair. Returns the number of critical
-/// sections; adds a test failure per violation.
-std::size_t check_record(const std::string& file);
+/// enter/exit): at most `max_inside` holders inside at once ("enter-read"/"exit-read" mark
+/// shared holders, who may overlap each other but no exclusive one), each exit matching an
+/// entry. Returns the number of critical sections; adds a test failure per violation.
+std::size_t check_record(const std::string& file, std::size_t max_inside = 1);
 
 /// A child process, killed (SIGKILL) on destruction if still running.
 class child_process {
@@ -138,14 +139,10 @@ struct record_file {
 /// Fencing tokens of the critical sections in a record ("enter NAME PID TOKEN"), in order.
 std::vector<std::int64_t> tokens_in(const std::string& record);
 
-/// zkr_test_worker taking the mutex on `dir` (see integration/worker.cpp).
-child_process zkr_worker(const std::string& dir, int iterations, const std::string& record,
-                         int hold_ms = 2, int session_timeout_ms = 4000);
-
-/// zkr_test_worker taking part in the election on `dir` as `id`.
-child_process zkr_elector(const std::string& dir, const std::string& id, int rounds,
-                          const std::string& record, int hold_ms = 2,
-                          int session_timeout_ms = 4000);
+/// zkr_test_worker in `mode` (lock, read, write, semaphore:MAX, elect:ID; see
+/// integration/worker.cpp) on `dir`.
+child_process zkr_worker(const std::string& mode, const std::string& dir, int rounds,
+                         const std::string& record, int hold_ms = 2, int session_timeout_ms = 4000);
 
 /// A driver from integration/peers/ run with `args` after the hosts, and extra environment
 /// ("NAME=value").

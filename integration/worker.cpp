@@ -1,13 +1,16 @@
 // A zkr client in its own process, with the same contract as the peer drivers
 // (integration/peers/README.md):
-//   zkr_test_worker HOSTS LOCK_PATH ITERATIONS RECORD_FILE [HOLD_MS] [SESSION_TIMEOUT_MS]
-//   zkr_test_worker elect HOSTS PATH ID ROUNDS RECORD_FILE [HOLD_MS] [SESSION_TIMEOUT_MS]
+//   zkr_test_worker MODE HOSTS PATH ROUNDS RECORD_FILE [HOLD_MS] [SESSION_TIMEOUT_MS]
+// MODE: lock (zkr::mutex), read / write (the sides of zkr::shared_mutex), semaphore:MAX (one
+// lease of a semaphore of MAX), elect:ID (leader election as participant ID).
 // Each critical section (or term as leader) appends "enter <name> <pid> <fencing token>" and
-// "exit <name> <pid>" to RECORD_FILE with O_APPEND, and prints "holding <i> <token>" on stdout
-// while inside. <name> is "zkr" for the lock, the participant id for an election.
+// "exit <name> <pid>" ("enter-read"/"exit-read" for readers) to RECORD_FILE with O_APPEND, and
+// prints "holding <i> <token>" on stdout while inside. <name> is "zkr", or the participant id.
 #include <zkr/leader_election.hpp>
 #include <zkr/mutex.hpp>
+#include <zkr/semaphore.hpp>
 #include <zkr/session.hpp>
+#include <zkr/shared_mutex.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -37,11 +40,11 @@ void append(const std::string& file, const std::string& line) {
 }
 
 struct options {
-    std::string hosts, path, name, record;
+    std::string mode, argument;  // "elect:a" -> mode "elect", argument "a"
+    std::string hosts, path, name = "zkr", record;
     int rounds = 0;
     int hold_ms = 2;
     int timeout_ms = 4000;
-    bool elect = false;
 };
 
 /// One critical section: record entry, hold, check we still own it, record exit.
@@ -49,7 +52,8 @@ template <class Handle>
 asio::awaitable<bool> hold(const options& o, const Handle& handle, int round) {
     const auto pid = std::to_string(::getpid());
     const auto token = std::to_string(handle.fencing_token());
-    append(o.record, "enter " + o.name + " " + pid + " " + token + "\n");
+    const std::string suffix = o.mode == "read" ? "-read" : "";
+    append(o.record, "enter" + suffix + " " + o.name + " " + pid + " " + token + "\n");
     std::printf("holding %d %s\n", round, token.c_str());
     std::fflush(stdout);
     if (o.hold_ms > 0) {
@@ -62,7 +66,7 @@ asio::awaitable<bool> hold(const options& o, const Handle& handle, int round) {
                      handle.lost_reason().message().c_str());
         co_return false;
     }
-    append(o.record, "exit " + o.name + " " + pid + "\n");
+    append(o.record, "exit" + suffix + " " + o.name + " " + pid + "\n");
     co_return true;
 }
 
@@ -70,7 +74,7 @@ asio::awaitable<bool> run(const options& o, zkr::session& session) {
     co_await session.async_connect(asio::use_awaitable);
     std::printf("ready\n");
     std::fflush(stdout);
-    if (o.elect) {
+    if (o.mode == "elect") {
         zkr::leader_election election(session, o.path, o.name);
         for (int i = 0; i < o.rounds; ++i) {
             auto term = co_await election.async_campaign(asio::use_awaitable);
@@ -79,10 +83,21 @@ asio::awaitable<bool> run(const options& o, zkr::session& session) {
             }
             co_await term.async_resign(asio::use_awaitable);
         }
-    } else {
-        zkr::mutex mutex(session, o.path);
+    } else if (o.mode == "semaphore") {
+        zkr::semaphore sem(session, o.path, std::atoi(o.argument.c_str()));
         for (int i = 0; i < o.rounds; ++i) {
-            auto lock = co_await mutex.async_lock(asio::use_awaitable);
+            auto lease = co_await sem.async_acquire(asio::use_awaitable);
+            if (!co_await hold(o, lease, i)) {
+                co_return false;
+            }
+            co_await lease.async_release(asio::use_awaitable);
+        }
+    } else {
+        zkr::shared_mutex rw(session, o.path);
+        zkr::mutex plain(session, o.path);
+        zkr::mutex& m = o.mode == "read" ? rw.reader() : o.mode == "write" ? rw.writer() : plain;
+        for (int i = 0; i < o.rounds; ++i) {
+            auto lock = co_await m.async_lock(asio::use_awaitable);
             if (!co_await hold(o, lock, i)) {
                 co_return false;
             }
@@ -99,29 +114,29 @@ asio::awaitable<bool> run(const options& o, zkr::session& session) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    options o;
-    o.elect = !args.empty() && args[0] == "elect";
-    if (o.elect) {
-        args.erase(args.begin());
-    }
-    const std::size_t fixed = o.elect ? 5 : 4;
-    if (args.size() < fixed) {
+    if (args.size() < 5) {
         std::fprintf(stderr,
-                     "usage: %s HOSTS LOCK_PATH ITERATIONS RECORD_FILE [HOLD_MS] [TIMEOUT_MS]\n"
-                     "       %s elect HOSTS PATH ID ROUNDS RECORD_FILE [HOLD_MS] [TIMEOUT_MS]\n",
-                     argv[0], argv[0]);
+                     "usage: %s lock|read|write|semaphore:MAX|elect:ID HOSTS PATH ROUNDS RECORD "
+                     "[HOLD_MS] [SESSION_TIMEOUT_MS]\n",
+                     argv[0]);
         return 2;
     }
-    o.hosts = args[0];
-    o.path = args[1];
-    o.name = o.elect ? args[2] : "zkr";
-    o.rounds = std::atoi(args[fixed - 2].c_str());
-    o.record = args[fixed - 1];
-    if (args.size() > fixed) {
-        o.hold_ms = std::atoi(args[fixed].c_str());
+    options o;
+    const auto colon = args[0].find(':');
+    o.mode = args[0].substr(0, colon);
+    o.argument = colon == std::string::npos ? "" : args[0].substr(colon + 1);
+    if (o.mode == "elect") {
+        o.name = o.argument;
     }
-    if (args.size() > fixed + 1) {
-        o.timeout_ms = std::atoi(args[fixed + 1].c_str());
+    o.hosts = args[1];
+    o.path = args[2];
+    o.rounds = std::atoi(args[3].c_str());
+    o.record = args[4];
+    if (args.size() > 5) {
+        o.hold_ms = std::atoi(args[5].c_str());
+    }
+    if (args.size() > 6) {
+        o.timeout_ms = std::atoi(args[6].c_str());
     }
     boost::log::core::get()->set_logging_enabled(false);
 

@@ -424,8 +424,14 @@ cmd_leader() {
 cmd_mntr() {
   local dir n=${2:-1} out
   dir=$(check_n "${1:-}" "$n")
-  out=$(echo mntr | nc -N -w 2 127.0.0.1 "$(<"$dir/$n/port")" 2>/dev/null || true)
-  [[ -n $out ]] || die "mntr: no answer from server $n"
+  # A loaded server now and then closes a four-letter-word connection without an answer.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    out=$(echo mntr | nc -N -w 2 127.0.0.1 "$(<"$dir/$n/port")" 2>/dev/null || true)
+    [[ $out == *zk_version* ]] && break
+    sleep 0.05
+  done
+  [[ $out == *zk_version* ]] || die "mntr: no answer from server $n"
   printf '%s\n' "$out"
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/system_executor.hpp>
 
 namespace zkr {
 namespace detail {
@@ -241,6 +242,13 @@ lock::~lock() {
     if (state_) {
         state_->release([](error_code) {});
     }
+}
+
+lock::executor_type lock::get_executor() const noexcept {
+    if (state_) {
+        return state_->executor();
+    }
+    return boost::asio::system_executor();
 }
 
 bool lock::owns() const noexcept {

@@ -25,10 +25,21 @@ mutex::mutex(session& s, std::string path, mutex_options options)
     }
 }
 
+mutex::mutex(std::shared_ptr<detail::session_impl> s, std::string path, std::string marker,
+             mutex_options options)
+    : session_(std::move(s)),
+      path_(std::move(path)),
+      marker_(std::move(marker)),
+      options_(std::move(options)) {
+    if (options_.node_data.empty()) {
+        options_.node_data = detail::default_node_data();
+    }
+}
+
 void mutex::lock_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
-                      const mutex_options& options, bool try_only,
+                      const std::string& marker, const mutex_options& options, bool try_only,
                       detail::handler<void(error_code, lock)> h) {
-    detail::acquire_lock({s, path, "-lock-", options.node_data, try_only, "zkr.mutex"},
+    detail::acquire_lock({s, path, marker, options.node_data, try_only, "zkr.mutex"},
                          options.on_loss, std::move(h));
 }
 

@@ -92,6 +92,9 @@ class zkr_category_impl final : public boost::system::error_category {
                 return "the handle does not own a lock";
             case errc::invalid_argument:
                 return "invalid argument";
+            case errc::semaphore_limit_mismatch:
+                return "the semaphore at this path was created with a different maximum of "
+                       "leases: use the same maximum everywhere, or another path";
         }
         return "unknown zkr error";
     }

@@ -67,6 +67,7 @@ enum class errc : int {
     session_deadline,        ///< disconnected so long that the server may have expired us
     not_owner,               ///< the handle does not own a lock (empty, released or lost)
     invalid_argument,        ///< an argument is out of range (see the message)
+    semaphore_limit_mismatch,  ///< the semaphore exists with another maximum of leases
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

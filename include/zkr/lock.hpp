@@ -18,6 +18,8 @@
 #include <zkr/export.hpp>
 #include <zkr/op.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -49,6 +51,11 @@ class ZKR_API lock {
     lock& operator=(lock&& other) noexcept;
     /// Releases without waiting.
     ~lock();
+
+    using executor_type = boost::asio::any_io_executor;
+
+    /// The executor handlers default to: the session's (a system executor for an empty handle).
+    executor_type get_executor() const noexcept;
 
     /// True while the lock is held: acquired, not released, not known to be lost.
     bool owns() const noexcept;

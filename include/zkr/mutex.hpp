@@ -55,8 +55,8 @@ class ZKR_API mutex {
     auto async_lock(Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
-            [session = session_, path = path_, options = options_](auto h) {
-                lock_impl(session, path, options, false, std::move(h));
+            [session = session_, path = path_, marker = marker_, options = options_](auto h) {
+                lock_impl(session, path, marker, options, false, std::move(h));
             });
     }
 
@@ -67,18 +67,27 @@ class ZKR_API mutex {
     auto async_try_lock(Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
-            [session = session_, path = path_, options = options_](auto h) {
-                lock_impl(session, path, options, true, std::move(h));
+            [session = session_, path = path_, marker = marker_, options = options_](auto h) {
+                lock_impl(session, path, marker, options, true, std::move(h));
             });
     }
 
+    /// The shared state of the session this mutex acquires through (for recipes built on it).
+    const std::shared_ptr<detail::session_impl>& impl() const noexcept { return session_; }
+
   private:
+    friend class shared_mutex;
+    /// One side of a read-write lock: the same queue with Curator's "__READ__"/"__WRIT__" names.
+    mutex(std::shared_ptr<detail::session_impl> s, std::string path, std::string marker,
+          mutex_options options);
+
     static void lock_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
-                          const mutex_options& options, bool try_only,
+                          const std::string& marker, const mutex_options& options, bool try_only,
                           detail::handler<void(error_code, lock)> h);
 
     std::shared_ptr<detail::session_impl> session_;
     std::string path_;
+    std::string marker_ = "-lock-";
     mutex_options options_;
 };
 

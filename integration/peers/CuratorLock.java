@@ -6,6 +6,9 @@
 //
 // ITERATIONS times: acquire (blocking), append "enter curator <pid>", hold
 // HOLD_MS ms (default 2), append "exit curator <pid>", release.
+// With CURATOR_RW=read or CURATOR_RW=write in the environment, the lock is that
+// side of an InterProcessReadWriteLock on LOCK_PATH instead, and a reader's
+// lines are "enter-read"/"exit-read".
 // Prints "ready" once connected and "done <pid> <ITERATIONS>" at the end.
 // Exit 0 on success; non-zero with a message on stderr on any failure.
 
@@ -17,7 +20,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.locks.InterProcessLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.RetryNTimes;
 
@@ -80,13 +85,26 @@ public class CuratorLock {
             System.out.println("ready");
             System.out.flush();
 
-            InterProcessMutex mutex = new InterProcessMutex(client, path);
+            String side = System.getenv("CURATOR_RW");
+            InterProcessLock mutex;
+            String suffix = "";
+            if (side == null || side.isEmpty()) {
+                mutex = new InterProcessMutex(client, path);
+            } else {
+                InterProcessReadWriteLock rw = new InterProcessReadWriteLock(client, path);
+                if (side.equals("read")) {
+                    mutex = rw.readLock();
+                    suffix = "-read";
+                } else {
+                    mutex = rw.writeLock();
+                }
+            }
             for (int i = 0; i < iterations; i++) {
                 mutex.acquire();
                 try (FileOutputStream out = new FileOutputStream(recordFile, true)) {
-                    appendLine(out, "enter " + NAME + " " + pid);
+                    appendLine(out, "enter" + suffix + " " + NAME + " " + pid);
                     if (holdMs > 0) Thread.sleep(holdMs);
-                    appendLine(out, "exit " + NAME + " " + pid);
+                    appendLine(out, "exit" + suffix + " " + NAME + " " + pid);
                 } finally {
                     mutex.release();
                 }

@@ -1,0 +1,70 @@
+// zkr::lock_group: several locks held together, released together.
+//
+// Returned by async_lock_all (several mutexes, all or nothing) and by semaphore::async_acquire
+// (zkr::lease: one or more lease nodes). The contract is the lock's: owns() while every member is
+// held, async_wait_lost when any member is lost, async_release for all, and the destructor
+// releases all without waiting.
+#pragma once
+
+#include <zkr/detail/initiate.hpp>
+#include <zkr/error.hpp>
+#include <zkr/export.hpp>
+#include <zkr/lock.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace zkr {
+
+namespace detail {
+struct group_state;
+}
+
+class ZKR_API lock_group {
+  public:
+    lock_group() noexcept;
+    explicit lock_group(std::vector<lock> locks);
+    lock_group(lock_group&&) noexcept;
+    /// Releases the held locks (without waiting) before taking over `other`'s.
+    lock_group& operator=(lock_group&& other) noexcept;
+    /// Releases without waiting.
+    ~lock_group();
+
+    /// True while every member is held (false for an empty group).
+    bool owns() const noexcept;
+    explicit operator bool() const noexcept { return owns(); }
+    std::size_t size() const noexcept;
+    /// The members, in acquisition order.
+    const std::vector<lock>& locks() const noexcept;
+    /// The first member's fencing token (0 for an empty group).
+    std::int64_t fencing_token() const noexcept;
+    /// Why a member was lost (the first lost member's reason; empty while all are held).
+    error_code lost_reason() const;
+
+    /// Releases every member. Handler signature: void(error_code): the first member's error,
+    /// if any. Not cancellable.
+    template <class Token = boost::asio::deferred_t>
+    auto async_release(Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [state = state_](auto h) { release_impl(state, std::move(h)); });
+    }
+
+    /// Completes when any member is lost, with its reason; operation_aborted if the group is
+    /// released first. Cancellation: terminal, partial, total.
+    template <class Token = boost::asio::deferred_t>
+    auto async_wait_lost(Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [state = state_](auto h) { wait_lost_impl(state, std::move(h)); });
+    }
+
+  private:
+    using state_ptr = std::shared_ptr<detail::group_state>;
+    static void release_impl(const state_ptr&, detail::handler<void(error_code)>);
+    static void wait_lost_impl(const state_ptr&, detail::handler<void(error_code)>);
+
+    state_ptr state_;
+};
+
+}  // namespace zkr

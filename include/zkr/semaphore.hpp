@@ -1,0 +1,96 @@
+// zkr::semaphore: a distributed counting semaphore with leases.
+//
+// At most max_leases leases exist at any time across all clients. A lease is an ephemeral node
+// under "<path>/leases" ("_c_<uuid>-lease-<seq>", Apache Curator's InterProcessSemaphoreV2
+// layout), so a crashed holder's lease goes with its session. Acquisitions queue on an internal
+// zkr::mutex ("<path>/locks"): only the first in line watches the lease directory, so a released
+// lease wakes one waiter, not all of them, and waiters are served in order.
+//
+// The maximum is stored in the data of the "<path>" node (persistent) by the first user; a client
+// that brings another maximum gets errc::semaphore_limit_mismatch instead of silently
+// over-admitting (Curator does not check this; kazoo does).
+#pragma once
+
+#include <zkr/detail/initiate.hpp>
+#include <zkr/error.hpp>
+#include <zkr/export.hpp>
+#include <zkr/lock_group.hpp>
+#include <zkr/mutex.hpp>
+
+#include <memory>
+#include <string>
+
+namespace zkr {
+
+class session;
+
+struct semaphore_options;
+namespace detail {
+class session_impl;
+struct semaphore_request;
+}  // namespace detail
+
+/// One or more leases held together: the lock-handle contract (owns, loss, release, destructor
+/// releases at once), with fencing_token() the first lease node's czxid.
+using lease = lock_group;
+
+struct semaphore_options {
+    loss_policy on_loss = loss_policy::on_expiry;
+    /// Data stored in our lease nodes. Empty: "<hostname>:<pid>".
+    std::string node_data;
+};
+
+class ZKR_API semaphore {
+  public:
+    semaphore(session& s, std::string path, int max_leases, semaphore_options options = {});
+
+    const std::string& path() const noexcept { return path_; }
+    int max_leases() const noexcept { return max_; }
+
+    /// Acquires `count` leases, all or nothing, waiting as long as it takes.
+    ///
+    /// Handler signature: void(error_code, lease).
+    /// Cancellation: terminal, partial, total: our lease nodes and our place in the queue are
+    /// deleted, then operation_aborted. Use `||` with a timer for a timeout.
+    /// Errors: errc::invalid_argument (count < 1 or > max_leases),
+    /// errc::semaphore_limit_mismatch, errc::invalid_path, session errors.
+    template <class Token = boost::asio::deferred_t>
+    auto async_acquire(int count, Token&& token = {}) {
+        return start(count, false, std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_acquire(Token&& token = {}) {
+        return start(1, false, std::forward<Token>(token));
+    }
+
+    /// Acquires `count` leases only if they are free now (an empty lease, no error, otherwise).
+    template <class Token = boost::asio::deferred_t>
+    auto async_try_acquire(int count, Token&& token = {}) {
+        return start(count, true, std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_try_acquire(Token&& token = {}) {
+        return start(1, true, std::forward<Token>(token));
+    }
+
+  private:
+    template <class Token>
+    auto start(int count, bool try_only, Token&& token) {
+        return detail::initiate<void(error_code, lease)>(
+            std::forward<Token>(token), [session = session_, path = path_, max = max_, count,
+                                         try_only, options = options_](auto h) {
+                acquire_impl(session, path, max, count, try_only, options, std::move(h));
+            });
+    }
+    static void acquire_impl(const std::shared_ptr<detail::session_impl>& session,
+                             const std::string& path, int max, int count, bool try_only,
+                             const semaphore_options& options,
+                             detail::handler<void(error_code, lease)> h);
+
+    std::shared_ptr<detail::session_impl> session_;
+    std::string path_;
+    int max_;
+    semaphore_options options_;
+};
+
+}  // namespace zkr

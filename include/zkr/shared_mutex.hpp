@@ -1,0 +1,60 @@
+// zkr::shared_mutex: a distributed read-write lock.
+//
+// Readers share, writers exclude everyone, and the queue is FIFO: a waiting writer is not starved
+// by readers arriving after it. Nodes are named like Apache Curator's InterProcessReadWriteLock
+// ("_c_<uuid>-__READ__<seq>", "_c_<uuid>-__WRIT__<seq>") so Java and C++ processes can share one
+// lock; kazoo's "__rlock__"/"__lock__" nodes are honoured too.
+//
+// Herd-free: a writer watches the node just ahead of it; a reader watches only the nearest writer
+// ahead of it (not the first writer, and never a later one), and a reader behind readers only
+// does not wait at all. A writer's release wakes exactly the readers (or the writer) that can
+// now proceed.
+//
+// Each side is a zkr::mutex (reader(), writer()): acquisitions return zkr::lock handles with
+// everything a mutex's lock has (fencing tokens, loss, guarded writes), and the sides can be
+// passed to async_lock_all.
+#pragma once
+
+#include <zkr/mutex.hpp>
+
+#include <string>
+
+namespace zkr {
+
+class ZKR_API shared_mutex {
+  public:
+    shared_mutex(session& s, std::string path, mutex_options options = {});
+
+    const std::string& path() const noexcept { return writer_.path(); }
+
+    /// The exclusive side ("__WRIT__" nodes).
+    mutex& writer() noexcept { return writer_; }
+    /// The shared side ("__READ__" nodes).
+    mutex& reader() noexcept { return reader_; }
+
+    /// Exclusive acquisition: like mutex::async_lock.
+    template <class Token = boost::asio::deferred_t>
+    auto async_lock(Token&& token = {}) {
+        return writer_.async_lock(std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_try_lock(Token&& token = {}) {
+        return writer_.async_try_lock(std::forward<Token>(token));
+    }
+
+    /// Shared acquisition: like mutex::async_lock, but held together with other readers.
+    template <class Token = boost::asio::deferred_t>
+    auto async_lock_shared(Token&& token = {}) {
+        return reader_.async_lock(std::forward<Token>(token));
+    }
+    template <class Token = boost::asio::deferred_t>
+    auto async_try_lock_shared(Token&& token = {}) {
+        return reader_.async_try_lock(std::forward<Token>(token));
+    }
+
+  private:
+    mutex writer_;
+    mutex reader_;
+};
+
+}  // namespace zkr

@@ -1,0 +1,316 @@
+// shared_mutex, semaphore and async_lock_all against a real server.
+#include "test_support.hpp"
+
+#include <zkr/multi_lock.hpp>
+#include <zkr/semaphore.hpp>
+#include <zkr/session.hpp>
+#include <zkr/shared_mutex.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <signal.h>
+
+namespace zkr::test {
+namespace {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+
+/// Starts an acquisition whose result lands in `out` (and `done`).
+template <class Handle, class Op>
+void start(Op&& op, Handle& out, bool& done) {
+    std::forward<Op>(op)([&](error_code, Handle h) {
+        out = std::move(h);
+        done = true;
+    });
+}
+
+TEST(SharedMutex, ReadersShareWritersExcludeAndWritersAreNotStarved) {
+    const auto dir = fresh_root() + "/rw";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        shared_mutex rw(s, dir);
+        auto r1 = co_await rw.async_lock_shared(asio::use_awaitable);
+        auto r2 = co_await rw.async_lock_shared(asio::use_awaitable);  // readers share
+        EXPECT_TRUE(r1.owns() && r2.owns());
+        lock w;
+        bool w_done = false;
+        start(rw.async_lock(), w, w_done);
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 3; }));
+        // A reader arriving after the waiting writer queues behind it (FIFO: no starvation).
+        lock r3;
+        bool r3_done = false;
+        start(rw.async_lock_shared(), r3, r3_done);
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 4; }));
+        auto busy = co_await rw.async_try_lock_shared(asio::use_awaitable);
+        EXPECT_FALSE(busy.owns());
+        co_await r1.async_release(asio::use_awaitable);
+        co_await r2.async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return w_done; }));
+        EXPECT_TRUE(w.owns());
+        EXPECT_FALSE(r3_done);
+        co_await w.async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return r3_done; }));
+        EXPECT_TRUE(r3.owns());
+        EXPECT_GT(r3.fencing_token(), w.fencing_token());
+        co_await r3.async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(dir), 0u);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(SharedMutex, OneReleaseWakesExactlyThoseWhoCanProceed) {
+    zk_server* server = shared_server();
+    if (server == nullptr) {
+        GTEST_FAIL() << "needs the project's own server (unset ZKR_TEST_HOSTS)";
+    }
+    const auto dir = fresh_root() + "/rw";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        shared_mutex rw(s, dir);
+        auto w1 = co_await rw.async_lock(asio::use_awaitable);
+        const auto base = server->mntr_value("zk_watch_count");
+        // Queue: W1 | R1 R2 W2 R3. R1 and R2 watch W1; W2 watches R2; R3 watches W2 only. Each
+        // waiter has its own session: the server counts one watch per node and connection.
+        std::vector<std::unique_ptr<session>> sessions;
+        std::vector<std::unique_ptr<shared_mutex>> locks;
+        std::vector<lock> held(4);
+        std::vector<bool> done(4, false);
+        for (int i = 0; i < 4; ++i) {
+            sessions.push_back(
+                std::make_unique<session>(ioc.get_executor(), config_for(shared_hosts())));
+            co_await connect(*sessions.back());
+            locks.push_back(std::make_unique<shared_mutex>(*sessions.back(), dir));
+            auto& m = i == 2 ? locks.back()->writer() : locks.back()->reader();
+            m.async_lock([&, i](error_code, lock l) {
+                held[i] = std::move(l);
+                done[i] = true;
+            });
+            CO_REQUIRE(
+                co_await eventually([&] { return children_count(dir) == std::size_t(i + 2); }));
+        }
+        CO_REQUIRE(
+            co_await eventually([&] { return server->mntr_value("zk_watch_count") == base + 4; }));
+        co_await w1.async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return done[0] && done[1]; }));
+        EXPECT_TRUE(held[0].owns() && held[1].owns());
+        // The writer behind them and the reader behind it keep waiting, each on one node.
+        EXPECT_FALSE(done[2]);
+        EXPECT_FALSE(done[3]);
+        EXPECT_EQ(server->mntr_value("zk_watch_count"), base + 2);
+        co_await held[0].async_release(asio::use_awaitable);
+        co_await held[1].async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return done[2]; }));
+        EXPECT_FALSE(done[3]);
+        co_await held[2].async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return done[3]; }));
+        co_await held[3].async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(dir), 0u);
+        for (auto& other : sessions) {
+            co_await other->async_close(asio::use_awaitable);
+        }
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Interop, ZkrAndCuratorReadWriteLocksShareOnePath) {
+    const auto dir = fresh_root() + "/rw";
+    record_file record;
+    auto java_reader = peer("curator-lock", {dir, "20", record.path, "5"}, {"CURATOR_RW=read"});
+    auto java_writer = peer("curator-lock", {dir, "20", record.path, "5"}, {"CURATOR_RW=write"});
+    expect_ready(java_reader, "Curator reader");
+    expect_ready(java_writer, "Curator writer");
+    std::vector<child_process> workers;
+    workers.push_back(zkr_worker("read", dir, 20, record.path, 5));
+    workers.push_back(zkr_worker("read", dir, 20, record.path, 5));
+    workers.push_back(zkr_worker("write", dir, 20, record.path, 5));
+    EXPECT_EQ(java_reader.wait(120s), 0);
+    EXPECT_EQ(java_writer.wait(120s), 0);
+    for (auto& w : workers) {
+        EXPECT_EQ(w.wait(120s), 0);
+    }
+    EXPECT_EQ(check_record(record.path), 100u);
+    EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+}
+
+TEST(Semaphore, NeverMoreThanMaxHoldersAcrossProcesses) {
+    const auto dir = fresh_root() + "/sem";
+    record_file record;
+    std::vector<child_process> workers;
+    for (int i = 0; i < 5; ++i) {
+        workers.push_back(zkr_worker("semaphore:2", dir, 20, record.path, 3));
+    }
+    for (auto& w : workers) {
+        EXPECT_EQ(w.wait(120s), 0);
+    }
+    EXPECT_EQ(check_record(record.path, 2), 100u);
+    EXPECT_TRUE(list_children(shared_hosts(), dir + "/leases").empty());
+    EXPECT_TRUE(list_children(shared_hosts(), dir + "/locks").empty());
+}
+
+TEST(Semaphore, KilledHolderFreesItsLeaseAfterTheSessionTimeout) {
+    const auto dir = fresh_root() + "/sem";
+    record_file victim_record, record;
+    auto victim = zkr_worker("semaphore:1", dir, 1, victim_record.path, 60000, 1500);
+    std::string line;
+    expect_ready(victim, "victim");
+    ASSERT_TRUE(victim.read_line(line, 30s) && line.rfind("holding", 0) == 0) << line;
+    auto next = zkr_worker("semaphore:1", dir, 1, record.path, 2);
+    expect_ready(next, "next");
+    const auto killed = std::chrono::steady_clock::now();
+    victim.kill(SIGKILL);
+    ASSERT_TRUE(next.read_line(line, 30s) && line.rfind("holding", 0) == 0) << line;
+    EXPECT_LT(std::chrono::steady_clock::now() - killed, 1500ms + 1s);
+    EXPECT_EQ(next.wait(30s), 0);
+}
+
+TEST(Semaphore, SeveralLeasesAllOrNothingAndCancellationLeavesNothing) {
+    const auto dir = fresh_root() + "/sem";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        semaphore sem(s, dir, 3);
+        auto two = co_await sem.async_acquire(2, asio::use_awaitable);
+        EXPECT_TRUE(two.owns());
+        EXPECT_EQ(two.size(), 2u);
+        EXPECT_GT(two.fencing_token(), 0);
+        auto none = co_await sem.async_try_acquire(2, asio::use_awaitable);  // 2 + 2 > 3
+        EXPECT_FALSE(none.owns());
+        EXPECT_EQ(children_count(dir + "/leases"), 2u);
+        auto one = co_await sem.async_try_acquire(asio::use_awaitable);  // 2 + 1 <= 3
+        EXPECT_TRUE(one.owns());
+        // A waiter for two more leases, timed out: it leaves neither leases nor queue nodes.
+        asio::steady_timer timer(ioc, 200ms);
+        auto r = co_await (sem.async_acquire(2, tuple) || timer.async_wait(tuple));
+        EXPECT_EQ(r.index(), 1u);
+        EXPECT_TRUE(co_await eventually([&] { return children_count(dir + "/leases") == 3; }));
+        EXPECT_EQ(children_count(dir + "/locks"), 0u);
+        // Release two: a waiter for two gets both at once.
+        lease later;
+        bool done = false;
+        sem.async_acquire(2, [&](error_code, lease l) {
+            later = std::move(l);
+            done = true;
+        });
+        co_await pause_for(50ms);
+        EXPECT_FALSE(done);
+        co_await two.async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return done; }));
+        EXPECT_EQ(later.size(), 2u);
+        co_await later.async_release(asio::use_awaitable);
+        co_await one.async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(dir + "/leases"), 0u);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Semaphore, ALeaseIsLostWithItsSession) {
+    const auto dir = fresh_root() + "/sem";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        semaphore sem(s, dir, 2);
+        auto l = co_await sem.async_acquire(asio::use_awaitable);
+        error_code lost;
+        l.async_wait_lost([&](error_code ec) { lost = ec; });
+        expire_session(s, shared_hosts());
+        CO_REQUIRE(co_await eventually([&] { return static_cast<bool>(lost); }));
+        EXPECT_EQ(lost, zk_errc::session_expired);
+        EXPECT_FALSE(l.owns());
+    });
+}
+
+TEST(Semaphore, BadInputAndALimitMismatchAreClearErrors) {
+    const auto dir = fresh_root() + "/sem";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        semaphore three(s, dir, 3);
+        auto l = co_await three.async_acquire(asio::use_awaitable);
+        semaphore four(s, dir, 4);
+        auto [ec, none] = co_await four.async_acquire(tuple);
+        EXPECT_EQ(ec, errc::semaphore_limit_mismatch);
+        auto [too_many, none2] = co_await three.async_acquire(4, tuple);
+        EXPECT_EQ(too_many, errc::invalid_argument);
+        semaphore bad(s, "relative", 1);
+        auto [bad_ec, none3] = co_await bad.async_acquire(tuple);
+        EXPECT_EQ(bad_ec, errc::invalid_path);
+        co_await l.async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(dir + "/leases"), 0u);
+        EXPECT_EQ(children_count(dir + "/locks"), 0u);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(MultiLock, OppositeOrdersNeverDeadlock) {
+    const auto root = fresh_root();
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            session a(ioc.get_executor(), config_for(shared_hosts()));
+            session b(ioc.get_executor(), config_for(shared_hosts()));
+            co_await connect(a);
+            co_await connect(b);
+            int inside = 0, max_inside = 0, finished = 0;
+            auto worker = [&](session& s, std::string first,
+                              std::string second) -> asio::awaitable<void> {
+                for (int i = 0; i < 25; ++i) {
+                    std::vector<mutex> set{mutex(s, first), mutex(s, second)};
+                    auto group = co_await async_lock_all(std::move(set), asio::use_awaitable);
+                    EXPECT_EQ(group.size(), 2u);
+                    max_inside = std::max(max_inside, ++inside);
+                    co_await pause_for(1ms);
+                    --inside;
+                    co_await group.async_release(asio::use_awaitable);
+                }
+                ++finished;
+            };
+            asio::co_spawn(ioc, worker(a, root + "/A", root + "/B"), asio::detached);
+            asio::co_spawn(ioc, worker(b, root + "/B", root + "/A"), asio::detached);
+            CO_REQUIRE(co_await eventually([&] { return finished == 2; }, 30s));
+            EXPECT_EQ(max_inside, 1);
+            EXPECT_EQ(children_count(root + "/A"), 0u);
+            EXPECT_EQ(children_count(root + "/B"), 0u);
+            co_await a.async_close(asio::use_awaitable);
+            co_await b.async_close(asio::use_awaitable);
+        },
+        40s);
+}
+
+TEST(MultiLock, PartialFailureOrTimeoutLeavesNothingHeld) {
+    const auto root = fresh_root();
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        mutex b(s, root + "/B");
+        auto held_b = co_await b.async_lock(asio::use_awaitable);
+        // A is free, B is held: a timeout while waiting for B releases A again.
+        std::vector<mutex> set{mutex(s, root + "/A"), mutex(s, root + "/B")};
+        asio::steady_timer timer(ioc, 200ms);
+        auto r = co_await (async_lock_all(std::move(set), tuple) || timer.async_wait(tuple));
+        EXPECT_EQ(r.index(), 1u);
+        EXPECT_TRUE(co_await eventually([&] { return children_count(root + "/A") == 0; }));
+        EXPECT_EQ(children_count(root + "/B"), 1u);
+        // An invalid member fails the whole set after the valid one before it was taken.
+        std::vector<mutex> bad{mutex(s, root + "/A"), mutex(s, root + "/A/../x")};
+        auto [ec, g] = co_await async_lock_all(std::move(bad), tuple);
+        EXPECT_EQ(ec, errc::invalid_path);
+        EXPECT_FALSE(g.owns());
+        EXPECT_EQ(children_count(root + "/A"), 0u);
+        std::vector<mutex> twice{mutex(s, root + "/A"), mutex(s, root + "/A")};
+        auto [tec, tg] = co_await async_lock_all(std::move(twice), tuple);
+        EXPECT_EQ(tec, errc::invalid_argument);
+        co_await held_b.async_release(asio::use_awaitable);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+}  // namespace
+}  // namespace zkr::test

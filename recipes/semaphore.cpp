@@ -1,0 +1,263 @@
+// The counting semaphore: Curator's InterProcessSemaphoreV2 layout ("locks" queue, "leases"),
+// with the maximum kept in the semaphore node and checked.
+#include "lock_state.hpp"
+#include "log.hpp"
+#include "path.hpp"
+
+#include <zkr/semaphore.hpp>
+#include <zkr/session.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <charconv>
+
+namespace zkr {
+namespace detail {
+
+std::string default_node_data();
+
+struct semaphore_request {
+    session_ptr session;
+    std::string path;
+    int max;
+    int count;
+    bool try_only;
+    semaphore_options options;
+};
+
+namespace {
+
+namespace asio = boost::asio;
+constexpr const char* channel = "zkr.semaphore";
+
+/// The semaphore node carries the maximum: create it, adopt an empty one, or compare.
+asio::awaitable<error_code> check_limit(session_ptr s, std::string path, int max) {
+    const auto wanted = std::to_string(max);
+    for (;;) {
+        auto [ec, data] = co_await call<void(error_code, node_data)>(
+            [&](auto h) { s->get_data(path, std::move(h)); });
+        if (ec == zk_errc::no_node) {
+            if (auto pec = co_await ensure_path(s, std::string(parent_path(path)));
+                pec && path.rfind('/') != 0) {
+                co_return pec;
+            }
+            auto [cec, node] = co_await call<void(error_code, created_node)>(
+                [&](auto h) { s->create(path, wanted, create_mode::persistent, std::move(h)); });
+            if (!cec) {
+                co_return error_code{};
+            }
+            if (cec != zk_errc::node_exists) {
+                co_return cec;
+            }
+            continue;  // someone else created it: read theirs
+        }
+        if (is_retryable(ec)) {
+            if (auto wec = co_await wait_connected(s)) {
+                co_return wec;
+            }
+            continue;
+        }
+        if (ec) {
+            co_return ec;
+        }
+        if (data.data.empty()) {
+            // Created by a client that stores nothing (a parent made by Curator, say): claim it.
+            auto [sec, st] = co_await call<void(error_code, stat)>(
+                [&](auto h) { s->set_data(path, wanted, data.stat.version, std::move(h)); });
+            if (!sec || sec == zk_errc::bad_version) {
+                continue;
+            }
+            co_return sec;
+        }
+        if (data.data != wanted) {
+            ZKR_LOG(error, channel, path << " allows " << data.data << " leases, not " << wanted);
+            co_return make_error_code(errc::semaphore_limit_mismatch);
+        }
+        co_return error_code{};
+    }
+}
+
+/// Our lease nodes, found by their uuid after a create whose answer was lost.
+asio::awaitable<std::tuple<error_code, std::vector<acquired_node>>> find_ours(session_ptr s,
+                                                                              std::string dir,
+                                                                              std::string prefix) {
+    std::vector<acquired_node> ours;
+    auto [sync_ec] = co_await call<void(error_code)>([&](auto h) { s->sync(dir, std::move(h)); });
+    auto [ec, kids] = co_await call<void(error_code, children)>(
+        [&](auto h) { s->get_children(dir, std::move(h)); });
+    if (sync_ec || ec) {
+        co_return std::make_tuple(sync_ec ? sync_ec : ec, std::move(ours));
+    }
+    for (const auto& name : kids.names) {
+        if (name.starts_with(prefix)) {
+            auto path = join_path(dir, name);
+            auto [eec, st] = co_await call<void(error_code, std::optional<stat>)>(
+                [&](auto h) { s->exists(path, std::move(h)); });
+            if (!eec && st && st->ephemeral_owner == s->session_id()) {
+                ours.push_back(acquired_node{std::move(path), *st});
+            }
+        }
+    }
+    co_return std::make_tuple(error_code{}, std::move(ours));
+}
+
+struct attempt {
+    session_ptr s;
+    std::string leases_dir;
+    std::string prefix;  // "_c_<uuid>-lease-"
+    std::vector<acquired_node> created;
+};
+
+/// Creates leases until we have `count`, surviving connection loss.
+asio::awaitable<error_code> create_leases(attempt& a, int count, const std::string& data) {
+    while (static_cast<int>(a.created.size()) < count) {
+        auto [ec, node] = co_await call<void(error_code, created_node)>([&](auto h) {
+            a.s->create(join_path(a.leases_dir, a.prefix), data, create_mode::ephemeral_sequential,
+                        std::move(h));
+        });
+        if (!ec) {
+            a.created.push_back(acquired_node{std::move(node.path), node.stat});
+            continue;
+        }
+        if (ec == zk_errc::no_node) {
+            if (auto pec = co_await ensure_path(a.s, a.leases_dir)) {
+                co_return pec;
+            }
+            continue;
+        }
+        if (!is_retryable(ec)) {
+            co_return ec;
+        }
+        if (auto wec = co_await wait_connected(a.s)) {
+            co_return wec;
+        }
+        auto [fec, ours] = co_await find_ours(a.s, a.leases_dir, a.prefix);
+        if (fec && !is_retryable(fec)) {
+            co_return fec;
+        }
+        if (!fec) {
+            a.created = std::move(ours);
+        }
+    }
+    co_return error_code{};
+}
+
+enum class outcome { granted, busy };
+
+/// While first in the queue: wait until the leases, ours included, fit under the maximum.
+asio::awaitable<std::tuple<error_code, outcome>> wait_for_room(attempt& a, int max, bool try_only) {
+    for (;;) {
+        if (co_await cancellation_requested()) {
+            co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
+                                      outcome::busy);
+        }
+        auto [ec, kids, w] = co_await call<void(error_code, children, zkr::watch)>(
+            [&](auto h) { a.s->watch_children(a.leases_dir, std::move(h)); });
+        if (is_retryable(ec)) {
+            if (auto wec = co_await wait_connected(a.s)) {
+                co_return std::make_tuple(wec, outcome::busy);
+            }
+            continue;
+        }
+        if (ec) {
+            co_return std::make_tuple(ec, outcome::busy);
+        }
+        if (static_cast<int>(kids.names.size()) <= max) {
+            co_return std::make_tuple(error_code{}, outcome::granted);
+        }
+        if (try_only) {
+            co_return std::make_tuple(error_code{}, outcome::busy);
+        }
+        ZKR_LOG(debug, channel,
+                kids.names.size() << " leases for " << max << " slots in " << a.leases_dir
+                                  << ": waiting");
+        if (co_await cancellation_requested()) {
+            continue;
+        }
+        auto [wait_ec, event] = co_await w.async_wait(use_tuple);
+        if (wait_ec && wait_ec != asio::error::operation_aborted) {
+            co_return std::make_tuple(wait_ec, outcome::busy);
+        }
+    }
+}
+
+asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request r) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    auto& s = r.session;
+    if (auto ec = co_await check_limit(s, r.path, r.max)) {
+        co_return std::make_tuple(ec, lease{});
+    }
+    const auto data = r.options.node_data.empty() ? default_node_data() : r.options.node_data;
+    // First in line for the lease directory: only the queue's head watches it.
+    auto [qec, turn] = co_await call<void(error_code, zkr::lock)>([&](auto h) {
+        acquire_lock({s, join_path(r.path, "locks"), "-lock-", data, r.try_only, channel},
+                     loss_policy::on_expiry, std::move(h));
+    });
+    if (qec || !turn.owns()) {
+        co_return std::make_tuple(qec, lease{});
+    }
+    attempt a{s, join_path(r.path, "leases"), protected_prefix(make_uuid(), "-lease-"), {}};
+    auto ec = co_await create_leases(a, r.count, data);
+    auto granted = outcome::busy;
+    if (!ec) {
+        std::tie(ec, granted) = co_await wait_for_room(a, r.max, r.try_only);
+    }
+    co_await asio::this_coro::reset_cancellation_state();
+    co_await turn.async_release(use_tuple);
+    if (!ec && granted == outcome::granted) {
+        std::vector<zkr::lock> leases;
+        for (auto& node : a.created) {
+            auto state =
+                std::make_shared<lock_state>(s, std::move(node), r.options.on_loss, channel);
+            state->start();
+            leases.emplace_back(std::move(state));
+        }
+        co_return std::make_tuple(error_code{}, lease(std::move(leases)));
+    }
+    // Not granted: take back every lease node we made, even ones whose answer was lost.
+    if (is_retryable(ec) || ec == asio::error::operation_aborted) {
+        if (!co_await wait_connected(s)) {
+            if (auto [fec, ours] = co_await find_ours(s, a.leases_dir, a.prefix); !fec) {
+                a.created = std::move(ours);
+            }
+        }
+    }
+    for (auto& node : a.created) {
+        remove_in_background(s, node.path, channel);
+    }
+    co_return std::make_tuple(ec, lease{});
+}
+
+}  // namespace
+}  // namespace detail
+
+semaphore::semaphore(session& s, std::string path, int max_leases, semaphore_options options)
+    : session_(s.impl()), path_(std::move(path)), max_(max_leases), options_(std::move(options)) {}
+
+void semaphore::acquire_impl(const std::shared_ptr<detail::session_impl>& session,
+                             const std::string& path, int max, int count, bool try_only,
+                             const semaphore_options& options,
+                             detail::handler<void(error_code, lease)> h) {
+    const detail::semaphore_request r{session, path, max, count, try_only, options};
+    const auto& strand = r.session->strand();
+    if (detail::validate_path(r.path) || r.path == "/") {
+        detail::fail(std::move(h), strand, make_error_code(errc::invalid_path));
+        return;
+    }
+    if (r.max < 1 || r.count < 1 || r.count > r.max) {
+        detail::fail(std::move(h), strand, make_error_code(errc::invalid_argument));
+        return;
+    }
+    boost::asio::co_spawn(
+        strand, detail::acquire_leases(r),
+        detail::adapt<void(std::exception_ptr, std::tuple<error_code, lease>)>(
+            std::move(h), strand, [](auto& pending, std::exception_ptr e, auto result) {
+                auto [ec, granted] = std::move(result);
+                pending.complete(e ? make_error_code(errc::invalid_argument) : ec,
+                                 std::move(granted));
+            }));
+}
+
+}  // namespace zkr
