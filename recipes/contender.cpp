@@ -11,16 +11,17 @@ namespace {
 struct scheme {
     std::string_view marker;
     contender_kind kind;
+    std::string_view role;
 };
 
 // "__rlock__" before "__lock__": the latter is a suffix of the former.
 constexpr std::array<scheme, 6> schemes{{
-    {"__rlock__", contender_kind::shared},
-    {"__lock__", contender_kind::exclusive},
-    {"__READ__", contender_kind::shared},
-    {"__WRIT__", contender_kind::exclusive},
-    {"-lock-", contender_kind::exclusive},
-    {"-latch-", contender_kind::exclusive},
+    {"__rlock__", contender_kind::shared, "read"},
+    {"__lock__", contender_kind::exclusive, "lock"},
+    {"__READ__", contender_kind::shared, "read"},
+    {"__WRIT__", contender_kind::exclusive, "write"},
+    {"-lock-", contender_kind::exclusive, "lock"},
+    {"-latch-", contender_kind::exclusive, "latch"},
 }};
 
 std::optional<std::int64_t> parse_sequence(std::string_view digits) {
@@ -46,7 +47,7 @@ std::optional<contender> parse_contender(std::string_view name) {
             continue;
         }
         if (auto seq = parse_sequence(name.substr(pos + s.marker.size()))) {
-            return contender{std::string(name), *seq, s.kind};
+            return contender{std::string(name), *seq, s.kind, s.role};
         }
         return std::nullopt;
     }
@@ -94,6 +95,18 @@ queue_view evaluate(const std::vector<contender>& queue, std::string_view own_na
         view.watch_is_last_blocker = view.blockers == 1;
     }
     return view;
+}
+
+std::vector<bool> holders(const std::vector<contender>& queue) {
+    // The same rule as evaluate(), in one pass: an exclusive contender holds when it is first,
+    // a shared one when no exclusive contender is ahead of it.
+    std::vector<bool> out(queue.size(), false);
+    bool exclusive_ahead = false;
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+        out[i] = queue[i].kind == contender_kind::shared ? !exclusive_ahead : i == 0;
+        exclusive_ahead = exclusive_ahead || queue[i].kind == contender_kind::exclusive;
+    }
+    return out;
 }
 
 std::string protected_prefix(std::string_view uuid, std::string_view marker) {

@@ -9,6 +9,7 @@
 //   _c_<uuid>-latch-<seq>      Curator LeaderLatch, zkr election                      exclusive
 //   <hex>__lock__<seq>         kazoo Lock / Election / WriteLock                      exclusive
 //   <hex>__rlock__<seq>        kazoo ReadLock                                         shared
+//   _c_<uuid>-lease-<seq>      Curator semaphore lease, zkr lease                     (not queued)
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,8 @@ struct contender {
     std::string name;
     std::int64_t sequence = 0;
     contender_kind kind = contender_kind::exclusive;
+    /// What the node is for: "lock", "write", "read", "latch", "lease".
+    std::string_view role;
 };
 
 /// Parses one child name; nullopt if it follows no known scheme.
@@ -49,6 +52,9 @@ struct queue_view {
 };
 
 queue_view evaluate(const std::vector<contender>& queue, std::string_view own_name);
+
+/// Which of `queue` hold the lock now (nobody ahead blocks them), by index.
+std::vector<bool> holders(const std::vector<contender>& queue);
 
 /// The Curator-compatible name prefix of our node: "_c_<uuid>" + marker ("-lock-", ...).
 std::string protected_prefix(std::string_view uuid, std::string_view marker);

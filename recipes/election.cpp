@@ -3,6 +3,7 @@
 #include "lock_state.hpp"
 #include "log.hpp"
 #include "path.hpp"
+#include "queue_reader.hpp"
 
 #include <zkr/leader_election.hpp>
 #include <zkr/session.hpp>
@@ -27,48 +28,15 @@ acquire_request campaign_request(const session_ptr& s, const std::string& path,
     return req;
 }
 
-/// The queue in order, each contender with its data (the participant id). Nodes that vanish
-/// while we read them are skipped.
-asio::awaitable<std::tuple<error_code, std::vector<participant>, std::int64_t>> read_queue(
-    session_ptr s, std::string path, bool head_only) {
-    std::vector<participant> out;
-    std::int64_t head_token = 0;
-    auto [ec, kids] = co_await call<void(error_code, children)>(
-        [&](auto h) { s->get_children(path, std::move(h)); });
-    if (ec == zk_errc::no_node) {
-        co_return std::make_tuple(error_code{}, std::move(out), head_token);
-    }
-    if (ec) {
-        co_return std::make_tuple(ec, std::move(out), head_token);
-    }
-    for (const auto& c : sorted_contenders(kids.names)) {
-        auto [dec, data] = co_await call<void(error_code, node_data)>(
-            [&](auto h) { s->get_data(join_path(path, c.name), std::move(h)); });
-        if (dec == zk_errc::no_node) {
-            continue;
-        }
-        if (dec) {
-            co_return std::make_tuple(dec, std::move(out), head_token);
-        }
-        if (out.empty()) {
-            head_token = data.stat.czxid;
-        }
-        out.push_back(participant{std::move(data.data), c.name, out.empty()});
-        if (head_only) {
-            break;
-        }
-    }
-    co_return std::make_tuple(error_code{}, std::move(out), head_token);
-}
-
 asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> current_leader(
     session_ptr s, std::string path) {
-    auto [ec, queue, token] = co_await read_queue(s, path, true);
+    auto [ec, queue] = co_await read_queue(s, path, true);
     if (ec || queue.empty()) {
         co_return std::make_tuple(ec, std::optional<leader_info>{});
     }
     co_return std::make_tuple(
-        error_code{}, std::optional<leader_info>{leader_info{queue[0].id, queue[0].node, token}});
+        error_code{}, std::optional<leader_info>{
+                          leader_info{std::move(queue[0].data), queue[0].node, queue[0].czxid}});
 }
 
 /// Runs `work` while leading; see leader_election::async_lead.
@@ -227,12 +195,16 @@ void leader_election::current_leader_impl(
 void leader_election::participants_impl(
     const session_ptr& s, const std::string& path,
     detail::handler<void(error_code, std::vector<participant>)> h) {
-    boost::asio::co_spawn(
-        s->strand(), detail::read_queue(s, path, false),
-        detail::adapt<void(std::exception_ptr,
-                           std::tuple<error_code, std::vector<participant>, std::int64_t>)>(
-            std::move(h), s->strand(), [](auto& pending, std::exception_ptr, auto result) {
-                pending.complete(std::get<0>(result), std::move(std::get<1>(result)));
+    detail::read_queue_impl(
+        s, path,
+        detail::adapt<void(error_code, std::vector<queue_entry>)>(
+            std::move(h), s->strand(),
+            [](auto& pending, error_code ec, std::vector<queue_entry> q) {
+                std::vector<participant> out;
+                for (auto& e : q) {
+                    out.push_back(participant{std::move(e.data), std::move(e.node), out.empty()});
+                }
+                pending.complete(ec, std::move(out));
             }));
 }
 

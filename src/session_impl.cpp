@@ -220,7 +220,7 @@ void session_impl::apply_state(session_state next) {
             notify(session_event::expired);
             // The handle is useless now (every call returns ZINVALIDSTATE): free its threads.
             if (auto* zh = release_handle()) {
-                std::thread([self = shared_from_this(), zh] { self->finish_close(zh); }).detach();
+                close_in_background(zh, {});
             }
             break;
         }
@@ -309,12 +309,23 @@ void session_impl::shut_down(pending_handler<void(error_code)> done) {
         }
         return;
     }
-    // zookeeper_close blocks (a round trip, then joining the C threads): not on our strand.
-    std::thread([self = shared_from_this(), zh, done = std::move(done)]() mutable {
+    close_in_background(zh, std::move(done));
+}
+
+void session_impl::close_in_background(_zhandle* zh, pending_handler<void(error_code)> done) {
+    // zookeeper_close blocks (a round trip, then joining the C threads): not on our strand. The
+    // thread may drop the last reference to this session; the work guard keeps the io_context
+    // (whose services our timers use) alive until then.
+    std::thread([self = shared_from_this(), zh, done = std::move(done),
+                 work = boost::asio::prefer(
+                     strand_.get_inner_executor(),
+                     boost::asio::execution::outstanding_work.tracked)]() mutable {
         self->finish_close(zh);
+        self.reset();
         if (done) {
             done.complete(error_code{});
         }
+        work = boost::asio::any_io_executor();
     }).detach();
 }
 

@@ -119,6 +119,7 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
     void finish_close(_zhandle* zh);
     /// Closes the handle in the background; completes `done` (if any) afterwards. On the strand.
     void shut_down(pending_handler<void(error_code)> done);
+    void close_in_background(_zhandle* zh, pending_handler<void(error_code)> done);
 
     strand_type strand_;
     session_config config_;

@@ -122,6 +122,19 @@ TEST(Evaluate, ReaderBehindReadersOnlyNeverWaits) {
     EXPECT_TRUE(evaluate(q, "_c_c-__READ__03").acquired);
 }
 
+TEST(Holders, AgreesWithEvaluateForEveryContender) {
+    const auto q = queue_of(
+        {"_c_a-__READ__01", "x__rlock__02", "_c_b-__WRIT__03", "_c_c-__READ__04", "_c_d-lock-05"});
+    const auto h = holders(q);
+    ASSERT_EQ(h.size(), q.size());
+    for (std::size_t i = 0; i < q.size(); ++i) {
+        EXPECT_EQ(h[i], evaluate(q, q[i].name).acquired) << q[i].name;
+    }
+    EXPECT_EQ(h, (std::vector<bool>{true, true, false, false, false}));
+    EXPECT_EQ(q[2].role, "write");
+    EXPECT_EQ(q[1].role, "read");
+}
+
 TEST(Evaluate, MissingOwnNodeIsReported) {
     const auto v = evaluate(queue_of({"_c_a-lock-01"}), "_c_z-lock-09");
     EXPECT_FALSE(v.found);

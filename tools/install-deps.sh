@@ -8,6 +8,7 @@ packages=(
     libboost1.81-dev libboost-log1.81-dev libboost-system1.81-dev libboost-thread1.81-dev
     libzookeeper-mt-dev zookeeper default-jre-headless netcat-openbsd iproute2
     libgtest-dev
+    libsqlite3-dev
     libcurator-recipes-java libslf4j-java python3-kazoo
 )
 

@@ -1,0 +1,197 @@
+// The zkr tool driven as a user would drive it from a shell: every subcommand and exit status.
+#include "test_support.hpp"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace zkr::test {
+namespace {
+
+/// Runs a shell command line with ZKR_HOSTS set; returns its exit status and output (stdout and
+/// stderr together).
+std::pair<int, std::string> shell(const std::string& command,
+                                  const std::string& hosts = shared_hosts()) {
+    const auto full =
+        "export ZKR_HOSTS='" + hosts + "' ZKR='" + std::string(ZKR_CLI) + "'; " + command + " 2>&1";
+    FILE* pipe = popen(full.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    while (auto n = fread(buf, 1, sizeof buf, pipe)) {
+        out.append(buf, n);
+    }
+    const int status = pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+/// A `zkr` invocation in the background (stdout captured, first line read with read_line).
+child_process zkr_in_background(std::vector<std::string> args,
+                                const std::string& hosts = shared_hosts()) {
+    std::vector<std::string> argv{"env", "ZKR_HOSTS=" + hosts, ZKR_CLI};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return child_process(argv, true);
+}
+
+std::string critical_section(const std::string& record, const std::string& hold = "0.2") {
+    return "echo enter cli $$ $ZKR_FENCING_TOKEN >> " + record + "; sleep " + hold +
+           "; echo exit cli $$ >> " + record;
+}
+
+TEST(Cli, TwoLocksOnOnePathSerialise) {
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    auto a = zkr_in_background({"lock", dir, "--", "sh", "-c", critical_section(record.path)});
+    auto b = zkr_in_background({"lock", dir, "--", "sh", "-c", critical_section(record.path)});
+    EXPECT_EQ(a.wait(30s), 0);
+    EXPECT_EQ(b.wait(30s), 0);
+    EXPECT_EQ(check_record(record.path), 2u);
+    const auto tokens = tokens_in(record.path);
+    ASSERT_EQ(tokens.size(), 2u);
+    EXPECT_LT(tokens[0], tokens[1]);
+    EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+}
+
+TEST(Cli, TryOnAHeldLockExits75AtOnceAndTimeoutExits75) {
+    const auto dir = fresh_root() + "/lock";
+    auto holder = zkr_in_background({"lock", dir, "--", "sh", "-c", "echo held; sleep 30"});
+    std::string line;
+    ASSERT_TRUE(holder.read_line(line, 30s) && line == "held") << line;
+    const auto start = std::chrono::steady_clock::now();
+    auto [try_status, try_output] = shell("$ZKR lock --try " + dir + " -- true");
+    EXPECT_EQ(try_status, 75) << try_output;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+    auto [timeout_status, timeout_output] = shell("$ZKR lock --timeout 2 " + dir + " -- true");
+    EXPECT_EQ(timeout_status, 75) << timeout_output;
+    EXPECT_NE(timeout_output.find("waiting for lock"), std::string::npos)
+        << timeout_output;  // progress
+    EXPECT_NE(timeout_output.find("not acquired within 2s"), std::string::npos) << timeout_output;
+    EXPECT_EQ(list_children(shared_hosts(), dir).size(), 1u);  // only the holder's node
+    holder.kill(SIGTERM);
+    EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
+    EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+}
+
+TEST(Cli, ExitStatusesAndSignalsPassThrough) {
+    const auto dir = fresh_root() + "/lock";
+    EXPECT_EQ(shell("$ZKR lock " + dir + " -- sh -c 'exit 7'").first, 7);
+    EXPECT_EQ(shell("$ZKR lock " + dir + " -- sh -c 'kill -9 $$'").first, 137);
+    EXPECT_EQ(shell("$ZKR lock " + dir + " -- /no/such/program").first, 127);
+    auto [env_status, env_output] =
+        shell("$ZKR lock " + dir + " -- sh -c 'echo $ZKR_LOCK_PATH $ZKR_FENCING_TOKEN'");
+    EXPECT_EQ(env_status, 0);
+    EXPECT_EQ(env_output.rfind(dir + "/_c_", 0), 0u) << env_output;
+    // A TERM sent to zkr reaches the command, whose own exit status zkr then returns.
+    auto p = zkr_in_background(
+        {"lock", dir, "--", "sh", "-c", "trap 'exit 42' TERM; echo ready; sleep 30 & wait"});
+    std::string line;
+    ASSERT_TRUE(p.read_line(line, 30s) && line == "ready");
+    p.kill(SIGTERM);
+    EXPECT_EQ(p.wait(10s), 42);
+    EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+}
+
+TEST(Cli, UsageAndConnectionErrors) {
+    EXPECT_EQ(shell("$ZKR").first, 64);
+    EXPECT_EQ(shell("$ZKR lock /x").first, 64);  // no command
+    EXPECT_EQ(shell("$ZKR lock relative -- true").first, 64);
+    EXPECT_EQ(shell("$ZKR semaphore /x -- true").first, 64);  // no --max
+    EXPECT_EQ(shell("$ZKR --frobnicate status /x").first, 64);
+    EXPECT_EQ(shell("$ZKR --help").first, 0);
+    auto [status, output] = shell("$ZKR --version");
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(output.rfind("zkr 0.", 0), 0u) << output;
+    EXPECT_EQ(shell("$ZKR lock /x -- true", "127.0.0.1:1").first, 69);
+}
+
+TEST(Cli, DeletedLockNodeStopsTheCommandAndExits76) {
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    auto p = zkr_in_background(
+        {"lock", "--grace", "1", dir, "--", "sh", "-c",
+         "trap 'echo got-term >> " + record.path + "; exit 0' TERM; echo ready; sleep 30 & wait"});
+    std::string line;
+    ASSERT_TRUE(p.read_line(line, 30s) && line == "ready");
+    const auto nodes = list_children(shared_hosts(), dir);
+    ASSERT_EQ(nodes.size(), 1u);
+    delete_node(shared_hosts(), dir + "/" + nodes[0]);
+    EXPECT_EQ(p.wait(10s), 76);
+    std::ifstream in(record.path);
+    std::getline(in, line);
+    EXPECT_EQ(line, "got-term");
+}
+
+TEST(Cli, SessionLostToAPausedServerStopsTheCommandAndExits76) {
+    zk_server server;
+    record_file record;
+    auto p = zkr_in_background(
+        {"--session-timeout", "2000", "lock", "--grace", "1", "/lock", "--", "sh", "-c",
+         "trap 'echo got-term >> " + record.path + "; exit 0' TERM; echo ready; sleep 60 & wait"},
+        server.hosts());
+    std::string line;
+    ASSERT_TRUE(p.read_line(line, 30s) && line == "ready");
+    server.pause();  // longer than the session timeout: the session is gone
+    const int status = p.wait(15s);
+    server.resume();
+    EXPECT_EQ(status, 76);
+    std::ifstream in(record.path);
+    std::getline(in, line);
+    EXPECT_EQ(line, "got-term");
+}
+
+TEST(Cli, ElectWithThreeProcessesRunsOneCommandAtATime) {
+    const auto dir = fresh_root() + "/election";
+    record_file record;
+    std::vector<child_process> ps;
+    for (const char* id : {"a", "b", "c"}) {
+        ps.push_back(zkr_in_background(
+            {"elect", "--id", id, dir, "--", "sh", "-c", critical_section(record.path)}));
+    }
+    for (auto& p : ps) {
+        EXPECT_EQ(p.wait(30s), 0);
+    }
+    EXPECT_EQ(check_record(record.path), 3u);
+}
+
+TEST(Cli, SemaphoreAdmitsAtMostMax) {
+    const auto dir = fresh_root() + "/sem";
+    record_file record;
+    std::vector<child_process> ps;
+    for (int i = 0; i < 5; ++i) {
+        ps.push_back(zkr_in_background(
+            {"semaphore", "--max", "2", dir, "--", "sh", "-c", critical_section(record.path)}));
+    }
+    for (auto& p : ps) {
+        EXPECT_EQ(p.wait(30s), 0);
+    }
+    EXPECT_EQ(check_record(record.path, 2), 5u);
+}
+
+TEST(Cli, StatusJsonParsesAndLeaderPrintsTheLeader) {
+    const auto dir = fresh_root() + "/election";
+    auto leader = zkr_in_background(
+        {"elect", "--id", "first", dir, "--", "sh", "-c", "echo ready; sleep 30"});
+    std::string line;
+    ASSERT_TRUE(leader.read_line(line, 30s) && line == "ready");
+    auto follower = zkr_in_background({"elect", "--id", "second", dir, "--", "true"});
+    ASSERT_TRUE(wait_until([&] { return list_children(shared_hosts(), dir).size() == 2; }));
+    auto [status, json] =
+        shell("$ZKR status --json " + dir +
+              " | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); "
+              "c=d[\"contenders\"]; print(len(c), c[0][\"holds\"], c[1][\"holds\"], "
+              "c[0][\"data\"], c[0][\"kind\"])'");
+    EXPECT_EQ(status, 0) << json;
+    EXPECT_EQ(json, "2 True False first latch\n");
+    auto [lstatus, who] = shell("$ZKR leader " + dir);
+    EXPECT_EQ(lstatus, 0);
+    EXPECT_EQ(who, "first\n");
+    auto [hstatus, human] = shell("$ZKR status " + dir);
+    EXPECT_EQ(hstatus, 0);
+    EXPECT_NE(human.find("holds"), std::string::npos) << human;
+    leader.kill(SIGTERM);
+    EXPECT_EQ(leader.wait(10s), 128 + SIGTERM);
+    EXPECT_EQ(follower.wait(30s), 0);
+}
+
+}  // namespace
+}  // namespace zkr::test

@@ -1,0 +1,58 @@
+#include "queue_reader.hpp"
+
+#include "contender.hpp"
+#include "path.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+
+namespace zkr::detail {
+
+boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_queue(
+    session_ptr s, std::string path, bool head_only) {
+    std::vector<queue_entry> out;
+    auto [ec, kids] = co_await call<void(error_code, children)>(
+        [&](auto h) { s->get_children(path, std::move(h)); });
+    if (ec == zk_errc::no_node) {
+        co_return std::make_tuple(error_code{}, std::move(out));
+    }
+    if (ec) {
+        co_return std::make_tuple(ec, std::move(out));
+    }
+    const auto queue = sorted_contenders(kids.names);
+    const auto holding = holders(queue);
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+        const auto& c = queue[i];
+        auto [dec, data] = co_await call<void(error_code, node_data)>(
+            [&](auto h) { s->get_data(join_path(path, c.name), std::move(h)); });
+        if (dec == zk_errc::no_node) {
+            continue;  // released while we read
+        }
+        if (dec) {
+            co_return std::make_tuple(dec, std::move(out));
+        }
+        out.push_back(queue_entry{c.name, std::string(c.role), c.sequence, holding[i],
+                                  data.stat.ephemeral_owner, data.stat.ctime, data.stat.czxid,
+                                  std::move(data.data)});
+        if (head_only) {
+            break;
+        }
+    }
+    co_return std::make_tuple(error_code{}, std::move(out));
+}
+
+void read_queue_impl(const std::shared_ptr<session_impl>& s, std::string path,
+                     handler<void(error_code, std::vector<queue_entry>)> h) {
+    if (validate_path(path)) {
+        fail(std::move(h), s->strand(), make_error_code(errc::invalid_path));
+        return;
+    }
+    boost::asio::co_spawn(
+        s->strand(), read_queue(s, std::move(path)),
+        adapt<void(std::exception_ptr, std::tuple<error_code, std::vector<queue_entry>>)>(
+            std::move(h), s->strand(), [](auto& pending, std::exception_ptr e, auto result) {
+                pending.complete(e ? make_error_code(errc::invalid_argument) : std::get<0>(result),
+                                 std::move(std::get<1>(result)));
+            }));
+}
+
+}  // namespace zkr::detail

@@ -1,0 +1,176 @@
+#include "options.hpp"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace zkr::cli {
+namespace {
+
+bool to_number(const std::string& text, long long& out) {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc{} && end == text.data() + text.size();
+}
+
+}  // namespace
+
+const char* usage_text() {
+    return "usage: zkr [--hosts HOSTS] [--session-timeout MS] [--auth USER:PASS] [--verbose] "
+           "COMMAND ...\n"
+           "       zkr --version\n"
+           "\n"
+           "  zkr lock [--read|--write] [--timeout S] [--try] [--grace S] [--quiet] PATH -- CMD "
+           "[ARGS...]\n"
+           "  zkr semaphore --max N [--timeout S] [--try] [--grace S] [--quiet] PATH -- CMD "
+           "[ARGS...]\n"
+           "  zkr elect --id ID [--timeout S] [--grace S] [--quiet] PATH -- CMD [ARGS...]\n"
+           "  zkr leader [--watch] PATH\n"
+           "  zkr status [--json] PATH\n"
+           "\n"
+           "lock, semaphore and elect run CMD while holding the lock, a lease, or leadership. CMD "
+           "gets\n"
+           "ZKR_LOCK_PATH and ZKR_FENCING_TOKEN; INT, TERM and HUP are forwarded to it; if the "
+           "lock is\n"
+           "lost it gets SIGTERM, then SIGKILL after --grace seconds (default 10).\n"
+           "HOSTS defaults to $ZKR_HOSTS, then 127.0.0.1:2181.\n"
+           "\n"
+           "Exit status: CMD's own (128+N if killed by signal N); 64 usage error; 69 cannot "
+           "connect or\n"
+           "session failed before acquiring; 75 not acquired (--try busy, --timeout passed); 76 "
+           "lost\n"
+           "while CMD ran.\n";
+}
+
+std::optional<options> parse_options(int argc, char** argv, std::string& error) {
+    options o;
+    if (const char* env = std::getenv("ZKR_HOSTS"); env != nullptr && *env != '\0') {
+        o.hosts = env;
+    } else {
+        o.hosts = "127.0.0.1:2181";
+    }
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::size_t i = 0;
+    auto value = [&](const std::string& flag, std::string& out) {
+        if (i + 1 >= args.size()) {
+            error = flag + " needs a value";
+            return false;
+        }
+        out = args[++i];
+        return true;
+    };
+    auto number = [&](const std::string& flag, long long low, long long& out) {
+        std::string text;
+        if (!value(flag, text)) {
+            return false;
+        }
+        if (!to_number(text, out) || out < low) {
+            error =
+                flag + " takes a whole number >= " + std::to_string(low) + ", not '" + text + "'";
+            return false;
+        }
+        return true;
+    };
+    // Global options, then the command name.
+    for (; i < args.size() && o.command_name.empty(); ++i) {
+        const auto& a = args[i];
+        long long n = 0;
+        if (a == "-h" || a == "--help") {
+            return std::nullopt;
+        } else if (a == "--version") {
+            o.version = true;
+            return o;
+        } else if (a == "--hosts") {
+            if (!value(a, o.hosts))
+                return std::nullopt;
+        } else if (a == "--session-timeout") {
+            if (!number(a, 1, n))
+                return std::nullopt;
+            o.session_timeout = std::chrono::milliseconds(n);
+        } else if (a == "--auth") {
+            if (!value(a, o.auth))
+                return std::nullopt;
+            if (o.auth.find(':') == std::string::npos) {
+                error = "--auth takes USER:PASS";
+                return std::nullopt;
+            }
+        } else if (a == "--verbose" || a == "-v") {
+            o.verbose = true;
+        } else if (!a.empty() && a[0] == '-') {
+            error = "unknown option " + a;
+            return std::nullopt;
+        } else {
+            o.command_name = a;
+        }
+    }
+    const auto& cmd = o.command_name;
+    if (cmd != "lock" && cmd != "semaphore" && cmd != "elect" && cmd != "leader" &&
+        cmd != "status") {
+        error = cmd.empty() ? "no command given" : "unknown command " + cmd;
+        return std::nullopt;
+    }
+    const bool runs_command = cmd == "lock" || cmd == "semaphore" || cmd == "elect";
+    // Command options and PATH, up to "--".
+    for (; i < args.size(); ++i) {
+        const auto& a = args[i];
+        long long n = 0;
+        if (a == "--") {
+            o.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+            break;
+        }
+        if ((a == "--read" || a == "--write") && cmd == "lock") {
+            if (!o.side.empty()) {
+                error = "--read and --write exclude each other";
+                return std::nullopt;
+            }
+            o.side = a.substr(2);
+        } else if (a == "--timeout" && runs_command) {
+            if (!number(a, 0, n))
+                return std::nullopt;
+            o.timeout = std::chrono::seconds(n);
+        } else if (a == "--try" && (cmd == "lock" || cmd == "semaphore")) {
+            o.try_only = true;
+        } else if (a == "--grace" && runs_command) {
+            if (!number(a, 0, n))
+                return std::nullopt;
+            o.grace = std::chrono::seconds(n);
+        } else if ((a == "--quiet" || a == "-q") && runs_command) {
+            o.quiet = true;
+        } else if (a == "--max" && cmd == "semaphore") {
+            if (!number(a, 1, n))
+                return std::nullopt;
+            o.max = static_cast<int>(n);
+        } else if (a == "--id" && cmd == "elect") {
+            if (!value(a, o.id))
+                return std::nullopt;
+        } else if (a == "--watch" && cmd == "leader") {
+            o.watch = true;
+        } else if (a == "--json" && cmd == "status") {
+            o.json = true;
+        } else if (!a.empty() && a[0] == '-') {
+            error = "unknown option " + a + " for " + cmd;
+            return std::nullopt;
+        } else if (o.path.empty()) {
+            o.path = a;
+        } else {
+            error =
+                "unexpected argument " + a + (runs_command ? " (put the command after --)" : "");
+            return std::nullopt;
+        }
+    }
+    if (o.path.empty()) {
+        error = cmd + " needs a PATH";
+    } else if (o.path[0] != '/') {
+        error = "PATH must be absolute: " + o.path;
+    } else if (runs_command && o.command.empty()) {
+        error = cmd + " needs a command after --";
+    } else if (cmd == "semaphore" && o.max == 0) {
+        error = "semaphore needs --max N";
+    } else if (cmd == "elect" && o.id.empty()) {
+        error = "elect needs --id ID";
+    }
+    if (!error.empty()) {
+        return std::nullopt;
+    }
+    return o;
+}
+
+}  // namespace zkr::cli

@@ -1,0 +1,130 @@
+#include "supervisor.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+extern char** environ;
+
+namespace zkr::cli {
+
+namespace asio = boost::asio;
+
+namespace {
+
+/// The child's environment: ours plus the lock's identity.
+std::vector<std::string> child_environment(const held& h) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+        if (std::strncmp(*e, "ZKR_LOCK_PATH=", 14) != 0 &&
+            std::strncmp(*e, "ZKR_FENCING_TOKEN=", 18) != 0) {
+            env.emplace_back(*e);
+        }
+    }
+    env.push_back("ZKR_LOCK_PATH=" + h.path);
+    env.push_back("ZKR_FENCING_TOKEN=" + std::to_string(h.fencing_token));
+    return env;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (auto& s : strings) {
+        out.push_back(s.data());
+    }
+    out.push_back(nullptr);
+    return out;
+}
+
+int shell_status(int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+asio::awaitable<child_outcome> run_child(const std::vector<std::string>& argv, const held& h,
+                                         std::chrono::seconds grace, bool quiet) {
+    auto ex = co_await asio::this_coro::executor;
+    // Listen for SIGCHLD before the child exists, so that its exit cannot be missed.
+    asio::signal_set exits(ex, SIGCHLD);
+    asio::signal_set forwarded(ex, SIGINT, SIGTERM, SIGHUP);
+    asio::steady_timer kill_timer(ex);
+
+    auto args = argv;
+    auto env = child_environment(h);
+    auto arg_ptrs = pointers(args);
+    auto env_ptrs = pointers(env);
+    pid_t pid = -1;
+    if (const int rc =
+            posix_spawnp(&pid, arg_ptrs[0], nullptr, nullptr, arg_ptrs.data(), env_ptrs.data());
+        rc != 0) {
+        std::fprintf(stderr, "zkr: cannot run %s: %s\n", argv[0].c_str(), std::strerror(rc));
+        co_return child_outcome{127, false, {}};
+    }
+
+    // Shared with the callbacks below; they may outlive this frame by a moment.
+    struct state {
+        pid_t pid;
+        bool exited = false;
+        int status = 0;
+        child_outcome outcome;
+    };
+    auto st = std::make_shared<state>(state{pid, false, 0, {}});
+
+    std::function<void()> forward_next = [&] {
+        forwarded.async_wait([&, st](boost::system::error_code ec, int signal) {
+            if (ec || st->exited) {
+                return;
+            }
+            ::kill(st->pid, signal);
+            forward_next();
+        });
+    };
+    forward_next();
+
+    h.wait_lost([&, st](boost::system::error_code ec) {
+        if (ec == asio::error::operation_aborted || st->exited) {
+            return;
+        }
+        st->outcome.lost = true;
+        st->outcome.lost_reason = ec;
+        if (!quiet) {
+            std::fprintf(stderr,
+                         "zkr: lock lost (%s): stopping the command (SIGTERM, SIGKILL in %llds)\n",
+                         ec.message().c_str(), static_cast<long long>(grace.count()));
+        }
+        ::kill(st->pid, SIGTERM);
+        kill_timer.expires_after(grace);
+        kill_timer.async_wait([st](boost::system::error_code timer_ec) {
+            if (!timer_ec && !st->exited) {
+                ::kill(st->pid, SIGKILL);
+            }
+        });
+    });
+
+    while (!st->exited) {
+        // A SIGCHLD may stand for several children or none of ours: always ask waitpid.
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            st->exited = true;
+            st->status = status;
+            break;
+        }
+        co_await exits.async_wait(asio::use_awaitable);
+    }
+    forwarded.cancel();
+    kill_timer.cancel();
+    st->outcome.exit_code = shell_status(st->status);
+    co_return st->outcome;
+}
+
+}  // namespace zkr::cli
