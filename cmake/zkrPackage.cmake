@@ -2,7 +2,7 @@
 # the test that builds a consumer against the installed result.
 #
 # Included at the end of the top-level CMakeLists.txt, so that every target (the zkr library, the
-# optional zkr_cli tool) is defined by the time the install rules look for it.
+# zkr_cli tool of tools/zkr) is defined by the time the install rules look for it.
 include_guard(GLOBAL)
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)

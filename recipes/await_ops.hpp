@@ -6,10 +6,15 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <memory>
 #include <string>
+#include <tuple>
 
 namespace zkr::detail {
 
@@ -42,6 +47,40 @@ boost::asio::awaitable<error_code> ensure_path(session_ptr s, std::string dir);
 /// session has ended (which removes its ephemeral nodes). Not cancellable: meant to run to the
 /// end, in the background if need be.
 boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string path);
+
+/// Runs `body` on the session strand and completes `h` with its result: a coroutine returning
+/// std::tuple<error_code, Values...> for a handler void(error_code, Values...); an exception
+/// escaping it becomes zk_errc::system_error.
+///
+/// The caller's per-operation cancellation is forwarded through a signal we own, emitted on the
+/// strand. (Boost 1.81's co_spawn, given the caller's slot, posts its emit through a raw pointer
+/// into the slot's handler memory, which dangles once the caller's slot is reassigned, e.g. by
+/// the `||` operator that cancelled us.)
+template <class... Values>
+void spawn(const session_impl::strand_type& strand,
+           boost::asio::awaitable<std::tuple<error_code, Values...>> body,
+           handler<void(error_code, Values...)> h) {
+    namespace asio = boost::asio;
+    auto signal = std::make_shared<asio::cancellation_signal>();
+    auto slot = asio::get_associated_cancellation_slot(h);
+    if (slot.is_connected()) {
+        slot.assign([signal, strand](asio::cancellation_type type) {
+            asio::post(strand, [signal, type] { signal->emit(type); });
+        });
+    }
+    asio::co_spawn(
+        strand, std::move(body),
+        asio::bind_cancellation_slot(
+            signal->slot(),
+            [signal, pending = pending_handler<void(error_code, Values...)>(std::move(h), strand)](
+                std::exception_ptr e, std::tuple<error_code, Values...> result) mutable {
+                if (e) {
+                    std::get<0>(result) = make_error_code(zk_errc::system_error);
+                }
+                std::apply([&](auto&&... r) { pending.complete(std::move(r)...); },
+                           std::move(result));
+            }));
+}
 
 /// Runs remove_for_sure detached on the session strand (for cleanup nobody waits for).
 void remove_in_background(const session_ptr& s, std::string path, const char* channel);

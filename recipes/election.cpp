@@ -40,8 +40,9 @@ asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> current_lead
 }
 
 /// Runs `work` while leading; see leader_election::async_lead.
-asio::awaitable<error_code> lead(session_ptr s, std::string path, std::string id,
-                                 election_options options, leader_election::work_function work) {
+asio::awaitable<std::tuple<error_code>> lead(session_ptr s, std::string path, std::string id,
+                                             election_options options,
+                                             leader_election::work_function work) {
     using namespace asio::experimental::awaitable_operators;
     co_await asio::this_coro::throw_if_cancelled(false);
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
@@ -50,7 +51,7 @@ asio::awaitable<error_code> lead(session_ptr s, std::string path, std::string id
             acquire_lock(campaign_request(s, path, id), options.on_loss, std::move(h));
         });
         if (ec) {
-            co_return ec;
+            co_return std::make_tuple(ec);
         }
         ZKR_LOG(info, channel, id << " leads " << path << " (token " << l.fencing_token() << ")");
         // The work must not hide the loss: an exception ends it like a return does.
@@ -67,14 +68,15 @@ asio::awaitable<error_code> lead(session_ptr s, std::string path, std::string id
             const bool failed = std::get<0>(outcome) != nullptr;
             co_await l.async_release(use_tuple);
             if (co_await cancellation_requested()) {
-                co_return make_error_code(asio::error::operation_aborted);
+                co_return std::make_tuple(make_error_code(asio::error::operation_aborted));
             }
-            co_return failed ? make_error_code(errc::invalid_argument) : error_code{};
+            co_return std::make_tuple(failed ? make_error_code(errc::invalid_argument)
+                                             : error_code{});
         }
         const auto [lost] = std::get<1>(outcome);
         ZKR_LOG(warning, channel, id << " lost leadership of " << path << ": " << lost.message());
         if (!options.requeue || is_session_lost(lost) || co_await cancellation_requested()) {
-            co_return lost;
+            co_return std::make_tuple(lost);
         }
     }
 }
@@ -126,7 +128,9 @@ asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> next_leader(
         error_code watch_ec;
         if (now) {
             auto [wec, data, watch] = co_await call<void(error_code, node_data, zkr::watch)>(
-                [&](auto h) { s->watch_data(join_path(o->path, now->node), std::move(h)); });
+                [&, node = now->node](auto h) {
+                    s->watch_data(join_path(o->path, node), std::move(h));
+                });
             watch_ec = wec == zk_errc::no_node ? error_code{} : wec;
             w = std::move(watch);
         } else {
@@ -184,12 +188,7 @@ void leader_election::campaign_impl(const session_ptr& s, const std::string& pat
 void leader_election::current_leader_impl(
     const session_ptr& s, const std::string& path,
     detail::handler<void(error_code, std::optional<leader_info>)> h) {
-    boost::asio::co_spawn(
-        s->strand(), detail::current_leader(s, path),
-        detail::adapt<void(std::exception_ptr, std::tuple<error_code, std::optional<leader_info>>)>(
-            std::move(h), s->strand(), [](auto& pending, std::exception_ptr, auto result) {
-                pending.complete(std::get<0>(result), std::move(std::get<1>(result)));
-            }));
+    detail::spawn(s->strand(), detail::current_leader(s, path), std::move(h));
 }
 
 void leader_election::participants_impl(
@@ -211,12 +210,7 @@ void leader_election::participants_impl(
 void leader_election::lead_impl(const session_ptr& s, const std::string& path,
                                 const std::string& id, const election_options& options,
                                 work_function work, detail::handler<void(error_code)> h) {
-    boost::asio::co_spawn(
-        s->strand(), detail::lead(s, path, id, options, std::move(work)),
-        detail::adapt<void(std::exception_ptr, error_code)>(
-            std::move(h), s->strand(), [](auto& pending, std::exception_ptr e, error_code ec) {
-                pending.complete(e ? make_error_code(errc::invalid_argument) : ec);
-            }));
+    detail::spawn(s->strand(), detail::lead(s, path, id, options, std::move(work)), std::move(h));
 }
 
 leader_observer::leader_observer(session& s, std::string path)
@@ -226,13 +220,7 @@ leader_observer::leader_observer(session& s, std::string path)
 void leader_observer::wait_change_impl(
     const std::shared_ptr<detail::observer_state>& state,
     detail::handler<void(error_code, std::optional<leader_info>)> h) {
-    boost::asio::co_spawn(
-        state->session->strand(), detail::next_leader(state),
-        detail::adapt<void(std::exception_ptr, std::tuple<error_code, std::optional<leader_info>>)>(
-            std::move(h), state->session->strand(),
-            [](auto& pending, std::exception_ptr, auto result) {
-                pending.complete(std::get<0>(result), std::move(std::get<1>(result)));
-            }));
+    detail::spawn(state->session->strand(), detail::next_leader(state), std::move(h));
 }
 
 }  // namespace zkr

@@ -194,6 +194,24 @@ void lock_state::guarded_multi(std::vector<op> ops,
     });
 }
 
+namespace {
+
+/// The queue algorithm, then the handle around our node (created on the strand).
+asio::awaitable<std::tuple<error_code, zkr::lock>> acquire_lock_state(acquire_request request,
+                                                                      loss_policy policy) {
+    auto s = request.session;
+    const char* channel = request.channel;
+    auto [ec, node] = co_await acquire(std::move(request));
+    if (ec || node.path.empty()) {
+        co_return std::make_tuple(ec, zkr::lock{});
+    }
+    auto state = std::make_shared<lock_state>(s, std::move(node), policy, channel);
+    state->start();
+    co_return std::make_tuple(error_code{}, zkr::lock(std::move(state)));
+}
+
+}  // namespace
+
 void acquire_lock(acquire_request request, loss_policy policy,
                   handler<void(error_code, zkr::lock)> h) {
     auto s = request.session;
@@ -201,25 +219,7 @@ void acquire_lock(acquire_request request, loss_policy policy,
         fail(std::move(h), s->strand(), make_error_code(errc::invalid_path));
         return;
     }
-    const char* channel = request.channel;
-    asio::co_spawn(s->strand(), acquire(std::move(request)),
-                   adapt<void(std::exception_ptr, std::tuple<error_code, acquired_node>)>(
-                       std::move(h), s->strand(),
-                       [s, policy, channel](auto& pending, std::exception_ptr e,
-                                            std::tuple<error_code, acquired_node> result) {
-                           auto [ec, node] = std::move(result);
-                           if (e) {
-                               ec = make_error_code(errc::invalid_argument);
-                           }
-                           if (ec || node.path.empty()) {
-                               pending.complete(ec, zkr::lock{});
-                               return;
-                           }
-                           auto state =
-                               std::make_shared<lock_state>(s, std::move(node), policy, channel);
-                           state->start();
-                           pending.complete(ec, zkr::lock(std::move(state)));
-                       }));
+    spawn(s->strand(), acquire_lock_state(std::move(request), policy), std::move(h));
 }
 
 }  // namespace detail
@@ -228,20 +228,31 @@ lock::lock() noexcept = default;
 lock::lock(std::shared_ptr<detail::lock_state> state) noexcept : state_(std::move(state)) {}
 lock::lock(lock&&) noexcept = default;
 
+namespace {
+
+/// Starts releasing without waiting; allocation failure at that point leaves the node to the
+/// session's end rather than escaping a destructor.
+void release_detached(const std::shared_ptr<detail::lock_state>& state) noexcept {
+    if (state) {
+        try {
+            state->release([](error_code) {});
+        } catch (...) {
+        }
+    }
+}
+
+}  // namespace
+
 lock& lock::operator=(lock&& other) noexcept {
     if (this != &other) {
-        if (state_) {
-            state_->release([](error_code) {});
-        }
+        release_detached(state_);
         state_ = std::move(other.state_);
     }
     return *this;
 }
 
 lock::~lock() {
-    if (state_) {
-        state_->release([](error_code) {});
-    }
+    release_detached(state_);
 }
 
 lock::executor_type lock::get_executor() const noexcept {

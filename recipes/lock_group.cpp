@@ -7,6 +7,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/system_executor.hpp>
 
+#include <algorithm>
 #include <mutex>
 
 namespace zkr {
@@ -85,15 +86,7 @@ lock_group& lock_group::operator=(lock_group&& other) noexcept {
 lock_group::~lock_group() = default;
 
 bool lock_group::owns() const noexcept {
-    if (!state_ || state_->locks.empty()) {
-        return false;
-    }
-    for (const auto& l : state_->locks) {
-        if (!l.owns()) {
-            return false;
-        }
-    }
-    return true;
+    return size() > 0 && std::ranges::all_of(state_->locks, [](const lock& l) { return l.owns(); });
 }
 
 std::size_t lock_group::size() const noexcept {

@@ -59,13 +59,7 @@ void lock_all_impl(std::vector<mutex> mutexes, handler<void(error_code, lock_gro
         return;
     }
     const auto strand = mutexes.front().impl()->strand();
-    asio::co_spawn(strand, lock_all(std::move(mutexes)),
-                   adapt<void(std::exception_ptr, std::tuple<error_code, lock_group>)>(
-                       std::move(h), strand, [](auto& pending, std::exception_ptr e, auto result) {
-                           auto [ec, group] = std::move(result);
-                           pending.complete(e ? make_error_code(errc::invalid_argument) : ec,
-                                            std::move(group));
-                       }));
+    spawn(strand, lock_all(std::move(mutexes)), std::move(h));
 }
 
 }  // namespace zkr::detail

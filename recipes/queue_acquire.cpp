@@ -260,7 +260,6 @@ asio::awaitable<result> acquire(acquire_request request) {
                 break;
             }
             kids = std::move(listing);
-            relist = false;
         }
         auto [turn_ec, next] = co_await queue_turn(a, kids);
         ec = turn_ec;

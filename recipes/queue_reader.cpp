@@ -46,13 +46,7 @@ void read_queue_impl(const std::shared_ptr<session_impl>& s, std::string path,
         fail(std::move(h), s->strand(), make_error_code(errc::invalid_path));
         return;
     }
-    boost::asio::co_spawn(
-        s->strand(), read_queue(s, std::move(path)),
-        adapt<void(std::exception_ptr, std::tuple<error_code, std::vector<queue_entry>>)>(
-            std::move(h), s->strand(), [](auto& pending, std::exception_ptr e, auto result) {
-                pending.complete(e ? make_error_code(errc::invalid_argument) : std::get<0>(result),
-                                 std::move(std::get<1>(result)));
-            }));
+    spawn(s->strand(), read_queue(s, std::move(path)), std::move(h));
 }
 
 }  // namespace zkr::detail

@@ -63,8 +63,10 @@ asio::awaitable<error_code> check_limit(session_ptr s, std::string path, int max
         }
         if (data.data.empty()) {
             // Created by a client that stores nothing (a parent made by Curator, say): claim it.
-            auto [sec, st] = co_await call<void(error_code, stat)>(
-                [&](auto h) { s->set_data(path, wanted, data.stat.version, std::move(h)); });
+            auto [sec, st] =
+                co_await call<void(error_code, stat)>([&, version = data.stat.version](auto h) {
+                    s->set_data(path, wanted, version, std::move(h));
+                });
             if (!sec || sec == zk_errc::bad_version) {
                 continue;
             }
@@ -250,14 +252,7 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_impl>& sessio
         detail::fail(std::move(h), strand, make_error_code(errc::invalid_argument));
         return;
     }
-    boost::asio::co_spawn(
-        strand, detail::acquire_leases(r),
-        detail::adapt<void(std::exception_ptr, std::tuple<error_code, lease>)>(
-            std::move(h), strand, [](auto& pending, std::exception_ptr e, auto result) {
-                auto [ec, granted] = std::move(result);
-                pending.complete(e ? make_error_code(errc::invalid_argument) : ec,
-                                 std::move(granted));
-            }));
+    detail::spawn(strand, detail::acquire_leases(r), std::move(h));
 }
 
 }  // namespace zkr

@@ -155,7 +155,7 @@ void bridge::on_exists(int rc, const Stat* st, const void* data) {
             result = to_stat(*st);
         }
         const auto ec = rc == ZNONODE ? error_code{} : from_zk_code(rc);
-        op->finish_read(ec, std::move(result), rc == ZOK || rc == ZNONODE);
+        op->finish_read(ec, result, rc == ZOK || rc == ZNONODE);
         delete op;
     }
 }
@@ -234,7 +234,7 @@ std::vector<op_result> multi_op::results() const {
     for (std::size_t i = 0; i < ops.size(); ++i) {
         out[i].ec = from_zk_code(c_results[i].err);
         if (ops[i].type == op::kind::create && c_results[i].err == ZOK) {
-            out[i].path = path_buffers[i].c_str();
+            out[i].path.assign(path_buffers[i], 0, path_buffers[i].find('\0'));
         }
         if (ops[i].type == op::kind::set_data && c_results[i].err == ZOK) {
             out[i].stat = to_stat(stats[i]);

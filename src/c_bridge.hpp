@@ -116,7 +116,7 @@ using watch_children_op = request_op<children, zkr::watch>;
 class multi_op final : public request_op<std::vector<op_result>> {
   public:
     using request_op::request_op;
-    void prepare(std::vector<op> ops, const ACL_vector* acl);
+    void prepare(std::vector<op> in, const ACL_vector* acl);
     std::vector<op_result> results() const;
 
     std::vector<op> ops;

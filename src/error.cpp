@@ -91,7 +91,8 @@ class zkr_category_impl final : public boost::system::error_category {
             case errc::not_owner:
                 return "the handle does not own a lock";
             case errc::invalid_argument:
-                return "invalid argument";
+                return "invalid argument: a value is outside its documented range (for example "
+                       "session_config::session_timeout, 100 ms to 24 h, or a lease count)";
             case errc::semaphore_limit_mismatch:
                 return "the semaphore at this path was created with a different maximum of "
                        "leases: use the same maximum everywhere, or another path";

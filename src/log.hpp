@@ -28,7 +28,7 @@ client_log_fn client_log_callback() noexcept;
     do {                                                                                           \
         if (::zkr::detail::log_enabled()) {                                                        \
             std::ostringstream zkr_log_os_;                                                        \
-            zkr_log_os_ << expr;                                                                   \
+            zkr_log_os_ << expr; /* NOLINT(bugprone-macro-parentheses): a << chain */              \
             ::zkr::detail::log_write(::zkr::detail::log_level::level, channel, zkr_log_os_.str()); \
         }                                                                                          \
     } while (false)

@@ -18,6 +18,9 @@
 namespace zkr::detail {
 namespace {
 
+constexpr std::chrono::milliseconds min_session_timeout{100};
+constexpr std::chrono::milliseconds max_session_timeout{24 * 60 * 60 * 1000};
+
 constexpr const char* channel = "zkr.session";
 
 bool is_final(session_state s) {
@@ -48,7 +51,7 @@ const char* to_string_impl(session_state s) noexcept {
 }
 
 struct session_impl::acl_storage {
-    explicit acl_storage(const acl_list& acl) : entries(acl) {
+    explicit acl_storage(acl_list acl) : entries(std::move(acl)) {
         c_entries.reserve(entries.size());
         for (auto& e : entries) {
             c_entries.push_back(ACL{e.permissions, Id{e.scheme.data(), e.id.data()}});
@@ -62,14 +65,18 @@ struct session_impl::acl_storage {
 };
 
 session_impl::session_impl(boost::asio::any_io_executor ex, session_config config)
-    : strand_(boost::asio::make_strand(std::move(ex))),
+    : strand_(boost::asio::make_strand(ex)),
       config_(std::move(config)),
       connect_timer_(strand_),
       deadline_timer_(strand_),
       acl_(std::make_unique<acl_storage>(config_.acl)) {}
 
 session_impl::~session_impl() {
-    close_now();
+    try {
+        close_now();
+    } catch (...) {
+        // A destructor must not throw; the C client's close has run or cannot run.
+    }
 }
 
 client_id session_impl::id() const noexcept {
@@ -110,7 +117,11 @@ void session_impl::connect(handler<void(error_code)> h) {
             fail(std::move(h), self->strand_, ec);
             return;
         }
-        if (self->config_.session_timeout.count() <= 0 ||
+        // The C client derives its handshake deadline from the requested timeout and keeps it in
+        // an int: out of this range it cannot connect at all, which would look like a network
+        // fault. The server clamps further into its own [min, max]SessionTimeout.
+        if (self->config_.session_timeout < min_session_timeout ||
+            self->config_.session_timeout > max_session_timeout ||
             self->config_.connect_timeout.count() <= 0) {
             fail(std::move(h), self->strand_, make_error_code(errc::invalid_argument));
             return;
@@ -314,17 +325,18 @@ void session_impl::shut_down(pending_handler<void(error_code)> done) {
 
 void session_impl::close_in_background(_zhandle* zh, pending_handler<void(error_code)> done) {
     // zookeeper_close blocks (a round trip, then joining the C threads): not on our strand. The
-    // thread may drop the last reference to this session; the work guard keeps the io_context
-    // (whose services our timers use) alive until then.
-    std::thread([self = shared_from_this(), zh, done = std::move(done),
-                 work = boost::asio::prefer(
-                     strand_.get_inner_executor(),
-                     boost::asio::execution::outstanding_work.tracked)]() mutable {
+    // thread may drop the last reference to this session, and it holds executors of the
+    // io_context (the handler's, the strand): all of that must be gone before the work guard
+    // lets the io_context finish and be destroyed.
+    auto work = boost::asio::prefer(strand_.get_inner_executor(),
+                                    boost::asio::execution::outstanding_work.tracked);
+    std::thread([self = shared_from_this(), zh, done = std::move(done), work]() mutable {
         self->finish_close(zh);
         self.reset();
-        if (done) {
-            done.complete(error_code{});
+        if (auto handler = std::move(done)) {
+            handler.complete(error_code{});
         }
+        done = {};
         work = boost::asio::any_io_executor();
     }).detach();
 }
@@ -391,7 +403,7 @@ void session_impl::start_request(std::unique_ptr<Op> op, Start&& start) {
     op->register_with(registry_);
     const int rc = start(handle_, op.get());
     if (rc == ZOK) {
-        op.release();  // the C client calls it back
+        static_cast<void>(op.release());  // the C client calls it back
         return;
     }
     op->unregister_from(registry_);

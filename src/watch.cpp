@@ -81,20 +81,30 @@ watch::watch() noexcept = default;
 watch::watch(std::shared_ptr<detail::watch_state> state) noexcept : state_(std::move(state)) {}
 watch::watch(watch&&) noexcept = default;
 
+namespace {
+
+/// Drops an unconsumed watch; best effort, never throwing out of a destructor.
+void abandon(const std::shared_ptr<detail::watch_state>& state) noexcept {
+    if (state) {
+        try {
+            state->cancel();
+        } catch (...) {
+        }
+    }
+}
+
+}  // namespace
+
 watch& watch::operator=(watch&& other) noexcept {
     if (this != &other) {
-        if (state_) {
-            state_->cancel();
-        }
+        abandon(state_);
         state_ = std::move(other.state_);
     }
     return *this;
 }
 
 watch::~watch() {
-    if (state_) {
-        state_->cancel();
-    }
+    abandon(state_);
 }
 
 bool watch::armed() const noexcept {

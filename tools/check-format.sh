@@ -16,7 +16,7 @@ elif [ $# -gt 0 ]; then
 fi
 
 clang_format=${CLANG_FORMAT:-$(command -v clang-format-14 || command -v clang-format || true)}
-if [ -z "$clang_format" ]; then
+if [ -z "$clang_format" ] || ! command -v "$clang_format" >/dev/null; then
     echo "check-format: clang-format not found (Debian package clang-format); skipped" >&2
     exit 77
 fi
@@ -33,7 +33,9 @@ if [ ${#files[@]} -eq 0 ]; then
 fi
 
 if "$clang_format" --style=file "${mode[@]}" "${files[@]}"; then
-    echo "check-format: ${#files[@]} files ok ($("$clang_format" --version | head -1))"
+    verb=ok
+    [ "${mode[0]}" = -i ] && verb=formatted
+    echo "check-format: ${#files[@]} files $verb ($("$clang_format" --version | head -1))"
 else
     echo "check-format: files above differ from .clang-format; run tools/check-format.sh --fix" >&2
     exit 1

@@ -16,7 +16,8 @@ struct session_config {
     /// takes it: "10.0.0.1:2181,10.0.0.2:2181/app".
     std::string hosts = "127.0.0.1:2181";
 
-    /// Requested session timeout; the server clamps it into its [min, max]SessionTimeout range.
+    /// Requested session timeout, 100 ms to 24 h (else async_connect fails with
+    /// errc::invalid_argument); the server clamps it into its [min, max]SessionTimeout range.
     /// session::negotiated_timeout() tells what was granted.
     std::chrono::milliseconds session_timeout{10000};
 

@@ -92,7 +92,9 @@ ZKR_API bool is_session_lost(const error_code& ec) noexcept;
 
 }  // namespace zkr
 
+namespace boost::system {
 template <>
-struct boost::system::is_error_code_enum<zkr::zk_errc> : std::true_type {};
+struct is_error_code_enum<zkr::zk_errc> : std::true_type {};
 template <>
-struct boost::system::is_error_code_enum<zkr::errc> : std::true_type {};
+struct is_error_code_enum<zkr::errc> : std::true_type {};
+}  // namespace boost::system

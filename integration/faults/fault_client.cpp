@@ -1,0 +1,321 @@
+// A client process of the fault-injection harness (see README.md beside this file).
+//
+//   zkr_fault_client MODE HOSTS PATH HISTORY RESOURCE STOP_FILE [SESSION_MS] [SEED]
+//
+// MODE: lock (zkr::mutex), election (zkr::leader_election), semaphore:MAX (one lease of a
+// zkr::semaphore of MAX leases). The client loops until STOP_FILE exists: acquire (one in four
+// acquisitions with a short timeout that cancels), critical section, release. A lost session is
+// replaced by a new one. Each event is one line appended to HISTORY (see history.hpp), with
+// CLOCK_MONOTONIC nanoseconds, which every process on the machine shares.
+//
+// Critical section: record the entry, write our fencing token to the resource stand-in, hold
+// 1-8 ms, write again WITHOUT checking ownership first (what a paused process would do: the
+// resource must reject it if a newer holder has written), record the exit with lost = 1 when the
+// handle no longer owns the lock or zkr reported the loss during the section.
+#include "history.hpp"
+
+#include <zkr/leader_election.hpp>
+#include <zkr/mutex.hpp>
+#include <zkr/semaphore.hpp>
+#include <zkr/session.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/log/core.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <variant>
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using namespace std::chrono_literals;
+using zkr::faults::now_ns;
+
+namespace {
+
+struct options {
+    std::string mode;
+    int max_leases = 1;
+    std::string hosts, path, history, resource, stop_file;
+    int session_ms = 2000;
+    unsigned seed = 0;
+};
+
+const options* opt = nullptr;
+std::string pid_text;
+
+void record(const std::string& line) {
+    const int fd = ::open(opt->history.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+    const std::string text = line + "\n";
+    if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        std::perror("history");
+        std::exit(1);
+    }
+    ::close(fd);
+}
+
+std::string words(std::string text) {
+    for (auto& c : text) {
+        if (c == ' ' || c == '\n' || c == '\t') {
+            c = '_';
+        }
+    }
+    return text.empty() ? "-" : text;
+}
+
+bool stop_requested() {
+    return ::access(opt->stop_file.c_str(), F_OK) == 0;
+}
+
+/// The resource stand-in: RESOURCE holds the highest token accepted so far; RESOURCE.log gets
+/// one line per write, in the order the writes were decided (under the file lock). A token lower
+/// than the highest accepted is rejected.
+bool resource_write(std::int64_t token) {
+    const int fd = ::open(opt->resource.c_str(), O_RDWR | O_CREAT, 0644);
+    if (fd < 0 || ::flock(fd, LOCK_EX) != 0) {
+        std::perror("resource");
+        std::exit(1);
+    }
+    char buf[64] = {};
+    const auto n = ::pread(fd, buf, sizeof buf - 1, 0);
+    const std::int64_t highest = n > 0 ? std::atoll(buf) : 0;
+    const bool accepted = token >= highest;
+    if (accepted) {
+        const auto text = std::to_string(token) + " " + pid_text + "\n";
+        if (::ftruncate(fd, 0) != 0 ||
+            ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+            std::perror("resource write");
+            std::exit(1);
+        }
+    }
+    const int log = ::open((opt->resource + ".log").c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+    const auto line = std::string(accepted ? "A " : "J ") + pid_text + " " + std::to_string(token) +
+                      " " + std::to_string(now_ns()) + "\n";
+    if (log < 0 || ::write(log, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+        std::perror("resource log");
+        std::exit(1);
+    }
+    ::close(log);
+    ::flock(fd, LOCK_UN);
+    ::close(fd);
+    return accepted;
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::use_awaitable);
+}
+
+/// Completes when the stop file appears or `limit` passes (whichever first). Returns true on
+/// timeout.
+asio::awaitable<bool> stop_or_timeout(std::optional<std::chrono::milliseconds> limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit.value_or(24h);
+    for (;;) {
+        if (stop_requested()) {
+            co_return false;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            co_return true;
+        }
+        co_await sleep_for(std::min(left, std::chrono::milliseconds(25)));
+    }
+}
+
+/// One critical section with a held handle (lock, leadership or lease).
+template <class Handle>
+asio::awaitable<void> section(Handle& handle, std::mt19937& rng) {
+    const auto token = handle.fencing_token();
+    const auto tok = std::to_string(token);
+    record("E " + pid_text + " " + tok + " " + std::to_string(now_ns()));
+    struct loss_flag {
+        bool lost = false;
+    };
+    auto flag = std::make_shared<loss_flag>();
+    handle.async_wait_lost([flag, tok](zkr::error_code ec) {
+        if (ec != asio::error::operation_aborted) {
+            flag->lost = true;
+            record("L " + pid_text + " " + tok + " " + std::to_string(now_ns()) + " " +
+                   words(ec.message()));
+        }
+    });
+    bool ok = resource_write(token);
+    record("W " + pid_text + " " + tok + " " + (ok ? "1" : "0") + " " + std::to_string(now_ns()));
+    co_await sleep_for(std::chrono::milliseconds(1 + rng() % 8));
+    ok = resource_write(token);
+    record("W " + pid_text + " " + tok + " " + (ok ? "1" : "0") + " " + std::to_string(now_ns()));
+    const bool lost = flag->lost || !static_cast<bool>(handle);
+    record("X " + pid_text + " " + tok + " " + std::to_string(now_ns()) + " " + (lost ? "1" : "0") +
+           " " + words(lost ? handle.lost_reason().message() : ""));
+}
+
+void note_error(const char* what, const zkr::error_code& ec) {
+    record("R " + pid_text + " " + std::to_string(now_ns()) + " " + what + ":" +
+           words(ec.message()));
+}
+
+/// Acquires through `start(as_tuple(use_awaitable))` with an optional timeout; returns the handle
+/// if acquired.
+template <class Handle, class Start>
+asio::awaitable<std::optional<Handle>> acquire(Start start, bool timed, std::mt19937& rng) {
+    std::optional<std::chrono::milliseconds> limit;
+    if (timed) {
+        limit = std::chrono::milliseconds(5 + rng() % 60);
+    }
+    auto result = co_await (start() || stop_or_timeout(limit));
+    if (result.index() == 1) {
+        if (std::get<1>(result)) {
+            record("T " + pid_text + " " + std::to_string(now_ns()));
+        }
+        co_return std::nullopt;
+    }
+    auto [ec, handle] = std::get<0>(std::move(result));
+    if (ec) {
+        note_error("acquire", ec);
+        co_return std::nullopt;
+    }
+    co_return std::optional<Handle>(std::move(handle));
+}
+
+asio::awaitable<void> run() {
+    auto ex = co_await asio::this_coro::executor;
+    std::mt19937 rng(opt->seed != 0 ? opt->seed : static_cast<unsigned>(::getpid()));
+    zkr::session_config config;
+    config.hosts = opt->hosts;
+    config.session_timeout = std::chrono::milliseconds(opt->session_ms);
+    config.connect_timeout = 3s;
+    config.log_level = zkr::client_log_level::error;
+    const auto tuple = asio::as_tuple(asio::use_awaitable);
+    record("S " + pid_text + " " + std::to_string(now_ns()));
+    while (!stop_requested()) {
+        auto session = std::make_unique<zkr::session>(ex, config);
+        auto [cec] = co_await session->async_connect(tuple);
+        if (cec) {
+            note_error("connect", cec);
+            co_await session->async_close(tuple);
+            co_await sleep_for(100ms);
+            continue;
+        }
+        record("C " + pid_text + " " + std::to_string(now_ns()) + " " +
+               std::to_string(session->session_id()));
+        zkr::mutex mutex(*session, opt->path);
+        zkr::leader_election election(*session, opt->path, "p" + pid_text);
+        zkr::semaphore semaphore(*session, opt->path, opt->max_leases);
+        while (!stop_requested()) {
+            const auto state = session->state();
+            if (state == zkr::session_state::expired || state == zkr::session_state::closed ||
+                state == zkr::session_state::auth_failed) {
+                break;
+            }
+            const bool timed = rng() % 4 == 0;
+            if (opt->mode == "lock") {
+                auto h = co_await acquire<zkr::lock>([&] { return mutex.async_lock(tuple); }, timed,
+                                                     rng);
+                if (h) {
+                    co_await section(*h, rng);
+                    auto [rec] = co_await h->async_release(tuple);
+                    if (rec) {
+                        note_error("release", rec);
+                    }
+                }
+            } else if (opt->mode == "election") {
+                auto h = co_await acquire<zkr::leadership>(
+                    [&] { return election.async_campaign(tuple); }, timed, rng);
+                if (h) {
+                    co_await section(*h, rng);
+                    auto [rec] = co_await h->async_resign(tuple);
+                    if (rec) {
+                        note_error("release", rec);
+                    }
+                }
+            } else {
+                auto h = co_await acquire<zkr::lease>(
+                    [&] { return semaphore.async_acquire(1, tuple); }, timed, rng);
+                if (h) {
+                    co_await section(*h, rng);
+                    auto [rec] = co_await h->async_release(tuple);
+                    if (rec) {
+                        note_error("release", rec);
+                    }
+                }
+            }
+            if (session->state() == zkr::session_state::suspended) {
+                co_await sleep_for(20ms);  // no busy loop while disconnected
+            }
+        }
+        record("R " + pid_text + " " + std::to_string(now_ns()) +
+               " session:" + zkr::to_string(session->state()));
+        co_await session->async_close(tuple);
+    }
+    record("D " + pid_text + " " + std::to_string(now_ns()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 7) {
+        std::fprintf(stderr,
+                     "usage: %s lock|election|semaphore:MAX HOSTS PATH HISTORY RESOURCE STOP_FILE "
+                     "[SESSION_MS] [SEED]\n",
+                     argv[0]);
+        return 2;
+    }
+    options o;
+    std::string mode = argv[1];
+    if (mode.rfind("semaphore:", 0) == 0) {
+        o.max_leases = std::atoi(mode.c_str() + 10);
+        mode = "semaphore";
+    }
+    if (mode != "lock" && mode != "election" && mode != "semaphore") {
+        std::fprintf(stderr, "unknown mode %s\n", argv[1]);
+        return 2;
+    }
+    o.mode = mode;
+    o.hosts = argv[2];
+    o.path = argv[3];
+    o.history = argv[4];
+    o.resource = argv[5];
+    o.stop_file = argv[6];
+    if (argc > 7) {
+        o.session_ms = std::atoi(argv[7]);
+    }
+    if (argc > 8) {
+        o.seed = static_cast<unsigned>(std::strtoul(argv[8], nullptr, 10));
+    }
+    opt = &o;
+    pid_text = std::to_string(::getpid());
+    boost::log::core::get()->set_logging_enabled(false);
+
+    asio::io_context ioc;
+    int status = 1;
+    asio::co_spawn(ioc, run(), [&](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                std::fprintf(stderr, "fault client failed: %s\n", x.what());
+                record("R " + pid_text + " " + std::to_string(now_ns()) +
+                       " exception:" + words(x.what()));
+            }
+        }
+        status = e ? 1 : 0;
+    });
+    ioc.run();
+    return status;
+}

@@ -1,0 +1,333 @@
+// The fault-injection proof: client processes loop on a lock (an election, a semaphore) while a
+// nemesis kills, freezes and restarts them and the ZooKeeper servers; a checker then reads the
+// histories. See README.md beside this file for the rules and the modes.
+//
+//   zkr_faults_tests --gtest_filter='Faults.*'                   short mode (CI)
+//   ZKR_FAULTS_LONG=1 zkr_faults_tests --gtest_filter='Faults.*' long mode, writes RESULTS.md
+#include "checker.hpp"
+#include "history.hpp"
+
+#include "../test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace zkr::faults {
+namespace {
+
+using namespace std::chrono_literals;
+using test::child_process;
+using test::zk_server;
+
+bool long_mode() {
+    const char* v = std::getenv("ZKR_FAULTS_LONG");
+    return v != nullptr && *v != '\0' && std::string(v) != "0";
+}
+
+/// Target number of critical sections per run in long mode (5 processes x 2,000 by default).
+std::size_t long_target() {
+    const char* v = std::getenv("ZKR_FAULTS_SECTIONS");
+    return v != nullptr ? std::strtoull(v, nullptr, 10) : 10000;
+}
+
+void sleep_ms(long ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+std::vector<report>& all_reports() {
+    static std::vector<report> reports;
+    return reports;
+}
+
+struct run_spec {
+    std::string name;
+    std::string mode;  // lock, election, semaphore:N
+    int max_holders = 1;
+    int clients = 5;
+    int session_ms = 2000;
+    std::vector<std::string> schedule;  // fault kinds, applied in order, repeated in long mode
+};
+
+class harness {
+  public:
+    harness(zk_server& server, run_spec spec) : server_(server), spec_(std::move(spec)) {
+        char templ[] = "/tmp/zkr-faults-XXXXXX";
+        dir_ = ::mkdtemp(templ);
+        zpath_ = "/faults/" + spec_.name + "-" + std::to_string(::getpid()) + "-" +
+                 std::to_string(now_ns() % 1000000);
+        for (auto& c : zpath_) {
+            if (c == ':') {
+                c = '_';
+            }
+        }
+        slots_.resize(static_cast<std::size_t>(spec_.clients));
+        for (std::size_t i = 0; i < slots_.size(); ++i) {
+            start(i);
+        }
+    }
+
+    ~harness() {
+        slots_.clear();
+        if (std::getenv("ZKR_FAULTS_KEEP") == nullptr) {
+            std::filesystem::remove_all(dir_);
+        } else {
+            std::fprintf(stderr, "histories kept in %s\n", dir_.c_str());
+        }
+    }
+
+    std::size_t sections_so_far() const {
+        std::size_t n = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+            if (entry.path().extension() != ".hist") {
+                continue;
+            }
+            std::ifstream in(entry.path());
+            std::string line;
+            while (std::getline(in, line)) {
+                n += line.rfind("E ", 0) == 0 ? 1 : 0;
+            }
+        }
+        return n;
+    }
+
+    void fault(const std::string& kind) {
+        const long t_ms = spec_.session_ms;
+        const auto start = now_ns();
+        long target = 0;
+        if (kind == "kill_holder") {
+            const auto i = holder_slot();
+            target = slots_[i]->pid();
+            slots_[i]->kill(SIGKILL);
+            nemesis("K " + std::to_string(target) + " " + std::to_string(now_ns()));
+            slots_[i]->wait(10s);
+            sleep_ms(300);
+            start_slot(i);
+        } else if (kind == "freeze_client") {
+            // Longer than the session timeout: the server expires the session (a realistic
+            // forced expiry); the frozen process learns of it only once thawed.
+            const auto i = holder_slot();
+            target = slots_[i]->pid();
+            const auto stop = now_ns();
+            slots_[i]->kill(SIGSTOP);
+            sleep_ms(2 * t_ms + 500);
+            slots_[i]->kill(SIGCONT);
+            nemesis("Z " + std::to_string(target) + " " + std::to_string(stop) + " " +
+                    std::to_string(now_ns()));
+        } else if (kind == "pause_server_short") {
+            server_.pause(1);
+            sleep_ms(t_ms * 6 / 10);
+            server_.resume(1);
+        } else if (kind == "pause_server_long") {
+            server_.pause(1);
+            sleep_ms(t_ms * 5 / 2);
+            server_.resume(1);
+        } else if (kind == "restart_server") {
+            server_.kill(1);
+            sleep_ms(500);
+            server_.restart(1);
+        } else if (kind == "kill_leader" || kind == "kill_follower") {
+            const int leader = server_.leader();
+            const int n = kind == "kill_leader" ? (leader > 0 ? leader : 1) : (leader == 1 ? 2 : 1);
+            server_.kill(n);
+            sleep_ms(t_ms);
+            server_.restart(n);
+        } else {
+            ADD_FAILURE() << "unknown fault " << kind;
+        }
+        nemesis("F " + kind + " " + std::to_string(start) + " " + std::to_string(now_ns()) + " " +
+                std::to_string(target));
+    }
+
+    /// Stops the clients, waits for them, checks the histories and the lock directory.
+    report finish() {
+        std::ofstream(dir_ + "/stop").put('\n');
+        for (std::size_t i = 0; i < slots_.size(); ++i) {
+            const int status = slots_[i]->wait(60s);
+            EXPECT_EQ(status, 0) << spec_.name << ": client " << i << " exit status";
+        }
+        auto r = check_run(spec_.name, dir_, spec_.max_holders, spec_.max_holders == 1);
+        // Every acquisition path deletes its node; the last sessions were closed cleanly.
+        std::vector<std::string> dirs{zpath_};
+        if (spec_.mode.rfind("semaphore", 0) == 0) {
+            dirs = {zpath_ + "/leases", zpath_ + "/locks"};
+        }
+        std::vector<std::string> left;
+        const bool empty = test::wait_until(
+            [&] {
+                left.clear();
+                for (const auto& d : dirs) {
+                    for (auto& n : test::list_children(server_.hosts(), d)) {
+                        left.push_back(d + "/" + n);
+                    }
+                }
+                return left.empty();
+            },
+            std::chrono::milliseconds(spec_.session_ms + 5000));
+        (void)empty;
+        r.leftover_znodes = static_cast<std::int64_t>(left.size());
+        r.leftover_names = left;
+        return r;
+    }
+
+    const run_spec& spec() const { return spec_; }
+
+  private:
+    void start(std::size_t i) { start_slot(i); }
+
+    void start_slot(std::size_t i) {
+        const auto history = dir_ + "/c" + std::to_string(i + 1) + ".hist";
+        slots_[i] = std::make_unique<child_process>(std::vector<std::string>{
+            ZKR_FAULT_CLIENT, spec_.mode, server_.hosts(), zpath_, history, dir_ + "/resource",
+            dir_ + "/stop", std::to_string(spec_.session_ms)});
+    }
+
+    void nemesis(const std::string& line) {
+        std::ofstream(dir_ + "/nemesis.hist", std::ios::app) << line << "\n";
+    }
+
+    /// The slot whose client is inside a critical section now (waits up to 2 s for one), else
+    /// a random slot.
+    std::size_t holder_slot() {
+        const auto deadline = std::chrono::steady_clock::now() + 2s;
+        do {
+            for (std::size_t i = 0; i < slots_.size(); ++i) {
+                std::ifstream in(dir_ + "/c" + std::to_string(i + 1) + ".hist");
+                std::string line, last;
+                while (std::getline(in, line)) {
+                    last = line;
+                }
+                std::istringstream f(last);
+                std::string kind;
+                long pid = 0;
+                f >> kind >> pid;
+                if ((kind == "E" || kind == "W") && pid == slots_[i]->pid()) {
+                    return i;
+                }
+            }
+            sleep_ms(2);
+        } while (std::chrono::steady_clock::now() < deadline);
+        return static_cast<std::size_t>(rng_() % slots_.size());
+    }
+
+    zk_server& server_;
+    run_spec spec_;
+    std::string dir_, zpath_;
+    std::vector<std::unique_ptr<child_process>> slots_;
+    std::mt19937 rng_{std::random_device{}()};
+};
+
+void run_faults(zk_server& server, const run_spec& spec) {
+    harness h(server, spec);
+    sleep_ms(1500);  // let every client connect and queue
+    const auto t0 = std::chrono::steady_clock::now();
+    int round = 0;
+    do {
+        for (const auto& kind : spec.schedule) {
+            h.fault(kind);
+            sleep_ms(spec.session_ms + 500);  // recovery, then normal operation
+        }
+        ++round;
+        if (long_mode()) {
+            const auto done = h.sections_so_far();
+            std::fprintf(
+                stderr, "[faults] %s: round %d, %zu sections, %.0f s\n", spec.name.c_str(), round,
+                done, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            if (done >= long_target() && round >= 5) {
+                break;
+            }
+        }
+    } while (long_mode());
+    auto r = h.finish();
+    for (const auto& v : r.violations) {
+        ADD_FAILURE() << spec.name << ": " << v;
+    }
+    for (const auto& n : r.leftover_names) {
+        ADD_FAILURE() << spec.name << ": left behind " << n;
+    }
+    EXPECT_EQ(r.overlaps, 0u) << spec.name;
+    EXPECT_EQ(r.stale_accepted, 0u) << spec.name;
+    EXPECT_EQ(r.token_order_violations, 0u) << spec.name;
+    EXPECT_EQ(r.unterminated, 0u) << spec.name;
+    EXPECT_EQ(r.leftover_znodes, 0) << spec.name;
+    EXPECT_GT(r.sections, 0u) << spec.name;
+    EXPECT_LE(r.max_inside, static_cast<std::size_t>(spec.max_holders)) << spec.name;
+    for (const auto& [kind, st] : r.faults) {
+        EXPECT_EQ(st.without_recovery, 0) << spec.name << ": " << kind;
+    }
+    std::printf("%s\n", summary_table({r}).c_str());
+    all_reports().push_back(std::move(r));
+}
+
+std::vector<std::string> standalone_lock_faults() {
+    return {"kill_holder", "freeze_client", "pause_server_short", "pause_server_long",
+            "restart_server"};
+}
+
+TEST(Faults, StandaloneServer) {
+    zk_server server;
+    run_faults(server, {"lock", "lock", 1, 5, 2000, standalone_lock_faults()});
+    run_faults(server, {"election", "election", 1, 5, 2000,
+                        long_mode() ? standalone_lock_faults()
+                                    : std::vector<std::string>{"kill_holder", "freeze_client",
+                                                               "pause_server_long"}});
+    run_faults(server, {"semaphore-2", "semaphore:2", 2, 5, 2000,
+                        long_mode() ? standalone_lock_faults()
+                                    : std::vector<std::string>{"kill_holder", "freeze_client",
+                                                               "pause_server_long"}});
+}
+
+TEST(Faults, Ensemble) {
+    zk_server server(3);
+    run_faults(server, {"lock-ensemble", "lock", 1, 5, 2000,
+                        long_mode() ? std::vector<std::string>{"kill_leader", "kill_follower",
+                                                               "kill_holder", "freeze_client"}
+                                    : std::vector<std::string>{"kill_leader", "kill_follower"}});
+}
+
+/// Prints (and in long mode writes) the table of every run of this process.
+class summary_writer : public ::testing::Environment {
+  public:
+    void TearDown() override {
+        if (all_reports().empty()) {
+            return;
+        }
+        const auto table = summary_table(all_reports());
+        std::printf("\n== fault-injection summary ==\n%s\n", table.c_str());
+        if (!long_mode()) {
+            return;
+        }
+        const char* env = std::getenv("ZKR_FAULTS_RESULTS");
+        const std::string file =
+            env != nullptr ? env : test::source_dir() + "/integration/faults/RESULTS.md";
+        std::ofstream out(file);
+        const auto now = std::time(nullptr);
+        char date[64];
+        std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+        out << "# Fault-injection results (long mode)\n\n"
+            << "Produced " << date << " on a 2-core machine shared with other builds, by:\n\n"
+            << "```sh\nZKR_FAULTS_LONG=1 ZKR_FAULTS_SECTIONS=" << long_target()
+            << " build/integration/faults/zkr_faults_tests --gtest_filter='Faults.*'\n```\n\n"
+            << "Rules: integration/faults/README.md. Times to the next holder are measured "
+               "from the start of each fault.\n\n"
+            << table;
+        std::printf("written to %s\n", file.c_str());
+    }
+};
+
+[[maybe_unused]] auto* const summary_env = ::testing::AddGlobalTestEnvironment(new summary_writer);
+
+}  // namespace
+}  // namespace zkr::faults
