@@ -41,15 +41,20 @@ std::optional<std::int64_t> parse_sequence(std::string_view digits) {
 }  // namespace
 
 std::optional<contender> parse_contender(std::string_view name) {
+    // One backward pass: the trailing digits are the sequence, and what precedes them must end
+    // with a known marker. (Long queues parse every name on every listing.)
+    auto start = name.size();
+    while (start > 0 && name[start - 1] >= '0' && name[start - 1] <= '9') {
+        --start;
+    }
+    const auto head = name.substr(0, start);
     for (const auto& s : schemes) {
-        const auto pos = name.rfind(s.marker);
-        if (pos == std::string_view::npos) {
-            continue;
+        if (head.ends_with(s.marker)) {
+            if (auto seq = parse_sequence(name.substr(start))) {
+                return contender{std::string(name), *seq, s.kind, s.role};
+            }
+            return std::nullopt;
         }
-        if (auto seq = parse_sequence(name.substr(pos + s.marker.size()))) {
-            return contender{std::string(name), *seq, s.kind, s.role};
-        }
-        return std::nullopt;
     }
     return std::nullopt;
 }

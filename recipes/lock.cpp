@@ -233,7 +233,8 @@ namespace {
 /// Starts releasing without waiting; allocation failure at that point leaves the node to the
 /// session's end rather than escaping a destructor.
 void release_detached(const std::shared_ptr<detail::lock_state>& state) noexcept {
-    if (state) {
+    // Not after an async_release or a loss: nothing of ours is left to delete.
+    if (state && state->owns()) {
         try {
             state->release([](error_code) {});
         } catch (...) {

@@ -134,15 +134,21 @@ asio::awaitable<error_code> create_node(attempt& a, children& kids, bool& relist
 
 enum class step { acquired, relist, busy };
 
-/// Phase 2, one turn: look at the queue; if blocked, watch the one node that blocks us and wait.
-asio::awaitable<std::tuple<error_code, step>> queue_turn(attempt& a, const children& kids) {
-    auto& s = a.req.session;
+/// Phase 2, one turn: if blocked, watch the one node that blocks us and wait.
+/// Where we stand in a listing. A plain function on purpose: the listing and its sorted copy die
+/// here instead of living on in a coroutine frame for the whole wait (10,000 waiters each
+/// holding a 10,000-name listing is gigabytes).
+queue_view look_at(const attempt& a, const children& kids) {
     std::vector<std::string> unknown;
     const auto queue = sorted_contenders(kids.names, &unknown);
     for (const auto& name : unknown) {
         ZKR_LOG(warning, a.req.channel, "ignoring foreign node " << name << " in " << a.req.dir);
     }
-    const auto view = evaluate(queue, a.own_name());
+    return evaluate(queue, a.own_name());
+}
+
+asio::awaitable<std::tuple<error_code, step>> queue_turn(attempt& a, queue_view view) {
+    auto& s = a.req.session;
     if (!view.found) {
         co_return std::make_tuple(make_error_code(errc::lock_node_deleted), step::relist);
     }
@@ -261,7 +267,9 @@ asio::awaitable<result> acquire(acquire_request request) {
             }
             kids = std::move(listing);
         }
-        auto [turn_ec, next] = co_await queue_turn(a, kids);
+        auto view = look_at(a, kids);
+        kids = children{};
+        auto [turn_ec, next] = co_await queue_turn(a, std::move(view));
         ec = turn_ec;
         if (ec) {
             break;

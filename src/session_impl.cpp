@@ -141,6 +141,10 @@ void session_impl::connect(handler<void(error_code)> h) {
             fail(std::move(h), self->strand_, make_error_code(errc::invalid_connect_string));
             return;
         }
+        // By default the C client resolves its host list again each time its I/O thread wakes:
+        // most of its CPU time per request (bench/README.md). -1 keeps resolving on connection
+        // loss, when a changed address matters, and skips the routine lookups.
+        zoo_set_servers_resolution_delay(zh, -1);
         {
             std::unique_lock lock(self->handle_mutex_);
             self->handle_ = zh;

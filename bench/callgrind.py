@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Counts the instructions one C++ driver executes per lock cycle, with valgrind's callgrind.
+
+Timings on a shared 2-core machine wander; instruction counts do not. This runs one driver
+(floor-seq, floor-pipe or zkr) under callgrind against a running server, zeroes the counters at
+"ready", dumps them at "done", and prints instructions per cycle, then the functions that cost
+the most (inclusive and exclusive) so that differences between rows can be attributed.
+
+    callgrind.py --hosts 127.0.0.1:PORT --build BUILD --row zkr \
+                 [--scenario uncontended|contended|waiters] [--secs 10] [--n 8] [--top 40]
+
+The annotated dump stays in BUILD/bench-logs/callgrind.<row>.<scenario>.out.1 for
+callgrind_annotate. Start a server with `bash integration/zk.sh start DIR` first.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hosts", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--row", required=True, choices=["floor-seq", "floor-pipe", "zkr"])
+    ap.add_argument("--scenario", default="uncontended",
+                    choices=["uncontended", "contended", "waiters"])
+    ap.add_argument("--secs", type=float, default=10.0)
+    ap.add_argument("--n", type=int, default=8)
+    ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--driver-arg", action="append", default=[],
+                    help="passed on to the driver, e.g. --driver-arg=--resolution-delay "
+                         "--driver-arg=-1")
+    a = ap.parse_args()
+
+    bench = os.path.join(a.build, "bench")
+    if a.row == "zkr":
+        argv = [os.path.join(bench, "zkr-bench-zkr"), "--hosts", a.hosts]
+    else:
+        argv = [os.path.join(bench, "zkr-bench-floor"), "--hosts", a.hosts, "--mode",
+                "sequential" if a.row == "floor-seq" else "pipelined"]
+    argv += a.driver_arg
+    logs = os.path.join(a.build, "bench-logs")
+    os.makedirs(logs, exist_ok=True)
+    out = os.path.join(logs, "callgrind.%s.%s.out" % (a.row, a.scenario))
+    for f in os.listdir(logs):
+        if f.startswith(os.path.basename(out)):
+            os.remove(os.path.join(logs, f))
+    proc = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + argv,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=open(out + ".log", "w"), text=True, bufsize=1)
+
+    def send(line):
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+
+    def expect(word):
+        line = proc.stdout.readline().strip()
+        if not line.startswith(word):
+            sys.exit("driver said %r, expected %s (see %s.log)" % (line, word, out))
+        return line[len(word):].strip()
+
+    def control(flag):
+        subprocess.run(["callgrind_control", flag, str(proc.pid)], check=True,
+                       stdout=subprocess.DEVNULL)
+
+    path = "/zkr-bench/callgrind-%d/%s" % (int(time.time()), a.row)
+    params = "secs=%s n=%d" % (a.secs, a.n)
+    if a.scenario == "waiters":
+        params = "n=%d shared=1" % a.n
+    send("run %s dir=%s %s" % (a.scenario, path, params))
+    if a.scenario == "waiters":
+        expect("setup")
+        send("queue")
+    expect("ready")
+    if a.scenario == "waiters":
+        time.sleep(max(2.0, a.n / 500.0))  # let the waiters queue up (not measured)
+    control("-z")
+    send("go")
+    done = json.loads(expect("done"))
+    control("-d")
+    send("end")
+    expect("closed")
+    send("quit")
+    proc.wait()
+
+    dump = out + ".1"
+    cycles = max(1, done["cycles"])
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", dump],
+                         capture_output=True, text=True).stdout
+    total = 0
+    m = re.search(r"^([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", ann, re.M)
+    if m:
+        total = int(m.group(1).replace(",", ""))
+    print("%s %s: %d cycles, %d instructions, %.0f instructions per cycle"
+          % (a.row, a.scenario, done["cycles"], total, total / cycles))
+    print("(inclusive, per cycle; threads added up)")
+    shown = 0
+    for line in ann.splitlines():
+        mm = re.match(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$", line)
+        if not mm or "PROGRAM TOTALS" in line:
+            continue
+        print("%10.0f  %s" % (int(mm.group(1).replace(",", "")) / cycles, mm.group(2)[:150]))
+        shown += 1
+        if shown >= a.top:
+            break
+    print("dump: %s" % dump)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,508 @@
+// The floor: the raw ZooKeeper C client doing exactly the requests a lock needs, and nothing
+// else. No library, no executor, no extra thread hop: every step runs in the C client's own
+// completion callback, so this is as fast as a lock on this client can be.
+//
+// The algorithm is the one zkr implements (and Curator, less the pipelining):
+//   acquire: create <dir>/_c_<uuid>-lock-<seq> (ephemeral sequential), list <dir>;
+//            first in sequence order: acquired;
+//            else get_data with a watch on the immediate predecessor, and when it is deleted:
+//            acquired if it was the only node ahead when we listed, else list again.
+//   release: delete our node.
+// "sequential" sends the listing after the create's answer (2 round trips), "pipelined" sends
+// both back to back (ZooKeeper answers one session's requests in order: 1 round trip).
+//
+//   zkr-bench-floor --hosts HOST:PORT --mode sequential|pipelined [--resolution-delay MS]
+// then the line protocol of common.hpp on stdin/stdout.
+#include "common.hpp"
+
+#include <zookeeper/zookeeper.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace {
+
+using bench::die;
+using bench::now_ns;
+
+std::string g_hosts;
+bool g_pipelined = true;
+/// zoo_set_servers_resolution_delay, if given. By default the C client resolves its host list
+/// again (getaddrinfo, a netlink query, srand) every time its I/O thread polls; zkr's sessions
+/// keep that default, and so does the floor unless told otherwise.
+std::optional<int> g_resolution_delay_ms;
+constexpr int session_timeout_ms = 30000;
+
+/// Counts down to zero from any thread; wait() blocks until then.
+class countdown {
+  public:
+    explicit countdown(long n = 0) : left_(n) {}
+    void reset(long n) {
+        std::lock_guard lock(m_);
+        left_ = n;
+    }
+    void arrive() {
+        std::lock_guard lock(m_);
+        if (--left_ == 0) {
+            cv_.notify_all();
+        }
+    }
+    void wait() {
+        std::unique_lock lock(m_);
+        if (!cv_.wait_for(lock, std::chrono::minutes(10), [&] { return left_ <= 0; })) {
+            die("timed out waiting for the scenario to finish");
+        }
+    }
+
+  private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    long left_;
+};
+
+/// One ZooKeeper session (one C-client handle: its own I/O and completion threads).
+class connection {
+  public:
+    connection() {
+        zh_ = zookeeper_init(g_hosts.c_str(), &on_session, session_timeout_ms, nullptr, this, 0);
+        if (zh_ == nullptr) {
+            die("zookeeper_init failed: " + std::string(std::strerror(errno)));
+        }
+        if (g_resolution_delay_ms) {
+            zoo_set_servers_resolution_delay(zh_, *g_resolution_delay_ms);
+        }
+    }
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    ~connection() { zookeeper_close(zh_); }
+
+    void wait_connected() {
+        std::unique_lock lock(m_);
+        if (!cv_.wait_for(lock, std::chrono::seconds(20),
+                          [&] { return state_ == ZOO_CONNECTED_STATE; })) {
+            die("no ZooKeeper session within 20 s");
+        }
+    }
+
+    zhandle_t* get() const { return zh_; }
+
+  private:
+    static void on_session(zhandle_t*, int type, int state, const char*, void* ctx) {
+        if (type != ZOO_SESSION_EVENT) {
+            return;
+        }
+        auto* self = static_cast<connection*>(ctx);
+        std::lock_guard lock(self->m_);
+        self->state_ = state;
+        self->cv_.notify_all();
+    }
+
+    zhandle_t* zh_ = nullptr;
+    std::mutex m_;
+    std::condition_variable cv_;
+    int state_ = 0;
+};
+
+/// Creates `dir` and its ancestors as persistent nodes (before anything is measured).
+void ensure_dir(zhandle_t* zh, const std::string& dir) {
+    for (std::size_t pos = 1; pos <= dir.size(); ++pos) {
+        if (pos == dir.size() || dir[pos] == '/') {
+            const auto prefix = dir.substr(0, pos);
+            const int rc = zoo_create(zh, prefix.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE,
+                                      ZOO_PERSISTENT, nullptr, 0);
+            if (rc != ZOK && rc != ZNODEEXISTS) {
+                die("create " + prefix + ": " + zerror(rc));
+            }
+        }
+    }
+}
+
+/// One acquirer: the lock algorithm as a chain of C-client callbacks.
+class contender {
+  public:
+    using hook = std::function<void(contender&)>;
+
+    contender(zhandle_t* zh, std::string dir, std::uint64_t seed)
+        : zh_(zh), dir_(std::move(dir)), rng_(seed) {}
+
+    hook on_acquired;
+    hook on_released;
+
+    std::int64_t sequence() const { return seq_; }
+
+    void acquire() {
+        const auto path = dir_ + "/_c_" + bench::random_uuid(rng_) + "-lock-";
+        check(zoo_acreate2(zh_, path.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE,
+                           ZOO_EPHEMERAL_SEQUENTIAL, &created, this),
+              "zoo_acreate2");
+        if (g_pipelined) {
+            list();
+        }
+    }
+
+    void release() { check(zoo_adelete(zh_, node_.c_str(), -1, &deleted, this), "zoo_adelete"); }
+
+  private:
+    static contender* self(const void* data) {
+        return static_cast<contender*>(const_cast<void*>(data));
+    }
+    static void check(int rc, const char* what) {
+        if (rc != ZOK) {
+            die(std::string(what) + ": " + zerror(rc));
+        }
+    }
+
+    void list() { check(zoo_aget_children(zh_, dir_.c_str(), 0, &listed, this), "list"); }
+
+    static void created(int rc, const char* value, const Stat*, const void* data) {
+        auto* c = self(data);
+        check(rc, "create");
+        c->node_ = value;
+        c->seq_ = bench::sequence_of(c->node_);
+        if (!g_pipelined) {
+            c->list();
+        }
+    }
+
+    static void listed(int rc, const String_vector* names, const void* data) {
+        auto* c = self(data);
+        check(rc, "get_children");
+        // One pass: our predecessor is the highest sequence below ours.
+        std::int64_t best = -1;
+        const char* predecessor = nullptr;
+        int ahead = 0;
+        bool found = false;
+        for (std::int32_t i = 0; i < names->count; ++i) {
+            const char* name = names->data[i];
+            if (std::strstr(name, "-lock-") == nullptr) {
+                continue;
+            }
+            const auto s = bench::sequence_of(name);
+            if (s == c->seq_) {
+                found = true;
+            } else if (s < c->seq_) {
+                ++ahead;
+                if (s > best) {
+                    best = s;
+                    predecessor = name;
+                }
+            }
+        }
+        if (!found) {
+            die("own node missing from the listing");
+        }
+        if (ahead == 0) {
+            c->on_acquired(*c);
+            return;
+        }
+        c->predecessor_was_head_ = ahead == 1;
+        c->watched_ = c->dir_ + "/" + predecessor;
+        check(zoo_awget(c->zh_, c->watched_.c_str(), &on_watch, c, &got, c), "zoo_awget");
+    }
+
+    static void got(int rc, const char*, int, const Stat*, const void* data) {
+        auto* c = self(data);
+        if (rc == ZNONODE) {
+            c->predecessor_gone();  // deleted before we could watch it
+        } else {
+            check(rc, "get_data");  // armed: wait for the deletion event
+        }
+    }
+
+    static void on_watch(zhandle_t*, int type, int, const char*, void* ctx) {
+        if (type == ZOO_SESSION_EVENT) {
+            return;  // the C client tells every armed watcher about session changes
+        }
+        if (type != ZOO_DELETED_EVENT) {
+            die("unexpected watch event on a predecessor");
+        }
+        static_cast<contender*>(ctx)->predecessor_gone();
+    }
+
+    void predecessor_gone() {
+        if (predecessor_was_head_) {
+            on_acquired(*this);  // nothing can be ahead of us any more
+        } else {
+            list();
+        }
+    }
+
+    static void deleted(int rc, const void* data) {
+        auto* c = self(data);
+        check(rc, "delete");
+        c->on_released(*c);
+    }
+
+    zhandle_t* zh_;
+    std::string dir_;
+    std::uint64_t rng_;
+    std::string node_;
+    std::int64_t seq_ = -1;
+    std::string watched_;
+    bool predecessor_was_head_ = false;
+};
+
+std::uint64_t seed(std::size_t i) {
+    static const std::uint64_t base =
+        static_cast<std::uint64_t>(now_ns()) ^ (std::uint64_t(getpid()) << 40);
+    return base + (static_cast<std::uint64_t>(i) << 20);
+}
+
+// ---- scenarios: setup (-> ready), go (-> done json), end (-> closed) ----
+
+void run_uncontended(const bench::command& cmd) {
+    const auto dir = cmd.get("dir");
+    const auto secs = cmd.get_double("secs", 2.0);
+    connection conn;
+    conn.wait_connected();
+    ensure_dir(conn.get(), dir);
+    contender c(conn.get(), dir, seed(0));
+
+    std::vector<std::int64_t> acquire_ns;
+    std::vector<std::int64_t> release_ns;
+    acquire_ns.reserve(200000);
+    release_ns.reserve(200000);
+    std::int64_t t0 = 0;
+    std::int64_t t1 = 0;
+    std::int64_t end = 0;
+    countdown finished(1);
+    c.on_acquired = [&](contender& self) {
+        t1 = now_ns();
+        acquire_ns.push_back(t1 - t0);
+        self.release();
+    };
+    c.on_released = [&](contender& self) {
+        const auto t2 = now_ns();
+        release_ns.push_back(t2 - t1);
+        if (t2 < end) {
+            t0 = now_ns();
+            self.acquire();
+        } else {
+            finished.arrive();
+        }
+    };
+    bench::say("ready");
+    bench::expect("go");
+    const auto cpu0 = bench::cpu_ns();
+    const auto start = now_ns();
+    end = start + static_cast<std::int64_t>(secs * 1e9);
+    t0 = now_ns();
+    c.acquire();
+    finished.wait();
+    const auto wall = now_ns() - start;
+    const auto cpu = bench::cpu_ns() - cpu0;
+    bench::say("done " + bench::json()
+                             .num("cycles", static_cast<std::int64_t>(acquire_ns.size()))
+                             .num("wall_ns", wall)
+                             .num("cpu_ns", cpu)
+                             .array("acquire_ns", acquire_ns)
+                             .array("release_ns", release_ns)
+                             .text());
+    bench::expect("end");
+}
+
+void run_contended(const bench::command& cmd) {
+    const auto dir = cmd.get("dir");
+    const auto secs = cmd.get_double("secs", 2.0);
+    const auto n = static_cast<std::size_t>(cmd.get_int("n", 8));
+    std::vector<std::unique_ptr<connection>> conns;
+    for (std::size_t i = 0; i < n; ++i) {
+        conns.push_back(std::make_unique<connection>());
+    }
+    for (auto& c : conns) {
+        c->wait_connected();
+    }
+    ensure_dir(conns[0]->get(), dir);
+
+    struct per_contender {
+        std::vector<std::int64_t> acquired, released;
+    };
+    std::vector<per_contender> records(n);
+    std::vector<std::unique_ptr<contender>> cs;
+    std::atomic<int> holders{0};
+    std::atomic<long> violations{0};
+    std::atomic<bool> stop{false};
+    std::int64_t start = 0;
+    std::int64_t end = 0;
+    countdown finished(static_cast<long>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+        cs.push_back(std::make_unique<contender>(conns[i]->get(), dir, seed(i)));
+        auto& rec = records[i];
+        cs[i]->on_acquired = [&](contender& self) {
+            const auto t = now_ns();
+            if (holders.fetch_add(1) != 0) {
+                ++violations;
+            }
+            rec.acquired.push_back(t - start);
+            holders.fetch_sub(1);
+            rec.released.push_back(now_ns() - start);
+            self.release();
+        };
+        cs[i]->on_released = [&](contender& self) {
+            if (!stop.load() && now_ns() < end) {
+                self.acquire();
+            } else {
+                stop = true;
+                finished.arrive();
+            }
+        };
+    }
+    bench::say("ready");
+    bench::expect("go");
+    const auto cpu0 = bench::cpu_ns();
+    start = now_ns();
+    end = start + static_cast<std::int64_t>(secs * 1e9);
+    for (auto& c : cs) {
+        c->acquire();
+    }
+    finished.wait();
+    const auto wall = now_ns() - start;
+    const auto cpu = bench::cpu_ns() - cpu0;
+    bench::contended_records all;
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t k = 0; k < records[i].acquired.size(); ++k) {
+            all.acquired.push_back(records[i].acquired[k]);
+            all.released.push_back(records[i].released[k]);
+            all.who.push_back(static_cast<std::int64_t>(i));
+        }
+    }
+    bench::say("done " + bench::json()
+                             .num("cycles", static_cast<std::int64_t>(all.acquired.size()))
+                             .num("wall_ns", wall)
+                             .num("cpu_ns", cpu)
+                             .num("violations", violations.load())
+                             .array("acquired", all.acquired)
+                             .array("released", all.released)
+                             .array("who", all.who)
+                             .text());
+    bench::expect("end");
+}
+
+/// A holder, then N waiters queued behind it (each on its own session, or all on one), then a
+/// drain: the holder releases and every waiter releases as soon as it acquires.
+void run_waiters(const bench::command& cmd) {
+    const auto dir = cmd.get("dir");
+    const auto n = static_cast<std::size_t>(cmd.get_int("n", 32));
+    const bool shared = cmd.get_int("shared", 0) != 0;
+    std::vector<std::unique_ptr<connection>> conns;
+    const std::size_t count = shared ? 1 : n + 1;
+    for (std::size_t i = 0; i < count; ++i) {
+        conns.push_back(std::make_unique<connection>());
+    }
+    for (auto& c : conns) {
+        c->wait_connected();
+    }
+    ensure_dir(conns[0]->get(), dir);
+    auto handle = [&](std::size_t i) { return conns[shared ? 0 : i]->get(); };
+
+    contender holder(handle(0), dir, seed(0));
+    countdown held(1);
+    holder.on_acquired = [&](contender&) { held.arrive(); };
+    holder.on_released = [](contender&) {};
+    holder.acquire();
+    held.wait();
+    bench::say("setup");
+    bench::expect("queue");  // the orchestrator has counted the watches of the sessions alone
+
+    std::mutex order_mutex;
+    std::vector<std::int64_t> order;  // sequence numbers in acquisition order
+    order.reserve(n);
+    std::atomic<int> holders{0};
+    std::atomic<long> violations{0};
+    countdown drained(static_cast<long>(n));
+    std::vector<std::unique_ptr<contender>> waiters;
+    waiters.reserve(n);
+    const auto heap0 = bench::heap_bytes();
+    const auto rss0 = bench::rss_bytes();
+    for (std::size_t i = 0; i < n; ++i) {
+        waiters.push_back(std::make_unique<contender>(handle(i + 1), dir, seed(i + 1)));
+        waiters.back()->on_acquired = [&](contender& self) {
+            if (holders.fetch_add(1) != 0) {
+                ++violations;
+            }
+            {
+                std::lock_guard lock(order_mutex);
+                order.push_back(self.sequence());
+            }
+            holders.fetch_sub(1);
+            self.release();
+        };
+        waiters.back()->on_released = [&](contender&) { drained.arrive(); };
+    }
+    const auto queue_start = now_ns();
+    for (auto& w : waiters) {
+        w->acquire();
+    }
+    bench::say("ready");
+    bench::expect("go");  // the orchestrator has seen every waiter's watch on the server
+    const auto queued_ns = now_ns() - queue_start;
+    const auto heap1 = bench::heap_bytes();
+    const auto rss1 = bench::rss_bytes();
+    const auto cpu0 = bench::cpu_ns();
+    const auto start = now_ns();
+    holder.release();
+    drained.wait();
+    const auto wall = now_ns() - start;
+    const auto cpu = bench::cpu_ns() - cpu0;
+    const bool fifo = std::is_sorted(order.begin(), order.end()) &&
+                      std::adjacent_find(order.begin(), order.end()) == order.end();
+    bench::say("done " + bench::json()
+                             .num("waiters", static_cast<std::int64_t>(n))
+                             .num("cycles", static_cast<std::int64_t>(order.size()))
+                             .num("wall_ns", wall)
+                             .num("cpu_ns", cpu)
+                             .num("queued_ns", queued_ns)
+                             .num("heap_bytes", heap1 - heap0)
+                             .num("rss_bytes", rss1 - rss0)
+                             .boolean("fifo", fifo)
+                             .num("violations", violations.load())
+                             .text());
+    bench::expect("end");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string key = argv[i];
+        if (key == "--hosts") {
+            g_hosts = argv[i + 1];
+        } else if (key == "--mode") {
+            g_pipelined = std::string(argv[i + 1]) != "sequential";
+        } else if (key == "--resolution-delay") {
+            g_resolution_delay_ms = std::stoi(argv[i + 1]);
+        }
+    }
+    if (g_hosts.empty()) {
+        std::cerr << "usage: zkr-bench-floor --hosts HOST:PORT [--mode sequential|pipelined]"
+                     " [--resolution-delay MS]\n";
+        return 2;
+    }
+    zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+    for (;;) {
+        const auto cmd = bench::read_command();
+        if (cmd.verb == "quit") {
+            return 0;
+        }
+        if (cmd.verb != "run") {
+            die("unknown command '" + cmd.verb + "'");
+        }
+        if (cmd.scenario == "uncontended") {
+            run_uncontended(cmd);
+        } else if (cmd.scenario == "contended") {
+            run_contended(cmd);
+        } else if (cmd.scenario == "waiters") {
+            run_waiters(cmd);
+        } else {
+            die("unknown scenario '" + cmd.scenario + "'");
+        }
+        bench::say("closed");  // the scenario's connections closed on leaving its scope
+    }
+}

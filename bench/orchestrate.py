@@ -1,0 +1,638 @@
+#!/usr/bin/python3
+"""Runs every benchmark row against one ZooKeeper server, interleaved, and reports.
+
+Started by bench/run.sh, which builds the drivers and starts the server:
+
+    orchestrate.py --hosts 127.0.0.1:PORT --build BUILD_DIR [--quick] [--reps N]
+                   [--rows floor-seq,floor-pipe,zkr,curator,kazoo] [--out FILE.jsonl]
+
+Each row is one long-lived driver process speaking the line protocol of bench/common.hpp. For
+every repetition, every scenario runs on every row in turn (rep 1: uncontended on floor-seq,
+floor-pipe, zkr, curator, kazoo; c2 on each; ...; rep 2: ...), so that the machine's noise falls
+on all rows alike; ratios are taken within a repetition, then their median across repetitions
+is reported. The server's counters (the "mntr" four-letter word) are read right before "go" and
+right after "done": each mntr query is itself one packet in zk_packets_received, which is
+subtracted.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import queue
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_ROWS = ["floor-seq", "floor-pipe", "zkr", "curator", "kazoo"]
+# Extra rows, on request: the pipelined floor with the C client's host re-resolution turned off
+# (zoo_set_servers_resolution_delay -1), and zkr from another build tree (--zkr-alt-build), to
+# measure a change side by side with the current code.
+ALL_ROWS = DEFAULT_ROWS[:3] + ["floor-pipe-nores", "zkr-alt"] + DEFAULT_ROWS[3:]
+CURATOR_CP = "/usr/share/java/curator-recipes.jar:/usr/share/java/slf4j-nop.jar"
+
+
+# ---------------------------------------------------------------- server counters
+
+def mntr(host, port):
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(b"mntr")
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    out = {}
+    for line in b"".join(chunks).decode().splitlines():
+        parts = line.split("\t")
+        if len(parts) == 2:
+            try:
+                out[parts[0]] = float(parts[1])
+            except ValueError:
+                out[parts[0]] = parts[1]
+    if "zk_packets_received" not in out:
+        raise RuntimeError("mntr gave no zk_packets_received")
+    return out
+
+
+class LoadSampler(threading.Thread):
+    """Samples /proc/loadavg every second while the benchmark runs."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples = []
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            with open("/proc/loadavg") as f:
+                self.samples.append(float(f.read().split()[0]))
+            self.done.wait(1.0)
+
+    def summary(self):
+        s = self.samples or [0.0]
+        return {"min": min(s), "median": statistics.median(s), "max": max(s)}
+
+
+# ---------------------------------------------------------------- drivers
+
+class DriverError(Exception):
+    pass
+
+
+class Driver:
+    """One row: a driver process and the protocol with it."""
+
+    def __init__(self, name, argv, log_dir):
+        self.name = name
+        self.argv = argv
+        self.stderr = open(os.path.join(log_dir, name + ".stderr"), "a")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.stderr, text=True, bufsize=1)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.failed = None
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def send(self, line):
+        try:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        except OSError as e:
+            raise DriverError("%s: cannot write to the driver: %s" % (self.name, e))
+
+    def expect(self, word, timeout):
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise DriverError("%s: no '%s' within %.0f s" % (self.name, word, timeout))
+        if line is None:
+            raise DriverError("%s: driver exited (status %s)" % (self.name, self.proc.wait()))
+        if line.startswith("error"):
+            raise DriverError("%s: %s" % (self.name, line))
+        head, _, rest = line.partition(" ")
+        if head != word:
+            raise DriverError("%s: expected '%s', got '%s'" % (self.name, word, line[:200]))
+        return rest
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.send("quit")
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except (DriverError, OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self.stderr.close()
+
+
+def driver_argv(row, build, hosts, alt_build=None):
+    bench = os.path.join(build, "bench")
+    if row == "floor-pipe-nores":
+        return [os.path.join(bench, "zkr-bench-floor"), "--hosts", hosts, "--mode", "pipelined",
+                "--resolution-delay", "-1"]
+    if row == "zkr-alt":
+        if not alt_build:
+            raise ValueError("row zkr-alt needs --zkr-alt-build")
+        return [os.path.join(alt_build, "bench", "zkr-bench-zkr"), "--hosts", hosts]
+    if row == "floor-seq":
+        return [os.path.join(bench, "zkr-bench-floor"), "--hosts", hosts, "--mode", "sequential"]
+    if row == "floor-pipe":
+        return [os.path.join(bench, "zkr-bench-floor"), "--hosts", hosts, "--mode", "pipelined"]
+    if row == "zkr":
+        return [os.path.join(bench, "zkr-bench-zkr"), "--hosts", hosts]
+    if row == "curator":
+        # The JVM's defaults (G1, tiered JIT): what a Java application runs with.
+        return ["java", "-cp", os.path.join(bench, "peers-java") + ":" + CURATOR_CP,
+                "CuratorBench", "--hosts", hosts]
+    if row == "kazoo":
+        return ["/usr/bin/python3", os.path.join(HERE, "peers", "kazoo_bench.py"), "--hosts", hosts]
+    raise ValueError(row)
+
+
+# ---------------------------------------------------------------- statistics
+
+def pct(values, p):
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    k = max(0, min(len(v) - 1, int(math.ceil(p / 100.0 * len(v))) - 1))
+    return v[k]
+
+
+def analyse(kind, d, packets, watches):
+    """Turns a driver's raw "done" record into the metrics of one measurement."""
+    m = {"cycles": d["cycles"], "wall_s": d["wall_ns"] / 1e9}
+    cycles = max(1, d["cycles"])
+    m["cpu_us_per_cycle"] = d["cpu_ns"] / 1e3 / cycles
+    m["requests_per_cycle"] = packets / cycles
+    if kind == "uncontended":
+        m["cycles_per_s"] = d["cycles"] / (d["wall_ns"] / 1e9)
+        m["acquire_p50_us"] = pct(d["acquire_ns"], 50) / 1e3
+        m["acquire_p99_us"] = pct(d["acquire_ns"], 99) / 1e3
+        m["release_p50_us"] = pct(d["release_ns"], 50) / 1e3
+    elif kind == "contended":
+        m["cycles_per_s"] = d["cycles"] / (d["wall_ns"] / 1e9)
+        recs = sorted(zip(d["acquired"], d["released"], d["who"]))
+        handoffs = []
+        overlaps = 0
+        for (a0, r0, _), (a1, _, _) in zip(recs, recs[1:]):
+            if a1 < r0:
+                overlaps += 1  # acquired before the previous holder began to release
+            else:
+                handoffs.append(a1 - r0)
+        m["handoff_p50_us"] = pct(handoffs, 50) / 1e3
+        m["handoff_p99_us"] = pct(handoffs, 99) / 1e3
+        m["violations"] = d["violations"] + overlaps
+        m["contenders_seen"] = len(set(d["who"]))
+    elif kind == "waiters":
+        n = d["waiters"]
+        m["waiters"] = n
+        m["drain_s"] = d["wall_ns"] / 1e9
+        m["watches"] = watches
+        m["watches_per_waiter"] = watches / n
+        m["requests_per_cycle"] = packets / n  # during the drain: per hand-off
+        m["cpu_us_per_cycle"] = d["cpu_ns"] / 1e3 / n
+        m["heap_bytes_per_waiter"] = d["heap_bytes"] / n
+        m["rss_bytes_per_waiter"] = d["rss_bytes"] / n
+        m["fifo"] = bool(d["fifo"]) and d["cycles"] == n
+        m["violations"] = d["violations"]
+    return m
+
+
+# ---------------------------------------------------------------- one measurement
+
+def rss_of(pid):
+    try:
+        with open("/proc/%d/statm" % pid) as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def rss_cap(cap_gib):
+    """The cap, or what the machine has available now less 3 GiB if that is lower."""
+    available = cap_gib * 2**30
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                available = int(line.split()[1]) * 1024 - 3 * 2**30
+    return min(cap_gib * 2**30, max(available, 2**30))
+
+
+def wait_for_watches(drv, host, port, base, expected, timeout, rss_cap):
+    """Polls mntr until zk_watch_count (less `base`) reaches `expected` and holds still.
+
+    Returns (watches, seconds until `expected` was first reached, or None). Guards the machine:
+    a driver whose resident memory grows by more than `rss_cap` is stopped (DriverError)."""
+    t0 = time.monotonic()
+    rss0 = rss_of(drv.proc.pid)
+    deadline = t0 + timeout
+    last, stable, reached = None, 0, None
+    while time.monotonic() < deadline:
+        w = int(mntr(host, port)["zk_watch_count"]) - base
+        if w >= expected and reached is None:
+            reached = time.monotonic() - t0
+        if w >= expected and w == last:
+            stable += 1
+            if stable >= 3:
+                return w, reached
+        else:
+            stable = 0
+        last = w
+        grown = rss_of(drv.proc.pid) - rss0
+        if grown > rss_cap:
+            raise DriverError("%s: resident memory grew by %.1f GiB, past the cap of %.1f GiB, "
+                              "with %d of %d waiters queued" % (drv.name, grown / 2**30,
+                                                                rss_cap / 2**30, w, expected))
+        time.sleep(0.1)
+    return last, reached
+
+
+def measure(drv, kind, params, dir_path, host, port, timeout, rss_cap=8 * 2**30):
+    args = " ".join("%s=%s" % kv for kv in params.items())
+    drv.send("run %s dir=%s %s" % (kind, dir_path, args))
+    watches = None
+    if kind == "waiters":
+        # Watches the sessions set by themselves (Curator's EnsembleTracker watches the config
+        # node from every client) are not the waiters'.
+        drv.expect("setup", timeout=120)
+        base = mntr(host, port)
+        drv.send("queue")
+        drv.expect("ready", timeout=120)
+        watches, queue_s = wait_for_watches(drv, host, port, int(base["zk_watch_count"]),
+                                            params["n"], timeout, rss_cap)
+    else:
+        drv.expect("ready", timeout=120)
+    m0 = mntr(host, port)
+    drv.send("go")
+    done = json.loads(drv.expect("done", timeout=timeout))
+    m1 = mntr(host, port)
+    drv.send("end")
+    drv.expect("closed", timeout=120)
+    packets = m1["zk_packets_received"] - m0["zk_packets_received"] - 1
+    m = analyse(kind, done, packets, watches)
+    if kind == "waiters":
+        m["queue_s"] = queue_s if queue_s is not None else float("nan")
+    return m
+
+
+# ---------------------------------------------------------------- the report
+
+# (scenario, metric, label, format)
+TABLE = [
+    ("uncontended", "acquire_p50_us", "acquire p50 (us)", "%.0f"),
+    ("uncontended", "acquire_p99_us", "acquire p99 (us)", "%.0f"),
+    ("uncontended", "release_p50_us", "release p50 (us)", "%.0f"),
+    ("uncontended", "cycles_per_s", "cycles/s", "%.0f"),
+    ("uncontended", "requests_per_cycle", "server requests/cycle", "%.2f"),
+    ("uncontended", "cpu_us_per_cycle", "client CPU us/cycle", "%.0f"),
+]
+for _n in (2, 8, 32):
+    TABLE += [
+        ("c%d" % _n, "cycles_per_s", "cycles/s", "%.0f"),
+        ("c%d" % _n, "handoff_p50_us", "hand-off p50 (us)", "%.0f"),
+        ("c%d" % _n, "handoff_p99_us", "hand-off p99 (us)", "%.0f"),
+        ("c%d" % _n, "requests_per_cycle", "server requests/acquisition", "%.2f"),
+        ("c%d" % _n, "cpu_us_per_cycle", "client CPU us/acquisition", "%.0f"),
+        ("c%d" % _n, "violations", "exclusion violations", "%d"),
+    ]
+TABLE += [
+    ("w32", "watches_per_waiter", "watches/waiter", "%.2f"),
+    ("w32", "requests_per_cycle", "drain requests/waiter", "%.2f"),
+    ("w32", "drain_s", "drain time (s)", "%.3f"),
+    ("w32", "fifo", "FIFO kept", "%s"),
+    ("wbig", "watches_per_waiter", "watches/waiter", "%.2f"),
+    ("wbig", "heap_bytes_per_waiter", "client heap bytes/waiter", "%.0f"),
+    ("wbig", "rss_bytes_per_waiter", "client RSS bytes/waiter", "%.0f"),
+    ("wbig", "queue_s", "time to queue all (s)", "%.1f"),
+    ("wbig", "drain_s", "time to drain (s)", "%.1f"),
+    ("wbig", "requests_per_cycle", "drain requests/waiter", "%.2f"),
+    ("wbig", "cpu_us_per_cycle", "drain client CPU us/waiter", "%.0f"),
+    ("wbig", "fifo", "FIFO kept", "%s"),
+]
+
+
+def median_of(results, row, scen, metric):
+    vals = [r["metrics"][metric] for r in results
+            if r["row"] == row and r["scenario"] == scen and metric in r["metrics"]]
+    if not vals:
+        return None
+    if isinstance(vals[0], bool):
+        return all(vals)
+    if metric == "violations":
+        return sum(vals)
+    return statistics.median(vals)
+
+
+def ratio_of(results, scen, metric, num, den):
+    """Median over repetitions of num/den taken within each repetition."""
+    by_rep = {}
+    for r in results:
+        if r["scenario"] == scen and metric in r["metrics"] and r["row"] in (num, den):
+            by_rep.setdefault(r["rep"], {})[r["row"]] = r["metrics"][metric]
+    ratios = [v[num] / v[den] for v in by_rep.values()
+              if num in v and den in v and isinstance(v[den], (int, float)) and v[den]]
+    return statistics.median(ratios) if ratios else None
+
+
+def targets(results, big_n):
+    """(description, measured, ok) for every target of the issue."""
+    out = []
+
+    def add(desc, value, ok, fmt="%.2f"):
+        if value is None:
+            out.append((desc, "n/a", None))
+        else:
+            out.append((desc, fmt % value if not isinstance(value, str) else value, ok))
+
+    r = ratio_of(results, "uncontended", "acquire_p50_us", "zkr", "floor-pipe")
+    add("uncontended acquire p50 <= 1.15 x floor-pipelined", r, r is not None and r <= 1.15)
+    r = ratio_of(results, "uncontended", "acquire_p99_us", "zkr", "curator")
+    add("uncontended acquire p99 <= 0.5 x Curator", r, r is not None and r <= 0.5)
+    v = median_of(results, "zkr", "uncontended", "requests_per_cycle")
+    add("requests per uncontended cycle = 2 (acquire) + 1 (release)", v,
+        v is not None and v <= 3.05)
+    for n in (2, 8, 32):
+        v = median_of(results, "zkr", "c%d" % n, "requests_per_cycle")
+        add("C%d requests per contended acquisition <= 5" % n, v, v is not None and v <= 5.05)
+    for n in (8, 32):
+        r = ratio_of(results, "c%d" % n, "cycles_per_s", "zkr", "floor-seq")
+        add("C%d cycles/s >= floor-sequential (zkr/floor-seq)" % n, r, r is not None and r >= 1.0)
+        r = ratio_of(results, "c%d" % n, "cycles_per_s", "zkr", "curator")
+        add("C%d cycles/s >= 1.15 x Curator" % n, r, r is not None and r >= 1.15)
+    for n in (2, 8, 32):
+        r = ratio_of(results, "c%d" % n, "handoff_p99_us", "zkr", "curator")
+        add("C%d hand-off p99 <= 0.5 x Curator" % n, r, r is not None and r <= 0.5)
+    for scen in ("uncontended", "c8", "c32"):
+        r = ratio_of(results, scen, "cpu_us_per_cycle", "zkr", "curator")
+        add("%s client CPU per cycle <= 0.3 x Curator" % scen, r, r is not None and r <= 0.3)
+    v = median_of(results, "zkr", "w32", "watches_per_waiter")
+    add("exactly one watch per waiter (32 waiters)", v, v is not None and abs(v - 1) < 1e-9)
+    v = median_of(results, "zkr", "wbig", "heap_bytes_per_waiter")
+    add("%d waiters: <= 4 KiB client heap each" % big_n, v, v is not None and v <= 4096, "%.0f B")
+    v = median_of(results, "zkr", "wbig", "rss_bytes_per_waiter")
+    add("%d waiters: <= 4 KiB client RSS each" % big_n, v, v is not None and v <= 4096, "%.0f B")
+    v = median_of(results, "zkr", "wbig", "fifo")
+    add("%d waiters: FIFO order" % big_n, None if v is None else str(v), bool(v))
+    w = median_of(results, "zkr", "wbig", "watches_per_waiter")
+    q = median_of(results, "zkr", "wbig", "requests_per_cycle")
+    if w is not None and q is not None:
+        add("%d waiters: no herd (1 watch each, few requests per hand-off)" % big_n,
+            "%.2f watches, %.2f req" % (w, q), abs(w - 1) < 1e-9 and q <= 5)
+    return out
+
+
+def render(results, rows, meta, big_n):
+    lines = []
+    pairs = [("zkr", "floor-pipe"), ("zkr", "curator")]
+    if "zkr-alt" in rows:
+        pairs += [("zkr-alt", "floor-pipe-nores" if "floor-pipe-nores" in rows else "floor-pipe"),
+                  ("zkr-alt", "curator")]
+    pairs = [(n, d) for n, d in pairs if n in rows and d in rows]
+    head = ["scenario", "metric"] + rows + ["%s/%s" % p for p in pairs]
+    table = [head]
+    for scen, metric, label, fmt in TABLE:
+        cells = []
+        any_value = False
+        for row in rows:
+            v = median_of(results, row, scen, metric)
+            if v is None:
+                cells.append("-")
+            else:
+                any_value = True
+                cells.append(str(v) if isinstance(v, bool) else fmt % v)
+        if not any_value:
+            continue
+        ratios = []
+        for num, den in pairs:
+            r = None
+            if metric not in ("fifo", "violations", "watches_per_waiter"):
+                r = ratio_of(results, scen, metric, num, den)
+            ratios.append("-" if r is None else "%.2f" % r)
+        name = {"wbig": "w%d" % big_n}.get(scen, scen)
+        table.append([name, label] + cells + ratios)
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    for i, r in enumerate(table):
+        lines.append("  ".join(c.rjust(widths[k]) if k >= 2 else c.ljust(widths[k])
+                               for k, c in enumerate(r)).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.append("Targets for zkr (ratios: median over repetitions of the ratio within each "
+                 "repetition):")
+    for desc, value, ok in targets(results, big_n):
+        mark = "n/a " if ok is None else ("MET " if ok else "MISS")
+        lines.append("  %s  %-62s %s" % (mark, desc, value))
+    for f in meta.get("failures", []):
+        lines.append("FAILED  %s %s rep %d: %s" % ({"wbig": "w%d" % big_n}.get(f["scenario"], f["scenario"]),
+                                               f["row"], f["rep"], f["error"]))
+    lines.append("")
+    load = meta["load"]
+    lines.append("Load average (1 min) during the run: min %.2f, median %.2f, max %.2f (%d cores)"
+                 % (load["min"], load["median"], load["max"], os.cpu_count()))
+    lines.append("Date %s, %s, %s; %d repetition(s) (the w%d scenario: %d), %.0f s"
+                 % (meta["date"], meta["machine"], meta["kernel"], meta["reps"], big_n,
+                    min(meta["big_reps"], meta["reps"]), meta["elapsed_s"]))
+    lines.append("Command: %s" % meta["command"])
+    return "\n".join(lines)
+
+
+def machine_name():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) // (1024 * 1024)
+    return "%s, %d cores, %d GiB" % (model, os.cpu_count(), mem)
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hosts", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--reps", type=int)
+    ap.add_argument("--rows", default=",".join(DEFAULT_ROWS),
+                    help="any of " + ",".join(ALL_ROWS))
+    ap.add_argument("--zkr-alt-build", help="build tree whose zkr driver is row zkr-alt")
+    ap.add_argument("--scenarios", default="uncontended,c2,c8,c32,w32,wbig")
+    ap.add_argument("--waiters", type=int, help="queued waiters of the big scenario")
+    ap.add_argument("--big-reps", type=int, default=1,
+                    help="repetitions that include the big waiter scenario (the first ones)")
+    ap.add_argument("--rss-cap-gib", type=float, default=16.0,
+                    help="stop a driver whose resident memory passes this while waiters queue "
+                         "(lowered to what the machine has available less 3 GiB)")
+    ap.add_argument("--out")
+    ap.add_argument("--command", default="bench/run.sh")
+    a = ap.parse_args()
+
+    rows = [r for r in a.rows.split(",") if r]
+    for r in rows:
+        if r not in ALL_ROWS:
+            sys.exit("unknown row %s (rows: %s)" % (r, ", ".join(ALL_ROWS)))
+    reps = a.reps or (1 if a.quick else 3)
+    secs = 0.5 if a.quick else 2.0
+    big_n = a.waiters or (1000 if a.quick else 10000)
+    host, port = a.hosts.split(",")[0].rsplit(":", 1)
+    port = int(port)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_path = a.out or os.path.join(a.build, "bench-results-%s.jsonl" % stamp)
+    log_dir = os.path.join(a.build, "bench-logs")
+    os.makedirs(log_dir, exist_ok=True)
+
+    # (scenario, driver kind, parameters, rows, timeout s)
+    scenarios = [("uncontended", "uncontended", {"secs": secs}, rows, 120)]
+    for n in (2, 8, 32):
+        scenarios.append(("c%d" % n, "contended", {"n": n, "secs": secs}, rows, 120))
+    scenarios.append(("w32", "waiters", {"n": 32, "shared": 0}, rows, 60))
+    # Ten thousand threads are no way to use Curator or kazoo (each blocking acquire owns a
+    # thread): that scenario runs for zkr and the floor only.
+    big_rows = [r for r in rows if r in ("floor-pipe", "floor-pipe-nores", "zkr", "zkr-alt")]
+    scenarios.append(("wbig", "waiters", {"n": big_n, "shared": 1}, big_rows, 900))
+    wanted = a.scenarios.split(",")
+    scenarios = [s for s in scenarios if s[0] in wanted]
+
+    sampler = LoadSampler()
+    sampler.start()
+    t_start = time.monotonic()
+    drivers = {}
+    failures = {row: 0 for row in rows}
+    failed_runs = []
+    results = []
+    run_id = stamp
+
+    def warm_up(row):
+        """Not recorded: lets the JVM compile its hot paths, and every row connect once."""
+        for kind, params in (("uncontended", {"secs": secs}),
+                             ("contended", {"n": 8, "secs": secs})):
+            measure(drivers[row], kind, params, "/zkr-bench/%s/warmup-%d-%s/%s"
+                    % (run_id, failures[row], kind, row), host, port, 120)
+
+    def start(row):
+        drivers[row] = Driver(row, driver_argv(row, a.build, a.hosts, a.zkr_alt_build), log_dir)
+        try:
+            warm_up(row)
+        except DriverError as e:
+            fail(row, e)
+
+    def fail(row, err):
+        """A failed measurement: the driver is replaced; a row failing thrice is dropped."""
+        failures[row] += 1
+        try:
+            drivers[row].proc.kill()
+            drivers[row].proc.wait()
+        except OSError:
+            pass
+        if failures[row] >= 3:
+            print("!! %s: %s; dropped after 3 failures (see %s)"
+                  % (row, err, os.path.join(log_dir, row + ".stderr")), flush=True)
+            drivers[row].failed = str(err)
+            return
+        print("!! %s: %s; restarting the driver" % (row, err), flush=True)
+        start(row)
+
+    print("rows: %s; %d repetition(s); %s s per timed scenario; %d queued waiters"
+          % (", ".join(rows), reps, secs, big_n), flush=True)
+    for row in rows:
+        start(row)
+    with open(out_path, "w") as out:
+        # The big queue runs last, in passes of its own: it leaves the drivers' memory bloated
+        # (glibc keeps what the listings used) and takes minutes.
+        plan = [(rep, s) for rep in range(1, reps + 1) for s in scenarios if s[0] != "wbig"]
+        plan += [(rep, s) for rep in range(1, a.big_reps + 1) for s in scenarios if s[0] == "wbig"]
+        for rep, (scen, kind, params, scen_rows, timeout) in plan:
+                for row in scen_rows:
+                    if drivers[row].failed:
+                        continue
+                    path = "/zkr-bench/%s/%s-%d/%s" % (run_id, scen, rep, row)
+                    t0 = time.monotonic()
+                    try:
+                        m = measure(drivers[row], kind, params, path, host, port, timeout,
+                                    rss_cap=rss_cap(a.rss_cap_gib))
+                    except DriverError as e:
+                        rec = {"type": "failure", "run": run_id, "rep": rep, "scenario": scen,
+                               "row": row, "params": params, "error": str(e)}
+                        failed_runs.append(rec)
+                        out.write(json.dumps(rec) + "\n")
+                        out.flush()
+                        fail(row, e)
+                        continue
+                    with open("/proc/loadavg") as f:
+                        load1 = float(f.read().split()[0])
+                    rec = {"type": "measurement", "run": run_id, "rep": rep, "scenario": scen,
+                           "row": row, "params": params, "metrics": m, "load1": load1,
+                           "elapsed_s": round(time.monotonic() - t0, 3)}
+                    results.append(rec)
+                    out.write(json.dumps(rec) + "\n")
+                    out.flush()
+                    brief = ", ".join("%s=%s" % (k, ("%.3g" % v) if isinstance(v, float) else v)
+                                      for k, v in m.items()
+                                      if k in ("cycles_per_s", "acquire_p50_us", "handoff_p99_us",
+                                               "requests_per_cycle", "cpu_us_per_cycle",
+                                               "watches_per_waiter", "drain_s", "fifo",
+                                               "heap_bytes_per_waiter", "violations"))
+                    print("rep %d %-11s %-10s %s" % (rep, scen, row, brief), flush=True)
+        for d in drivers.values():
+            d.stop()
+        sampler.done.set()
+        sampler.join()
+        meta = {
+            "type": "summary", "run": run_id,
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "machine": machine_name(), "kernel": platform.platform(),
+            "reps": reps, "big_reps": a.big_reps, "quick": a.quick, "rows": rows,
+            "failed_rows": {r: d.failed for r, d in drivers.items() if d.failed},
+            "failures": failed_runs,
+            "elapsed_s": time.monotonic() - t_start, "load": sampler.summary(),
+            "command": a.command,
+        }
+        summary = {}
+        for scen, metric, _, _ in TABLE:
+            for row in rows:
+                v = median_of(results, row, scen, metric)
+                if v is not None:
+                    summary.setdefault(scen, {}).setdefault(row, {})[metric] = v
+        meta["medians"] = summary
+        meta["targets"] = [{"target": t, "value": v, "met": ok}
+                           for t, v, ok in targets(results, big_n)]
+        out.write(json.dumps(meta) + "\n")
+    text = render(results, rows, meta, big_n)
+    with open(out_path[:-len(".jsonl")] + ".txt" if out_path.endswith(".jsonl")
+              else out_path + ".txt", "w") as f:
+        f.write(text + "\n")
+    print()
+    print(text)
+    print()
+    print("JSON lines: %s" % out_path)
+    if meta["failed_rows"]:
+        print("failed rows: %s" % meta["failed_rows"])
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
