@@ -41,6 +41,16 @@ enum class loss_policy {
     on_suspend,
 };
 
+/// A held lock (see the file comment).
+///
+/// Common to every asynchronous operation here:
+/// - Executor: the handler runs on its associated executor, by default the session's (a strand);
+///   never inline from the initiating function.
+/// - Lifetimes: this object may be destroyed while operations are pending (they keep what they
+///   need); arguments are copied.
+/// - Thread safety: distinct objects are independent; one object may be used from several
+///   threads (operations are serialised on the session's strand).
+/// - A handle must not be used concurrently with its own move or destruction.
 class ZKR_API lock {
   public:
     /// An empty handle: owns() is false.

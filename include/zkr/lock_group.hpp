@@ -20,6 +20,16 @@ namespace detail {
 struct group_state;
 }
 
+/// Locks held together (see the file comment).
+///
+/// Common to every asynchronous operation here:
+/// - Executor: the handler runs on its associated executor, by default the session's (a strand);
+///   never inline from the initiating function.
+/// - Lifetimes: this object may be destroyed while operations are pending (they keep what they
+///   need); arguments are copied.
+/// - Thread safety: distinct objects are independent; one object may be used from several
+///   threads (operations are serialised on the session's strand).
+/// - Its handlers default to the first member's session executor.
 class ZKR_API lock_group {
   public:
     lock_group() noexcept;

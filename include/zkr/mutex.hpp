@@ -31,6 +31,15 @@ struct mutex_options {
     std::string node_data;
 };
 
+/// A distributed mutex on one lock directory (see the file comment).
+///
+/// Common to every asynchronous operation here:
+/// - Executor: the handler runs on its associated executor, by default the session's (a strand);
+///   never inline from the initiating function.
+/// - Lifetimes: this object may be destroyed while operations are pending (they keep what they
+///   need); arguments are copied.
+/// - Thread safety: distinct objects are independent; one object may be used from several
+///   threads (operations are serialised on the session's strand).
 class ZKR_API mutex {
   public:
     /// `path` is the lock directory, created (as container nodes) on first use. Nothing is
@@ -63,6 +72,7 @@ class ZKR_API mutex {
     /// Acquires the lock only if it is free now; never waits for another holder.
     /// Handler signature: void(error_code, lock): no error and an empty lock when busy (our
     /// node is deleted again before completion).
+    /// Costs 2 requests when free, 3 when busy. Cancellation and errors: as async_lock.
     template <class Token = boost::asio::deferred_t>
     auto async_try_lock(Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(

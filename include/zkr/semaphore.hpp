@@ -40,6 +40,15 @@ struct semaphore_options {
     std::string node_data;
 };
 
+/// A counting semaphore (see the file comment).
+///
+/// Common to every asynchronous operation here:
+/// - Executor: the handler runs on its associated executor, by default the session's (a strand);
+///   never inline from the initiating function.
+/// - Lifetimes: this object may be destroyed while operations are pending (they keep what they
+///   need); arguments are copied.
+/// - Thread safety: distinct objects are independent; one object may be used from several
+///   threads (operations are serialised on the session's strand).
 class ZKR_API semaphore {
   public:
     semaphore(session& s, std::string path, int max_leases, semaphore_options options = {});

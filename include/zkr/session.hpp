@@ -60,6 +60,18 @@ struct client_id {
     std::array<char, 16> password{};
 };
 
+/// A ZooKeeper session (see the file comment).
+///
+/// Common to every asynchronous operation here:
+/// - Executor: the handler runs on its associated executor, by default the session's (a strand);
+///   never inline from the initiating function.
+/// - Lifetimes: this object may be destroyed while operations are pending (they keep what they
+///   need); arguments are copied.
+/// - Thread safety: distinct objects are independent; one object may be used from several
+///   threads (operations are serialised on the session's strand).
+/// - Errors common to all: errc::not_connected before async_connect, errc::session_closed
+///   after close, zk_errc::session_expired after expiry, errc::invalid_path, and
+///   zk_errc::connection_loss while disconnected (retry once reconnected: is_retryable).
 class ZKR_API session {
   public:
     using executor_type = boost::asio::any_io_executor;

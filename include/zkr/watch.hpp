@@ -26,6 +26,8 @@ struct watch_event {
     std::string path;
 };
 
+/// A one-shot watch (see the file comment). Thread safety: async_wait and the destructor may
+/// run on different threads; one wait at a time.
 class ZKR_API watch {
   public:
     /// An empty watch: armed() is false and async_wait completes with errc::invalid_argument.
