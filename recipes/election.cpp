@@ -200,6 +200,7 @@ void leader_election::participants_impl(
             std::move(h), s->strand(),
             [](auto& pending, error_code ec, std::vector<queue_entry> q) {
                 std::vector<participant> out;
+                out.reserve(q.size());
                 for (auto& e : q) {
                     out.push_back(participant{std::move(e.data), std::move(e.node), out.empty()});
                 }
