@@ -38,9 +38,14 @@ std::optional<std::int64_t> parse_sequence(std::string_view digits) {
     return value;
 }
 
-}  // namespace
+/// What a child name says, without copying it.
+struct parsed_name {
+    std::int64_t sequence;
+    contender_kind kind;
+    std::string_view role;
+};
 
-std::optional<contender> parse_contender(std::string_view name) {
+std::optional<parsed_name> parse_name(std::string_view name) {
     // One backward pass: the trailing digits are the sequence, and what precedes them must end
     // with a known marker. (Long queues parse every name on every listing.)
     auto start = name.size();
@@ -51,10 +56,24 @@ std::optional<contender> parse_contender(std::string_view name) {
     for (const auto& s : schemes) {
         if (head.ends_with(s.marker)) {
             if (auto seq = parse_sequence(name.substr(start))) {
-                return contender{std::string(name), *seq, s.kind, s.role};
+                return parsed_name{*seq, s.kind, s.role};
             }
             return std::nullopt;
         }
+    }
+    return std::nullopt;
+}
+
+/// Queue order: by sequence, then by name (equal sequences only come from foreign writers).
+bool before(std::int64_t seq_a, std::string_view a, std::int64_t seq_b, std::string_view b) {
+    return seq_a != seq_b ? seq_a < seq_b : a < b;
+}
+
+}  // namespace
+
+std::optional<contender> parse_contender(std::string_view name) {
+    if (auto p = parse_name(name)) {
+        return contender{std::string(name), p->sequence, p->kind, p->role};
     }
     return std::nullopt;
 }
@@ -71,32 +90,60 @@ std::vector<contender> sorted_contenders(const std::vector<std::string>& names,
         }
     }
     std::sort(out.begin(), out.end(), [](const contender& a, const contender& b) {
-        return a.sequence != b.sequence ? a.sequence < b.sequence : a.name < b.name;
+        return before(a.sequence, a.name, b.sequence, b.name);
     });
     return out;
 }
 
-queue_view evaluate(const std::vector<contender>& queue, std::string_view own_name) {
+queue_view evaluate(const std::vector<std::string>& names, std::string_view own_name,
+                    std::vector<std::string>* unknown) {
+    // One pass, no copies and no sort: a waiter of a 10,000-node queue evaluates a listing of
+    // 10,000 names every time the node ahead of it goes away.
+    const auto own = parse_name(own_name);
     queue_view view;
-    const auto own = std::find_if(queue.begin(), queue.end(),
-                                  [&](const contender& c) { return c.name == own_name; });
-    if (own == queue.end()) {
-        return view;
-    }
-    view.found = true;
-    view.position = static_cast<std::size_t>(own - queue.begin());
-    view.head = queue.front().name;
-    const bool shared = own->kind == contender_kind::shared;
-    const contender* nearest = nullptr;
-    for (auto it = queue.begin(); it != own; ++it) {
-        if (!shared || it->kind == contender_kind::exclusive) {
-            ++view.blockers;
-            nearest = &*it;
+    const std::string* head = nullptr;
+    std::int64_t head_sequence = 0;
+    const std::string* nearest = nullptr;
+    std::int64_t nearest_sequence = 0;
+    for (const auto& name : names) {
+        const auto c = parse_name(name);
+        if (!c) {
+            if (unknown != nullptr) {
+                unknown->push_back(name);
+            }
+            continue;
+        }
+        if (head == nullptr || before(c->sequence, name, head_sequence, *head)) {
+            head = &name;
+            head_sequence = c->sequence;
+        }
+        if (!own) {
+            continue;
+        }
+        if (name == own_name) {
+            view.found = true;
+            continue;
+        }
+        if (!before(c->sequence, name, own->sequence, own_name)) {
+            continue;
+        }
+        ++view.position;
+        if (own->kind == contender_kind::shared && c->kind == contender_kind::shared) {
+            continue;  // readers do not block a reader
+        }
+        ++view.blockers;
+        if (nearest == nullptr || before(nearest_sequence, *nearest, c->sequence, name)) {
+            nearest = &name;
+            nearest_sequence = c->sequence;
         }
     }
+    if (!view.found) {
+        return queue_view{};
+    }
+    view.head = *head;
     view.acquired = view.blockers == 0;
     if (nearest != nullptr) {
-        view.watch = nearest->name;
+        view.watch = *nearest;
         view.watch_is_last_blocker = view.blockers == 1;
     }
     return view;

@@ -51,7 +51,10 @@ struct queue_view {
     std::string head;  ///< the first contender in the queue
 };
 
-queue_view evaluate(const std::vector<contender>& queue, std::string_view own_name);
+/// Where `own_name` stands among the children `names` (in any order; names of no known scheme go
+/// to `unknown`): the rules of sorted_contenders and holders, applied in one pass.
+queue_view evaluate(const std::vector<std::string>& names, std::string_view own_name,
+                    std::vector<std::string>* unknown = nullptr);
 
 /// Which of `queue` hold the lock now (nobody ahead blocks them), by index.
 std::vector<bool> holders(const std::vector<contender>& queue);

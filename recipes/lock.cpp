@@ -194,24 +194,6 @@ void lock_state::guarded_multi(std::vector<op> ops,
     });
 }
 
-namespace {
-
-/// The queue algorithm, then the handle around our node (created on the strand).
-asio::awaitable<std::tuple<error_code, zkr::lock>> acquire_lock_state(acquire_request request,
-                                                                      loss_policy policy) {
-    auto s = request.session;
-    const char* channel = request.channel;
-    auto [ec, node] = co_await acquire(std::move(request));
-    if (ec || node.path.empty()) {
-        co_return std::make_tuple(ec, zkr::lock{});
-    }
-    auto state = std::make_shared<lock_state>(s, std::move(node), policy, channel);
-    state->start();
-    co_return std::make_tuple(error_code{}, zkr::lock(std::move(state)));
-}
-
-}  // namespace
-
 void acquire_lock(acquire_request request, loss_policy policy,
                   handler<void(error_code, zkr::lock)> h) {
     auto s = request.session;
@@ -219,7 +201,20 @@ void acquire_lock(acquire_request request, loss_policy policy,
         fail(std::move(h), s->strand(), make_error_code(errc::invalid_path));
         return;
     }
-    spawn(s->strand(), acquire_lock_state(std::move(request), policy), std::move(h));
+    auto slot = asio::get_associated_cancellation_slot(h);
+    const char* channel = request.channel;
+    acquire(std::move(request), slot,
+            [s, policy, channel,
+             pending = pending_handler<void(error_code, zkr::lock)>(std::move(h), s->strand())](
+                error_code ec, acquired_node node) mutable {
+                if (ec || node.path.empty()) {
+                    pending.complete(ec, zkr::lock{});
+                    return;
+                }
+                auto state = std::make_shared<lock_state>(s, std::move(node), policy, channel);
+                state->start();
+                pending.complete(error_code{}, zkr::lock(std::move(state)));
+            });
 }
 
 }  // namespace detail

@@ -14,8 +14,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-using result = std::tuple<error_code, acquired_node>;
-
 /// One acquisition in progress: what we know about our own node.
 struct attempt {
     acquire_request req;
@@ -132,64 +130,6 @@ asio::awaitable<error_code> create_node(attempt& a, children& kids, bool& relist
     co_return error_code{};
 }
 
-enum class step { acquired, relist, busy };
-
-/// Phase 2, one turn: if blocked, watch the one node that blocks us and wait.
-/// Where we stand in a listing. A plain function on purpose: the listing and its sorted copy die
-/// here instead of living on in a coroutine frame for the whole wait (10,000 waiters each
-/// holding a 10,000-name listing is gigabytes).
-queue_view look_at(const attempt& a, const children& kids) {
-    std::vector<std::string> unknown;
-    const auto queue = sorted_contenders(kids.names, &unknown);
-    for (const auto& name : unknown) {
-        ZKR_LOG(warning, a.req.channel, "ignoring foreign node " << name << " in " << a.req.dir);
-    }
-    return evaluate(queue, a.own_name());
-}
-
-asio::awaitable<std::tuple<error_code, step>> queue_turn(attempt& a, queue_view view) {
-    auto& s = a.req.session;
-    if (!view.found) {
-        co_return std::make_tuple(make_error_code(errc::lock_node_deleted), step::relist);
-    }
-    if (view.acquired) {
-        co_return std::make_tuple(error_code{}, step::acquired);
-    }
-    if (a.req.try_only) {
-        co_return std::make_tuple(error_code{}, step::busy);
-    }
-    ZKR_LOG(
-        debug, a.req.channel,
-        a.own->path << " waits behind " << view.blockers << " node(s), watching " << view.watch);
-    const auto watched = join_path(a.req.dir, view.watch);
-    auto [ec, data, w] = co_await call<void(error_code, node_data, zkr::watch)>(
-        [&](auto h) { s->watch_data(watched, std::move(h)); });
-    if (ec == zk_errc::no_node) {
-        // Gone before we could watch it: the same reasoning as a deletion event.
-        co_return std::make_tuple(error_code{},
-                                  view.watch_is_last_blocker ? step::acquired : step::relist);
-    }
-    if (is_retryable(ec)) {
-        co_return std::make_tuple(co_await wait_connected(s), step::relist);
-    }
-    if (ec) {
-        co_return std::make_tuple(ec, step::relist);
-    }
-    if (co_await cancellation_requested()) {
-        co_return std::make_tuple(make_error_code(asio::error::operation_aborted), step::relist);
-    }
-    auto [wait_ec, event] = co_await w.async_wait(use_tuple);
-    if (wait_ec) {
-        co_return std::make_tuple(wait_ec, step::relist);
-    }
-    // Fast hand-off: sequence numbers only grow, so once our only blocker is gone nothing can be
-    // ahead of us any more.
-    if (event.type == watch_event_type::deleted && view.watch_is_last_blocker) {
-        co_return std::make_tuple(error_code{}, step::acquired);
-    }
-    co_return std::make_tuple(error_code{}, step::relist);
-}
-
 /// Our node, read back now, still exists and belongs to our session.
 asio::awaitable<error_code> verify_owner(attempt& a) {
     auto& s = a.req.session;
@@ -236,67 +176,234 @@ asio::awaitable<void> clean_up(attempt& a) {
         asio::detached);
 }
 
-}  // namespace
+/// Where we stand in a listing.
+queue_view look_at(const attempt& a, const children& kids) {
+    std::vector<std::string> unknown;
+    auto view = evaluate(kids.names, a.own_name(), &unknown);
+    for (const auto& name : unknown) {
+        ZKR_LOG(warning, a.req.channel, "ignoring foreign node " << name << " in " << a.req.dir);
+    }
+    return view;
+}
 
-asio::awaitable<result> acquire(acquire_request request) {
+/// How a step of the algorithm ends.
+enum class outcome { acquired, busy, waiting };
+
+/// A step's result: when waiting, the watch on the node ahead of us, and whether that node was
+/// the last one blocking us.
+struct turn {
+    outcome kind = outcome::acquired;
+    zkr::watch watch;
+    bool watched_last_blocker = false;
+};
+
+/// Where a step starts from.
+enum class from { the_start, a_relisting, the_head };
+
+/// One step: from `start` until we hold the lock, find it busy (try_only), or must wait for the
+/// deletion of the node ahead of us. Its frames die at the wait.
+asio::awaitable<std::tuple<error_code, turn>> advance(attempt& a, from start) {
     co_await asio::this_coro::throw_if_cancelled(false);
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    attempt a{std::move(request), {}, {}, std::nullopt};
-    a.uuid = make_uuid();
-    a.name_prefix = protected_prefix(a.uuid, a.req.marker);
+    auto& s = a.req.session;
     children kids;
-    bool relist = false;
-
-    error_code ec = co_await create_node(a, kids, relist);
-    while (!ec) {
+    bool relist = start == from::a_relisting;
+    bool at_head = start == from::the_head;
+    if (!a.own) {
+        if (auto ec = co_await create_node(a, kids, relist)) {
+            co_return std::make_tuple(ec, turn{});
+        }
+    }
+    while (!at_head) {
         if (co_await cancellation_requested()) {
-            ec = asio::error::operation_aborted;
-            break;
+            co_return std::make_tuple(make_error_code(asio::error::operation_aborted), turn{});
         }
         if (relist) {
             auto [list_ec, listing] = co_await call<void(error_code, children)>(
-                [&](auto h) { a.req.session->get_children(a.req.dir, std::move(h)); });
+                [&](auto h) { s->get_children(a.req.dir, std::move(h)); });
             if (is_retryable(list_ec)) {
-                ec = co_await wait_connected(a.req.session);
+                if (auto ec = co_await wait_connected(s)) {
+                    co_return std::make_tuple(ec, turn{});
+                }
                 continue;
             }
             if (list_ec) {
-                ec = list_ec == zk_errc::no_node ? make_error_code(errc::lock_node_deleted)
-                                                 : list_ec;
-                break;
+                co_return std::make_tuple(list_ec == zk_errc::no_node
+                                              ? make_error_code(errc::lock_node_deleted)
+                                              : list_ec,
+                                          turn{});
             }
             kids = std::move(listing);
         }
-        auto view = look_at(a, kids);
+        const auto view = look_at(a, kids);
         kids = children{};
-        auto [turn_ec, next] = co_await queue_turn(a, std::move(view));
-        ec = turn_ec;
-        if (ec) {
+        relist = true;
+        if (!view.found) {
+            co_return std::make_tuple(make_error_code(errc::lock_node_deleted), turn{});
+        }
+        if (view.acquired) {
             break;
         }
-        if (next == step::acquired && a.req.verify_owner) {
-            ec = co_await verify_owner(a);
-            if (ec) {
-                break;
+        if (a.req.try_only) {
+            co_return std::make_tuple(error_code{}, turn{outcome::busy, {}, false});
+        }
+        ZKR_LOG(debug, a.req.channel,
+                a.own->path << " waits behind " << view.blockers << " node(s), watching "
+                            << view.watch);
+        auto [ec, data, w] = co_await call<void(error_code, node_data, zkr::watch)>(
+            [&](auto h) { s->watch_data(join_path(a.req.dir, view.watch), std::move(h)); });
+        if (ec == zk_errc::no_node) {
+            // Gone before we could watch it: the same reasoning as a deletion event.
+            at_head = view.watch_is_last_blocker;
+            continue;
+        }
+        if (is_retryable(ec)) {
+            if (auto wait_ec = co_await wait_connected(s)) {
+                co_return std::make_tuple(wait_ec, turn{});
             }
+            continue;
         }
-        if (next == step::acquired) {
-            ZKR_LOG(debug, a.req.channel, "acquired " << a.own->path);
-            co_return result{error_code{}, std::move(*a.own)};
+        if (ec) {
+            co_return std::make_tuple(ec, turn{});
         }
-        if (next == step::busy) {
-            co_await clean_up(a);
-            co_return result{error_code{}, acquired_node{}};
-        }
-        relist = true;
+        co_return std::make_tuple(error_code{},
+                                  turn{outcome::waiting, std::move(w), view.watch_is_last_blocker});
     }
-    if (ec == errc::lock_node_deleted || is_session_lost(ec)) {
-        // Nothing to delete: our node is already gone.
-        co_return result{ec, acquired_node{}};
+    if (a.req.verify_owner) {
+        if (auto ec = co_await verify_owner(a)) {
+            co_return std::make_tuple(ec, turn{});
+        }
     }
-    ZKR_LOG(debug, a.req.channel, "acquisition in " << a.req.dir << " ends: " << ec.message());
-    co_await clean_up(a);
-    co_return result{ec, acquired_node{}};
+    co_return std::make_tuple(error_code{}, turn{outcome::acquired, {}, false});
+}
+
+/// One acquisition, driven from the session strand: a step, the wait it ends with, the next
+/// step... Only this object and the watch are alive while it waits.
+class acquisition : public std::enable_shared_from_this<acquisition> {
+  public:
+    acquisition(acquire_request request, handler<void(error_code, acquired_node)> on_done)
+        : attempt_{std::move(request), make_uuid(), {}, std::nullopt},
+          on_done_(std::move(on_done)) {
+        attempt_.name_prefix = protected_prefix(attempt_.uuid, attempt_.req.marker);
+    }
+
+    void start(asio::cancellation_slot caller) {
+        if (caller.is_connected()) {
+            // The caller may cancel from any thread; act on the strand. A weak reference: an
+            // acquisition that has ended has nothing left to cancel.
+            caller.assign([weak = weak_from_this(),
+                           strand = attempt_.req.session->strand()](asio::cancellation_type) {
+                asio::post(strand, [weak] {
+                    if (auto self = weak.lock()) {
+                        self->cancel();
+                    }
+                });
+            });
+        }
+        asio::post(attempt_.req.session->strand(),
+                   [self = shared_from_this()] { self->step(from::the_start); });
+    }
+
+  private:
+    void cancel() {
+        cancelled_ = true;
+        in_flight_.emit(asio::cancellation_type::terminal);
+    }
+
+    void step(from start) {
+        if (cancelled_) {
+            give_up(make_error_code(asio::error::operation_aborted));
+            return;
+        }
+        asio::co_spawn(
+            attempt_.req.session->strand(), advance(attempt_, start),
+            asio::bind_cancellation_slot(
+                in_flight_.slot(),
+                [self = shared_from_this()](std::exception_ptr e, std::tuple<error_code, turn> r) {
+                    auto& [ec, next] = r;
+                    if (e) {
+                        ec = make_error_code(zk_errc::system_error);
+                    }
+                    self->after_step(ec, std::move(next));
+                }));
+    }
+
+    void after_step(error_code ec, turn next) {
+        if (ec) {
+            give_up(ec);
+            return;
+        }
+        switch (next.kind) {
+            case outcome::acquired:
+                ZKR_LOG(debug, attempt_.req.channel, "acquired " << attempt_.own->path);
+                finish(error_code{}, std::move(*attempt_.own));
+                return;
+            case outcome::busy:
+                clean_up_then_finish(error_code{});
+                return;
+            case outcome::waiting:
+                wait(std::move(next.watch), next.watched_last_blocker);
+                return;
+        }
+    }
+
+    void wait(zkr::watch w, bool watched_last_blocker) {
+        if (cancelled_) {
+            give_up(make_error_code(asio::error::operation_aborted));
+            return;
+        }
+        watch_ = std::move(w);
+        watch_.async_wait(asio::bind_cancellation_slot(
+            in_flight_.slot(),
+            [self = shared_from_this(), watched_last_blocker](error_code ec, watch_event event) {
+                self->watch_ = zkr::watch{};
+                if (ec) {
+                    self->give_up(ec);
+                    return;
+                }
+                // Fast hand-off: sequence numbers only grow, so once our only blocker is gone
+                // nothing can be ahead of us any more.
+                const bool at_head =
+                    event.type == watch_event_type::deleted && watched_last_blocker;
+                self->step(at_head ? from::the_head : from::a_relisting);
+            }));
+    }
+
+    /// Ends without the lock.
+    void give_up(error_code ec) {
+        if (ec == errc::lock_node_deleted || is_session_lost(ec)) {
+            finish(ec, acquired_node{});  // nothing to delete: our node is already gone
+            return;
+        }
+        ZKR_LOG(debug, attempt_.req.channel,
+                "acquisition in " << attempt_.req.dir << " ends: " << ec.message());
+        clean_up_then_finish(ec);
+    }
+
+    void clean_up_then_finish(error_code ec) {
+        asio::co_spawn(attempt_.req.session->strand(), clean_up(attempt_),
+                       [self = shared_from_this(), ec](std::exception_ptr) {
+                           self->finish(ec, acquired_node{});
+                       });
+    }
+
+    void finish(error_code ec, acquired_node node) {
+        auto done = std::move(on_done_);
+        std::move(done)(ec, std::move(node));
+    }
+
+    attempt attempt_;
+    handler<void(error_code, acquired_node)> on_done_;
+    asio::cancellation_signal in_flight_;  ///< cancels the step or the wait in progress
+    bool cancelled_ = false;
+    zkr::watch watch_;
+};
+
+}  // namespace
+
+void acquire(acquire_request request, asio::cancellation_slot slot,
+             handler<void(error_code, acquired_node)> on_done) {
+    std::make_shared<acquisition>(std::move(request), std::move(on_done))->start(slot);
 }
 
 }  // namespace zkr::detail

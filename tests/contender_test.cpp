@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 namespace zkr::detail {
@@ -60,12 +61,15 @@ TEST(SortedContenders, ComparesSequencesAsNumbersNotText) {
     EXPECT_EQ(queue[0].name, "_c_b-lock-9");
 }
 
-std::vector<contender> queue_of(std::initializer_list<const char*> names) {
-    return sorted_contenders(std::vector<std::string>(names.begin(), names.end()));
+/// A listing as the server returns it: in no particular order.
+std::vector<std::string> listing(std::initializer_list<const char*> names) {
+    std::vector<std::string> out(names.begin(), names.end());
+    std::reverse(out.begin(), out.end());
+    return out;
 }
 
 TEST(Evaluate, HeadAcquires) {
-    const auto v = evaluate(queue_of({"_c_a-lock-01", "_c_b-lock-02"}), "_c_a-lock-01");
+    const auto v = evaluate(listing({"_c_a-lock-01", "_c_b-lock-02"}), "_c_a-lock-01");
     EXPECT_TRUE(v.found);
     EXPECT_TRUE(v.acquired);
     EXPECT_EQ(v.position, 0u);
@@ -73,7 +77,7 @@ TEST(Evaluate, HeadAcquires) {
 }
 
 TEST(Evaluate, ExclusiveWatchesImmediatePredecessorOnly) {
-    const auto q = queue_of({"_c_a-lock-01", "_c_b-lock-02", "_c_c-lock-03", "_c_d-lock-04"});
+    const auto q = listing({"_c_a-lock-01", "_c_b-lock-02", "_c_c-lock-03", "_c_d-lock-04"});
     const auto v = evaluate(q, "_c_d-lock-04");
     EXPECT_FALSE(v.acquired);
     EXPECT_EQ(v.watch, "_c_c-lock-03");
@@ -84,30 +88,32 @@ TEST(Evaluate, ExclusiveWatchesImmediatePredecessorOnly) {
 
 TEST(Evaluate, NoHerdEveryWaiterWatchesADifferentNode) {
     const auto q =
-        queue_of({"_c_a-lock-01", "_c_b-lock-02", "_c_c-lock-03", "_c_d-lock-04", "_c_e-lock-05"});
+        listing({"_c_a-lock-01", "_c_b-lock-02", "_c_c-lock-03", "_c_d-lock-04", "_c_e-lock-05"});
     std::set<std::string> watched;
-    for (std::size_t i = 1; i < q.size(); ++i) {
-        watched.insert(evaluate(q, q[i].name).watch);
+    for (const auto& name : q) {
+        if (auto w = evaluate(q, name).watch; !w.empty()) {
+            watched.insert(w);
+        }
     }
     EXPECT_EQ(watched.size(), q.size() - 1);
 }
 
 TEST(Evaluate, SecondInLineGetsFastHandOff) {
-    const auto v = evaluate(queue_of({"_c_a-lock-01", "_c_b-lock-02"}), "_c_b-lock-02");
+    const auto v = evaluate(listing({"_c_a-lock-01", "_c_b-lock-02"}), "_c_b-lock-02");
     EXPECT_EQ(v.watch, "_c_a-lock-01");
     EXPECT_TRUE(v.watch_is_last_blocker);
 }
 
 TEST(Evaluate, KazooNodeBlocksOurMutex) {
-    const auto v = evaluate(queue_of({"f00__lock__0000000001", "_c_b-lock-0000000002"}),
+    const auto v = evaluate(listing({"f00__lock__0000000001", "_c_b-lock-0000000002"}),
                             "_c_b-lock-0000000002");
     EXPECT_FALSE(v.acquired);
     EXPECT_EQ(v.watch, "f00__lock__0000000001");
 }
 
 TEST(Evaluate, ReadersShareAndWatchNearestLowerWriter) {
-    const auto q = queue_of({"_c_a-__READ__01", "_c_b-__WRIT__02", "_c_c-__READ__03",
-                             "_c_d-__WRIT__04", "_c_e-__READ__05", "_c_f-__READ__06"});
+    const auto q = listing({"_c_a-__READ__01", "_c_b-__WRIT__02", "_c_c-__READ__03",
+                            "_c_d-__WRIT__04", "_c_e-__READ__05", "_c_f-__READ__06"});
     EXPECT_TRUE(evaluate(q, "_c_a-__READ__01").acquired);
     const auto reader = evaluate(q, "_c_f-__READ__06");
     EXPECT_FALSE(reader.acquired);
@@ -118,17 +124,20 @@ TEST(Evaluate, ReadersShareAndWatchNearestLowerWriter) {
 }
 
 TEST(Evaluate, ReaderBehindReadersOnlyNeverWaits) {
-    const auto q = queue_of({"_c_a-__READ__01", "x__rlock__02", "_c_c-__READ__03"});
+    const auto q = listing({"_c_a-__READ__01", "x__rlock__02", "_c_c-__READ__03"});
     EXPECT_TRUE(evaluate(q, "_c_c-__READ__03").acquired);
 }
 
 TEST(Holders, AgreesWithEvaluateForEveryContender) {
-    const auto q = queue_of(
+    const auto names = listing(
         {"_c_a-__READ__01", "x__rlock__02", "_c_b-__WRIT__03", "_c_c-__READ__04", "_c_d-lock-05"});
+    const auto q = sorted_contenders(names);
     const auto h = holders(q);
     ASSERT_EQ(h.size(), q.size());
     for (std::size_t i = 0; i < q.size(); ++i) {
-        EXPECT_EQ(h[i], evaluate(q, q[i].name).acquired) << q[i].name;
+        const auto v = evaluate(names, q[i].name);
+        EXPECT_EQ(h[i], v.acquired) << q[i].name;
+        EXPECT_EQ(v.position, i) << q[i].name;
     }
     EXPECT_EQ(h, (std::vector<bool>{true, true, false, false, false}));
     EXPECT_EQ(q[2].role, "write");
@@ -136,7 +145,7 @@ TEST(Holders, AgreesWithEvaluateForEveryContender) {
 }
 
 TEST(Evaluate, MissingOwnNodeIsReported) {
-    const auto v = evaluate(queue_of({"_c_a-lock-01"}), "_c_z-lock-09");
+    const auto v = evaluate(listing({"_c_a-lock-01"}), "_c_z-lock-09");
     EXPECT_FALSE(v.found);
     EXPECT_FALSE(v.acquired);
 }
