@@ -11,8 +11,14 @@
 // "sequential" sends the listing after the create's answer (2 round trips), "pipelined" sends
 // both back to back (ZooKeeper answers one session's requests in order: 1 round trip).
 //
-//   zkr-bench-floor --hosts HOST:PORT --mode sequential|pipelined [--resolution-delay MS]
+//   zkr-bench-floor --hosts HOST:PORT --mode sequential|pipelined
+//                   [--resolution-delay MS|default]
 // then the line protocol of common.hpp on stdin/stdout.
+//
+// The C client is set up the way zkr sets up its sessions (src/session_impl.cpp): by default
+// every handle gets zoo_set_servers_resolution_delay(zh, -1), so the floor and zkr pay the same
+// transport costs. --resolution-delay MS passes another value; --resolution-delay default leaves
+// the function uncalled, i.e. the C client's own behaviour (re-resolving its hosts every poll).
 #include "common.hpp"
 
 #include <zookeeper/zookeeper.h>
@@ -26,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 
 namespace {
 
@@ -34,10 +41,11 @@ using bench::now_ns;
 
 std::string g_hosts;
 bool g_pipelined = true;
-/// zoo_set_servers_resolution_delay, if given. By default the C client resolves its host list
-/// again (getaddrinfo, a netlink query, srand) every time its I/O thread polls; zkr's sessions
-/// keep that default, and so does the floor unless told otherwise.
-std::optional<int> g_resolution_delay_ms;
+/// The argument of zoo_set_servers_resolution_delay, or nothing to leave it uncalled. Left
+/// alone, the C client resolves its host list again (getaddrinfo, a netlink query, srand) every
+/// time its I/O thread polls; zkr's sessions call it with -1 (no routine resolutions, still one
+/// on connection loss), and so does the floor unless told otherwise.
+std::optional<int> g_resolution_delay_ms = -1;
 constexpr int session_timeout_ms = 30000;
 
 /// Counts down to zero from any thread; wait() blocks until then.
@@ -76,7 +84,11 @@ class connection {
             die("zookeeper_init failed: " + std::string(std::strerror(errno)));
         }
         if (g_resolution_delay_ms) {
-            zoo_set_servers_resolution_delay(zh_, *g_resolution_delay_ms);
+            const int rc = zoo_set_servers_resolution_delay(zh_, *g_resolution_delay_ms);
+            if (rc != ZOK) {
+                die("zoo_set_servers_resolution_delay(" + std::to_string(*g_resolution_delay_ms) +
+                    "): " + zerror(rc));
+            }
         }
     }
     connection(const connection&) = delete;
@@ -477,12 +489,27 @@ int main(int argc, char** argv) {
         } else if (key == "--mode") {
             g_pipelined = std::string(argv[i + 1]) != "sequential";
         } else if (key == "--resolution-delay") {
-            g_resolution_delay_ms = std::stoi(argv[i + 1]);
+            const std::string value = argv[i + 1];
+            if (value == "default") {
+                g_resolution_delay_ms.reset();  // the C client's own behaviour
+            } else {
+                std::size_t used = 0;
+                try {
+                    g_resolution_delay_ms = std::stoi(value, &used);
+                } catch (const std::exception&) {
+                    used = 0;
+                }
+                if (used == 0 || used != value.size()) {
+                    std::cerr << "--resolution-delay: expected milliseconds or 'default', got '"
+                              << value << "'\n";
+                    return 2;
+                }
+            }
         }
     }
     if (g_hosts.empty()) {
         std::cerr << "usage: zkr-bench-floor --hosts HOST:PORT [--mode sequential|pipelined]"
-                     " [--resolution-delay MS]\n";
+                     " [--resolution-delay MS|default]\n";
         return 2;
     }
     zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
