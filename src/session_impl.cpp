@@ -332,7 +332,7 @@ void session_impl::close_in_background(_zhandle* zh, pending_handler<void(error_
     // thread may drop the last reference to this session, and it holds executors of the
     // io_context (the handler's, the strand): all of that must be gone before the work guard
     // lets the io_context finish and be destroyed.
-    auto work = boost::asio::prefer(strand_.get_inner_executor(),
+    auto work = boost::asio::prefer(strand_,
                                     boost::asio::execution::outstanding_work.tracked);
     std::thread([self = shared_from_this(), zh, done = std::move(done), work]() mutable {
         self->finish_close(zh);
