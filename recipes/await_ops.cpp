@@ -8,8 +8,9 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <optional>
+
 namespace zkr::detail {
-namespace {}  // namespace
 
 boost::asio::awaitable<bool> cancellation_requested() {
     const auto state = co_await boost::asio::this_coro::cancellation_state;
@@ -58,16 +59,29 @@ boost::asio::awaitable<error_code> ensure_path(session_ptr s, std::string dir) {
     co_return error_code{};
 }
 
+namespace {
+
+/// What one delete means for remove_for_sure: finished (with this result), or nullopt: retry
+/// once connected.
+std::optional<error_code> removal_settled(error_code ec) {
+    if (!ec || ec == zk_errc::no_node || is_session_lost(ec)) {
+        return error_code{};
+    }
+    if (!is_retryable(ec)) {
+        return ec;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string path) {
     co_await boost::asio::this_coro::reset_cancellation_state();
     for (;;) {
         auto [ec] =
             co_await call<void(error_code)>([&](auto h) { s->remove(path, -1, std::move(h)); });
-        if (!ec || ec == zk_errc::no_node || is_session_lost(ec)) {
-            co_return error_code{};
-        }
-        if (!is_retryable(ec)) {
-            co_return ec;
+        if (auto settled = removal_settled(ec)) {
+            co_return *settled;
         }
         if (auto wait_ec = co_await wait_connected(s); is_session_lost(wait_ec)) {
             co_return error_code{};
@@ -75,15 +89,26 @@ boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string pa
     }
 }
 
+void remove_for_sure(const session_ptr& s, std::string path, std::function<void(error_code)> done) {
+    // One request in the usual case; the coroutine only to retry through a disconnection.
+    s->remove(path, -1, [s, path, done = std::move(done)](error_code ec) mutable {
+        if (auto settled = removal_settled(ec)) {
+            done(*settled);
+            return;
+        }
+        boost::asio::co_spawn(s->strand(), remove_for_sure(s, std::move(path)),
+                              [done = std::move(done)](std::exception_ptr e, error_code ec) {
+                                  done(e ? make_error_code(zk_errc::system_error) : ec);
+                              });
+    });
+}
+
 void remove_in_background(const session_ptr& s, std::string path, const char* channel) {
-    boost::asio::co_spawn(
-        s->strand(),
-        [](session_ptr s, std::string path, const char* channel) -> boost::asio::awaitable<void> {
-            if (auto ec = co_await remove_for_sure(s, path)) {
-                ZKR_LOG(error, channel, "could not delete " << path << ": " << ec.message());
-            }
-        }(s, std::move(path), channel),
-        boost::asio::detached);
+    remove_for_sure(s, path, [path, channel](error_code ec) {
+        if (ec) {
+            ZKR_LOG(error, channel, "could not delete " << path << ": " << ec.message());
+        }
+    });
 }
 
 }  // namespace zkr::detail

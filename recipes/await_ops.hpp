@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -82,7 +83,10 @@ void spawn(const session_impl::strand_type& strand,
             }));
 }
 
-/// Runs remove_for_sure detached on the session strand (for cleanup nobody waits for).
+/// The same for callers outside a coroutine: calls `done` with the result on the session strand.
+void remove_for_sure(const session_ptr& s, std::string path, std::function<void(error_code)> done);
+
+/// Runs remove_for_sure in the background (for cleanup nobody waits for); failures are logged.
 void remove_in_background(const session_ptr& s, std::string path, const char* channel);
 
 }  // namespace zkr::detail

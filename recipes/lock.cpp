@@ -103,14 +103,10 @@ void lock_state::release(handler<void(error_code)> h) {
         self->lost_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
         self->stop_watch_.emit(asio::cancellation_type::terminal);
         self->release_waiters_.add(std::move(h), self->session_->strand());
-        asio::co_spawn(
-            self->session_->strand(),
-            [](std::shared_ptr<lock_state> self) -> asio::awaitable<void> {
-                const auto ec = co_await remove_for_sure(self->session_, self->path_);
-                ZKR_LOG(debug, self->channel_, "released " << self->path_);
-                self->release_waiters_.complete_all(ec);
-            }(self),
-            asio::detached);
+        remove_for_sure(self->session_, self->path_, [self](error_code ec) {
+            ZKR_LOG(debug, self->channel_, "released " << self->path_);
+            self->release_waiters_.complete_all(ec);
+        });
     });
 }
 

@@ -22,6 +22,7 @@ struct attempt {
     std::optional<acquired_node> own;
 
     std::string own_name() const { return std::string(node_name(own->path)); }
+    std::string create_path() const { return join_path(req.dir, name_prefix); }
 };
 
 /// What the pipelined create and list returned.
@@ -33,21 +34,23 @@ struct first_look {
 };
 
 /// Create and list sent back to back: ZooKeeper answers one session's requests in order, so the
-/// listing already holds our node and an uncontended acquisition costs one round trip.
+/// listing already holds our node and an uncontended acquisition costs one round trip. Calls
+/// `on_answer(first_look)` on the session strand once both answers are in.
+template <class OnAnswer>
 void create_and_list(const session_ptr& s, const std::string& path, const std::string& data,
-                     const std::string& dir, handler<void(error_code, first_look)> h) {
+                     const std::string& dir, OnAnswer on_answer) {
     struct join {
-        pending_handler<void(error_code, first_look)> done;
+        OnAnswer on_answer;
         first_look look;
         int outstanding = 2;
         void arrived() {
             if (--outstanding == 0) {
-                done.complete(error_code{}, std::move(look));
+                std::move(on_answer)(std::move(look));
             }
         }
     };
     // Both callbacks run on the session strand (their default executor), so no lock is needed.
-    auto j = std::make_shared<join>(join{{std::move(h), s->strand()}, {}, 2});
+    auto j = std::make_shared<join>(join{std::move(on_answer), {}, 2});
     s->create(path, data, create_mode::ephemeral_sequential, [j](error_code ec, created_node node) {
         j->look.create_ec = ec;
         j->look.node = std::move(node);
@@ -93,41 +96,47 @@ asio::awaitable<error_code> adopt_lost_create(attempt& a) {
     co_return error_code{};
 }
 
-/// Phase 1: our node exists and `kids` is a listing that contains it (or `relist` is set).
-asio::awaitable<error_code> create_node(attempt& a, children& kids, bool& relist) {
+/// Phase 1, from the answers to the first create and list: our node exists and `kids` is a
+/// listing that contains it (or `relist` is set).
+asio::awaitable<error_code> create_node(attempt& a, first_look look, children& kids, bool& relist) {
     auto& s = a.req.session;
-    const auto create_path = join_path(a.req.dir, a.name_prefix);
-    while (!a.own) {
-        auto [ignored, look] = co_await call<void(error_code, first_look)>(
-            [&](auto h) { create_and_list(s, create_path, a.req.data, a.req.dir, std::move(h)); });
+    for (;;) {
         const auto create_ec = look.create_ec;
         if (!create_ec) {
             a.own = acquired_node{std::move(look.node.path), look.node.stat};
             relist = static_cast<bool>(look.list_ec);
             kids = std::move(look.kids);
-            break;
+            co_return error_code{};
         }
         if (create_ec == zk_errc::no_node) {
             if (auto ec = co_await ensure_path(s, a.req.dir)) {
                 co_return ec;
             }
-            continue;
-        }
-        if (!is_retryable(create_ec)) {
+        } else if (!is_retryable(create_ec)) {
             co_return create_ec;
+        } else {
+            ZKR_LOG(debug, a.req.channel,
+                    "create in " << a.req.dir << " unanswered (" << create_ec.message()
+                                 << "); checking");
+            if (auto ec = co_await wait_connected(s)) {
+                co_return ec;
+            }
+            if (auto ec = co_await adopt_lost_create(a); ec && !is_retryable(ec)) {
+                co_return ec;
+            }
+            if (a.own) {
+                relist = true;
+                co_return error_code{};
+            }
         }
-        ZKR_LOG(
-            debug, a.req.channel,
-            "create in " << a.req.dir << " unanswered (" << create_ec.message() << "); checking");
-        if (auto ec = co_await wait_connected(s)) {
-            co_return ec;
-        }
-        if (auto ec = co_await adopt_lost_create(a); ec && !is_retryable(ec)) {
-            co_return ec;
-        }
-        relist = true;
+        auto [ignored, next] = co_await call<void(error_code, first_look)>([&](auto h) {
+            create_and_list(
+                s, a.create_path(), a.req.data, a.req.dir,
+                [p = pending_handler<void(error_code, first_look)>(std::move(h), s->strand())](
+                    first_look look) mutable { p.complete(error_code{}, std::move(look)); });
+        });
+        look = std::move(next);
     }
-    co_return error_code{};
 }
 
 /// Our node, read back now, still exists and belongs to our session.
@@ -198,11 +207,14 @@ struct turn {
 };
 
 /// Where a step starts from.
-enum class from { the_start, a_relisting, the_head };
+enum class from { the_first_answer, a_relisting, the_head };
 
 /// One step: from `start` until we hold the lock, find it busy (try_only), or must wait for the
-/// deletion of the node ahead of us. Its frames die at the wait.
-asio::awaitable<std::tuple<error_code, turn>> advance(attempt& a, from start) {
+/// deletion of the node ahead of us. Its frames die at the wait. `first` is what the first create
+/// and list returned (from::the_first_answer, our node not yet known); `evaluated` is a listing
+/// already evaluated (our node known).
+asio::awaitable<std::tuple<error_code, turn>> advance(attempt& a, from start, first_look first,
+                                                      std::optional<queue_view> evaluated) {
     co_await asio::this_coro::throw_if_cancelled(false);
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     auto& s = a.req.session;
@@ -210,7 +222,7 @@ asio::awaitable<std::tuple<error_code, turn>> advance(attempt& a, from start) {
     bool relist = start == from::a_relisting;
     bool at_head = start == from::the_head;
     if (!a.own) {
-        if (auto ec = co_await create_node(a, kids, relist)) {
+        if (auto ec = co_await create_node(a, std::move(first), kids, relist)) {
             co_return std::make_tuple(ec, turn{});
         }
     }
@@ -218,7 +230,7 @@ asio::awaitable<std::tuple<error_code, turn>> advance(attempt& a, from start) {
         if (co_await cancellation_requested()) {
             co_return std::make_tuple(make_error_code(asio::error::operation_aborted), turn{});
         }
-        if (relist) {
+        if (relist && !evaluated) {
             auto [list_ec, listing] = co_await call<void(error_code, children)>(
                 [&](auto h) { s->get_children(a.req.dir, std::move(h)); });
             if (is_retryable(list_ec)) {
@@ -235,7 +247,8 @@ asio::awaitable<std::tuple<error_code, turn>> advance(attempt& a, from start) {
             }
             kids = std::move(listing);
         }
-        const auto view = look_at(a, kids);
+        const auto view = evaluated ? std::move(*evaluated) : look_at(a, kids);
+        evaluated.reset();
         kids = children{};
         relist = true;
         if (!view.found) {
@@ -300,8 +313,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
                 });
             });
         }
-        asio::post(attempt_.req.session->strand(),
-                   [self = shared_from_this()] { self->step(from::the_start); });
+        asio::post(attempt_.req.session->strand(), [self = shared_from_this()] { self->begin(); });
     }
 
   private:
@@ -310,13 +322,41 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
         in_flight_.emit(asio::cancellation_type::terminal);
     }
 
-    void step(from start) {
+    /// The common case without a coroutine: the pipelined create and list, and, if that listing
+    /// shows the lock free, the lock. Anything else continues in advance().
+    void begin() {
+        if (cancelled_) {
+            give_up(make_error_code(asio::error::operation_aborted));
+            return;
+        }
+        const auto& r = attempt_.req;
+        create_and_list(
+            r.session, attempt_.create_path(), r.data, r.dir,
+            [self = shared_from_this()](first_look look) { self->first_answer(std::move(look)); });
+    }
+
+    void first_answer(first_look look) {
+        std::optional<queue_view> view;
+        if (!look.create_ec && !look.list_ec) {
+            attempt_.own = acquired_node{std::move(look.node.path), look.node.stat};
+            view = look_at(attempt_, look.kids);
+            look.kids = children{};
+            if (view->acquired && !attempt_.req.verify_owner && !cancelled_) {
+                acquired();
+                return;
+            }
+        }
+        step(from::the_first_answer, std::move(look), std::move(view));
+    }
+
+    void step(from start, first_look first = {}, std::optional<queue_view> evaluated = {}) {
         if (cancelled_) {
             give_up(make_error_code(asio::error::operation_aborted));
             return;
         }
         asio::co_spawn(
-            attempt_.req.session->strand(), advance(attempt_, start),
+            attempt_.req.session->strand(),
+            advance(attempt_, start, std::move(first), std::move(evaluated)),
             asio::bind_cancellation_slot(
                 in_flight_.slot(),
                 [self = shared_from_this()](std::exception_ptr e, std::tuple<error_code, turn> r) {
@@ -335,8 +375,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
         }
         switch (next.kind) {
             case outcome::acquired:
-                ZKR_LOG(debug, attempt_.req.channel, "acquired " << attempt_.own->path);
-                finish(error_code{}, std::move(*attempt_.own));
+                acquired();
                 return;
             case outcome::busy:
                 clean_up_then_finish(error_code{});
@@ -365,8 +404,17 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
                 // nothing can be ahead of us any more.
                 const bool at_head =
                     event.type == watch_event_type::deleted && watched_last_blocker;
+                if (at_head && !self->attempt_.req.verify_owner && !self->cancelled_) {
+                    self->acquired();  // the hand-off, without a coroutine
+                    return;
+                }
                 self->step(at_head ? from::the_head : from::a_relisting);
             }));
+    }
+
+    void acquired() {
+        ZKR_LOG(debug, attempt_.req.channel, "acquired " << attempt_.own->path);
+        finish(error_code{}, std::move(*attempt_.own));
     }
 
     /// Ends without the lock.
