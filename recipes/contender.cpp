@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <random>
 
 namespace zkr::detail {
@@ -172,12 +171,22 @@ std::string make_uuid() {
     thread_local std::mt19937_64 engine{std::random_device{}()};
     const std::uint64_t hi = (engine() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
     const std::uint64_t lo = (engine() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-    char text[37];
-    std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                  static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                  static_cast<unsigned>(lo >> 48),
-                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-    return text;
+    // 8-4-4-4-12 hex digits; by hand, since snprintf cost a tenth of a lock cycle's own work.
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out(36, '-');
+    std::size_t pos = 0;
+    auto put = [&](std::uint64_t bits, int count) {
+        for (int shift = (count - 1) * 4; shift >= 0; shift -= 4) {
+            out[pos++] = digits[(bits >> shift) & 0xf];
+        }
+        ++pos;  // over the dash
+    };
+    put(hi >> 32, 8);
+    put((hi >> 16) & 0xffff, 4);
+    put(hi & 0xffff, 4);
+    put(lo >> 48, 4);
+    put(lo & 0xffffffffffffULL, 12);
+    return out;
 }
 
 }  // namespace zkr::detail

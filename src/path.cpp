@@ -3,33 +3,26 @@
 namespace zkr::detail {
 
 error_code validate_path(std::string_view path) noexcept {
-    const auto invalid = make_error_code(errc::invalid_path);
+    // One pass over the characters (every request validates its path).
     if (path.empty() || path.front() != '/' || path.size() > max_path_length) {
-        return invalid;
+        return make_error_code(errc::invalid_path);
     }
     if (path.size() == 1) {
         return {};
     }
-    if (path.back() == '/') {
-        return invalid;
-    }
-    std::size_t start = 1;
-    while (start <= path.size()) {
-        auto end = path.find('/', start);
-        if (end == std::string_view::npos) {
-            end = path.size();
-        }
-        const auto segment = path.substr(start, end - start);
-        if (segment.empty() || segment == "." || segment == "..") {
-            return invalid;
-        }
-        for (unsigned char c : segment) {
-            // ZooKeeper rejects U+0000-U+001F and U+007F; UTF-8 multi-byte sequences pass through.
-            if (c < 0x20 || c == 0x7f) {
-                return invalid;
+    std::size_t segment_start = 1;
+    for (std::size_t i = 1; i <= path.size(); ++i) {
+        const auto c = i < path.size() ? static_cast<unsigned char>(path[i]) : '/';
+        if (c == '/') {
+            const auto segment = path.substr(segment_start, i - segment_start);
+            if (segment.empty() || segment == "." || segment == "..") {
+                return make_error_code(errc::invalid_path);
             }
+            segment_start = i + 1;
+        } else if (c < 0x20 || c == 0x7f) {
+            // ZooKeeper rejects U+0000-U+001F and U+007F; UTF-8 multi-byte sequences pass.
+            return make_error_code(errc::invalid_path);
         }
-        start = end + 1;
     }
     return {};
 }
