@@ -12,8 +12,15 @@
 // both back to back (ZooKeeper answers one session's requests in order: 1 round trip).
 //
 //   zkr-bench-floor --hosts HOST:PORT --mode sequential|pipelined
-//                   [--resolution-delay MS|default]
+//                   [--resolution-delay MS|default] [--hop yes|no]
 // then the line protocol of common.hpp on stdin/stdout.
+//
+// --hop yes (row floor-hop): every answer is copied into value types and continues on one
+// application thread (an io_context run by one thread, as zkr's driver runs all its sessions),
+// never on the C client's completion thread. That is the one thread hand-off per answer which
+// zkr's design prescribes (user code never runs on a C client thread), and nothing else of zkr:
+// the difference between floor-pipe and floor-hop is what the hand-off costs on this machine,
+// the difference between floor-hop and zkr is what zkr's own code costs.
 //
 // The C client is set up the way zkr sets up its sessions (src/session_impl.cpp): by default
 // every handle gets zoo_set_servers_resolution_delay(zh, -1), so the floor and zkr pay the same
@@ -22,6 +29,9 @@
 #include "common.hpp"
 
 #include <zookeeper/zookeeper.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -33,6 +43,8 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -47,6 +59,20 @@ bool g_pipelined = true;
 /// on connection loss), and so does the floor unless told otherwise.
 std::optional<int> g_resolution_delay_ms = -1;
 constexpr int session_timeout_ms = 30000;
+
+/// With --hop yes: the application thread every answer continues on.
+boost::asio::io_context* g_app = nullptr;
+
+/// Runs `f` where the algorithm continues: right here on the C client's completion thread, or,
+/// with --hop yes, on the application thread.
+template <class F>
+void continue_with(F&& f) {
+    if (g_app != nullptr) {
+        boost::asio::post(*g_app, std::forward<F>(f));
+    } else {
+        f();
+    }
+}
 
 /// Counts down to zero from any thread; wait() blocks until then.
 class countdown {
@@ -174,32 +200,49 @@ class contender {
     void list() { check(zoo_aget_children(zh_, dir_.c_str(), 0, &listed, this), "list"); }
 
     static void created(int rc, const char* value, const Stat*, const void* data) {
-        auto* c = self(data);
-        check(rc, "create");
-        c->node_ = value;
-        c->seq_ = bench::sequence_of(c->node_);
-        if (!g_pipelined) {
-            c->list();
-        }
+        continue_with([c = self(data), rc, node = std::string(rc == ZOK ? value : "")] {
+            check(rc, "create");
+            c->node_ = node;
+            c->seq_ = bench::sequence_of(c->node_);
+            if (!g_pipelined) {
+                c->list();
+            }
+        });
     }
 
     static void listed(int rc, const String_vector* names, const void* data) {
         auto* c = self(data);
+        if (g_app == nullptr) {
+            c->evaluate(rc, names->count, [&](std::int32_t i) { return names->data[i]; });
+            return;
+        }
+        std::vector<std::string> copy;
+        if (rc == ZOK) {
+            copy.assign(names->data, names->data + names->count);
+        }
+        continue_with([c, rc, copy = std::move(copy)] {
+            c->evaluate(rc, static_cast<std::int32_t>(copy.size()),
+                        [&](std::int32_t i) { return copy[static_cast<std::size_t>(i)].c_str(); });
+        });
+    }
+
+    template <class NameAt>
+    void evaluate(int rc, std::int32_t count, NameAt name_at) {
         check(rc, "get_children");
         // One pass: our predecessor is the highest sequence below ours.
         std::int64_t best = -1;
         const char* predecessor = nullptr;
         int ahead = 0;
         bool found = false;
-        for (std::int32_t i = 0; i < names->count; ++i) {
-            const char* name = names->data[i];
+        for (std::int32_t i = 0; i < count; ++i) {
+            const char* name = name_at(i);
             if (std::strstr(name, "-lock-") == nullptr) {
                 continue;
             }
             const auto s = bench::sequence_of(name);
-            if (s == c->seq_) {
+            if (s == seq_) {
                 found = true;
-            } else if (s < c->seq_) {
+            } else if (s < seq_) {
                 ++ahead;
                 if (s > best) {
                     best = s;
@@ -211,21 +254,22 @@ class contender {
             die("own node missing from the listing");
         }
         if (ahead == 0) {
-            c->on_acquired(*c);
+            on_acquired(*this);
             return;
         }
-        c->predecessor_was_head_ = ahead == 1;
-        c->watched_ = c->dir_ + "/" + predecessor;
-        check(zoo_awget(c->zh_, c->watched_.c_str(), &on_watch, c, &got, c), "zoo_awget");
+        predecessor_was_head_ = ahead == 1;
+        watched_ = dir_ + "/" + predecessor;
+        check(zoo_awget(zh_, watched_.c_str(), &on_watch, this, &got, this), "zoo_awget");
     }
 
     static void got(int rc, const char*, int, const Stat*, const void* data) {
-        auto* c = self(data);
-        if (rc == ZNONODE) {
-            c->predecessor_gone();  // deleted before we could watch it
-        } else {
-            check(rc, "get_data");  // armed: wait for the deletion event
-        }
+        continue_with([c = self(data), rc] {
+            if (rc == ZNONODE) {
+                c->predecessor_gone();  // deleted before we could watch it
+            } else {
+                check(rc, "get_data");  // armed: wait for the deletion event
+            }
+        });
     }
 
     static void on_watch(zhandle_t*, int type, int, const char*, void* ctx) {
@@ -235,7 +279,7 @@ class contender {
         if (type != ZOO_DELETED_EVENT) {
             die("unexpected watch event on a predecessor");
         }
-        static_cast<contender*>(ctx)->predecessor_gone();
+        continue_with([c = static_cast<contender*>(ctx)] { c->predecessor_gone(); });
     }
 
     void predecessor_gone() {
@@ -247,9 +291,10 @@ class contender {
     }
 
     static void deleted(int rc, const void* data) {
-        auto* c = self(data);
-        check(rc, "delete");
-        c->on_released(*c);
+        continue_with([c = self(data), rc] {
+            check(rc, "delete");
+            c->on_released(*c);
+        });
     }
 
     zhandle_t* zh_;
@@ -482,12 +527,15 @@ void run_waiters(const bench::command& cmd) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    bool hop = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string key = argv[i];
         if (key == "--hosts") {
             g_hosts = argv[i + 1];
         } else if (key == "--mode") {
             g_pipelined = std::string(argv[i + 1]) != "sequential";
+        } else if (key == "--hop") {
+            hop = std::string(argv[i + 1]) == "yes";
         } else if (key == "--resolution-delay") {
             const std::string value = argv[i + 1];
             if (value == "default") {
@@ -509,13 +557,24 @@ int main(int argc, char** argv) {
     }
     if (g_hosts.empty()) {
         std::cerr << "usage: zkr-bench-floor --hosts HOST:PORT [--mode sequential|pipelined]"
-                     " [--resolution-delay MS|default]\n";
+                     " [--resolution-delay MS|default] [--hop yes|no]\n";
         return 2;
     }
     zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+    boost::asio::io_context app;
+    auto keep_running = boost::asio::make_work_guard(app);
+    std::thread app_thread;
+    if (hop) {
+        g_app = &app;
+        app_thread = std::thread([&] { app.run(); });
+    }
     for (;;) {
         const auto cmd = bench::read_command();
         if (cmd.verb == "quit") {
+            keep_running.reset();
+            if (app_thread.joinable()) {
+                app_thread.join();
+            }
             return 0;
         }
         if (cmd.verb != "run") {

@@ -3,7 +3,7 @@
 # ZooKeeper on a free loopback port, runs every row interleaved, stops the server, and prints
 # the table; the JSON lines go to a file (path printed at the end).
 #
-#   bash bench/run.sh [--quick] [--reps N] [--rows floor-seq,floor-pipe,zkr,curator,kazoo]
+#   bash bench/run.sh [--quick] [--reps N] [--rows floor-seq,floor-pipe,floor-hop,zkr,curator,kazoo]
 #                     [--out FILE.jsonl]
 #
 #   --quick   one repetition, 0.5 s per timed scenario, 1,000 queued waiters: a sanity run
