@@ -195,103 +195,68 @@ queue_view look_at(const attempt& a, const children& kids) {
     return view;
 }
 
-/// How a step of the algorithm ends.
-enum class outcome { acquired, busy, waiting };
-
-/// A step's result: when waiting, the watch on the node ahead of us, and whether that node was
-/// the last one blocking us.
-struct turn {
-    outcome kind = outcome::acquired;
-    zkr::watch watch;
-    bool watched_last_blocker = false;
-};
-
 /// Where a step starts from.
 enum class from { the_first_answer, a_relisting, the_head };
 
-/// One step: from `start` until we hold the lock, find it busy (try_only), or must wait for the
-/// deletion of the node ahead of us. Its frames die at the wait. `first` is what the first create
-/// and list returned (from::the_first_answer, our node not yet known); `evaluated` is a listing
-/// already evaluated (our node known).
-asio::awaitable<std::tuple<error_code, turn>> advance(attempt& a, from start, first_look first,
-                                                      std::optional<queue_view> evaluated) {
+/// The slow paths, as a coroutine: creates our node if the first create failed (retrying and
+/// adopting a create whose answer was lost), lists the directory again (through disconnections),
+/// and, for elections, reads our node back once at the head. Ends with where our node stands
+/// (verified if at the head). `first` is what the first create and list returned
+/// (from::the_first_answer).
+asio::awaitable<std::tuple<error_code, queue_view>> advance(attempt& a, from start,
+                                                            first_look first) {
     co_await asio::this_coro::throw_if_cancelled(false);
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     auto& s = a.req.session;
     children kids;
     bool relist = start == from::a_relisting;
-    bool at_head = start == from::the_head;
     if (!a.own) {
         if (auto ec = co_await create_node(a, std::move(first), kids, relist)) {
-            co_return std::make_tuple(ec, turn{});
+            co_return std::make_tuple(ec, queue_view{});
         }
     }
-    while (!at_head) {
-        if (co_await cancellation_requested()) {
-            co_return std::make_tuple(make_error_code(asio::error::operation_aborted), turn{});
-        }
-        if (relist && !evaluated) {
-            auto [list_ec, listing] = co_await call<void(error_code, children)>(
-                [&](auto h) { s->get_children(a.req.dir, std::move(h)); });
-            if (is_retryable(list_ec)) {
-                if (auto ec = co_await wait_connected(s)) {
-                    co_return std::make_tuple(ec, turn{});
+    queue_view view;
+    if (start == from::the_head) {
+        view.found = view.acquired = true;
+    } else {
+        for (;;) {
+            if (co_await cancellation_requested()) {
+                co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
+                                          queue_view{});
+            }
+            if (relist) {
+                auto [list_ec, listing] = co_await call<void(error_code, children)>(
+                    [&](auto h) { s->get_children(a.req.dir, std::move(h)); });
+                if (is_retryable(list_ec)) {
+                    if (auto ec = co_await wait_connected(s)) {
+                        co_return std::make_tuple(ec, queue_view{});
+                    }
+                    continue;
                 }
-                continue;
+                if (list_ec) {
+                    co_return std::make_tuple(list_ec == zk_errc::no_node
+                                                  ? make_error_code(errc::lock_node_deleted)
+                                                  : list_ec,
+                                              queue_view{});
+                }
+                kids = std::move(listing);
             }
-            if (list_ec) {
-                co_return std::make_tuple(list_ec == zk_errc::no_node
-                                              ? make_error_code(errc::lock_node_deleted)
-                                              : list_ec,
-                                          turn{});
-            }
-            kids = std::move(listing);
-        }
-        const auto view = evaluated ? std::move(*evaluated) : look_at(a, kids);
-        evaluated.reset();
-        kids = children{};
-        relist = true;
-        if (!view.found) {
-            co_return std::make_tuple(make_error_code(errc::lock_node_deleted), turn{});
-        }
-        if (view.acquired) {
+            view = look_at(a, kids);
             break;
         }
-        if (a.req.try_only) {
-            co_return std::make_tuple(error_code{}, turn{outcome::busy, {}, false});
-        }
-        ZKR_LOG(debug, a.req.channel,
-                a.own->path << " waits behind " << view.blockers << " node(s), watching "
-                            << view.watch);
-        auto [ec, data, w] = co_await call<void(error_code, node_data, zkr::watch)>(
-            [&](auto h) { s->watch_data(join_path(a.req.dir, view.watch), std::move(h)); });
-        if (ec == zk_errc::no_node) {
-            // Gone before we could watch it: the same reasoning as a deletion event.
-            at_head = view.watch_is_last_blocker;
-            continue;
-        }
-        if (is_retryable(ec)) {
-            if (auto wait_ec = co_await wait_connected(s)) {
-                co_return std::make_tuple(wait_ec, turn{});
-            }
-            continue;
-        }
-        if (ec) {
-            co_return std::make_tuple(ec, turn{});
-        }
-        co_return std::make_tuple(error_code{},
-                                  turn{outcome::waiting, std::move(w), view.watch_is_last_blocker});
     }
-    if (a.req.verify_owner) {
+    if (view.found && view.acquired && a.req.verify_owner) {
         if (auto ec = co_await verify_owner(a)) {
-            co_return std::make_tuple(ec, turn{});
+            co_return std::make_tuple(ec, queue_view{});
         }
     }
-    co_return std::make_tuple(error_code{}, turn{outcome::acquired, {}, false});
+    co_return std::make_tuple(error_code{}, std::move(view));
 }
 
-/// One acquisition, driven from the session strand: a step, the wait it ends with, the next
-/// step... Only this object and the watch are alive while it waits.
+/// One acquisition, driven from the session strand. The usual paths are callbacks: the pipelined
+/// create and list, the watch on the node ahead, its deletion (the hand-off), a relisting;
+/// advance() takes the rest (failed creates, disconnections, reading our node back). Only this
+/// object and the watch are alive while it waits.
 class acquisition : public std::enable_shared_from_this<acquisition> {
   public:
     acquisition(acquire_request request, handler<void(error_code, acquired_node)> on_done)
@@ -322,8 +287,6 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
         in_flight_.emit(asio::cancellation_type::terminal);
     }
 
-    /// The common case without a coroutine: the pipelined create and list, and, if that listing
-    /// shows the lock free, the lock. Anything else continues in advance().
     void begin() {
         if (cancelled_) {
             give_up(make_error_code(asio::error::operation_aborted));
@@ -336,54 +299,58 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     }
 
     void first_answer(first_look look) {
-        std::optional<queue_view> view;
-        if (!look.create_ec && !look.list_ec) {
-            attempt_.own = acquired_node{std::move(look.node.path), look.node.stat};
-            view = look_at(attempt_, look.kids);
-            look.kids = children{};
-            if (view->acquired && !attempt_.req.verify_owner && !cancelled_) {
-                acquired();
-                return;
-            }
+        if (look.create_ec || look.list_ec) {
+            step(from::the_first_answer, std::move(look));
+            return;
         }
-        step(from::the_first_answer, std::move(look), std::move(view));
+        attempt_.own = acquired_node{std::move(look.node.path), look.node.stat};
+        on_view(look_at(attempt_, look.kids));
     }
 
-    void step(from start, first_look first = {}, std::optional<queue_view> evaluated = {}) {
+    /// Acts on where our node stands in a listing.
+    void on_view(const queue_view& view) {
         if (cancelled_) {
             give_up(make_error_code(asio::error::operation_aborted));
-            return;
+        } else if (!view.found) {
+            give_up(make_error_code(errc::lock_node_deleted));
+        } else if (view.acquired) {
+            at_head();
+        } else if (attempt_.req.try_only) {
+            clean_up_then_finish(error_code{});
+        } else {
+            watch_ahead(view);
         }
-        asio::co_spawn(
-            attempt_.req.session->strand(),
-            advance(attempt_, start, std::move(first), std::move(evaluated)),
-            asio::bind_cancellation_slot(
-                in_flight_.slot(),
-                [self = shared_from_this()](std::exception_ptr e, std::tuple<error_code, turn> r) {
-                    auto& [ec, next] = r;
-                    if (e) {
-                        ec = make_error_code(zk_errc::system_error);
-                    }
-                    self->after_step(ec, std::move(next));
-                }));
     }
 
-    void after_step(error_code ec, turn next) {
-        if (ec) {
-            give_up(ec);
-            return;
+    void at_head() {
+        if (cancelled_) {
+            give_up(make_error_code(asio::error::operation_aborted));
+        } else if (attempt_.req.verify_owner) {
+            step(from::the_head);
+        } else {
+            acquired();
         }
-        switch (next.kind) {
-            case outcome::acquired:
-                acquired();
-                return;
-            case outcome::busy:
-                clean_up_then_finish(error_code{});
-                return;
-            case outcome::waiting:
-                wait(std::move(next.watch), next.watched_last_blocker);
-                return;
-        }
+    }
+
+    /// Watches the one node that blocks us (no herd: every waiter watches another node).
+    void watch_ahead(const queue_view& view) {
+        ZKR_LOG(debug, attempt_.req.channel,
+                attempt_.own->path << " waits behind " << view.blockers << " node(s), watching "
+                                   << view.watch);
+        attempt_.req.session->watch_data(
+            join_path(attempt_.req.dir, view.watch),
+            [self = shared_from_this(), last = view.watch_is_last_blocker](error_code ec, node_data,
+                                                                           zkr::watch w) {
+                if (ec == zk_errc::no_node) {
+                    self->ahead_gone(last);  // gone before we could watch it
+                } else if (is_retryable(ec)) {
+                    self->step(from::a_relisting);
+                } else if (ec) {
+                    self->give_up(ec);
+                } else {
+                    self->wait(std::move(w), last);
+                }
+            });
     }
 
     void wait(zkr::watch w, bool watched_last_blocker) {
@@ -400,16 +367,66 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
                     self->give_up(ec);
                     return;
                 }
-                // Fast hand-off: sequence numbers only grow, so once our only blocker is gone
-                // nothing can be ahead of us any more.
-                const bool at_head =
-                    event.type == watch_event_type::deleted && watched_last_blocker;
-                if (at_head && !self->attempt_.req.verify_owner && !self->cancelled_) {
-                    self->acquired();  // the hand-off, without a coroutine
-                    return;
-                }
-                self->step(at_head ? from::the_head : from::a_relisting);
+                self->ahead_gone(event.type == watch_event_type::deleted && watched_last_blocker);
             }));
+    }
+
+    /// The node ahead of us went away (or changed).
+    void ahead_gone(bool it_was_the_last_blocker) {
+        // Fast hand-off: sequence numbers only grow, so once our only blocker is gone nothing
+        // can be ahead of us any more. Otherwise the queue may have changed: list again.
+        if (it_was_the_last_blocker) {
+            at_head();
+        } else {
+            relist();
+        }
+    }
+
+    void relist() {
+        if (cancelled_) {
+            give_up(make_error_code(asio::error::operation_aborted));
+            return;
+        }
+        attempt_.req.session->get_children(
+            attempt_.req.dir, [self = shared_from_this()](error_code ec, children kids) {
+                if (!ec) {
+                    self->on_view(look_at(self->attempt_, kids));
+                } else if (ec == zk_errc::no_node) {
+                    self->give_up(make_error_code(errc::lock_node_deleted));
+                } else if (is_retryable(ec)) {
+                    self->step(from::a_relisting);  // lists again once connected
+                } else {
+                    self->give_up(ec);
+                }
+            });
+    }
+
+    void step(from start, first_look first = {}) {
+        if (cancelled_) {
+            give_up(make_error_code(asio::error::operation_aborted));
+            return;
+        }
+        asio::co_spawn(
+            attempt_.req.session->strand(), advance(attempt_, start, std::move(first)),
+            asio::bind_cancellation_slot(
+                in_flight_.slot(), [self = shared_from_this()](
+                                       std::exception_ptr e, std::tuple<error_code, queue_view> r) {
+                    auto& [ec, view] = r;
+                    if (e) {
+                        ec = make_error_code(zk_errc::system_error);
+                    }
+                    self->after_step(ec, view);
+                }));
+    }
+
+    void after_step(error_code ec, const queue_view& view) {
+        if (ec) {
+            give_up(ec);
+        } else if (view.found && view.acquired && !cancelled_) {
+            acquired();  // advance() has verified what needed verifying
+        } else {
+            on_view(view);
+        }
     }
 
     void acquired() {
