@@ -52,8 +52,11 @@ std::optional<parsed_name> parse_name(std::string_view name) {
         --start;
     }
     const auto head = name.substr(0, start);
+    if (head.empty() || (head.back() != '-' && head.back() != '_')) {
+        return std::nullopt;  // every marker ends with one of these
+    }
     for (const auto& s : schemes) {
-        if (head.ends_with(s.marker)) {
+        if (s.marker.back() == head.back() && head.ends_with(s.marker)) {
             if (auto seq = parse_sequence(name.substr(start))) {
                 return parsed_name{*seq, s.kind, s.role};
             }

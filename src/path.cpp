@@ -1,9 +1,27 @@
 #include "path.hpp"
 
+#include <array>
+
 namespace zkr::detail {
 
+namespace {
+
+/// Characters that need a closer look: the separator, and those ZooKeeper rejects (U+0000-U+001F
+/// and U+007F; UTF-8 multi-byte sequences pass).
+constexpr auto special_characters = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0; c < 0x20; ++c) {
+        table[static_cast<std::size_t>(c)] = true;
+    }
+    table[0x7f] = true;
+    table['/'] = true;
+    return table;
+}();
+
+}  // namespace
+
 error_code validate_path(std::string_view path) noexcept {
-    // One pass over the characters (every request validates its path).
+    // One table lookup per character: every request validates its path.
     if (path.empty() || path.front() != '/' || path.size() > max_path_length) {
         return make_error_code(errc::invalid_path);
     }
@@ -12,17 +30,17 @@ error_code validate_path(std::string_view path) noexcept {
     }
     std::size_t segment_start = 1;
     for (std::size_t i = 1; i <= path.size(); ++i) {
-        const auto c = i < path.size() ? static_cast<unsigned char>(path[i]) : '/';
-        if (c == '/') {
-            const auto segment = path.substr(segment_start, i - segment_start);
-            if (segment.empty() || segment == "." || segment == "..") {
-                return make_error_code(errc::invalid_path);
-            }
-            segment_start = i + 1;
-        } else if (c < 0x20 || c == 0x7f) {
-            // ZooKeeper rejects U+0000-U+001F and U+007F; UTF-8 multi-byte sequences pass.
+        if (i < path.size() && !special_characters[static_cast<unsigned char>(path[i])]) {
+            continue;
+        }
+        if (i < path.size() && path[i] != '/') {
             return make_error_code(errc::invalid_path);
         }
+        const auto segment = path.substr(segment_start, i - segment_start);
+        if (segment.empty() || segment == "." || segment == "..") {
+            return make_error_code(errc::invalid_path);
+        }
+        segment_start = i + 1;
     }
     return {};
 }
