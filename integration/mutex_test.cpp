@@ -151,6 +151,63 @@ TEST(Mutex, WaitersWatchOnlyTheirPredecessorAndOneReleaseWakesOne) {
     });
 }
 
+TEST(Mutex, AWaiterGivingUpMidQueueMakesTheOneBehindWatchTheNextNodeAhead) {
+    zk_server* server = shared_server();
+    if (server == nullptr) {
+        GTEST_FAIL() << "needs the project's own server (unset ZKR_TEST_HOSTS)";
+    }
+    const auto dir = fresh_root() + "/lock";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        mutex m(s, dir);
+        auto holder = co_await m.async_lock(asio::use_awaitable);
+        const auto base_watches = server->mntr_value("zk_watch_count");
+        // Three waiters queued in a known order; the middle one will give up.
+        std::vector<lock> locks(3);
+        std::vector<error_code> results(3);
+        std::vector<int> order;
+        asio::cancellation_signal give_up;
+        for (int i = 0; i < 3; ++i) {
+            auto h = [&, i](error_code ec, lock l) {
+                results[i] = ec;
+                locks[i] = std::move(l);
+                order.push_back(i);
+            };
+            if (i == 1) {
+                m.async_lock(asio::bind_cancellation_slot(give_up.slot(), h));
+            } else {
+                m.async_lock(h);
+            }
+            CO_REQUIRE(
+                co_await eventually([&] { return children_count(dir) == std::size_t(i + 2); }));
+        }
+        CO_REQUIRE(co_await eventually(
+            [&] { return server->mntr_value("zk_watch_count") == base_watches + 3; }));
+        give_up.emit(asio::cancellation_type::terminal);
+        CO_REQUIRE(co_await eventually([&] { return order.size() == 1; }));
+        EXPECT_EQ(order.front(), 1);
+        EXPECT_EQ(results[1], asio::error::operation_aborted);
+        // The last waiter saw its predecessor go, listed again and now watches the first
+        // waiter's node: still one watch per waiter, and nobody acquired.
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 3; }));
+        CO_REQUIRE(co_await eventually(
+            [&] { return server->mntr_value("zk_watch_count") == base_watches + 2; }));
+        EXPECT_EQ(order.size(), 1u);
+        co_await holder.async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return order.size() == 2; }));
+        EXPECT_EQ(order.back(), 0);
+        co_await locks[0].async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return order.size() == 3; }));
+        EXPECT_EQ(order.back(), 2);
+        EXPECT_FALSE(results[0]);
+        EXPECT_FALSE(results[2]);
+        co_await locks[2].async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(dir), 0u);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(Mutex, HandOffToTheSecondInLineNeedsNoListing) {
     zk_server* server = shared_server();
     if (server == nullptr) {
