@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -235,5 +236,34 @@ struct contended_records {
     std::vector<std::int64_t> released;
     std::vector<std::int64_t> who;
 };
+
+/// What a waiters scenario measured (times in ns, memory growth in bytes).
+struct waiters_result {
+    std::size_t waiters = 0;
+    std::vector<std::int64_t> order;  ///< sequence numbers in acquisition order
+    std::int64_t wall_ns = 0;
+    std::int64_t cpu_ns = 0;
+    std::int64_t queued_ns = 0;
+    std::int64_t heap_bytes = 0;
+    std::int64_t rss_bytes = 0;
+    long violations = 0;
+};
+
+/// The "done" line of a waiters scenario. FIFO: sequence numbers strictly increasing.
+inline void say_done(const waiters_result& r) {
+    const bool fifo = std::is_sorted(r.order.begin(), r.order.end()) &&
+                      std::adjacent_find(r.order.begin(), r.order.end()) == r.order.end();
+    say("done " + json()
+                      .num("waiters", static_cast<std::int64_t>(r.waiters))
+                      .num("cycles", static_cast<std::int64_t>(r.order.size()))
+                      .num("wall_ns", r.wall_ns)
+                      .num("cpu_ns", r.cpu_ns)
+                      .num("queued_ns", r.queued_ns)
+                      .num("heap_bytes", r.heap_bytes)
+                      .num("rss_bytes", r.rss_bytes)
+                      .boolean("fifo", fifo)
+                      .num("violations", r.violations)
+                      .text());
+}
 
 }  // namespace bench

@@ -327,19 +327,8 @@ void run_waiters(const bench::command& cmd) {
             die(x.what());
         }
     }
-    const bool fifo = std::is_sorted(order.begin(), order.end()) &&
-                      std::adjacent_find(order.begin(), order.end()) == order.end();
-    bench::say("done " + bench::json()
-                             .num("waiters", static_cast<std::int64_t>(n))
-                             .num("cycles", static_cast<std::int64_t>(order.size()))
-                             .num("wall_ns", wall)
-                             .num("cpu_ns", cpu)
-                             .num("queued_ns", queued_ns)
-                             .num("heap_bytes", heap1 - heap0)
-                             .num("rss_bytes", rss1 - rss0)
-                             .boolean("fifo", fifo)
-                             .num("violations", violations)
-                             .text());
+    bench::say_done(
+        {n, std::move(order), wall, cpu, queued_ns, heap1 - heap0, rss1 - rss0, violations});
     teardown(ss);
 }
 

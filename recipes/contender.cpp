@@ -103,8 +103,6 @@ queue_view evaluate(const std::vector<std::string>& names, std::string_view own_
     // 10,000 names every time the node ahead of it goes away.
     const auto own = parse_name(own_name);
     queue_view view;
-    const std::string* head = nullptr;
-    std::int64_t head_sequence = 0;
     const std::string* nearest = nullptr;
     std::int64_t nearest_sequence = 0;
     for (const auto& name : names) {
@@ -114,10 +112,6 @@ queue_view evaluate(const std::vector<std::string>& names, std::string_view own_
                 unknown->push_back(name);
             }
             continue;
-        }
-        if (head == nullptr || before(c->sequence, name, head_sequence, *head)) {
-            head = &name;
-            head_sequence = c->sequence;
         }
         if (!own) {
             continue;
@@ -142,7 +136,6 @@ queue_view evaluate(const std::vector<std::string>& names, std::string_view own_
     if (!view.found) {
         return queue_view{};
     }
-    view.head = *head;
     view.acquired = view.blockers == 0;
     if (nearest != nullptr) {
         view.watch = *nearest;

@@ -48,7 +48,6 @@ struct queue_view {
     std::string watch;
     /// Deleting `watch` unblocks us (it is our only blocker): no need to list again.
     bool watch_is_last_blocker = false;
-    std::string head;  ///< the first contender in the queue
 };
 
 /// Where `own_name` stands among the children `names` (in any order; names of no known scheme go

@@ -287,9 +287,18 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
         in_flight_.emit(asio::cancellation_type::terminal);
     }
 
+    /// Checked before starting each request or wait: requests do not take cancellation, so a
+    /// cancellation that arrived meanwhile is only recorded. Ends the acquisition if so.
+    bool ended_by_cancellation() {
+        if (!cancelled_) {
+            return false;
+        }
+        give_up(make_error_code(asio::error::operation_aborted));
+        return true;
+    }
+
     void begin() {
-        if (cancelled_) {
-            give_up(make_error_code(asio::error::operation_aborted));
+        if (ended_by_cancellation()) {
             return;
         }
         const auto& r = attempt_.req;
@@ -309,9 +318,10 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
 
     /// Acts on where our node stands in a listing.
     void on_view(const queue_view& view) {
-        if (cancelled_) {
-            give_up(make_error_code(asio::error::operation_aborted));
-        } else if (!view.found) {
+        if (ended_by_cancellation()) {
+            return;
+        }
+        if (!view.found) {
             give_up(make_error_code(errc::lock_node_deleted));
         } else if (view.acquired) {
             at_head();
@@ -323,9 +333,10 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     }
 
     void at_head() {
-        if (cancelled_) {
-            give_up(make_error_code(asio::error::operation_aborted));
-        } else if (attempt_.req.verify_owner) {
+        if (ended_by_cancellation()) {
+            return;
+        }
+        if (attempt_.req.verify_owner) {
             step(from::the_head);
         } else {
             acquired();
@@ -354,8 +365,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     }
 
     void wait(zkr::watch w, bool watched_last_blocker) {
-        if (cancelled_) {
-            give_up(make_error_code(asio::error::operation_aborted));
+        if (ended_by_cancellation()) {
             return;
         }
         watch_ = std::move(w);
@@ -383,8 +393,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     }
 
     void relist() {
-        if (cancelled_) {
-            give_up(make_error_code(asio::error::operation_aborted));
+        if (ended_by_cancellation()) {
             return;
         }
         attempt_.req.session->get_children(
@@ -402,8 +411,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     }
 
     void step(from start, first_look first = {}) {
-        if (cancelled_) {
-            give_up(make_error_code(asio::error::operation_aborted));
+        if (ended_by_cancellation()) {
             return;
         }
         asio::co_spawn(
@@ -422,7 +430,9 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     void after_step(error_code ec, const queue_view& view) {
         if (ec) {
             give_up(ec);
-        } else if (view.found && view.acquired && !cancelled_) {
+        } else if (ended_by_cancellation()) {
+            return;
+        } else if (view.found && view.acquired) {
             acquired();  // advance() has verified what needed verifying
         } else {
             on_view(view);
