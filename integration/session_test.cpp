@@ -222,9 +222,17 @@ TEST(Session, EveryCompletionTokenKind) {
     session s(ioc.get_executor(), config_for(shared_hosts()));
     // Callback.
     error_code connect_ec = make_error_code(errc::not_connected);
-    s.async_connect([&](error_code ec) { connect_ec = ec; });
-    ioc.run_for(10s);
-    ioc.restart();
+    bool connected = false;
+    s.async_connect([&](error_code ec) {
+        connect_ec = ec;
+        connected = true;
+    });
+    // An open session keeps its io_context busy (its socket wait): run until the callback ran.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!connected && std::chrono::steady_clock::now() < deadline) {
+        ioc.run_one_for(100ms);
+    }
+    ASSERT_TRUE(connected);
     ASSERT_FALSE(connect_ec);
     // use_future, from another thread while the io_context runs.
     auto work = asio::make_work_guard(ioc);

@@ -1,11 +1,10 @@
 #include "test_support.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <zookeeper/zookeeper.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -64,48 +64,35 @@ std::string make_temp_dir() {
     return templ;
 }
 
-/// Quiet C-client handles for the test's own plumbing.
-zhandle_t* open_handle(const std::string& hosts, const clientid_t* id = nullptr) {
-    static std::once_flag quiet;
-    std::call_once(quiet, [] { zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR); });
-    struct connected_flag {
-        std::mutex m;
-        std::condition_variable cv;
-        int state = 0;
-    } flag;
-    auto watcher = [](zhandle_t*, int type, int state, const char*, void* ctx) {
-        if (type != ZOO_SESSION_EVENT) {
-            return;
-        }
-        auto* f = static_cast<connected_flag*>(ctx);
-        std::lock_guard lock(f->m);
-        f->state = state;
-        f->cv.notify_all();
-    };
-    zhandle_t* zh = zookeeper_init(hosts.c_str(), watcher, 10000, id, &flag, 0);
-    if (zh == nullptr) {
-        throw std::runtime_error("zookeeper_init failed for " + hosts);
+/// Runs `body(session&)` on a session of its own (its own io_context, connected first, closed
+/// after): the tests' plumbing, independent of the session under test.
+template <class Result, class Body>
+Result with_plain_session(const std::string& hosts, Body body, const client_id& resume = {}) {
+    asio::io_context io;
+    auto config = config_for(hosts, 10s);
+    config.resume = resume;
+    session s(io.get_executor(), config);
+    std::optional<Result> result;
+    std::exception_ptr failure;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await s.async_connect(asio::use_awaitable);
+            result = co_await body(s);
+            co_await s.async_close(asio::use_awaitable);
+        },
+        [&](std::exception_ptr e) { failure = e; });
+    io.run_for(20s);
+    if (failure) {
+        std::rethrow_exception(failure);
     }
-    std::unique_lock lock(flag.m);
-    const bool ok = flag.cv.wait_for(lock, 10s, [&] {
-        return flag.state == ZOO_CONNECTED_STATE || flag.state == ZOO_EXPIRED_SESSION_STATE;
-    });
-    const int state = flag.state;
-    lock.unlock();
-    // The watcher context lives on this stack: detach it before returning.
-    zoo_set_watcher(zh, nullptr);
-    zoo_set_context(zh, nullptr);
-    if (!ok || state != ZOO_CONNECTED_STATE) {
-        zookeeper_close(zh);
-        throw std::runtime_error("could not connect a plain handle to " + hosts);
+    if (!result) {
+        throw std::runtime_error("no answer from " + hosts + " within 20 s");
     }
-    return zh;
+    return *result;
 }
 
-struct handle_guard {
-    zhandle_t* zh;
-    ~handle_guard() { zookeeper_close(zh); }
-};
+constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
@@ -294,53 +281,50 @@ void expire_session(session& s, const std::string& hosts) {
     // Cut `s` off first (a different IP: the C client compares addresses by IP only), so that it
     // does not take the session back while the second handle holds it.
     ASSERT_FALSE(s.set_servers("127.0.0.2:1")) << "set_servers";
-    clientid_t cid{};
-    cid.client_id = id.id;
-    std::memcpy(cid.passwd, id.password.data(), sizeof cid.passwd);
-    zhandle_t* other = open_handle(hosts, &cid);
-    zookeeper_close(other);  // the server ends the session now
+    // The second handle joins the session, then closing it makes the server end the session.
+    with_plain_session<bool>(
+        hosts, [](session&) -> asio::awaitable<bool> { co_return true; }, id);
     ASSERT_FALSE(s.set_servers(hosts)) << "set_servers back";
 }
 
 std::vector<std::string> list_children(const std::string& hosts, const std::string& path) {
-    handle_guard h{open_handle(hosts)};
-    String_vector names{};
-    std::vector<std::string> out;
-    if (zoo_get_children(h.zh, path.c_str(), 0, &names) == ZOK) {
-        for (int i = 0; i < names.count; ++i) {
-            out.emplace_back(names.data[i]);
-        }
-        deallocate_String_vector(&names);
-    }
-    return out;
+    return with_plain_session<std::vector<std::string>>(
+        hosts, [&](session& s) -> asio::awaitable<std::vector<std::string>> {
+            auto [ec, kids] = co_await s.async_get_children(path, tuple);
+            co_return ec ? std::vector<std::string>{} : std::move(kids.names);
+        });
 }
 
 bool node_exists(const std::string& hosts, const std::string& path) {
-    handle_guard h{open_handle(hosts)};
-    Stat st{};
-    return zoo_exists(h.zh, path.c_str(), 0, &st) == ZOK;
+    return with_plain_session<bool>(hosts, [&](session& s) -> asio::awaitable<bool> {
+        auto [ec, st] = co_await s.async_exists(path, tuple);
+        co_return !ec && st.has_value();
+    });
 }
 
 void create_node(const std::string& hosts, const std::string& path, const std::string& data,
                  bool sequential, std::string* created) {
-    handle_guard h{open_handle(hosts)};
-    std::string buffer(path.size() + 32, '\0');
-    const int rc =
-        zoo_create(h.zh, path.c_str(), data.data(), static_cast<int>(data.size()),
-                   &ZOO_OPEN_ACL_UNSAFE, sequential ? ZOO_PERSISTENT_SEQUENTIAL : ZOO_PERSISTENT,
-                   buffer.data(), static_cast<int>(buffer.size()));
+    const auto [ec, node] = with_plain_session<std::tuple<error_code, created_node>>(
+        hosts, [&](session& s) -> asio::awaitable<std::tuple<error_code, created_node>> {
+            co_return co_await s.async_create(
+                path, data,
+                sequential ? create_mode::persistent_sequential : create_mode::persistent, tuple);
+        });
     // Shared parents such as "/t" may exist already.
-    const bool ok = rc == ZOK || (rc == ZNODEEXISTS && !sequential);
-    ASSERT_TRUE(ok) << "create " << path << ": " << zerror(rc);
+    const bool ok = !ec || (ec == zk_errc::node_exists && !sequential);
+    ASSERT_TRUE(ok) << "create " << path << ": " << ec.message();
     if (created != nullptr) {
-        *created = buffer.c_str();
+        *created = node.path;
     }
 }
 
 void delete_node(const std::string& hosts, const std::string& path) {
-    handle_guard h{open_handle(hosts)};
-    const int rc = zoo_delete(h.zh, path.c_str(), -1);
-    ASSERT_TRUE(rc == ZOK || rc == ZNONODE) << "delete " << path << ": " << zerror(rc);
+    const auto ec =
+        with_plain_session<error_code>(hosts, [&](session& s) -> asio::awaitable<error_code> {
+            auto [ec] = co_await s.async_remove(path, -1, tuple);
+            co_return ec;
+        });
+    ASSERT_TRUE(!ec || ec == zk_errc::no_node) << "delete " << path << ": " << ec.message();
 }
 
 std::size_t check_record(const std::string& file, std::size_t max_inside) {

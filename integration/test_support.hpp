@@ -90,11 +90,11 @@ session_config config_for(const std::string& hosts,
                           std::chrono::milliseconds session_timeout = 4000ms);
 
 /// Ends `s`'s session on the server (the C client cannot be told directly): the session is
-/// taken over by a second handle which then closes it, and `s` is pointed back at the server,
-/// where it learns of the expiry.
+/// taken over by a second session (session_config::resume) which then closes it, and `s` is
+/// pointed back at the server, where it learns of the expiry.
 void expire_session(session& s, const std::string& hosts);
 
-/// Children of `path` through a plain synchronous C-client handle (independent of zkr).
+/// Children of `path` read through a session of its own (independent of the session under test).
 std::vector<std::string> list_children(const std::string& hosts, const std::string& path);
 bool node_exists(const std::string& hosts, const std::string& path);
 void create_node(const std::string& hosts, const std::string& path, const std::string& data,

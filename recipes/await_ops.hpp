@@ -49,7 +49,7 @@ boost::asio::awaitable<error_code> ensure_path(session_ptr s, std::string dir);
 /// end, in the background if need be.
 boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string path);
 
-/// Runs `body` on the session strand and completes `h` with its result: a coroutine returning
+/// Runs `body` on the driver strand and completes `h` with its result: a coroutine returning
 /// std::tuple<error_code, Values...> for a handler void(error_code, Values...); an exception
 /// escaping it becomes zk_errc::system_error.
 ///
@@ -58,10 +58,10 @@ boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string pa
 /// into the slot's handler memory, which dangles once the caller's slot is reassigned, e.g. by
 /// the `||` operator that cancelled us.)
 template <class... Values>
-void spawn(const session_impl::strand_type& strand,
-           boost::asio::awaitable<std::tuple<error_code, Values...>> body,
+void spawn(const session_ptr& s, boost::asio::awaitable<std::tuple<error_code, Values...>> body,
            handler<void(error_code, Values...)> h) {
     namespace asio = boost::asio;
+    const auto& strand = s->strand();
     auto signal = std::make_shared<asio::cancellation_signal>();
     auto slot = asio::get_associated_cancellation_slot(h);
     if (slot.is_connected()) {
@@ -69,18 +69,18 @@ void spawn(const session_impl::strand_type& strand,
             asio::post(strand, [signal, type] { signal->emit(type); });
         });
     }
-    asio::co_spawn(
-        strand, std::move(body),
-        asio::bind_cancellation_slot(
-            signal->slot(),
-            [signal, pending = pending_handler<void(error_code, Values...)>(std::move(h), strand)](
-                std::exception_ptr e, std::tuple<error_code, Values...> result) mutable {
-                if (e) {
-                    std::get<0>(result) = make_error_code(zk_errc::system_error);
-                }
-                std::apply([&](auto&&... r) { pending.complete(std::move(r)...); },
-                           std::move(result));
-            }));
+    asio::co_spawn(strand, std::move(body),
+                   asio::bind_cancellation_slot(
+                       signal->slot(),
+                       [signal, pending = pending_handler<void(error_code, Values...)>(
+                                    std::move(h), s->completions())](
+                           std::exception_ptr e, std::tuple<error_code, Values...> result) mutable {
+                           if (e) {
+                               std::get<0>(result) = make_error_code(zk_errc::system_error);
+                           }
+                           std::apply([&](auto&&... r) { pending.complete(std::move(r)...); },
+                                      std::move(result));
+                       }));
 }
 
 /// The same for callers outside a coroutine: calls `done` with the result on the session strand.

@@ -178,17 +178,18 @@ leader_election::leader_election(session& s, std::string path, std::string parti
 void leader_election::campaign_impl(const session_ptr& s, const std::string& path,
                                     const std::string& id, const election_options& options,
                                     detail::handler<void(error_code, leadership)> h) {
-    detail::acquire_lock(detail::campaign_request(s, path, id), options.on_loss,
-                         detail::adapt<void(error_code, lock)>(
-                             std::move(h), s->strand(), [](auto& pending, error_code ec, lock l) {
-                                 pending.complete(ec, leadership(std::move(l)));
-                             }));
+    detail::acquire_lock(
+        detail::campaign_request(s, path, id), options.on_loss,
+        detail::adapt<void(error_code, lock)>(std::move(h), s->completions(),
+                                              [](auto& pending, error_code ec, lock l) {
+                                                  pending.complete(ec, leadership(std::move(l)));
+                                              }));
 }
 
 void leader_election::current_leader_impl(
     const session_ptr& s, const std::string& path,
     detail::handler<void(error_code, std::optional<leader_info>)> h) {
-    detail::spawn(s->strand(), detail::current_leader(s, path), std::move(h));
+    detail::spawn(s, detail::current_leader(s, path), std::move(h));
 }
 
 void leader_election::participants_impl(
@@ -197,7 +198,7 @@ void leader_election::participants_impl(
     detail::read_queue_impl(
         s, path,
         detail::adapt<void(error_code, std::vector<queue_entry>)>(
-            std::move(h), s->strand(),
+            std::move(h), s->completions(),
             [](auto& pending, error_code ec, std::vector<queue_entry> q) {
                 std::vector<participant> out;
                 out.reserve(q.size());
@@ -211,7 +212,7 @@ void leader_election::participants_impl(
 void leader_election::lead_impl(const session_ptr& s, const std::string& path,
                                 const std::string& id, const election_options& options,
                                 work_function work, detail::handler<void(error_code)> h) {
-    detail::spawn(s->strand(), detail::lead(s, path, id, options, std::move(work)), std::move(h));
+    detail::spawn(s, detail::lead(s, path, id, options, std::move(work)), std::move(h));
 }
 
 leader_observer::leader_observer(session& s, std::string path)
@@ -221,7 +222,7 @@ leader_observer::leader_observer(session& s, std::string path)
 void leader_observer::wait_change_impl(
     const std::shared_ptr<detail::observer_state>& state,
     detail::handler<void(error_code, std::optional<leader_info>)> h) {
-    detail::spawn(state->session->strand(), detail::next_leader(state), std::move(h));
+    detail::spawn(state->session, detail::next_leader(state), std::move(h));
 }
 
 }  // namespace zkr

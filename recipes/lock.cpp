@@ -92,17 +92,18 @@ void lock_state::lose(error_code why) {
 void lock_state::release(handler<void(error_code)> h) {
     asio::post(session_->strand(), [self = shared_from_this(), h = std::move(h)]() mutable {
         if (self->released_) {
-            fail(std::move(h), self->session_->strand(), make_error_code(errc::not_owner));
+            fail(std::move(h), self->session_->completions(), make_error_code(errc::not_owner));
             return;
         }
         self->released_ = true;
         if (!self->owned_.exchange(false)) {
-            fail(std::move(h), self->session_->strand(), self->lost_reason());
+            fail(std::move(h), self->session_->completions(), self->lost_reason());
             return;
         }
         self->lost_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
         self->stop_watch_.emit(asio::cancellation_type::terminal);
-        self->release_waiters_.add(std::move(h), self->session_->strand());
+        self->release_waiters_.add(std::move(h), self->session_->strand(),
+                                   self->session_->completions());
         remove_for_sure(self->session_, self->path_, [self](error_code ec) {
             ZKR_LOG(debug, self->channel_, "released " << self->path_);
             self->release_waiters_.complete_all(ec);
@@ -113,14 +114,15 @@ void lock_state::release(handler<void(error_code)> h) {
 void lock_state::wait_lost(handler<void(error_code)> h) {
     asio::post(session_->strand(), [self = shared_from_this(), h = std::move(h)]() mutable {
         if (self->released_) {
-            fail(std::move(h), self->session_->strand(), make_error_code(errc::not_owner));
+            fail(std::move(h), self->session_->completions(), make_error_code(errc::not_owner));
             return;
         }
         if (!self->owned_.load()) {
-            fail(std::move(h), self->session_->strand(), self->lost_reason());
+            fail(std::move(h), self->session_->completions(), self->lost_reason());
             return;
         }
-        self->lost_waiters_.add(std::move(h), self->session_->strand());
+        self->lost_waiters_.add(std::move(h), self->session_->strand(),
+                                self->session_->completions());
         self->watch_node();
     });
 }
@@ -170,12 +172,12 @@ asio::awaitable<void> lock_state::watch_loop() {
 void lock_state::guarded_multi(std::vector<op> ops,
                                handler<void(error_code, std::vector<op_result>)> h) {
     if (!owned_.load()) {
-        fail(std::move(h), session_->strand(), make_error_code(errc::lock_lost));
+        fail(std::move(h), session_->completions(), make_error_code(errc::lock_lost));
         return;
     }
     ops.insert(ops.begin(), op::check(path_));
     auto pending = std::make_shared<pending_handler<void(error_code, std::vector<op_result>)>>(
-        std::move(h), session_->strand());
+        std::move(h), session_->completions());
     session_->multi(std::move(ops), [self = shared_from_this(), pending](
                                         error_code ec, std::vector<op_result> results) {
         const bool check_failed = !results.empty() && results.front().ec == zk_errc::no_node;
@@ -194,15 +196,15 @@ void acquire_lock(acquire_request request, loss_policy policy,
                   handler<void(error_code, zkr::lock)> h) {
     auto s = request.session;
     if (validate_path(request.dir) || request.dir == "/") {
-        fail(std::move(h), s->strand(), make_error_code(errc::invalid_path));
+        fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
         return;
     }
     auto slot = asio::get_associated_cancellation_slot(h);
     const char* channel = request.channel;
     acquire(std::move(request), slot,
             [s, policy, channel,
-             pending = pending_handler<void(error_code, zkr::lock)>(std::move(h), s->strand())](
-                error_code ec, acquired_node node) mutable {
+             pending = pending_handler<void(error_code, zkr::lock)>(
+                 std::move(h), s->completions())](error_code ec, acquired_node node) mutable {
                 if (ec || node.path.empty()) {
                     pending.complete(ec, zkr::lock{});
                     return;

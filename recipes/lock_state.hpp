@@ -27,7 +27,7 @@ class lock_state final : public session_listener, public std::enable_shared_from
     void start();
 
     bool owns() const noexcept { return owned_.load(); }
-    boost::asio::any_io_executor executor() const noexcept { return session_->strand(); }
+    boost::asio::any_io_executor executor() const noexcept { return session_->executor(); }
     const std::string& path() const noexcept { return path_; }
     std::int64_t fencing_token() const noexcept { return token_; }
     error_code lost_reason() const;

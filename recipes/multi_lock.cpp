@@ -58,8 +58,8 @@ void lock_all_impl(std::vector<mutex> mutexes, handler<void(error_code, lock_gro
         fail(std::move(h), asio::system_executor(), make_error_code(errc::invalid_argument));
         return;
     }
-    const auto strand = mutexes.front().impl()->strand();
-    spawn(strand, lock_all(std::move(mutexes)), std::move(h));
+    const auto session = mutexes.front().impl();
+    spawn(session, lock_all(std::move(mutexes)), std::move(h));
 }
 
 }  // namespace zkr::detail

@@ -2,6 +2,7 @@
 
 #include "log.hpp"
 #include "path.hpp"
+#include "watch_state.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -285,6 +286,9 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     void cancel() {
         cancelled_ = true;
         in_flight_.emit(asio::cancellation_type::terminal);
+        if (auto* w = watch_access::state(watch_)) {
+            w->cancel_here();  // the wait ends with operation_aborted
+        }
     }
 
     /// Checked before starting each request or wait: requests do not take cancellation, so a
@@ -369,8 +373,8 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
             return;
         }
         watch_ = std::move(w);
-        watch_.async_wait(asio::bind_cancellation_slot(
-            in_flight_.slot(),
+        // In place on the driver strand: the hand-off continues inside the C client's callback.
+        watch_access::state(watch_)->wait_here(
             [self = shared_from_this(), watched_last_blocker](error_code ec, watch_event event) {
                 self->watch_ = zkr::watch{};
                 if (ec) {
@@ -378,7 +382,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
                     return;
                 }
                 self->ahead_gone(event.type == watch_event_type::deleted && watched_last_blocker);
-            }));
+            });
     }
 
     /// The node ahead of us went away (or changed).

@@ -43,10 +43,10 @@ boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_qu
 void read_queue_impl(const std::shared_ptr<session_impl>& s, std::string path,
                      handler<void(error_code, std::vector<queue_entry>)> h) {
     if (validate_path(path)) {
-        fail(std::move(h), s->strand(), make_error_code(errc::invalid_path));
+        fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
         return;
     }
-    spawn(s->strand(), read_queue(s, std::move(path)), std::move(h));
+    spawn(s, read_queue(s, std::move(path)), std::move(h));
 }
 
 }  // namespace zkr::detail

@@ -243,16 +243,16 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_impl>& sessio
                              const semaphore_options& options,
                              detail::handler<void(error_code, lease)> h) {
     const detail::semaphore_request r{session, path, max, count, try_only, options};
-    const auto& strand = r.session->strand();
+    const auto& ex = r.session->completions();
     if (detail::validate_path(r.path) || r.path == "/") {
-        detail::fail(std::move(h), strand, make_error_code(errc::invalid_path));
+        detail::fail(std::move(h), ex, make_error_code(errc::invalid_path));
         return;
     }
     if (r.max < 1 || r.count < 1 || r.count > r.max) {
-        detail::fail(std::move(h), strand, make_error_code(errc::invalid_argument));
+        detail::fail(std::move(h), ex, make_error_code(errc::invalid_argument));
         return;
     }
-    detail::spawn(strand, detail::acquire_leases(r), std::move(h));
+    detail::spawn(r.session, detail::acquire_leases(r), std::move(h));
 }
 
 }  // namespace zkr

@@ -1,14 +1,22 @@
 #include "c_bridge.hpp"
 
-#include "session_impl.hpp"
+#include "watch_state.hpp"
 
 #include <boost/asio/error.hpp>
-#include <boost/asio/post.hpp>
 
 #include <cstring>
 
 namespace zkr::detail {
 namespace {
+
+/// A request's result code as the caller should see it. The single-threaded C client can drop
+/// its connection without reporting it (a failed send inside a request call); requests sent on
+/// that connection stay queued, and the first answer on the next connection then fails them all
+/// with ZRUNTIMEINCONSISTENCY. For the caller that is a connection loss: the request may or may
+/// not have been applied, and it may be retried once connected.
+error_code answer_code(int rc) {
+    return from_zk_code(rc == ZRUNTIMEINCONSISTENCY ? ZCONNECTIONLOSS : rc);
+}
 
 template <class Op>
 Op* claim(const void* data) {
@@ -55,27 +63,6 @@ stat to_stat(const Stat& s) noexcept {
                 s.aversion, s.ephemeralOwner, s.dataLength, s.numChildren, s.pzxid};
 }
 
-void bridge::on_session_event(zhandle_t* zh, int type, int state, const char*, void* ctx) {
-    if (type != ZOO_SESSION_EVENT || ctx == nullptr) {
-        return;
-    }
-    // Read what only the C thread may read now, then hand over to the strand. The session is
-    // reached through a weak reference, locked on the strand: the last strong reference must
-    // never be dropped on a C-client thread.
-    const auto* id = zoo_client_id(zh);
-    std::array<char, 16> password{};
-    std::memcpy(password.data(), id->passwd, password.size());
-    const auto session_id = id->client_id;
-    const int timeout = zoo_recv_timeout(zh);
-    auto* context = static_cast<session_impl::watcher_context*>(ctx);
-    boost::asio::post(context->strand,
-                      [weak = context->session, state, session_id, timeout, password] {
-                          if (auto self = weak.lock()) {
-                              self->on_client_state(state, session_id, timeout, password.data());
-                          }
-                      });
-}
-
 void bridge::on_watch(zhandle_t*, int type, int state, const char* path, void* ctx) {
     auto* context = static_cast<watch_context*>(ctx);
     if (type == ZOO_SESSION_EVENT) {
@@ -108,14 +95,14 @@ void bridge::on_created(int rc, const char* value, const Stat* st, const void* d
             node.path = value != nullptr ? value : "";
             node.stat = st != nullptr ? to_stat(*st) : stat{};
         }
-        op->finish(from_zk_code(rc), std::move(node));
+        op->finish(answer_code(rc), std::move(node));
         delete op;
     }
 }
 
 void bridge::on_void(int rc, const void* data) {
     if (auto* op = claim<void_op>(data)) {
-        op->finish(from_zk_code(rc));
+        op->finish(answer_code(rc));
         delete op;
     }
 }
@@ -126,7 +113,7 @@ void bridge::on_sync(int rc, const char*, const void* data) {
 
 void bridge::on_set(int rc, const Stat* st, const void* data) {
     if (auto* op = claim<set_op>(data)) {
-        op->finish(from_zk_code(rc), rc == ZOK && st != nullptr ? to_stat(*st) : stat{});
+        op->finish(answer_code(rc), rc == ZOK && st != nullptr ? to_stat(*st) : stat{});
         delete op;
     }
 }
@@ -141,7 +128,7 @@ void bridge::on_data(int rc, const char* value, int len, const Stat* st, const v
             }
             result.stat = st != nullptr ? to_stat(*st) : stat{};
         }
-        op->finish_read(from_zk_code(rc), std::move(result), rc == ZOK);
+        op->finish_read(answer_code(rc), std::move(result), rc == ZOK);
         delete op;
     }
 }
@@ -154,7 +141,7 @@ void bridge::on_exists(int rc, const Stat* st, const void* data) {
         if (rc == ZOK && st != nullptr) {
             result = to_stat(*st);
         }
-        const auto ec = rc == ZNONODE ? error_code{} : from_zk_code(rc);
+        const auto ec = rc == ZNONODE ? error_code{} : answer_code(rc);
         op->finish_read(ec, result, rc == ZOK || rc == ZNONODE);
         delete op;
     }
@@ -173,7 +160,7 @@ void bridge::on_children(int rc, const String_vector* names, const Stat* st, con
             }
             result.stat = st != nullptr ? to_stat(*st) : stat{};
         }
-        op->finish_read(from_zk_code(rc), std::move(result), rc == ZOK);
+        op->finish_read(answer_code(rc), std::move(result), rc == ZOK);
         delete op;
     }
 }
@@ -188,7 +175,7 @@ template void bridge::on_children<watch_children_op>(int, const String_vector*, 
 
 void bridge::on_multi(int rc, const void* data) {
     if (auto* op = claim<multi_op>(data)) {
-        op->finish(from_zk_code(rc), op->results());
+        op->finish(answer_code(rc), op->results());
         delete op;
     }
 }

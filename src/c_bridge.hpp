@@ -1,10 +1,10 @@
-// The bridge from the ZooKeeper C client's callbacks to Asio (design.md §2).
+// The bridge from the ZooKeeper C client's callbacks to zkr (design.md §2).
 //
 // Each request hands the C client a heap context (a request_op) as its `data` pointer; each
-// watching read adds a watch_context as its `watcherCtx`. The callbacks in `bridge` run on the C
-// client's completion thread and do only this: copy the result into value types, take the context
-// out of the registry, and post the user's handler to its executor. No recipe or user code ever
-// runs on a C thread.
+// watching read adds a watch_context as its `watcherCtx`. The C client calls `bridge` from inside
+// zookeeper_process, on the session's driver strand: results are turned into value types and the
+// request's handler runs right there (recipe code continues in place; handlers of users are
+// wrapped to be posted to their own executors).
 #pragma once
 
 #include "completion.hpp"
@@ -16,6 +16,8 @@
 #include <zkr/znode.hpp>
 
 #include <zookeeper/zookeeper.h>
+
+#include <boost/asio/post.hpp>
 
 #include <memory>
 #include <string>
@@ -47,21 +49,21 @@ class request_op : public pending_op {
     using signature = void(error_code, Results...);
     static constexpr bool watching = (is_watch_v<Results> || ...);
 
-    template <class Strand>
-    request_op(handler<signature> h, const Strand& strand, std::string p)
-        : path(std::move(p)), pending_(std::move(h), strand) {}
+    request_op(handler<signature> h, op_registry& r, std::string p)
+        : path(std::move(p)), handler_(std::move(h)), registry_(&r) {}
 
-    void register_with(op_registry& r) {
-        registry_ = &r;
-        r.add(this);
-    }
-    void unregister_from(op_registry& r) { r.remove(this); }
+    void register_op() { registry_->add(this); }
+    void unregister_op() { registry_->remove(this); }
 
-    /// Completes with the results (the error_code first). Call once.
+    /// Runs the handler with the results (the error_code first), here and now. Call once.
     template <class... Values>
     void finish(error_code ec, Values&&... values) {
         watcher.reset();
-        pending_.complete(ec, std::forward<Values>(values)...);
+        if (registry_->discarding()) {
+            return;  // the handle is freed after its io_context: nothing may run any more
+        }
+        auto h = std::move(handler_);
+        std::move(h)(ec, std::forward<Values>(values)...);
     }
 
     /// Completes a read: with the watch too when this is a watching read. `armed` tells whether
@@ -78,7 +80,15 @@ class request_op : public pending_op {
     void fail(error_code ec) { finish(ec, Results{}...); }
     void abandon(error_code ec) override { fail(ec); }
 
-    /// The watch to hand to the user: if the server armed it, the registry takes the context
+    /// Fails without running the handler inside the caller's call: posted to `ex`.
+    template <class Executor>
+    void fail_later(const Executor& ex, error_code ec) {
+        watcher.reset();
+        boost::asio::post(
+            ex, [h = std::move(handler_), ec]() mutable { std::move(h)(ec, Results{}...); });
+    }
+
+    /// The watch to hand to the caller: if the server armed it, the registry takes the context
     /// over; otherwise the C client dropped the registration and the context goes now.
     zkr::watch take_watch(bool armed) {
         if (!watcher || !armed) {
@@ -98,8 +108,8 @@ class request_op : public pending_op {
     std::unique_ptr<watch_context> watcher;
 
   private:
-    pending_handler<signature> pending_;
-    op_registry* registry_ = nullptr;
+    handler<signature> handler_;
+    op_registry* registry_;
 };
 
 using create_op = request_op<created_node>;
@@ -129,9 +139,8 @@ class multi_op final : public request_op<std::vector<op_result>> {
 stat to_stat(const Stat& s) noexcept;
 int to_c_mode(create_mode mode) noexcept;
 
-/// The C client's entry points. Each runs on a C-client thread.
+/// The C client's entry points. Each runs on the driver strand, inside a C-client call.
 struct bridge {
-    static void on_session_event(zhandle_t* zh, int type, int state, const char* path, void* ctx);
     static void on_watch(zhandle_t* zh, int type, int state, const char* path, void* ctx);
     static void on_created(int rc, const char* value, const Stat* st, const void* data);
     static void on_void(int rc, const void* data);

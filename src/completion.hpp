@@ -1,9 +1,9 @@
 // Delivering results to handlers, written once.
 //
-// Results reach zkr from the C client's threads and from the session strand. Either way the
-// handler runs on its associated executor (default: the session strand), is never invoked inline
-// from the initiating function, and its executor keeps outstanding work while the operation is
-// pending, so io_context::run() does not return under a waiting operation.
+// Results reach zkr on the session's driver strand. A user's handler runs on its associated
+// executor (default: the session's executor), is never invoked inline from the initiating
+// function nor inside a C-client call, and its executor keeps outstanding work while the
+// operation is pending, so io_context::run() does not return under a waiting operation.
 #pragma once
 
 #include <zkr/detail/initiate.hpp>
@@ -23,6 +23,14 @@
 
 namespace zkr::detail {
 
+/// Where completions go: posted through `via`, an executor that is always served (the session's
+/// driver strand: zkr's own thread when the application's may be blocked), then run on the
+/// handler's associated executor, or on `fallback` when it has none.
+struct completion_executors {
+    boost::asio::any_io_executor via;
+    boost::asio::any_io_executor fallback;
+};
+
 /// A handler together with a work guard on its executor. Complete it at most once, from any
 /// thread.
 template <class Signature>
@@ -33,12 +41,16 @@ class pending_handler<void(Args...)> {
   public:
     pending_handler() = default;
 
-    template <class DefaultExecutor>
-    pending_handler(handler<void(Args...)> h, const DefaultExecutor& fallback)
-        : fallback_(fallback),
-          work_(boost::asio::prefer(boost::asio::get_associated_executor(h, fallback),
+    pending_handler(handler<void(Args...)> h, const completion_executors& ex)
+        : via_(ex.via),
+          work_(boost::asio::prefer(boost::asio::get_associated_executor(h, ex.fallback),
                                     boost::asio::execution::outstanding_work.tracked)),
           handler_(std::move(h)) {}
+
+    /// One executor for both roles (outside a session: the system executor).
+    template <class Executor>
+    pending_handler(handler<void(Args...)> h, const Executor& ex)
+        : pending_handler(std::move(h), completion_executors{ex, ex}) {}
 
     pending_handler(pending_handler&&) noexcept = default;
 
@@ -46,7 +58,7 @@ class pending_handler<void(Args...)> {
     // without end; move-construct and swap instead.
     pending_handler& operator=(pending_handler&& other) noexcept {
         if (this != &other) {
-            fallback_ = std::move(other.fallback_);
+            via_ = std::move(other.via_);
             work_ = std::move(other.work_);
             handler<void(Args...)> taken(std::move(other.handler_));
             handler_.swap(taken);
@@ -58,23 +70,22 @@ class pending_handler<void(Args...)> {
 
     handler<void(Args...)>& get() noexcept { return handler_; }
 
-    /// Runs the handler with these arguments on its executor, never inline: posted to the
-    /// session strand (which guarantees a later invocation), then dispatched to the handler's
+    /// Runs the handler with these arguments on its executor, never inline: posted through the
+    /// driver strand (which guarantees a later invocation), then dispatched to the handler's
     /// executor. The work guard travels with it until the handler has run.
     template <class... Values>
     void complete(Values&&... values) {
         boost::asio::post(
-            fallback_,
-            boost::asio::bind_executor(
-                std::move(work_),
-                [h = std::move(handler_),
-                 args = std::make_tuple(Args(std::forward<Values>(values))...)]() mutable {
-                    std::apply(std::move(h), std::move(args));
-                }));
+            via_, boost::asio::bind_executor(
+                      std::move(work_),
+                      [h = std::move(handler_),
+                       args = std::make_tuple(Args(std::forward<Values>(values))...)]() mutable {
+                          std::apply(std::move(h), std::move(args));
+                      }));
     }
 
   private:
-    boost::asio::any_io_executor fallback_;
+    boost::asio::any_io_executor via_;
     boost::asio::any_completion_executor work_;
     handler<void(Args...)> handler_;
 };
@@ -82,19 +93,19 @@ class pending_handler<void(Args...)> {
 /// A handler of signature `From` that completes `h` (signature `To`) through
 /// `convert(pending_handler<To>&, args...)`, keeping h's cancellation slot and executor: for an
 /// operation that returns what an inner operation produced, in another shape.
-template <class From, class To, class Executor, class Convert>
-handler<From> adapt(handler<To> h, const Executor& fallback, Convert convert) {
+template <class From, class To, class Executors, class Convert>
+handler<From> adapt(handler<To> h, const Executors& ex, Convert convert) {
     auto slot = boost::asio::get_associated_cancellation_slot(h);
     return boost::asio::bind_cancellation_slot(
         slot,
-        [pending = pending_handler<To>(std::move(h), fallback), convert = std::move(convert)](
+        [pending = pending_handler<To>(std::move(h), ex), convert = std::move(convert)](
             auto&&... args) mutable { convert(pending, std::forward<decltype(args)>(args)...); });
 }
 
 /// Completes `h` with `ec` and default-constructed values: the shape of every early failure.
-template <class... Args, class Executor>
-void fail(handler<void(error_code, Args...)> h, const Executor& fallback, error_code ec) {
-    pending_handler<void(error_code, Args...)>(std::move(h), fallback).complete(ec, Args{}...);
+template <class... Args, class Executors>
+void fail(handler<void(error_code, Args...)> h, const Executors& ex, error_code ec) {
+    pending_handler<void(error_code, Args...)>(std::move(h), ex).complete(ec, Args{}...);
 }
 
 }  // namespace zkr::detail

@@ -1,5 +1,7 @@
 #include "log.hpp"
 
+#include "client_gate.hpp"
+
 #include <zkr/log.hpp>
 
 #include <boost/log/attributes/constant.hpp>
@@ -81,6 +83,7 @@ void log_write(log_level level, std::string_view channel, const std::string& mes
 }
 
 void set_client_log_level(int zoo_level) {
+    client_gate gate;  // a process-wide variable the C client reads inside its calls
     zoo_set_debug_level(static_cast<ZooLogLevel>(zoo_level));
 }
 

@@ -1,12 +1,14 @@
 // The registry of everything the C client may still call back: requests in flight and armed
 // watches. zookeeper_close completes outstanding requests itself but frees armed watchers without
 // calling them; after it returns, whatever is left here is completed with errc::session_closed.
+//
+// Used on the driver strand only; the count may be read from any thread (a diagnostic).
 #pragma once
 
 #include <zkr/error.hpp>
 
+#include <atomic>
 #include <cstddef>
-#include <mutex>
 #include <vector>
 
 namespace zkr::detail {
@@ -31,8 +33,7 @@ class op_registry {
     op_registry(const op_registry&) = delete;
     op_registry& operator=(const op_registry&) = delete;
 
-    void add(pending_op* op) {
-        std::lock_guard lock(mutex_);
+    void add(pending_op* op) noexcept {
         op->next_ = head_;
         op->prev_ = nullptr;
         if (head_ != nullptr) {
@@ -40,12 +41,11 @@ class op_registry {
         }
         head_ = op;
         op->registered_ = true;
-        ++size_;
+        size_.fetch_add(1, std::memory_order_relaxed);
     }
 
     /// Unlinks `op`; false if it was not registered (already drained).
-    bool remove(pending_op* op) {
-        std::lock_guard lock(mutex_);
+    bool remove(pending_op* op) noexcept {
         if (!op->registered_) {
             return false;
         }
@@ -55,8 +55,8 @@ class op_registry {
 
     /// Takes every registered operation out (after zookeeper_close).
     std::vector<pending_op*> drain() {
-        std::lock_guard lock(mutex_);
         std::vector<pending_op*> out;
+        out.reserve(size());
         while (head_ != nullptr) {
             out.push_back(head_);
             unlink(head_);
@@ -64,13 +64,15 @@ class op_registry {
         return out;
     }
 
-    std::size_t size() const {
-        std::lock_guard lock(mutex_);
-        return size_;
-    }
+    std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
+
+    /// From now on completions are dropped, not delivered: the handle is being freed after its
+    /// io_context is gone, and no handler may run or be posted any more.
+    void discard_from_now_on() noexcept { discarding_ = true; }
+    bool discarding() const noexcept { return discarding_; }
 
   private:
-    void unlink(pending_op* op) {
+    void unlink(pending_op* op) noexcept {
         if (op->prev_ != nullptr) {
             op->prev_->next_ = op->next_;
         } else {
@@ -81,12 +83,12 @@ class op_registry {
         }
         op->prev_ = op->next_ = nullptr;
         op->registered_ = false;
-        --size_;
+        size_.fetch_sub(1, std::memory_order_relaxed);
     }
 
-    mutable std::mutex mutex_;
     pending_op* head_ = nullptr;
-    std::size_t size_ = 0;
+    std::atomic<std::size_t> size_{0};
+    bool discarding_ = false;
 };
 
 }  // namespace zkr::detail

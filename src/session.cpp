@@ -7,6 +7,22 @@ namespace detail {
 const char* to_string_impl(session_state s) noexcept;
 }
 
+namespace {
+
+/// The session's requests run their handlers inline on the driver strand (for the recipes);
+/// a user's handler is posted to its own executor instead, never run inside a C-client call.
+template <class... Args>
+detail::handler<void(error_code, Args...)> to_user(const std::shared_ptr<detail::session_impl>& s,
+                                                   detail::handler<void(error_code, Args...)> h) {
+    using signature = void(error_code, Args...);
+    return detail::adapt<signature, signature>(
+        std::move(h), s->completions(), [](auto& pending, error_code ec, auto&&... values) {
+            pending.complete(ec, std::forward<decltype(values)>(values)...);
+        });
+}
+
+}  // namespace
+
 const char* to_string(session_state s) noexcept {
     return detail::to_string_impl(s);
 }
@@ -19,7 +35,7 @@ session::session(session&&) noexcept = default;
 session& session::operator=(session&& other) noexcept {
     if (this != &other) {
         if (impl_) {
-            impl_->close_now();
+            impl_->close_detached();
         }
         impl_ = std::move(other.impl_);
     }
@@ -28,12 +44,12 @@ session& session::operator=(session&& other) noexcept {
 
 session::~session() {
     if (impl_) {
-        impl_->close_now();
+        impl_->close_detached();
     }
 }
 
 session::executor_type session::get_executor() const noexcept {
-    return impl_->strand();
+    return impl_->executor();
 }
 const session_config& session::config() const noexcept {
     return impl_->config();
@@ -69,46 +85,46 @@ void session::wait_state_impl(const impl_ptr& s, session_state seen,
 }
 void session::create_impl(const impl_ptr& s, std::string p, std::string d, create_mode m,
                           detail::handler<void(error_code, created_node)> h) {
-    s->create(std::move(p), std::move(d), m, std::move(h));
+    s->create(std::move(p), std::move(d), m, to_user(s, std::move(h)));
 }
 void session::remove_impl(const impl_ptr& s, std::string p, int v,
                           detail::handler<void(error_code)> h) {
-    s->remove(std::move(p), v, std::move(h));
+    s->remove(std::move(p), v, to_user(s, std::move(h)));
 }
 void session::get_data_impl(const impl_ptr& s, std::string p,
                             detail::handler<void(error_code, node_data)> h) {
-    s->get_data(std::move(p), std::move(h));
+    s->get_data(std::move(p), to_user(s, std::move(h)));
 }
 void session::watch_data_impl(const impl_ptr& s, std::string p,
                               detail::handler<void(error_code, node_data, watch)> h) {
-    s->watch_data(std::move(p), std::move(h));
+    s->watch_data(std::move(p), to_user(s, std::move(h)));
 }
 void session::exists_impl(const impl_ptr& s, std::string p,
                           detail::handler<void(error_code, std::optional<stat>)> h) {
-    s->exists(std::move(p), std::move(h));
+    s->exists(std::move(p), to_user(s, std::move(h)));
 }
 void session::watch_exists_impl(const impl_ptr& s, std::string p,
                                 detail::handler<void(error_code, std::optional<stat>, watch)> h) {
-    s->watch_exists(std::move(p), std::move(h));
+    s->watch_exists(std::move(p), to_user(s, std::move(h)));
 }
 void session::get_children_impl(const impl_ptr& s, std::string p,
                                 detail::handler<void(error_code, children)> h) {
-    s->get_children(std::move(p), std::move(h));
+    s->get_children(std::move(p), to_user(s, std::move(h)));
 }
 void session::watch_children_impl(const impl_ptr& s, std::string p,
                                   detail::handler<void(error_code, children, watch)> h) {
-    s->watch_children(std::move(p), std::move(h));
+    s->watch_children(std::move(p), to_user(s, std::move(h)));
 }
 void session::set_data_impl(const impl_ptr& s, std::string p, std::string d, int v,
                             detail::handler<void(error_code, stat)> h) {
-    s->set_data(std::move(p), std::move(d), v, std::move(h));
+    s->set_data(std::move(p), std::move(d), v, to_user(s, std::move(h)));
 }
 void session::multi_impl(const impl_ptr& s, std::vector<op> ops,
                          detail::handler<void(error_code, std::vector<op_result>)> h) {
-    s->multi(std::move(ops), std::move(h));
+    s->multi(std::move(ops), to_user(s, std::move(h)));
 }
 void session::sync_impl(const impl_ptr& s, std::string p, detail::handler<void(error_code)> h) {
-    s->sync(std::move(p), std::move(h));
+    s->sync(std::move(p), to_user(s, std::move(h)));
 }
 
 }  // namespace zkr

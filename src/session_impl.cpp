@@ -1,24 +1,26 @@
 // The session state machine and the ZooKeeper requests. The C client's callbacks live in
-// c_bridge.cpp; everything here runs on the session strand or on the caller's thread.
+// c_bridge.cpp, its I/O in transport.cpp; everything here runs on the driver strand unless it
+// says otherwise.
 #include "session_impl.hpp"
 
 #include "c_bridge.hpp"
 #include "connect_string.hpp"
+#include "io_thread.hpp"
 #include "log.hpp"
 #include "path.hpp"
 #include "watch_state.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <zookeeper/zookeeper.h>
 
 #include <cstring>
-#include <thread>
 
 namespace zkr::detail {
 namespace {
+
+namespace asio = boost::asio;
 
 constexpr std::chrono::milliseconds min_session_timeout{100};
 constexpr std::chrono::milliseconds max_session_timeout{24 * 60 * 60 * 1000};
@@ -28,6 +30,23 @@ constexpr const char* channel = "zkr.session";
 bool is_final(session_state s) {
     return s == session_state::expired || s == session_state::auth_failed ||
            s == session_state::closed;
+}
+
+using io_strand = asio::strand<asio::io_context::executor_type>;
+using any_strand = asio::strand<asio::any_io_executor>;
+
+/// A strand over the concrete io_context executor when that is what we were given: a Boost 1.81
+/// strand queries its inner executor's blocking property on every execute, and through an
+/// any_io_executor each such query allocates its answer (a third of the allocations of an
+/// uncontended lock cycle, measured with bench/callgrind.py). A strand given to us is kept.
+asio::any_io_executor make_session_strand(const asio::any_io_executor& ex) {
+    if (ex.target<io_strand>() != nullptr || ex.target<any_strand>() != nullptr) {
+        return ex;
+    }
+    if (const auto* io = ex.target<asio::io_context::executor_type>()) {
+        return asio::make_strand(*io);
+    }
+    return asio::make_strand(ex);
 }
 
 }  // namespace
@@ -66,38 +85,38 @@ struct session_impl::acl_storage {
     ACL_vector vector{};
 };
 
-namespace {
-
-/// The session strand, over the concrete io_context executor when that is what we were given:
-/// a Boost 1.81 strand queries its inner executor's blocking property on every execute, and
-/// through an any_io_executor each such query allocates its answer (a third of the allocations
-/// of an uncontended lock cycle, measured with bench/callgrind.py).
-boost::asio::any_io_executor make_session_strand(const boost::asio::any_io_executor& ex) {
-    if (const auto* io = ex.target<boost::asio::io_context::executor_type>()) {
-        return boost::asio::make_strand(*io);
-    }
-    return boost::asio::make_strand(ex);
-}
-
-}  // namespace
-
-session_impl::session_impl(boost::asio::any_io_executor ex, session_config config)
-    : strand_(make_session_strand(ex)),
+session_impl::session_impl(asio::any_io_executor ex, session_config config)
+    : user_(make_session_strand(ex)),
       config_(std::move(config)),
-      connect_timer_(strand_),
-      deadline_timer_(strand_),
+      io_thread_(config_.dedicated_io_thread ? io_thread::acquire() : nullptr),
+      driver_(io_thread_ ? asio::any_io_executor(asio::make_strand(io_thread_->get_executor()))
+                         : user_),
+      completions_{driver_, user_},
+      transport_(std::make_shared<transport>(driver_, io_thread_)),
+      connect_timer_(driver_),
+      deadline_timer_(driver_),
       acl_(std::make_unique<acl_storage>(config_.acl)) {}
 
 session_impl::~session_impl() {
-    try {
-        close_now();
-    } catch (...) {
-        // A destructor must not throw; the C client's close has run or cannot run.
+    // Normally closed by now (the public session's destructor starts it). If not, the
+    // transport frees the C handle when its last wait is gone.
+    if (transport_->is_open()) {
+        asio::post(driver_, [t = transport_, ec = final_error()] { t->close(ec, {}); });
     }
 }
 
-client_id session_impl::id() const noexcept {
-    std::shared_lock lock(handle_mutex_);
+bool session_impl::running_in_driver() const noexcept {
+    if (const auto* s = driver_.target<io_strand>()) {
+        return s->running_in_this_thread();
+    }
+    if (const auto* s = driver_.target<any_strand>()) {
+        return s->running_in_this_thread();
+    }
+    return false;
+}
+
+client_id session_impl::id() const {
+    std::lock_guard lock(password_mutex_);
     return client_id{session_id_.load(), password_};
 }
 
@@ -113,68 +132,62 @@ std::chrono::milliseconds session_impl::local_loss_delay() const noexcept {
     return negotiated_timeout() / 4;
 }
 
+std::size_t session_impl::pending_operations() const noexcept {
+    return transport_->registry().size();
+}
+
 void session_impl::connect(handler<void(error_code)> h) {
-    boost::asio::post(strand_, [self = shared_from_this(), h = std::move(h)]() mutable {
+    asio::post(driver_, [self = shared_from_this(), h = std::move(h)]() mutable {
         const auto state = self->state_.load();
+        const auto& ex = self->completions_;
         if (state == session_state::connected || state == session_state::suspended) {
-            fail(std::move(h), self->strand_, error_code{});
+            fail(std::move(h), ex, error_code{});
             return;
         }
         if (state == session_state::connecting) {
-            self->connect_waiters_.add(std::move(h), self->strand_);
+            self->connect_waiters_.add(std::move(h), self->driver_, ex);
             return;
         }
         if (state != session_state::not_started) {
-            fail(std::move(h), self->strand_,
+            fail(std::move(h), ex,
                  state == session_state::expired ? make_error_code(zk_errc::session_expired)
                                                  : make_error_code(errc::session_closed));
             return;
         }
-        if (auto ec = validate_connect_string(self->config_.hosts)) {
-            fail(std::move(h), self->strand_, ec);
+        const auto& config = self->config_;
+        if (auto ec = validate_connect_string(config.hosts)) {
+            fail(std::move(h), ex, ec);
             return;
         }
         // The C client derives its handshake deadline from the requested timeout and keeps it in
         // an int: out of this range it cannot connect at all, which would look like a network
         // fault. The server clamps further into its own [min, max]SessionTimeout.
-        if (self->config_.session_timeout < min_session_timeout ||
-            self->config_.session_timeout > max_session_timeout ||
-            self->config_.connect_timeout.count() <= 0) {
-            fail(std::move(h), self->strand_, make_error_code(errc::invalid_argument));
+        if (config.session_timeout < min_session_timeout ||
+            config.session_timeout > max_session_timeout || config.connect_timeout.count() <= 0) {
+            fail(std::move(h), ex, make_error_code(errc::invalid_argument));
             return;
         }
-        set_client_log_level(static_cast<int>(self->config_.log_level));
-        self->watcher_context_ = std::make_unique<watcher_context>(
-            watcher_context{self->weak_from_this(), self->strand_});
-        errno = 0;
-        zhandle_t* zh =
-            zookeeper_init2(self->config_.hosts.c_str(), &bridge::on_session_event,
-                            static_cast<int>(self->config_.session_timeout.count()), nullptr,
-                            self->watcher_context_.get(), 0, client_log_callback());
-        if (zh == nullptr) {
-            ZKR_LOG(error, channel,
-                    "zookeeper_init failed for '" << self->config_.hosts
-                                                  << "': " << std::strerror(errno));
-            fail(std::move(h), self->strand_, make_error_code(errc::invalid_connect_string));
-            return;
-        }
-        // By default the C client resolves its host list again each time its I/O thread wakes:
-        // most of its CPU time per request (bench/README.md). -1 keeps resolving on connection
-        // loss, when a changed address matters, and skips the routine lookups.
-        zoo_set_servers_resolution_delay(zh, -1);
-        {
-            std::unique_lock lock(self->handle_mutex_);
-            self->handle_ = zh;
-        }
-        if (!self->config_.digest_credentials.empty()) {
-            const auto& cred = self->config_.digest_credentials;
-            zoo_add_auth(zh, "digest", cred.data(), static_cast<int>(cred.size()), nullptr,
-                         nullptr);
-        }
+        set_client_log_level(static_cast<int>(config.log_level));
         self->state_ = session_state::connecting;
-        self->connect_waiters_.add(std::move(h), self->strand_);
+        self->connect_waiters_.add(std::move(h), self->driver_, ex);
+        if (!self->transport_->open(config.hosts, static_cast<int>(config.session_timeout.count()),
+                                    config.resume.id, config.resume.password,
+                                    self->weak_from_this())) {
+            ZKR_LOG(error, channel,
+                    "zookeeper_init failed for '" << config.hosts << "': " << std::strerror(errno));
+            self->connect_waiters_.complete_all(make_error_code(errc::invalid_connect_string));
+            self->shut_down({});
+            return;
+        }
+        if (!config.digest_credentials.empty()) {
+            const auto& cred = config.digest_credentials;
+            self->transport_->call([&](zhandle_t* zh) {
+                return zoo_add_auth(zh, "digest", cred.data(), static_cast<int>(cred.size()),
+                                    nullptr, nullptr);
+            });
+        }
         self->arm_connect_timer();
-        ZKR_LOG(debug, channel, "connecting to " << self->config_.hosts);
+        ZKR_LOG(debug, channel, "connecting to " << config.hosts);
     });
 }
 
@@ -194,14 +207,13 @@ void session_impl::arm_connect_timer() {
 }
 
 void session_impl::on_client_state(int state, std::int64_t id, int timeout_ms,
-                                   const char* password) {
-    // Runs on the strand (posted by the bridge).
+                                   const std::array<char, 16>& password) {
     if (state == ZOO_CONNECTED_STATE) {
         session_id_ = id;
         negotiated_timeout_ms_ = timeout_ms;
         {
-            std::unique_lock lock(handle_mutex_);
-            std::memcpy(password_.data(), password, password_.size());
+            std::lock_guard lock(password_mutex_);
+            password_ = password;
         }
         apply_state(session_state::connected);
     } else if (state == ZOO_CONNECTING_STATE || state == ZOO_ASSOCIATING_STATE) {
@@ -250,10 +262,8 @@ void session_impl::apply_state(session_state next) {
             deadline_timer_.cancel();
             connect_waiters_.complete_all(ec);
             notify(session_event::expired);
-            // The handle is useless now (every call returns ZINVALIDSTATE): free its threads.
-            if (auto* zh = release_handle()) {
-                close_in_background(zh, {});
-            }
+            // The handle is useless now (every call returns ZINVALIDSTATE): free it.
+            transport_->close(ec, {});
             break;
         }
         case session_state::closed:
@@ -298,96 +308,50 @@ void session_impl::add_listener(std::weak_ptr<session_listener> listener) {
 }
 
 void session_impl::wait_state(session_state seen, handler<void(error_code, session_state)> h) {
-    boost::asio::post(strand_, [self = shared_from_this(), seen, h = std::move(h)]() mutable {
+    asio::post(driver_, [self = shared_from_this(), seen, h = std::move(h)]() mutable {
         const auto now = self->state_.load();
         if (now != seen) {
-            pending_handler<void(error_code, session_state)>(std::move(h), self->strand_)
+            pending_handler<void(error_code, session_state)>(std::move(h), self->completions_)
                 .complete(error_code{}, now);
         } else if (is_final(now)) {
             // A final state never changes: waiting would hang.
-            pending_handler<void(error_code, session_state)>(std::move(h), self->strand_)
+            pending_handler<void(error_code, session_state)>(std::move(h), self->completions_)
                 .complete(make_error_code(errc::session_closed), now);
         } else {
-            self->state_waiters_.add(std::move(h), self->strand_);
+            self->state_waiters_.add(std::move(h), self->driver_, self->completions_);
         }
     });
-}
-
-_zhandle* session_impl::release_handle() {
-    std::unique_lock lock(handle_mutex_);
-    return std::exchange(handle_, nullptr);
-}
-
-void session_impl::finish_close(_zhandle* zh) {
-    zookeeper_close(zh);
-    for (auto* op : registry_.drain()) {
-        op->abandon(make_error_code(errc::session_closed));
-        delete op;
-    }
 }
 
 void session_impl::close(handler<void(error_code)> h) {
-    boost::asio::post(strand_, [self = shared_from_this(), h = std::move(h)]() mutable {
-        self->shut_down(pending_handler<void(error_code)>(std::move(h), self->strand_));
+    asio::post(driver_, [self = shared_from_this(), h = std::move(h)]() mutable {
+        self->shut_down(pending_handler<void(error_code)>(std::move(h), self->completions_));
     });
+}
+
+void session_impl::close_detached() {
+    asio::post(driver_, [self = shared_from_this()] { self->shut_down({}); });
 }
 
 void session_impl::shut_down(pending_handler<void(error_code)> done) {
-    auto* zh = release_handle();
     apply_state(session_state::closed);
-    if (zh == nullptr) {
+    // The session stays alive until the C handle is freed: completions still reach it.
+    transport_->close(final_error(), [self = shared_from_this(), done = std::move(done)]() mutable {
         if (done) {
             done.complete(error_code{});
         }
-        return;
-    }
-    close_in_background(zh, std::move(done));
-}
-
-void session_impl::close_in_background(_zhandle* zh, pending_handler<void(error_code)> done) {
-    // zookeeper_close blocks (a round trip, then joining the C threads): not on our strand. The
-    // thread may drop the last reference to this session, and it holds executors of the
-    // io_context (the handler's, the strand): all of that must be gone before the work guard
-    // lets the io_context finish and be destroyed.
-    auto work = boost::asio::prefer(strand_, boost::asio::execution::outstanding_work.tracked);
-    std::thread([self = shared_from_this(), zh, done = std::move(done), work]() mutable {
-        self->finish_close(zh);
-        self.reset();
-        if (auto handler = std::move(done)) {
-            handler.complete(error_code{});
-        }
-        done = {};
-        work = boost::asio::any_io_executor();
-    }).detach();
-}
-
-void session_impl::close_now() {
-    auto* zh = release_handle();
-    if (zh == nullptr) {
-        return;
-    }
-    if (!is_final(state_.load())) {
-        state_ = session_state::closed;
-    }
-    boost::asio::post(strand_, [weak = weak_from_this()] {
-        if (auto self = weak.lock()) {
-            self->state_waiters_.complete_all(error_code{}, session_state::closed);
-            self->connect_waiters_.complete_all(make_error_code(errc::session_closed));
-            self->notify(session_event::closed);
-        }
     });
-    finish_close(zh);
 }
 
 error_code session_impl::set_servers(const std::string& hosts) {
     if (auto ec = validate_connect_string(hosts)) {
         return ec;
     }
-    std::shared_lock lock(handle_mutex_);
-    if (handle_ == nullptr) {
+    const int rc = transport_->set_servers(hosts);
+    if (rc == transport::invalid_state) {
         return make_error_code(errc::not_connected);
     }
-    return from_zk_code(zoo_set_servers(handle_, hosts.c_str()));
+    return from_zk_code(rc);
 }
 
 error_code session_impl::final_error() const noexcept {
@@ -409,44 +373,47 @@ error_code session_impl::unavailable_error() const noexcept {
 }
 
 template <class Op, class Start>
-void session_impl::start_request(std::unique_ptr<Op> op, Start&& start) {
+void session_impl::start_request(std::unique_ptr<Op> op, Start start) {
     if (auto ec = validate_path(op->path)) {
-        op->fail(ec);
+        op->fail_later(driver_, ec);
         return;
     }
-    std::shared_lock lock(handle_mutex_);
-    if (handle_ == nullptr) {
-        lock.unlock();
-        op->fail(unavailable_error());
+    if (!running_in_driver()) {
+        asio::post(driver_, [self = shared_from_this(), op = std::move(op), start]() mutable {
+            self->start_request(std::move(op), std::move(start));
+        });
         return;
     }
-    op->register_with(registry_);
-    const int rc = start(handle_, op.get());
+    if (!transport_->is_open()) {
+        op->fail_later(driver_, unavailable_error());
+        return;
+    }
+    op->register_op();
+    const int rc = transport_->call([&](zhandle_t* zh) { return start(zh, op.get()); });
     if (rc == ZOK) {
         static_cast<void>(op.release());  // the C client calls it back
         return;
     }
-    op->unregister_from(registry_);
-    lock.unlock();
+    op->unregister_op();
     auto ec = from_zk_code(rc);
     if (rc == ZINVALIDSTATE) {
         ec = unavailable_error() == errc::not_connected ? ec : unavailable_error();
     }
-    op->fail(ec);
+    op->fail_later(driver_, ec);
 }
 
 void session_impl::create(std::string path, std::string data, create_mode mode,
                           handler<void(error_code, created_node)> h) {
-    auto op = std::make_unique<create_op>(std::move(h), strand_, std::move(path));
+    auto op = std::make_unique<create_op>(std::move(h), transport_->registry(), std::move(path));
     op->data = std::move(data);
-    start_request(std::move(op), [this, mode](zhandle_t* zh, create_op* o) {
+    start_request(std::move(op), [acl = &acl_->vector, mode](zhandle_t* zh, create_op* o) {
         return zoo_acreate2(zh, o->path.c_str(), o->data.data(), static_cast<int>(o->data.size()),
-                            &acl_->vector, to_c_mode(mode), &bridge::on_created, o);
+                            acl, to_c_mode(mode), &bridge::on_created, o);
     });
 }
 
 void session_impl::remove(std::string path, int version, handler<void(error_code)> h) {
-    auto op = std::make_unique<void_op>(std::move(h), strand_, std::move(path));
+    auto op = std::make_unique<void_op>(std::move(h), transport_->registry(), std::move(path));
     start_request(std::move(op), [version](zhandle_t* zh, void_op* o) {
         return zoo_adelete(zh, o->path.c_str(), version, &bridge::on_void, o);
     });
@@ -455,10 +422,11 @@ void session_impl::remove(std::string path, int version, handler<void(error_code
 // The three reads share one shape: an optional watch, then one C call chosen by the op type.
 template <class Op>
 void session_impl::read(std::string path, int watch_type, handler<typename Op::signature> h) {
-    auto op = std::make_unique<Op>(std::move(h), strand_, std::move(path));
+    auto op = std::make_unique<Op>(std::move(h), transport_->registry(), std::move(path));
     if constexpr (Op::watching) {
-        auto state = std::make_shared<watch_state>(weak_from_this(), strand_, op->path, watch_type);
-        op->watcher = std::make_unique<watch_context>(std::move(state), &registry_);
+        auto state =
+            std::make_shared<watch_state>(weak_from_this(), driver_, user_, op->path, watch_type);
+        op->watcher = std::make_unique<watch_context>(std::move(state), &transport_->registry());
         op->watcher->state->c_context = op->watcher.get();
     }
     start_request(std::move(op), [](zhandle_t* zh, Op* o) {
@@ -499,7 +467,7 @@ void session_impl::watch_children(std::string path,
 
 void session_impl::set_data(std::string path, std::string data, int version,
                             handler<void(error_code, stat)> h) {
-    auto op = std::make_unique<set_op>(std::move(h), strand_, std::move(path));
+    auto op = std::make_unique<set_op>(std::move(h), transport_->registry(), std::move(path));
     op->data = std::move(data);
     start_request(std::move(op), [version](zhandle_t* zh, set_op* o) {
         return zoo_aset(zh, o->path.c_str(), o->data.data(), static_cast<int>(o->data.size()),
@@ -508,17 +476,17 @@ void session_impl::set_data(std::string path, std::string data, int version,
 }
 
 void session_impl::sync(std::string path, handler<void(error_code)> h) {
-    auto op = std::make_unique<void_op>(std::move(h), strand_, std::move(path));
+    auto op = std::make_unique<void_op>(std::move(h), transport_->registry(), std::move(path));
     start_request(std::move(op), [](zhandle_t* zh, void_op* o) {
         return zoo_async(zh, o->path.c_str(), &bridge::on_sync, o);
     });
 }
 
 void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) {
-    auto m = std::make_unique<multi_op>(std::move(h), strand_, "/");
+    auto m = std::make_unique<multi_op>(std::move(h), transport_->registry(), "/");
     for (const auto& o : ops) {
         if (auto ec = validate_path(o.path)) {
-            m->fail(ec);
+            m->fail_later(driver_, ec);
             return;
         }
     }
@@ -529,14 +497,20 @@ void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vect
     });
 }
 
-void session_impl::remove_watch(const std::string& path, int watch_type, void* context) {
-    std::shared_lock lock(handle_mutex_);
-    if (handle_ == nullptr) {
-        return;
-    }
-    zoo_aremove_watches(handle_, path.c_str(), static_cast<ZooWatcherType>(watch_type),
-                        &bridge::on_watch, context, 0,
-                        reinterpret_cast<void_completion_t*>(&bridge::on_watch_removed), nullptr);
+void session_impl::remove_watch(std::shared_ptr<watch_state> state) {
+    on_driver([self = shared_from_this(), state = std::move(state)] {
+        // Read on the driver strand, where contexts are freed: the watch may have fired since.
+        void* context = state->c_context;
+        if (context == nullptr) {
+            return;
+        }
+        self->transport_->call([&](zhandle_t* zh) {
+            return zoo_aremove_watches(
+                zh, state->path.c_str(), static_cast<ZooWatcherType>(state->watch_type),
+                &bridge::on_watch, context, 0,
+                reinterpret_cast<void_completion_t*>(&bridge::on_watch_removed), nullptr);
+        });
+    });
 }
 
 }  // namespace zkr::detail

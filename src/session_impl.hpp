@@ -1,32 +1,40 @@
-// The shared state behind zkr::session: the C-client handle, the session's state machine, and the
-// requests the recipes are built from.
+// The shared state behind zkr::session: the session's state machine and the requests the recipes
+// are built from, over the transport (transport.hpp) that drives the C client.
 //
-// Ownership: public objects (session, mutex, lock, watch) hold shared_ptrs to this. The C client
-// holds only raw pointers to contexts that this object owns and frees once the C client can no
-// longer call them (after the callback, or after zookeeper_close). So the last reference is
-// never dropped on a C-client thread, and zookeeper_close never runs there.
+// Two executors:
+// - the driver strand, where the C client is driven and its callbacks run: every request
+//   completion and watch event reaches recipe code here, inline, without a hand-off. A strand
+//   over the executor the session was given, or over zkr's own I/O thread
+//   (session_config::dedicated_io_thread);
+// - the user-facing executor, where handlers without an executor of their own run (the driver
+//   strand itself unless dedicated_io_thread). User handlers are always posted, never run inside
+//   a C-client call.
+//
+// Ownership: public objects (session, mutex, lock, watch) hold shared_ptrs to this; the
+// transport outlives it while it closes the C handle.
 #pragma once
 
 #include "completion.hpp"
-#include "op_registry.hpp"
+#include "transport.hpp"
 #include "waiter_list.hpp"
 
 #include <zkr/session.hpp>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <atomic>
 #include <memory>
-#include <shared_mutex>
+#include <mutex>
 #include <string>
 #include <vector>
 
-struct _zhandle;
-
 namespace zkr::detail {
 
-/// What a recipe handle needs to hear about its session. Delivered on the session strand.
+struct watch_state;
+class io_thread;
+
+/// What a recipe handle needs to hear about its session. Delivered on the driver strand.
 enum class session_event {
     suspended,        ///< connection lost, session maybe alive
     reconnected,      ///< connection back, same session
@@ -43,12 +51,12 @@ class session_listener {
     ~session_listener() = default;
 };
 
-class session_impl : public std::enable_shared_from_this<session_impl> {
+class session_impl final : public std::enable_shared_from_this<session_impl>,
+                           public client_observer {
   public:
-    /// The session's strand, held type-erased once: every handler and work guard copies it, and
-    /// copying an any_io_executor that already holds the strand only bumps a count, while
-    /// converting a strand<> into one allocates (measured: a sixth of the allocations per lock
-    /// cycle were such conversions).
+    /// Strands, held type-erased once: every handler and work guard copies them, and copying an
+    /// any_io_executor that holds a strand only bumps a count, while converting a strand<> into
+    /// one allocates.
     using strand_type = boost::asio::any_io_executor;
 
     session_impl(boost::asio::any_io_executor ex, session_config config);
@@ -56,24 +64,36 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
     session_impl(const session_impl&) = delete;
     session_impl& operator=(const session_impl&) = delete;
 
-    const strand_type& strand() const noexcept { return strand_; }
+    /// The driver strand: where requests start and complete, and recipe logic runs.
+    const strand_type& strand() const noexcept { return driver_; }
+    /// The default executor of user handlers.
+    const strand_type& executor() const noexcept { return user_; }
+    /// Where user handlers' completions go (see completion_executors).
+    const completion_executors& completions() const noexcept { return completions_; }
+    /// True on the driver strand (requests then start at once instead of being posted there).
+    bool running_in_driver() const noexcept;
+
     const session_config& config() const noexcept { return config_; }
     session_state state() const noexcept { return state_.load(); }
     std::int64_t session_id() const noexcept { return session_id_.load(); }
-    client_id id() const noexcept;
+    client_id id() const;
     std::chrono::milliseconds negotiated_timeout() const noexcept;
     /// The error every operation gets once the session reached a final state; empty before.
     error_code final_error() const noexcept;
-    /// How long after a disconnect a lock must consider itself lost (see docs/design.md).
+    /// How long after a disconnect a lock must consider itself lost (see docs/mutex.md).
     std::chrono::milliseconds local_loss_delay() const noexcept;
 
     void connect(handler<void(error_code)> h);
     void close(handler<void(error_code)> h);
-    /// Closes synchronously (destructor of the public session).
-    void close_now();
+    /// Starts closing without waiting (the public session's destructor). Never blocks.
+    void close_detached();
     void wait_state(session_state seen, handler<void(error_code, session_state)> h);
     error_code set_servers(const std::string& hosts);
 
+    // Requests. Callable from any thread; they start on the driver strand. The handler is
+    // called there, inline, when the answer arrives (recipe code continues in place); callers
+    // that complete a user's handler go through pending_handler. A request that cannot start
+    // completes through a post, never inside the call.
     void create(std::string path, std::string data, create_mode mode,
                 handler<void(error_code, created_node)> h);
     void remove(std::string path, int version, handler<void(error_code)> h);
@@ -89,54 +109,50 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
     void multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h);
     void sync(std::string path, handler<void(error_code)> h);
 
-    /// Asks the server to drop a watch; the answer is ignored (best effort). Thread-safe.
-    void remove_watch(const std::string& path, int watch_type, void* context);
+    /// Asks the server to drop a watch that nobody will wait for; the answer is ignored (best
+    /// effort). Callable from any thread.
+    void remove_watch(std::shared_ptr<watch_state> state);
 
-    /// Registers a listener for session events (call on the strand). Held weakly.
+    /// Registers a listener for session events (call on the driver strand). Held weakly.
     void add_listener(std::weak_ptr<session_listener> listener);
 
     /// Operations and watches the C client may still call back (for leak checks in tests).
-    std::size_t pending_operations() const { return registry_.size(); }
+    std::size_t pending_operations() const noexcept;
 
-    // Entry points for the C client's threads (used by the bridge only).
-    void on_client_state(int state, std::int64_t id, int timeout_ms, const char* password);
+    /// From the transport: the C client's session state changed.
+    void on_client_state(int state, std::int64_t id, int timeout_ms,
+                         const std::array<char, 16>& password) override;
 
   private:
-    friend struct bridge;
-    /// The global watcher's context: reaches the session only weakly, through its strand.
-    struct watcher_context {
-        std::weak_ptr<session_impl> session;
-        strand_type strand;
-    };
-    struct acl_storage;
-
     template <class Op, class Start>
-    void start_request(std::unique_ptr<Op> op, Start&& start);
+    void start_request(std::unique_ptr<Op> op, Start start);
     template <class Op>
     void read(std::string path, int watch_type, handler<typename Op::signature> h);
+    /// Runs `f` on the driver strand: now if already there, else posted.
+    template <class F>
+    void on_driver(F&& f);
     error_code unavailable_error() const noexcept;
     void apply_state(session_state next);
     void notify(session_event event);
     void arm_connect_timer();
     void arm_deadline_timer();
-    _zhandle* release_handle();
-    void finish_close(_zhandle* zh);
-    /// Closes the handle in the background; completes `done` (if any) afterwards. On the strand.
+    /// Closes the transport; completes `done` (if any) once the C handle is freed.
     void shut_down(pending_handler<void(error_code)> done);
-    void close_in_background(_zhandle* zh, pending_handler<void(error_code)> done);
 
-    strand_type strand_;
+    strand_type user_;
     session_config config_;
+    std::shared_ptr<io_thread> io_thread_;  // zkr's own I/O thread, when dedicated_io_thread
+    strand_type driver_;
+    completion_executors completions_;
     std::atomic<session_state> state_{session_state::not_started};
     std::atomic<std::int64_t> session_id_{0};
     std::atomic<int> negotiated_timeout_ms_{0};
-    std::array<char, 16> password_{};  // written once per (re)connect under handle_mutex_
+    mutable std::mutex password_mutex_;  // id() reads it from any thread
+    std::array<char, 16> password_{};
 
-    mutable std::shared_mutex handle_mutex_;  // guards handle_ against a concurrent close
-    _zhandle* handle_ = nullptr;
-    op_registry registry_;
+    std::shared_ptr<transport> transport_;
 
-    // Strand-only state.
+    // Driver-strand state.
     waiter_list<void(error_code)> connect_waiters_;
     waiter_list<void(error_code, session_state)> state_waiters_;
     std::vector<std::weak_ptr<session_listener>> listeners_;
@@ -144,8 +160,17 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
     boost::asio::steady_timer deadline_timer_;
     bool ever_connected_ = false;
 
+    struct acl_storage;
     std::unique_ptr<acl_storage> acl_;
-    std::unique_ptr<watcher_context> watcher_context_;
 };
+
+template <class F>
+void session_impl::on_driver(F&& f) {
+    if (running_in_driver()) {
+        std::forward<F>(f)();
+    } else {
+        boost::asio::post(driver_, std::forward<F>(f));
+    }
+}
 
 }  // namespace zkr::detail

@@ -28,10 +28,12 @@ class waiter_list<void(error_code, Args...)> {
     };
 
   public:
-    template <class Strand>
-    void add(handler<signature> h, const Strand& strand) {
+    /// Adds a waiter. `strand` is the owner's (cancellation is carried out there); `fallback` is
+    /// the executor the handler runs on when it has none of its own.
+    template <class Strand, class Fallback>
+    void add(handler<signature> h, const Strand& strand, const Fallback& fallback) {
         auto slot = boost::asio::get_associated_cancellation_slot(h);
-        auto e = std::make_shared<entry>(entry{pending_handler<signature>(std::move(h), strand)});
+        auto e = std::make_shared<entry>(entry{pending_handler<signature>(std::move(h), fallback)});
         if (slot.is_connected()) {
             slot.assign([weak = std::weak_ptr<entry>(e), strand](boost::asio::cancellation_type) {
                 boost::asio::post(strand, [weak] {

@@ -1,78 +1,86 @@
 #include "watch_state.hpp"
 
+#include "session_impl.hpp"
+
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/system_executor.hpp>
 
 namespace zkr {
 namespace detail {
 
+namespace asio = boost::asio;
+
 void watch_state::deliver(error_code ec, watch_event event) {
-    std::lock_guard lock(mutex);
-    if (consumed || result) {
+    if (result || (consumed.load() && !waiter)) {
         return;
     }
     if (waiter) {
         consumed = true;
-        waiter.complete(ec, std::move(event));
+        auto h = std::move(waiter);
+        std::move(h)(ec, std::move(event));
     } else {
         result.emplace(ec, std::move(event));
     }
 }
 
-void watch_state::wait(handler<void(error_code, watch_event)> h) {
-    std::unique_lock lock(mutex);
-    if (consumed || waiter) {
-        lock.unlock();
-        fail(std::move(h), strand, make_error_code(errc::invalid_argument));
+void watch_state::wait_here(handler<void(error_code, watch_event)> h) {
+    if (consumed.load() || waiter) {
+        asio::post(driver, [h = std::move(h)]() mutable {
+            std::move(h)(make_error_code(errc::invalid_argument), watch_event{});
+        });
         return;
     }
     if (result) {
         consumed = true;
-        auto [ec, event] = std::move(*result);
-        lock.unlock();
-        pending_handler<void(error_code, watch_event)>(std::move(h), strand)
-            .complete(ec, std::move(event));
+        asio::post(driver, [h = std::move(h), r = std::move(*result)]() mutable {
+            std::move(h)(r.first, std::move(r.second));
+        });
         return;
     }
-    auto slot = boost::asio::get_associated_cancellation_slot(h);
-    waiter = pending_handler<void(error_code, watch_event)>(std::move(h), strand);
-    lock.unlock();
+    waiter.swap(h);  // Boost 1.81's any_completion_handler move assignment recurses forever
+}
+
+void watch_state::cancel_here() {
+    if (waiter) {
+        asio::post(driver, [h = std::move(waiter)]() mutable {
+            std::move(h)(make_error_code(asio::error::operation_aborted), watch_event{});
+        });
+    }
+    consumed = true;
+    if (c_context != nullptr) {
+        if (auto s = session.lock()) {
+            s->remove_watch(shared_from_this());
+        }
+    }
+}
+
+void watch_state::wait(handler<void(error_code, watch_event)> h) {
+    auto slot = asio::get_associated_cancellation_slot(h);
+    // The user's handler is posted to its own executor, never run inside a C-client call.
+    auto posting = adapt<void(error_code, watch_event), void(error_code, watch_event)>(
+        std::move(h), completion_executors{driver, user},
+        [](auto& pending, error_code ec, watch_event event) {
+            pending.complete(ec, std::move(event));
+        });
     if (slot.is_connected()) {
-        slot.assign([weak = weak_from_this()](boost::asio::cancellation_type) {
+        slot.assign([weak = weak_from_this()](asio::cancellation_type) {
             if (auto self = weak.lock()) {
-                self->cancel();
+                asio::post(self->driver, [self] {
+                    if (self->waiter) {
+                        self->cancel_here();
+                    }
+                });
             }
         });
     }
+    asio::post(driver, [self = shared_from_this(), h = std::move(posting)]() mutable {
+        self->wait_here(std::move(h));
+    });
 }
 
 void watch_state::cancel() {
-    void* context = nullptr;
-    {
-        std::lock_guard lock(mutex);
-        if (waiter) {
-            consumed = true;
-            waiter.complete(make_error_code(boost::asio::error::operation_aborted), watch_event{});
-        } else if (!consumed && !result) {
-            consumed = true;
-        }
-        context = c_context;
-    }
-    if (context != nullptr) {
-        if (auto s = session.lock()) {
-            s->remove_watch(path, watch_type, context);
-        }
-    }
-}
-
-bool watch_state::armed() {
-    std::lock_guard lock(mutex);
-    return !consumed;
-}
-
-void watch_state::detach_context() {
-    std::lock_guard lock(mutex);
-    c_context = nullptr;
+    asio::post(driver, [self = shared_from_this()] { self->cancel_here(); });
 }
 
 }  // namespace detail
@@ -85,7 +93,7 @@ namespace {
 
 /// Drops an unconsumed watch; best effort, never throwing out of a destructor.
 void abandon(const std::shared_ptr<detail::watch_state>& state) noexcept {
-    if (state) {
+    if (state && state->armed()) {
         try {
             state->cancel();
         } catch (...) {

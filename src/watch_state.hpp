@@ -1,51 +1,79 @@
 // The state a zkr::watch shares with the C client's watcher context.
 //
-// The C client calls the watcher on its own thread, possibly before the read that set the watch
-// has completed, and possibly never (when the session closes). So the event is stored until a
-// wait arrives, and the wait until the event arrives; a mutex orders the two sides.
+// The C client calls the watcher on the driver strand, possibly before the read that set the
+// watch has completed, and possibly never (when the session closes). So the event is stored until
+// a wait arrives, and the wait until the event arrives. Every transition happens on the driver
+// strand; the public entry points (wait, cancel) post there.
 #pragma once
 
 #include "completion.hpp"
-#include "session_impl.hpp"
 
 #include <zkr/watch.hpp>
 
-#include <mutex>
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace zkr::detail {
 
+class session_impl;
+
 struct watch_state : std::enable_shared_from_this<watch_state> {
-    watch_state(std::weak_ptr<session_impl> s, session_impl::strand_type st, std::string p,
-                int type)
-        : session(std::move(s)), strand(std::move(st)), path(std::move(p)), watch_type(type) {}
+    using strand_type = boost::asio::any_io_executor;
+
+    watch_state(std::weak_ptr<session_impl> s, strand_type driver_strand, strand_type user_ex,
+                std::string p, int type)
+        : session(std::move(s)),
+          driver(std::move(driver_strand)),
+          user(std::move(user_ex)),
+          path(std::move(p)),
+          watch_type(type) {}
+
+    // ---- On the driver strand. ----
 
     /// Records the outcome; completes the waiter if there is one. Called once by the C side
     /// (event, expiry) or by the registry drain (session closed); later calls are ignored.
     void deliver(error_code ec, watch_event event);
 
+    /// Waits for the event; `h` runs inline on the driver strand when it arrives (recipes
+    /// continue in place), or is posted there if the event is already in.
+    void wait_here(handler<void(error_code, watch_event)> h);
+
+    /// Gives the watch up: a pending wait completes with operation_aborted (posted) and the
+    /// server is asked to drop the watch.
+    void cancel_here();
+
+    /// The C context lets go of this state (it is being freed).
+    void detach_context() noexcept { c_context = nullptr; }
+
+    // ---- From any thread. ----
+
+    /// The public wait: the handler runs on its own executor (default: the session's).
     void wait(handler<void(error_code, watch_event)> h);
-
-    /// The user no longer wants the event: complete a pending wait with operation_aborted and
-    /// ask the server to drop the watch.
     void cancel();
-
     /// True while the server may still hold the watch and nobody consumed it.
-    bool armed();
+    bool armed() const noexcept { return !consumed.load(); }
 
-    /// Called by the C context when the C client lets go of it.
-    void detach_context();
-
-    std::mutex mutex;
     const std::weak_ptr<session_impl> session;
-    const session_impl::strand_type strand;
+    const strand_type driver;
+    const strand_type user;
     const std::string path;
     const int watch_type;
-    void* c_context = nullptr;  // non-null while the C client may call it
-    bool consumed = false;
+    void* c_context = nullptr;  // driver strand: non-null while the C client may call it
+
+  private:
+    std::atomic<bool> consumed{false};
     std::optional<std::pair<error_code, watch_event>> result;
-    pending_handler<void(error_code, watch_event)> waiter;
+    handler<void(error_code, watch_event)> waiter;
+};
+
+/// The recipes' way into a zkr::watch: waiting in place on the driver strand.
+struct watch_access {
+    static watch_state* state(const zkr::watch& w) noexcept { return w.state_.get(); }
 };
 
 }  // namespace zkr::detail

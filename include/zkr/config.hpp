@@ -3,10 +3,18 @@
 
 #include <zkr/znode.hpp>
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace zkr {
+
+/// A session's identity: its id and password (session::id()).
+struct client_id {
+    std::int64_t id = 0;
+    std::array<char, 16> password{};
+};
 
 /// How much of the ZooKeeper C client's own log is forwarded to Boost.Log (channel "zkr.client").
 enum class client_log_level { error = 1, warning = 2, info = 3, debug = 4 };
@@ -31,6 +39,17 @@ struct session_config {
 
     /// ACL given to every node zkr creates (lock nodes and their parents).
     acl_list acl = open_acl();
+
+    /// Drive this session from zkr's own I/O thread (one per process, shared by every session
+    /// that asks for it) instead of the executor given to the session. The session's pings then
+    /// do not depend on the application's threads: a handler that blocks them cannot cost the
+    /// session. Handlers still run on their own executors (by default the session's).
+    bool dedicated_io_thread = false;
+
+    /// Join an existing session instead of starting a new one (its session::id(), from the
+    /// process that opened it); id 0 starts a new session. The server hands the session over to
+    /// whichever handle connected last: only one live handle may use it.
+    client_id resume{};
 
     /// Forwarded C-client log level. The library installs no Boost.Log sink: records only
     /// appear where the application routes them.

@@ -4,10 +4,14 @@
 // (connecting, connected, suspended, expired, closed), and offers the ZooKeeper operations the
 // recipes are built from, as Asio asynchronous operations.
 //
-// Threading: the C client runs its own I/O and completion threads; none of zkr's or the user's
-// code ever runs there. Results are posted to the handler's associated executor, which defaults
-// to the session's executor: a strand over the executor given at construction. All member
-// functions may be called from any thread.
+// Threading: the session drives the ZooKeeper C client (its single-threaded build) from the
+// executor given at construction: a socket wait and a timer on that io_context, no thread of its
+// own. Its pings are sent from there too, so a handler that blocks the io_context's only thread
+// for long delays them (see docs/session.md); session_config::dedicated_io_thread moves the
+// driving to zkr's own thread. Results are posted to the handler's associated executor, which
+// defaults to the session's executor: a strand over the executor given at construction. All
+// member functions may be called from any thread. While the session is open the io_context has
+// work (the socket wait): io_context::run() returns after the session is closed.
 //
 // Requests (create, remove, get, set, multi, sync) are not cancellable: ZooKeeper cannot take a
 // sent request back, and completing early would hide whether a node was created. They complete
@@ -54,12 +58,6 @@ enum class session_state {
 
 ZKR_API const char* to_string(session_state s) noexcept;
 
-/// The session's identity, enough to resume it from another handle.
-struct client_id {
-    std::int64_t id = 0;
-    std::array<char, 16> password{};
-};
-
 /// A ZooKeeper session (see the file comment).
 ///
 /// Common to every asynchronous operation here:
@@ -80,8 +78,9 @@ class ZKR_API session {
     session(executor_type ex, session_config config);
     session(session&&) noexcept;
     session& operator=(session&&) noexcept;
-    /// Closes the session if it is open. This blocks for the C client's close (one round trip
-    /// when connected); call async_close first to avoid blocking.
+    /// Closes the session if it is open, without blocking: the close continues on the session's
+    /// executor (the server is told at once, ephemeral nodes go then). If the io_context is
+    /// destroyed before that could run, the C client's own blocking close frees the handle.
     ~session();
 
     executor_type get_executor() const noexcept;
@@ -108,7 +107,8 @@ class ZKR_API session {
     }
 
     /// Closes the session: ephemeral nodes are deleted by the server at once, pending operations
-    /// and watches complete with errc::session_closed. The blocking C close runs on its own thread.
+    /// and watches complete with errc::session_closed. Never blocks the executor: the close
+    /// request and the wait for the server's answer (at most 1.5 s) are asynchronous.
     /// Handler signature: void(error_code). Not cancellable.
     template <class Token = boost::asio::deferred_t>
     auto async_close(Token&& token = {}) {

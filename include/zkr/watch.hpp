@@ -17,7 +17,8 @@ namespace zkr {
 
 namespace detail {
 struct watch_state;
-}
+struct watch_access;
+}  // namespace detail
 
 enum class watch_event_type { created, deleted, changed, child };
 
@@ -57,6 +58,7 @@ class ZKR_API watch {
     }
 
   private:
+    friend struct detail::watch_access;
     static void wait_impl(const std::shared_ptr<detail::watch_state>& state,
                           detail::handler<void(error_code, watch_event)> h);
     std::shared_ptr<detail::watch_state> state_;
