@@ -65,6 +65,21 @@ inline std::int64_t rss_bytes() {
     return static_cast<std::int64_t>(pages_resident) * sysconf(_SC_PAGESIZE);
 }
 
+/// Threads of this process (/proc/self/status).
+inline int thread_count() {
+    int threads = -1;
+    if (FILE* f = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, f) != nullptr) {
+            if (std::sscanf(line, "Threads: %d", &threads) == 1) {
+                break;
+            }
+        }
+        std::fclose(f);
+    }
+    return threads;
+}
+
 /// Bytes handed out by malloc and not yet freed (glibc's view; free lists not counted).
 inline std::int64_t heap_bytes() {
     const auto mi = mallinfo2();
@@ -250,6 +265,25 @@ struct waiters_result {
 };
 
 /// The "done" line of a waiters scenario. FIFO: sequence numbers strictly increasing.
+/// What N idle sessions cost (scenario "sessions").
+struct sessions_result {
+    std::size_t sessions;
+    std::int64_t wall_ns;  ///< opening and connecting all of them
+    std::int64_t threads_added;
+    std::int64_t rss_bytes;
+};
+
+inline void say_sessions(const sessions_result& r) {
+    say("done " + json()
+                      .num("cycles", static_cast<std::int64_t>(r.sessions))
+                      .num("sessions", static_cast<std::int64_t>(r.sessions))
+                      .num("wall_ns", r.wall_ns)
+                      .num("cpu_ns", 0)
+                      .num("threads_added", r.threads_added)
+                      .num("rss_bytes", r.rss_bytes)
+                      .text());
+}
+
 inline void say_done(const waiters_result& r) {
     const bool fifo = std::is_sorted(r.order.begin(), r.order.end()) &&
                       std::adjacent_find(r.order.begin(), r.order.end()) == r.order.end();

@@ -22,16 +22,27 @@
 // the difference between floor-pipe and floor-hop is what the hand-off costs on this machine,
 // the difference between floor-hop and zkr is what zkr's own code costs.
 //
-// The C client is set up the way zkr sets up its sessions (src/session_impl.cpp): by default
+// Built twice. zkr-bench-floor links the multi-threaded C client (libzookeeper_mt: two threads per
+// handle, callbacks on its completion thread): rows floor-seq, floor-pipe, floor-hop, the old
+// transport's reference. zkr-bench-floor-st links the single-threaded one (libzookeeper_st) and
+// drives every handle from one thread with epoll, as zookeeper_interest asks (row floor-st,
+// pipelined): no library and no thread, the lowest cost zkr's own transport allows.
+//
+// The C client is set up the way zkr sets up its sessions (src/transport.cpp): by default
 // every handle gets zoo_set_servers_resolution_delay(zh, -1), so the floor and zkr pay the same
 // transport costs. --resolution-delay MS passes another value; --resolution-delay default leaves
 // the function uncalled, i.e. the C client's own behaviour (re-resolving its hosts every poll).
 #include "common.hpp"
 
-#include <zookeeper/zookeeper.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+
+#include <zookeeper/zookeeper.h>
+
+#ifndef THREADED
+#include <sys/epoll.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -44,6 +55,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -74,6 +86,187 @@ void continue_with(F&& f) {
     }
 }
 
+#ifdef THREADED
+/// The C client's threads do the I/O: waiting is blocking on a condition they signal.
+template <class Done>
+void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                std::chrono::seconds limit, Done done, const char* what) {
+    if (!cv.wait_for(lock, limit, done)) {
+        die(what);
+    }
+}
+
+/// Nothing to do: the C client's I/O thread sends what a request queued.
+inline void touched(zhandle_t*) {}
+#else
+/// floor-st: every handle of the process on this one thread. zookeeper_interest says what each
+/// handle waits for; epoll (level-triggered) waits; zookeeper_process does the I/O and runs the
+/// callbacks right here. Only handles that something happened to are asked again.
+class st_loop {
+  public:
+    st_loop() : ep_(epoll_create1(EPOLL_CLOEXEC)) {
+        if (ep_ < 0) {
+            die("epoll_create1: " + std::string(std::strerror(errno)));
+        }
+    }
+
+    void add(zhandle_t* zh) {
+        auto& e = entries_[zh];
+        e = std::make_unique<entry>();
+        e->zh = zh;
+        touch(e.get());
+    }
+
+    void remove(zhandle_t* zh) {
+        auto it = entries_.find(zh);
+        if (it == entries_.end()) {
+            return;
+        }
+        if (it->second->fd != -1) {
+            epoll_event ignored{};
+            epoll_ctl(ep_, EPOLL_CTL_DEL, it->second->fd, &ignored);
+        }
+        std::erase(dirty_, it->second.get());
+        entries_.erase(it);
+    }
+
+    /// A request was queued on `zh`: ask the handle again before the next wait.
+    void touch(zhandle_t* zh) {
+        auto it = entries_.find(zh);
+        if (it != entries_.end()) {
+            touch(it->second.get());
+        }
+    }
+
+    /// Turns the loop until `done()`.
+    template <class Done>
+    void run_until(Done done, std::chrono::seconds limit, const char* what) {
+        const auto give_up = now_ns() + std::chrono::nanoseconds(limit).count();
+        std::array<epoll_event, 64> events{};
+        while (!done()) {
+            refresh();
+            if (done()) {
+                break;
+            }
+            const auto now = now_ns();
+            if (now > give_up) {
+                die(what);
+            }
+            std::int64_t next = give_up;
+            for (const auto& [zh, e] : entries_) {
+                next = std::min(next, e->deadline);
+            }
+            const int timeout_ms =
+                static_cast<int>(std::max<std::int64_t>(0, next - now) / 1000000);
+            const int n =
+                epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout_ms);
+            for (int i = 0; i < n; ++i) {
+                auto* e = static_cast<entry*>(events[i].data.ptr);
+                int ready = 0;
+                if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
+                    ready |= ZOOKEEPER_READ;
+                }
+                if ((events[i].events & EPOLLOUT) != 0) {
+                    ready |= ZOOKEEPER_WRITE;
+                }
+                int rc = zookeeper_process(e->zh, ready);
+                // One answer per call: drain what arrived together.
+                for (int k = 1; rc == ZOK && (ready & ZOOKEEPER_READ) != 0 && k < 64; ++k) {
+                    rc = zookeeper_process(e->zh, ZOOKEEPER_READ);
+                }
+                touch(e);
+            }
+            const auto after = now_ns();
+            for (const auto& [zh, e] : entries_) {
+                if (e->deadline <= after) {
+                    touch(e.get());  // its timeout: pings, connection timeouts
+                }
+            }
+        }
+    }
+
+  private:
+    struct entry {
+        zhandle_t* zh = nullptr;
+        int fd = -1;
+        std::uint32_t registered = 0;
+        std::int64_t deadline = 0;
+        bool dirty = false;
+    };
+
+    void touch(entry* e) {
+        if (!e->dirty) {
+            e->dirty = true;
+            dirty_.push_back(e);
+        }
+    }
+
+    void refresh() {
+        while (!dirty_.empty()) {
+            auto batch = std::exchange(dirty_, {});
+            for (auto* e : batch) {
+                e->dirty = false;
+                int fd = -1;
+                int interest = 0;
+                timeval tv{};
+                const int rc = zookeeper_interest(e->zh, &fd, &interest, &tv);
+                std::int64_t wait_ns = (tv.tv_sec * 1000000LL + tv.tv_usec) * 1000;
+                if (rc != ZOK) {
+                    fd = -1;
+                    wait_ns = std::max<std::int64_t>(wait_ns, 10000000);
+                }
+                e->deadline = now_ns() + wait_ns;
+                follow(e, fd, interest);
+            }
+        }
+    }
+
+    /// Registers the handle's socket for what it waits on (a reconnect brings a new socket).
+    void follow(entry* e, int fd, int interest) {
+        const std::uint32_t want = ((interest & ZOOKEEPER_READ) != 0 ? EPOLLIN : 0u) |
+                                   ((interest & ZOOKEEPER_WRITE) != 0 ? EPOLLOUT : 0u);
+        epoll_event ev{};
+        ev.events = want;
+        ev.data.ptr = e;
+        if (fd != e->fd) {
+            if (e->fd != -1) {
+                epoll_ctl(ep_, EPOLL_CTL_DEL, e->fd, &ev);  // may be gone with its socket
+            }
+            e->fd = fd;
+            e->registered = 0;
+            if (fd != -1 && epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0) {
+                e->registered = want;
+            }
+        } else if (fd != -1 && want != e->registered) {
+            if (epoll_ctl(ep_, EPOLL_CTL_MOD, fd, &ev) != 0) {
+                epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+            }
+            e->registered = want;
+        }
+    }
+
+    int ep_;
+    std::unordered_map<zhandle_t*, std::unique_ptr<entry>> entries_;
+    std::vector<entry*> dirty_;
+};
+
+st_loop g_loop;
+
+/// Waiting is turning the loop: every callback runs on this thread, inside it.
+template <class Done>
+void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable&,
+                std::chrono::seconds limit, Done done, const char* what) {
+    lock.unlock();
+    g_loop.run_until(done, limit, what);
+    lock.lock();
+}
+
+/// The request is queued; the loop sends what the socket does not take at once.
+inline void touched(zhandle_t* zh) {
+    g_loop.touch(zh);
+}
+#endif
+
 /// Counts down to zero from any thread; wait() blocks until then.
 class countdown {
   public:
@@ -90,9 +283,9 @@ class countdown {
     }
     void wait() {
         std::unique_lock lock(m_);
-        if (!cv_.wait_for(lock, std::chrono::minutes(10), [&] { return left_ <= 0; })) {
-            die("timed out waiting for the scenario to finish");
-        }
+        wait_until(
+            lock, cv_, std::chrono::minutes(10), [&] { return left_ <= 0; },
+            "timed out waiting for the scenario to finish");
     }
 
   private:
@@ -101,7 +294,8 @@ class countdown {
     long left_;
 };
 
-/// One ZooKeeper session (one C-client handle: its own I/O and completion threads).
+/// One ZooKeeper session: one C-client handle (multi-threaded: its own I/O and completion
+/// threads; single-threaded: one more handle for the loop).
 class connection {
   public:
     connection() {
@@ -109,6 +303,9 @@ class connection {
         if (zh_ == nullptr) {
             die("zookeeper_init failed: " + std::string(std::strerror(errno)));
         }
+#ifndef THREADED
+        g_loop.add(zh_);
+#endif
         if (g_resolution_delay_ms) {
             const int rc = zoo_set_servers_resolution_delay(zh_, *g_resolution_delay_ms);
             if (rc != ZOK) {
@@ -119,17 +316,28 @@ class connection {
     }
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
-    ~connection() { zookeeper_close(zh_); }
+    ~connection() {
+#ifndef THREADED
+        g_loop.remove(zh_);
+#endif
+        zookeeper_close(zh_);
+    }
+
+    bool connected() {
+        std::lock_guard lock(m_);
+        return state_ == ZOO_CONNECTED_STATE;
+    }
 
     void wait_connected() {
         std::unique_lock lock(m_);
-        if (!cv_.wait_for(lock, std::chrono::seconds(20),
-                          [&] { return state_ == ZOO_CONNECTED_STATE; })) {
-            die("no ZooKeeper session within 20 s");
-        }
+        wait_until(
+            lock, cv_, std::chrono::seconds(20), [&] { return state_ == ZOO_CONNECTED_STATE; },
+            "no ZooKeeper session within 20 s");
     }
 
-    zhandle_t* get() const { return zh_; }
+    zhandle_t* get() const {
+        return zh_;
+    }
 
   private:
     static void on_session(zhandle_t*, int type, int state, const char*, void* ctx) {
@@ -153,8 +361,21 @@ void ensure_dir(zhandle_t* zh, const std::string& dir) {
     for (std::size_t pos = 1; pos <= dir.size(); ++pos) {
         if (pos == dir.size() || dir[pos] == '/') {
             const auto prefix = dir.substr(0, pos);
+#ifdef THREADED
             const int rc = zoo_create(zh, prefix.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE,
                                       ZOO_PERSISTENT, nullptr, 0);
+#else
+            int rc = 1;
+            const auto created = [](int result, const char*, const void* data) {
+                *static_cast<int*>(const_cast<void*>(data)) = result;
+            };
+            if (zoo_acreate(zh, prefix.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT,
+                            created, &rc) != ZOK) {
+                die("zoo_acreate " + prefix);
+            }
+            touched(zh);
+            g_loop.run_until([&] { return rc != 1; }, std::chrono::seconds(20), "create timed out");
+#endif
             if (rc != ZOK && rc != ZNODEEXISTS) {
                 die("create " + prefix + ": " + zerror(rc));
             }
@@ -183,9 +404,13 @@ class contender {
         if (g_pipelined) {
             list();
         }
+        touched(zh_);
     }
 
-    void release() { check(zoo_adelete(zh_, node_.c_str(), -1, &deleted, this), "zoo_adelete"); }
+    void release() {
+        check(zoo_adelete(zh_, node_.c_str(), -1, &deleted, this), "zoo_adelete");
+        touched(zh_);
+    }
 
   private:
     static contender* self(const void* data) {
@@ -197,7 +422,10 @@ class contender {
         }
     }
 
-    void list() { check(zoo_aget_children(zh_, dir_.c_str(), 0, &listed, this), "list"); }
+    void list() {
+        check(zoo_aget_children(zh_, dir_.c_str(), 0, &listed, this), "list");
+        touched(zh_);
+    }
 
     static void created(int rc, const char* value, const Stat*, const void* data) {
         continue_with([c = self(data), rc, node = std::string(rc == ZOK ? value : "")] {
@@ -260,6 +488,7 @@ class contender {
         predecessor_was_head_ = ahead == 1;
         watched_ = dir_ + "/" + predecessor;
         check(zoo_awget(zh_, watched_.c_str(), &on_watch, this, &got, this), "zoo_awget");
+        touched(zh_);
     }
 
     static void got(int rc, const char*, int, const Stat*, const void* data) {
@@ -513,6 +742,27 @@ void run_waiters(const bench::command& cmd) {
     bench::expect("end");
 }
 
+/// N idle sessions: what each costs the process in threads and resident memory.
+void run_sessions(const bench::command& cmd) {
+    const auto n = static_cast<std::size_t>(cmd.get_int("n", 1000));
+    bench::say("ready");
+    bench::expect("go");
+    const auto threads0 = bench::thread_count();
+    const auto rss0 = bench::rss_bytes();
+    const auto start = now_ns();
+    std::vector<std::unique_ptr<connection>> conns;
+    conns.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        conns.push_back(std::make_unique<connection>());
+    }
+    for (auto& c : conns) {
+        c->wait_connected();
+    }
+    const auto wall = now_ns() - start;
+    bench::say_sessions({n, wall, bench::thread_count() - threads0, bench::rss_bytes() - rss0});
+    bench::expect("end");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -550,6 +800,12 @@ int main(int argc, char** argv) {
         return 2;
     }
     zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+#ifndef THREADED
+    if (hop || !g_pipelined) {
+        std::cerr << "zkr-bench-floor-st: pipelined only, no --hop (nothing to hop to)\n";
+        return 2;
+    }
+#endif
     boost::asio::io_context app;
     auto keep_running = boost::asio::make_work_guard(app);
     std::thread app_thread;
@@ -575,6 +831,8 @@ int main(int argc, char** argv) {
             run_contended(cmd);
         } else if (cmd.scenario == "waiters") {
             run_waiters(cmd);
+        } else if (cmd.scenario == "sessions") {
+            run_sessions(cmd);
         } else {
             die("unknown scenario '" + cmd.scenario + "'");
         }

@@ -4,7 +4,8 @@
 Started by bench/run.sh, which builds the drivers and starts the server:
 
     orchestrate.py --hosts 127.0.0.1:PORT --build BUILD_DIR [--quick] [--reps N]
-                   [--rows floor-seq,floor-pipe,floor-hop,zkr,curator,kazoo] [--out FILE.jsonl]
+                   [--rows floor-seq,floor-pipe,floor-hop,floor-st,zkr,curator,kazoo]
+                   [--out FILE.jsonl]
 
 Each row is one long-lived driver process speaking the line protocol of bench/common.hpp. For
 every repetition, every scenario runs on every row in turn (rep 1: uncontended on floor-seq,
@@ -29,12 +30,15 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_ROWS = ["floor-seq", "floor-pipe", "floor-hop", "zkr", "curator", "kazoo"]
+DEFAULT_ROWS = ["floor-seq", "floor-pipe", "floor-hop", "floor-st", "zkr", "curator", "kazoo"]
 # The floor rows set up the C client as zkr does (zoo_set_servers_resolution_delay -1: no host
 # re-resolution on every poll). Extra rows, on request: the pipelined floor with the C client's
 # defaults (re-resolving its hosts every time it polls), and zkr from another build tree
 # (--zkr-alt-build), to measure a change side by side with the current code.
-ALL_ROWS = DEFAULT_ROWS[:4] + ["floor-pipe-defaults", "zkr-alt"] + DEFAULT_ROWS[4:]
+ALL_ROWS = DEFAULT_ROWS[:5] + ["floor-pipe-defaults", "zkr-alt"] + DEFAULT_ROWS[5:]
+# The rows that can hold a thousand idle sessions or ten thousand queued waiters in one process
+# (Curator and kazoo spend a thread per blocked acquirer).
+BIG_ROWS = ("floor-pipe", "floor-hop", "floor-st", "floor-pipe-defaults", "zkr", "zkr-alt")
 CURATOR_CP = "/usr/share/java/curator-recipes.jar:/usr/share/java/slf4j-nop.jar"
 
 
@@ -156,6 +160,9 @@ def driver_argv(row, build, hosts, alt_build=None):
         # floor-pipe whose answers continue on one application thread, as zkr's do.
         return [os.path.join(bench, "zkr-bench-floor"), "--hosts", hosts, "--mode", "pipelined",
                 "--hop", "yes"]
+    if row == "floor-st":
+        # The single-threaded C client driven by epoll on one thread: zkr's transport, bare.
+        return [os.path.join(bench, "zkr-bench-floor-st"), "--hosts", hosts, "--mode", "pipelined"]
     if row == "zkr":
         return [os.path.join(bench, "zkr-bench-zkr"), "--hosts", hosts]
     if row == "curator":
@@ -215,6 +222,12 @@ def analyse(kind, d, packets, watches):
         m["rss_bytes_per_waiter"] = d["rss_bytes"] / n
         m["fifo"] = bool(d["fifo"]) and d["cycles"] == n
         m["violations"] = d["violations"]
+    elif kind == "sessions":
+        n = d["sessions"]
+        m["sessions"] = n
+        m["threads_per_session"] = d["threads_added"] / n
+        m["rss_bytes_per_session"] = d["rss_bytes"] / n
+        m["open_s"] = d["wall_ns"] / 1e9
     return m
 
 
@@ -328,6 +341,9 @@ TABLE += [
     ("wbig", "requests_per_cycle", "drain requests/waiter", "%.2f"),
     ("wbig", "cpu_us_per_cycle", "drain client CPU us/waiter", "%.0f"),
     ("wbig", "fifo", "FIFO kept", "%s"),
+    ("sessions", "threads_per_session", "threads added per session", "%.2f"),
+    ("sessions", "rss_bytes_per_session", "client RSS bytes/session", "%.0f"),
+    ("sessions", "open_s", "time to connect all (s)", "%.2f"),
 ]
 
 
@@ -354,14 +370,13 @@ def ratio_of(results, scen, metric, num, den):
     return statistics.median(ratios) if ratios else None
 
 
-def targets(results, big_n):
-    """(description, measured, ok, reference) for every target of the issue.
+def targets(results, big_n, sessions_n):
+    """(description, measured, ok, reference) for every target of the transport issue.
 
-    reference is None or (text, mark): the same bound measured on the floor rows, and what
-    explains a miss of zkr's: "*" the raw C client (floor-pipe) misses it too, so zkr cannot
-    reach it on this transport; "+" floor-hop (the raw C client plus the one thread hand-off
-    per answer zkr's design prescribes) misses it, or zkr meets it against floor-hop, so the
-    miss is that hand-off; "" nothing: the miss is zkr's own."""
+    reference is None or (text, mark): the same bound measured on floor-st, the raw
+    single-threaded C client driven by epoll on one thread (zkr's transport, bare), and what
+    explains a miss of zkr's: "*" floor-st misses the bound too, so no library on this transport
+    reaches it on this machine; "" nothing: the miss is zkr's own."""
     out = []
 
     def add(desc, value, ok, fmt="%.2f", reference=None):
@@ -371,68 +386,43 @@ def targets(results, big_n):
             value = fmt % value
         out.append((desc, value, ok, reference))
 
-    def against_floors(f, h, meets, fmt):
-        """reference for a bound that floor-pipe and floor-hop can be held to as well."""
-        parts = []
-        if f is not None:
-            parts.append(("floor-pipe: " + fmt) % f)
-        if h is not None:
-            parts.append(("floor-hop: " + fmt) % h)
-        if not parts:
-            return None
-        mark = "*" if f is not None and not meets(f) else (
-            "+" if h is not None and not meets(h) else "")
-        return ("; ".join(parts), mark)
-
-    def vs_curator(desc, scen, metric, meets):
-        """A target on the ratio zkr/curator, with the floors' ratios beside it."""
-        r = ratio_of(results, scen, metric, "zkr", "curator")
-        f = ratio_of(results, scen, metric, "floor-pipe", "curator")
-        h = ratio_of(results, scen, metric, "floor-hop", "curator")
-        add(desc, r, r is not None and meets(r), reference=against_floors(f, h, meets, "%.2f"))
-
-    def vs_floor(desc, scen, metric, floor, meets):
-        """A target on the ratio zkr/floor, with zkr/floor-hop and floor-hop/floor beside it:
-        whether zkr's own code or the hand-off is what misses."""
-        r = ratio_of(results, scen, metric, "zkr", floor)
-        h = ratio_of(results, scen, metric, "zkr", "floor-hop")
-        f = ratio_of(results, scen, metric, "floor-hop", floor)
+    def ratio_target(desc, scen, metric, den, meets):
+        """A target on zkr/den, with floor-st/den beside it."""
+        r = ratio_of(results, scen, metric, "zkr", den)
+        f = ratio_of(results, scen, metric, "floor-st", den)
         ref = None
-        if h is not None and f is not None:
-            ref = ("vs floor-hop: %.2f; floor-hop itself: %.2f" % (h, f),
-                   "+" if meets(h) or not meets(f) else "")
+        if f is not None:
+            ref = ("floor-st: %.2f" % f, "" if meets(f) else "*")
         add(desc, r, r is not None and meets(r), reference=ref)
 
-    vs_floor("uncontended acquire p50 <= 1.15 x floor-pipelined", "uncontended",
-             "acquire_p50_us", "floor-pipe", lambda x: x <= 1.15)
-    vs_curator("uncontended acquire p99 <= 0.5 x Curator", "uncontended", "acquire_p99_us",
-               lambda x: x <= 0.5)
+    ratio_target("uncontended acquire p50 <= 0.85 x floor-pipe", "uncontended", "acquire_p50_us",
+                 "floor-pipe", lambda x: x <= 0.85)
+    r = ratio_of(results, "uncontended", "acquire_p50_us", "zkr", "floor-st")
+    add("uncontended acquire p50 <= 1.10 x floor-st", r, r is not None and r <= 1.10)
+    ratio_target("uncontended acquire p99 <= 0.6 x Curator", "uncontended", "acquire_p99_us",
+                 "curator", lambda x: x <= 0.6)
+    for scen in ("uncontended", "c8", "c32"):
+        for den, name in (("floor-pipe", "floor-pipe"), ("curator", "Curator")):
+            ratio_target("%s client CPU per cycle <= 0.5 x %s" % (scen, name), scen,
+                         "cpu_us_per_cycle", den, lambda x: x <= 0.5)
+    for n in (8, 32):
+        ratio_target("C%d cycles/s >= 1.10 x floor-pipe" % n, "c%d" % n, "cycles_per_s",
+                     "floor-pipe", lambda x: x >= 1.10)
+        ratio_target("C%d cycles/s >= 1.3 x Curator" % n, "c%d" % n, "cycles_per_s", "curator",
+                     lambda x: x >= 1.3)
+    for n in (2, 8, 32):
+        ratio_target("C%d hand-off p99 <= 0.6 x Curator" % n, "c%d" % n, "handoff_p99_us",
+                     "curator", lambda x: x <= 0.6)
     v = median_of(results, "zkr", "uncontended", "requests_per_cycle")
     add("requests per uncontended cycle = 2 (acquire) + 1 (release)", v,
         v is not None and v <= 3.05)
     for n in (2, 8, 32):
         v = median_of(results, "zkr", "c%d" % n, "requests_per_cycle")
         add("C%d requests per contended acquisition <= 5" % n, v, v is not None and v <= 5.05)
-    for n in (8, 32):
-        vs_floor("C%d cycles/s >= floor-sequential (zkr/floor-seq)" % n, "c%d" % n,
-                 "cycles_per_s", "floor-seq", lambda x: x >= 1.0)
-        vs_curator("C%d cycles/s >= 1.15 x Curator" % n, "c%d" % n, "cycles_per_s",
-                   lambda x: x >= 1.15)
-    for n in (2, 8, 32):
-        vs_curator("C%d hand-off p99 <= 0.5 x Curator" % n, "c%d" % n, "handoff_p99_us",
-                   lambda x: x <= 0.5)
-    for scen in ("uncontended", "c8", "c32"):
-        vs_curator("%s client CPU per cycle <= 0.3 x Curator" % scen, scen, "cpu_us_per_cycle",
-                   lambda x: x <= 0.3)
     v = median_of(results, "zkr", "w32", "watches_per_waiter")
     add("exactly one watch per waiter (32 waiters)", v, v is not None and abs(v - 1) < 1e-9)
     v = median_of(results, "zkr", "wbig", "heap_bytes_per_waiter")
     add("%d waiters: <= 4 KiB client heap each" % big_n, v, v is not None and v <= 4096, "%.0f B")
-    v = median_of(results, "zkr", "wbig", "rss_bytes_per_waiter")
-    f = median_of(results, "floor-pipe", "wbig", "rss_bytes_per_waiter")
-    h = median_of(results, "floor-hop", "wbig", "rss_bytes_per_waiter")
-    add("%d waiters: <= 4 KiB client RSS each" % big_n, v, v is not None and v <= 4096, "%.0f B",
-        reference=against_floors(f, h, lambda x: x <= 4096, "%.0f B"))
     v = median_of(results, "zkr", "wbig", "fifo")
     add("%d waiters: FIFO order" % big_n, None if v is None else str(v), bool(v))
     w = median_of(results, "zkr", "wbig", "watches_per_waiter")
@@ -440,6 +430,21 @@ def targets(results, big_n):
     if w is not None and q is not None:
         add("%d waiters: no herd (1 watch each, few requests per hand-off)" % big_n,
             "%.2f watches, %.2f req" % (w, q), abs(w - 1) < 1e-9 and q <= 5)
+    v = median_of(results, "zkr", "sessions", "threads_per_session")
+    f = median_of(results, "floor-pipe", "sessions", "threads_per_session")
+    add("%d sessions: 0 threads added per session" % sessions_n, v, v is not None and v == 0,
+        reference=None if f is None else ("floor-pipe: %.2f" % f, ""))
+    v = median_of(results, "zkr", "sessions", "rss_bytes_per_session")
+    f = median_of(results, "floor-pipe", "sessions", "rss_bytes_per_session")
+    st = median_of(results, "floor-st", "sessions", "rss_bytes_per_session")
+    if v is not None and f:
+        ref = "floor-pipe: %.0f B" % f
+        if st is not None:
+            ref += "; floor-st: %.0f B = %.2f x floor-pipe" % (st, st / f)
+        add("%d sessions: RSS per session <= 1/4 x floor-pipe's" % sessions_n, v / f,
+            v / f <= 0.25, reference=(ref, "" if st is None or st / f <= 0.25 else "*"))
+    else:
+        add("%d sessions: RSS per session <= 1/4 x floor-pipe's" % sessions_n, None, None)
     return out
 
 
@@ -453,12 +458,13 @@ def render_file(path):
         sys.exit("%s: no summary line (the run did not finish)" % path)
     meta = summaries[-1]
     big_n = next((r["params"]["n"] for r in results if r["scenario"] == "wbig"), 10000)
-    return render(results, meta["rows"], meta, big_n)
+    sessions_n = next((r["params"]["n"] for r in results if r["scenario"] == "sessions"), 1000)
+    return render(results, meta["rows"], meta, big_n, sessions_n)
 
 
-def render(results, rows, meta, big_n):
+def render(results, rows, meta, big_n, sessions_n=1000):
     lines = []
-    pairs = [("zkr", "floor-pipe"), ("zkr", "floor-hop"), ("zkr", "curator")]
+    pairs = [("zkr", "floor-st"), ("zkr", "floor-pipe"), ("zkr", "curator")]
     if "zkr-alt" in rows:
         pairs += [("zkr-alt", "floor-pipe"), ("zkr-alt", "curator")]
     pairs = [(n, d) for n, d in pairs if n in rows and d in rows]
@@ -482,7 +488,7 @@ def render(results, rows, meta, big_n):
             if metric not in ("fifo", "violations", "watches_per_waiter"):
                 r = ratio_of(results, scen, metric, num, den)
             ratios.append("-" if r is None else "%.2f" % r)
-        name = {"wbig": "w%d" % big_n}.get(scen, scen)
+        name = {"wbig": "w%d" % big_n, "sessions": "s%d" % sessions_n}.get(scen, scen)
         table.append([name, label] + cells + ratios)
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     for i, r in enumerate(table):
@@ -493,9 +499,9 @@ def render(results, rows, meta, big_n):
     lines.append("")
     lines.append("Targets for zkr (ratios: median over repetitions of the ratio within each "
                  "repetition;")
-    lines.append("in parentheses, the same bound on the floor rows):")
+    lines.append("in parentheses, the same bound on floor-st, the bare single-threaded client):")
     footnotes = set()
-    for desc, value, ok, ref in targets(results, big_n):
+    for desc, value, ok, ref in targets(results, big_n, sessions_n):
         if ok is None:
             mark = "n/a  "
         elif ok:
@@ -510,13 +516,9 @@ def render(results, rows, meta, big_n):
             line += "%s   (%s)" % (" " * max(0, 4 - len(value)), ref[0])
         lines.append(line)
     if "*" in footnotes:
-        lines.append("  * the raw C client (floor-pipe) misses this bound too: zkr cannot reach it "
-                     "on this transport")
-    if "+" in footnotes:
-        lines.append("  + floor-hop (the raw C client plus the one thread hand-off per answer "
-                     "that zkr's design")
-        lines.append("    prescribes) misses it too, or zkr meets it against floor-hop: the miss "
-                     "is that hand-off")
+        lines.append("  * floor-st (the single-threaded C client driven by epoll, no library) "
+                     "misses this bound too:")
+        lines.append("    no library on this transport reaches it on this machine")
     for f in meta.get("failures", []):
         lines.append("FAILED  %s %s rep %d: %s" % ({"wbig": "w%d" % big_n}.get(f["scenario"], f["scenario"]),
                                                f["row"], f["rep"], f["error"]))
@@ -562,8 +564,9 @@ def main():
     ap.add_argument("--rows", default=",".join(DEFAULT_ROWS),
                     help="any of " + ",".join(ALL_ROWS))
     ap.add_argument("--zkr-alt-build", help="build tree whose zkr driver is row zkr-alt")
-    ap.add_argument("--scenarios", default="uncontended,c2,c8,c32,w32,wbig")
+    ap.add_argument("--scenarios", default="uncontended,c2,c8,c32,w32,wbig,sessions")
     ap.add_argument("--waiters", type=int, help="queued waiters of the big scenario")
+    ap.add_argument("--sessions", type=int, help="idle sessions of the sessions scenario")
     ap.add_argument("--big-reps", type=int, default=1,
                     help="repetitions that include the big waiter scenario (the first ones)")
     ap.add_argument("--rss-cap-gib", type=float, default=16.0,
@@ -585,6 +588,7 @@ def main():
     reps = a.reps or (1 if a.quick else 3)
     secs = 0.5 if a.quick else 2.0
     big_n = a.waiters or (1000 if a.quick else 10000)
+    sessions_n = a.sessions or (200 if a.quick else 1000)
     host, port = a.hosts.split(",")[0].rsplit(":", 1)
     port = int(port)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -599,9 +603,12 @@ def main():
     scenarios.append(("w32", "waiters", {"n": 32, "shared": 0}, rows, 60))
     # Ten thousand threads are no way to use Curator or kazoo (each blocking acquire owns a
     # thread): that scenario runs for zkr and the floor only.
-    big_rows = [r for r in rows
-                if r in ("floor-pipe", "floor-hop", "floor-pipe-defaults", "zkr", "zkr-alt")]
+    big_rows = [r for r in rows if r in BIG_ROWS]
     scenarios.append(("wbig", "waiters", {"n": big_n, "shared": 1}, big_rows, 900))
+    # A thousand idle sessions in one process: the old transport (floor-pipe), the new one bare
+    # (floor-st) and zkr.
+    session_rows = [r for r in rows if r in ("floor-pipe", "floor-st", "zkr", "zkr-alt")]
+    scenarios.append(("sessions", "sessions", {"n": sessions_n}, session_rows, 300))
     wanted = a.scenarios.split(",")
     scenarios = [s for s in scenarios if s[0] in wanted]
 
@@ -707,15 +714,15 @@ def main():
                     summary.setdefault(scen, {}).setdefault(row, {})[metric] = v
         meta["medians"] = summary
         meta["targets"] = []
-        for t, v, ok, ref in targets(results, big_n):
+        for t, v, ok, ref in targets(results, big_n, sessions_n):
             rec = {"target": t, "value": v, "met": ok}
             if ref is not None:
-                # the floors' measurements of the same bound, and what explains a miss
+                # floor-st's measurement of the same bound, and what explains a miss
                 rec["reference"] = {"floors": ref[0], "explained_by": {
-                    "*": "transport", "+": "thread hand-off", "": None}[ref[1]]}
+                    "*": "transport", "": None}[ref[1]]}
             meta["targets"].append(rec)
         out.write(json.dumps(meta) + "\n")
-    text = render(results, rows, meta, big_n)
+    text = render(results, rows, meta, big_n, sessions_n)
     with open(out_path[:-len(".jsonl")] + ".txt" if out_path.endswith(".jsonl")
               else out_path + ".txt", "w") as f:
         f.write(text + "\n")

@@ -3,7 +3,8 @@
 # ZooKeeper on a free loopback port, runs every row interleaved, stops the server, and prints
 # the table; the JSON lines go to a file (path printed at the end).
 #
-#   bash bench/run.sh [--quick] [--reps N] [--rows floor-seq,floor-pipe,floor-hop,zkr,curator,kazoo]
+#   bash bench/run.sh [--quick] [--reps N]
+#                     [--rows floor-seq,floor-pipe,floor-hop,floor-st,zkr,curator,kazoo]
 #                     [--out FILE.jsonl]
 #
 #   --quick   one repetition, 0.5 s per timed scenario, 1,000 queued waiters: a sanity run
@@ -24,7 +25,7 @@ command -v javac >/dev/null || { echo "bench: javac (a JDK) is needed for the Cu
 echo "== building the drivers in $build" >&2
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZKR_BUILD_TESTS=OFF \
     -DZKR_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" --target zkr-bench-floor zkr-bench-zkr zkr-bench-curator >&2
+cmake --build "$build" --target zkr-bench-floor zkr-bench-floor-st zkr-bench-zkr zkr-bench-curator >&2
 
 zkdir=$(mktemp -d "${TMPDIR:-/tmp}/zkr-bench-zk.XXXXXX")
 stop_server() { bash "$root/integration/zk.sh" stop "$zkdir" || true; }

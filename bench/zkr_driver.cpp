@@ -332,6 +332,21 @@ void run_waiters(const bench::command& cmd) {
     teardown(ss);
 }
 
+/// N idle sessions: what each costs the process in threads and resident memory.
+void run_sessions(const bench::command& cmd) {
+    const auto n = static_cast<std::size_t>(cmd.get_int("n", 1000));
+    bench::say("ready");
+    bench::expect("go");
+    const auto threads0 = bench::thread_count();
+    const auto rss0 = bench::rss_bytes();
+    const auto start = now_ns();
+    sessions ss;
+    block_on(ss.open(n));
+    const auto wall = now_ns() - start;
+    bench::say_sessions({n, wall, bench::thread_count() - threads0, bench::rss_bytes() - rss0});
+    teardown(ss);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -361,6 +376,8 @@ int main(int argc, char** argv) {
             run_contended(cmd);
         } else if (cmd.scenario == "waiters") {
             run_waiters(cmd);
+        } else if (cmd.scenario == "sessions") {
+            run_sessions(cmd);
         } else {
             die("unknown scenario '" + cmd.scenario + "'");
         }

@@ -86,7 +86,10 @@ struct session_impl::acl_storage {
 };
 
 session_impl::session_impl(asio::any_io_executor ex, session_config config)
-    : user_(make_session_strand(ex)),
+    // With zkr's own thread the user's executor is used as given: this object may be destroyed
+    // on that thread after the user's io_context (a close finishing there), and a strand of
+    // ours over it could not be.
+    : user_(config.dedicated_io_thread ? ex : make_session_strand(ex)),
       config_(std::move(config)),
       io_thread_(config_.dedicated_io_thread ? io_thread::acquire() : nullptr),
       driver_(io_thread_ ? asio::any_io_executor(asio::make_strand(io_thread_->get_executor()))

@@ -32,6 +32,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -99,7 +100,8 @@ class transport : public std::enable_shared_from_this<transport> {
     /// Requests in flight and armed watches: what the C client may still call back.
     op_registry& registry() noexcept { return registry_; }
 
-    bool is_open() const noexcept { return phase_ == phase::open && zh_ != nullptr; }
+    /// True from open() until close() begins. Callable from any thread.
+    bool is_open() const noexcept { return phase_.load(std::memory_order_acquire) == phase::open; }
 
     /// How long close() waits for the server's goodbye (the C client's own: 1.5 s).
     static constexpr std::chrono::milliseconds close_answer_limit{1500};
@@ -144,7 +146,7 @@ class transport : public std::enable_shared_from_this<transport> {
     executor_type driver_;
     std::shared_ptr<void> keep_alive_;
     _zhandle* zh_ = nullptr;
-    phase phase_ = phase::idle;
+    std::atomic<phase> phase_{phase::idle};  // written with the gate held
     std::weak_ptr<client_observer> observer_;
     int reported_state_ = 0;  // the last state the observer heard of
     op_registry registry_;

@@ -43,7 +43,9 @@ struct session_config {
     /// Drive this session from zkr's own I/O thread (one per process, shared by every session
     /// that asks for it) instead of the executor given to the session. The session's pings then
     /// do not depend on the application's threads: a handler that blocks them cannot cost the
-    /// session. Handlers still run on their own executors (by default the session's).
+    /// session. Handlers still run on their own executors; by default on the executor given to
+    /// the session, as given (not wrapped in a strand: give a strand if that io_context runs on
+    /// several threads and your handlers must not overlap).
     bool dedicated_io_thread = false;
 
     /// Join an existing session instead of starting a new one (its session::id(), from the
