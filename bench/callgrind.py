@@ -2,7 +2,7 @@
 """Counts the instructions one C++ driver executes per lock cycle, with valgrind's callgrind.
 
 Timings on a shared 2-core machine wander; instruction counts do not. This runs one driver
-(floor-seq, floor-pipe or zkr) under callgrind against a running server, zeroes the counters at
+(floor-seq, floor-pipe, floor-st or zkr) under callgrind against a running server, zeroes the counters at
 "ready", dumps them at "done", and prints instructions per cycle, then the functions that cost
 the most (inclusive and exclusive) so that differences between rows can be attributed.
 
@@ -25,7 +25,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hosts", required=True)
     ap.add_argument("--build", required=True)
-    ap.add_argument("--row", required=True, choices=["floor-seq", "floor-pipe", "zkr"])
+    ap.add_argument("--row", required=True, choices=["floor-seq", "floor-pipe", "floor-st", "zkr"])
     ap.add_argument("--scenario", default="uncontended",
                     choices=["uncontended", "contended", "waiters"])
     ap.add_argument("--secs", type=float, default=10.0)
@@ -39,6 +39,9 @@ def main():
     bench = os.path.join(a.build, "bench")
     if a.row == "zkr":
         argv = [os.path.join(bench, "zkr-bench-zkr"), "--hosts", a.hosts]
+    elif a.row == "floor-st":
+        argv = [os.path.join(bench, "zkr-bench-floor-st"), "--hosts", a.hosts, "--mode",
+                "pipelined"]
     else:
         argv = [os.path.join(bench, "zkr-bench-floor"), "--hosts", a.hosts, "--mode",
                 "sequential" if a.row == "floor-seq" else "pipelined"]

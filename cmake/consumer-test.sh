@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The consumer test (ctest -R consumer): installs a zkr build into a temporary prefix, then builds
 # and runs tests/consumer against the installed files only, twice:
-#   1. CMake:      find_package(zkr 0.1 REQUIRED), target zkr::zkr;
+#   1. CMake:      find_package(zkr 0.2 REQUIRED), target zkr::zkr;
 #   2. pkg-config: c++ -std=c++20 main.cpp $(pkg-config --cflags --libs zkr).
 #   consumer-test.sh BUILD_DIR CONSUMER_SOURCE_DIR
 # The environment gives the tools (CMAKE_COMMAND, CXX, ZKR_GENERATOR, ZKR_MAKE_PROGRAM), the
@@ -38,7 +38,7 @@ if cat "$prefix/$libdir"/cmake/zkr/*.cmake "$prefix/$pcdir/zkr.pc" | sed "s|$pre
     exit 1
 fi
 
-echo "== CMake consumer: find_package(zkr 0.1 REQUIRED)"
+echo "== CMake consumer: find_package(zkr 0.2 REQUIRED)"
 generator=()
 [ -n "${ZKR_GENERATOR:-}" ] && generator=(-G "$ZKR_GENERATOR")
 [ -n "${ZKR_MAKE_PROGRAM:-}" ] && generator+=("-DCMAKE_MAKE_PROGRAM=$ZKR_MAKE_PROGRAM")

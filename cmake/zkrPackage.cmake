@@ -53,7 +53,7 @@ if(TARGET zkr_cli)
     install(TARGETS zkr_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT Runtime)
 endif()
 
-# ---- CMake package: find_package(zkr 0.1 REQUIRED) -> zkr::zkr ---------------------------------
+# ---- CMake package: find_package(zkr 0.2 REQUIRED) -> zkr::zkr ---------------------------------
 # zkr's private dependencies (the ZooKeeper C client, zkr_warnings) stay out of the export: a
 # shared library's PRIVATE links are not part of its INTERFACE_LINK_LIBRARIES, and zkr_warnings
 # is wrapped in $<BUILD_INTERFACE:>. Only Boost and Threads are public, found by zkrConfig.cmake.
@@ -67,7 +67,7 @@ configure_package_config_file("${CMAKE_CURRENT_LIST_DIR}/zkrConfig.cmake.in"
     "${PROJECT_BINARY_DIR}/zkrConfig.cmake"
     INSTALL_DESTINATION "${ZKR_CMAKE_INSTALL_DIR}"
     NO_SET_AND_CHECK_MACRO)
-# Before 1.0 a minor release may break the API (the SONAME is MAJOR.MINOR): 0.1 accepts 0.1.x only.
+# Before 1.0 a minor release may break the API (the SONAME is MAJOR.MINOR): 0.2 accepts 0.2.x only.
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/zkrConfigVersion.cmake"
     VERSION "${PROJECT_VERSION}"
     COMPATIBILITY SameMinorVersion)
