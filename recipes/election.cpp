@@ -189,6 +189,10 @@ void leader_election::campaign_impl(const session_ptr& s, const std::string& pat
 void leader_election::current_leader_impl(
     const session_ptr& s, const std::string& path,
     detail::handler<void(error_code, std::optional<leader_info>)> h) {
+    if (detail::validate_path(path)) {
+        detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
+        return;
+    }
     detail::spawn(s, detail::current_leader(s, path), std::move(h));
 }
 
@@ -222,6 +226,11 @@ leader_observer::leader_observer(session& s, std::string path)
 void leader_observer::wait_change_impl(
     const std::shared_ptr<detail::observer_state>& state,
     detail::handler<void(error_code, std::optional<leader_info>)> h) {
+    if (detail::validate_path(state->path)) {
+        detail::fail(std::move(h), state->session->completions(),
+                     make_error_code(errc::invalid_path));
+        return;
+    }
     detail::spawn(state->session, detail::next_leader(state), std::move(h));
 }
 

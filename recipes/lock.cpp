@@ -90,7 +90,7 @@ void lock_state::lose(error_code why) {
 }
 
 void lock_state::release(handler<void(error_code)> h) {
-    asio::post(session_->strand(), [self = shared_from_this(), h = std::move(h)]() mutable {
+    session_->on_driver([self = shared_from_this(), h = std::move(h)]() mutable {
         if (self->released_) {
             fail(std::move(h), self->session_->completions(), make_error_code(errc::not_owner));
             return;
@@ -173,6 +173,10 @@ void lock_state::guarded_multi(std::vector<op> ops,
                                handler<void(error_code, std::vector<op_result>)> h) {
     if (!owned_.load()) {
         fail(std::move(h), session_->completions(), make_error_code(errc::lock_lost));
+        return;
+    }
+    if (auto ec = validate_ops(ops)) {
+        fail(std::move(h), session_->completions(), ec);
         return;
     }
     ops.insert(ops.begin(), op::check(path_));

@@ -279,7 +279,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
                 });
             });
         }
-        asio::post(attempt_.req.session->strand(), [self = shared_from_this()] { self->begin(); });
+        attempt_.req.session->on_driver([self = shared_from_this()] { self->begin(); });
     }
 
   private:

@@ -8,20 +8,10 @@ std::recursive_mutex& gate_mutex() {
     return mutex;
 }
 
-thread_local int depth = 0;
-
 }  // namespace
 
-client_gate::client_gate() : lock_(gate_mutex()) {
-    ++depth;
-}
+client_gate::client_gate() : lock_(gate_mutex()) {}
 
-client_gate::~client_gate() {
-    --depth;
-}
-
-bool client_gate::held() noexcept {
-    return depth > 0;
-}
+client_gate::~client_gate() = default;
 
 }  // namespace zkr::detail

@@ -22,9 +22,6 @@ class client_gate {
     client_gate(const client_gate&) = delete;
     client_gate& operator=(const client_gate&) = delete;
 
-    /// True when the calling thread holds the gate (for assertions).
-    static bool held() noexcept;
-
   private:
     std::unique_lock<std::recursive_mutex> lock_;
 };

@@ -45,6 +45,15 @@ error_code validate_path(std::string_view path) noexcept {
     return {};
 }
 
+error_code validate_ops(const std::vector<op>& ops) noexcept {
+    for (const auto& o : ops) {
+        if (auto ec = validate_path(o.path)) {
+            return ec;
+        }
+    }
+    return {};
+}
+
 std::string_view parent_path(std::string_view path) noexcept {
     const auto pos = path.rfind('/');
     if (pos == 0 || pos == std::string_view::npos) {

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <zkr/error.hpp>
+#include <zkr/op.hpp>
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace zkr::detail {
 
@@ -16,6 +18,9 @@ inline constexpr std::size_t max_path_length = 4096;
 /// Succeeds for an absolute path: starts with '/', no trailing '/', no empty, "." or ".."
 /// segment, no control or NUL characters, at most max_path_length bytes.
 error_code validate_path(std::string_view path) noexcept;
+
+/// validate_path for every operation of a multi (the first error).
+error_code validate_ops(const std::vector<op>& ops) noexcept;
 
 /// "/a/b/c" -> "/a/b"; "/a" -> "/".
 std::string_view parent_path(std::string_view path) noexcept;

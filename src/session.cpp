@@ -1,6 +1,8 @@
 // The public session: forwards to session_impl.
 #include "session_impl.hpp"
 
+#include "path.hpp"
+
 namespace zkr {
 
 namespace detail {
@@ -19,6 +21,18 @@ detail::handler<void(error_code, Args...)> to_user(const std::shared_ptr<detail:
         std::move(h), s->completions(), [](auto& pending, error_code ec, auto&&... values) {
             pending.complete(ec, std::forward<decltype(values)>(values)...);
         });
+}
+
+/// Runs `start(handler)` for a valid `path`; else fails the handler with invalid_path. Paths
+/// are checked here, at the public boundary: the session trusts its internal callers.
+template <class... Args, class Start>
+void checked(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
+             detail::handler<void(error_code, Args...)> h, Start start) {
+    if (auto ec = detail::validate_path(path)) {
+        detail::fail(std::move(h), s->completions(), ec);
+        return;
+    }
+    start(to_user(s, std::move(h)));
 }
 
 }  // namespace
@@ -85,46 +99,53 @@ void session::wait_state_impl(const impl_ptr& s, session_state seen,
 }
 void session::create_impl(const impl_ptr& s, std::string p, std::string d, create_mode m,
                           detail::handler<void(error_code, created_node)> h) {
-    s->create(std::move(p), std::move(d), m, to_user(s, std::move(h)));
+    checked(s, p, std::move(h),
+            [&](auto user) { s->create(std::move(p), std::move(d), m, std::move(user)); });
 }
 void session::remove_impl(const impl_ptr& s, std::string p, int v,
                           detail::handler<void(error_code)> h) {
-    s->remove(std::move(p), v, to_user(s, std::move(h)));
+    checked(s, p, std::move(h), [&](auto user) { s->remove(std::move(p), v, std::move(user)); });
 }
 void session::get_data_impl(const impl_ptr& s, std::string p,
                             detail::handler<void(error_code, node_data)> h) {
-    s->get_data(std::move(p), to_user(s, std::move(h)));
+    checked(s, p, std::move(h), [&](auto user) { s->get_data(std::move(p), std::move(user)); });
 }
 void session::watch_data_impl(const impl_ptr& s, std::string p,
                               detail::handler<void(error_code, node_data, watch)> h) {
-    s->watch_data(std::move(p), to_user(s, std::move(h)));
+    checked(s, p, std::move(h), [&](auto user) { s->watch_data(std::move(p), std::move(user)); });
 }
 void session::exists_impl(const impl_ptr& s, std::string p,
                           detail::handler<void(error_code, std::optional<stat>)> h) {
-    s->exists(std::move(p), to_user(s, std::move(h)));
+    checked(s, p, std::move(h), [&](auto user) { s->exists(std::move(p), std::move(user)); });
 }
 void session::watch_exists_impl(const impl_ptr& s, std::string p,
                                 detail::handler<void(error_code, std::optional<stat>, watch)> h) {
-    s->watch_exists(std::move(p), to_user(s, std::move(h)));
+    checked(s, p, std::move(h), [&](auto user) { s->watch_exists(std::move(p), std::move(user)); });
 }
 void session::get_children_impl(const impl_ptr& s, std::string p,
                                 detail::handler<void(error_code, children)> h) {
-    s->get_children(std::move(p), to_user(s, std::move(h)));
+    checked(s, p, std::move(h), [&](auto user) { s->get_children(std::move(p), std::move(user)); });
 }
 void session::watch_children_impl(const impl_ptr& s, std::string p,
                                   detail::handler<void(error_code, children, watch)> h) {
-    s->watch_children(std::move(p), to_user(s, std::move(h)));
+    checked(s, p, std::move(h),
+            [&](auto user) { s->watch_children(std::move(p), std::move(user)); });
 }
 void session::set_data_impl(const impl_ptr& s, std::string p, std::string d, int v,
                             detail::handler<void(error_code, stat)> h) {
-    s->set_data(std::move(p), std::move(d), v, to_user(s, std::move(h)));
+    checked(s, p, std::move(h),
+            [&](auto user) { s->set_data(std::move(p), std::move(d), v, std::move(user)); });
 }
 void session::multi_impl(const impl_ptr& s, std::vector<op> ops,
                          detail::handler<void(error_code, std::vector<op_result>)> h) {
+    if (auto ec = detail::validate_ops(ops)) {
+        detail::fail(std::move(h), s->completions(), ec);
+        return;
+    }
     s->multi(std::move(ops), to_user(s, std::move(h)));
 }
 void session::sync_impl(const impl_ptr& s, std::string p, detail::handler<void(error_code)> h) {
-    s->sync(std::move(p), to_user(s, std::move(h)));
+    checked(s, p, std::move(h), [&](auto user) { s->sync(std::move(p), std::move(user)); });
 }
 
 }  // namespace zkr

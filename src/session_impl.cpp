@@ -377,10 +377,6 @@ error_code session_impl::unavailable_error() const noexcept {
 
 template <class Op, class Start>
 void session_impl::start_request(std::unique_ptr<Op> op, Start start) {
-    if (auto ec = validate_path(op->path)) {
-        op->fail_later(driver_, ec);
-        return;
-    }
     if (!running_in_driver()) {
         asio::post(driver_, [self = shared_from_this(), op = std::move(op), start]() mutable {
             self->start_request(std::move(op), std::move(start));
@@ -487,12 +483,6 @@ void session_impl::sync(std::string path, handler<void(error_code)> h) {
 
 void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) {
     auto m = std::make_unique<multi_op>(std::move(h), transport_->registry(), "/");
-    for (const auto& o : ops) {
-        if (auto ec = validate_path(o.path)) {
-            m->fail_later(driver_, ec);
-            return;
-        }
-    }
     m->prepare(std::move(ops), &acl_->vector);
     start_request(std::move(m), [](zhandle_t* zh, multi_op* o) {
         return zoo_amulti(zh, static_cast<int>(o->c_ops.size()), o->c_ops.data(),

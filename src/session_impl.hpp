@@ -93,7 +93,8 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     // Requests. Callable from any thread; they start on the driver strand. The handler is
     // called there, inline, when the answer arrives (recipe code continues in place); callers
     // that complete a user's handler go through pending_handler. A request that cannot start
-    // completes through a post, never inside the call.
+    // completes through a post, never inside the call. Paths are trusted: the public API and
+    // the recipes' entry points validate what comes from users (validate_path).
     void create(std::string path, std::string data, create_mode mode,
                 handler<void(error_code, created_node)> h);
     void remove(std::string path, int version, handler<void(error_code)> h);
@@ -113,6 +114,10 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     /// effort). Callable from any thread.
     void remove_watch(std::shared_ptr<watch_state> state);
 
+    /// Runs `f` on the driver strand: now if already there, else posted.
+    template <class F>
+    void on_driver(F&& f);
+
     /// Registers a listener for session events (call on the driver strand). Held weakly.
     void add_listener(std::weak_ptr<session_listener> listener);
 
@@ -128,9 +133,6 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     void start_request(std::unique_ptr<Op> op, Start start);
     template <class Op>
     void read(std::string path, int watch_type, handler<typename Op::signature> h);
-    /// Runs `f` on the driver strand: now if already there, else posted.
-    template <class F>
-    void on_driver(F&& f);
     error_code unavailable_error() const noexcept;
     void apply_state(session_state next);
     void notify(session_event event);
