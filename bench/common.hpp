@@ -271,7 +271,14 @@ struct sessions_result {
     std::int64_t wall_ns;  ///< opening and connecting all of them
     std::int64_t threads_added;
     std::int64_t rss_bytes;
+    std::int64_t heap_bytes;
 };
+
+/// The baseline of a memory measurement: the allocator gives back what earlier scenarios freed,
+/// so that growth shows as resident memory instead of filling recycled pages.
+inline void trim_memory() {
+    malloc_trim(0);
+}
 
 inline void say_sessions(const sessions_result& r) {
     say("done " + json()
@@ -281,6 +288,7 @@ inline void say_sessions(const sessions_result& r) {
                       .num("cpu_ns", 0)
                       .num("threads_added", r.threads_added)
                       .num("rss_bytes", r.rss_bytes)
+                      .num("heap_bytes", r.heap_bytes)
                       .text());
 }
 

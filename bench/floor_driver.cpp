@@ -774,8 +774,10 @@ void run_sessions(const bench::command& cmd) {
     const auto n = static_cast<std::size_t>(cmd.get_int("n", 1000));
     bench::say("ready");
     expect("go");
+    bench::trim_memory();
     const auto threads0 = bench::thread_count();
     const auto rss0 = bench::rss_bytes();
+    const auto heap0 = bench::heap_bytes();
     const auto start = now_ns();
     std::vector<std::unique_ptr<connection>> conns;
     conns.reserve(n);
@@ -786,7 +788,8 @@ void run_sessions(const bench::command& cmd) {
         c->wait_connected();
     }
     const auto wall = now_ns() - start;
-    bench::say_sessions({n, wall, bench::thread_count() - threads0, bench::rss_bytes() - rss0});
+    bench::say_sessions({n, wall, bench::thread_count() - threads0, bench::rss_bytes() - rss0,
+                         bench::heap_bytes() - heap0});
     expect("end");
 }
 

@@ -227,6 +227,7 @@ def analyse(kind, d, packets, watches):
         m["sessions"] = n
         m["threads_per_session"] = d["threads_added"] / n
         m["rss_bytes_per_session"] = d["rss_bytes"] / n
+        m["heap_bytes_per_session"] = d.get("heap_bytes", 0) / n
         m["open_s"] = d["wall_ns"] / 1e9
     return m
 
@@ -343,6 +344,7 @@ TABLE += [
     ("wbig", "fifo", "FIFO kept", "%s"),
     ("sessions", "threads_per_session", "threads added per session", "%.2f"),
     ("sessions", "rss_bytes_per_session", "client RSS bytes/session", "%.0f"),
+    ("sessions", "heap_bytes_per_session", "client heap bytes/session", "%.0f"),
     ("sessions", "open_s", "time to connect all (s)", "%.2f"),
 ]
 
