@@ -16,11 +16,10 @@
 // then the line protocol of common.hpp on stdin/stdout.
 //
 // --hop yes (row floor-hop): every answer is copied into value types and continues on one
-// application thread (an io_context run by one thread, as zkr's driver runs all its sessions),
-// never on the C client's completion thread. That is the one thread hand-off per answer which
-// zkr's design prescribes (user code never runs on a C client thread), and nothing else of zkr:
-// the difference between floor-pipe and floor-hop is what the hand-off costs on this machine,
-// the difference between floor-hop and zkr is what zkr's own code costs.
+// application thread (an io_context run by one thread), never on the C client's completion
+// thread: the one thread hand-off per answer that zkr's first transport, on this client, needed
+// to keep its code off the C client's threads. floor-pipe to floor-hop is what that hand-off
+// costs on this machine.
 //
 // Built twice. zkr-bench-floor links the multi-threaded C client (libzookeeper_mt: two threads per
 // handle, callbacks on its completion thread): rows floor-seq, floor-pipe, floor-hop, the old
@@ -357,9 +356,11 @@ class connection {
 
     void wait_connected() {
         std::unique_lock lock(m_);
+        // A thousand connections opened at once overflow the server's accept backlog: some
+        // wait for the kernel's SYN retransmissions (1, 3, 7, 15 s).
         wait_until(
-            lock, cv_, std::chrono::seconds(20), [&] { return state_ == ZOO_CONNECTED_STATE; },
-            "no ZooKeeper session within 20 s");
+            lock, cv_, std::chrono::seconds(60), [&] { return state_ == ZOO_CONNECTED_STATE; },
+            "no ZooKeeper session within 60 s");
     }
 
     zhandle_t* get() const {

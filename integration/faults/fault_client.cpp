@@ -1,6 +1,6 @@
 // A client process of the fault-injection harness (see README.md beside this file).
 //
-//   zkr_fault_client MODE HOSTS PATH HISTORY RESOURCE STOP_FILE [SESSION_MS] [SEED]
+//   zkr_fault_client MODE HOSTS PATH HISTORY RESOURCE STOP_FILE [SESSION_MS] [SEED] [DRIVER]
 //
 // MODE: lock (zkr::mutex), election (zkr::leader_election), semaphore:MAX (one lease of a
 // zkr::semaphore of MAX leases). The client loops until STOP_FILE exists: acquire (one in four
@@ -12,6 +12,12 @@
 // 1-8 ms, write again WITHOUT checking ownership first (what a paused process would do: the
 // resource must reject it if a newer holder has written), record the exit with lost = 1 when the
 // handle no longer owns the lock or zkr reported the loss during the section.
+//
+// The resource write blocks (flock: it waits while another process holds the resource, a frozen
+// one included), and the thread that drives a session must not block (docs/session.md): DRIVER
+// "dedicated" gives the session zkr's own I/O thread and writes from the application's thread,
+// "shared" (the default) drives the session from the application's io_context and writes from
+// a helper thread.
 #include "history.hpp"
 
 #include <zkr/leader_election.hpp>
@@ -25,6 +31,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/log/core.hpp>
 
@@ -54,6 +61,7 @@ struct options {
     std::string hosts, path, history, resource, stop_file;
     int session_ms = 2000;
     unsigned seed = 0;
+    bool dedicated = false;
 };
 
 const options* opt = nullptr;
@@ -138,6 +146,19 @@ asio::awaitable<bool> stop_or_timeout(std::optional<std::chrono::milliseconds> l
     }
 }
 
+/// The helper thread of DRIVER "shared".
+asio::thread_pool* blocking_pool = nullptr;
+
+/// resource_write, from where it may block without stalling the session.
+asio::awaitable<bool> write_resource(std::int64_t token) {
+    if (opt->dedicated) {
+        co_return resource_write(token);  // the session is driven from zkr's own thread
+    }
+    co_return co_await asio::co_spawn(
+        *blocking_pool, [token]() -> asio::awaitable<bool> { co_return resource_write(token); },
+        asio::use_awaitable);
+}
+
 /// One critical section with a held handle (lock, leadership or lease).
 template <class Handle>
 asio::awaitable<void> section(Handle& handle, std::mt19937& rng) {
@@ -155,10 +176,10 @@ asio::awaitable<void> section(Handle& handle, std::mt19937& rng) {
                    words(ec.message()));
         }
     });
-    bool ok = resource_write(token);
+    bool ok = co_await write_resource(token);
     record("W " + pid_text + " " + tok + " " + (ok ? "1" : "0") + " " + std::to_string(now_ns()));
     co_await sleep_for(std::chrono::milliseconds(1 + rng() % 8));
-    ok = resource_write(token);
+    ok = co_await write_resource(token);
     record("W " + pid_text + " " + tok + " " + (ok ? "1" : "0") + " " + std::to_string(now_ns()));
     const bool lost = flag->lost || !static_cast<bool>(handle);
     record("X " + pid_text + " " + tok + " " + std::to_string(now_ns()) + " " + (lost ? "1" : "0") +
@@ -201,6 +222,7 @@ asio::awaitable<void> run() {
     config.session_timeout = std::chrono::milliseconds(opt->session_ms);
     config.connect_timeout = 3s;
     config.log_level = zkr::client_log_level::error;
+    config.dedicated_io_thread = opt->dedicated;
     const auto tuple = asio::as_tuple(asio::use_awaitable);
     record("S " + pid_text + " " + std::to_string(now_ns()));
     while (!stop_requested()) {
@@ -272,7 +294,7 @@ int main(int argc, char** argv) {
     if (argc < 7) {
         std::fprintf(stderr,
                      "usage: %s lock|election|semaphore:MAX HOSTS PATH HISTORY RESOURCE STOP_FILE "
-                     "[SESSION_MS] [SEED]\n",
+                     "[SESSION_MS] [SEED] [dedicated|shared]\n",
                      argv[0]);
         return 2;
     }
@@ -298,10 +320,15 @@ int main(int argc, char** argv) {
     if (argc > 8) {
         o.seed = static_cast<unsigned>(std::strtoul(argv[8], nullptr, 10));
     }
+    if (argc > 9) {
+        o.dedicated = std::string(argv[9]) == "dedicated";
+    }
     opt = &o;
     pid_text = std::to_string(::getpid());
     boost::log::core::get()->set_logging_enabled(false);
 
+    asio::thread_pool pool(1);
+    blocking_pool = &pool;
     asio::io_context ioc;
     int status = 1;
     asio::co_spawn(ioc, run(), [&](std::exception_ptr e) {

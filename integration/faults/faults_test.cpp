@@ -189,9 +189,12 @@ class harness {
 
     void start_slot(std::size_t i) {
         const auto history = dir_ + "/c" + std::to_string(i + 1) + ".hist";
+        // Both ways of keeping a blocked resource write from stalling the session's pings:
+        // even slots give the session zkr's own thread, odd ones write from a helper thread.
         slots_[i] = std::make_unique<child_process>(std::vector<std::string>{
             ZKR_FAULT_CLIENT, spec_.mode, server_.hosts(), zpath_, history, dir_ + "/resource",
-            dir_ + "/stop", std::to_string(spec_.session_ms)});
+            dir_ + "/stop", std::to_string(spec_.session_ms), "0",
+            i % 2 == 0 ? "dedicated" : "shared"});
     }
 
     void nemesis(const std::string& line) {
