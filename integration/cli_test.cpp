@@ -193,5 +193,42 @@ TEST(Cli, StatusJsonParsesAndLeaderPrintsTheLeader) {
     EXPECT_EQ(follower.wait(30s), 0);
 }
 
+/// True once `pid` has ended (gone, or a zombie nobody reaped yet).
+bool process_ended(int pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    if (!status) {
+        return true;
+    }
+    std::string key;
+    while (status >> key) {
+        if (key == "State:") {
+            std::string state;
+            status >> state;
+            return state == "Z" || state == "X";
+        }
+        status.ignore(4096, '\n');
+    }
+    return true;
+}
+
+TEST(Cli, TheCommandDoesNotOutliveAKilledZkr) {
+    // SIGKILL (or any signal zkr cannot handle) must not leave the command running without the
+    // lock: once the session times out the next holder would run beside it.
+    for (const int signal : {SIGKILL, SIGUSR1}) {
+        const auto dir = fresh_root() + "/lock";
+        auto holder = zkr_in_background({"--session-timeout", "30000", "lock", dir, "--", "sh",
+                                         "-c", "echo $$; exec sleep 300"});
+        std::string line;
+        ASSERT_TRUE(holder.read_line(line, 30s)) << "no pid from the command";
+        const int command = std::atoi(line.c_str());
+        ASSERT_GT(command, 0) << line;
+        EXPECT_FALSE(process_ended(command));
+        holder.kill(signal);
+        EXPECT_EQ(holder.wait(10s), 128 + signal);
+        EXPECT_TRUE(wait_until([&] { return process_ended(command); }, 5s))
+            << "the command outlived zkr killed by signal " << signal;
+    }
+}
+
 }  // namespace
 }  // namespace zkr::test

@@ -127,10 +127,11 @@ asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> next_leader(
         zkr::watch w;
         error_code watch_ec;
         if (now) {
+            // A named local, not an init-capture: g++ 12 destroys a lambda's init-captures twice
+            // when the lambda is a temporary of a co_await expression.
+            const auto head = join_path(o->path, now->node);
             auto [wec, data, watch] = co_await call<void(error_code, node_data, zkr::watch)>(
-                [&, node = now->node](auto h) {
-                    s->watch_data(join_path(o->path, node), std::move(h));
-                });
+                [&](auto h) { s->watch_data(head, std::move(h)); });
             watch_ec = wec == zk_errc::no_node ? error_code{} : wec;
             w = std::move(watch);
         } else {

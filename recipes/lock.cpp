@@ -90,20 +90,21 @@ void lock_state::lose(error_code why) {
 }
 
 void lock_state::release(handler<void(error_code)> h) {
-    session_->on_driver([self = shared_from_this(), h = std::move(h)]() mutable {
+    auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), session_->strand(),
+                                                         session_->completions());
+    session_->on_driver([self = shared_from_this(), waiter = std::move(waiter)]() mutable {
         if (self->released_) {
-            fail(std::move(h), self->session_->completions(), make_error_code(errc::not_owner));
+            waiter.complete(make_error_code(errc::not_owner));
             return;
         }
         self->released_ = true;
         if (!self->owned_.exchange(false)) {
-            fail(std::move(h), self->session_->completions(), self->lost_reason());
+            waiter.complete(self->lost_reason());
             return;
         }
         self->lost_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
         self->stop_watch_.emit(asio::cancellation_type::terminal);
-        self->release_waiters_.add(std::move(h), self->session_->strand(),
-                                   self->session_->completions());
+        self->release_waiters_.add(std::move(waiter));
         remove_for_sure(self->session_, self->path_, [self](error_code ec) {
             ZKR_LOG(debug, self->channel_, "released " << self->path_);
             self->release_waiters_.complete_all(ec);
@@ -112,17 +113,18 @@ void lock_state::release(handler<void(error_code)> h) {
 }
 
 void lock_state::wait_lost(handler<void(error_code)> h) {
-    asio::post(session_->strand(), [self = shared_from_this(), h = std::move(h)]() mutable {
+    auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), session_->strand(),
+                                                         session_->completions());
+    session_->on_driver([self = shared_from_this(), waiter = std::move(waiter)]() mutable {
         if (self->released_) {
-            fail(std::move(h), self->session_->completions(), make_error_code(errc::not_owner));
+            waiter.complete(make_error_code(errc::not_owner));
             return;
         }
         if (!self->owned_.load()) {
-            fail(std::move(h), self->session_->completions(), self->lost_reason());
+            waiter.complete(self->lost_reason());
             return;
         }
-        self->lost_waiters_.add(std::move(h), self->session_->strand(),
-                                self->session_->completions());
+        self->lost_waiters_.add(std::move(waiter));
         self->watch_node();
     });
 }

@@ -63,10 +63,10 @@ asio::awaitable<error_code> check_limit(session_ptr s, std::string path, int max
         }
         if (data.data.empty()) {
             // Created by a client that stores nothing (a parent made by Curator, say): claim it.
-            auto [sec, st] =
-                co_await call<void(error_code, stat)>([&, version = data.stat.version](auto h) {
-                    s->set_data(path, wanted, version, std::move(h));
-                });
+            // No init-capture in a co_await's temporary lambda (g++ 12 destroys them twice).
+            const auto version = data.stat.version;
+            auto [sec, st] = co_await call<void(error_code, stat)>(
+                [&](auto h) { s->set_data(path, wanted, version, std::move(h)); });
             if (!sec || sec == zk_errc::bad_version) {
                 continue;
             }

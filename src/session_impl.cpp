@@ -140,26 +140,26 @@ std::size_t session_impl::pending_operations() const noexcept {
 }
 
 void session_impl::connect(handler<void(error_code)> h) {
-    asio::post(driver_, [self = shared_from_this(), h = std::move(h)]() mutable {
+    auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), driver_, completions_);
+    asio::post(driver_, [self = shared_from_this(), waiter = std::move(waiter)]() mutable {
         const auto state = self->state_.load();
-        const auto& ex = self->completions_;
         if (state == session_state::connected || state == session_state::suspended) {
-            fail(std::move(h), ex, error_code{});
+            waiter.complete(error_code{});
             return;
         }
         if (state == session_state::connecting) {
-            self->connect_waiters_.add(std::move(h), self->driver_, ex);
+            self->connect_waiters_.add(std::move(waiter));
             return;
         }
         if (state != session_state::not_started) {
-            fail(std::move(h), ex,
-                 state == session_state::expired ? make_error_code(zk_errc::session_expired)
-                                                 : make_error_code(errc::session_closed));
+            waiter.complete(state == session_state::expired
+                                ? make_error_code(zk_errc::session_expired)
+                                : make_error_code(errc::session_closed));
             return;
         }
         const auto& config = self->config_;
         if (auto ec = validate_connect_string(config.hosts)) {
-            fail(std::move(h), ex, ec);
+            waiter.complete(ec);
             return;
         }
         // The C client derives its handshake deadline from the requested timeout and keeps it in
@@ -167,12 +167,12 @@ void session_impl::connect(handler<void(error_code)> h) {
         // fault. The server clamps further into its own [min, max]SessionTimeout.
         if (config.session_timeout < min_session_timeout ||
             config.session_timeout > max_session_timeout || config.connect_timeout.count() <= 0) {
-            fail(std::move(h), ex, make_error_code(errc::invalid_argument));
+            waiter.complete(make_error_code(errc::invalid_argument));
             return;
         }
         set_client_log_level(static_cast<int>(config.log_level));
         self->state_ = session_state::connecting;
-        self->connect_waiters_.add(std::move(h), self->driver_, ex);
+        self->connect_waiters_.add(std::move(waiter));
         if (!self->transport_->open(config.hosts, static_cast<int>(config.session_timeout.count()),
                                     config.resume.id, config.resume.password,
                                     self->weak_from_this())) {
@@ -311,17 +311,17 @@ void session_impl::add_listener(std::weak_ptr<session_listener> listener) {
 }
 
 void session_impl::wait_state(session_state seen, handler<void(error_code, session_state)> h) {
-    asio::post(driver_, [self = shared_from_this(), seen, h = std::move(h)]() mutable {
+    using list = waiter_list<void(error_code, session_state)>;
+    auto waiter = list::prepare(std::move(h), driver_, completions_);
+    on_driver([self = shared_from_this(), seen, waiter = std::move(waiter)]() mutable {
         const auto now = self->state_.load();
         if (now != seen) {
-            pending_handler<void(error_code, session_state)>(std::move(h), self->completions_)
-                .complete(error_code{}, now);
+            waiter.complete(error_code{}, now);
         } else if (is_final(now)) {
             // A final state never changes: waiting would hang.
-            pending_handler<void(error_code, session_state)>(std::move(h), self->completions_)
-                .complete(make_error_code(errc::session_closed), now);
+            waiter.complete(make_error_code(errc::session_closed), now);
         } else {
-            self->state_waiters_.add(std::move(h), self->driver_, self->completions_);
+            self->state_waiters_.add(std::move(waiter));
         }
     });
 }

@@ -28,10 +28,31 @@ class waiter_list<void(error_code, Args...)> {
     };
 
   public:
-    /// Adds a waiter. `strand` is the owner's (cancellation is carried out there); `fallback` is
-    /// the executor the handler runs on when it has none of its own.
+    /// A handler whose cancellation is wired, on its way into a list. Complete it at most once.
+    class waiter {
+      public:
+        waiter() = default;
+        explicit operator bool() const noexcept { return e_ && e_->pending; }
+        template <class... Values>
+        void complete(error_code ec, const Values&... values) {
+            if (*this) {
+                e_->pending.complete(ec, values...);
+            }
+        }
+
+      private:
+        friend class waiter_list;
+        explicit waiter(std::shared_ptr<entry> e) : e_(std::move(e)) {}
+        std::shared_ptr<entry> e_;
+    };
+
+    /// Callable from any thread, at initiation: wires the caller's cancellation at once (a
+    /// cancellation emitted right after the initiating call must not be lost, and the `||`
+    /// operator emits one as soon as its other side completes). `strand` is the owner's:
+    /// cancellation is carried out there. `fallback` is where a handler without an executor of
+    /// its own runs.
     template <class Strand, class Fallback>
-    void add(handler<signature> h, const Strand& strand, const Fallback& fallback) {
+    static waiter prepare(handler<signature> h, const Strand& strand, const Fallback& fallback) {
         auto slot = boost::asio::get_associated_cancellation_slot(h);
         auto e = std::make_shared<entry>(entry{pending_handler<signature>(std::move(h), fallback)});
         if (slot.is_connected()) {
@@ -44,7 +65,21 @@ class waiter_list<void(error_code, Args...)> {
                 });
             });
         }
-        entries_.push_back(std::move(e));
+        return waiter(std::move(e));
+    }
+
+    /// On the owner's strand: keeps a prepared waiter until complete_all (a waiter cancelled in
+    /// between is dropped).
+    void add(waiter w) {
+        if (w) {
+            entries_.push_back(std::move(w.e_));
+        }
+    }
+
+    /// On the owner's strand: prepare and add in one step.
+    template <class Strand, class Fallback>
+    void add(handler<signature> h, const Strand& strand, const Fallback& fallback) {
+        add(prepare(std::move(h), strand, fallback));
     }
 
     bool empty() noexcept {

@@ -96,7 +96,8 @@ class ZKR_API session {
     /// Starts the C client and waits until the session is established.
     ///
     /// Handler signature: void(error_code).
-    /// Cancellation: terminal; cancelling closes the handle.
+    /// Cancellation: terminal, partial, total: the wait ends with operation_aborted; the session
+    /// keeps connecting until it is closed or destroyed.
     /// Errors: errc::connect_timeout (no server answered within config().connect_timeout),
     /// errc::invalid_connect_string, zk_errc::auth_failed, errc::session_closed.
     template <class Token = boost::asio::deferred_t>

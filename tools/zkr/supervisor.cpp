@@ -5,7 +5,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <spawn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +51,55 @@ int shell_status(int status) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/// Starts the command. The kernel kills it (SIGKILL) the moment zkr dies, however zkr dies:
+/// a command left running by a killed zkr would go on without the lock once the session times
+/// out, beside the next holder. If zkr is gone before the child could ask for that (between
+/// fork and prctl), the child sees another parent and does not run the command. Returns the pid,
+/// or -1 with `error` set (exec failures come back through a close-on-exec pipe).
+pid_t spawn_tied_to_us(char* const argv[], char* const envp[], int& error) {
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) {
+        error = errno;
+        return -1;
+    }
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        error = errno;
+        ::close(report[0]);
+        ::close(report[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        // The child: only async-signal-safe calls until exec.
+        ::close(report[0]);
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
+            ::_exit(127);
+        }
+        // Signals zkr ignores or handles must not stay so in the command.
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::execvpe(argv[0], argv, envp);
+        const int e = errno;
+        [[maybe_unused]] const auto ignored = ::write(report[1], &e, sizeof e);
+        ::_exit(127);
+    }
+    ::close(report[1]);
+    int child_error = 0;
+    ssize_t n;
+    do {
+        n = ::read(report[0], &child_error, sizeof child_error);
+    } while (n < 0 && errno == EINTR);
+    ::close(report[0]);
+    if (n == static_cast<ssize_t>(sizeof child_error)) {
+        ::waitpid(pid, nullptr, 0);
+        error = child_error;
+        return -1;
+    }
+    return pid;
+}
+
 }  // namespace
 
 asio::awaitable<child_outcome> run_child(const std::vector<std::string>& argv, const held& h,
@@ -63,11 +114,11 @@ asio::awaitable<child_outcome> run_child(const std::vector<std::string>& argv, c
     auto env = child_environment(h);
     auto arg_ptrs = pointers(args);
     auto env_ptrs = pointers(env);
-    pid_t pid = -1;
-    if (const int rc =
-            posix_spawnp(&pid, arg_ptrs[0], nullptr, nullptr, arg_ptrs.data(), env_ptrs.data());
-        rc != 0) {
-        std::fprintf(stderr, "zkr: cannot run %s: %s\n", argv[0].c_str(), std::strerror(rc));
+    int spawn_error = 0;
+    const pid_t pid = spawn_tied_to_us(arg_ptrs.data(), env_ptrs.data(), spawn_error);
+    if (pid < 0) {
+        std::fprintf(stderr, "zkr: cannot run %s: %s\n", argv[0].c_str(),
+                     std::strerror(spawn_error));
         co_return child_outcome{127, false, {}};
     }
 
