@@ -262,9 +262,9 @@ struct waiters_result {
     std::int64_t heap_bytes = 0;
     std::int64_t rss_bytes = 0;
     long violations = 0;
+    std::int64_t refused = 0;  ///< waiters the library refused at once (too many watches)
 };
 
-/// The "done" line of a waiters scenario. FIFO: sequence numbers strictly increasing.
 /// What N idle sessions cost (scenario "sessions").
 struct sessions_result {
     std::size_t sessions;
@@ -292,6 +292,7 @@ inline void say_sessions(const sessions_result& r) {
                       .text());
 }
 
+/// The "done" line of a waiters scenario. FIFO: sequence numbers strictly increasing.
 inline void say_done(const waiters_result& r) {
     const bool fifo = std::is_sorted(r.order.begin(), r.order.end()) &&
                       std::adjacent_find(r.order.begin(), r.order.end()) == r.order.end();
@@ -305,6 +306,7 @@ inline void say_done(const waiters_result& r) {
                       .num("rss_bytes", r.rss_bytes)
                       .boolean("fifo", fifo)
                       .num("violations", r.violations)
+                      .num("refused", r.refused)
                       .text());
 }
 

@@ -44,6 +44,31 @@ CURATOR_CP = "/usr/share/java/curator-recipes.jar:/usr/share/java/slf4j-nop.jar"
 
 # ---------------------------------------------------------------- server counters
 
+def four_letters(host, port, word):
+    """The answer to a four-letter word ("srst" resets the server's latency statistics)."""
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(word.encode())
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    return b"".join(chunks).decode()
+
+
+def server_rss(pid):
+    """Resident memory of the server process (0 if unknown)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, TypeError):
+        pass
+    return 0
+
+
 def mntr(host, port):
     with socket.create_connection((host, port), timeout=5) as s:
         s.sendall(b"mntr")
@@ -220,7 +245,8 @@ def analyse(kind, d, packets, watches):
         m["cpu_us_per_cycle"] = d["cpu_ns"] / 1e3 / n
         m["heap_bytes_per_waiter"] = d["heap_bytes"] / n
         m["rss_bytes_per_waiter"] = d["rss_bytes"] / n
-        m["fifo"] = bool(d["fifo"]) and d["cycles"] == n
+        m["refused"] = d.get("refused", 0)
+        m["fifo"] = bool(d["fifo"]) and d["cycles"] == n - m["refused"]
         m["violations"] = d["violations"]
     elif kind == "sessions":
         n = d["sessions"]
@@ -253,7 +279,8 @@ def rss_cap(cap_gib):
 
 
 def wait_for_watches(drv, host, port, base, expected, timeout, rss_cap):
-    """Polls mntr until zk_watch_count (less `base`) reaches `expected` and holds still.
+    """Polls mntr until zk_watch_count (less `base`) reaches `expected` and holds still (with
+    `expected` None: until it holds still, for queues the library may refuse part of).
 
     Returns (watches, seconds until `expected` was first reached, or None). Guards the machine:
     a driver whose resident memory grows by more than `rss_cap` is stopped (DriverError)."""
@@ -263,14 +290,17 @@ def wait_for_watches(drv, host, port, base, expected, timeout, rss_cap):
     last, stable, reached = None, 0, None
     while time.monotonic() < deadline:
         w = int(mntr(host, port)["zk_watch_count"]) - base
-        if w >= expected and reached is None:
+        enough = expected is None or w >= expected
+        if enough and reached is None and w > 0:
             reached = time.monotonic() - t0
-        if w >= expected and w == last:
+        if enough and w == last and w > 0:
             stable += 1
-            if stable >= 3:
+            if stable >= (3 if expected is not None else 20):
                 return w, reached
         else:
             stable = 0
+            if expected is None:
+                reached = None
         last = w
         grown = rss_of(drv.proc.pid) - rss0
         if grown > rss_cap:
@@ -281,7 +311,7 @@ def wait_for_watches(drv, host, port, base, expected, timeout, rss_cap):
     return last, reached
 
 
-def measure(drv, kind, params, dir_path, host, port, timeout, rss_cap=8 * 2**30):
+def measure(drv, kind, params, dir_path, host, port, timeout, rss_cap=8 * 2**30, server_pid=None):
     args = " ".join("%s=%s" % kv for kv in params.items())
     drv.send("run %s dir=%s %s" % (kind, dir_path, args))
     watches = None
@@ -290,10 +320,13 @@ def measure(drv, kind, params, dir_path, host, port, timeout, rss_cap=8 * 2**30)
         # node from every client) are not the waiters'.
         drv.expect("setup", timeout=120)
         base = mntr(host, port)
+        four_letters(host, port, "srst")  # the server's latency figures cover this queue only
         drv.send("queue")
         drv.expect("ready", timeout=120)
+        expected = None if params.get("refusable") else params["n"]
         watches, queue_s = wait_for_watches(drv, host, port, int(base["zk_watch_count"]),
-                                            params["n"], timeout, rss_cap)
+                                            expected, timeout, rss_cap)
+        queued_server = mntr(host, port)
     else:
         drv.expect("ready", timeout=120)
     m0 = mntr(host, port)
@@ -306,6 +339,14 @@ def measure(drv, kind, params, dir_path, host, port, timeout, rss_cap=8 * 2**30)
     m = analyse(kind, done, packets, watches)
     if kind == "waiters":
         m["queue_s"] = queue_s if queue_s is not None else float("nan")
+        if params.get("refusable"):
+            m["watches_per_waiter"] = watches / max(1, params["n"] - m["refused"])
+        # The server while the queue formed and drained: its worst and mean request latency,
+        # the znodes' memory, its resident memory.
+        m["server_max_latency_ms"] = float(m1.get("zk_max_latency", 0))
+        m["server_avg_latency_ms"] = float(m1.get("zk_avg_latency", 0))
+        m["server_queued_max_latency_ms"] = float(queued_server.get("zk_max_latency", 0))
+        m["server_rss_mb"] = server_rss(server_pid) / 2**20
     return m
 
 
@@ -342,6 +383,21 @@ TABLE += [
     ("wbig", "requests_per_cycle", "drain requests/waiter", "%.2f"),
     ("wbig", "cpu_us_per_cycle", "drain client CPU us/waiter", "%.0f"),
     ("wbig", "fifo", "FIFO kept", "%s"),
+]
+for _scen in ("wlong", "wlong4"):
+    TABLE += [
+        (_scen, "refused", "waiters refused (watch budget)", "%d"),
+        (_scen, "queue_s", "time to queue all (s)", "%.1f"),
+        (_scen, "drain_s", "time to drain (s)", "%.1f"),
+        (_scen, "requests_per_cycle", "drain requests/waiter", "%.2f"),
+        (_scen, "server_queued_max_latency_ms", "server max latency, queueing (ms)", "%.0f"),
+        (_scen, "server_max_latency_ms", "server max latency, all (ms)", "%.0f"),
+        (_scen, "server_avg_latency_ms", "server mean latency (ms)", "%.1f"),
+        (_scen, "server_rss_mb", "server RSS after (MiB)", "%.0f"),
+        (_scen, "heap_bytes_per_waiter", "client heap bytes/waiter", "%.0f"),
+        (_scen, "fifo", "FIFO kept", "%s"),
+    ]
+TABLE += [
     ("sessions", "threads_per_session", "threads added per session", "%.2f"),
     ("sessions", "rss_bytes_per_session", "client RSS bytes/session", "%.0f"),
     ("sessions", "heap_bytes_per_session", "client heap bytes/session", "%.0f"),
@@ -569,6 +625,10 @@ def main():
     ap.add_argument("--scenarios", default="uncontended,c2,c8,c32,w32,wbig,sessions")
     ap.add_argument("--waiters", type=int, help="queued waiters of the big scenario")
     ap.add_argument("--sessions", type=int, help="idle sessions of the sessions scenario")
+    ap.add_argument("--long-waiters", type=int, default=20000,
+                    help="waiters of the long-queue scenarios wlong (one session) and wlong4 "
+                         "(four sessions); these run only when named in --scenarios")
+    ap.add_argument("--server-pid", type=int, help="the server's pid, for its resident memory")
     ap.add_argument("--big-reps", type=int, default=1,
                     help="repetitions that include the big waiter scenario (the first ones)")
     ap.add_argument("--rss-cap-gib", type=float, default=16.0,
@@ -611,7 +671,15 @@ def main():
     # (floor-st) and zkr.
     session_rows = [r for r in rows if r in ("floor-pipe", "floor-st", "zkr", "zkr-alt")]
     scenarios.append(("sessions", "sessions", {"n": sessions_n}, session_rows, 300))
+    # The long queues (the hardening issue): 20,000 waiters on one session (past the watch
+    # budget: part are refused) and on four; zkr against an earlier build (zkr-alt).
+    long_rows = [r for r in rows if r in ("zkr", "zkr-alt")]
+    scenarios.append(("wlong", "waiters", {"n": a.long_waiters, "shared": 1, "refusable": 1},
+                      long_rows, 3600))
+    scenarios.append(("wlong4", "waiters", {"n": a.long_waiters, "sessions": 4, "refusable": 1},
+                      long_rows, 3600))
     wanted = a.scenarios.split(",")
+    long_wanted = [s for s in ("wlong", "wlong4") if s in wanted]
     scenarios = [s for s in scenarios if s[0] in wanted]
 
     sampler = LoadSampler()
@@ -662,6 +730,8 @@ def main():
         # (glibc keeps what the listings used) and takes minutes.
         plan = [(rep, s) for rep in range(1, reps + 1) for s in scenarios if s[0] != "wbig"]
         plan += [(rep, s) for rep in range(1, a.big_reps + 1) for s in scenarios if s[0] == "wbig"]
+        plan = [(rep, s) for rep, s in plan if s[0] not in ("wlong", "wlong4")]
+        plan += [(1, s) for s in scenarios if s[0] in long_wanted]
         for rep, (scen, kind, params, scen_rows, timeout) in plan:
                 for row in scen_rows:
                     if drivers[row].failed:
@@ -670,7 +740,7 @@ def main():
                     t0 = time.monotonic()
                     try:
                         m = measure(drivers[row], kind, params, path, host, port, timeout,
-                                    rss_cap=rss_cap(a.rss_cap_gib))
+                                    rss_cap=rss_cap(a.rss_cap_gib), server_pid=a.server_pid)
                     except DriverError as e:
                         rec = {"type": "failure", "run": run_id, "rep": rep, "scenario": scen,
                                "row": row, "params": params, "error": str(e)}

@@ -39,4 +39,5 @@ export ZK_JAVA_OPTS="-XX:TieredStopAtLevel=4 -Xmx2g"
 hosts=$(bash "$root/integration/zk.sh" start "$zkdir")
 echo "== ZooKeeper $(echo srvr | nc -N -w 2 "${hosts%:*}" "${hosts##*:}" | head -1 | sed 's/.*version: //; s/-.*//') on $hosts" >&2
 
-/usr/bin/python3 "$here/orchestrate.py" --hosts "$hosts" --build "$build" --command "$command" "$@"
+/usr/bin/python3 "$here/orchestrate.py" --hosts "$hosts" --build "$build" --command "$command" \
+    --server-pid "$(cat "$zkdir/1/pid")" "$@"

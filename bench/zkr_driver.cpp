@@ -251,10 +251,16 @@ void run_contended(const bench::command& cmd) {
 void run_waiters(const bench::command& cmd) {
     const auto dir = cmd.get("dir");
     const auto n = static_cast<std::size_t>(cmd.get_int("n", 32));
+    // shared=1: every waiter on the holder's session; sessions=K: waiters spread over K sessions
+    // (as K processes would be); else a session each.
     const bool shared = cmd.get_int("shared", 0) != 0;
+    const auto spread = static_cast<std::size_t>(cmd.get_int("sessions", 0));
+    const std::size_t count = shared ? 1 : spread > 0 ? spread + 1 : n + 1;
     sessions ss;
-    setup(ss, shared ? 1 : n + 1, dir);
-    auto session_of = [&](std::size_t i) -> zkr::session& { return ss[shared ? 0 : i]; };
+    setup(ss, count, dir);
+    auto session_of = [&](std::size_t i) -> zkr::session& {
+        return ss[shared ? 0 : spread > 0 && i > 0 ? 1 + (i - 1) % spread : i];
+    };
 
     auto holder = block_on([&]() -> asio::awaitable<zkr::lock> {
         zkr::mutex m(session_of(0), dir);
@@ -271,8 +277,11 @@ void run_waiters(const bench::command& cmd) {
     std::size_t left = n;
     std::promise<void> drained;
     std::exception_ptr failure;
+    std::int64_t refused = 0;
     auto fail = [&](const boost::system::error_code& ec) {
-        if (!failure) {
+        if (ec == zkr::errc::too_many_watches) {
+            ++refused;  // the session's watch budget: refused at once, by design
+        } else if (!failure) {
             failure = std::make_exception_ptr(boost::system::system_error(ec, "waiter"));
         }
         if (--left == 0) {
@@ -327,8 +336,8 @@ void run_waiters(const bench::command& cmd) {
             die(x.what());
         }
     }
-    bench::say_done(
-        {n, std::move(order), wall, cpu, queued_ns, heap1 - heap0, rss1 - rss0, violations});
+    bench::say_done({n, std::move(order), wall, cpu, queued_ns, heap1 - heap0, rss1 - rss0,
+                     violations, refused});
     teardown(ss);
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 namespace zkr::test {
 namespace {
@@ -61,7 +62,8 @@ TEST(Cli, TryOnAHeldLockExits75AtOnceAndTimeoutExits75) {
     auto [try_status, try_output] = shell("$ZKR lock --try " + dir + " -- true");
     EXPECT_EQ(try_status, 75) << try_output;
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
-    auto [timeout_status, timeout_output] = shell("$ZKR lock --timeout 2 " + dir + " -- true");
+    auto [timeout_status, timeout_output] =
+        shell("$ZKR lock --progress --timeout 2 " + dir + " -- true");
     EXPECT_EQ(timeout_status, 75) << timeout_output;
     EXPECT_NE(timeout_output.find("waiting for lock"), std::string::npos)
         << timeout_output;  // progress
@@ -227,6 +229,82 @@ TEST(Cli, TheCommandDoesNotOutliveAKilledZkr) {
         EXPECT_EQ(holder.wait(10s), 128 + signal);
         EXPECT_TRUE(wait_until([&] { return process_ended(command); }, 5s))
             << "the command outlived zkr killed by signal " << signal;
+    }
+}
+
+TEST(Cli, AFrozenHolderThawedAfterItsSessionExpiredHearsThatCause) {
+    // Frozen past its session timeout, the holder's node goes with the expired session; thawed,
+    // it must say the session expired, not that someone deleted its node.
+    const auto dir = fresh_root() + "/lock";
+    record_file started;
+    auto [status, out] =
+        shell("{ $ZKR --session-timeout 1000 lock " + dir + " -- sh -c 'echo > " + started.path +
+              "; exec sleep 30' & zkr=$!; "
+              "for i in $(seq 100); do [ -s " +
+              started.path +
+              " ] && break; sleep 0.1; done; "
+              "kill -STOP $zkr; sleep 3; kill -CONT $zkr; wait $zkr; echo status=$?; }");
+    EXPECT_NE(out.find("status=76"), std::string::npos) << out;
+    EXPECT_NE(out.find("expired"), std::string::npos) << out;  // the session's end, however told
+    EXPECT_EQ(out.find("deleted by another client"), std::string::npos) << out;
+}
+
+TEST(Cli, NumbersAndPathsOutOfRangeAreUsageErrors) {
+    const auto dir = fresh_root() + "/lock";
+    const std::pair<std::string, std::string> cases[] = {
+        {"$ZKR semaphore --max 4294967297 " + dir + " -- true", "--max takes a whole number"},
+        {"$ZKR lock --timeout 99999999999 " + dir + " -- true", "--timeout takes"},
+        {"$ZKR lock --grace -1 " + dir + " -- true", "--grace takes"},
+        {"$ZKR --session-timeout 50 status " + dir, "--session-timeout takes"},
+        {"$ZKR --session-timeout 99999999999 status " + dir, "--session-timeout takes"},
+        {"$ZKR lock " + dir + "//x -- true", "empty node name"},
+        {"$ZKR lock relative -- true", "does not start with '/'"},
+    };
+    for (const auto& [command, message] : cases) {
+        auto [status, out] = shell(command);
+        EXPECT_EQ(status, 64) << command << "\n" << out;
+        EXPECT_NE(out.find(message), std::string::npos) << command << "\n" << out;
+    }
+    EXPECT_FALSE(node_exists(shared_hosts(), dir));  // nothing was created for them
+    // --timeout 0 is one look: a free lock is taken, a held one is reported busy at once.
+    auto [free_status, free_out] = shell("$ZKR lock --timeout 0 " + dir + " -- echo ran");
+    EXPECT_EQ(free_status, 0) << free_out;
+    EXPECT_NE(free_out.find("ran"), std::string::npos) << free_out;
+    auto holder = zkr_in_background({"lock", dir, "--", "sh", "-c", "echo held; sleep 30"});
+    std::string line;
+    ASSERT_TRUE(holder.read_line(line, 30s) && line == "held") << line;
+    auto [busy_status, busy_out] = shell("$ZKR lock --timeout 0 " + dir + " -- echo ran");
+    EXPECT_EQ(busy_status, 75) << busy_out;
+    holder.kill(SIGTERM);
+    EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
+}
+
+TEST(Cli, ProgressReportsCostOneListingPerWaiterNotTheWholeQueue) {
+    zk_server* server = shared_server();
+    if (server == nullptr) {
+        GTEST_FAIL() << "needs the project's own server (unset ZKR_TEST_HOSTS)";
+    }
+    constexpr int waiters = 10;
+    const auto dir = fresh_root() + "/lock";
+    auto holder = zkr_in_background({"lock", dir, "--", "sh", "-c", "echo held; sleep 60"});
+    std::string line;
+    ASSERT_TRUE(holder.read_line(line, 30s) && line == "held") << line;
+    std::vector<child_process> queue;
+    for (int i = 0; i < waiters; ++i) {
+        queue.push_back(zkr_in_background({"lock", "--progress", dir, "--", "true"}));
+    }
+    ASSERT_TRUE(wait_until([&] { return children_count(dir) == waiters + 1u; }, 30s));
+    // Reports come every 5 s: a 5 s window holds one or two per waiter, each a listing (and the
+    // holder's node on a waiter's first report), besides the sessions' pings. Reading every
+    // contender instead would cost waiters * (waiters + 1) requests per report.
+    const auto before = server->mntr_value("zk_packets_received");
+    std::this_thread::sleep_for(5s);  // the measurement window, not a synchronisation
+    const auto requests = server->mntr_value("zk_packets_received") - before - 1;
+    EXPECT_LE(requests, 4 * waiters) << "requests in one report period";
+    holder.kill(SIGTERM);
+    EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
+    for (auto& w : queue) {
+        EXPECT_EQ(w.wait(30s), 0);
     }
 }
 

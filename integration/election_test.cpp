@@ -220,6 +220,7 @@ void lead_with_work_that_never_suspends(leader_election::work_function work, err
         auto [ec] = std::get<0>(outcome);
         EXPECT_EQ(ec, expected) << ec.message();
         EXPECT_EQ(children_count(dir), 0u);  // resigned
+        EXPECT_TRUE(co_await settled(s));    // nothing pending, no watch left
         co_await s.async_close(asio::use_awaitable);
     });
 }
@@ -266,6 +267,7 @@ TEST(Election, CancellingLeadEndsItAndResigns) {
         CO_REQUIRE(co_await eventually([&] { return done; }));
         EXPECT_EQ(result, asio::error::operation_aborted);
         EXPECT_TRUE(co_await eventually([&] { return children_count(dir) == 0u; }));
+        EXPECT_TRUE(co_await settled(s));  // nothing pending, no watch left
         co_await s.async_close(asio::use_awaitable);
     });
 }
@@ -300,6 +302,7 @@ TEST(Election, AnObserverWaitsAgainWhileTheSameLeaderLeads) {
             leading = co_await e.async_campaign(asio::use_awaitable);
         }
         co_await leading.async_resign(asio::use_awaitable);
+        EXPECT_TRUE(co_await settled(s));  // nothing pending, no watch left
         co_await s.async_close(asio::use_awaitable);
     });
 }

@@ -117,6 +117,7 @@ TEST(SharedMutex, OneReleaseWakesExactlyThoseWhoCanProceed) {
         for (auto& other : sessions) {
             co_await other->async_close(asio::use_awaitable);
         }
+        EXPECT_TRUE(co_await settled(s));  // nothing pending, no watch left
         co_await s.async_close(asio::use_awaitable);
     });
 }
@@ -208,6 +209,7 @@ TEST(Semaphore, SeveralLeasesAllOrNothingAndCancellationLeavesNothing) {
         co_await later.async_release(asio::use_awaitable);
         co_await one.async_release(asio::use_awaitable);
         EXPECT_EQ(children_count(dir + "/leases"), 0u);
+        EXPECT_TRUE(co_await settled(s));  // nothing pending, no watch left
         co_await s.async_close(asio::use_awaitable);
     });
 }
@@ -243,6 +245,13 @@ TEST(Semaphore, BadInputAndALimitMismatchAreClearErrors) {
         semaphore bad(s, "relative", 1);
         auto [bad_ec, none3] = co_await bad.async_acquire(tuple);
         EXPECT_EQ(bad_ec, errc::invalid_path);
+        // A node of something else at the path: named as such, not as another maximum.
+        const auto foreign = fresh_root() + "-config";
+        create_node(shared_hosts(), foreign, "{\"replicas\": 3}");
+        semaphore squatter(s, foreign, 2);
+        auto [in_use, none4] = co_await squatter.async_acquire(tuple);
+        EXPECT_EQ(in_use, errc::path_in_use) << in_use.message();
+        delete_node(shared_hosts(), foreign);
         co_await l.async_release(asio::use_awaitable);
         EXPECT_EQ(children_count(dir + "/leases"), 0u);
         EXPECT_EQ(children_count(dir + "/locks"), 0u);

@@ -2,6 +2,7 @@
 #include "tcp_proxy.hpp"
 #include "test_support.hpp"
 
+#include <zkr/log.hpp>
 #include <zkr/mutex.hpp>
 #include <zkr/session.hpp>
 
@@ -15,8 +16,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/log/core.hpp>
+#include <boost/log/expressions.hpp>
+#include <boost/log/sinks/sync_frontend.hpp>
+#include <boost/log/sinks/text_ostream_backend.hpp>
+#include <boost/make_shared.hpp>
 
 #include <regex>
+#include <sstream>
 
 namespace zkr::test {
 namespace {
@@ -47,6 +54,7 @@ TEST(Mutex, UncontendedAcquireCreatesOneCuratorStyleNodeAndReleaseRemovesIt) {
         EXPECT_EQ(children_count(dir), 0u);
         auto [again] = co_await lk.async_release(tuple);
         EXPECT_EQ(again, errc::not_owner);
+        EXPECT_TRUE(co_await settled(s));  // nothing pending, no watch left
         co_await s.async_close(asio::use_awaitable);
     });
 }
@@ -108,6 +116,51 @@ TEST(Mutex, KazooNodesAreContendersAndForeignNodesAreIgnored) {
     });
 }
 
+TEST(Mutex, EachForeignNodeIsReportedOnceNotAtEveryListing) {
+    const auto root = fresh_root();
+    const auto dir = root + "/lock";
+    create_node(shared_hosts(), "/t", "");
+    create_node(shared_hosts(), root, "");
+    create_node(shared_hosts(), dir, "");
+    constexpr int foreign = 20;
+    for (int i = 0; i < foreign; ++i) {
+        create_node(shared_hosts(), dir + "/stray-" + std::to_string(i), "");
+    }
+    // Count zkr.mutex's warnings about them while the lock is taken over and over.
+    namespace logging = boost::log;
+    auto stream = boost::make_shared<std::ostringstream>();
+    auto backend = boost::make_shared<logging::sinks::text_ostream_backend>();
+    backend->add_stream(stream);
+    auto sink =
+        boost::make_shared<logging::sinks::synchronous_sink<logging::sinks::text_ostream_backend>>(
+            backend);
+    sink->set_filter(zkr::log::channel == "zkr.mutex");
+    sink->set_formatter(logging::expressions::stream << logging::expressions::smessage);
+    logging::core::get()->add_sink(sink);
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        mutex m(s, dir);
+        for (int i = 0; i < 10; ++i) {
+            auto lk = co_await m.async_lock(asio::use_awaitable);
+            co_await lk.async_release(asio::use_awaitable);
+        }
+        co_await s.async_close(asio::use_awaitable);
+    });
+    logging::core::get()->remove_sink(sink);
+    sink->flush();
+    const auto text = stream->str();
+    std::size_t warnings = 0;
+    for (auto at = text.find("ignoring foreign node"); at != std::string::npos;
+         at = text.find("ignoring foreign node", at + 1)) {
+        ++warnings;
+    }
+    EXPECT_EQ(warnings, std::size_t(foreign));
+    for (int i = 0; i < foreign; ++i) {
+        delete_node(shared_hosts(), dir + "/stray-" + std::to_string(i));
+    }
+}
+
 TEST(Mutex, WaitersWatchOnlyTheirPredecessorAndOneReleaseWakesOne) {
     zk_server* server = shared_server();
     if (server == nullptr) {
@@ -147,6 +200,7 @@ TEST(Mutex, WaitersWatchOnlyTheirPredecessorAndOneReleaseWakesOne) {
         }
         EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));  // FIFO
         EXPECT_EQ(children_count(dir), 0u);
+        EXPECT_TRUE(co_await settled(s));  // nothing pending, no watch left
         co_await s.async_close(asio::use_awaitable);
     });
 }
@@ -204,6 +258,7 @@ TEST(Mutex, AWaiterGivingUpMidQueueMakesTheOneBehindWatchTheNextNodeAhead) {
         EXPECT_FALSE(results[2]);
         co_await locks[2].async_release(asio::use_awaitable);
         EXPECT_EQ(children_count(dir), 0u);
+        EXPECT_TRUE(co_await settled(s));  // nothing pending, no watch left
         co_await s.async_close(asio::use_awaitable);
     });
 }
@@ -235,7 +290,9 @@ TEST(Mutex, HandOffToTheSecondInLineNeedsNoListing) {
             EXPECT_GT(second.fencing_token(), first.fencing_token());
             co_await second.async_release(asio::use_awaitable);
         }
-        EXPECT_EQ(best, 1);  // the release's delete; the waiter sent nothing
+        // The release's delete, and the waiter's check that its own node is still there: no
+        // listing.
+        EXPECT_EQ(best, 2);
         co_await a.async_close(asio::use_awaitable);
         co_await b.async_close(asio::use_awaitable);
     });
@@ -274,6 +331,7 @@ TEST(Mutex, CancellationTimeoutAndTryLockLeaveNothingBehind) {
         EXPECT_EQ(children_count(dir), 1u);
         co_await holder.async_release(asio::use_awaitable);
         EXPECT_EQ(children_count(dir), 0u);
+        EXPECT_TRUE(co_await settled(s));  // nothing pending, no watch left
         co_await s.async_close(asio::use_awaitable);
     });
 }
@@ -535,6 +593,7 @@ TEST(Mutex, ManyConcurrentAcquirersOnOneObjectTakeTurns) {
             EXPECT_EQ(max_inside, 1);
             EXPECT_EQ(sections, 80);
             EXPECT_EQ(children_count(dir), 0u);
+            EXPECT_TRUE(co_await settled(s));  // nothing pending, no watch left
             co_await s.async_close(asio::use_awaitable);
         },
         40s);

@@ -96,14 +96,16 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-zk_server::zk_server(int members) {
+zk_server::zk_server(int members, std::string java_opts) : java_opts_(std::move(java_opts)) {
     dir_ = make_temp_dir() + "/zk";
     std::string args = "start '" + dir_ + "'";
     if (members > 1) {
         args += " --ensemble " + std::to_string(members);
     }
     int status = 0;
-    hosts_ = shell("bash '" + source_dir() + "/integration/zk.sh' " + args, &status);
+    hosts_ = shell(
+        "ZK_JAVA_OPTS='" + java_opts_ + "' bash '" + source_dir() + "/integration/zk.sh' " + args,
+        &status);
     if (status != 0 || hosts_.empty()) {
         throw std::runtime_error("could not start ZooKeeper (integration/zk.sh " + args + ")");
     }
@@ -115,7 +117,8 @@ zk_server::~zk_server() {
 }
 
 std::string zk_server::script(const std::string& verb, int n, int* status) {
-    auto command = "bash '" + source_dir() + "/integration/zk.sh' " + verb + " '" + dir_ + "'";
+    auto command = "ZK_JAVA_OPTS='" + java_opts_ + "' bash '" + source_dir() +
+                   "/integration/zk.sh' " + verb + " '" + dir_ + "'";
     if (n > 0) {
         command += " " + std::to_string(n);
     }
@@ -138,6 +141,12 @@ void zk_server::restart(int n) {
     if (status != 0) {
         ADD_FAILURE() << "restart of server " << n << " failed";
     }
+}
+
+void zk_server::wipe(int n) {
+    kill(n);
+    shell("rm -rf '" + dir_ + "/" + std::to_string(n) + "/data/version-2'");
+    restart(n);
 }
 
 int zk_server::leader() {
@@ -235,6 +244,33 @@ asio::awaitable<bool> eventually(std::function<bool()> condition, std::chrono::m
 
 asio::awaitable<void> connect(session& s) {
     co_await s.async_connect(asio::use_awaitable);
+}
+
+std::size_t server_watches(const std::string& hosts, std::int64_t session_id) {
+    const auto first = hosts.substr(0, hosts.find(','));
+    const auto colon = first.rfind(':');
+    const auto out = shell("echo wchc | nc -N -w 2 '" + first.substr(0, colon) + "' '" +
+                           first.substr(colon + 1) + "'");
+    std::ostringstream id;
+    id << "0x" << std::hex << session_id;
+    std::istringstream in(out);
+    std::string line;
+    bool ours = false;
+    std::size_t count = 0;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line[0] != '\t' && line[0] != ' ') {
+            ours = line == id.str();
+        } else if (ours && line.find('/') != std::string::npos) {
+            ++count;
+        }
+    }
+    return count;
+}
+
+asio::awaitable<bool> settled(session& s, const std::string& hosts) {
+    const auto id = s.session_id();
+    co_return co_await eventually(
+        [&] { return s.pending_operations() == 0 && server_watches(hosts, id) == 0; });
 }
 
 std::size_t children_count(const std::string& dir) {

@@ -34,7 +34,9 @@ using namespace std::chrono_literals;
 /// destruction.
 class zk_server {
   public:
-    explicit zk_server(int members = 1);
+    /// `java_opts`: extra JVM options for every start of the servers (ZK_JAVA_OPTS of zk.sh),
+    /// e.g. "-Djute.maxbuffer=65536".
+    explicit zk_server(int members = 1, std::string java_opts = {});
     ~zk_server();
     zk_server(const zk_server&) = delete;
     zk_server& operator=(const zk_server&) = delete;
@@ -44,6 +46,9 @@ class zk_server {
     void resume(int n = 1);
     void kill(int n);
     void restart(int n);
+    /// Kills server n, deletes its data (snapshots and transaction log) and starts it again: a
+    /// server that no longer knows any session, and has seen fewer transactions than its clients.
+    void wipe(int n);
     int leader();
     /// mntr of server n, as key -> value.
     std::map<std::string, std::string> mntr(int n = 1);
@@ -53,6 +58,7 @@ class zk_server {
     std::string script(const std::string& verb, int n = 0, int* status = nullptr);
     std::string dir_;
     std::string hosts_;
+    std::string java_opts_;
 };
 
 /// The server shared by the whole run (started once; ZKR_TEST_HOSTS overrides it).
@@ -76,6 +82,14 @@ boost::asio::awaitable<bool> eventually(std::function<bool()> condition,
 
 /// Connects `s` (throws on failure).
 boost::asio::awaitable<void> connect(session& s);
+
+/// Watches the server holds for `session_id` (its "wchc" four-letter word), on the first server
+/// of `hosts`.
+std::size_t server_watches(const std::string& hosts, std::int64_t session_id);
+
+/// True once `s` has nothing pending (no request in flight, no armed watch) and the server holds
+/// no watch of its session: what every session must return to once its locks are released.
+boost::asio::awaitable<bool> settled(session& s, const std::string& hosts = shared_hosts());
 
 /// Number of children of `dir` on the shared server (0 if it does not exist).
 std::size_t children_count(const std::string& dir);

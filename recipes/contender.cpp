@@ -144,6 +144,64 @@ queue_view evaluate(const std::vector<std::string>& names, std::string_view own_
     return view;
 }
 
+queue_index::queue_index(const std::vector<std::string>& names, std::vector<std::string>* unknown) {
+    entries_.reserve(names.size());
+    for (const auto& name : names) {
+        if (const auto c = parse_name(name)) {
+            entries_.push_back(entry{name, c->sequence, c->kind});
+        } else if (unknown != nullptr) {
+            unknown->push_back(name);
+        }
+    }
+    std::sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
+        return before(a.sequence, a.name, b.sequence, b.name);
+    });
+    exclusive_before_.resize(entries_.size());
+    nearest_exclusive_.resize(entries_.size());
+    std::size_t count = 0;
+    std::size_t nearest = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+        exclusive_before_[i] = count;
+        nearest_exclusive_[i] = nearest;
+        if (entries_[i].kind == contender_kind::exclusive) {
+            ++count;
+            nearest = i;
+        }
+    }
+}
+
+queue_view queue_index::view_of(std::string_view own_name) const {
+    const auto own = parse_name(own_name);
+    if (!own) {
+        return queue_view{};
+    }
+    const auto it = std::lower_bound(entries_.begin(), entries_.end(), own_name,
+                                     [&](const entry& e, std::string_view name) {
+                                         return before(e.sequence, e.name, own->sequence, name);
+                                     });
+    if (it == entries_.end() || it->name != own_name) {
+        return queue_view{};
+    }
+    const auto p = static_cast<std::size_t>(it - entries_.begin());
+    queue_view view;
+    view.found = true;
+    view.position = p;
+    if (own->kind == contender_kind::shared) {
+        view.blockers = exclusive_before_[p];  // readers do not block a reader
+        if (view.blockers > 0) {
+            view.watch = std::string(entries_[nearest_exclusive_[p]].name);
+        }
+    } else {
+        view.blockers = p;
+        if (p > 0) {
+            view.watch = std::string(entries_[p - 1].name);
+        }
+    }
+    view.acquired = view.blockers == 0;
+    view.watch_is_last_blocker = view.blockers == 1;
+    return view;
+}
+
 std::vector<bool> holders(const std::vector<contender>& queue) {
     // The same rule as evaluate(), in one pass: an exclusive contender holds when it is first,
     // a shared one when no exclusive contender is ahead of it.

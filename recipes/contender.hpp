@@ -55,6 +55,32 @@ struct queue_view {
 queue_view evaluate(const std::vector<std::string>& names, std::string_view own_name,
                     std::vector<std::string>* unknown = nullptr);
 
+/// One listing, parsed and ordered once, for many contenders to look themselves up in: the
+/// waiters of one session that queued together share one listing, and evaluating it once per
+/// waiter (evaluate) would cost the square of the queue's length.
+class queue_index {
+  public:
+    /// Names of no known scheme go to `unknown`.
+    explicit queue_index(const std::vector<std::string>& names,
+                         std::vector<std::string>* unknown = nullptr);
+
+    /// The same answer as evaluate(names, own_name), in logarithmic time.
+    queue_view view_of(std::string_view own_name) const;
+
+    std::size_t size() const noexcept { return entries_.size(); }
+
+  private:
+    struct entry {
+        std::string_view name;  // into the listing, which must outlive the index
+        std::int64_t sequence;
+        contender_kind kind;
+    };
+    std::vector<entry> entries_;  // in queue order
+    /// For each position: exclusive contenders before it, and the index of the nearest one.
+    std::vector<std::size_t> exclusive_before_;
+    std::vector<std::size_t> nearest_exclusive_;
+};
+
 /// Which of `queue` hold the lock now (nobody ahead blocks them), by index.
 std::vector<bool> holders(const std::vector<contender>& queue);
 

@@ -30,7 +30,7 @@ acquire_request campaign_request(const session_ptr& s, const std::string& path,
 
 asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> current_leader(
     session_ptr s, std::string path) {
-    auto [ec, queue] = co_await read_queue(s, path, true);
+    auto [ec, queue] = co_await read_queue(s, path, queue_detail::head);
     if (ec || queue.empty()) {
         co_return std::make_tuple(ec, std::optional<leader_info>{});
     }
@@ -201,7 +201,7 @@ void leader_election::participants_impl(
     const session_ptr& s, const std::string& path,
     detail::handler<void(error_code, std::vector<participant>)> h) {
     detail::read_queue_impl(
-        s, path,
+        s, path, true,
         detail::adapt<void(error_code, std::vector<queue_entry>)>(
             std::move(h), s->completions(),
             [](auto& pending, error_code ec, std::vector<queue_entry> q) {

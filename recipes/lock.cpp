@@ -42,6 +42,9 @@ void lock_state::start() {
 
 error_code lock_state::lost_reason() const {
     std::lock_guard lock(reason_mutex_);
+    if (!reason_ && cause_pending_) {
+        return make_error_code(errc::lock_lost);  // lost; the server is being asked why
+    }
     return reason_;
 }
 
@@ -68,9 +71,11 @@ void lock_state::on_session_event(session_event event) {
 }
 
 void lock_state::lose(error_code why) {
-    if (!owned_.exchange(false)) {
+    owned_ = false;
+    if (loss_reported_) {
         return;
     }
+    loss_reported_ = true;
     {
         std::lock_guard lock(reason_mutex_);
         reason_ = why;
@@ -102,6 +107,7 @@ void lock_state::release(handler<void(error_code)> h) {
             waiter.complete(self->lost_reason());
             return;
         }
+        self->loss_reported_ = true;  // released, not lost: a late loss is nobody's news
         self->lost_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
         self->stop_watch_.emit(asio::cancellation_type::terminal);
         self->release_waiters_.add(std::move(waiter));
@@ -137,6 +143,36 @@ void lock_state::watch_node() {
     asio::co_spawn(session_->strand(), watch_loop(), asio::detached);
 }
 
+asio::awaitable<void> lock_state::lose_node() {
+    // Owned no more, from this instant. Why: another client deleted the node, or the server
+    // expired our session and took its ephemeral nodes with it. After a freeze both look the
+    // same here (the deletion's event arrives first, the session's end with the next answer):
+    // ask the server once, so that the holder hears the real cause.
+    owned_ = false;
+    {
+        std::lock_guard lock(reason_mutex_);
+        cause_pending_ = true;
+    }
+    for (;;) {
+        auto [ec, st] = co_await call<void(error_code, std::optional<stat>)>(
+            [&](auto h) { session_->exists(path_, std::move(h)); });
+        if (!ec) {
+            lose(make_error_code(errc::lock_node_deleted));
+            co_return;
+        }
+        if (is_retryable(ec)) {
+            if (auto end = co_await wait_connected(session_)) {
+                ec = end;
+            } else {
+                continue;
+            }
+        }
+        lose(ec);  // the session's end, as the session reports it (once: a session event may
+                   // have reported it already)
+        co_return;
+    }
+}
+
 asio::awaitable<void> lock_state::watch_loop() {
     auto self = shared_from_this();
     while (owned_.load()) {
@@ -164,7 +200,7 @@ asio::awaitable<void> lock_state::watch_loop() {
             co_return;
         }
         if (event.type == watch_event_type::deleted) {
-            lose(make_error_code(errc::lock_node_deleted));
+            co_await lose_node();
             co_return;
         }
         // Our node's data changed: the watch is spent, set it again.
@@ -201,8 +237,17 @@ void lock_state::guarded_multi(std::vector<op> ops,
 void acquire_lock(acquire_request request, loss_policy policy,
                   handler<void(error_code, zkr::lock)> h) {
     auto s = request.session;
-    if (validate_path(request.dir) || request.dir == "/") {
+    // The directory, and the node paths it will hold (a protected prefix and a sequence more):
+    // checked before any parent is created for them.
+    const auto node =
+        join_path(request.dir, protected_prefix(std::string(36, '0'), request.marker)) +
+        "0000000000";
+    if (validate_path(request.dir) || request.dir == "/" || validate_path(node)) {
         fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
+        return;
+    }
+    if (auto ec = s->check_request_size(node, request.data.size())) {
+        fail(std::move(h), s->completions(), ec);
         return;
     }
     auto slot = asio::get_associated_cancellation_slot(h);

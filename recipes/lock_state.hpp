@@ -39,7 +39,11 @@ class lock_state final : public session_listener, public std::enable_shared_from
     void on_session_event(session_event event) override;
 
   private:
+    /// Reports the loss (once): owns() false, lost_reason() `why`, waiters told.
     void lose(error_code why);
+    /// Our node is gone: lost now, the cause (deleted by someone, or the session's end) asked
+    /// of the server before it is reported.
+    boost::asio::awaitable<void> lose_node();
     void watch_node();
     boost::asio::awaitable<void> watch_loop();
 
@@ -52,9 +56,11 @@ class lock_state final : public session_listener, public std::enable_shared_from
     std::atomic<bool> owned_{true};
     mutable std::mutex reason_mutex_;
     error_code reason_;
+    bool cause_pending_ = false;  // under reason_mutex_
 
     // Strand-only.
     bool released_ = false;
+    bool loss_reported_ = false;
     bool watching_ = false;
     waiter_list<void(error_code)> lost_waiters_;
     waiter_list<void(error_code)> release_waiters_;

@@ -31,7 +31,7 @@ struct first_look {
     error_code create_ec;
     created_node node;
     error_code list_ec;
-    children kids;
+    std::shared_ptr<shared_listing> listing;  ///< possibly shared with other contenders
 };
 
 /// Create and list sent back to back: ZooKeeper answers one session's requests in order, so the
@@ -57,9 +57,9 @@ void create_and_list(const session_ptr& s, const std::string& path, const std::s
         j->look.node = std::move(node);
         j->arrived();
     });
-    s->get_children(dir, [j](error_code ec, children kids) {
+    s->first_look_listing(dir, [j](error_code ec, std::shared_ptr<shared_listing> listing) {
         j->look.list_ec = ec;
-        j->look.kids = std::move(kids);
+        j->look.listing = std::move(listing);
         j->arrived();
     });
 }
@@ -106,7 +106,9 @@ asio::awaitable<error_code> create_node(attempt& a, first_look look, children& k
         if (!create_ec) {
             a.own = acquired_node{std::move(look.node.path), look.node.stat};
             relist = static_cast<bool>(look.list_ec);
-            kids = std::move(look.kids);
+            if (look.listing) {
+                kids = look.listing->kids;  // the slow path: a copy is fine
+            }
             co_return error_code{};
         }
         if (create_ec == zk_errc::no_node) {
@@ -186,14 +188,37 @@ asio::awaitable<void> clean_up(attempt& a) {
         asio::detached);
 }
 
+/// Names of no known scheme, warned about once per node and directory: a directory with
+/// thousands of foreign nodes would otherwise fill the log at every listing.
+void report_foreign(const attempt& a, const std::vector<std::string>& unknown) {
+    for (const auto& name : unknown) {
+        if (a.req.session->first_notice(a.req.dir, name)) {
+            ZKR_LOG(warning, a.req.channel,
+                    "ignoring foreign node " << name << " in " << a.req.dir);
+        }
+    }
+}
+
 /// Where we stand in a listing.
 queue_view look_at(const attempt& a, const children& kids) {
     std::vector<std::string> unknown;
     auto view = evaluate(kids.names, a.own_name(), &unknown);
-    for (const auto& name : unknown) {
-        ZKR_LOG(warning, a.req.channel, "ignoring foreign node " << name << " in " << a.req.dir);
-    }
+    report_foreign(a, unknown);
     return view;
+}
+
+/// Where we stand in a listing taken for several contenders: ordered once for all of them
+/// (queue_index), instead of once per contender.
+queue_view look_at(const attempt& a, shared_listing& listing) {
+    if (listing.readers <= 1) {
+        return look_at(a, listing.kids);
+    }
+    if (!listing.derived) {
+        std::vector<std::string> unknown;
+        listing.derived = std::make_shared<queue_index>(listing.kids.names, &unknown);
+        report_foreign(a, unknown);
+    }
+    return static_cast<const queue_index*>(listing.derived.get())->view_of(a.own_name());
 }
 
 /// Where a step starts from.
@@ -317,7 +342,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
             return;
         }
         attempt_.own = acquired_node{std::move(look.node.path), look.node.stat};
-        on_view(look_at(attempt_, look.kids));
+        on_view(look_at(attempt_, *look.listing));
     }
 
     /// Acts on where our node stands in a listing.
@@ -389,11 +414,35 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     void ahead_gone(bool it_was_the_last_blocker) {
         // Fast hand-off: sequence numbers only grow, so once our only blocker is gone nothing
         // can be ahead of us any more. Otherwise the queue may have changed: list again.
-        if (it_was_the_last_blocker) {
-            at_head();
-        } else {
+        if (!it_was_the_last_blocker) {
             relist();
+        } else if (attempt_.req.verify_owner) {
+            at_head();  // reads our node back anyway
+        } else {
+            confirm_own_node();
         }
+    }
+
+    /// Before a fast hand-off completes: is our node still there? Someone (an operator, a bug
+    /// elsewhere) may have deleted it while we waited; the waiter behind us then believes,
+    /// rightly, that it leads, and we must not believe it too. One request, no listing.
+    void confirm_own_node() {
+        if (ended_by_cancellation()) {
+            return;
+        }
+        attempt_.req.session->exists(
+            attempt_.own->path,
+            [self = shared_from_this()](error_code ec, std::optional<zkr::stat> st) {
+                if (!ec && st && st->ephemeral_owner == self->attempt_.req.session->session_id()) {
+                    self->at_head();
+                } else if (!ec) {
+                    self->give_up(make_error_code(errc::lock_node_deleted));
+                } else if (is_retryable(ec)) {
+                    self->step(from::a_relisting);  // the listing says where we stand
+                } else {
+                    self->give_up(ec);
+                }
+            });
     }
 
     void relist() {

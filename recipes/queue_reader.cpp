@@ -8,7 +8,7 @@
 namespace zkr::detail {
 
 boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_queue(
-    session_ptr s, std::string path, bool head_only) {
+    session_ptr s, std::string path, queue_detail detail) {
     std::vector<queue_entry> out;
     auto [ec, kids] = co_await call<void(error_code, children)>(
         [&](auto h) { s->get_children(path, std::move(h)); });
@@ -22,6 +22,11 @@ boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_qu
     const auto holding = holders(queue);
     for (std::size_t i = 0; i < queue.size(); ++i) {
         const auto& c = queue[i];
+        if (detail == queue_detail::names) {
+            out.push_back(queue_entry{c.name, std::string(c.role), c.sequence, holding[i], 0, 0, 0,
+                                      std::string()});
+            continue;
+        }
         auto [dec, data] = co_await call<void(error_code, node_data)>(
             [&](auto h) { s->get_data(join_path(path, c.name), std::move(h)); });
         if (dec == zk_errc::no_node) {
@@ -33,20 +38,21 @@ boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_qu
         out.push_back(queue_entry{c.name, std::string(c.role), c.sequence, holding[i],
                                   data.stat.ephemeral_owner, data.stat.ctime, data.stat.czxid,
                                   std::move(data.data)});
-        if (head_only) {
+        if (detail == queue_detail::head) {
             break;
         }
     }
     co_return std::make_tuple(error_code{}, std::move(out));
 }
 
-void read_queue_impl(const std::shared_ptr<session_impl>& s, std::string path,
+void read_queue_impl(const std::shared_ptr<session_impl>& s, std::string path, bool with_data,
                      handler<void(error_code, std::vector<queue_entry>)> h) {
     if (validate_path(path)) {
         fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
         return;
     }
-    spawn(s, read_queue(s, std::move(path)), std::move(h));
+    spawn(s, read_queue(s, std::move(path), with_data ? queue_detail::all : queue_detail::names),
+          std::move(h));
 }
 
 }  // namespace zkr::detail

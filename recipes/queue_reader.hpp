@@ -10,9 +10,15 @@
 
 namespace zkr::detail {
 
-/// The contenders of `path` in order (see async_read_queue); with `head_only`, the first
-/// readable one only.
+/// How much of each contender to read.
+enum class queue_detail {
+    all,    ///< every contender with its data (one request per contender)
+    head,   ///< the first readable contender only, with its data
+    names,  ///< every contender, from the listing alone (one request)
+};
+
+/// The contenders of `path` in order (see async_read_queue).
 boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_queue(
-    session_ptr s, std::string path, bool head_only = false);
+    session_ptr s, std::string path, queue_detail detail = queue_detail::all);
 
 }  // namespace zkr::detail

@@ -10,6 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace zkr {
@@ -73,7 +74,17 @@ asio::awaitable<error_code> check_limit(session_ptr s, std::string path, int max
             co_return sec;
         }
         if (data.data != wanted) {
-            ZKR_LOG(error, channel, path << " allows " << data.data << " leases, not " << wanted);
+            int stored = 0;
+            const auto* end = data.data.data() + data.data.size();
+            const auto [stop, perr] = std::from_chars(data.data.data(), end, stored);
+            if (perr != std::errc{} || stop != end || stored < 1) {
+                // Not a count of leases: this node belongs to something else.
+                ZKR_LOG(error, channel,
+                        path << " holds " << data.data.size()
+                             << " bytes that are not a lease count: another kind of node");
+                co_return make_error_code(errc::path_in_use);
+            }
+            ZKR_LOG(error, channel, path << " allows " << stored << " leases, not " << wanted);
             co_return make_error_code(errc::semaphore_limit_mismatch);
         }
         co_return error_code{};
@@ -147,8 +158,20 @@ asio::awaitable<error_code> create_leases(attempt& a, int count, const std::stri
 
 enum class outcome { granted, busy };
 
+/// Forgets our lease nodes that are no longer in `names` (deleted underneath us: an operator,
+/// a bug elsewhere); true if any was. A lease is granted only with all its nodes present.
+bool drop_missing(attempt& a, const std::vector<std::string>& names) {
+    const auto before = a.created.size();
+    std::erase_if(a.created, [&](const acquired_node& n) {
+        return std::find(names.begin(), names.end(), node_name(n.path)) == names.end();
+    });
+    return a.created.size() != before;
+}
+
 /// While first in the queue: wait until the leases, ours included, fit under the maximum.
-asio::awaitable<std::tuple<error_code, outcome>> wait_for_room(attempt& a, int max, bool try_only) {
+asio::awaitable<std::tuple<error_code, outcome>> wait_for_room(attempt& a, int max, int count,
+                                                               bool try_only,
+                                                               const std::string& data) {
     for (;;) {
         if (co_await cancellation_requested()) {
             co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
@@ -164,6 +187,16 @@ asio::awaitable<std::tuple<error_code, outcome>> wait_for_room(attempt& a, int m
         }
         if (ec) {
             co_return std::make_tuple(ec, outcome::busy);
+        }
+        if (drop_missing(a, kids.names)) {
+            // As Curator does: make them again, and count again.
+            ZKR_LOG(
+                warning, channel,
+                "a lease node of ours in " << a.leases_dir << " was deleted: creating it again");
+            if (auto cec = co_await create_leases(a, count, data)) {
+                co_return std::make_tuple(cec, outcome::busy);
+            }
+            continue;
         }
         if (static_cast<int>(kids.names.size()) <= max) {
             co_return std::make_tuple(error_code{}, outcome::granted);
@@ -204,7 +237,7 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     auto ec = co_await create_leases(a, r.count, data);
     auto granted = outcome::busy;
     if (!ec) {
-        std::tie(ec, granted) = co_await wait_for_room(a, r.max, r.try_only);
+        std::tie(ec, granted) = co_await wait_for_room(a, r.max, r.count, r.try_only, data);
     }
     co_await asio::this_coro::reset_cancellation_state();
     co_await turn.async_release(use_tuple);
@@ -250,6 +283,18 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_impl>& sessio
     }
     if (r.max < 1 || r.count < 1 || r.count > r.max) {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_argument));
+        return;
+    }
+    // The lease nodes' paths: "<path>/leases/" with a protected prefix and a sequence.
+    const auto node = detail::join_path(r.path + "/leases",
+                                        detail::protected_prefix(std::string(36, '0'), "-lease-")) +
+                      "0000000000";
+    if (detail::validate_path(node)) {
+        detail::fail(std::move(h), ex, make_error_code(errc::invalid_path));
+        return;
+    }
+    if (auto ec = r.session->check_request_size(node, r.options.node_data.size())) {
+        detail::fail(std::move(h), ex, ec);
         return;
     }
     detail::spawn(r.session, detail::acquire_leases(r), std::move(h));

@@ -18,6 +18,13 @@ error_code answer_code(int rc) {
     return from_zk_code(rc == ZRUNTIMEINCONSISTENCY ? ZCONNECTIONLOSS : rc);
 }
 
+/// The result as the caller should see it: answer_code, and for a request our own close cut
+/// short (ZCLOSING), the reason the session ended (expired, closed).
+template <class Op>
+error_code result_of(const Op& op, int rc) {
+    return rc == ZCLOSING ? op.closing_error() : answer_code(rc);
+}
+
 template <class Op>
 Op* claim(const void* data) {
     auto* op = static_cast<Op*>(const_cast<void*>(data));
@@ -95,14 +102,14 @@ void bridge::on_created(int rc, const char* value, const Stat* st, const void* d
             node.path = value != nullptr ? value : "";
             node.stat = st != nullptr ? to_stat(*st) : stat{};
         }
-        op->finish(answer_code(rc), std::move(node));
+        op->finish(result_of(*op, rc), std::move(node));
         delete op;
     }
 }
 
 void bridge::on_void(int rc, const void* data) {
     if (auto* op = claim<void_op>(data)) {
-        op->finish(answer_code(rc));
+        op->finish(result_of(*op, rc));
         delete op;
     }
 }
@@ -113,7 +120,7 @@ void bridge::on_sync(int rc, const char*, const void* data) {
 
 void bridge::on_set(int rc, const Stat* st, const void* data) {
     if (auto* op = claim<set_op>(data)) {
-        op->finish(answer_code(rc), rc == ZOK && st != nullptr ? to_stat(*st) : stat{});
+        op->finish(result_of(*op, rc), rc == ZOK && st != nullptr ? to_stat(*st) : stat{});
         delete op;
     }
 }
@@ -128,7 +135,7 @@ void bridge::on_data(int rc, const char* value, int len, const Stat* st, const v
             }
             result.stat = st != nullptr ? to_stat(*st) : stat{};
         }
-        op->finish_read(answer_code(rc), std::move(result), rc == ZOK);
+        op->finish_read(result_of(*op, rc), std::move(result), rc == ZOK);
         delete op;
     }
 }
@@ -141,7 +148,7 @@ void bridge::on_exists(int rc, const Stat* st, const void* data) {
         if (rc == ZOK && st != nullptr) {
             result = to_stat(*st);
         }
-        const auto ec = rc == ZNONODE ? error_code{} : answer_code(rc);
+        const auto ec = rc == ZNONODE ? error_code{} : result_of(*op, rc);
         op->finish_read(ec, result, rc == ZOK || rc == ZNONODE);
         delete op;
     }
@@ -160,7 +167,7 @@ void bridge::on_children(int rc, const String_vector* names, const Stat* st, con
             }
             result.stat = st != nullptr ? to_stat(*st) : stat{};
         }
-        op->finish_read(answer_code(rc), std::move(result), rc == ZOK);
+        op->finish_read(result_of(*op, rc), std::move(result), rc == ZOK);
         delete op;
     }
 }
@@ -175,13 +182,41 @@ template void bridge::on_children<watch_children_op>(int, const String_vector*, 
 
 void bridge::on_multi(int rc, const void* data) {
     if (auto* op = claim<multi_op>(data)) {
-        op->finish(answer_code(rc), op->results());
+        op->finish(result_of(*op, rc), op->results());
         delete op;
     }
 }
 
 void bridge::on_watch_removed(int, const void*) {
     // Best effort: a watch that could not be removed fires later into a consumed state.
+}
+
+void bridge::on_watch_dropped(int rc, const void* data) {
+    auto* removal = static_cast<watch_removal*>(const_cast<void*>(data));
+    if (!removal->registry->remove(removal)) {
+        return;  // drained at close: it is freed there
+    }
+    // On success the server dropped the session's watch on that path and kind, and the C client
+    // forgot its watchers there without calling them: free ours here. On ZNOWATCHER the server
+    // had no watch any more (it fired): the event frees it.
+    if (rc == ZOK) {
+        const auto& gone = *removal->state;
+        for (auto* op : removal->registry->snapshot()) {
+            auto* context = dynamic_cast<watch_context*>(op);
+            if (context == nullptr || context->state->path != gone.path ||
+                context->state->watch_type != gone.watch_type) {
+                continue;
+            }
+            removal->registry->remove(context);
+            // A watch armed again on the same path while the removal was in flight went with
+            // it: its waiter hears so instead of waiting for good.
+            if (context->state.get() != &gone) {
+                context->state->deliver(make_error_code(zk_errc::no_watcher), {});
+            }
+            delete context;
+        }
+    }
+    delete removal;
 }
 
 void multi_op::prepare(std::vector<op> in, const ACL_vector* acl) {

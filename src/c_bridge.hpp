@@ -30,13 +30,32 @@ namespace zkr::detail {
 /// server armed the watch until the C client calls it with the event (or the session closes).
 class watch_context final : public pending_op {
   public:
-    watch_context(std::shared_ptr<watch_state> s, op_registry* r)
-        : state(std::move(s)), registry(r) {}
-    ~watch_context() override { state->detach_context(); }
+    /// `bytes`: what the watch weighs in the packet that re-arms watches after a reconnect.
+    watch_context(std::shared_ptr<watch_state> s, op_registry* r, std::size_t bytes)
+        : state(std::move(s)), registry(r), bytes_(bytes) {
+        registry->add_watch_bytes(bytes_);
+    }
+    ~watch_context() override {
+        registry->remove_watch_bytes(bytes_);
+        if (armed_) {
+            registry->disarm(state->path, state->watch_type == ZWATCHTYPE_CHILD);
+        }
+        state->detach_context();
+    }
+
+    /// The server armed it: counted among the session's watches on its path.
+    void arm() {
+        armed_ = true;
+        registry->arm(state->path, state->watch_type == ZWATCHTYPE_CHILD);
+    }
     void abandon(error_code ec) override { state->deliver(ec, {}); }
 
     std::shared_ptr<watch_state> state;
     op_registry* const registry;
+
+  private:
+    const std::size_t bytes_;
+    bool armed_ = false;
 };
 
 template <class T>
@@ -96,12 +115,16 @@ class request_op : public pending_op {
             return zkr::watch();
         }
         auto state = watcher->state;
+        watcher->arm();
         registry_->add(watcher.release());
         return zkr::watch(std::move(state));
     }
 
     /// True when the callback may proceed (the registry still knew this operation).
     bool claim() { return registry_->remove(this); }
+
+    /// A request cut short by our own close reports why the session ended.
+    error_code closing_error() const { return registry_->closing_reason(); }
 
     std::string path;
     std::string data;
@@ -136,6 +159,17 @@ class multi_op final : public request_op<std::vector<op_result>> {
     std::vector<zoo_op_result_t> c_results;
 };
 
+/// A request asking the server to drop the session's watch on a path (our last one there).
+class watch_removal final : public pending_op {
+  public:
+    explicit watch_removal(std::shared_ptr<watch_state> s, op_registry& r)
+        : state(std::move(s)), registry(&r) {}
+    void abandon(error_code) override {}
+
+    std::shared_ptr<watch_state> state;
+    op_registry* const registry;
+};
+
 stat to_stat(const Stat& s) noexcept;
 int to_c_mode(create_mode mode) noexcept;
 
@@ -154,6 +188,8 @@ struct bridge {
     static void on_children(int rc, const String_vector* names, const Stat* st, const void* data);
     static void on_multi(int rc, const void* data);
     static void on_watch_removed(int rc, const void* data);
+    /// The server dropped the watch a watch_removal asked it to drop.
+    static void on_watch_dropped(int rc, const void* data);
 };
 
 }  // namespace zkr::detail

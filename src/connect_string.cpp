@@ -23,8 +23,10 @@ error_code validate_connect_string(std::string_view hosts) noexcept {
         const auto comma = hosts.find(',');
         const auto entry = hosts.substr(0, comma);
         const auto colon = entry.rfind(':');
-        if (colon == std::string_view::npos || colon == 0 ||
-            entry.find('[') != std::string_view::npos) {
+        if (entry.find('[') != std::string_view::npos) {
+            return make_error_code(errc::ipv6_literal);
+        }
+        if (colon == std::string_view::npos || colon == 0) {
             return invalid;
         }
         const auto port_text = entry.substr(colon + 1);

@@ -75,8 +75,10 @@ class zkr_category_impl final : public boost::system::error_category {
             case errc::invalid_connect_string:
                 return "invalid connect string: expected host:port[,host:port...][/chroot]";
             case errc::invalid_path:
-                return "invalid path: must start with '/', not end with '/', contain no empty "
-                       "segment, '.' or '..' segment, or control characters";
+                return "invalid path: it must start with '/', not end with '/', have no empty, "
+                       "'.' or '..' node name, be valid UTF-8 without the characters ZooKeeper "
+                       "refuses (U+0000-U+001F, U+007F-U+009F, U+D800-U+F8FF, U+FFF0 and up), "
+                       "and be at most 4096 bytes, the nodes a recipe makes in it included";
             case errc::not_connected:
                 return "session not connected: call async_connect first";
             case errc::lock_lost:
@@ -96,6 +98,24 @@ class zkr_category_impl final : public boost::system::error_category {
             case errc::semaphore_limit_mismatch:
                 return "the semaphore at this path was created with a different maximum of "
                        "leases: use the same maximum everywhere, or another path";
+            case errc::request_too_large:
+                return "request larger than ZooKeeper's packet limit (jute.maxbuffer, 1 MiB by "
+                       "default): the server would drop the connection; store less in a node, or "
+                       "raise jute.maxbuffer on every server and session_config::max_packet_bytes";
+            case errc::ipv6_literal:
+                return "IPv6 address literals ([::1]:2181) are not supported by the ZooKeeper C "
+                       "client: use a host name that resolves to the address, or an IPv4 address";
+            case errc::chroot_missing:
+                return "the chroot of the connect string does not exist on the server: create "
+                       "it, or connect without a chroot";
+            case errc::path_in_use:
+                return "the node at this path holds data of another kind: something else uses "
+                       "this path; choose another";
+            case errc::too_many_watches:
+                return "too many watches on this session: after a reconnect they are re-armed in "
+                       "one packet, which would exceed ZooKeeper's packet limit (jute.maxbuffer) "
+                       "and leave the session unable to reconnect; spread the waiters over more "
+                       "sessions, or raise jute.maxbuffer and session_config::max_packet_bytes";
         }
         return "unknown zkr error";
     }

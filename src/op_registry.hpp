@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <cstddef>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace zkr::detail {
@@ -53,6 +55,15 @@ class op_registry {
         return true;
     }
 
+    /// Every registered operation, for a rare scan (the registry may change in `f`: copied first).
+    std::vector<pending_op*> snapshot() const {
+        std::vector<pending_op*> out;
+        for (auto* op = head_; op != nullptr; op = op->next_) {
+            out.push_back(op);
+        }
+        return out;
+    }
+
     /// Takes every registered operation out (after zookeeper_close).
     std::vector<pending_op*> drain() {
         std::vector<pending_op*> out;
@@ -65,6 +76,49 @@ class op_registry {
     }
 
     std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
+
+    /// What the session's watches weigh in the packet that re-arms them after a reconnect
+    /// (each path with its length prefix), counted from the watching read until the watch is
+    /// gone. Any thread.
+    std::size_t watch_bytes() const noexcept {
+        return watch_bytes_.load(std::memory_order_relaxed);
+    }
+    void add_watch_bytes(std::size_t n) noexcept {
+        watch_bytes_.fetch_add(n, std::memory_order_relaxed);
+    }
+    void remove_watch_bytes(std::size_t n) noexcept {
+        watch_bytes_.fetch_sub(n, std::memory_order_relaxed);
+    }
+
+    /// Armed watches of ours per path and kind (data/exists, or children): the server keeps one
+    /// watch per session, path and kind, so it may only be removed there when the last of ours
+    /// on that path and kind goes. Driver strand.
+    void arm(const std::string& path, bool child) { ++armed_[child][path]; }
+    /// Returns how many of ours remain on that path and kind.
+    int disarm(const std::string& path, bool child) {
+        auto& m = armed_[child];
+        auto it = m.find(path);
+        if (it == m.end()) {
+            return 0;
+        }
+        if (--it->second == 0) {
+            m.erase(it);
+            return 0;
+        }
+        return it->second;
+    }
+    int armed_on(const std::string& path, bool child) const {
+        const auto& m = armed_[child];
+        auto it = m.find(path);
+        return it == m.end() ? 0 : it->second;
+    }
+
+    /// Why the handle is being closed: what requests the C client completes with ZCLOSING report
+    /// (the session's end has one error, however it reaches a request).
+    void set_closing_reason(error_code ec) noexcept { closing_reason_ = ec; }
+    error_code closing_reason() const noexcept {
+        return closing_reason_ ? closing_reason_ : make_error_code(errc::session_closed);
+    }
 
     /// From now on completions are dropped, not delivered: the handle is being freed after its
     /// io_context is gone, and no handler may run or be posted any more.
@@ -88,7 +142,10 @@ class op_registry {
 
     pending_op* head_ = nullptr;
     std::atomic<std::size_t> size_{0};
+    std::atomic<std::size_t> watch_bytes_{0};
     bool discarding_ = false;
+    error_code closing_reason_;
+    std::unordered_map<std::string, int> armed_[2];
 };
 
 }  // namespace zkr::detail

@@ -1,46 +1,114 @@
 #include "path.hpp"
 
-#include <array>
+#include <string>
+#include <utility>
 
 namespace zkr::detail {
 
 namespace {
 
-/// Characters that need a closer look: the separator, and those ZooKeeper rejects (U+0000-U+001F
-/// and U+007F; UTF-8 multi-byte sequences pass).
-constexpr auto special_characters = [] {
-    std::array<bool, 256> table{};
-    for (int c = 0; c < 0x20; ++c) {
-        table[static_cast<std::size_t>(c)] = true;
+/// The code point starting at path[i] (strict UTF-8: no overlong forms, no surrogates), and its
+/// length; length 0 for bytes that are not valid UTF-8.
+std::pair<char32_t, std::size_t> decode(std::string_view s, std::size_t i) noexcept {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char b0 = byte(i);
+    if (b0 < 0x80) {
+        return {b0, 1};
     }
-    table[0x7f] = true;
-    table['/'] = true;
-    return table;
-}();
+    std::size_t n = 0;
+    char32_t cp = 0;
+    char32_t min = 0;
+    if ((b0 & 0xe0) == 0xc0) {
+        n = 2, cp = b0 & 0x1f, min = 0x80;
+    } else if ((b0 & 0xf0) == 0xe0) {
+        n = 3, cp = b0 & 0x0f, min = 0x800;
+    } else if ((b0 & 0xf8) == 0xf0) {
+        n = 4, cp = b0 & 0x07, min = 0x10000;
+    } else {
+        return {0, 0};
+    }
+    if (i + n > s.size()) {
+        return {0, 0};
+    }
+    for (std::size_t k = 1; k < n; ++k) {
+        if ((byte(i + k) & 0xc0) != 0x80) {
+            return {0, 0};
+        }
+        cp = (cp << 6) | (byte(i + k) & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return {0, 0};
+    }
+    return {cp, n};
+}
+
+/// ZooKeeper's PathUtils.validatePath refuses these (Java chars: beyond U+FFFF are surrogates).
+bool refused_by_server(char32_t cp) noexcept {
+    return cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0xd800 && cp <= 0xf8ff) ||
+           cp >= 0xfff0;
+}
+
+error_code broken(std::string* reason, std::string text) {
+    if (reason != nullptr) {
+        *reason = std::move(text);
+    }
+    return make_error_code(errc::invalid_path);
+}
+
+std::string hex(char32_t cp) {
+    static constexpr char digits[] = "0123456789ABCDEF";
+    std::string out = "U+";
+    for (int shift = cp > 0xffff ? 20 : 12; shift >= 0; shift -= 4) {
+        out += digits[(cp >> shift) & 0xf];
+    }
+    return out;
+}
 
 }  // namespace
 
-error_code validate_path(std::string_view path) noexcept {
-    // One table lookup per character: every request validates its path.
-    if (path.empty() || path.front() != '/' || path.size() > max_path_length) {
-        return make_error_code(errc::invalid_path);
+error_code validate_path(std::string_view path, std::string* reason) {
+    if (path.empty()) {
+        return broken(reason, "the path is empty");
+    }
+    if (path.front() != '/') {
+        return broken(reason, "the path does not start with '/'");
+    }
+    if (path.size() > max_path_length) {
+        return broken(reason, "the path is " + std::to_string(path.size()) + " bytes long, over " +
+                                  std::to_string(max_path_length));
     }
     if (path.size() == 1) {
         return {};
     }
+    if (path.back() == '/') {
+        return broken(reason, "the path ends with '/'");
+    }
     std::size_t segment_start = 1;
-    for (std::size_t i = 1; i <= path.size(); ++i) {
-        if (i < path.size() && !special_characters[static_cast<unsigned char>(path[i])]) {
+    std::size_t i = 1;
+    while (i <= path.size()) {
+        if (i == path.size() || path[i] == '/') {
+            const auto segment = path.substr(segment_start, i - segment_start);
+            if (segment.empty()) {
+                return broken(reason, "empty node name at byte " + std::to_string(i));
+            }
+            if (segment == "." || segment == "..") {
+                return broken(reason, "relative node name '" + std::string(segment) + "' at byte " +
+                                          std::to_string(segment_start));
+            }
+            segment_start = ++i;
             continue;
         }
-        if (i < path.size() && path[i] != '/') {
-            return make_error_code(errc::invalid_path);
+        const auto [cp, length] = decode(path, i);
+        if (length == 0) {
+            return broken(reason, "byte " + std::to_string(i) +
+                                      " is not valid UTF-8 (the server would read U+FFFD, which "
+                                      "it refuses)");
         }
-        const auto segment = path.substr(segment_start, i - segment_start);
-        if (segment.empty() || segment == "." || segment == "..") {
-            return make_error_code(errc::invalid_path);
+        if (refused_by_server(cp)) {
+            return broken(reason, hex(cp) + " at byte " + std::to_string(i) +
+                                      " is a character ZooKeeper refuses in paths");
         }
-        segment_start = i + 1;
+        i += length;
     }
     return {};
 }
@@ -77,3 +145,7 @@ std::string join_path(std::string_view dir, std::string_view name) {
 }
 
 }  // namespace zkr::detail
+
+zkr::error_code zkr::validate_path(std::string_view path, std::string* reason) {
+    return detail::validate_path(path, reason);
+}

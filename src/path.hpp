@@ -1,9 +1,10 @@
-// ZooKeeper path rules, checked before a request leaves the process so that a malformed path is
-// a clear errc::invalid_path instead of a C-client error or a crash.
+// ZooKeeper path rules (<zkr/path.hpp>), checked before a request leaves the process so that a
+// malformed path is a clear errc::invalid_path instead of a C-client error or a crash.
 #pragma once
 
 #include <zkr/error.hpp>
 #include <zkr/op.hpp>
+#include <zkr/path.hpp>
 
 #include <string>
 #include <string_view>
@@ -11,13 +12,11 @@
 
 namespace zkr::detail {
 
-/// Maximum path length accepted (bytes). ZooKeeper has no documented limit below its 1 MiB
-/// packet size; paths this long are mistakes.
-inline constexpr std::size_t max_path_length = 4096;
+using zkr::max_path_length;
 
-/// Succeeds for an absolute path: starts with '/', no trailing '/', no empty, "." or ".."
-/// segment, no control or NUL characters, at most max_path_length bytes.
-error_code validate_path(std::string_view path) noexcept;
+/// Succeeds for an absolute path the server accepts (see <zkr/path.hpp>); the broken rule in
+/// `reason` when given.
+error_code validate_path(std::string_view path, std::string* reason = nullptr);
 
 /// validate_path for every operation of a multi (the first error).
 error_code validate_ops(const std::vector<op>& ops) noexcept;

@@ -76,6 +76,7 @@ struct session_impl::acl_storage {
         c_entries.reserve(entries.size());
         for (auto& e : entries) {
             c_entries.push_back(ACL{e.permissions, Id{e.scheme.data(), e.id.data()}});
+            bytes += 12 + e.scheme.size() + e.id.size();  // permissions, two strings
         }
         vector.count = static_cast<std::int32_t>(c_entries.size());
         vector.data = c_entries.data();
@@ -83,7 +84,47 @@ struct session_impl::acl_storage {
     acl_list entries;  // owns the strings c_entries points into
     std::vector<ACL> c_entries;
     ACL_vector vector{};
+    std::size_t bytes = 4;  // as serialised in a create request
 };
+
+namespace {
+
+/// A request's fixed part: the length prefix, the request header, the fields around the path
+/// and the data, with room to spare.
+constexpr std::size_t request_overhead = 64;
+
+/// Room kept in the packet that re-arms watches for its header and the relative zxid.
+constexpr std::size_t watch_packet_overhead = 1024;
+
+}  // namespace
+
+error_code session_impl::check_request_size(const std::string& path, std::size_t data_bytes) const {
+    const auto bytes = request_overhead + chroot_length_ + path.size() + data_bytes + acl_->bytes;
+    if (bytes <= config_.max_packet_bytes) {
+        return {};
+    }
+    ZKR_LOG(error, channel,
+            "a request of " << bytes << " bytes on " << path
+                            << " exceeds the servers' packet limit of " << config_.max_packet_bytes
+                            << " bytes: refused");
+    return make_error_code(errc::request_too_large);
+}
+
+std::size_t session_impl::watch_bytes(const std::string& path) const noexcept {
+    return 4 + chroot_length_ + path.size();
+}
+
+error_code session_impl::check_watch_budget(const std::string& path) const {
+    const auto armed = transport_->registry().watch_bytes();
+    if (armed + watch_bytes(path) + watch_packet_overhead <= config_.max_packet_bytes) {
+        return {};
+    }
+    ZKR_LOG(error, channel,
+            "a watch on " << path << " refused: the session's watches (" << armed
+                          << " bytes) would no longer fit in the " << config_.max_packet_bytes
+                          << "-byte packet that re-arms them after a reconnect");
+    return make_error_code(errc::too_many_watches);
+}
 
 session_impl::session_impl(asio::any_io_executor ex, session_config config)
     // With zkr's own thread the user's executor is used as given: this object may be destroyed
@@ -98,7 +139,12 @@ session_impl::session_impl(asio::any_io_executor ex, session_config config)
       transport_(std::make_shared<transport>(driver_, io_thread_)),
       connect_timer_(driver_),
       deadline_timer_(driver_),
-      acl_(std::make_unique<acl_storage>(config_.acl)) {}
+      give_up_timer_(driver_),
+      acl_(std::make_unique<acl_storage>(config_.acl)) {
+    if (const auto slash = config_.hosts.find('/'); slash != std::string::npos) {
+        chroot_length_ = config_.hosts.size() - slash;
+    }
+}
 
 session_impl::~session_impl() {
     // Normally closed by now (the public session's destructor starts it). If not, the
@@ -245,9 +291,10 @@ void session_impl::apply_state(session_state next) {
         case session_state::connected:
             connect_timer_.cancel();
             deadline_timer_.cancel();
+            give_up_timer_.cancel();
             if (!ever_connected_) {
                 ever_connected_ = true;
-                connect_waiters_.complete_all(error_code{});
+                check_chroot_then_complete_connect();
             } else {
                 notify(session_event::reconnected);
             }
@@ -255,6 +302,7 @@ void session_impl::apply_state(session_state next) {
         case session_state::suspended:
             notify(session_event::suspended);
             arm_deadline_timer();
+            arm_give_up_timer();
             break;
         case session_state::expired:
         case session_state::auth_failed: {
@@ -263,6 +311,7 @@ void session_impl::apply_state(session_state next) {
                                 : make_error_code(zk_errc::auth_failed);
             connect_timer_.cancel();
             deadline_timer_.cancel();
+            give_up_timer_.cancel();
             connect_waiters_.complete_all(ec);
             notify(session_event::expired);
             // The handle is useless now (every call returns ZINVALIDSTATE): free it.
@@ -272,12 +321,32 @@ void session_impl::apply_state(session_state next) {
         case session_state::closed:
             connect_timer_.cancel();
             deadline_timer_.cancel();
+            give_up_timer_.cancel();
             connect_waiters_.complete_all(make_error_code(errc::session_closed));
             notify(session_event::closed);
             break;
         default:
             break;
     }
+}
+
+void session_impl::check_chroot_then_complete_connect() {
+    if (chroot_length_ <= 1) {
+        connect_waiters_.complete_all(error_code{});
+        return;
+    }
+    // Under a chroot that does not exist every request fails with "no node": a cause nobody
+    // would guess from that. Say it at connection time instead.
+    exists("/", [self = shared_from_this()](error_code ec, std::optional<stat> st) {
+        if (!ec && !st) {
+            ZKR_LOG(error, channel,
+                    "the chroot of '" << self->config_.hosts << "' does not exist on the server");
+            self->connect_waiters_.complete_all(make_error_code(errc::chroot_missing));
+            self->shut_down({});
+            return;
+        }
+        self->connect_waiters_.complete_all(error_code{});
+    });
 }
 
 void session_impl::arm_deadline_timer() {
@@ -295,6 +364,25 @@ void session_impl::arm_deadline_timer() {
     });
 }
 
+void session_impl::arm_give_up_timer() {
+    // No server accepted the session for a whole session timeout: any server that knows it has
+    // expired it by now, and one that does not know it (restarted with its data wiped: it
+    // refuses us on every reconnection) never will. Waiting on would leave acquisitions and
+    // elections waiting for good; the session ends here, as expired.
+    give_up_timer_.expires_after(negotiated_timeout());
+    give_up_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->state_.load() != session_state::suspended) {
+            return;
+        }
+        ZKR_LOG(warning, channel,
+                "session 0x" << std::hex << self->session_id_.load() << std::dec
+                             << ": no server accepted it within its timeout ("
+                             << self->negotiated_timeout().count() << " ms): ending it as expired");
+        self->apply_state(session_state::expired);
+    });
+}
+
 void session_impl::notify(session_event event) {
     auto listeners = listeners_;
     std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
@@ -303,6 +391,59 @@ void session_impl::notify(session_event event) {
             l->on_session_event(event);
         }
     }
+}
+
+void session_impl::first_look_listing(
+    const std::string& dir, handler<void(error_code, std::shared_ptr<shared_listing>)> h) {
+    auto& batch = listings_[dir];
+    if (batch.in_flight == 0 && batch.waiting.empty()) {
+        std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> one;
+        one.push_back(std::move(h));
+        list_for(dir, std::move(one));
+        return;
+    }
+    batch.waiting.push_back(std::move(h));
+    if (!batch.flush_posted) {
+        // After the current handler: every create issued meanwhile goes out before the listing.
+        batch.flush_posted = true;
+        asio::post(driver_, [self = shared_from_this(), dir] {
+            auto& b = self->listings_[dir];
+            b.flush_posted = false;
+            self->list_for(dir, std::move(b.waiting));
+            b.waiting.clear();
+        });
+    }
+}
+
+void session_impl::list_for(
+    const std::string& dir,
+    std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> callers) {
+    ++listings_[dir].in_flight;
+    get_children(dir, [self = shared_from_this(), dir, callers = std::move(callers)](
+                          error_code ec, children kids) mutable {
+        auto it = self->listings_.find(dir);
+        if (--it->second.in_flight == 0 && it->second.waiting.empty() && !it->second.flush_posted) {
+            self->listings_.erase(it);
+        }
+        auto listing =
+            std::make_shared<shared_listing>(shared_listing{std::move(kids), callers.size(), {}});
+        for (auto& caller : callers) {
+            std::move(caller)(ec, listing);
+        }
+    });
+}
+
+bool session_impl::first_notice(const std::string& dir, const std::string& name) {
+    constexpr std::size_t remembered = 10000;
+    if (noticed_.size() >= remembered) {
+        return false;
+    }
+    const bool first = noticed_.insert(join_path(dir, name)).second;
+    if (first && noticed_.size() == remembered) {
+        ZKR_LOG(warning, channel,
+                "more than " << remembered << " foreign nodes seen: no more warnings about them");
+    }
+    return first;
 }
 
 void session_impl::add_listener(std::weak_ptr<session_listener> listener) {
@@ -404,6 +545,10 @@ void session_impl::start_request(std::unique_ptr<Op> op, Start start) {
 void session_impl::create(std::string path, std::string data, create_mode mode,
                           handler<void(error_code, created_node)> h) {
     auto op = std::make_unique<create_op>(std::move(h), transport_->registry(), std::move(path));
+    if (auto ec = check_request_size(op->path, data.size())) {
+        op->fail_later(driver_, ec);
+        return;
+    }
     op->data = std::move(data);
     start_request(std::move(op), [acl = &acl_->vector, mode](zhandle_t* zh, create_op* o) {
         return zoo_acreate2(zh, o->path.c_str(), o->data.data(), static_cast<int>(o->data.size()),
@@ -423,9 +568,14 @@ template <class Op>
 void session_impl::read(std::string path, int watch_type, handler<typename Op::signature> h) {
     auto op = std::make_unique<Op>(std::move(h), transport_->registry(), std::move(path));
     if constexpr (Op::watching) {
+        if (auto ec = check_watch_budget(op->path)) {
+            op->fail_later(driver_, ec);
+            return;
+        }
         auto state =
             std::make_shared<watch_state>(weak_from_this(), driver_, user_, op->path, watch_type);
-        op->watcher = std::make_unique<watch_context>(std::move(state), &transport_->registry());
+        op->watcher = std::make_unique<watch_context>(std::move(state), &transport_->registry(),
+                                                      watch_bytes(op->path));
         op->watcher->state->c_context = op->watcher.get();
     }
     start_request(std::move(op), [](zhandle_t* zh, Op* o) {
@@ -467,6 +617,10 @@ void session_impl::watch_children(std::string path,
 void session_impl::set_data(std::string path, std::string data, int version,
                             handler<void(error_code, stat)> h) {
     auto op = std::make_unique<set_op>(std::move(h), transport_->registry(), std::move(path));
+    if (auto ec = check_request_size(op->path, data.size())) {
+        op->fail_later(driver_, ec);
+        return;
+    }
     op->data = std::move(data);
     start_request(std::move(op), [version](zhandle_t* zh, set_op* o) {
         return zoo_aset(zh, o->path.c_str(), o->data.data(), static_cast<int>(o->data.size()),
@@ -483,6 +637,14 @@ void session_impl::sync(std::string path, handler<void(error_code)> h) {
 
 void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) {
     auto m = std::make_unique<multi_op>(std::move(h), transport_->registry(), "/");
+    std::size_t bytes = 0;
+    for (const auto& o : ops) {
+        bytes += request_overhead + o.path.size() + o.data.size() + acl_->bytes;
+    }
+    if (auto ec = check_request_size("/", bytes)) {
+        m->fail_later(driver_, ec);
+        return;
+    }
     m->prepare(std::move(ops), &acl_->vector);
     start_request(std::move(m), [](zhandle_t* zh, multi_op* o) {
         return zoo_amulti(zh, static_cast<int>(o->c_ops.size()), o->c_ops.data(),
@@ -491,18 +653,41 @@ void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vect
 }
 
 void session_impl::remove_watch(std::shared_ptr<watch_state> state) {
-    on_driver([self = shared_from_this(), state = std::move(state)] {
+    on_driver([self = shared_from_this(), state = std::move(state)]() mutable {
         // Read on the driver strand, where contexts are freed: the watch may have fired since.
-        void* context = state->c_context;
+        auto* context = static_cast<watch_context*>(state->c_context);
         if (context == nullptr) {
             return;
         }
-        self->transport_->call([&](zhandle_t* zh) {
-            return zoo_aremove_watches(
-                zh, state->path.c_str(), static_cast<ZooWatcherType>(state->watch_type),
-                &bridge::on_watch, context, 0,
-                reinterpret_cast<void_completion_t*>(&bridge::on_watch_removed), nullptr);
+        auto& registry = self->transport_->registry();
+        const auto type = static_cast<ZooWatcherType>(state->watch_type);
+        if (registry.armed_on(state->path, type == ZWATCHTYPE_CHILD) > 1) {
+            // Others of ours still need the server's watch on this path: forget ours locally
+            // (synchronous; no completion is called with local removal in this build).
+            const int rc = self->transport_->call([&](zhandle_t* zh) {
+                return zoo_aremove_watches(zh, state->path.c_str(), type, &bridge::on_watch,
+                                           context, 1, nullptr, nullptr);
+            });
+            if (rc == ZOK && registry.remove(context)) {
+                delete context;
+            }
+            return;
+        }
+        // Our last watch there: the server drops it (a watch left there would fire one day into
+        // nothing and count against the server until then), then the C client forgets ours.
+        auto removal = std::make_unique<watch_removal>(std::move(state), registry);
+        registry.add(removal.get());
+        const auto& path = removal->state->path;
+        const int rc = self->transport_->call([&](zhandle_t* zh) {
+            return zoo_aremove_all_watches(
+                zh, path.c_str(), type, 0,
+                reinterpret_cast<void_completion_t*>(&bridge::on_watch_dropped), removal.get());
         });
+        if (rc == ZOK) {
+            static_cast<void>(removal.release());  // the C client calls it back
+        } else {
+            registry.remove(removal.get());
+        }
     });
 }
 

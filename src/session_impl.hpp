@@ -27,6 +27,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace zkr::detail {
@@ -41,6 +43,14 @@ enum class session_event {
     deadline_passed,  ///< suspended so long the server may have expired the session
     expired,          ///< session expired (or authentication failed): final
     closed,           ///< closed by the user: final
+};
+
+/// A directory listing several callers share (see session_impl::first_look_listing), with room
+/// for what a recipe derives from it once for all of them. Driver strand.
+struct shared_listing {
+    children kids;
+    std::size_t readers = 1;  ///< callers it was taken for
+    std::shared_ptr<void> derived;
 };
 
 class session_listener {
@@ -110,13 +120,30 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     void multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h);
     void sync(std::string path, handler<void(error_code)> h);
 
+    /// The listing a new contender's first look needs: one taken after its create (sent just
+    /// before this call). The first contender of `dir` gets a request of its own, right behind
+    /// its create: one round trip. Contenders that come while it is answered share one listing
+    /// taken after all their creates: a burst of waiters of one session costs two listings, not
+    /// one each (each would carry the whole queue). Driver strand.
+    void first_look_listing(const std::string& dir,
+                            handler<void(error_code, std::shared_ptr<shared_listing>)> h);
+
     /// Asks the server to drop a watch that nobody will wait for; the answer is ignored (best
     /// effort). Callable from any thread.
     void remove_watch(std::shared_ptr<watch_state> state);
 
+    /// errc::request_too_large if a request carrying `path` and `data_bytes` of data would exceed
+    /// the servers' packet limit (session_config::max_packet_bytes). Any thread.
+    error_code check_request_size(const std::string& path, std::size_t data_bytes) const;
+
     /// Runs `f` on the driver strand: now if already there, else posted.
     template <class F>
     void on_driver(F&& f);
+
+    /// True the first time `name` in `dir` is noticed by this session (for warnings that would
+    /// otherwise repeat at every listing). Remembers a bounded number of names; past that it
+    /// says false, once it said so in the log. Driver strand.
+    bool first_notice(const std::string& dir, const std::string& name);
 
     /// Registers a listener for session events (call on the driver strand). Held weakly.
     void add_listener(std::weak_ptr<session_listener> listener);
@@ -134,10 +161,18 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     template <class Op>
     void read(std::string path, int watch_type, handler<typename Op::signature> h);
     error_code unavailable_error() const noexcept;
+    /// errc::too_many_watches if one more watch on `path` would make the re-arming packet
+    /// after a reconnect exceed the servers' packet limit.
+    error_code check_watch_budget(const std::string& path) const;
+    /// What a watch on `path` weighs in that packet.
+    std::size_t watch_bytes(const std::string& path) const noexcept;
     void apply_state(session_state next);
     void notify(session_event event);
     void arm_connect_timer();
     void arm_deadline_timer();
+    /// The first connection: completes async_connect once the chroot (if any) is known to exist.
+    void check_chroot_then_complete_connect();
+    void arm_give_up_timer();
     /// Closes the transport; completes `done` (if any) once the C handle is freed.
     void shut_down(pending_handler<void(error_code)> done);
 
@@ -160,10 +195,24 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     std::vector<std::weak_ptr<session_listener>> listeners_;
     boost::asio::steady_timer connect_timer_;
     boost::asio::steady_timer deadline_timer_;
+    boost::asio::steady_timer give_up_timer_;
     bool ever_connected_ = false;
 
     struct acl_storage;
     std::unique_ptr<acl_storage> acl_;
+    std::size_t chroot_length_ = 0;            // the servers see our paths with it in front
+    std::unordered_set<std::string> noticed_;  // driver strand: see first_notice
+
+    /// Listings of first looks per directory (driver strand): requests in flight, and the
+    /// contenders waiting for the next one.
+    struct listing_batch {
+        int in_flight = 0;
+        bool flush_posted = false;
+        std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> waiting;
+    };
+    std::unordered_map<std::string, listing_batch> listings_;
+    void list_for(const std::string& dir,
+                  std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> callers);
 };
 
 template <class F>

@@ -320,6 +320,7 @@ void transport::close(error_code reason, handler<void()> done) {
     }
     phase_ = phase::closing;
     close_reason_ = reason ? reason : make_error_code(errc::session_closed);
+    registry_.set_closing_reason(close_reason_);
     ++generation_;
     read_armed_ = write_armed_ = false;
     boost::system::error_code ignored;

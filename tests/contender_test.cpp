@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <set>
 
 namespace zkr::detail {
@@ -141,6 +143,39 @@ TEST(Holders, AgreesWithEvaluateForEveryContender) {
     EXPECT_EQ(h, (std::vector<bool>{true, true, false, false, false}));
     EXPECT_EQ(q[2].role, "write");
     EXPECT_EQ(q[1].role, "read");
+}
+
+TEST(QueueIndex, AnswersAsEvaluateDoesForEveryNameOfRandomListings) {
+    std::mt19937 rng(12345);
+    const char* schemes[] = {"_c_%s-lock-", "_c_%s-__READ__", "_c_%s-__WRIT__", "_c_%s-latch-",
+                             "%s__lock__",  "%s__rlock__",    "stray-%s-"};
+    for (int round = 0; round < 200; ++round) {
+        std::vector<std::string> names;
+        const int n = static_cast<int>(rng() % 40);
+        for (int i = 0; i < n; ++i) {
+            char head[64];
+            std::snprintf(head, sizeof head, schemes[rng() % 7], std::to_string(rng()).c_str());
+            char seq[16];
+            std::snprintf(seq, sizeof seq, "%010u", static_cast<unsigned>(rng() % 30));
+            names.push_back(std::string(head) + seq);
+        }
+        std::vector<std::string> unknown_once;
+        const queue_index index(names, &unknown_once);
+        std::vector<std::string> unknown;
+        for (const auto& own : names) {
+            unknown.clear();
+            const auto a = evaluate(names, own, &unknown);
+            const auto b = index.view_of(own);
+            EXPECT_EQ(a.found, b.found) << own;
+            EXPECT_EQ(a.acquired, b.acquired) << own;
+            EXPECT_EQ(a.blockers, b.blockers) << own;
+            EXPECT_EQ(a.position, b.position) << own;
+            EXPECT_EQ(a.watch, b.watch) << own;
+            EXPECT_EQ(a.watch_is_last_blocker, b.watch_is_last_blocker) << own;
+        }
+        EXPECT_EQ(unknown_once.size(), names.size() - index.size());
+        EXPECT_FALSE(index.view_of("_c_nobody-lock-0000000099").found);
+    }
 }
 
 TEST(Evaluate, MissingOwnNodeIsReported) {

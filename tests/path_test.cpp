@@ -8,8 +8,36 @@ namespace zkr::detail {
 namespace {
 
 TEST(ValidatePath, AcceptsAbsolutePaths) {
-    for (const char* p : {"/", "/a", "/a/b", "/locks/orders-1", "/a/.b", "/é"}) {
+    for (const char* p : {"/", "/a", "/a/b", "/locks/orders-1", "/a/.b", "/é", "/a/...", "/\u00a0",
+                          "/\u4e2d\u6587", "/\uf900", "/\uffef"}) {
         EXPECT_FALSE(validate_path(p)) << p;
+    }
+}
+
+TEST(ValidatePath, RefusesWhatTheServerRefusesAndSaysWhy) {
+    // ZooKeeper's PathUtils.validatePath, as the server reads the path (UTF-8 to Java chars).
+    const std::pair<std::string, std::string> cases[] = {
+        {"", "empty"},
+        {"a/b", "does not start with '/'"},
+        {"/a/", "ends with '/'"},
+        {"/a//b", "empty node name at byte 3"},
+        {"/a/../b", "relative node name '..'"},
+        {"/./b", "relative node name '.'"},
+        {"/a\x01", "U+0001 at byte 2"},
+        {"/a\x7f", "U+007F"},
+        {"/\u0085", "U+0085"},        // C1 control, two bytes in UTF-8
+        {"/\ue000", "U+E000"},        // private use
+        {"/\ufff0", "U+FFF0"},        // specials
+        {"/\U0001F600", "U+01F600"},  // beyond the BMP: surrogates in Java
+        {"/a\xff", "not valid UTF-8"},
+        {"/\xc0\xaf", "not valid UTF-8"},      // overlong '/'
+        {"/\xed\xa0\x80", "not valid UTF-8"},  // an encoded surrogate
+        {"/\xe4\xb8", "not valid UTF-8"},      // truncated
+    };
+    for (const auto& [path, rule] : cases) {
+        std::string reason;
+        EXPECT_EQ(validate_path(path, &reason), errc::invalid_path) << path;
+        EXPECT_NE(reason.find(rule), std::string::npos) << path << ": " << reason;
     }
 }
 
@@ -40,10 +68,12 @@ TEST(ConnectString, AcceptsHostListsAndChroot) {
 }
 
 TEST(ConnectString, RejectsMalformed) {
-    for (const char* h :
-         {"", "localhost", ":2181", "host:", "host:0", "host:65536", "host:12x", "a:1,", ",a:1",
-          "a:1,,b:2", "[::1]:2181", "a:1/bad/", "a b:1", "a:1//x"}) {
+    for (const char* h : {"", "localhost", ":2181", "host:", "host:0", "host:65536", "host:12x",
+                          "a:1,", ",a:1", "a:1,,b:2", "a:1/bad/", "a b:1", "a:1//x"}) {
         EXPECT_EQ(validate_connect_string(h), errc::invalid_connect_string) << h;
+    }
+    for (const char* h : {"[::1]:2181", "a:1,[fe80::1]:2181"}) {
+        EXPECT_EQ(validate_connect_string(h), errc::ipv6_literal) << h;
     }
 }
 

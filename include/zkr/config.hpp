@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -47,6 +48,13 @@ struct session_config {
     /// the session, as given (not wrapped in a strand: give a strand if that io_context runs on
     /// several threads and your handlers must not overlap).
     bool dedicated_io_thread = false;
+
+    /// The largest packet the servers accept: their jute.maxbuffer (a Java system property, by
+    /// default 1 MiB - 1). Requests that would exceed it fail with errc::request_too_large
+    /// instead of making the server drop the connection, and a session refuses watches
+    /// (errc::too_many_watches) before the packet that re-arms them after a reconnect would
+    /// exceed it: past that, the server drops every reconnection and the session is stuck.
+    std::size_t max_packet_bytes = 1048575;
 
     /// Join an existing session instead of starting a new one (its session::id(), from the
     /// process that opened it); id 0 starts a new session. The server hands the session over to

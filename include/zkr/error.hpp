@@ -68,6 +68,12 @@ enum class errc : int {
     not_owner,               ///< the handle does not own a lock (empty, released or lost)
     invalid_argument,        ///< an argument is out of range (see the message)
     semaphore_limit_mismatch,  ///< the semaphore exists with another maximum of leases
+    request_too_large,         ///< a request over ZooKeeper's packet limit
+                               ///< (session_config::max_packet_bytes)
+    too_many_watches,  ///< the session's watches would no longer fit in the packet re-arming them
+    ipv6_literal,      ///< "[::1]:2181": the ZooKeeper C client cannot connect to IPv6 literals
+    chroot_missing,    ///< the connect string's chroot does not exist on the server
+    path_in_use,       ///< the path holds data of another kind: something else uses it
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

@@ -34,7 +34,7 @@ struct queue_entry {
 
 namespace detail {
 ZKR_API void read_queue_impl(const std::shared_ptr<session_impl>& s, std::string path,
-                             handler<void(error_code, std::vector<queue_entry>)> h);
+                             bool with_data, handler<void(error_code, std::vector<queue_entry>)> h);
 }
 
 /// Reads the contenders of `path` in queue order (an empty list if it does not exist). Names of
@@ -42,6 +42,13 @@ ZKR_API void read_queue_impl(const std::shared_ptr<session_impl>& s, std::string
 /// Handler signature: void(error_code, std::vector<queue_entry>).
 template <class Token = boost::asio::deferred_t>
 auto async_read_queue(session& s, std::string path, Token&& token = {});
+
+/// The contenders of `path` in queue order from the directory listing alone: one request
+/// whatever the queue's length (async_read_queue reads every contender's node as well).
+/// session_id, ctime, czxid and data are left empty.
+/// Handler signature: void(error_code, std::vector<queue_entry>).
+template <class Token = boost::asio::deferred_t>
+auto async_list_queue(session& s, std::string path, Token&& token = {});
 
 }  // namespace zkr
 
@@ -52,7 +59,17 @@ auto zkr::async_read_queue(session& s, std::string path, Token&& token) {
     return detail::initiate<void(error_code, std::vector<queue_entry>)>(
         std::forward<Token>(token),
         [impl = s.impl()](auto h, std::string p) {
-            detail::read_queue_impl(impl, std::move(p), std::move(h));
+            detail::read_queue_impl(impl, std::move(p), true, std::move(h));
+        },
+        std::move(path));
+}
+
+template <class Token>
+auto zkr::async_list_queue(session& s, std::string path, Token&& token) {
+    return detail::initiate<void(error_code, std::vector<queue_entry>)>(
+        std::forward<Token>(token),
+        [impl = s.impl()](auto h, std::string p) {
+            detail::read_queue_impl(impl, std::move(p), false, std::move(h));
         },
         std::move(path));
 }

@@ -99,7 +99,8 @@ class ZKR_API session {
     /// Cancellation: terminal, partial, total: the wait ends with operation_aborted; the session
     /// keeps connecting until it is closed or destroyed.
     /// Errors: errc::connect_timeout (no server answered within config().connect_timeout),
-    /// errc::invalid_connect_string, zk_errc::auth_failed, errc::session_closed.
+    /// errc::invalid_connect_string, errc::ipv6_literal, errc::chroot_missing (the session is
+    /// closed then), zk_errc::auth_failed, errc::session_closed.
     template <class Token = boost::asio::deferred_t>
     auto async_connect(Token&& token = {}) {
         return detail::initiate<void(error_code)>(

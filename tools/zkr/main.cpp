@@ -58,27 +58,46 @@ std::int64_t now_ms() {
         .count();
 }
 
-/// Tells on stderr, every few seconds after the first, what we are waiting for.
+/// A holder's data as a progress line shows it: printable, and not a whole megabyte.
+std::string shown(const std::string& data) {
+    constexpr std::size_t limit = 64;
+    std::string out;
+    for (char c : data.substr(0, limit)) {
+        out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    }
+    if (data.size() > limit) {
+        out += "... (" + std::to_string(data.size()) + " bytes)";
+    }
+    return out;
+}
+
+/// Tells on stderr, every few seconds after the first, what we are waiting for. One listing per
+/// report, and the holder's node read only when the holder changed: what a report costs the
+/// server does not grow with the queue (k waiters reporting cost k listings, not k squared
+/// reads).
 asio::awaitable<void> report_progress(session& s, std::string dir, std::string what) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
+    std::string holder_node;
+    node_data holder;
     for (auto delay = std::chrono::seconds(1);; delay = std::chrono::seconds(5)) {
         timer.expires_after(delay);
         co_await timer.async_wait(asio::use_awaitable);
-        auto [ec, queue] = co_await async_read_queue(s, dir, tuple);
+        auto [ec, queue] = co_await async_list_queue(s, dir, tuple);
         if (ec || queue.empty()) {
             continue;
         }
-        std::size_t position = 0;
-        for (std::size_t i = 0; i < queue.size(); ++i) {
-            if (queue[i].session_id == s.session_id()) {
-                position = i + 1;
+        if (queue[0].node != holder_node) {
+            auto [dec, data] = co_await s.async_get_data(dir + "/" + queue[0].node, tuple);
+            if (dec) {
+                continue;  // released meanwhile: the next report tells
             }
+            holder_node = queue[0].node;
+            holder = std::move(data);
         }
-        std::fprintf(stderr,
-                     "zkr: waiting for %s: position %zu of %zu, held by %s (%s, for %llds)\n",
-                     what.c_str(), position, queue.size(), queue[0].data.c_str(),
-                     hex(queue[0].session_id).c_str(),
-                     static_cast<long long>((now_ms() - queue[0].ctime) / 1000));
+        std::fprintf(stderr, "zkr: waiting for %s: %zu in the queue, held by %s (%s, for %llds)\n",
+                     what.c_str(), queue.size(), shown(holder.data).c_str(),
+                     hex(holder.stat.ephemeral_owner).c_str(),
+                     static_cast<long long>((now_ms() - holder.stat.ctime) / 1000));
     }
 }
 
@@ -89,9 +108,11 @@ asio::awaitable<std::variant<Handle, int>> acquire(session& s, const options& o,
                                                    std::string what, Acquire start) {
     auto ex = co_await asio::this_coro::executor;
     asio::signal_set interrupts(ex, SIGINT, SIGTERM, SIGHUP);
-    asio::steady_timer deadline(ex, o.timeout ? *o.timeout : std::chrono::hours(24 * 365));
+    // A try (--try, --timeout 0) is one look: its own answer ends it, not a timer.
+    asio::steady_timer deadline(
+        ex, o.timeout && !o.try_only ? *o.timeout : std::chrono::hours(24 * 365));
     auto progress = [&]() -> asio::awaitable<void> {
-        if (!o.quiet && !o.try_only) {
+        if (o.show_progress() && !o.try_only) {
             co_await report_progress(s, dir, what);
         }
         asio::steady_timer forever(co_await asio::this_coro::executor,

@@ -1,5 +1,9 @@
 #include "options.hpp"
 
+#include <zkr/path.hpp>
+
+#include <unistd.h>
+
 #include <charconv>
 #include <cstdlib>
 
@@ -11,6 +15,11 @@ bool to_number(const std::string& text, long long& out) {
     return ec == std::errc{} && end == text.data() + text.size();
 }
 
+// The ranges of the numbers on the command line (what zkr::session_config and the timers take).
+constexpr long long max_session_timeout_ms = 24LL * 60 * 60 * 1000;  // session_config's limit
+constexpr long long max_seconds = 366LL * 24 * 60 * 60;              // a year: longer is a mistake
+constexpr long long max_leases = 1000000;
+
 }  // namespace
 
 const char* usage_text() {
@@ -18,11 +27,12 @@ const char* usage_text() {
            "COMMAND ...\n"
            "       zkr --version\n"
            "\n"
-           "  zkr lock [--read|--write] [--timeout S] [--try] [--grace S] [--quiet] PATH -- CMD "
+           "  zkr lock [--read|--write] [--timeout S] [--try] [--grace S] [--quiet] [--progress] "
+           "PATH -- CMD [ARGS...]\n"
+           "  zkr semaphore --max N [--timeout S] [--try] [--grace S] [--quiet] [--progress] PATH "
+           "-- CMD [ARGS...]\n"
+           "  zkr elect --id ID [--timeout S] [--grace S] [--quiet] [--progress] PATH -- CMD "
            "[ARGS...]\n"
-           "  zkr semaphore --max N [--timeout S] [--try] [--grace S] [--quiet] PATH -- CMD "
-           "[ARGS...]\n"
-           "  zkr elect --id ID [--timeout S] [--grace S] [--quiet] PATH -- CMD [ARGS...]\n"
            "  zkr leader [--watch] PATH\n"
            "  zkr status [--json] PATH\n"
            "\n"
@@ -57,14 +67,16 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
         out = args[++i];
         return true;
     };
-    auto number = [&](const std::string& flag, long long low, long long& out) {
+    // Every number is checked against its range: an out-of-range value is a usage error, never
+    // a wrapped or saturated value that changes the meaning of the command.
+    auto number = [&](const std::string& flag, long long low, long long high, long long& out) {
         std::string text;
         if (!value(flag, text)) {
             return false;
         }
-        if (!to_number(text, out) || out < low) {
-            error =
-                flag + " takes a whole number >= " + std::to_string(low) + ", not '" + text + "'";
+        if (!to_number(text, out) || out < low || out > high) {
+            error = flag + " takes a whole number from " + std::to_string(low) + " to " +
+                    std::to_string(high) + ", not '" + text + "'";
             return false;
         }
         return true;
@@ -82,7 +94,7 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
             if (!value(a, o.hosts))
                 return std::nullopt;
         } else if (a == "--session-timeout") {
-            if (!number(a, 1, n))
+            if (!number(a, 100, max_session_timeout_ms, n))
                 return std::nullopt;
             o.session_timeout = std::chrono::milliseconds(n);
         } else if (a == "--auth") {
@@ -123,19 +135,24 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
             }
             o.side = a.substr(2);
         } else if (a == "--timeout" && runs_command) {
-            if (!number(a, 0, n))
+            if (!number(a, 0, max_seconds, n))
                 return std::nullopt;
             o.timeout = std::chrono::seconds(n);
+            if (n == 0) {
+                o.try_only = true;  // no time to wait: one look, as --try
+            }
         } else if (a == "--try" && (cmd == "lock" || cmd == "semaphore")) {
             o.try_only = true;
         } else if (a == "--grace" && runs_command) {
-            if (!number(a, 0, n))
+            if (!number(a, 0, max_seconds, n))
                 return std::nullopt;
             o.grace = std::chrono::seconds(n);
         } else if ((a == "--quiet" || a == "-q") && runs_command) {
             o.quiet = true;
+        } else if (a == "--progress" && runs_command) {
+            o.progress = true;
         } else if (a == "--max" && cmd == "semaphore") {
-            if (!number(a, 1, n))
+            if (!number(a, 1, max_leases, n))
                 return std::nullopt;
             o.max = static_cast<int>(n);
         } else if (a == "--id" && cmd == "elect") {
@@ -156,10 +173,11 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
             return std::nullopt;
         }
     }
+    std::string path_problem;
     if (o.path.empty()) {
         error = cmd + " needs a PATH";
-    } else if (o.path[0] != '/') {
-        error = "PATH must be absolute: " + o.path;
+    } else if (zkr::validate_path(o.path, &path_problem)) {
+        error = "PATH " + o.path + " is not a valid ZooKeeper path: " + path_problem;
     } else if (runs_command && o.command.empty()) {
         error = cmd + " needs a command after --";
     } else if (cmd == "semaphore" && o.max == 0) {
@@ -171,6 +189,10 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
         return std::nullopt;
     }
     return o;
+}
+
+bool options::show_progress() const {
+    return !quiet && (progress || ::isatty(STDERR_FILENO) == 1);
 }
 
 }  // namespace zkr::cli

@@ -26,6 +26,10 @@ struct options {
     bool try_only = false;
     std::chrono::seconds grace{10};
     bool quiet = false;
+    /// --progress: report while waiting even when stderr is not a terminal.
+    bool progress = false;
+    /// Progress reports are for people: on a terminal, or when asked (--progress); --quiet wins.
+    bool show_progress() const;
     bool watch = false;                ///< leader
     bool json = false;                 ///< status
     std::vector<std::string> command;  ///< after "--"

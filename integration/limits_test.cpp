@@ -1,0 +1,132 @@
+// ZooKeeper's packet limit (jute.maxbuffer) against zkr: requests over it are refused before they
+// reach the server, and a session never holds more watches than the packet that re-arms them
+// after a reconnect can carry (past that, the server drops every reconnection: a stuck session).
+#include "test_support.hpp"
+
+#include <zkr/leader_election.hpp>
+#include <zkr/mutex.hpp>
+#include <zkr/semaphore.hpp>
+#include <zkr/session.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdlib>
+#include <memory>
+
+namespace zkr::test {
+namespace {
+
+namespace asio = boost::asio;
+constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+
+TEST(Limits, DataOverThePacketLimitIsRefusedAndTheSessionCarriesOn) {
+    const auto root = fresh_root();
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        const std::string huge(1100 * 1024, 'x');  // the server's limit is 1 MiB - 1
+        auto [cec, node] =
+            co_await s.async_create(root + "-big", huge, create_mode::persistent, tuple);
+        EXPECT_EQ(cec, errc::request_too_large) << cec.message();
+        auto [sec, st] = co_await s.async_set_data(std::string("/"), huge, -1, tuple);
+        EXPECT_EQ(sec, errc::request_too_large);
+        std::vector<op> ops;  // not a braced list inside co_await: g++ 12 miscompiles those
+        ops.push_back(op::create(root + "-m", huge, create_mode::persistent));
+        auto [mec, results] = co_await s.async_multi(std::move(ops), tuple);
+        EXPECT_EQ(mec, errc::request_too_large);
+        // The recipes refuse such node data before creating anything.
+        leader_election e(s, root + "/election", huge);
+        auto [lec, leadership] = co_await e.async_campaign(tuple);
+        EXPECT_EQ(lec, errc::request_too_large);
+        semaphore_options options;
+        options.node_data = huge;
+        semaphore sem(s, root + "/semaphore", 2, options);
+        auto [sem_ec, lease] = co_await sem.async_acquire(1, tuple);
+        EXPECT_EQ(sem_ec, errc::request_too_large);
+        EXPECT_FALSE(node_exists(shared_hosts(), root));  // no parent made for nothing
+        // Nothing was sent: the connection never dropped.
+        EXPECT_EQ(s.state(), session_state::connected);
+        auto [gec, data] = co_await s.async_get_data(std::string("/"), tuple);
+        EXPECT_FALSE(gec);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+/// Queues `waiters` acquisitions of one session behind a holder of another, on a server whose
+/// packet limit is `limit` bytes; restarts the server; releases. The waiters the session could
+/// take are served in order after the restart, the others were refused with too_many_watches at
+/// once, and nothing is left.
+void queue_past_the_watch_budget(std::size_t limit, int waiters, std::chrono::seconds patience) {
+    const std::string opts = limit == 1048575 ? "" : "-Djute.maxbuffer=" + std::to_string(limit);
+    zk_server server(1, opts);
+    const auto dir = fresh_root() + "/lock";
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            auto config = config_for(server.hosts(), 20000ms);
+            config.max_packet_bytes = limit;
+            session holder_session(ioc.get_executor(), config);
+            session waiter_session(ioc.get_executor(), config);
+            co_await connect(holder_session);
+            co_await connect(waiter_session);
+            mutex held(holder_session, dir);
+            auto holder = co_await held.async_lock(asio::use_awaitable);
+            mutex m(waiter_session, dir);
+            int refused = 0, other_errors = 0, acquired = 0, settled = 0;
+            std::vector<std::int64_t> order;
+            for (int i = 0; i < waiters; ++i) {
+                m.async_lock([&](error_code ec, lock l) {
+                    ++settled;
+                    if (ec == errc::too_many_watches) {
+                        ++refused;
+                    } else if (ec) {
+                        ++other_errors;
+                        ADD_FAILURE() << "waiter: " << ec.message();
+                    } else {
+                        ++acquired;
+                        order.push_back(l.fencing_token());
+                    }  // the handle releases on leaving
+                });
+            }
+            // Every waiter is either queued (its watch armed on the server) or refused.
+            const auto id = waiter_session.session_id();
+            CO_REQUIRE(co_await eventually(
+                [&] {
+                    return refused > 0 &&
+                           server_watches(server.hosts(), id) == std::size_t(waiters - refused);
+                },
+                patience));
+            const int queued = waiters - refused;
+            EXPECT_GT(queued, 0);
+            // A restart: the waiting session must re-arm its watches in one packet.
+            server.kill(1);
+            server.restart(1);
+            CO_REQUIRE(co_await eventually(
+                [&] { return waiter_session.state() == session_state::connected; }, 30s));
+            auto [rec] = co_await holder.async_release(tuple);
+            EXPECT_FALSE(rec) << rec.message();
+            CO_REQUIRE(co_await eventually([&] { return settled == waiters; }, patience));
+            EXPECT_EQ(acquired, queued);
+            EXPECT_EQ(other_errors, 0);
+            EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+            CO_REQUIRE(co_await eventually(
+                [&] { return list_children(server.hosts(), dir).empty(); }, 30s));
+            EXPECT_EQ(waiter_session.pending_operations(), 0u);
+            co_await waiter_session.async_close(asio::use_awaitable);
+            co_await holder_session.async_close(asio::use_awaitable);
+        },
+        patience * 4);
+}
+
+TEST(Limits, AQueueLongerThanTheWatchBudgetIsRefusedNotStuck) {
+    // CI: a server limit of 64 KiB and 1,000 waiters. Long mode (ZKR_FAULTS_LONG=1): the default
+    // limit (1 MiB) and 20,000 waiters on one session, as reported.
+    if (const char* v = std::getenv("ZKR_FAULTS_LONG"); v != nullptr && *v == '1') {
+        queue_past_the_watch_budget(1048575, 20000, std::chrono::seconds(900));
+    } else {
+        queue_past_the_watch_budget(65536, 1000, std::chrono::seconds(60));
+    }
+}
+
+}  // namespace
+}  // namespace zkr::test
