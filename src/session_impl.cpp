@@ -114,15 +114,20 @@ std::size_t session_impl::watch_bytes(const std::string& path) const noexcept {
     return 4 + chroot_length_ + path.size();
 }
 
-error_code session_impl::check_watch_budget(const std::string& path) const {
+error_code session_impl::check_watch_budget(const std::string& path) {
     const auto armed = transport_->registry().watch_bytes();
     if (armed + watch_bytes(path) + watch_packet_overhead <= config_.max_packet_bytes) {
+        watch_budget_full_.store(false, std::memory_order_relaxed);
         return {};
     }
-    ZKR_LOG(error, channel,
-            "a watch on " << path << " refused: the session's watches (" << armed
-                          << " bytes) would no longer fit in the " << config_.max_packet_bytes
-                          << "-byte packet that re-arms them after a reconnect");
+    // A long queue meets the limit once per waiter past it: one line says it for all of them.
+    if (!watch_budget_full_.exchange(true, std::memory_order_relaxed)) {
+        ZKR_LOG(error, channel,
+                "a watch on " << path << " refused: the session's watches (" << armed
+                              << " bytes) would no longer fit in the " << config_.max_packet_bytes
+                              << "-byte packet that re-arms them after a reconnect (further "
+                                 "refusals are not logged until a watch is free)");
+    }
     return make_error_code(errc::too_many_watches);
 }
 
@@ -140,6 +145,7 @@ session_impl::session_impl(asio::any_io_executor ex, session_config config)
       connect_timer_(driver_),
       deadline_timer_(driver_),
       give_up_timer_(driver_),
+      stable_timer_(driver_),
       acl_(std::make_unique<acl_storage>(config_.acl)) {
     if (const auto slash = config_.hosts.find('/'); slash != std::string::npos) {
         chroot_length_ = config_.hosts.size() - slash;
@@ -291,7 +297,7 @@ void session_impl::apply_state(session_state next) {
         case session_state::connected:
             connect_timer_.cancel();
             deadline_timer_.cancel();
-            give_up_timer_.cancel();
+            confirm_recovery();
             if (!ever_connected_) {
                 ever_connected_ = true;
                 check_chroot_then_complete_connect();
@@ -302,7 +308,12 @@ void session_impl::apply_state(session_state next) {
         case session_state::suspended:
             notify(session_event::suspended);
             arm_deadline_timer();
-            arm_give_up_timer();
+            stable_timer_.cancel();
+            if (!giving_up_) {
+                giving_up_ = true;  // a connection that drops again soon does not restart it
+                give_up_timer_.expires_after(negotiated_timeout());
+                wait_to_give_up();
+            }
             break;
         case session_state::expired:
         case session_state::auth_failed: {
@@ -312,6 +323,7 @@ void session_impl::apply_state(session_state next) {
             connect_timer_.cancel();
             deadline_timer_.cancel();
             give_up_timer_.cancel();
+            stable_timer_.cancel();
             connect_waiters_.complete_all(ec);
             notify(session_event::expired);
             // The handle is useless now (every call returns ZINVALIDSTATE): free it.
@@ -322,6 +334,7 @@ void session_impl::apply_state(session_state next) {
             connect_timer_.cancel();
             deadline_timer_.cancel();
             give_up_timer_.cancel();
+            stable_timer_.cancel();
             connect_waiters_.complete_all(make_error_code(errc::session_closed));
             notify(session_event::closed);
             break;
@@ -364,22 +377,48 @@ void session_impl::arm_deadline_timer() {
     });
 }
 
-void session_impl::arm_give_up_timer() {
-    // No server accepted the session for a whole session timeout: any server that knows it has
+void session_impl::wait_to_give_up() {
+    // No server kept the session for a whole session timeout: any server that knew it has
     // expired it by now, and one that does not know it (restarted with its data wiped: it
-    // refuses us on every reconnection) never will. Waiting on would leave acquisitions and
-    // elections waiting for good; the session ends here, as expired.
-    give_up_timer_.expires_after(negotiated_timeout());
+    // refuses us on every reconnection) never will; a server that drops every reconnection
+    // (a packet over its limit, each time) keeps it alive for nothing. Waiting on would leave
+    // acquisitions and elections waiting for good and the session's nodes blocking everyone:
+    // the session ends here, as expired, and the server expires it for want of news.
     give_up_timer_.async_wait([weak = weak_from_this()](error_code ec) {
         auto self = weak.lock();
-        if (ec || !self || self->state_.load() != session_state::suspended) {
+        if (ec || !self || !self->giving_up_) {
+            return;
+        }
+        if (self->state_.load() == session_state::connected) {
+            // Back, but not yet for long: look again when the connection has proved itself.
+            self->give_up_timer_.expires_after(self->negotiated_timeout() / 3);
+            self->wait_to_give_up();
+            return;
+        }
+        if (self->state_.load() != session_state::suspended) {
             return;
         }
         ZKR_LOG(warning, channel,
                 "session 0x" << std::hex << self->session_id_.load() << std::dec
-                             << ": no server accepted it within its timeout ("
+                             << ": no server kept it within its timeout ("
                              << self->negotiated_timeout().count() << " ms): ending it as expired");
         self->apply_state(session_state::expired);
+    });
+}
+
+void session_impl::confirm_recovery() {
+    if (!giving_up_) {
+        return;
+    }
+    // A reconnection counts once it has lasted a third of the timeout (a ping's interval).
+    stable_timer_.expires_after(negotiated_timeout() / 3);
+    stable_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->state_.load() != session_state::connected) {
+            return;
+        }
+        self->giving_up_ = false;
+        self->give_up_timer_.cancel();
     });
 }
 

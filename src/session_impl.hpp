@@ -163,7 +163,7 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     error_code unavailable_error() const noexcept;
     /// errc::too_many_watches if one more watch on `path` would make the re-arming packet
     /// after a reconnect exceed the servers' packet limit.
-    error_code check_watch_budget(const std::string& path) const;
+    error_code check_watch_budget(const std::string& path);
     /// What a watch on `path` weighs in that packet.
     std::size_t watch_bytes(const std::string& path) const noexcept;
     void apply_state(session_state next);
@@ -172,7 +172,10 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     void arm_deadline_timer();
     /// The first connection: completes async_connect once the chroot (if any) is known to exist.
     void check_chroot_then_complete_connect();
-    void arm_give_up_timer();
+    /// Ends the session as expired if no connection lasts until give_up_timer_ fires.
+    void wait_to_give_up();
+    /// A reconnection: once it has lasted, the session stops giving up.
+    void confirm_recovery();
     /// Closes the transport; completes `done` (if any) once the C handle is freed.
     void shut_down(pending_handler<void(error_code)> done);
 
@@ -196,12 +199,15 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     boost::asio::steady_timer connect_timer_;
     boost::asio::steady_timer deadline_timer_;
     boost::asio::steady_timer give_up_timer_;
+    boost::asio::steady_timer stable_timer_;
+    bool giving_up_ = false;  // disconnected, and not yet back for long
     bool ever_connected_ = false;
 
     struct acl_storage;
     std::unique_ptr<acl_storage> acl_;
-    std::size_t chroot_length_ = 0;            // the servers see our paths with it in front
-    std::unordered_set<std::string> noticed_;  // driver strand: see first_notice
+    std::size_t chroot_length_ = 0;               // the servers see our paths with it in front
+    std::unordered_set<std::string> noticed_;     // driver strand: see first_notice
+    std::atomic<bool> watch_budget_full_{false};  // the last watch asked for was refused
 
     /// Listings of first looks per directory (driver strand): requests in flight, and the
     /// contenders waiting for the next one.
