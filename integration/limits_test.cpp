@@ -128,6 +128,42 @@ TEST(Limits, AQueueLongerThanTheWatchBudgetIsRefusedNotStuck) {
     }
 }
 
+TEST(Limits, AListingOverThePacketLimitIsReadWhole) {
+    // The Java client refuses any answer over its jute.maxbuffer (1 MiB by default) and retries
+    // the connection for good; the C client under zkr reads what the server sends. A queue whose
+    // listing is 1.2 MB, over 1 MiB (350 foreign names of 3,500 bytes here: it could be 20,000
+    // waiters) is served.
+    const auto dir = fresh_root() + "/lock";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session holder_session(ioc.get_executor(), config_for(shared_hosts()));
+        session waiter_session(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(holder_session);
+        co_await connect(waiter_session);
+        mutex held(holder_session, dir);
+        auto holder = co_await held.async_lock(asio::use_awaitable);
+        const std::string long_name(3500, 'f');  // zkr paths are at most 4 KiB
+        for (int i = 0; i < 350; ++i) {          // ephemeral: gone with the holder's session
+            auto [cec, created] =
+                co_await holder_session.async_create(dir + "/" + long_name + std::to_string(i),
+                                                     std::string(), create_mode::ephemeral, tuple);
+            CO_REQUIRE(!cec);
+        }
+        mutex m(waiter_session, dir);
+        bool acquired = false;
+        m.async_lock([&](error_code ec, lock l) {
+            EXPECT_FALSE(ec) << ec.message();
+            acquired = !ec && l.owns();
+        });
+        CO_REQUIRE(co_await eventually(
+            [&] { return server_watches(shared_hosts(), waiter_session.session_id()) == 1; }));
+        co_await holder.async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return acquired; }));
+        EXPECT_TRUE(co_await settled(waiter_session));
+        co_await holder_session.async_close(asio::use_awaitable);
+        co_await waiter_session.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(Limits, ASessionWhoseWatchesNoServerTakesEndsInsteadOfFlapping) {
     // The session believes the servers take 1 MiB; this one takes 8 KiB. Its watches are more
     // than that, so every reconnection is dropped the moment the client re-arms them: the

@@ -1,4 +1,5 @@
 // zkr::session against a real server: lifecycle, faults, auth, chroot, tokens, cancellation.
+#include "tcp_proxy.hpp"
 #include "test_support.hpp"
 
 #include <zkr/leader_election.hpp>
@@ -190,9 +191,24 @@ TEST(Session, ChrootConfinesPaths) {
         auto [cec] = co_await lost.async_connect(tuple);
         EXPECT_EQ(cec, errc::chroot_missing) << cec.message();
         EXPECT_EQ(lost.state(), session_state::closed);
-        session ipv6(ioc.get_executor(), config_for("[::1]:2181"));
-        auto [iec] = co_await ipv6.async_connect(tuple);
-        EXPECT_EQ(iec, errc::ipv6_literal) << iec.message();
+    });
+}
+
+TEST(Session, ConnectsToAnIpv6Address) {
+    // The test server listens on 127.0.0.1 only: a proxy on [::1] leads to it.
+    tcp_proxy proxy(shared_hosts(), "::1");
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        const auto root = fresh_root();
+        session s(ioc.get_executor(), config_for(proxy.address()));
+        EXPECT_EQ(proxy.address().front(), '[');
+        co_await connect(s);
+        auto [cec, created] =
+            co_await s.async_create(root, std::string(), create_mode::ephemeral, tuple);
+        EXPECT_FALSE(cec) << cec.message();
+        EXPECT_TRUE(node_exists(shared_hosts(), root));
+        // set_servers takes the same form.
+        EXPECT_FALSE(s.set_servers(proxy.address() + "," + shared_hosts()));
+        co_await s.async_close(asio::use_awaitable);
     });
 }
 

@@ -68,12 +68,15 @@ struct link : std::enable_shared_from_this<link> {
 
 struct tcp_proxy::impl {
     asio::io_context ioc;
-    tcp::acceptor acceptor{ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+    tcp::acceptor acceptor;
     tcp::endpoint target;
     bool blocked = false;
     std::atomic<bool> drop_replies{false};
     std::list<std::weak_ptr<link>> links;
     std::thread runner;
+
+    explicit impl(const std::string& listen_address)
+        : acceptor(ioc, tcp::endpoint(asio::ip::make_address(listen_address), 0)) {}
 
     void accept() {
         acceptor.async_accept([this](boost::system::error_code ec, tcp::socket client) {
@@ -108,7 +111,8 @@ struct tcp_proxy::impl {
     }
 };
 
-tcp_proxy::tcp_proxy(const std::string& target) : impl_(std::make_unique<impl>()) {
+tcp_proxy::tcp_proxy(const std::string& target, const std::string& listen_address)
+    : impl_(std::make_unique<impl>(listen_address)) {
     const auto colon = target.rfind(':');
     impl_->target = tcp::endpoint(asio::ip::make_address(target.substr(0, colon)),
                                   static_cast<unsigned short>(std::stoi(target.substr(colon + 1))));
@@ -131,7 +135,10 @@ tcp_proxy::~tcp_proxy() {
 }
 
 std::string tcp_proxy::address() const {
-    return "127.0.0.1:" + std::to_string(impl_->acceptor.local_endpoint().port());
+    const auto local = impl_->acceptor.local_endpoint();
+    const auto host = local.address().to_string();
+    const auto port = std::to_string(local.port());
+    return local.address().is_v6() ? "[" + host + "]:" + port : host + ":" + port;
 }
 
 void tcp_proxy::cut() {

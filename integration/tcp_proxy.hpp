@@ -11,13 +11,14 @@ namespace zkr::test {
 
 class tcp_proxy {
   public:
-    /// Listens on 127.0.0.1 (a free port) and forwards to `target` ("host:port").
-    explicit tcp_proxy(const std::string& target);
+    /// Listens on `listen_address` (a free port) and forwards to `target` ("host:port").
+    explicit tcp_proxy(const std::string& target, const std::string& listen_address = "127.0.0.1");
     ~tcp_proxy();
     tcp_proxy(const tcp_proxy&) = delete;
     tcp_proxy& operator=(const tcp_proxy&) = delete;
 
-    /// "127.0.0.1:<port>": give this to the client instead of the server's address.
+    /// "127.0.0.1:<port>" ("[::1]:<port>" for IPv6): give this to the client instead of the
+    /// server's address.
     std::string address() const;
 
     /// Closes every connection and refuses new ones until restore().

@@ -103,8 +103,8 @@ class zkr_category_impl final : public boost::system::error_category {
                        "default): the server would drop the connection; store less in a node, or "
                        "raise jute.maxbuffer on every server and session_config::max_packet_bytes";
             case errc::ipv6_literal:
-                return "IPv6 address literals ([::1]:2181) are not supported by the ZooKeeper C "
-                       "client: use a host name that resolves to the address, or an IPv4 address";
+                return "an IPv6 address in a connect string needs brackets, [::1]:2181: "
+                       "without them its last colon cannot be told from the port's";
             case errc::chroot_missing:
                 return "the chroot of the connect string does not exist on the server: create "
                        "it, or connect without a chroot";

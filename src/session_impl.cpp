@@ -225,9 +225,9 @@ void session_impl::connect(handler<void(error_code)> h) {
         set_client_log_level(static_cast<int>(config.log_level));
         self->state_ = session_state::connecting;
         self->connect_waiters_.add(std::move(waiter));
-        if (!self->transport_->open(config.hosts, static_cast<int>(config.session_timeout.count()),
-                                    config.resume.id, config.resume.password,
-                                    self->weak_from_this())) {
+        if (!self->transport_->open(
+                c_client_hosts(config.hosts), static_cast<int>(config.session_timeout.count()),
+                config.resume.id, config.resume.password, self->weak_from_this())) {
             ZKR_LOG(error, channel,
                     "zookeeper_init failed for '" << config.hosts << "': " << std::strerror(errno));
             self->connect_waiters_.complete_all(make_error_code(errc::invalid_connect_string));
@@ -530,7 +530,7 @@ error_code session_impl::set_servers(const std::string& hosts) {
     if (auto ec = validate_connect_string(hosts)) {
         return ec;
     }
-    const int rc = transport_->set_servers(hosts);
+    const int rc = transport_->set_servers(c_client_hosts(hosts));
     if (rc == transport::invalid_state) {
         return make_error_code(errc::not_connected);
     }

@@ -62,17 +62,24 @@ TEST(PathParts, SplitAndJoin) {
 
 TEST(ConnectString, AcceptsHostListsAndChroot) {
     for (const char* h : {"127.0.0.1:2181", "a:1,b:2,c:3", "zk.example.com:2181/app",
-                          "10.0.0.1:2181,10.0.0.2:2181/app/x"}) {
+                          "10.0.0.1:2181,10.0.0.2:2181/app/x", "[::1]:2181",
+                          "a:1,[fe80::1]:2181/app", "[::ffff:10.0.0.1]:2181"}) {
         EXPECT_FALSE(validate_connect_string(h)) << h;
     }
 }
 
+TEST(ConnectString, IsWrittenForTheCClientWithoutBrackets) {
+    EXPECT_EQ(c_client_hosts("[::1]:2181,a:1/app/[x]"), "::1:2181,a:1/app/[x]");
+    EXPECT_EQ(c_client_hosts("127.0.0.1:2181"), "127.0.0.1:2181");
+}
+
 TEST(ConnectString, RejectsMalformed) {
     for (const char* h : {"", "localhost", ":2181", "host:", "host:0", "host:65536", "host:12x",
-                          "a:1,", ",a:1", "a:1,,b:2", "a:1/bad/", "a b:1", "a:1//x"}) {
+                          "a:1,", ",a:1", "a:1,,b:2", "a:1/bad/", "a b:1", "a:1//x", "[::1]",
+                          "[]:2181", "[::1:2181", "[not-an-address]:2181", "[::1]x:2181"}) {
         EXPECT_EQ(validate_connect_string(h), errc::invalid_connect_string) << h;
     }
-    for (const char* h : {"[::1]:2181", "a:1,[fe80::1]:2181"}) {
+    for (const char* h : {"::1:2181", "a:1,fe80::1:2181"}) {
         EXPECT_EQ(validate_connect_string(h), errc::ipv6_literal) << h;
     }
 }

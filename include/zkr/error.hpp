@@ -71,7 +71,7 @@ enum class errc : int {
     request_too_large,         ///< a request over ZooKeeper's packet limit
                                ///< (session_config::max_packet_bytes)
     too_many_watches,  ///< the session's watches would no longer fit in the packet re-arming them
-    ipv6_literal,      ///< "[::1]:2181": the ZooKeeper C client cannot connect to IPv6 literals
+    ipv6_literal,      ///< "::1:2181": an IPv6 address without brackets ("[::1]:2181")
     chroot_missing,    ///< the connect string's chroot does not exist on the server
     path_in_use,       ///< the path holds data of another kind: something else uses it
 };
