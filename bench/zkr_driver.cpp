@@ -78,7 +78,6 @@ struct sessions {
         zkr::session_config config;
         config.hosts = g_hosts;
         config.session_timeout = std::chrono::seconds(30);
-        config.log_level = zkr::client_log_level::error;
         for (std::size_t i = 0; i < n; ++i) {
             list.push_back(std::make_unique<zkr::session>(g_ioc.get_executor(), config));
         }

@@ -1,5 +1,6 @@
-# Shipping zkr: the version header, `cmake --install`, the CMake package, the pkg-config file, and
-# the test that builds a consumer against the installed result.
+# Shipping zkr: the version header, `cmake --install`, the CMake package, the pkg-config file, the
+# man page, and the test that builds a consumer against the installed result; Debian packages in
+# zkrDebian.cmake.
 #
 # Included at the end of the top-level CMakeLists.txt, so that every target (the zkr library, the
 # zkr_cli tool of tools/zkr) is defined by the time the install rules look for it.
@@ -51,6 +52,17 @@ if(TARGET zkr_cli)
         set_target_properties(zkr_cli PROPERTIES INSTALL_RPATH "$ORIGIN/${_zkr_bin_to_lib}")
     endif()
     install(TARGETS zkr_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT Runtime)
+    install(FILES "${PROJECT_SOURCE_DIR}/docs/zkr.1"
+            DESTINATION "${CMAKE_INSTALL_MANDIR}/man1"
+            COMPONENT Runtime)
+    # The man page is written by hand: this test fails when the tool's help names a subcommand
+    # or option it lacks, or when groff warns about it.
+    if(ZKR_BUILD_TESTS)
+        add_test(NAME manpage
+                 COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/manpage-test.sh"
+                         "$<TARGET_FILE:zkr_cli>" "${PROJECT_SOURCE_DIR}/docs/zkr.1")
+        set_tests_properties(manpage PROPERTIES LABELS "tooling")
+    endif()
 endif()
 
 # ---- CMake package: find_package(zkr 0.2 REQUIRED) -> zkr::zkr ---------------------------------
@@ -120,7 +132,8 @@ function(_zkr_write_pkgconfig_template)
             set(ZKR_PC_${dir} "\${prefix}/${CMAKE_INSTALL_${dir}}")
         endif()
     endforeach()
-    string(JOIN " " ZKR_PC_CFLAGS ${boost_I} -DBOOST_LOG_DYN_LINK -pthread)
+    # The public headers need C++20: a consumer gets it from pkg-config as from zkr::zkr.
+    string(JOIN " " ZKR_PC_CFLAGS -std=c++20 ${boost_I} -DBOOST_LOG_DYN_LINK -pthread)
     string(JOIN " " ZKR_PC_LIBS ${boost_L} -lboost_log -lboost_thread -pthread)
     # Substituted at install time (below), when the prefix is known.
     set(ZKR_PC_PREFIX "@ZKR_PC_INSTALL_PREFIX@")
@@ -168,3 +181,4 @@ if(ZKR_BUILD_TESTS)
 endif()
 
 include("${CMAKE_CURRENT_LIST_DIR}/zkrTooling.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/zkrDebian.cmake")

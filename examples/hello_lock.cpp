@@ -7,7 +7,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/log/core.hpp>
 
 #include <cstdio>
 #include <string>
@@ -35,7 +34,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s HOSTS [LOCK_PATH]\n", argv[0]);
         return 64;
     }
-    boost::log::core::get()->set_logging_enabled(false);
     asio::io_context ioc;
     zkr::session_config config;
     config.hosts = argv[1];

@@ -14,16 +14,8 @@ namespace {
 /// stderr together).
 std::pair<int, std::string> shell(const std::string& command,
                                   const std::string& hosts = shared_hosts()) {
-    const auto full =
-        "export ZKR_HOSTS='" + hosts + "' ZKR='" + std::string(ZKR_CLI) + "'; " + command + " 2>&1";
-    FILE* pipe = popen(full.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    while (auto n = fread(buf, 1, sizeof buf, pipe)) {
-        out.append(buf, n);
-    }
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+    return run_shell("export ZKR_HOSTS='" + hosts + "' ZKR='" + std::string(ZKR_CLI) + "'; " +
+                     command);
 }
 
 /// A `zkr` invocation in the background (stdout captured, first line read with read_line).

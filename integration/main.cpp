@@ -36,11 +36,10 @@ int main(int argc, char** argv) {
     // ZKR_TEST_LOG=debug shows zkr's own debug records. The C client reports every refused
     // connection as an error, and the fault tests make many: its channel stays out.
     const char* level = std::getenv("ZKR_TEST_LOG");
-    const auto threshold = level != nullptr && std::string(level) == "debug"
-                               ? logging::trivial::debug
-                               : logging::trivial::warning;
-    logging::core::get()->set_filter(zkr::log::severity >= threshold &&
-                                     zkr::log::channel != "zkr.client");
+    if (level != nullptr && std::string(level) == "debug") {
+        zkr::log::set_level(zkr::log::level::debug);
+    }
+    logging::core::get()->set_filter(zkr::log::channel != zkr::log::channels::client);
     ::testing::AddGlobalTestEnvironment(new server_environment);
     return RUN_ALL_TESTS();
 }

@@ -308,7 +308,6 @@ session_config config_for(const std::string& hosts, std::chrono::milliseconds se
     config.hosts = hosts;
     config.session_timeout = session_timeout;
     config.connect_timeout = 10s;
-    config.log_level = client_log_level::error;
     return config;
 }
 
@@ -321,6 +320,21 @@ void expire_session(session& s, const std::string& hosts) {
     with_plain_session<bool>(
         hosts, [](session&) -> asio::awaitable<bool> { co_return true; }, id);
     ASSERT_FALSE(s.set_servers(hosts)) << "set_servers back";
+}
+
+std::pair<int, std::string> run_shell(const std::string& command) {
+    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+    if (pipe == nullptr) {
+        ADD_FAILURE() << "popen: " << std::strerror(errno);
+        return {-1, {}};
+    }
+    std::string out;
+    char buf[4096];
+    while (auto n = std::fread(buf, 1, sizeof buf, pipe)) {
+        out.append(buf, n);
+    }
+    const int status = pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
 }
 
 std::vector<std::string> list_children(const std::string& hosts, const std::string& path) {

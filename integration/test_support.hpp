@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 /// ASSERT_* cannot be used in a coroutine (it expands to `return`): this is its counterpart.
@@ -120,6 +121,10 @@ void delete_node(const std::string& hosts, const std::string& path);
 /// shared holders, who may overlap each other but no exclusive one), each exit matching an
 /// entry. Returns the number of critical sections; adds a test failure per violation.
 std::size_t check_record(const std::string& file, std::size_t max_inside = 1);
+
+/// Runs `command` with sh: its exit status (128+N if killed by signal N) and its output, stdout
+/// and stderr together.
+std::pair<int, std::string> run_shell(const std::string& command);
 
 /// A child process, killed (SIGKILL) on destruction if still running.
 class child_process {

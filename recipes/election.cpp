@@ -19,7 +19,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr const char* channel = "zkr.election";
+constexpr const char* channel = log::channels::election;
 
 acquire_request campaign_request(const session_ptr& s, const std::string& path,
                                  const std::string& id) {
@@ -185,6 +185,11 @@ void leader_election::campaign_impl(const session_ptr& s, const std::string& pat
                                               [](auto& pending, error_code ec, lock l) {
                                                   pending.complete(ec, leadership(std::move(l)));
                                               }));
+}
+
+void leader_election::prepare_impl(const session_ptr& s, const std::string& path,
+                                   detail::handler<void(error_code)> h) {
+    detail::prepare_lock_dir(s, path, detail::campaign_request(s, path, {}).marker, std::move(h));
 }
 
 void leader_election::current_leader_impl(

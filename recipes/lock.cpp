@@ -234,19 +234,32 @@ void lock_state::guarded_multi(std::vector<op> ops,
     });
 }
 
+namespace {
+
+/// The longest node path a lock directory will hold: a protected prefix and a sequence more.
+std::string longest_node(const std::string& dir, const std::string& marker) {
+    return join_path(dir, protected_prefix(std::string(36, '0'), marker)) + "0000000000";
+}
+
+/// The directory and the nodes it will hold, checked before any parent is created for them.
+error_code check_lock_dir(const std::string& dir, const std::string& node) {
+    if (validate_path(dir) || dir == "/" || validate_path(node)) {
+        return make_error_code(errc::invalid_path);
+    }
+    return {};
+}
+
+}  // namespace
+
 void acquire_lock(acquire_request request, loss_policy policy,
                   handler<void(error_code, zkr::lock)> h) {
     auto s = request.session;
-    // The directory, and the node paths it will hold (a protected prefix and a sequence more):
-    // checked before any parent is created for them.
-    const auto node =
-        join_path(request.dir, protected_prefix(std::string(36, '0'), request.marker)) +
-        "0000000000";
-    if (validate_path(request.dir) || request.dir == "/" || validate_path(node)) {
-        fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
-        return;
+    const auto node = longest_node(request.dir, request.marker);
+    auto ec = check_lock_dir(request.dir, node);
+    if (!ec) {
+        ec = s->check_request_size(node, request.data.size());
     }
-    if (auto ec = s->check_request_size(node, request.data.size())) {
+    if (ec) {
         fail(std::move(h), s->completions(), ec);
         return;
     }
@@ -264,6 +277,20 @@ void acquire_lock(acquire_request request, loss_policy policy,
                 state->start();
                 pending.complete(error_code{}, zkr::lock(std::move(state)));
             });
+}
+
+void prepare_lock_dir(const session_ptr& s, const std::string& dir, const std::string& marker,
+                      handler<void(error_code)> h) {
+    if (auto ec = check_lock_dir(dir, longest_node(dir, marker))) {
+        fail(std::move(h), s->completions(), ec);
+        return;
+    }
+    spawn(
+        s,
+        [](session_ptr s, std::string dir) -> asio::awaitable<std::tuple<error_code>> {
+            co_return std::make_tuple(co_await ensure_path(std::move(s), std::move(dir)));
+        }(s, dir),
+        std::move(h));
 }
 
 }  // namespace detail

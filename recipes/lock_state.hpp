@@ -72,4 +72,9 @@ class lock_state final : public session_listener, public std::enable_shared_from
 void acquire_lock(acquire_request request, loss_policy policy,
                   handler<void(error_code, zkr::lock)> h);
 
+/// Creates a lock directory (and its missing ancestors) ahead of the first acquisition: the
+/// async_prepare of every lock recipe. Checks the paths as acquire_lock does.
+void prepare_lock_dir(const session_ptr& s, const std::string& dir, const std::string& marker,
+                      handler<void(error_code)> h);
+
 }  // namespace zkr::detail

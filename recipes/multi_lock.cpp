@@ -34,7 +34,7 @@ asio::awaitable<std::tuple<error_code, lock_group>> lock_all(std::vector<mutex> 
     if (!ec) {
         co_return std::make_tuple(error_code{}, lock_group(std::move(held)));
     }
-    ZKR_LOG(debug, "zkr.multi_lock",
+    ZKR_LOG(debug, log::channels::multi_lock,
             "acquisition of " << mutexes.size() << " locks failed: " << ec.message());
     co_await asio::this_coro::reset_cancellation_state();
     for (auto it = held.rbegin(); it != held.rend(); ++it) {

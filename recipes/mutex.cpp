@@ -36,10 +36,15 @@ mutex::mutex(std::shared_ptr<detail::session_impl> s, std::string path, std::str
     }
 }
 
+void mutex::prepare_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
+                         const std::string& marker, detail::handler<void(error_code)> h) {
+    detail::prepare_lock_dir(s, path, marker, std::move(h));
+}
+
 void mutex::lock_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
                       const std::string& marker, const mutex_options& options, bool try_only,
                       detail::handler<void(error_code, lock)> h) {
-    detail::acquire_lock({s, path, marker, options.node_data, try_only, "zkr.mutex"},
+    detail::acquire_lock({s, path, marker, options.node_data, try_only, log::channels::mutex},
                          options.on_loss, std::move(h));
 }
 

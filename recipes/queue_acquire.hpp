@@ -6,6 +6,7 @@
 #include "await_ops.hpp"
 #include "contender.hpp"
 
+#include <zkr/log.hpp>
 #include <zkr/znode.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
@@ -20,7 +21,7 @@ struct acquire_request {
     std::string marker;  ///< "-lock-", "-__READ__", "-__WRIT__", "-latch-"
     std::string data;    ///< our node's data
     bool try_only = false;
-    const char* channel = "zkr.mutex";
+    const char* channel = log::channels::mutex;
     /// Read our node back before claiming it, and check our session owns it (elections:
     /// Curator's double-leader bug CURATOR-696 came from skipping this).
     bool verify_owner = false;

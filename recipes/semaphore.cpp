@@ -30,7 +30,7 @@ struct semaphore_request {
 namespace {
 
 namespace asio = boost::asio;
-constexpr const char* channel = "zkr.semaphore";
+constexpr const char* channel = log::channels::semaphore;
 
 /// The semaphore node carries the maximum: create it, adopt an empty one, or compare.
 asio::awaitable<error_code> check_limit(session_ptr s, std::string path, int max) {

@@ -116,6 +116,9 @@ class zkr_category_impl final : public boost::system::error_category {
                        "one packet, which would exceed ZooKeeper's packet limit (jute.maxbuffer) "
                        "and leave the session unable to reconnect; spread the waiters over more "
                        "sessions, or raise jute.maxbuffer and session_config::max_packet_bytes";
+            case errc::deadlock:
+                return "a blocking call made on the thread that runs zkr's callbacks would wait "
+                       "for itself: call it from another thread, or use the asynchronous form";
         }
         return "unknown zkr error";
     }

@@ -1,6 +1,8 @@
-// Internal logging front: formats only when a record would be kept, and keeps Boost.Log's heavy
-// headers out of every translation unit but log.cpp.
+// Internal logging front: a record below zkr's threshold costs one relaxed atomic load; only a
+// record that will be kept is formatted. Boost.Log's heavy headers stay in log.cpp.
 #pragma once
+
+#include <zkr/log.hpp>
 
 #include <sstream>
 #include <string>
@@ -8,27 +10,23 @@
 
 namespace zkr::detail {
 
-enum class log_level { trace, debug, info, warning, error };
+/// True when a record at `l` would be kept: at or above zkr's threshold, and Boost.Log's core
+/// is enabled.
+bool log_enabled(log::level l) noexcept;
 
-/// False when Boost.Log's core would drop every record (logging disabled).
-bool log_enabled() noexcept;
+void log_write(log::level l, std::string_view channel, const std::string& message);
 
-void log_write(log_level level, std::string_view channel, const std::string& message);
-
-/// Sets the C client's (process-wide) log level; its records are forwarded to Boost.Log.
-void set_client_log_level(int zoo_level);
-
-/// The C client's log callback (pass it to zookeeper_init2): forwards to channel "zkr.client".
+/// The C client's log callback (pass it to zookeeper_init2): forwards to log::channels::client.
 using client_log_fn = void (*)(const char*);
 client_log_fn client_log_callback() noexcept;
 
 }  // namespace zkr::detail
 
-#define ZKR_LOG(level, channel, expr)                                                              \
-    do {                                                                                           \
-        if (::zkr::detail::log_enabled()) {                                                        \
-            std::ostringstream zkr_log_os_;                                                        \
-            zkr_log_os_ << expr; /* NOLINT(bugprone-macro-parentheses): a << chain */              \
-            ::zkr::detail::log_write(::zkr::detail::log_level::level, channel, zkr_log_os_.str()); \
-        }                                                                                          \
+#define ZKR_LOG(lvl, channel, expr)                                                       \
+    do {                                                                                  \
+        if (::zkr::detail::log_enabled(::zkr::log::level::lvl)) {                         \
+            std::ostringstream zkr_log_os_;                                               \
+            zkr_log_os_ << expr; /* NOLINT(bugprone-macro-parentheses): a << chain */     \
+            ::zkr::detail::log_write(::zkr::log::level::lvl, channel, zkr_log_os_.str()); \
+        }                                                                                 \
     } while (false)

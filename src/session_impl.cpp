@@ -25,7 +25,7 @@ namespace asio = boost::asio;
 constexpr std::chrono::milliseconds min_session_timeout{100};
 constexpr std::chrono::milliseconds max_session_timeout{24 * 60 * 60 * 1000};
 
-constexpr const char* channel = "zkr.session";
+constexpr const char* channel = log::channels::session;
 
 bool is_final(session_state s) {
     return s == session_state::expired || s == session_state::auth_failed ||
@@ -222,7 +222,6 @@ void session_impl::connect(handler<void(error_code)> h) {
             waiter.complete(make_error_code(errc::invalid_argument));
             return;
         }
-        set_client_log_level(static_cast<int>(config.log_level));
         self->state_ = session_state::connecting;
         self->connect_waiters_.add(std::move(waiter));
         if (!self->transport_->open(

@@ -19,7 +19,7 @@ namespace {
 namespace asio = boost::asio;
 using clock_type = std::chrono::steady_clock;
 
-constexpr const char* channel = "zkr.session";
+constexpr const char* channel = log::channels::session;
 
 /// The C client's states in which it holds no socket: before the first connection attempt
 /// (NOTCONNECTED), after a connection ended (0), and once the session is over.

@@ -10,6 +10,7 @@ packages=(
     libgtest-dev clang-format
     libsqlite3-dev
     libcurator-recipes-java libslf4j-java python3-kazoo
+    dpkg-dev file groff-base man-db
 )
 
 missing=()

@@ -17,9 +17,6 @@ struct client_id {
     std::array<char, 16> password{};
 };
 
-/// How much of the ZooKeeper C client's own log is forwarded to Boost.Log (channel "zkr.client").
-enum class client_log_level { error = 1, warning = 2, info = 3, debug = 4 };
-
 struct session_config {
     /// Comma-separated host:port list, optionally followed by a chroot ("/app"), as the C client
     /// takes it: "10.0.0.1:2181,10.0.0.2:2181/app".
@@ -60,10 +57,6 @@ struct session_config {
     /// process that opened it); id 0 starts a new session. The server hands the session over to
     /// whichever handle connected last: only one live handle may use it.
     client_id resume{};
-
-    /// Forwarded C-client log level. The library installs no Boost.Log sink: records only
-    /// appear where the application routes them.
-    client_log_level log_level = client_log_level::warning;
 };
 
 }  // namespace zkr

@@ -74,6 +74,7 @@ enum class errc : int {
     ipv6_literal,      ///< "::1:2181": an IPv6 address without brackets ("[::1]:2181")
     chroot_missing,    ///< the connect string's chroot does not exist on the server
     path_in_use,       ///< the path holds data of another kind: something else uses it
+    deadlock,  ///< a blocking call (zkr::blocking) from the thread that would have to complete it
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

@@ -48,20 +48,20 @@ class leadership {
     /// Steps down: deletes our node, so the next participant leads at once. Like
     /// lock::async_release. Handler signature: void(error_code).
     template <class Token = boost::asio::deferred_t>
-    auto async_resign(Token&& token = {}) {
+    [[nodiscard]] auto async_resign(Token&& token = {}) {
         return lock_.async_release(std::forward<Token>(token));
     }
 
     /// Completes when leadership is lost, with the reason. Like lock::async_wait_lost.
     template <class Token = boost::asio::deferred_t>
-    auto async_wait_lost(Token&& token = {}) {
+    [[nodiscard]] auto async_wait_lost(Token&& token = {}) {
         return lock_.async_wait_lost(std::forward<Token>(token));
     }
 
     /// A ZooKeeper transaction applied only while our election node exists.
     /// Like lock::async_guarded_multi.
     template <class Token = boost::asio::deferred_t>
-    auto async_guarded_multi(std::vector<op> ops, Token&& token = {}) {
+    [[nodiscard]] auto async_guarded_multi(std::vector<op> ops, Token&& token = {}) {
         return lock_.async_guarded_multi(std::move(ops), std::forward<Token>(token));
     }
 
@@ -104,6 +104,7 @@ class ZKR_API leader_election {
     /// Work run while leading (see async_lead).
     using work_function = std::function<boost::asio::awaitable<void>()>;
 
+    /// Lifetimes and path checks: as for zkr::mutex (it may outlive the session object).
     leader_election(session& s, std::string path, std::string participant_id,
                     election_options options = {});
 
@@ -116,7 +117,7 @@ class ZKR_API leader_election {
     /// Handler signature: void(error_code, leadership). Cancellation: terminal, partial, total
     /// (our node is deleted, operation_aborted). Errors: as mutex::async_lock.
     template <class Token = boost::asio::deferred_t>
-    auto async_campaign(Token&& token = {}) {
+    [[nodiscard]] auto async_campaign(Token&& token = {}) {
         return detail::initiate<void(error_code, leadership)>(
             std::forward<Token>(token),
             [session = session_, path = path_, id = id_, options = options_](auto h) {
@@ -124,9 +125,18 @@ class ZKR_API leader_election {
             });
     }
 
+    /// Creates the election's directory now: like mutex::async_prepare.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_prepare(Token&& token = {}) {
+        return detail::initiate<void(error_code)>(std::forward<Token>(token),
+                                                  [session = session_, path = path_](auto h) {
+                                                      prepare_impl(session, path, std::move(h));
+                                                  });
+    }
+
     /// Handler signature: void(error_code, std::optional<leader_info>): empty if nobody leads.
     template <class Token = boost::asio::deferred_t>
-    auto async_current_leader(Token&& token = {}) {
+    [[nodiscard]] auto async_current_leader(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
             std::forward<Token>(token), [session = session_, path = path_](auto h) {
                 current_leader_impl(session, path, std::move(h));
@@ -136,7 +146,7 @@ class ZKR_API leader_election {
     /// Every participant in queue order, the leader first.
     /// Handler signature: void(error_code, std::vector<participant>).
     template <class Token = boost::asio::deferred_t>
-    auto async_participants(Token&& token = {}) {
+    [[nodiscard]] auto async_participants(Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<participant>)>(
             std::forward<Token>(token), [session = session_, path = path_](auto h) {
                 participants_impl(session, path, std::move(h));
@@ -151,7 +161,7 @@ class ZKR_API leader_election {
     /// leadership was lost and requeue is off; operation_aborted when cancelled. An exception
     /// thrown by `work` ends the operation with errc::invalid_argument after resigning.
     template <class Token = boost::asio::deferred_t>
-    auto async_lead(work_function work, Token&& token = {}) {
+    [[nodiscard]] auto async_lead(work_function work, Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [session = session_, path = path_, id = id_, options = options_](auto h,
@@ -166,6 +176,8 @@ class ZKR_API leader_election {
     static void campaign_impl(const session_ptr&, const std::string& path, const std::string& id,
                               const election_options&,
                               detail::handler<void(error_code, leadership)>);
+    static void prepare_impl(const session_ptr&, const std::string& path,
+                             detail::handler<void(error_code)>);
     static void current_leader_impl(const session_ptr&, const std::string& path,
                                     detail::handler<void(error_code, std::optional<leader_info>)>);
     static void participants_impl(const session_ptr&, const std::string& path,
@@ -183,6 +195,7 @@ class ZKR_API leader_election {
 /// Follows an election without taking part in it.
 class ZKR_API leader_observer {
   public:
+    /// Lifetimes: as for zkr::mutex (it may outlive the session object).
     leader_observer(session& s, std::string path);
 
     /// Completes with the leader when it differs from the one this observer reported last (the
@@ -192,7 +205,7 @@ class ZKR_API leader_observer {
     /// Handler signature: void(error_code, std::optional<leader_info>): empty when nobody
     /// leads. Cancellation: terminal, partial, total. One wait at a time per observer.
     template <class Token = boost::asio::deferred_t>
-    auto async_wait_leader_change(Token&& token = {}) {
+    [[nodiscard]] auto async_wait_leader_change(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
             std::forward<Token>(token),
             [state = state_](auto h) { wait_change_impl(state, std::move(h)); });

@@ -90,7 +90,7 @@ class ZKR_API lock {
     /// Errors: errc::not_owner for an empty or already released handle; the loss reason if the
     /// lock had been lost before. Not cancellable.
     template <class Token = boost::asio::deferred_t>
-    auto async_release(Token&& token = {}) {
+    [[nodiscard]] auto async_release(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [state = state_](auto h) { release_impl(state, std::move(h)); });
@@ -105,7 +105,7 @@ class ZKR_API lock {
     /// (one request) so that its deletion by another client is noticed.
     /// Cancellation: terminal, partial, total (operation_aborted).
     template <class Token = boost::asio::deferred_t>
-    auto async_wait_lost(Token&& token = {}) {
+    [[nodiscard]] auto async_wait_lost(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [state = state_](auto h) { wait_lost_impl(state, std::move(h)); });
@@ -118,7 +118,7 @@ class ZKR_API lock {
     /// `ops` (the check is not included). errc::lock_lost if the check failed (the lock is then
     /// marked lost); otherwise the first failing op's error.
     template <class Token = boost::asio::deferred_t>
-    auto async_guarded_multi(std::vector<op> ops, Token&& token = {}) {
+    [[nodiscard]] auto async_guarded_multi(std::vector<op> ops, Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<op_result>)>(
             std::forward<Token>(token),
             [state = state_](auto h, std::vector<op> o) {

@@ -54,7 +54,7 @@ class ZKR_API lock_group {
     /// Releases every member. Handler signature: void(error_code): the first member's error,
     /// if any. Not cancellable.
     template <class Token = boost::asio::deferred_t>
-    auto async_release(Token&& token = {}) {
+    [[nodiscard]] auto async_release(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [state = state_](auto h) { release_impl(state, std::move(h)); });
@@ -63,7 +63,7 @@ class ZKR_API lock_group {
     /// Completes when any member is lost, with its reason; operation_aborted if the group is
     /// released first. Cancellation: terminal, partial, total.
     template <class Token = boost::asio::deferred_t>
-    auto async_wait_lost(Token&& token = {}) {
+    [[nodiscard]] auto async_wait_lost(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [state = state_](auto h) { wait_lost_impl(state, std::move(h)); });

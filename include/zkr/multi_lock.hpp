@@ -26,7 +26,7 @@ ZKR_API void lock_all_impl(std::vector<mutex> mutexes, handler<void(error_code, 
 /// itself); otherwise the first failing acquisition's error, after releasing what was taken.
 /// Cancellation: terminal, partial and total: nothing stays held.
 template <class Token = boost::asio::deferred_t>
-auto async_lock_all(std::vector<mutex> mutexes, Token&& token = {}) {
+[[nodiscard]] auto async_lock_all(std::vector<mutex> mutexes, Token&& token = {}) {
     return detail::initiate<void(error_code, lock_group)>(
         std::forward<Token>(token),
         [](auto h, std::vector<mutex> m) { detail::lock_all_impl(std::move(m), std::move(h)); },

@@ -42,8 +42,13 @@ struct mutex_options {
 ///   threads (operations are serialised on the session's strand).
 class ZKR_API mutex {
   public:
-    /// `path` is the lock directory, created (as container nodes) on first use. Nothing is
-    /// checked until an acquisition, which fails with errc::invalid_path for a malformed path.
+    /// `path` is the lock directory, created (as container nodes) on first use or by
+    /// async_prepare. Nothing is checked until an operation, which fails with
+    /// errc::invalid_path for a malformed path.
+    ///
+    /// The mutex shares the session's state: it may outlive the `session` object, and locks
+    /// may outlive both. Once the session is closed (destroying the session object closes it),
+    /// operations fail with errc::session_closed. `s` must not be a moved-from session.
     mutex(session& s, std::string path, mutex_options options = {});
 
     const std::string& path() const noexcept { return path_; }
@@ -61,7 +66,7 @@ class ZKR_API mutex {
     /// zk_errc::no_auth (the lock directory's ACL denies us), errc::lock_node_deleted (our node
     /// was deleted while we waited).
     template <class Token = boost::asio::deferred_t>
-    auto async_lock(Token&& token = {}) {
+    [[nodiscard]] auto async_lock(Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
             [session = session_, path = path_, marker = marker_, options = options_](auto h) {
@@ -74,11 +79,30 @@ class ZKR_API mutex {
     /// node is deleted again before completion).
     /// Costs 2 requests when free, 3 when busy. Cancellation and errors: as async_lock.
     template <class Token = boost::asio::deferred_t>
-    auto async_try_lock(Token&& token = {}) {
+    [[nodiscard]] auto async_try_lock(Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
             [session = session_, path = path_, marker = marker_, options = options_](auto h) {
                 lock_impl(session, path, marker, options, true, std::move(h));
+            });
+    }
+
+    /// Creates the lock directory and its missing ancestors now (container nodes, which the
+    /// server removes once they have held nodes and are empty again), so that the first
+    /// acquisition costs what every later one does (2 requests when free). In a missing
+    /// directory it would first see its create fail, then create each component of the path
+    /// in turn (one round trip each), then start again: for "/app/locks/db", 5 more round trips.
+    ///
+    /// Handler signature: void(error_code): success also when the directory exists. Waits
+    /// through connection loss. Errors: errc::invalid_path, zk_errc::no_auth (an ancestor's ACL
+    /// denies us), the session's end (zk_errc::session_expired, errc::session_closed).
+    /// Not cancellable.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_prepare(Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [session = session_, path = path_, marker = marker_](auto h) {
+                prepare_impl(session, path, marker, std::move(h));
             });
     }
 
@@ -91,6 +115,9 @@ class ZKR_API mutex {
     mutex(std::shared_ptr<detail::session_impl> s, std::string path, std::string marker,
           mutex_options options);
 
+    static void prepare_impl(const std::shared_ptr<detail::session_impl>& s,
+                             const std::string& path, const std::string& marker,
+                             detail::handler<void(error_code)> h);
     static void lock_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
                           const std::string& marker, const mutex_options& options, bool try_only,
                           detail::handler<void(error_code, lock)> h);

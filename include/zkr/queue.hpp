@@ -41,14 +41,14 @@ ZKR_API void read_queue_impl(const std::shared_ptr<session_impl>& s, std::string
 /// no known scheme are left out; contenders that vanish while being read are skipped.
 /// Handler signature: void(error_code, std::vector<queue_entry>).
 template <class Token = boost::asio::deferred_t>
-auto async_read_queue(session& s, std::string path, Token&& token = {});
+[[nodiscard]] auto async_read_queue(session& s, std::string path, Token&& token = {});
 
 /// The contenders of `path` in queue order from the directory listing alone: one request
 /// whatever the queue's length (async_read_queue reads every contender's node as well).
 /// session_id, ctime, czxid and data are left empty.
 /// Handler signature: void(error_code, std::vector<queue_entry>).
 template <class Token = boost::asio::deferred_t>
-auto async_list_queue(session& s, std::string path, Token&& token = {});
+[[nodiscard]] auto async_list_queue(session& s, std::string path, Token&& token = {});
 
 }  // namespace zkr
 

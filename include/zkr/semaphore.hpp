@@ -51,6 +51,9 @@ struct semaphore_options {
 ///   threads (operations are serialised on the session's strand).
 class ZKR_API semaphore {
   public:
+    /// Lifetimes: as for zkr::mutex (the semaphore may outlive the session object; operations
+    /// then fail with errc::session_closed). The first acquisition creates the directory and its
+    /// "locks" and "leases" folders, one round trip per missing path component.
     semaphore(session& s, std::string path, int max_leases, semaphore_options options = {});
 
     const std::string& path() const noexcept { return path_; }
@@ -64,21 +67,21 @@ class ZKR_API semaphore {
     /// Errors: errc::invalid_argument (count < 1 or > max_leases),
     /// errc::semaphore_limit_mismatch, errc::invalid_path, session errors.
     template <class Token = boost::asio::deferred_t>
-    auto async_acquire(int count, Token&& token = {}) {
+    [[nodiscard]] auto async_acquire(int count, Token&& token = {}) {
         return start(count, false, std::forward<Token>(token));
     }
     template <class Token = boost::asio::deferred_t>
-    auto async_acquire(Token&& token = {}) {
+    [[nodiscard]] auto async_acquire(Token&& token = {}) {
         return start(1, false, std::forward<Token>(token));
     }
 
     /// Acquires `count` leases only if they are free now (an empty lease, no error, otherwise).
     template <class Token = boost::asio::deferred_t>
-    auto async_try_acquire(int count, Token&& token = {}) {
+    [[nodiscard]] auto async_try_acquire(int count, Token&& token = {}) {
         return start(count, true, std::forward<Token>(token));
     }
     template <class Token = boost::asio::deferred_t>
-    auto async_try_acquire(Token&& token = {}) {
+    [[nodiscard]] auto async_try_acquire(Token&& token = {}) {
         return start(1, true, std::forward<Token>(token));
     }
 

@@ -102,7 +102,7 @@ class ZKR_API session {
     /// errc::invalid_connect_string, errc::ipv6_literal, errc::chroot_missing (the session is
     /// closed then), zk_errc::auth_failed, errc::session_closed.
     template <class Token = boost::asio::deferred_t>
-    auto async_connect(Token&& token = {}) {
+    [[nodiscard]] auto async_connect(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [impl = impl_](auto h) { connect_impl(impl, std::move(h)); });
@@ -113,7 +113,7 @@ class ZKR_API session {
     /// request and the wait for the server's answer (at most 1.5 s) are asynchronous.
     /// Handler signature: void(error_code). Not cancellable.
     template <class Token = boost::asio::deferred_t>
-    auto async_close(Token&& token = {}) {
+    [[nodiscard]] auto async_close(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token), [impl = impl_](auto h) { close_impl(impl, std::move(h)); });
     }
@@ -121,7 +121,7 @@ class ZKR_API session {
     /// Waits until the state differs from `seen` (completes at once if it already does).
     /// Handler signature: void(error_code, session_state). Cancellation: terminal, partial, total.
     template <class Token = boost::asio::deferred_t>
-    auto async_wait_state_change(session_state seen, Token&& token = {}) {
+    [[nodiscard]] auto async_wait_state_change(session_state seen, Token&& token = {}) {
         return detail::initiate<void(error_code, session_state)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, session_state s) { wait_state_impl(impl, s, std::move(h)); },
@@ -140,7 +140,8 @@ class ZKR_API session {
 
     /// Handler signature: void(error_code, created_node). The node gets config().acl.
     template <class Token = boost::asio::deferred_t>
-    auto async_create(std::string path, std::string data, create_mode mode, Token&& token = {}) {
+    [[nodiscard]] auto async_create(std::string path, std::string data, create_mode mode,
+                                    Token&& token = {}) {
         return detail::initiate<void(error_code, created_node)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p, std::string d, create_mode m) {
@@ -151,7 +152,7 @@ class ZKR_API session {
 
     /// Handler signature: void(error_code). version -1 removes whatever the version.
     template <class Token = boost::asio::deferred_t>
-    auto async_remove(std::string path, int version = -1, Token&& token = {}) {
+    [[nodiscard]] auto async_remove(std::string path, int version = -1, Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p, int v) {
@@ -162,7 +163,7 @@ class ZKR_API session {
 
     /// Handler signature: void(error_code, node_data).
     template <class Token = boost::asio::deferred_t>
-    auto async_get_data(std::string path, Token&& token = {}) {
+    [[nodiscard]] auto async_get_data(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, node_data)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
@@ -175,7 +176,7 @@ class ZKR_API session {
     /// node does not exist (zk_errc::no_node).
     /// Handler signature: void(error_code, node_data, watch).
     template <class Token = boost::asio::deferred_t>
-    auto async_watch_data(std::string path, Token&& token = {}) {
+    [[nodiscard]] auto async_watch_data(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, node_data, watch)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
@@ -187,7 +188,7 @@ class ZKR_API session {
     /// Handler signature: void(error_code, std::optional<stat>): no error and an empty optional
     /// when the node does not exist.
     template <class Token = boost::asio::deferred_t>
-    auto async_exists(std::string path, Token&& token = {}) {
+    [[nodiscard]] auto async_exists(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<stat>)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
@@ -199,7 +200,7 @@ class ZKR_API session {
     /// exists that leaves a watch: on creation if absent, on change or deletion if present.
     /// Handler signature: void(error_code, std::optional<stat>, watch).
     template <class Token = boost::asio::deferred_t>
-    auto async_watch_exists(std::string path, Token&& token = {}) {
+    [[nodiscard]] auto async_watch_exists(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<stat>, watch)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
@@ -210,7 +211,7 @@ class ZKR_API session {
 
     /// Handler signature: void(error_code, children).
     template <class Token = boost::asio::deferred_t>
-    auto async_get_children(std::string path, Token&& token = {}) {
+    [[nodiscard]] auto async_get_children(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, children)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
@@ -222,7 +223,7 @@ class ZKR_API session {
     /// get_children that leaves a child watch. Handler signature: void(error_code, children,
     /// watch).
     template <class Token = boost::asio::deferred_t>
-    auto async_watch_children(std::string path, Token&& token = {}) {
+    [[nodiscard]] auto async_watch_children(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code, children, watch)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
@@ -233,7 +234,8 @@ class ZKR_API session {
 
     /// Handler signature: void(error_code, stat). version -1 sets whatever the version.
     template <class Token = boost::asio::deferred_t>
-    auto async_set_data(std::string path, std::string data, int version = -1, Token&& token = {}) {
+    [[nodiscard]] auto async_set_data(std::string path, std::string data, int version = -1,
+                                      Token&& token = {}) {
         return detail::initiate<void(error_code, stat)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p, std::string d, int v) {
@@ -246,7 +248,7 @@ class ZKR_API session {
     /// and each op_result carries its own.
     /// Handler signature: void(error_code, std::vector<op_result>).
     template <class Token = boost::asio::deferred_t>
-    auto async_multi(std::vector<op> ops, Token&& token = {}) {
+    [[nodiscard]] auto async_multi(std::vector<op> ops, Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<op_result>)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::vector<op> o) {
@@ -259,7 +261,7 @@ class ZKR_API session {
     /// following read sees every write committed before the sync. Handler signature:
     /// void(error_code).
     template <class Token = boost::asio::deferred_t>
-    auto async_sync(std::string path, Token&& token = {}) {
+    [[nodiscard]] auto async_sync(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) { sync_impl(impl, std::move(p), std::move(h)); },

@@ -23,6 +23,7 @@ namespace zkr {
 
 class ZKR_API shared_mutex {
   public:
+    /// Lifetimes and path checks: as for zkr::mutex (it may outlive the session object).
     shared_mutex(session& s, std::string path, mutex_options options = {});
 
     const std::string& path() const noexcept { return writer_.path(); }
@@ -32,23 +33,29 @@ class ZKR_API shared_mutex {
     /// The shared side ("__READ__" nodes).
     mutex& reader() noexcept { return reader_; }
 
+    /// Creates the lock directory now: like mutex::async_prepare (both sides share it).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_prepare(Token&& token = {}) {
+        return writer_.async_prepare(std::forward<Token>(token));
+    }
+
     /// Exclusive acquisition: like mutex::async_lock.
     template <class Token = boost::asio::deferred_t>
-    auto async_lock(Token&& token = {}) {
+    [[nodiscard]] auto async_lock(Token&& token = {}) {
         return writer_.async_lock(std::forward<Token>(token));
     }
     template <class Token = boost::asio::deferred_t>
-    auto async_try_lock(Token&& token = {}) {
+    [[nodiscard]] auto async_try_lock(Token&& token = {}) {
         return writer_.async_try_lock(std::forward<Token>(token));
     }
 
     /// Shared acquisition: like mutex::async_lock, but held together with other readers.
     template <class Token = boost::asio::deferred_t>
-    auto async_lock_shared(Token&& token = {}) {
+    [[nodiscard]] auto async_lock_shared(Token&& token = {}) {
         return reader_.async_lock(std::forward<Token>(token));
     }
     template <class Token = boost::asio::deferred_t>
-    auto async_try_lock_shared(Token&& token = {}) {
+    [[nodiscard]] auto async_try_lock_shared(Token&& token = {}) {
         return reader_.async_try_lock(std::forward<Token>(token));
     }
 

@@ -51,7 +51,7 @@ class ZKR_API watch {
     /// Errors: zk_errc::session_expired or errc::session_closed when the session ends first.
     /// At most one wait may be outstanding; the watch is consumed when the wait completes.
     template <class Token = boost::asio::deferred_t>
-    auto async_wait(Token&& token = {}) {
+    [[nodiscard]] auto async_wait(Token&& token = {}) {
         return detail::initiate<void(error_code, watch_event)>(
             std::forward<Token>(token),
             [state = state_](auto h) { wait_impl(state, std::move(h)); });

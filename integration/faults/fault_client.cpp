@@ -221,7 +221,6 @@ asio::awaitable<void> run() {
     config.hosts = opt->hosts;
     config.session_timeout = std::chrono::milliseconds(opt->session_ms);
     config.connect_timeout = 3s;
-    config.log_level = zkr::client_log_level::error;
     config.dedicated_io_thread = opt->dedicated;
     const auto tuple = asio::as_tuple(asio::use_awaitable);
     record("S " + pid_text + " " + std::to_string(now_ns()));

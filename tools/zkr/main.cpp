@@ -36,6 +36,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <string_view>
 
 namespace zkr::cli {
 namespace {
@@ -50,6 +51,15 @@ std::string hex(std::int64_t v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
     return buf;
+}
+
+// The headers' version, and the library's when the installed libzkr is another one.
+void print_version() {
+    if (std::string_view(zkr::version()) == zkr::version_string) {
+        std::printf("zkr %s\n", zkr::version_string);
+    } else {
+        std::printf("zkr %s (libzkr %s)\n", zkr::version_string, zkr::version());
+    }
 }
 
 std::int64_t now_ms() {
@@ -328,15 +338,15 @@ int main(int argc, char** argv) {
     }
     const auto& o = *parsed;
     if (o.version) {
-        std::printf("zkr %s\n", zkr::version_string);
+        print_version();
         return 0;
     }
     namespace logging = boost::log;
     if (o.verbose) {
         logging::add_console_log(std::clog, logging::keywords::format = "[%Channel%] %Message%");
-        logging::core::get()->set_filter(zkr::log::severity >= logging::trivial::debug);
+        zkr::log::set_level(zkr::log::level::debug);
     } else {
-        logging::core::get()->set_logging_enabled(false);
+        zkr::log::set_level(zkr::log::level::off);  // the CLI reports what matters itself
     }
     boost::asio::io_context ioc;
     int status = exit_unavailable;

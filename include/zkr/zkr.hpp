@@ -1,0 +1,23 @@
+// Everything zkr offers, in one include (as <boost/asio.hpp> does for Asio).
+//
+// The individual headers remain available for programs that want to include less.
+#pragma once
+
+#include <zkr/blocking.hpp>
+#include <zkr/config.hpp>
+#include <zkr/error.hpp>
+#include <zkr/leader_election.hpp>
+#include <zkr/lock.hpp>
+#include <zkr/lock_group.hpp>
+#include <zkr/log.hpp>
+#include <zkr/multi_lock.hpp>
+#include <zkr/mutex.hpp>
+#include <zkr/op.hpp>
+#include <zkr/path.hpp>
+#include <zkr/queue.hpp>
+#include <zkr/semaphore.hpp>
+#include <zkr/session.hpp>
+#include <zkr/shared_mutex.hpp>
+#include <zkr/version.hpp>
+#include <zkr/watch.hpp>
+#include <zkr/znode.hpp>
