@@ -373,12 +373,15 @@ TEST(Session, AnAbandonedWatchLeavesNothingPendingNorOnTheServer) {
         session s(ioc.get_executor(), config_for(shared_hosts()));
         co_await s.async_connect(asio::use_awaitable);
         const auto path = fresh_root() + "-watched";
+        create_node(shared_hosts(), "/t", "");  // its parent, when this test runs alone
         {
             auto [ec, st, w] = co_await s.async_watch_exists(path, tuple);  // absent: armed
             CO_REQUIRE(!ec && w.armed());
         }  // dropped without waiting
         EXPECT_TRUE(co_await settled(s));
-        co_await s.async_create(path, std::string("x"), create_mode::ephemeral, tuple);
+        auto [cec, node] =
+            co_await s.async_create(path, std::string("x"), create_mode::ephemeral, tuple);
+        CO_REQUIRE(!cec);
         {
             auto [ec, data, w] = co_await s.async_watch_data(path, tuple);
             CO_REQUIRE(!ec && w.armed());

@@ -34,20 +34,27 @@ std::string source_dir() {
 
 namespace {
 
-std::string shell(const std::string& command, int* status = nullptr) {
-    std::string out;
+/// Runs `command` with sh: its exit status (128+N if killed by signal N) and its standard output.
+std::pair<int, std::string> run_command(const std::string& command) {
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) {
-        ADD_FAILURE() << "popen failed: " << command;
-        return out;
+        ADD_FAILURE() << "popen failed: " << command << ": " << std::strerror(errno);
+        return {-1, {}};
     }
+    std::string out;
     std::array<char, 4096> buf;
     while (auto n = fread(buf.data(), 1, buf.size(), pipe)) {
         out.append(buf.data(), n);
     }
     const int rc = pclose(pipe);
+    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc), out};
+}
+
+/// Its standard output without the final newlines.
+std::string shell(const std::string& command, int* status = nullptr) {
+    auto [rc, out] = run_command(command);
     if (status != nullptr) {
-        *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+        *status = rc;
     }
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
         out.pop_back();
@@ -249,8 +256,18 @@ asio::awaitable<void> connect(session& s) {
 std::size_t server_watches(const std::string& hosts, std::int64_t session_id) {
     const auto first = hosts.substr(0, hosts.find(','));
     const auto colon = first.rfind(':');
-    const auto out = shell("echo wchc | nc -N -w 2 '" + first.substr(0, colon) + "' '" +
-                           first.substr(colon + 1) + "'");
+    // A query that fails must not read as "no watches": retried, then a test failure.
+    const auto query = "echo wchc | nc -N -w 10 '" + first.substr(0, colon) + "' '" +
+                       first.substr(colon + 1) + "'";
+    int status = -1;
+    std::string out;
+    for (int attempt = 0; attempt < 3 && status != 0; ++attempt) {
+        out = shell(query, &status);
+    }
+    if (status != 0) {
+        ADD_FAILURE() << "wchc on " << first << " failed (nc exit " << status << ")";
+        return static_cast<std::size_t>(-1);
+    }
     std::ostringstream id;
     id << "0x" << std::hex << session_id;
     std::istringstream in(out);
@@ -323,18 +340,7 @@ void expire_session(session& s, const std::string& hosts) {
 }
 
 std::pair<int, std::string> run_shell(const std::string& command) {
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (pipe == nullptr) {
-        ADD_FAILURE() << "popen: " << std::strerror(errno);
-        return {-1, {}};
-    }
-    std::string out;
-    char buf[4096];
-    while (auto n = std::fread(buf, 1, sizeof buf, pipe)) {
-        out.append(buf, n);
-    }
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+    return run_command(command + " 2>&1");
 }
 
 std::vector<std::string> list_children(const std::string& hosts, const std::string& path) {
