@@ -271,6 +271,44 @@ TEST(Cli, NumbersAndPathsOutOfRangeAreUsageErrors) {
     EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
 }
 
+TEST(Cli, BarrierHoldsWaitersUntilRemoved) {
+    const auto gate = fresh_root() + "/gate";
+    EXPECT_EQ(shell("$ZKR barrier set " + gate).first, 0);
+    EXPECT_EQ(shell("$ZKR barrier set " + gate).first, 0) << "set twice";
+    EXPECT_EQ(shell("$ZKR barrier wait --timeout 1 " + gate).first, 75) << "still set";
+    auto waiter = zkr_in_background({"barrier", "wait", gate});
+    // Waiting: the server holds a watch on the barrier's node.
+    ASSERT_TRUE(wait_until([&] { return server_watches_path(shared_hosts(), gate); }));
+    EXPECT_EQ(shell("$ZKR barrier remove " + gate).first, 0);
+    EXPECT_EQ(waiter.wait(20s), 0);
+    EXPECT_EQ(shell("$ZKR barrier remove " + gate).first, 0) << "removed twice";
+    EXPECT_EQ(shell("$ZKR barrier wait " + gate).first, 0) << "not set: through at once";
+    EXPECT_FALSE(node_exists(shared_hosts(), gate));
+    auto [bad_status, bad_out] = shell("$ZKR barrier open " + gate);
+    EXPECT_EQ(bad_status, 64) << bad_out;
+    EXPECT_NE(bad_out.find("set, remove or wait"), std::string::npos) << bad_out;
+}
+
+TEST(Cli, MembersListsAndWatchesAGroup) {
+    const auto dir = fresh_root();
+    EXPECT_EQ(shell("$ZKR members " + dir), std::make_pair(0, std::string()));
+    create_node(shared_hosts(), "/t", "");
+    create_node(shared_hosts(), dir, "");
+    create_node(shared_hosts(), dir + "/beta", "2");
+    create_node(shared_hosts(), dir + "/alpha", "1");
+    EXPECT_EQ(shell("$ZKR members " + dir), std::make_pair(0, std::string("alpha\t1\nbeta\t2\n")));
+    auto watching = zkr_in_background({"members", "--watch", dir});
+    std::string line;
+    ASSERT_TRUE(watching.read_line(line) && line == "alpha\t1") << line;
+    ASSERT_TRUE(watching.read_line(line) && line == "beta\t2") << line;
+    ASSERT_TRUE(watching.read_line(line) && line.empty()) << line;
+    delete_node(shared_hosts(), dir + "/alpha");
+    ASSERT_TRUE(watching.read_line(line) && line == "beta\t2") << line;
+    ASSERT_TRUE(watching.read_line(line) && line.empty()) << line;
+    watching.kill(SIGINT);
+    EXPECT_EQ(watching.wait(10s), 0);
+}
+
 TEST(Cli, ProgressReportsCostOneListingPerWaiterNotTheWholeQueue) {
     zk_server* server = shared_server();
     if (server == nullptr) {

@@ -122,6 +122,73 @@ TEST(SharedMutex, OneReleaseWakesExactlyThoseWhoCanProceed) {
     });
 }
 
+TEST(SharedMutex, ADowngradeLetsNoQueuedWriterIn) {
+    const auto dir = fresh_root() + "/rw";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session a(ioc.get_executor(), config_for(shared_hosts()));
+        session b(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(a);
+        co_await connect(b);
+        shared_mutex rw(a, dir);
+        shared_mutex other(b, dir);
+        auto write = co_await rw.async_lock(asio::use_awaitable);
+        const auto write_path = write.path();
+        bool read_released = false;
+        bool writer_in = false;
+        lock queued_writer;
+        other.async_lock([&](error_code ec, lock l) {
+            EXPECT_FALSE(ec) << ec.message();
+            EXPECT_TRUE(read_released) << "a writer got in while the downgraded reader held";
+            queued_writer = std::move(l);
+            writer_in = true;
+        });
+        bool reader_in = false;
+        lock queued_reader;
+        other.async_lock_shared([&](error_code ec, lock l) {
+            EXPECT_FALSE(ec) << ec.message();
+            EXPECT_FALSE(queued_writer.owns()) << "the reader overlapped the writer";
+            queued_reader = std::move(l);
+            reader_in = true;
+        });
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 3; }));
+
+        auto [dec, read] = co_await rw.async_downgrade(std::move(write), tuple);
+        CO_REQUIRE(!dec);
+        EXPECT_TRUE(read.owns());
+        EXPECT_NE(read.path().find("__READ__"), std::string::npos) << read.path();
+        EXPECT_EQ(read.path().substr(read.path().size() - 10),
+                  write_path.substr(write_path.size() - 10))
+            << "the read node takes the write node's sequence";
+        EXPECT_FALSE(node_exists(shared_hosts(), write_path));
+        // The queued writer listed again and now waits on our read node (it would hold the
+        // lock already had it taken the write node's deletion for its turn).
+        CO_REQUIRE(
+            co_await eventually([&] { return server_watches_path(shared_hosts(), read.path()); }));
+        EXPECT_FALSE(writer_in);
+        EXPECT_FALSE(reader_in) << "FIFO: the reader is behind the queued writer";
+
+        read_released = true;
+        CO_REQUIRE(!std::get<0>(co_await read.async_release(tuple)));
+        CO_REQUIRE(co_await eventually([&] { return writer_in; }));
+        EXPECT_FALSE(reader_in);
+        CO_REQUIRE(!std::get<0>(co_await queued_writer.async_release(tuple)));
+        CO_REQUIRE(co_await eventually([&] { return reader_in; }));
+        CO_REQUIRE(!std::get<0>(co_await queued_reader.async_release(tuple)));
+
+        // Only a held write lock of this path downgrades; a refused one is handed back.
+        auto plain = co_await rw.async_lock_shared(asio::use_awaitable);
+        auto [nec, back] = co_await rw.async_downgrade(std::move(plain), tuple);
+        EXPECT_EQ(nec, errc::not_owner);
+        EXPECT_TRUE(back.owns()) << "handed back, still held";
+        CO_REQUIRE(!std::get<0>(co_await back.async_release(tuple)));
+        EXPECT_EQ(children_count(dir), 0u);
+        EXPECT_TRUE(co_await settled(a));
+        EXPECT_TRUE(co_await settled(b));
+        co_await a.async_close(asio::use_awaitable);
+        co_await b.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(Interop, ZkrAndCuratorReadWriteLocksShareOnePath) {
     const auto dir = fresh_root() + "/rw";
     record_file record;

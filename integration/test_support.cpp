@@ -253,11 +253,14 @@ asio::awaitable<void> connect(session& s) {
     co_await s.async_connect(asio::use_awaitable);
 }
 
-std::size_t server_watches(const std::string& hosts, std::int64_t session_id) {
+namespace {
+
+/// A four-letter word's answer from the first server of `hosts`. A query that fails must not
+/// read as an empty answer: retried, then a test failure and nullopt.
+std::optional<std::string> four_letter_word(const std::string& hosts, const std::string& word) {
     const auto first = hosts.substr(0, hosts.find(','));
     const auto colon = first.rfind(':');
-    // A query that fails must not read as "no watches": retried, then a test failure.
-    const auto query = "echo wchc | nc -N -w 10 '" + first.substr(0, colon) + "' '" +
+    const auto query = "echo " + word + " | nc -N -w 10 '" + first.substr(0, colon) + "' '" +
                        first.substr(colon + 1) + "'";
     int status = -1;
     std::string out;
@@ -265,12 +268,37 @@ std::size_t server_watches(const std::string& hosts, std::int64_t session_id) {
         out = shell(query, &status);
     }
     if (status != 0) {
-        ADD_FAILURE() << "wchc on " << first << " failed (nc exit " << status << ")";
+        ADD_FAILURE() << word << " on " << first << " failed (nc exit " << status << ")";
+        return std::nullopt;
+    }
+    return out;
+}
+
+}  // namespace
+
+bool server_watches_path(const std::string& hosts, const std::string& path) {
+    const auto out = four_letter_word(hosts, "wchp");
+    if (!out) {
+        return false;
+    }
+    std::istringstream in(*out);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line == path) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::size_t server_watches(const std::string& hosts, std::int64_t session_id) {
+    const auto out = four_letter_word(hosts, "wchc");
+    if (!out) {
         return static_cast<std::size_t>(-1);
     }
     std::ostringstream id;
     id << "0x" << std::hex << session_id;
-    std::istringstream in(out);
+    std::istringstream in(*out);
     std::string line;
     bool ours = false;
     std::size_t count = 0;

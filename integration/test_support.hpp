@@ -88,6 +88,10 @@ boost::asio::awaitable<void> connect(session& s);
 /// of `hosts`.
 std::size_t server_watches(const std::string& hosts, std::int64_t session_id);
 
+/// True when some session holds a watch on `path` (the "wchp" four-letter word), on the first
+/// server of `hosts`.
+bool server_watches_path(const std::string& hosts, const std::string& path);
+
 /// True once `s` has nothing pending (no request in flight, no armed watch) and the server holds
 /// no watch of its session: what every session must return to once its locks are released.
 boost::asio::awaitable<bool> settled(session& s, const std::string& hosts = shared_hosts());

@@ -1,4 +1,5 @@
 #include "lock_state.hpp"
+#include "path.hpp"
 
 #include <zkr/mutex.hpp>
 #include <zkr/session.hpp>
@@ -41,11 +42,43 @@ void mutex::prepare_impl(const std::shared_ptr<detail::session_impl>& s, const s
     detail::prepare_lock_dir(s, path, marker, std::move(h));
 }
 
+void mutex::adopt_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
+                       const std::string& marker, const mutex_options& options, std::string node,
+                       detail::handler<void(error_code, lock)> h) {
+    if (detail::validate_path(node) || detail::parent_path(node) != path ||
+        detail::node_name(node).find(marker) == std::string_view::npos) {
+        detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
+        return;
+    }
+    detail::acquire_request request{
+        s, path, marker, options.node_data, false, log::channels::mutex};
+    request.fast_handoff = marker != detail::write_marker;
+    detail::spawn(
+        s,
+        [](detail::session_ptr s, detail::acquire_request request, std::string node,
+           loss_policy policy) -> boost::asio::awaitable<std::tuple<error_code, lock>> {
+            auto [ec, st] = co_await detail::call<void(error_code, std::optional<zkr::stat>)>(
+                [&](auto h) { s->exists(node, std::move(h)); });
+            if (!ec && (!st || st->ephemeral_owner != s->session_id())) {
+                ec = make_error_code(errc::not_owner);
+            }
+            if (ec) {
+                co_return std::make_tuple(ec, lock{});
+            }
+            request.existing = detail::acquired_node{node, *st};
+            co_return co_await detail::call<void(error_code, lock)>(
+                [&](auto h) { detail::acquire_lock(std::move(request), policy, std::move(h)); });
+        }(s, std::move(request), std::move(node), options.on_loss),
+        std::move(h));
+}
+
 void mutex::lock_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
                       const std::string& marker, const mutex_options& options, bool try_only,
                       detail::handler<void(error_code, lock)> h) {
-    detail::acquire_lock({s, path, marker, options.node_data, try_only, log::channels::mutex},
-                         options.on_loss, std::move(h));
+    detail::acquire_request request{
+        s, path, marker, options.node_data, try_only, log::channels::mutex};
+    request.fast_handoff = marker != detail::write_marker;
+    detail::acquire_lock(std::move(request), options.on_loss, std::move(h));
 }
 
 }  // namespace zkr

@@ -289,6 +289,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
         : attempt_{std::move(request), make_uuid(), {}, std::nullopt},
           on_done_(std::move(on_done)) {
         attempt_.name_prefix = protected_prefix(attempt_.uuid, attempt_.req.marker);
+        attempt_.own = attempt_.req.existing;
     }
 
     void start(asio::cancellation_slot caller) {
@@ -328,6 +329,10 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
 
     void begin() {
         if (ended_by_cancellation()) {
+            return;
+        }
+        if (attempt_.own) {
+            step(from::a_relisting);  // adopting a node of ours: where does it stand?
             return;
         }
         const auto& r = attempt_.req;
@@ -413,8 +418,9 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     /// The node ahead of us went away (or changed).
     void ahead_gone(bool it_was_the_last_blocker) {
         // Fast hand-off: sequence numbers only grow, so once our only blocker is gone nothing
-        // can be ahead of us any more. Otherwise the queue may have changed: list again.
-        if (!it_was_the_last_blocker) {
+        // can be ahead of us any more (except a downgrade's read node, for a writer of a
+        // read-write lock). Otherwise the queue may have changed: list again.
+        if (!it_was_the_last_blocker || !attempt_.req.fast_handoff) {
             relist();
         } else if (attempt_.req.verify_owner) {
             at_head();  // reads our node back anyway

@@ -11,9 +11,16 @@
 
 #include <boost/asio/cancellation_signal.hpp>
 
+#include <optional>
 #include <string>
 
 namespace zkr::detail {
+
+/// Our node once we lead the queue. An empty path means "not acquired" (try_only and busy).
+struct acquired_node {
+    std::string path;
+    zkr::stat stat;
+};
 
 struct acquire_request {
     session_ptr session;
@@ -25,12 +32,13 @@ struct acquire_request {
     /// Read our node back before claiming it, and check our session owns it (elections:
     /// Curator's double-leader bug CURATOR-696 came from skipping this).
     bool verify_owner = false;
-};
-
-/// Our node once we lead the queue. An empty path means "not acquired" (try_only and busy).
-struct acquired_node {
-    std::string path;
-    zkr::stat stat;
+    /// A node of ours to take over instead of creating one (mutex::async_adopt): the queue
+    /// algorithm starts from a listing.
+    std::optional<acquired_node> existing = std::nullopt;
+    /// Take the lock without listing again when the one node ahead goes (fast hand-off). Off for
+    /// the writers of a read-write lock: a downgrade puts a read node ahead of them, with the
+    /// departing writer's sequence number (shared_mutex::async_downgrade, Curator's too).
+    bool fast_handoff = true;
 };
 
 /// Runs the algorithm on the session strand, then calls `on_done` there (inline: the caller

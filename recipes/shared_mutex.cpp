@@ -1,10 +1,78 @@
+#include "lock_state.hpp"
+#include "log.hpp"
+#include "path.hpp"
+
 #include <zkr/session.hpp>
 #include <zkr/shared_mutex.hpp>
 
 namespace zkr {
+namespace detail {
+namespace {
+
+namespace asio = boost::asio;
+
+/// Creates the read node with the write node's sequence, then releases the write lock.
+asio::awaitable<std::tuple<error_code, zkr::lock>> downgrade(session_ptr s, std::string dir,
+                                                             std::string data, loss_policy policy,
+                                                             zkr::lock write) {
+    const auto write_name = node_name(write.path());
+    const auto node = join_path(dir, protected_prefix(make_uuid(), read_marker)) +
+                      std::string(write_name.substr(write_name.size() - 10));
+    for (;;) {
+        auto [ec, created] = co_await call<void(error_code, created_node)>(
+            [&](auto h) { s->create(node, data, create_mode::ephemeral, std::move(h)); });
+        if (ec == zk_errc::node_exists) {  // ours, if the answer to a first try was lost
+            auto [eec, st] = co_await call<void(error_code, std::optional<stat>)>(
+                [&](auto h) { s->exists(node, std::move(h)); });
+            if (!eec && st && st->ephemeral_owner == s->session_id()) {
+                ec = {};
+                created = created_node{node, *st};
+            }
+        }
+        if (!ec) {
+            auto read = std::make_shared<lock_state>(s, acquired_node{created.path, created.stat},
+                                                     policy, log::channels::mutex);
+            read->start();
+            if (!write.owns()) {
+                // Lost while we created the read node: a writer may be in; ours must go.
+                auto reason = write.lost_reason();
+                zkr::lock undo(std::move(read));  // a named local: no temporary in a co_await
+                co_await undo.async_release(use_tuple);
+                co_return std::make_tuple(reason, std::move(write));
+            }
+            co_await write.async_release(use_tuple);
+            co_return std::make_tuple(error_code{}, zkr::lock(std::move(read)));
+        }
+        if (!is_retryable(ec)) {
+            co_return std::make_tuple(ec, std::move(write));
+        }
+        if (auto wait_ec = co_await wait_connected(s)) {
+            co_return std::make_tuple(wait_ec, std::move(write));
+        }
+    }
+}
+
+}  // namespace
+}  // namespace detail
 
 shared_mutex::shared_mutex(session& s, std::string path, mutex_options options)
-    : writer_(s.impl(), path, "-__WRIT__", options),
-      reader_(s.impl(), std::move(path), "-__READ__", std::move(options)) {}
+    : writer_(s.impl(), path, std::string(detail::write_marker), options),
+      reader_(s.impl(), std::move(path), std::string(detail::read_marker), std::move(options)) {}
+
+void shared_mutex::downgrade_impl(const std::shared_ptr<detail::session_impl>& s,
+                                  const std::string& path, const mutex_options& options,
+                                  lock write_lock, detail::handler<void(error_code, lock)> h) {
+    const auto name = detail::node_name(write_lock.path());
+    if (!write_lock.owns() || detail::parent_path(write_lock.path()) != path ||
+        name.find(detail::write_marker) == std::string_view::npos || name.size() < 10) {
+        // Handed back as it came: a failed downgrade must not release the caller's lock.
+        detail::pending_handler<void(error_code, lock)>(std::move(h), s->completions())
+            .complete(make_error_code(errc::not_owner), std::move(write_lock));
+        return;
+    }
+    detail::spawn(
+        s, detail::downgrade(s, path, options.node_data, options.on_loss, std::move(write_lock)),
+        std::move(h));
+}
 
 }  // namespace zkr

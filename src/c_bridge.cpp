@@ -61,6 +61,10 @@ int to_c_mode(create_mode mode) noexcept {
             return ZOO_EPHEMERAL_SEQUENTIAL;
         case create_mode::container:
             return ZOO_CONTAINER;
+        case create_mode::persistent_with_ttl:
+            return ZOO_PERSISTENT_WITH_TTL;
+        case create_mode::persistent_sequential_with_ttl:
+            return ZOO_PERSISTENT_SEQUENTIAL_WITH_TTL;
     }
     return ZOO_PERSISTENT;
 }

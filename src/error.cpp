@@ -119,6 +119,9 @@ class zkr_category_impl final : public boost::system::error_category {
             case errc::deadlock:
                 return "a blocking call made on the thread that runs zkr's callbacks would wait "
                        "for itself: call it from another thread, or use the asynchronous form";
+            case errc::ttl_disabled:
+                return "the server does not allow TTL nodes: start every server with "
+                       "-Dzookeeper.extendedTypesEnabled=true (ZooKeeper 3.5.3 or later)";
         }
         return "unknown zkr error";
     }

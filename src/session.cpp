@@ -97,10 +97,43 @@ void session::wait_state_impl(const impl_ptr& s, session_state seen,
                               detail::handler<void(error_code, session_state)> h) {
     s->wait_state(seen, std::move(h));
 }
+namespace {
+
+bool has_ttl(create_mode m) noexcept {
+    return m == create_mode::persistent_with_ttl ||
+           m == create_mode::persistent_sequential_with_ttl;
+}
+
+}  // namespace
+
 void session::create_impl(const impl_ptr& s, std::string p, std::string d, create_mode m,
                           detail::handler<void(error_code, created_node)> h) {
+    if (has_ttl(m)) {
+        detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_argument));
+        return;
+    }
     checked(s, p, std::move(h),
             [&](auto user) { s->create(std::move(p), std::move(d), m, std::move(user)); });
+}
+
+void session::create_ttl_impl(const impl_ptr& s, std::string p, std::string d, create_mode m,
+                              std::chrono::milliseconds ttl,
+                              detail::handler<void(error_code, created_node)> h) {
+    constexpr std::int64_t max_ttl_ms = (std::int64_t{1} << 40) - 1;  // the server's limit
+    if (!has_ttl(m) || ttl.count() < 1 || ttl.count() > max_ttl_ms) {
+        detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_argument));
+        return;
+    }
+    // A server without extended types answers "unimplemented": say what it means.
+    auto named = detail::adapt<void(error_code, created_node), void(error_code, created_node)>(
+        std::move(h), s->completions(), [](auto& pending, error_code ec, created_node node) {
+            pending.complete(
+                ec == zk_errc::unimplemented ? make_error_code(errc::ttl_disabled) : ec,
+                std::move(node));
+        });
+    checked(s, p, std::move(named), [&](auto user) {
+        s->create(std::move(p), std::move(d), m, std::move(user), ttl.count());
+    });
 }
 void session::remove_impl(const impl_ptr& s, std::string p, int v,
                           detail::handler<void(error_code)> h) {

@@ -581,16 +581,18 @@ void session_impl::start_request(std::unique_ptr<Op> op, Start start) {
 }
 
 void session_impl::create(std::string path, std::string data, create_mode mode,
-                          handler<void(error_code, created_node)> h) {
+                          handler<void(error_code, created_node)> h, std::int64_t ttl_ms) {
     auto op = std::make_unique<create_op>(std::move(h), transport_->registry(), std::move(path));
     if (auto ec = check_request_size(op->path, data.size())) {
         op->fail_later(driver_, ec);
         return;
     }
     op->data = std::move(data);
-    start_request(std::move(op), [acl = &acl_->vector, mode](zhandle_t* zh, create_op* o) {
-        return zoo_acreate2(zh, o->path.c_str(), o->data.data(), static_cast<int>(o->data.size()),
-                            acl, to_c_mode(mode), &bridge::on_created, o);
+    start_request(std::move(op), [acl = &acl_->vector, mode, ttl_ms](zhandle_t* zh, create_op* o) {
+        // zoo_acreate2_ttl with a ttl of -1 is zoo_acreate2 (what the C client does itself).
+        return zoo_acreate2_ttl(zh, o->path.c_str(), o->data.data(),
+                                static_cast<int>(o->data.size()), acl, to_c_mode(mode),
+                                ttl_ms > 0 ? ttl_ms : -1, &bridge::on_created, o);
     });
 }
 

@@ -105,8 +105,9 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     // that complete a user's handler go through pending_handler. A request that cannot start
     // completes through a post, never inside the call. Paths are trusted: the public API and
     // the recipes' entry points validate what comes from users (validate_path).
+    /// `ttl_ms` > 0 for the TTL modes.
     void create(std::string path, std::string data, create_mode mode,
-                handler<void(error_code, created_node)> h);
+                handler<void(error_code, created_node)> h, std::int64_t ttl_ms = 0);
     void remove(std::string path, int version, handler<void(error_code)> h);
     void get_data(std::string path, handler<void(error_code, node_data)> h);
     void watch_data(std::string path, handler<void(error_code, node_data, zkr::watch)> h);

@@ -48,6 +48,8 @@ inline constexpr const char* semaphore = "zkr.semaphore";
 inline constexpr const char* election = "zkr.election";
 /// async_lock_all over several locks.
 inline constexpr const char* multi_lock = "zkr.multi_lock";
+/// Group membership: a membership's loss.
+inline constexpr const char* group = "zkr.group";
 }  // namespace channels
 
 }  // namespace zkr::log

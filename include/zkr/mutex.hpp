@@ -87,6 +87,27 @@ class ZKR_API mutex {
             });
     }
 
+    /// Takes over a node of this mutex's directory that our session already owns, by its path
+    /// (lock::path()): after a restart that resumed the session (session_config::resume), the
+    /// previous process's lock is re-attached with its fencing token. Completes once that node
+    /// holds the lock: at once if it did, after waiting like async_lock if it was still queued.
+    /// Only one process may use a session: the previous one must be gone (docs/session.md).
+    ///
+    /// Handler signature: void(error_code, lock).
+    /// Errors: errc::not_owner (no such node, or another session owns it), errc::invalid_path
+    /// (not a node of this directory and kind), and async_lock's. Cancellation: as async_lock
+    /// (the adopted node is deleted).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_adopt(std::string node_path, Token&& token = {}) {
+        return detail::initiate<void(error_code, lock)>(
+            std::forward<Token>(token),
+            [session = session_, path = path_, marker = marker_, options = options_](
+                auto h, std::string node) {
+                adopt_impl(session, path, marker, options, std::move(node), std::move(h));
+            },
+            std::move(node_path));
+    }
+
     /// Creates the lock directory and its missing ancestors now (container nodes, which the
     /// server removes once they have held nodes and are empty again), so that the first
     /// acquisition costs what every later one does (2 requests when free). In a missing
@@ -118,6 +139,9 @@ class ZKR_API mutex {
     static void prepare_impl(const std::shared_ptr<detail::session_impl>& s,
                              const std::string& path, const std::string& marker,
                              detail::handler<void(error_code)> h);
+    static void adopt_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
+                           const std::string& marker, const mutex_options& options,
+                           std::string node, detail::handler<void(error_code, lock)> h);
     static void lock_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
                           const std::string& marker, const mutex_options& options, bool try_only,
                           detail::handler<void(error_code, lock)> h);

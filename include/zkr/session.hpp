@@ -139,6 +139,7 @@ class ZKR_API session {
     // ---- ZooKeeper operations. Paths are absolute ("/a/b"), relative to the chroot if any. ----
 
     /// Handler signature: void(error_code, created_node). The node gets config().acl.
+    /// The TTL modes take async_create_ttl (here: errc::invalid_argument).
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_create(std::string path, std::string data, create_mode mode,
                                     Token&& token = {}) {
@@ -269,6 +270,27 @@ class ZKR_API session {
     }
 
     /// The shared state behind this session, for recipes built on it.
+    /// Creates a node with a time to live: the server deletes it once it has had no children
+    /// and no change for `ttl` (its cleanup runs every znode.container.checkIntervalMs, one
+    /// minute by default). `mode`: create_mode::persistent_with_ttl or
+    /// persistent_sequential_with_ttl. ZooKeeper 3.5.3 and later, on servers started with
+    /// -Dzookeeper.extendedTypesEnabled=true.
+    ///
+    /// Handler signature: void(error_code, created_node). Errors: errc::ttl_disabled when the
+    /// server does not allow TTL nodes; errc::invalid_argument for another mode or a ttl outside
+    /// 1 ms to 2^40 - 1 ms (about 34 years).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_create_ttl(std::string path, std::string data, create_mode mode,
+                                        std::chrono::milliseconds ttl, Token&& token = {}) {
+        return detail::initiate<void(error_code, created_node)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string p, std::string d, create_mode m,
+                           std::chrono::milliseconds t) {
+                create_ttl_impl(impl, std::move(p), std::move(d), m, t, std::move(h));
+            },
+            std::move(path), std::move(data), mode, ttl);
+    }
+
     const std::shared_ptr<detail::session_impl>& impl() const noexcept { return impl_; }
 
   private:
@@ -279,6 +301,9 @@ class ZKR_API session {
                                 detail::handler<void(error_code, session_state)>);
     static void create_impl(const impl_ptr&, std::string, std::string, create_mode,
                             detail::handler<void(error_code, created_node)>);
+    static void create_ttl_impl(const impl_ptr&, std::string, std::string, create_mode,
+                                std::chrono::milliseconds,
+                                detail::handler<void(error_code, created_node)>);
     static void remove_impl(const impl_ptr&, std::string, int, detail::handler<void(error_code)>);
     static void get_data_impl(const impl_ptr&, std::string,
                               detail::handler<void(error_code, node_data)>);

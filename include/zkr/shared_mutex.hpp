@@ -59,7 +59,31 @@ class ZKR_API shared_mutex {
         return reader_.async_try_lock(std::forward<Token>(token));
     }
 
+    /// Turns a write lock of this read-write lock into a read lock, letting no writer in
+    /// between: the read node takes the write node's sequence number (Curator's rule since
+    /// CURATOR-621), so writers queued behind the write lock stay behind the read lock; then the
+    /// write lock is released. Readers queued behind those writers still wait for them (FIFO).
+    ///
+    /// Handler signature: void(error_code, lock): the read lock. On error the lock handed back
+    /// is `write_lock`, unchanged.
+    /// Errors: errc::not_owner (`write_lock` is not a held write lock of this path), the write
+    /// lock's loss reason if it is lost meanwhile, the session's errors. Not cancellable.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_downgrade(lock write_lock, Token&& token = {}) {
+        return detail::initiate<void(error_code, lock)>(
+            std::forward<Token>(token),
+            [session = reader_.session_, path = reader_.path_, options = reader_.options_](auto h,
+                                                                                           lock w) {
+                downgrade_impl(session, path, options, std::move(w), std::move(h));
+            },
+            std::move(write_lock));
+    }
+
   private:
+    static void downgrade_impl(const std::shared_ptr<detail::session_impl>& s,
+                               const std::string& path, const mutex_options& options,
+                               lock write_lock, detail::handler<void(error_code, lock)> h);
+
     mutex writer_;
     mutex reader_;
 };

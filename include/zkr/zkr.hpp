@@ -3,9 +3,11 @@
 // The individual headers remain available for programs that want to include less.
 #pragma once
 
+#include <zkr/barrier.hpp>
 #include <zkr/blocking.hpp>
 #include <zkr/config.hpp>
 #include <zkr/error.hpp>
+#include <zkr/group.hpp>
 #include <zkr/leader_election.hpp>
 #include <zkr/lock.hpp>
 #include <zkr/lock_group.hpp>

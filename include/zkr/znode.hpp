@@ -29,6 +29,10 @@ enum class create_mode {
     persistent_sequential,
     ephemeral_sequential,
     container,  ///< deleted by the server once its last child is gone
+    /// Deleted by the server once it has had no children and no change for its TTL
+    /// (session::async_create_ttl; servers started with -Dzookeeper.extendedTypesEnabled=true).
+    persistent_with_ttl,
+    persistent_sequential_with_ttl,
 };
 
 /// Result of a create: the actual path (with the sequence suffix) and the new node's stat.

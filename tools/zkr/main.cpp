@@ -6,13 +6,18 @@
 //   zkr elect --id ID [--grace S] [--quiet] PATH -- CMD [ARGS...]
 //   zkr leader [--watch] PATH
 //   zkr status [--json] PATH
+//   zkr barrier set|remove|wait [--timeout S] PATH
+//   zkr members [--watch] PATH
 //
 // Built on zkr's public API only. Exit status: the command's own (128+N if killed by signal
 // N); 64 usage error; 69 cannot connect, or the session failed before acquiring; 75 not acquired
-// (--try busy, or --timeout passed); 76 lock or leadership lost while the command ran.
+// (--try busy, or --timeout passed, a barrier still set); 76 lock or leadership lost while the
+// command ran.
 #include "options.hpp"
 #include "supervisor.hpp"
 
+#include <zkr/barrier.hpp>
+#include <zkr/group.hpp>
 #include <zkr/leader_election.hpp>
 #include <zkr/log.hpp>
 #include <zkr/mutex.hpp>
@@ -46,6 +51,8 @@ using namespace asio::experimental::awaitable_operators;
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 constexpr int exit_usage = 64, exit_unavailable = 69, exit_not_acquired = 75, exit_lost = 76;
+constexpr auto no_deadline =
+    std::chrono::hours(24 * 365);  // what the timers wait without --timeout
 
 std::string hex(std::int64_t v) {
     char buf[32];
@@ -119,14 +126,12 @@ asio::awaitable<std::variant<Handle, int>> acquire(session& s, const options& o,
     auto ex = co_await asio::this_coro::executor;
     asio::signal_set interrupts(ex, SIGINT, SIGTERM, SIGHUP);
     // A try (--try, --timeout 0) is one look: its own answer ends it, not a timer.
-    asio::steady_timer deadline(
-        ex, o.timeout && !o.try_only ? *o.timeout : std::chrono::hours(24 * 365));
+    asio::steady_timer deadline(ex, o.timeout && !o.try_only ? *o.timeout : no_deadline);
     auto progress = [&]() -> asio::awaitable<void> {
         if (o.show_progress() && !o.try_only) {
             co_await report_progress(s, dir, what);
         }
-        asio::steady_timer forever(co_await asio::this_coro::executor,
-                                   std::chrono::hours(24 * 365));
+        asio::steady_timer forever(co_await asio::this_coro::executor, no_deadline);
         co_await forever.async_wait(tuple);
     };
     auto result = co_await (start(tuple) || interrupts.async_wait(tuple) ||
@@ -240,6 +245,59 @@ asio::awaitable<int> cmd_leader(session& s, const options& o) {
     co_return 0;
 }
 
+// set and remove act at once; wait returns once the barrier is not set (75 if --timeout passes).
+asio::awaitable<int> cmd_barrier(session& s, const options& o) {
+    barrier gate(s, o.path);
+    error_code ec;
+    if (o.action == "set") {
+        std::tie(ec) = co_await gate.async_set(tuple);
+    } else if (o.action == "remove") {
+        std::tie(ec) = co_await gate.async_remove(tuple);
+    } else {
+        asio::steady_timer deadline(co_await asio::this_coro::executor,
+                                    o.timeout ? *o.timeout : no_deadline);
+        asio::signal_set interrupts(co_await asio::this_coro::executor, SIGINT, SIGTERM, SIGHUP);
+        auto r = co_await (gate.async_wait(tuple) || deadline.async_wait(tuple) ||
+                           interrupts.async_wait(tuple));
+        if (r.index() != 0) {
+            co_return exit_not_acquired;
+        }
+        std::tie(ec) = std::get<0>(r);
+    }
+    if (ec) {
+        std::fprintf(stderr, "zkr: barrier %s %s: %s\n", o.action.c_str(), o.path.c_str(),
+                     ec.message().c_str());
+        co_return exit_unavailable;
+    }
+    co_return 0;
+}
+
+// One line per member, "ID<TAB>DATA"; with --watch, the list again after every change, each
+// list ended by an empty line, until interrupted.
+asio::awaitable<int> cmd_members(session& s, const options& o) {
+    group g(s, o.path);
+    asio::signal_set interrupts(co_await asio::this_coro::executor, SIGINT, SIGTERM, SIGHUP);
+    do {
+        auto r = co_await (g.async_wait_change(tuple) || interrupts.async_wait(tuple));
+        if (r.index() == 1) {
+            co_return 0;
+        }
+        auto [ec, members] = std::get<0>(std::move(r));
+        if (ec) {
+            std::fprintf(stderr, "zkr: cannot read %s: %s\n", o.path.c_str(), ec.message().c_str());
+            co_return exit_unavailable;
+        }
+        for (const auto& m : members) {
+            std::printf("%s\t%s\n", m.id.c_str(), m.data.c_str());
+        }
+        if (o.watch) {
+            std::printf("\n");
+        }
+        std::fflush(stdout);
+    } while (o.watch);
+    co_return 0;
+}
+
 std::string json_string(const std::string& s) {
     std::string out = "\"";
     for (unsigned char c : s) {
@@ -315,6 +373,10 @@ asio::awaitable<int> run(const options& o) {
         status = co_await cmd_elect(s, o);
     } else if (o.command_name == "leader") {
         status = co_await cmd_leader(s, o);
+    } else if (o.command_name == "barrier") {
+        status = co_await cmd_barrier(s, o);
+    } else if (o.command_name == "members") {
+        status = co_await cmd_members(s, o);
     } else {
         status = co_await cmd_status(s, o);
     }

@@ -35,6 +35,8 @@ const char* usage_text() {
            "[ARGS...]\n"
            "  zkr leader [--watch] PATH\n"
            "  zkr status [--json] PATH\n"
+           "  zkr barrier set|remove|wait [--timeout S] PATH\n"
+           "  zkr members [--watch] PATH\n"
            "\n"
            "lock, semaphore and elect run CMD while holding the lock, a lease, or leadership. CMD "
            "gets\n"
@@ -115,7 +117,7 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
     }
     const auto& cmd = o.command_name;
     if (cmd != "lock" && cmd != "semaphore" && cmd != "elect" && cmd != "leader" &&
-        cmd != "status") {
+        cmd != "status" && cmd != "barrier" && cmd != "members") {
         error = cmd.empty() ? "no command given" : "unknown command " + cmd;
         return std::nullopt;
     }
@@ -134,7 +136,7 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
                 return std::nullopt;
             }
             o.side = a.substr(2);
-        } else if (a == "--timeout" && runs_command) {
+        } else if (a == "--timeout" && (runs_command || cmd == "barrier")) {
             if (!number(a, 0, max_seconds, n))
                 return std::nullopt;
             o.timeout = std::chrono::seconds(n);
@@ -158,13 +160,19 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
         } else if (a == "--id" && cmd == "elect") {
             if (!value(a, o.id))
                 return std::nullopt;
-        } else if (a == "--watch" && cmd == "leader") {
+        } else if (a == "--watch" && (cmd == "leader" || cmd == "members")) {
             o.watch = true;
         } else if (a == "--json" && cmd == "status") {
             o.json = true;
         } else if (!a.empty() && a[0] == '-') {
             error = "unknown option " + a + " for " + cmd;
             return std::nullopt;
+        } else if (cmd == "barrier" && o.action.empty()) {
+            if (a != "set" && a != "remove" && a != "wait") {
+                error = "barrier takes set, remove or wait, not '" + a + "'";
+                return std::nullopt;
+            }
+            o.action = a;
         } else if (o.path.empty()) {
             o.path = a;
         } else {
@@ -174,7 +182,9 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
         }
     }
     std::string path_problem;
-    if (o.path.empty()) {
+    if (cmd == "barrier" && o.action.empty()) {
+        error = "barrier needs set, remove or wait";
+    } else if (o.path.empty()) {
         error = cmd + " needs a PATH";
     } else if (zkr::validate_path(o.path, &path_problem)) {
         error = "PATH " + o.path + " is not a valid ZooKeeper path: " + path_problem;

@@ -17,7 +17,8 @@ struct options {
     bool version = false;
 
     // The command.
-    std::string command_name;  ///< lock, semaphore, elect, leader, status
+    std::string command_name;  ///< lock, semaphore, elect, leader, status, barrier, members
+    std::string action;        ///< barrier: set, remove or wait
     std::string path;
     std::string side;  ///< lock: "", "read" or "write"
     int max = 0;       ///< semaphore
@@ -30,7 +31,7 @@ struct options {
     bool progress = false;
     /// Progress reports are for people: on a terminal, or when asked (--progress); --quiet wins.
     bool show_progress() const;
-    bool watch = false;                ///< leader
+    bool watch = false;                ///< leader, members
     bool json = false;                 ///< status
     std::vector<std::string> command;  ///< after "--"
 };

@@ -1,0 +1,96 @@
+// zkr::group: group membership. Members join with an id and data; anyone lists them or waits for
+// the membership to change.
+//
+// A member is an ephemeral node "<path>/<id>" holding its data (Apache Curator's GroupMember
+// layout, so Java processes see the same members): membership ends with the member's session.
+// Joining returns a zkr::lock over that node (the lock-handle contract): owns() while a member,
+// async_wait_lost when the membership is lost (session expiry, node deleted), async_release or
+// destruction to leave.
+#pragma once
+
+#include <zkr/detail/initiate.hpp>
+#include <zkr/error.hpp>
+#include <zkr/export.hpp>
+#include <zkr/lock.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace zkr {
+
+class session;
+namespace detail {
+class session_impl;
+struct member_group_state;
+}  // namespace detail
+
+/// One member of a group.
+struct member {
+    std::string id;
+    std::string data;
+    friend bool operator==(const member&, const member&) = default;
+};
+
+/// A group (see the file comment).
+///
+/// Common to every asynchronous operation here:
+/// - Executor: the handler runs on its associated executor, by default the session's (a strand);
+///   never inline from the initiating function.
+/// - Lifetimes: as for zkr::mutex (the group may outlive the session object; operations then
+///   fail with errc::session_closed).
+/// - Errors: errc::invalid_path (the path, or an id that is not one node name), zk_errc::no_auth,
+///   the session's end. Connection loss is waited out while the session lives.
+class ZKR_API group {
+  public:
+    group(session& s, std::string path);
+
+    const std::string& path() const noexcept;
+
+    /// Joins as `id` with `data` (the group's directory is created if missing).
+    /// Handler signature: void(error_code, lock): the membership.
+    /// Errors: zk_errc::node_exists when another session is a member under this id.
+    /// Not cancellable.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_join(std::string id, std::string data, Token&& token = {}) {
+        return detail::initiate<void(error_code, lock)>(
+            std::forward<Token>(token),
+            [state = state_](auto h, std::string i, std::string d) {
+                join_impl(state, std::move(i), std::move(d), std::move(h));
+            },
+            std::move(id), std::move(data));
+    }
+
+    /// The members, by id. A group that does not exist has none.
+    /// Handler signature: void(error_code, std::vector<member>).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_members(Token&& token = {}) {
+        return detail::initiate<void(error_code, std::vector<member>)>(
+            std::forward<Token>(token),
+            [state = state_](auto h) { members_impl(state, false, std::move(h)); });
+    }
+
+    /// Completes with the members when they differ from what this object reported last (the
+    /// first call reports them at once). Changes are reported in order; a member that came and
+    /// went within a round trip may be missed. Costs one watch while waiting.
+    /// Handler signature: void(error_code, std::vector<member>).
+    /// Cancellation: terminal, partial and total (operation_aborted; the watch is removed).
+    /// One wait at a time per group object.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_wait_change(Token&& token = {}) {
+        return detail::initiate<void(error_code, std::vector<member>)>(
+            std::forward<Token>(token),
+            [state = state_](auto h) { members_impl(state, true, std::move(h)); });
+    }
+
+  private:
+    using state_ptr = std::shared_ptr<detail::member_group_state>;
+    static void join_impl(const state_ptr&, std::string id, std::string data,
+                          detail::handler<void(error_code, lock)>);
+    static void members_impl(const state_ptr&, bool wait_change,
+                             detail::handler<void(error_code, std::vector<member>)>);
+
+    state_ptr state_;
+};
+
+}  // namespace zkr

@@ -1,0 +1,118 @@
+// zkr::group against a real server.
+#include "test_support.hpp"
+
+#include <zkr/group.hpp>
+#include <zkr/session.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace zkr::test {
+namespace {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+
+std::vector<std::string> ids(const std::vector<member>& members) {
+    std::vector<std::string> out;
+    for (const auto& m : members) {
+        out.push_back(m.id);
+    }
+    return out;
+}
+
+TEST(Group, MembersJoinLeaveAndWatchersSeeEachChange) {
+    const auto path = fresh_root() + "/group";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session a(ioc.get_executor(), config_for(shared_hosts()));
+        session b(ioc.get_executor(), config_for(shared_hosts()));
+        session watcher(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(a);
+        co_await connect(b);
+        co_await connect(watcher);
+        // Named objects and strings: no temporary in a co_await expression (g++ 12).
+        group seen(watcher, path);
+        group of_a(a, path);
+        group of_b(b, path);
+        const std::string alpha_id = "alpha", beta_id = "beta", one = "1", two = "2", x = "x";
+        auto [first_ec, first] = co_await seen.async_wait_change(tuple);
+        EXPECT_FALSE(first_ec) << first_ec.message();
+        EXPECT_TRUE(first.empty()) << "a group that does not exist has no members";
+
+        auto [jec, alpha] = co_await of_a.async_join(alpha_id, one, tuple);
+        CO_REQUIRE(!jec);
+        EXPECT_TRUE(alpha.owns());
+        auto [c1, after_alpha] = co_await seen.async_wait_change(tuple);
+        EXPECT_FALSE(c1);
+        EXPECT_EQ(after_alpha, (std::vector<member>{member{"alpha", "1"}}));
+
+        auto [kec, beta] = co_await of_b.async_join(beta_id, two, tuple);
+        CO_REQUIRE(!kec);
+        auto [c2, after_beta] = co_await seen.async_wait_change(tuple);
+        EXPECT_EQ(ids(after_beta), (std::vector<std::string>{"alpha", "beta"}));
+
+        // An id another session holds is refused; ids must be one node name.
+        auto [dup, none] = co_await of_b.async_join(alpha_id, x, tuple);
+        EXPECT_EQ(dup, zk_errc::node_exists) << dup.message();
+        for (const std::string bad : {"", "a/b", "."}) {
+            auto [bec, l] = co_await of_b.async_join(bad, x, tuple);
+            EXPECT_EQ(bec, errc::invalid_path) << bad;
+        }
+
+        CO_REQUIRE(!std::get<0>(co_await alpha.async_release(tuple)));
+        auto [c3, after_leave] = co_await seen.async_wait_change(tuple);
+        EXPECT_EQ(ids(after_leave), (std::vector<std::string>{"beta"}));
+        auto [lec, listed] = co_await of_a.async_members(tuple);
+        EXPECT_EQ(listed, (std::vector<member>{member{"beta", "2"}}));
+
+        // A waiting watcher, cancelled by a timeout, leaves no watch behind.
+        asio::steady_timer timer(ioc, std::chrono::milliseconds(200));
+        auto outcome = co_await (seen.async_wait_change(tuple) || timer.async_wait(tuple));
+        EXPECT_EQ(outcome.index(), 1u) << "nothing changed";
+        EXPECT_TRUE(co_await settled(watcher));
+        beta = lock{};  // leaves without waiting
+        CO_REQUIRE(co_await eventually([&] { return children_count(path) == 0; }));
+        EXPECT_TRUE(co_await settled(a));
+        EXPECT_TRUE(co_await settled(b));
+        co_await a.async_close(asio::use_awaitable);
+        co_await b.async_close(asio::use_awaitable);
+        co_await watcher.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Group, AMembershipEndsWithItsSessionAndItsHolderIsTold) {
+    const auto path = fresh_root() + "/group";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        session watcher(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        co_await connect(watcher);
+        group seen(watcher, path);
+        group mine(s, path);
+        const std::string id = "me", no_data;
+        auto [jec, me] = co_await mine.async_join(id, no_data, tuple);
+        CO_REQUIRE(!jec);
+        auto [c1, with_me] = co_await seen.async_wait_change(tuple);
+        EXPECT_EQ(ids(with_me), (std::vector<std::string>{"me"}));
+        bool told = false;
+        error_code reason;
+        me.async_wait_lost([&](error_code ec) {
+            reason = ec;
+            told = true;
+        });
+        expire_session(s, shared_hosts());
+        CO_REQUIRE(co_await eventually([&] { return told; }));
+        EXPECT_EQ(reason, zk_errc::session_expired) << reason.message();
+        EXPECT_FALSE(me.owns());
+        auto [c2, without] = co_await seen.async_wait_change(tuple);
+        EXPECT_FALSE(c2) << c2.message();
+        EXPECT_TRUE(without.empty());
+        co_await watcher.async_close(asio::use_awaitable);
+    });
+}
+
+}  // namespace
+}  // namespace zkr::test

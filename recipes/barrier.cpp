@@ -1,0 +1,105 @@
+// The barrier: one persistent node; waiters watch it until it is gone.
+#include "await_ops.hpp"
+#include "path.hpp"
+
+#include <zkr/barrier.hpp>
+#include <zkr/session.hpp>
+#include <zkr/watch.hpp>
+
+namespace zkr {
+namespace detail {
+namespace {
+
+namespace asio = boost::asio;
+
+/// Runs `attempt` until it gives an answer that is not a transient connection error, waiting
+/// for the connection in between. A request whose answer was lost is simply sent again: each
+/// attempt here reads a repeated success (node_exists, no_node) as success.
+template <class Attempt>
+asio::awaitable<error_code> until_answered(session_ptr s, Attempt attempt) {
+    for (;;) {
+        auto ec = co_await attempt();
+        if (!is_retryable(ec)) {
+            co_return ec;
+        }
+        if (auto wait_ec = co_await wait_connected(s)) {
+            co_return wait_ec;
+        }
+    }
+}
+
+asio::awaitable<std::tuple<error_code>> set_barrier(session_ptr s, std::string path) {
+    if (auto ec = co_await ensure_path(s, std::string(parent_path(path)))) {
+        co_return ec;
+    }
+    co_return co_await until_answered(s, [&]() -> asio::awaitable<error_code> {
+        auto [ec, node] = co_await call<void(error_code, created_node)>(
+            [&](auto h) { s->create(path, std::string(), create_mode::persistent, std::move(h)); });
+        co_return ec == zk_errc::node_exists ? error_code{} : ec;
+    });
+}
+
+asio::awaitable<std::tuple<error_code>> remove_barrier(session_ptr s, std::string path) {
+    co_return co_await until_answered(s, [&]() -> asio::awaitable<error_code> {
+        auto [ec] =
+            co_await call<void(error_code)>([&](auto h) { s->remove(path, -1, std::move(h)); });
+        co_return ec == zk_errc::no_node ? error_code{} : ec;
+    });
+}
+
+asio::awaitable<std::tuple<error_code>> wait_barrier(session_ptr s, std::string path) {
+    for (;;) {
+        auto [ec, st, w] = co_await call<void(error_code, std::optional<stat>, watch)>(
+            [&](auto h) { s->watch_exists(path, std::move(h)); });
+        if (co_await cancellation_requested()) {
+            co_return asio::error::operation_aborted;  // dropping `w` removes the watch
+        }
+        if (is_retryable(ec)) {
+            if (auto wait_ec = co_await wait_connected(s)) {
+                co_return wait_ec;
+            }
+            continue;
+        }
+        if (ec || !st) {
+            co_return ec;  // not set: through at once
+        }
+        auto [wait_ec, event] = co_await w.async_wait(use_tuple);
+        if (wait_ec == asio::error::operation_aborted || is_session_lost(wait_ec)) {
+            co_return wait_ec;
+        }
+        // Deleted, or the connection dropped (the watch may have missed the deletion), or the
+        // node's data changed: look again.
+    }
+}
+
+template <class Body>
+void start(const std::shared_ptr<session_impl>& s, const std::string& path, Body body,
+           handler<void(error_code)> h) {
+    if (validate_path(path) || path == "/") {
+        fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
+        return;
+    }
+    spawn(s, body(s, path), std::move(h));
+}
+
+}  // namespace
+}  // namespace detail
+
+barrier::barrier(session& s, std::string path) : session_(s.impl()), path_(std::move(path)) {}
+
+void barrier::set_impl(const session_ptr& s, const std::string& path,
+                       detail::handler<void(error_code)> h) {
+    detail::start(s, path, &detail::set_barrier, std::move(h));
+}
+
+void barrier::remove_impl(const session_ptr& s, const std::string& path,
+                          detail::handler<void(error_code)> h) {
+    detail::start(s, path, &detail::remove_barrier, std::move(h));
+}
+
+void barrier::wait_impl(const session_ptr& s, const std::string& path,
+                        detail::handler<void(error_code)> h) {
+    detail::start(s, path, &detail::wait_barrier, std::move(h));
+}
+
+}  // namespace zkr
