@@ -119,5 +119,42 @@ TEST(Barrier, AWaiterCutOffWhileTheBarrierIsRemovedPassesOnReconnecting) {
     });
 }
 
+TEST(Interop, ZkrAndCuratorBarriersHoldEachOther) {
+    const auto path = fresh_root() + "/gate";
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
+            co_await connect(s);
+            barrier gate(s, path);
+            // Set by zkr, waited on by Curator, removed by zkr.
+            CO_REQUIRE(!std::get<0>(co_await gate.async_set(tuple)));
+            auto java = peer("curator-coordination", {"barrier-wait", path});
+            expect_ready(java, "curator-coordination barrier-wait");
+            CO_REQUIRE(co_await eventually(
+                [&] { return server_watches_path(shared_hosts(), path); }, 30s));
+            CO_REQUIRE(!std::get<0>(co_await gate.async_remove(tuple)));
+            std::string line;
+            EXPECT_TRUE(java.read_line(line, 30s) && line == "passed") << line;
+            EXPECT_EQ(java.wait(30s), 0);
+
+            // Set by Curator, waited on by zkr, removed by Curator.
+            auto setter = peer("curator-coordination", {"barrier-set", path});
+            EXPECT_EQ(setter.wait(60s), 0);
+            bool passed = false;
+            gate.async_wait([&](error_code ec) {
+                EXPECT_FALSE(ec) << ec.message();
+                passed = true;
+            });
+            CO_REQUIRE(co_await eventually(
+                [&] { return server_watches(shared_hosts(), s.session_id()) == 1u; }));
+            EXPECT_FALSE(passed);
+            auto remover = peer("curator-coordination", {"barrier-remove", path});
+            EXPECT_EQ(remover.wait(60s), 0);
+            CO_REQUIRE(co_await eventually([&] { return passed; }, 30s));
+            co_await s.async_close(asio::use_awaitable);
+        },
+        180s);
+}
+
 }  // namespace
 }  // namespace zkr::test

@@ -286,7 +286,32 @@ TEST(Cli, BarrierHoldsWaitersUntilRemoved) {
     EXPECT_FALSE(node_exists(shared_hosts(), gate));
     auto [bad_status, bad_out] = shell("$ZKR barrier open " + gate);
     EXPECT_EQ(bad_status, 64) << bad_out;
-    EXPECT_NE(bad_out.find("set, remove or wait"), std::string::npos) << bad_out;
+    EXPECT_NE(bad_out.find("set, remove, wait or enter"), std::string::npos) << bad_out;
+}
+
+TEST(Cli, BarrierEnterRunsTheCommandOnceAllMembersAreIn) {
+    const auto dir = fresh_root() + "/round";
+    record_file record;
+    const auto command = "echo in $$ >> " + record.path;
+    std::vector<child_process> early;
+    for (int i = 0; i < 2; ++i) {
+        early.push_back(zkr_in_background(
+            {"barrier", "enter", "--members", "3", dir, "--", "sh", "-c", command}));
+    }
+    ASSERT_TRUE(wait_until([&] { return children_count(dir) == 2; }, 30s));
+    EXPECT_EQ(shell("cat " + record.path).second, "") << "nobody runs before the third";
+    auto [status, out] =
+        shell("$ZKR barrier enter --members 3 " + dir + " -- sh -c '" + command + "'");
+    EXPECT_EQ(status, 0) << out;
+    for (auto& p : early) {
+        EXPECT_EQ(p.wait(30s), 0);
+    }
+    auto [lines_status, lines] = shell("wc -l < " + record.path);
+    EXPECT_EQ(lines, "3\n");
+    EXPECT_EQ(children_count(dir), 0u);
+    EXPECT_EQ(shell("$ZKR barrier enter --members 2 --timeout 1 " + dir + " -- true").first, 75);
+    EXPECT_EQ(children_count(dir), 0u) << "a timed-out member leaves nothing";
+    EXPECT_EQ(shell("$ZKR barrier enter " + dir + " -- true").first, 64) << "--members needed";
 }
 
 TEST(Cli, MembersListsAndWatchesAGroup) {

@@ -9,6 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <signal.h>
+
 namespace zkr::test {
 namespace {
 
@@ -112,6 +114,45 @@ TEST(Group, AMembershipEndsWithItsSessionAndItsHolderIsTold) {
         EXPECT_TRUE(without.empty());
         co_await watcher.async_close(asio::use_awaitable);
     });
+}
+
+TEST(Interop, ZkrAndCuratorGroupMembersSeeEachOther) {
+    const auto path = fresh_root() + "/group";
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
+            co_await connect(s);
+            group g(s, path);
+            auto [first_ec, none] = co_await g.async_wait_change(tuple);
+            CO_REQUIRE(!first_ec && none.empty());
+            // A Curator GroupMember joins: zkr sees it, with its data.
+            auto java = peer("curator-coordination", {"member", path, "java", "j"});
+            std::string line;
+            CO_REQUIRE(java.read_line(line, 60s) && line == "joined");
+            auto [jec, with_java] = co_await g.async_wait_change(tuple);
+            EXPECT_EQ(with_java, (std::vector<member>{member{"java", "j"}}));
+            // zkr joins: Curator's view of the group has both.
+            const std::string id = "cpp", data = "c";
+            auto [cec, me] = co_await g.async_join(id, data, tuple);
+            CO_REQUIRE(!cec);
+            auto lister = peer("curator-coordination", {"members", path});
+            std::vector<std::string> seen;
+            while (lister.read_line(line, 60s) && line != "end") {
+                seen.push_back(line);
+            }
+            EXPECT_EQ(seen, (std::vector<std::string>{"cpp=c", "java=j"}));
+            EXPECT_EQ(lister.wait(30s), 0);
+            // The Java process dies: its membership ends with its session.
+            java.kill(SIGKILL);
+            java.wait(10s);
+            auto [lec, without] = co_await g.async_wait_change(tuple);
+            while (!lec && without.size() == 2) {  // until its session expires
+                std::tie(lec, without) = co_await g.async_wait_change(tuple);
+            }
+            EXPECT_EQ(ids(without), (std::vector<std::string>{"cpp"}));
+            co_await s.async_close(asio::use_awaitable);
+        },
+        180s);
 }
 
 }  // namespace

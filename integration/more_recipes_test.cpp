@@ -189,6 +189,51 @@ TEST(SharedMutex, ADowngradeLetsNoQueuedWriterIn) {
     });
 }
 
+TEST(Interop, AZkrWriterWaitsOutACuratorDowngrade) {
+    // Curator 5.5 and later downgrade as zkr does: a read node named with the write node's
+    // sequence number, then the write node deleted. Debian's Curator 5.4 predates that fix
+    // (CURATOR-621) and lets queued writers in, so the peer's requests are played here as it
+    // sends them, from a session of its own.
+    const auto dir = fresh_root() + "/rw";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session peer_session(ioc.get_executor(), config_for(shared_hosts()));
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(peer_session);
+        co_await connect(s);
+        shared_mutex peer_lock(peer_session, dir);
+        auto peer_write = co_await peer_lock.async_lock(asio::use_awaitable);
+        shared_mutex rw(s, dir);
+        bool acquired = false;
+        bool peer_reading = false;
+        lock writer;
+        rw.async_lock([&](error_code ec, lock l) {
+            EXPECT_FALSE(ec) << ec.message();
+            EXPECT_FALSE(peer_reading) << "the writer got in while the peer held its read lock";
+            writer = std::move(l);
+            acquired = true;
+        });
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
+        const auto write_node = peer_write.path();
+        const auto read_node = dir + "/_c_00000000-0000-4000-8000-000000000000-__READ__" +
+                               write_node.substr(write_node.size() - 10);
+        auto [cec, created] = co_await peer_session.async_create(read_node, std::string(),
+                                                                 create_mode::ephemeral, tuple);
+        CO_REQUIRE(!cec);
+        peer_reading = true;
+        CO_REQUIRE(!std::get<0>(co_await peer_write.async_release(tuple)));
+        // The writer lists again and waits on the read node (no fast hand-off for writers).
+        CO_REQUIRE(
+            co_await eventually([&] { return server_watches_path(shared_hosts(), read_node); }));
+        EXPECT_FALSE(acquired);
+        peer_reading = false;
+        CO_REQUIRE(!std::get<0>(co_await peer_session.async_remove(read_node, -1, tuple)));
+        CO_REQUIRE(co_await eventually([&] { return acquired; }));
+        CO_REQUIRE(!std::get<0>(co_await writer.async_release(tuple)));
+        co_await peer_session.async_close(asio::use_awaitable);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(Interop, ZkrAndCuratorReadWriteLocksShareOnePath) {
     const auto dir = fresh_root() + "/rw";
     record_file record;

@@ -356,6 +356,12 @@ session_config config_for(const std::string& hosts, std::chrono::milliseconds se
     return config;
 }
 
+session_config config_for_peer_tests(const std::string& hosts) {
+    auto config = config_for(hosts);
+    config.dedicated_io_thread = true;
+    return config;
+}
+
 void expire_session(session& s, const std::string& hosts) {
     const auto id = s.id();
     // Cut `s` off first (a different IP: the C client compares addresses by IP only), so that it

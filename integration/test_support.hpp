@@ -108,6 +108,10 @@ std::string fresh_root();
 session_config config_for(const std::string& hosts,
                           std::chrono::milliseconds session_timeout = 4000ms);
 
+/// config_for(hosts) with the session pinging from zkr's own thread: for tests that block their
+/// io_context's thread while they wait for a peer process (a Java driver starting, say).
+session_config config_for_peer_tests(const std::string& hosts);
+
 /// Ends `s`'s session on the server (the C client cannot be told directly): the session is
 /// taken over by a second session (session_config::resume) which then closes it, and `s` is
 /// pointed back at the server, where it learns of the expiry.

@@ -37,23 +37,29 @@ boost::asio::awaitable<error_code> wait_connected(session_ptr s) {
     }
 }
 
+boost::asio::awaitable<error_code> create_for_sure(session_ptr s, std::string path,
+                                                   create_mode mode) {
+    for (;;) {
+        auto [ec, node] = co_await call<void(error_code, created_node)>(
+            [&](auto h) { s->create(path, {}, mode, std::move(h)); });
+        if (!ec || ec == zk_errc::node_exists) {
+            co_return error_code{};
+        }
+        if (!is_retryable(ec)) {
+            co_return ec;
+        }
+        if (auto wait_ec = co_await wait_connected(s)) {
+            co_return wait_ec;
+        }
+    }
+}
+
 boost::asio::awaitable<error_code> ensure_path(session_ptr s, std::string dir) {
     std::size_t pos = 0;
     while (pos != std::string::npos) {
         pos = dir.find('/', pos + 1);
-        auto prefix = dir.substr(0, pos);
-        for (;;) {
-            auto [ec, node] = co_await call<void(error_code, created_node)>(
-                [&](auto h) { s->create(prefix, {}, create_mode::container, std::move(h)); });
-            if (!ec || ec == zk_errc::node_exists) {
-                break;
-            }
-            if (!is_retryable(ec)) {
-                co_return ec;
-            }
-            if (auto wait_ec = co_await wait_connected(s)) {
-                co_return wait_ec;
-            }
+        if (auto ec = co_await create_for_sure(s, dir.substr(0, pos), create_mode::container)) {
+            co_return ec;
         }
     }
     co_return error_code{};

@@ -40,6 +40,12 @@ boost::asio::awaitable<bool> cancellation_requested();
 /// with operation_aborted if the awaiting coroutine is cancelled.
 boost::asio::awaitable<error_code> wait_connected(session_ptr s);
 
+/// Creates `path` (empty) through connection loss: a create whose answer was lost is sent again,
+/// and a node found existing counts as created (callers use names only they create, or accept
+/// someone else's node).
+boost::asio::awaitable<error_code> create_for_sure(session_ptr s, std::string path,
+                                                   create_mode mode);
+
 /// Creates every missing ancestor of `dir` and `dir` itself as container nodes (Curator's way:
 /// the server removes them once empty).
 boost::asio::awaitable<error_code> ensure_path(session_ptr s, std::string dir);

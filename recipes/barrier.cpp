@@ -13,8 +13,8 @@ namespace {
 namespace asio = boost::asio;
 
 /// Runs `attempt` until it gives an answer that is not a transient connection error, waiting
-/// for the connection in between. A request whose answer was lost is simply sent again: each
-/// attempt here reads a repeated success (node_exists, no_node) as success.
+/// for the connection in between. A request whose answer was lost is simply sent again: the
+/// attempt reads a repeated success (no_node for a removal) as success.
 template <class Attempt>
 asio::awaitable<error_code> until_answered(session_ptr s, Attempt attempt) {
     for (;;) {
@@ -32,11 +32,7 @@ asio::awaitable<std::tuple<error_code>> set_barrier(session_ptr s, std::string p
     if (auto ec = co_await ensure_path(s, std::string(parent_path(path)))) {
         co_return ec;
     }
-    co_return co_await until_answered(s, [&]() -> asio::awaitable<error_code> {
-        auto [ec, node] = co_await call<void(error_code, created_node)>(
-            [&](auto h) { s->create(path, std::string(), create_mode::persistent, std::move(h)); });
-        co_return ec == zk_errc::node_exists ? error_code{} : ec;
-    });
+    co_return co_await create_for_sure(s, path, create_mode::persistent);  // set when set: fine
 }
 
 asio::awaitable<std::tuple<error_code>> remove_barrier(session_ptr s, std::string path) {

@@ -6,6 +6,7 @@
 #include <zkr/barrier.hpp>
 #include <zkr/blocking.hpp>
 #include <zkr/config.hpp>
+#include <zkr/double_barrier.hpp>
 #include <zkr/error.hpp>
 #include <zkr/group.hpp>
 #include <zkr/leader_election.hpp>

@@ -7,6 +7,7 @@
 //   zkr leader [--watch] PATH
 //   zkr status [--json] PATH
 //   zkr barrier set|remove|wait [--timeout S] PATH
+//   zkr barrier enter --members N [--timeout S] [--grace S] [--quiet] PATH -- CMD [ARGS...]
 //   zkr members [--watch] PATH
 //
 // Built on zkr's public API only. Exit status: the command's own (128+N if killed by signal
@@ -17,6 +18,7 @@
 #include "supervisor.hpp"
 
 #include <zkr/barrier.hpp>
+#include <zkr/double_barrier.hpp>
 #include <zkr/group.hpp>
 #include <zkr/leader_election.hpp>
 #include <zkr/log.hpp>
@@ -245,8 +247,44 @@ asio::awaitable<int> cmd_leader(session& s, const options& o) {
     co_return 0;
 }
 
+// enter: joins a double barrier of --members, runs the command once all are in, then leaves
+// (waiting for the others) and exits with the command's status; 75 if --timeout passes first.
+asio::awaitable<int> cmd_barrier_enter(session& s, const options& o) {
+    double_barrier round(s, o.path, o.max);
+    {
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer deadline(ex, o.timeout ? *o.timeout : no_deadline);
+        asio::signal_set interrupts(ex, SIGINT, SIGTERM, SIGHUP);  // gone before the command runs
+        auto r = co_await (round.async_enter(tuple) || deadline.async_wait(tuple) ||
+                           interrupts.async_wait(tuple));
+        if (r.index() == 1) {
+            co_return exit_not_acquired;
+        }
+        if (r.index() == 2) {
+            co_return 128 + std::get<1>(std::get<2>(r));
+        }
+        if (auto [ec] = std::get<0>(r); ec) {
+            std::fprintf(stderr, "zkr: cannot enter %s: %s\n", o.path.c_str(),
+                         ec.message().c_str());
+            co_return exit_unavailable;
+        }
+    }
+    held h;  // a barrier cannot be lost: wait_lost never reports
+    h.path = o.path;
+    h.wait_lost = [](std::function<void(boost::system::error_code)>) {};
+    auto outcome = co_await run_child(o.command, h, o.grace, o.quiet);
+    if (auto [ec] = co_await round.async_leave(tuple); ec) {
+        std::fprintf(stderr, "zkr: cannot leave %s: %s\n", o.path.c_str(), ec.message().c_str());
+        co_return exit_unavailable;
+    }
+    co_return outcome.exit_code;
+}
+
 // set and remove act at once; wait returns once the barrier is not set (75 if --timeout passes).
 asio::awaitable<int> cmd_barrier(session& s, const options& o) {
+    if (o.action == "enter") {
+        co_return co_await cmd_barrier_enter(s, o);
+    }
     barrier gate(s, o.path);
     error_code ec;
     if (o.action == "set") {

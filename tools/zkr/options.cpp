@@ -36,6 +36,8 @@ const char* usage_text() {
            "  zkr leader [--watch] PATH\n"
            "  zkr status [--json] PATH\n"
            "  zkr barrier set|remove|wait [--timeout S] PATH\n"
+           "  zkr barrier enter --members N [--timeout S] [--grace S] [--quiet] PATH -- CMD "
+           "[ARGS...]\n"
            "  zkr members [--watch] PATH\n"
            "\n"
            "lock, semaphore and elect run CMD while holding the lock, a lease, or leadership. CMD "
@@ -121,7 +123,11 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
         error = cmd.empty() ? "no command given" : "unknown command " + cmd;
         return std::nullopt;
     }
-    const bool runs_command = cmd == "lock" || cmd == "semaphore" || cmd == "elect";
+    // `zkr barrier enter` runs a command too, which its action (parsed below) tells.
+    auto runs_command = [&] {
+        return cmd == "lock" || cmd == "semaphore" || cmd == "elect" ||
+               (cmd == "barrier" && o.action == "enter");
+    };
     // Command options and PATH, up to "--".
     for (; i < args.size(); ++i) {
         const auto& a = args[i];
@@ -136,7 +142,7 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
                 return std::nullopt;
             }
             o.side = a.substr(2);
-        } else if (a == "--timeout" && (runs_command || cmd == "barrier")) {
+        } else if (a == "--timeout" && (runs_command() || cmd == "barrier")) {
             if (!number(a, 0, max_seconds, n))
                 return std::nullopt;
             o.timeout = std::chrono::seconds(n);
@@ -145,15 +151,16 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
             }
         } else if (a == "--try" && (cmd == "lock" || cmd == "semaphore")) {
             o.try_only = true;
-        } else if (a == "--grace" && runs_command) {
+        } else if (a == "--grace" && runs_command()) {
             if (!number(a, 0, max_seconds, n))
                 return std::nullopt;
             o.grace = std::chrono::seconds(n);
-        } else if ((a == "--quiet" || a == "-q") && runs_command) {
+        } else if ((a == "--quiet" || a == "-q") && runs_command()) {
             o.quiet = true;
-        } else if (a == "--progress" && runs_command) {
+        } else if (a == "--progress" && runs_command() && cmd != "barrier") {
             o.progress = true;
-        } else if (a == "--max" && cmd == "semaphore") {
+        } else if ((a == "--max" && cmd == "semaphore") ||
+                   (a == "--members" && cmd == "barrier" && o.action == "enter")) {
             if (!number(a, 1, max_leases, n))
                 return std::nullopt;
             o.max = static_cast<int>(n);
@@ -168,8 +175,8 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
             error = "unknown option " + a + " for " + cmd;
             return std::nullopt;
         } else if (cmd == "barrier" && o.action.empty()) {
-            if (a != "set" && a != "remove" && a != "wait") {
-                error = "barrier takes set, remove or wait, not '" + a + "'";
+            if (a != "set" && a != "remove" && a != "wait" && a != "enter") {
+                error = "barrier takes set, remove, wait or enter, not '" + a + "'";
                 return std::nullopt;
             }
             o.action = a;
@@ -177,19 +184,23 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
             o.path = a;
         } else {
             error =
-                "unexpected argument " + a + (runs_command ? " (put the command after --)" : "");
+                "unexpected argument " + a + (runs_command() ? " (put the command after --)" : "");
             return std::nullopt;
         }
     }
     std::string path_problem;
     if (cmd == "barrier" && o.action.empty()) {
-        error = "barrier needs set, remove or wait";
+        error = "barrier needs set, remove, wait or enter";
     } else if (o.path.empty()) {
         error = cmd + " needs a PATH";
     } else if (zkr::validate_path(o.path, &path_problem)) {
         error = "PATH " + o.path + " is not a valid ZooKeeper path: " + path_problem;
-    } else if (runs_command && o.command.empty()) {
+    } else if (runs_command() && o.command.empty()) {
         error = cmd + " needs a command after --";
+    } else if (!runs_command() && !o.command.empty()) {
+        error = cmd + " runs no command";
+    } else if (cmd == "barrier" && o.action == "enter" && o.max == 0) {
+        error = "barrier enter needs --members N";
     } else if (cmd == "semaphore" && o.max == 0) {
         error = "semaphore needs --max N";
     } else if (cmd == "elect" && o.id.empty()) {

@@ -1,0 +1,220 @@
+// The double barrier, in Curator's layout and order of operations (see the header).
+#include "await_ops.hpp"
+#include "contender.hpp"
+#include "path.hpp"
+
+#include <zkr/double_barrier.hpp>
+#include <zkr/session.hpp>
+#include <zkr/watch.hpp>
+
+#include <boost/asio/this_coro.hpp>
+
+#include <algorithm>
+
+namespace zkr {
+namespace detail {
+
+struct double_barrier_state {
+    session_ptr session;
+    std::string path;
+    int members = 0;
+    std::string node;     ///< ours: "<path>/<uuid>"
+    bool inside = false;  ///< driver strand
+};
+
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr const char* ready_name = "ready";
+
+using state_ptr = std::shared_ptr<double_barrier_state>;
+
+/// The members' node names, sorted (the "ready" node is not a member).
+std::vector<std::string> members_of(std::vector<std::string> names) {
+    names.erase(std::remove(names.begin(), names.end(), ready_name), names.end());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+asio::awaitable<std::tuple<error_code>> enter(state_ptr b) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    const auto& s = b->session;
+    if (b->inside) {
+        co_return make_error_code(errc::invalid_argument);  // entered already
+    }
+    const auto ready = join_path(b->path, ready_name);
+    if (auto ec = co_await ensure_path(s, b->path)) {
+        co_return ec;
+    }
+    // Our node: a uuid name, so a node found after a lost answer is ours.
+    if (auto ec = co_await create_for_sure(s, b->node, create_mode::ephemeral)) {
+        co_return ec;
+    }
+    error_code result;
+    for (;;) {
+        if (co_await cancellation_requested()) {
+            result = asio::error::operation_aborted;
+            break;
+        }
+        auto [eec, st, w] = co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
+            [&](auto h) { s->watch_exists(ready, std::move(h)); });
+        error_code ec = eec;
+        if (!ec && st) {
+            b->inside = true;
+            co_return error_code{};
+        }
+        if (!ec) {
+            // Read what the server has committed, not what this server has seen so far: two
+            // members arriving together must not both count one short.
+            auto [sync_ec] =
+                co_await call<void(error_code)>([&](auto h) { s->sync(b->path, std::move(h)); });
+            auto [lec, kids] = co_await call<void(error_code, children)>(
+                [&](auto h) { s->get_children(b->path, std::move(h)); });
+            ec = sync_ec ? sync_ec : lec;
+            if (!ec && static_cast<int>(members_of(std::move(kids.names)).size()) >= b->members) {
+                auto [rec, node] = co_await call<void(error_code, created_node)>([&](auto h) {
+                    s->create(ready, std::string(), create_mode::persistent, std::move(h));
+                });
+                if (!rec || rec == zk_errc::node_exists) {
+                    b->inside = true;
+                    co_return error_code{};
+                }
+                ec = rec;
+            }
+        }
+        if (is_retryable(ec)) {
+            if (auto wait_ec = co_await wait_connected(s)) {
+                co_return wait_ec;  // the session ended: our node with it
+            }
+            continue;
+        }
+        if (ec) {
+            result = ec;
+            break;
+        }
+        if (co_await cancellation_requested()) {
+            result = asio::error::operation_aborted;
+            break;
+        }
+        auto [wait_ec, event] = co_await w.async_wait(use_tuple);
+        if (wait_ec == asio::error::operation_aborted || is_session_lost(wait_ec)) {
+            result = wait_ec;
+            break;
+        }
+    }
+    co_await asio::this_coro::reset_cancellation_state();
+    co_await remove_for_sure(s, b->node);  // not entered: nothing of ours stays
+    co_return result;
+}
+
+asio::awaitable<std::tuple<error_code>> leave(state_ptr b) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    const auto& s = b->session;
+    if (!b->inside) {
+        co_return make_error_code(errc::invalid_argument);  // not entered
+    }
+    const auto own = std::string(node_name(b->node));
+    bool ours_there = true;
+    for (;;) {
+        if (co_await cancellation_requested()) {
+            b->inside = ours_there;
+            co_return asio::error::operation_aborted;
+        }
+        auto [lec, kids] = co_await call<void(error_code, children)>(
+            [&](auto h) { s->get_children(b->path, std::move(h)); });
+        if (is_retryable(lec)) {
+            if (auto wait_ec = co_await wait_connected(s)) {
+                co_return wait_ec;
+            }
+            continue;
+        }
+        if (lec && lec != zk_errc::no_node) {
+            co_return lec;
+        }
+        const auto names = members_of(std::move(kids.names));
+        const auto at = std::find(names.begin(), names.end(), own);
+        ours_there = ours_there && at != names.end();  // gone with a session or an operator
+        if (names.empty() || (names.size() == 1 && (!ours_there || *at == names.front()))) {
+            if (ours_there) {
+                co_await remove_for_sure(s, b->node);
+            }
+            break;
+        }
+        // The lowest waits for the highest; every other member leaves, then waits for the
+        // lowest: one member woken per departure.
+        const bool lowest = ours_there && at == names.begin();
+        const auto watched = join_path(b->path, lowest ? names.back() : names.front());
+        auto [eec, st, w] = co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
+            [&](auto h) { s->watch_exists(watched, std::move(h)); });
+        if (!lowest && ours_there) {
+            co_await remove_for_sure(s, b->node);
+            ours_there = false;
+        }
+        if (is_retryable(eec)) {
+            if (auto wait_ec = co_await wait_connected(s)) {
+                co_return wait_ec;
+            }
+            continue;
+        }
+        if (eec) {
+            co_return eec;
+        }
+        if (!st) {
+            continue;
+        }
+        if (co_await cancellation_requested()) {
+            b->inside = ours_there;
+            co_return asio::error::operation_aborted;
+        }
+        auto [wait_ec, event] = co_await w.async_wait(use_tuple);
+        if (wait_ec == asio::error::operation_aborted || is_session_lost(wait_ec)) {
+            b->inside = ours_there;
+            co_return wait_ec;
+        }
+    }
+    b->inside = false;
+    auto [rec] = co_await call<void(error_code)>(
+        [&](auto h) { s->remove(join_path(b->path, ready_name), -1, std::move(h)); });
+    co_return rec == zk_errc::no_node ? error_code{} : rec;
+}
+
+template <class Body>
+void start(const state_ptr& b, Body body, handler<void(error_code)> h) {
+    if (validate_path(b->path) || b->path == "/" || validate_path(b->node)) {
+        fail(std::move(h), b->session->completions(), make_error_code(errc::invalid_path));
+        return;
+    }
+    if (b->members < 1) {
+        fail(std::move(h), b->session->completions(), make_error_code(errc::invalid_argument));
+        return;
+    }
+    spawn(b->session, body(b), std::move(h));
+}
+
+}  // namespace
+}  // namespace detail
+
+double_barrier::double_barrier(session& s, std::string path, int members)
+    : state_(std::make_shared<detail::double_barrier_state>()) {
+    state_->session = s.impl();
+    state_->node = detail::join_path(path, detail::make_uuid());
+    state_->path = std::move(path);
+    state_->members = members;
+}
+
+const std::string& double_barrier::path() const noexcept {
+    return state_->path;
+}
+
+void double_barrier::enter_impl(const state_ptr& b, detail::handler<void(error_code)> h) {
+    detail::start(b, &detail::enter, std::move(h));
+}
+
+void double_barrier::leave_impl(const state_ptr& b, detail::handler<void(error_code)> h) {
+    detail::start(b, &detail::leave, std::move(h));
+}
+
+}  // namespace zkr
