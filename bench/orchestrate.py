@@ -70,16 +70,8 @@ def server_rss(pid):
 
 
 def mntr(host, port):
-    with socket.create_connection((host, port), timeout=5) as s:
-        s.sendall(b"mntr")
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
     out = {}
-    for line in b"".join(chunks).decode().splitlines():
+    for line in four_letters(host, port, "mntr").splitlines():
         parts = line.split("\t")
         if len(parts) == 2:
             try:
