@@ -151,7 +151,7 @@ asio::awaitable<members_result> members(std::shared_ptr<member_group_state> g, b
         if (wait_ec == asio::error::operation_aborted || is_session_lost(wait_ec)) {
             co_return members_result{wait_ec, {}};
         }
-        // A change, a reconnection, or data of a member changed: look again.
+        // A join or leave, or a reconnection: look again.
     }
 }
 

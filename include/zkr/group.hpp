@@ -71,8 +71,9 @@ class ZKR_API group {
     }
 
     /// Completes with the members when they differ from what this object reported last (the
-    /// first call reports them at once). Changes are reported in order; a member that came and
-    /// went within a round trip may be missed. Costs one watch while waiting.
+    /// first call reports them at once). Joins and leaves wake it (one children watch); a member
+    /// that only changes its data is not watched: the change shows with the next join or leave.
+    /// A member that came and went within a round trip may be missed.
     /// Handler signature: void(error_code, std::vector<member>).
     /// Cancellation: terminal, partial and total (operation_aborted; the watch is removed).
     /// One wait at a time per group object.
