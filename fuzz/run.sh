@@ -16,7 +16,7 @@ if ! command -v clang++-14 >/dev/null || ! dpkg-query -W libclang-rt-14-dev >/de
         clang-14 libclang-rt-14-dev >/dev/null
 fi
 clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$root/recipes" "$here/name_parser_fuzz.cpp" "$root/recipes/contender.cpp" \
+    -I"$root/recipes" -I"$root/include" "$here/name_parser_fuzz.cpp" "$root/recipes/contender.cpp" \
     -o "$out/name_parser_fuzz"
 "$out/name_parser_fuzz" -max_total_time="$seconds" -max_len=512 -timeout=5 \
     -dict="$here/names.dict" -artifact_prefix="$here/artifacts/" \

@@ -7,22 +7,6 @@
 namespace zkr::detail {
 namespace {
 
-struct scheme {
-    std::string_view marker;
-    contender_kind kind;
-    std::string_view role;
-};
-
-// "__rlock__" before "__lock__": the latter is a suffix of the former.
-constexpr std::array<scheme, 6> schemes{{
-    {"__rlock__", contender_kind::shared, "read"},
-    {"__lock__", contender_kind::exclusive, "lock"},
-    {"__READ__", contender_kind::shared, "read"},
-    {"__WRIT__", contender_kind::exclusive, "write"},
-    {"-lock-", contender_kind::exclusive, "lock"},
-    {"-latch-", contender_kind::exclusive, "latch"},
-}};
-
 std::optional<std::int64_t> parse_sequence(std::string_view digits) {
     if (digits.empty() || digits.size() > 18) {
         return std::nullopt;
@@ -55,10 +39,11 @@ std::optional<parsed_name> parse_name(std::string_view name) {
     if (head.empty() || (head.back() != '-' && head.back() != '_')) {
         return std::nullopt;  // every marker ends with one of these
     }
-    for (const auto& s : schemes) {
+    for (const auto& s : names::queue_schemes) {
         if (s.marker.back() == head.back() && head.ends_with(s.marker)) {
             if (auto seq = parse_sequence(name.substr(start))) {
-                return parsed_name{*seq, s.kind, s.role};
+                return parsed_name{
+                    *seq, s.shared ? contender_kind::shared : contender_kind::exclusive, s.kind};
             }
             return std::nullopt;
         }
@@ -215,7 +200,7 @@ std::vector<bool> holders(const std::vector<contender>& queue) {
 }
 
 std::string protected_prefix(std::string_view uuid, std::string_view marker) {
-    std::string out = "_c_";
+    std::string out(names::protection_prefix);
     out += uuid;
     out += marker;
     return out;

@@ -10,7 +10,10 @@
 //   <hex>__lock__<seq>         kazoo Lock / Election / WriteLock                      exclusive
 //   <hex>__rlock__<seq>        kazoo ReadLock                                         shared
 //   _c_<uuid>-lease-<seq>      Curator semaphore lease, zkr lease                     (not queued)
+// The markers are in <zkr/names.hpp> (names::queue_schemes).
 #pragma once
+
+#include <zkr/names.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -86,10 +89,6 @@ std::vector<bool> holders(const std::vector<contender>& queue);
 
 /// The Curator-compatible name prefix of our node: "_c_<uuid>" + marker ("-lock-", ...).
 std::string protected_prefix(std::string_view uuid, std::string_view marker);
-
-/// The markers of the read-write lock's two sides (Curator's names).
-inline constexpr std::string_view read_marker = "-__READ__";
-inline constexpr std::string_view write_marker = "-__WRIT__";
 
 /// A random RFC 4122 version-4 UUID in its 36-character text form.
 std::string make_uuid();

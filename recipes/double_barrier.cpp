@@ -26,7 +26,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-constexpr const char* ready_name = "ready";
+constexpr std::string_view ready_name = names::double_barrier_ready;
 
 using state_ptr = std::shared_ptr<double_barrier_state>;
 

@@ -23,7 +23,7 @@ constexpr const char* channel = log::channels::election;
 
 acquire_request campaign_request(const session_ptr& s, const std::string& path,
                                  const std::string& id) {
-    acquire_request req{s, path, "-latch-", id, false, channel};
+    acquire_request req{s, path, std::string(names::latch_marker), id, false, channel};
     req.verify_owner = true;
     return req;
 }

@@ -52,7 +52,7 @@ void mutex::adopt_impl(const std::shared_ptr<detail::session_impl>& s, const std
     }
     detail::acquire_request request{
         s, path, marker, options.node_data, false, log::channels::mutex};
-    request.fast_handoff = marker != detail::write_marker;
+    request.fast_handoff = marker != names::write_marker;
     detail::spawn(
         s,
         [](detail::session_ptr s, detail::acquire_request request, std::string node,
@@ -77,7 +77,7 @@ void mutex::lock_impl(const std::shared_ptr<detail::session_impl>& s, const std:
                       detail::handler<void(error_code, lock)> h) {
     detail::acquire_request request{
         s, path, marker, options.node_data, try_only, log::channels::mutex};
-    request.fast_handoff = marker != detail::write_marker;
+    request.fast_handoff = marker != names::write_marker;
     detail::acquire_lock(std::move(request), options.on_loss, std::move(h));
 }
 

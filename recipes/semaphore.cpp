@@ -227,13 +227,17 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     const auto data = r.options.node_data.empty() ? default_node_data() : r.options.node_data;
     // First in line for the lease directory: only the queue's head watches it.
     auto [qec, turn] = co_await call<void(error_code, zkr::lock)>([&](auto h) {
-        acquire_lock({s, join_path(r.path, "locks"), "-lock-", data, r.try_only, channel},
+        acquire_lock({s, join_path(r.path, names::semaphore_queue), std::string(names::lock_marker),
+                      data, r.try_only, channel},
                      loss_policy::on_expiry, std::move(h));
     });
     if (qec || !turn.owns()) {
         co_return std::make_tuple(qec, lease{});
     }
-    attempt a{s, join_path(r.path, "leases"), protected_prefix(make_uuid(), "-lease-"), {}};
+    attempt a{s,
+              join_path(r.path, names::semaphore_leases),
+              protected_prefix(make_uuid(), names::lease_marker),
+              {}};
     auto ec = co_await create_leases(a, r.count, data);
     auto granted = outcome::busy;
     if (!ec) {
@@ -286,9 +290,10 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_impl>& sessio
         return;
     }
     // The lease nodes' paths: "<path>/leases/" with a protected prefix and a sequence.
-    const auto node = detail::join_path(r.path + "/leases",
-                                        detail::protected_prefix(std::string(36, '0'), "-lease-")) +
-                      "0000000000";
+    const auto node =
+        detail::join_path(detail::join_path(r.path, names::semaphore_leases),
+                          detail::protected_prefix(std::string(36, '0'), names::lease_marker)) +
+        "0000000000";
     if (detail::validate_path(node)) {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_path));
         return;

@@ -16,7 +16,7 @@ asio::awaitable<std::tuple<error_code, zkr::lock>> downgrade(session_ptr s, std:
                                                              std::string data, loss_policy policy,
                                                              zkr::lock write) {
     const auto write_name = node_name(write.path());
-    const auto node = join_path(dir, protected_prefix(make_uuid(), read_marker)) +
+    const auto node = join_path(dir, protected_prefix(make_uuid(), names::read_marker)) +
                       std::string(write_name.substr(write_name.size() - 10));
     for (;;) {
         auto [ec, created] = co_await call<void(error_code, created_node)>(
@@ -56,15 +56,15 @@ asio::awaitable<std::tuple<error_code, zkr::lock>> downgrade(session_ptr s, std:
 }  // namespace detail
 
 shared_mutex::shared_mutex(session& s, std::string path, mutex_options options)
-    : writer_(s.impl(), path, std::string(detail::write_marker), options),
-      reader_(s.impl(), std::move(path), std::string(detail::read_marker), std::move(options)) {}
+    : writer_(s.impl(), path, std::string(names::write_marker), options),
+      reader_(s.impl(), std::move(path), std::string(names::read_marker), std::move(options)) {}
 
 void shared_mutex::downgrade_impl(const std::shared_ptr<detail::session_impl>& s,
                                   const std::string& path, const mutex_options& options,
                                   lock write_lock, detail::handler<void(error_code, lock)> h) {
     const auto name = detail::node_name(write_lock.path());
     if (!write_lock.owns() || detail::parent_path(write_lock.path()) != path ||
-        name.find(detail::write_marker) == std::string_view::npos || name.size() < 10) {
+        name.find(names::write_marker) == std::string_view::npos || name.size() < 10) {
         // Handed back as it came: a failed downgrade must not release the caller's lock.
         detail::pending_handler<void(error_code, lock)>(std::move(h), s->completions())
             .complete(make_error_code(errc::not_owner), std::move(write_lock));

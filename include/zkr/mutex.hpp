@@ -14,6 +14,7 @@
 #include <zkr/error.hpp>
 #include <zkr/export.hpp>
 #include <zkr/lock.hpp>
+#include <zkr/names.hpp>
 
 #include <memory>
 #include <string>
@@ -148,7 +149,7 @@ class ZKR_API mutex {
 
     std::shared_ptr<detail::session_impl> session_;
     std::string path_;
-    std::string marker_ = "-lock-";
+    std::string marker_{names::lock_marker};
     mutex_options options_;
 };
 

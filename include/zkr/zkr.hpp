@@ -15,6 +15,7 @@
 #include <zkr/log.hpp>
 #include <zkr/multi_lock.hpp>
 #include <zkr/mutex.hpp>
+#include <zkr/names.hpp>
 #include <zkr/op.hpp>
 #include <zkr/path.hpp>
 #include <zkr/queue.hpp>

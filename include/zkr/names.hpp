@@ -1,0 +1,65 @@
+// The names zkr's recipes give to znodes: one table for the recipes, the CLI, `zkr status`, the
+// docs and the tests. They are Apache Curator's names (and kazoo's, which zkr reads), so that
+// processes of all three libraries can share one lock directory; changing one breaks interop.
+//
+// A queue node is "<protection prefix><uuid><marker><sequence>": "_c_<uuid>-lock-0000000007".
+// The uuid lets a contender find its node after a create whose answer was lost; the sequence is
+// the server's counter of the parent directory, which orders the queue.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace zkr::names {
+
+/// Curator's "protected" node prefix, before the creator's uuid.
+inline constexpr std::string_view protection_prefix = "_c_";
+
+/// Markers between the uuid and the sequence number.
+inline constexpr std::string_view lock_marker = "-lock-";      ///< mutex, semaphore queue
+inline constexpr std::string_view read_marker = "-__READ__";   ///< read-write lock, readers
+inline constexpr std::string_view write_marker = "-__WRIT__";  ///< read-write lock, writers
+inline constexpr std::string_view latch_marker = "-latch-";    ///< leader election
+inline constexpr std::string_view lease_marker = "-lease-";    ///< semaphore leases
+/// kazoo's markers (nodes "<hex>__lock__<seq>"), recognised in lock directories.
+inline constexpr std::string_view kazoo_lock_marker = "__lock__";
+inline constexpr std::string_view kazoo_read_marker = "__rlock__";
+
+/// A semaphore at PATH keeps its queue in PATH/locks and its leases in PATH/leases
+/// (Curator's InterProcessSemaphoreV2 layout).
+inline constexpr std::string_view semaphore_queue = "locks";
+inline constexpr std::string_view semaphore_leases = "leases";
+/// A double barrier's node that says "everyone is in" (Curator's DistributedDoubleBarrier).
+inline constexpr std::string_view double_barrier_ready = "ready";
+
+/// What a queue node is for: queue_entry::kind.
+namespace kinds {
+inline constexpr std::string_view lock = "lock";
+inline constexpr std::string_view read = "read";
+inline constexpr std::string_view write = "write";
+inline constexpr std::string_view latch = "latch";
+inline constexpr std::string_view lease = "lease";
+}  // namespace kinds
+
+/// One naming scheme of queue nodes: the marker that ends the name before the sequence, whether
+/// its holders share the lock, and its kind.
+struct queue_scheme {
+    std::string_view marker;
+    bool shared;
+    std::string_view kind;
+};
+
+/// Every scheme a lock directory may hold, in the order names are matched: a name is of the
+/// first scheme whose marker (without its leading '-') ends the name before the sequence.
+/// "__rlock__" comes before "__lock__", which is its suffix. Leases are not queued: the
+/// semaphore counts them instead.
+inline constexpr std::array<queue_scheme, 6> queue_schemes{{
+    {kazoo_read_marker, true, kinds::read},
+    {kazoo_lock_marker, false, kinds::lock},
+    {read_marker.substr(1), true, kinds::read},
+    {write_marker.substr(1), false, kinds::write},
+    {lock_marker, false, kinds::lock},
+    {latch_marker, false, kinds::latch},
+}};
+
+}  // namespace zkr::names
