@@ -21,6 +21,8 @@ set(ZKR_GENERATED_INCLUDE_DIR "${PROJECT_BINARY_DIR}/include")
 configure_file("${PROJECT_SOURCE_DIR}/include/zkr/version.hpp.in"
                "${ZKR_GENERATED_INCLUDE_DIR}/zkr/version.hpp" @ONLY)
 target_include_directories(zkr PUBLIC $<BUILD_INTERFACE:${ZKR_GENERATED_INCLUDE_DIR}>)
+target_include_directories(zkr_objects PUBLIC ${ZKR_GENERATED_INCLUDE_DIR})
+target_compile_features(zkr_objects PUBLIC cxx_std_20)
 
 # The public headers need C++20 (coroutines, awaitable): say so to consumers, who then get at
 # least -std=c++20 from zkr::zkr without setting it themselves.

@@ -433,5 +433,42 @@ TEST(MultiLock, PartialFailureOrTimeoutLeavesNothingHeld) {
     });
 }
 
+TEST(MultiLock, GuardedWriteChecksEveryMemberAcrossSessions) {
+    const auto root = fresh_root();
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session a(ioc.get_executor(), config_for(shared_hosts()));
+        session b(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(a);
+        co_await connect(b);
+        // Members on two sessions: the transaction runs on the first and checks both nodes.
+        std::vector<mutex> set{mutex(a, root + "/A"), mutex(b, root + "/B")};
+        auto group = co_await async_lock_all(std::move(set), asio::use_awaitable);
+        const auto data_path = root + "/data";
+        co_await a.async_create(data_path, std::string("0"), create_mode::persistent, tuple);
+        std::vector<op> write1{op::set_data(data_path, "1")};
+        auto [ec1, r1] = co_await group.async_guarded_multi(std::move(write1), tuple);
+        EXPECT_FALSE(ec1);
+        EXPECT_EQ(r1.size(), 1u);
+        delete_node(shared_hosts(), group.locks()[1].path());  // one member gone, unheard of
+        std::vector<op> write2{op::set_data(data_path, "2")};
+        auto [ec2, r2] = co_await group.async_guarded_multi(std::move(write2), tuple);
+        EXPECT_EQ(ec2, errc::lock_lost);
+        EXPECT_EQ(r2.size(), 1u);
+        EXPECT_FALSE(group.owns());
+        EXPECT_TRUE(group.locks()[0].owns());
+        EXPECT_FALSE(group.locks()[1].owns());
+        auto [gec, data] = co_await a.async_get_data(data_path, tuple);
+        EXPECT_EQ(data.data, "1");
+        // An empty group holds nothing to guard with.
+        lock_group none;
+        std::vector<op> write3{op::set_data(data_path, "3")};
+        auto [ec3, r3] = co_await none.async_guarded_multi(std::move(write3), tuple);
+        EXPECT_EQ(ec3, errc::not_owner);
+        co_await group.async_release(tuple);
+        co_await a.async_close(asio::use_awaitable);
+        co_await b.async_close(asio::use_awaitable);
+    });
+}
+
 }  // namespace
 }  // namespace zkr::test

@@ -37,6 +37,36 @@ boost::asio::awaitable<error_code> wait_connected(session_ptr s) {
     }
 }
 
+boost::asio::awaitable<std::tuple<error_code, std::vector<acquired_node>>> find_own_nodes(
+    session_ptr s, std::string dir, std::string prefix) {
+    std::vector<acquired_node> ours;
+    auto [sync_ec] = co_await call<void(error_code)>([&](auto h) { s->sync(dir, std::move(h)); });
+    if (sync_ec && sync_ec != zk_errc::no_node) {
+        co_return std::make_tuple(sync_ec, std::move(ours));
+    }
+    auto [list_ec, kids] = co_await call<void(error_code, children)>(
+        [&](auto h) { s->get_children(dir, std::move(h)); });
+    if (list_ec) {
+        co_return std::make_tuple(list_ec == zk_errc::no_node ? error_code{} : list_ec,
+                                  std::move(ours));
+    }
+    for (const auto& name : kids.names) {
+        if (!name.starts_with(prefix)) {
+            continue;
+        }
+        auto path = join_path(dir, name);
+        auto [ec, st] = co_await call<void(error_code, std::optional<stat>)>(
+            [&](auto h) { s->exists(path, std::move(h)); });
+        if (ec) {
+            co_return std::make_tuple(ec, std::move(ours));
+        }
+        if (st && st->ephemeral_owner == s->session_id()) {
+            ours.push_back(acquired_node{std::move(path), *st});
+        }
+    }
+    co_return std::make_tuple(error_code{}, std::move(ours));
+}
+
 boost::asio::awaitable<error_code> create_for_sure(session_ptr s, std::string path,
                                                    create_mode mode) {
     for (;;) {

@@ -2,7 +2,7 @@
 // waiting for the connection, creating parents, and deleting a node for sure.
 #pragma once
 
-#include "session_impl.hpp"
+#include "session_ops.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -10,33 +10,79 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <tuple>
+#include <type_traits>
+#include <vector>
 
 namespace zkr::detail {
-
-using session_ptr = std::shared_ptr<session_impl>;
 
 /// The token recipes await with: no exceptions, errors as values.
 inline constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 
-/// Awaits `start(handler)` where start calls one session_impl operation:
+/// Awaits `start(handler)` where start calls one session_ops operation:
 ///   auto [ec, node] = co_await call<void(error_code, created_node)>([&](auto h) { ... });
 template <class Signature, class Start>
 auto call(Start&& start) {
     return initiate<Signature>(use_tuple, std::forward<Start>(start));
 }
 
+/// What a call<Signature> completes with: the handler's arguments as a tuple.
+template <class Signature>
+struct call_result;
+template <class... Args>
+struct call_result<void(error_code, Args...)> {
+    using type = std::tuple<error_code, std::decay_t<Args>...>;
+};
+
+/// Waits until the session is connected (see below).
+boost::asio::awaitable<error_code> wait_connected(session_ptr s);
+
+/// The "retry once reconnected" loop of every recipe, for a request that may be sent again
+/// (a read, a sync, a write that checks a version): sends it until it is answered over a live
+/// connection. Ends with the session's end (its error) or the awaiting coroutine's
+/// cancellation (operation_aborted) if they come first.
+///   auto [ec, data] = co_await call_retrying<void(error_code, node_data)>(
+///       s, [&](auto h) { s->get_data(path, std::move(h)); });
+template <class Signature, class Start>
+boost::asio::awaitable<typename call_result<Signature>::type> call_retrying(session_ptr s,
+                                                                            Start start) {
+    for (;;) {
+        auto result = co_await call<Signature>(start);
+        if (!is_retryable(std::get<0>(result))) {
+            co_return result;
+        }
+        if (auto end = co_await wait_connected(s)) {
+            std::get<0>(result) = end;
+            co_return result;
+        }
+    }
+}
+
+/// One of our nodes: its path and its stat at creation (czxid: the fencing token).
+struct acquired_node {
+    std::string path;
+    zkr::stat stat;
+};
+
+/// The recovery after a create whose answer was lost, for every recipe: did it happen? sync
+/// makes our server current, then the nodes of `dir` named `prefix`... (Curator's protected
+/// names carry the creator's uuid) are ours if our session owns them. A missing `dir` holds
+/// nothing of ours. Call once connected.
+boost::asio::awaitable<std::tuple<error_code, std::vector<acquired_node>>> find_own_nodes(
+    session_ptr s, std::string dir, std::string prefix);
+
 /// True once the awaiting coroutine has been asked to stop. Needed after every request: requests
 /// do not take cancellation, so a signal that arrives while one is in flight is only recorded in
 /// the coroutine's cancellation state, and the next wait would not hear of it.
 boost::asio::awaitable<bool> cancellation_requested();
 
-/// Waits until the session is connected. Fails with the session's final error if it ends, or
+/// Fails with the session's final error if it ends, or
 /// with operation_aborted if the awaiting coroutine is cancelled.
 boost::asio::awaitable<error_code> wait_connected(session_ptr s);
 
@@ -54,6 +100,16 @@ boost::asio::awaitable<error_code> ensure_path(session_ptr s, std::string dir);
 /// session has ended (which removes its ephemeral nodes). Not cancellable: meant to run to the
 /// end, in the background if need be.
 boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string path);
+
+/// Runs `body` with cancellation reported, never thrown: a recipe's body checks for it
+/// (cancellation_requested, a wait's operation_aborted) and cleans up before it returns. An
+/// exception thrown instead would skip that cleanup. (The setting belongs to the whole
+/// coroutine thread, so one co_await here covers `body`.)
+template <class Result>
+boost::asio::awaitable<Result> reporting_cancellation(boost::asio::awaitable<Result> body) {
+    co_await boost::asio::this_coro::throw_if_cancelled(false);
+    co_return co_await std::move(body);
+}
 
 /// Runs `body` on the driver strand and completes `h` with its result: a coroutine returning
 /// std::tuple<error_code, Values...> for a handler void(error_code, Values...); an exception
@@ -75,7 +131,7 @@ void spawn(const session_ptr& s, boost::asio::awaitable<std::tuple<error_code, V
             asio::post(strand, [signal, type] { signal->emit(type); });
         });
     }
-    asio::co_spawn(strand, std::move(body),
+    asio::co_spawn(strand, reporting_cancellation(std::move(body)),
                    asio::bind_cancellation_slot(
                        signal->slot(),
                        [signal, pending = pending_handler<void(error_code, Values...)>(

@@ -1,4 +1,5 @@
 // The barrier: one persistent node; waiters watch it until it is gone.
+#include "access.hpp"
 #include "await_ops.hpp"
 #include "path.hpp"
 
@@ -69,7 +70,7 @@ asio::awaitable<std::tuple<error_code>> wait_barrier(session_ptr s, std::string 
 }
 
 template <class Body>
-void start(const std::shared_ptr<session_impl>& s, const std::string& path, Body body,
+void start(const std::shared_ptr<session_ops>& s, const std::string& path, Body body,
            handler<void(error_code)> h) {
     if (validate_path(path) || path == "/") {
         fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
@@ -81,7 +82,10 @@ void start(const std::shared_ptr<session_impl>& s, const std::string& path, Body
 }  // namespace
 }  // namespace detail
 
-barrier::barrier(session& s, std::string path) : session_(s.impl()), path_(std::move(path)) {}
+barrier::barrier(session& s, std::string path) : barrier(detail::access::ops(s), std::move(path)) {}
+
+barrier::barrier(session_ptr s, std::string path)
+    : session_(std::move(s)), path_(std::move(path)) {}
 
 void barrier::set_impl(const session_ptr& s, const std::string& path,
                        detail::handler<void(error_code)> h) {

@@ -104,7 +104,7 @@ std::tuple<error_code, Values...> wait_for(const asio::any_io_executor& ex,
 }
 
 zkr::lock take(zkr::mutex& m, std::optional<milliseconds> timeout, bool try_only, error_code& ec) {
-    auto [result, l] = wait_for<zkr::lock>(m.impl()->executor(), timeout, [&m, try_only](auto h) {
+    auto [result, l] = wait_for<zkr::lock>(m.get_executor(), timeout, [&m, try_only](auto h) {
         if (try_only) {
             m.async_try_lock(std::move(h));
         } else {
@@ -197,7 +197,7 @@ void mutex::prepare() {
 }
 
 void mutex::prepare(error_code& ec) {
-    std::tie(ec) = wait_for<>(mutex_.impl()->executor(), std::nullopt,
+    std::tie(ec) = wait_for<>(mutex_.get_executor(), std::nullopt,
                               [this](auto h) { mutex_.async_prepare(std::move(h)); });
 }
 

@@ -1,4 +1,5 @@
 // The double barrier, in Curator's layout and order of operations (see the header).
+#include "access.hpp"
 #include "await_ops.hpp"
 #include "contender.hpp"
 #include "path.hpp"
@@ -176,8 +177,9 @@ asio::awaitable<std::tuple<error_code>> leave(state_ptr b) {
         }
     }
     b->inside = false;
-    auto [rec] = co_await call<void(error_code)>(
-        [&](auto h) { s->remove(join_path(b->path, ready_name), -1, std::move(h)); });
+    const auto ready = join_path(b->path, ready_name);
+    auto [rec] = co_await call_retrying<void(error_code)>(
+        s, [&](auto h) { s->remove(ready, -1, std::move(h)); });
     co_return rec == zk_errc::no_node ? error_code{} : rec;
 }
 
@@ -198,8 +200,12 @@ void start(const state_ptr& b, Body body, handler<void(error_code)> h) {
 }  // namespace detail
 
 double_barrier::double_barrier(session& s, std::string path, int members)
+    : double_barrier(detail::access::ops(s), std::move(path), members) {}
+
+double_barrier::double_barrier(std::shared_ptr<detail::session_ops> s, std::string path,
+                               int members)
     : state_(std::make_shared<detail::double_barrier_state>()) {
-    state_->session = s.impl();
+    state_->session = std::move(s);
     state_->node = detail::join_path(path, detail::make_uuid());
     state_->path = std::move(path);
     state_->members = members;

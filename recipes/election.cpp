@@ -1,5 +1,6 @@
 // Leader election: the lock queue with Curator's "-latch-" nodes, plus reading the queue for the
 // current leader, the participants, and an observer that follows changes.
+#include "access.hpp"
 #include "lock_state.hpp"
 #include "log.hpp"
 #include "path.hpp"
@@ -171,7 +172,12 @@ asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> next_leader(
 
 leader_election::leader_election(session& s, std::string path, std::string participant_id,
                                  election_options options)
-    : session_(s.impl()),
+    : leader_election(detail::access::ops(s), std::move(path), std::move(participant_id), options) {
+}
+
+leader_election::leader_election(session_ptr s, std::string path, std::string participant_id,
+                                 election_options options)
+    : session_(std::move(s)),
       path_(std::move(path)),
       id_(std::move(participant_id)),
       options_(options) {}
@@ -227,7 +233,7 @@ void leader_election::lead_impl(const session_ptr& s, const std::string& path,
 
 leader_observer::leader_observer(session& s, std::string path)
     : state_(std::make_shared<detail::observer_state>(
-          detail::observer_state{s.impl(), std::move(path), false, std::nullopt})) {}
+          detail::observer_state{detail::access::ops(s), std::move(path), false, std::nullopt})) {}
 
 void leader_observer::wait_change_impl(
     const std::shared_ptr<detail::observer_state>& state,

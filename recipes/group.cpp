@@ -1,5 +1,6 @@
 // Group membership: ephemeral "<path>/<id>" nodes; members read from the listing and each
 // member's data; changes followed with one children watch.
+#include "access.hpp"
 #include "lock_state.hpp"
 #include "path.hpp"
 
@@ -158,9 +159,11 @@ asio::awaitable<members_result> members(std::shared_ptr<member_group_state> g, b
 }  // namespace
 }  // namespace detail
 
-group::group(session& s, std::string path)
+group::group(session& s, std::string path) : group(detail::access::ops(s), std::move(path)) {}
+
+group::group(std::shared_ptr<detail::session_ops> s, std::string path)
     : state_(std::make_shared<detail::member_group_state>(
-          detail::member_group_state{s.impl(), std::move(path), false, {}})) {}
+          detail::member_group_state{std::move(s), std::move(path), false, {}})) {}
 
 const std::string& group::path() const noexcept {
     return state_->path;

@@ -1,3 +1,4 @@
+#include "handle_ops.hpp"
 #include "lock_state.hpp"
 
 #include "log.hpp"
@@ -8,6 +9,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/system_executor.hpp>
+
+#include <algorithm>
+#include <iterator>
 
 namespace zkr {
 namespace detail {
@@ -207,30 +211,36 @@ asio::awaitable<void> lock_state::watch_loop() {
     }
 }
 
-void lock_state::guarded_multi(std::vector<op> ops,
-                               handler<void(error_code, std::vector<op_result>)> h) {
-    if (!owned_.load()) {
-        fail(std::move(h), session_->completions(), make_error_code(errc::lock_lost));
+void guarded_multi(const std::vector<std::shared_ptr<lock_state>>& guards, std::vector<op> ops,
+                   handler<void(error_code, std::vector<op_result>)> h) {
+    const auto& s = guards.front()->session();
+    if (!std::ranges::all_of(guards, [](const auto& g) { return g->owns(); })) {
+        fail(std::move(h), s->completions(), make_error_code(errc::lock_lost));
         return;
     }
     if (auto ec = validate_ops(ops)) {
-        fail(std::move(h), session_->completions(), ec);
+        fail(std::move(h), s->completions(), ec);
         return;
     }
-    ops.insert(ops.begin(), op::check(path_));
+    std::vector<op> checked;
+    checked.reserve(guards.size() + ops.size());
+    for (const auto& g : guards) {
+        checked.push_back(op::check(g->path()));
+    }
+    std::move(ops.begin(), ops.end(), std::back_inserter(checked));
     auto pending = std::make_shared<pending_handler<void(error_code, std::vector<op_result>)>>(
-        std::move(h), session_->completions());
-    session_->multi(std::move(ops), [self = shared_from_this(), pending](
-                                        error_code ec, std::vector<op_result> results) {
-        const bool check_failed = !results.empty() && results.front().ec == zk_errc::no_node;
-        if (!results.empty()) {
-            results.erase(results.begin());
+        std::move(h), s->completions());
+    s->multi(std::move(checked), [guards, pending](error_code ec, std::vector<op_result> results) {
+        bool check_failed = false;
+        for (std::size_t i = 0; i < guards.size() && i < results.size(); ++i) {
+            if (results[i].ec == zk_errc::no_node) {
+                check_failed = true;
+                guards[i]->node_missing();
+            }
         }
-        if (check_failed) {
-            ec = make_error_code(errc::lock_lost);
-            self->lose(make_error_code(errc::lock_node_deleted));
-        }
-        pending->complete(ec, std::move(results));
+        results.erase(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                             guards.size(), results.size())));
+        pending->complete(check_failed ? make_error_code(errc::lock_lost) : ec, std::move(results));
     });
 }
 
@@ -352,31 +362,18 @@ error_code lock::lost_reason() const {
 }
 
 void lock::release_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
-    if (!state) {
-        detail::fail(std::move(h), boost::asio::system_executor(),
-                     make_error_code(errc::not_owner));
-        return;
-    }
-    state->release(std::move(h));
+    detail::on_held(state, std::move(h), [](auto& s, auto h) { s.release(std::move(h)); });
 }
 
 void lock::wait_lost_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
-    if (!state) {
-        detail::fail(std::move(h), boost::asio::system_executor(),
-                     make_error_code(errc::not_owner));
-        return;
-    }
-    state->wait_lost(std::move(h));
+    detail::on_held(state, std::move(h), [](auto& s, auto h) { s.wait_lost(std::move(h)); });
 }
 
 void lock::guarded_multi_impl(const state_ptr& state, std::vector<op> ops,
                               detail::handler<void(error_code, std::vector<op_result>)> h) {
-    if (!state) {
-        detail::fail(std::move(h), boost::asio::system_executor(),
-                     make_error_code(errc::not_owner));
-        return;
-    }
-    state->guarded_multi(std::move(ops), std::move(h));
+    detail::on_held(state, std::move(h), [&](auto& s, auto h) {
+        detail::guarded_multi({s.shared_from_this()}, std::move(ops), std::move(h));
+    });
 }
 
 }  // namespace zkr

@@ -1,5 +1,7 @@
-// Fan-out over the members of a lock group: release all and wait for all, or wait for the first
-// loss and stop watching the others.
+// Fan-out over the members of a lock group: release all and wait for all, wait for the first
+// loss, or guard one transaction with every member's node.
+#include "access.hpp"
+#include "handle_ops.hpp"
 #include "lock_state.hpp"
 
 #include <zkr/lock_group.hpp>
@@ -12,10 +14,6 @@
 
 namespace zkr {
 namespace detail {
-
-struct group_state {
-    std::vector<lock> locks;
-};
 
 namespace {
 
@@ -69,6 +67,57 @@ struct first_loss {
 };
 
 }  // namespace
+
+/// The members of a lock_group, and the fan-out of the handle operations over them.
+struct group_state {
+    std::vector<lock> locks;
+
+    bool empty() const noexcept { return locks.empty(); }
+
+    /// Releases every member; the first error, once all have answered.
+    void release(handler<void(error_code)> h) {
+        auto join = std::make_shared<join_all>();
+        join->left = locks.size();
+        join->done = pending_handler<void(error_code)>(std::move(h), locks.front().get_executor());
+        for (auto& l : locks) {
+            l.async_release([join](error_code ec) { join->arrived(ec); });
+        }
+    }
+
+    /// The first member's loss.
+    void wait_lost(handler<void(error_code)> h) {
+        auto race = std::make_shared<first_loss>();
+        race->left = locks.size();
+        auto slot = boost::asio::get_associated_cancellation_slot(h);
+        race->done = pending_handler<void(error_code)>(std::move(h), locks.front().get_executor());
+        if (slot.is_connected()) {
+            slot.assign([weak = std::weak_ptr<first_loss>(race)](boost::asio::cancellation_type) {
+                if (auto r = weak.lock()) {
+                    r->cancel();
+                }
+            });
+        }
+        for (auto& l : locks) {
+            l.async_wait_lost([race](error_code ec) { race->arrived(ec); });
+        }
+    }
+
+    /// One check per member (guarded_multi), on the first member's session.
+    void guarded_multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) {
+        std::vector<std::shared_ptr<lock_state>> guards;
+        for (const auto& l : locks) {
+            const auto& state = access::state_of(l);
+            if (!state) {
+                fail(std::move(h), boost::asio::system_executor(),
+                     make_error_code(errc::not_owner));
+                return;
+            }
+            guards.push_back(state);
+        }
+        detail::guarded_multi(guards, std::move(ops), std::move(h));
+    }
+};
+
 }  // namespace detail
 
 lock_group::lock_group() noexcept = default;
@@ -112,42 +161,17 @@ error_code lock_group::lost_reason() const {
 }
 
 void lock_group::release_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
-    if (!state || state->locks.empty()) {
-        detail::fail(std::move(h), boost::asio::system_executor(),
-                     make_error_code(errc::not_owner));
-        return;
-    }
-    auto join = std::make_shared<detail::join_all>();
-    join->left = state->locks.size();
-    join->done = detail::pending_handler<void(error_code)>(std::move(h),
-                                                           state->locks.front().get_executor());
-    for (auto& l : state->locks) {
-        l.async_release([join](error_code ec) { join->arrived(ec); });
-    }
+    detail::on_held(state, std::move(h), [](auto& g, auto h) { g.release(std::move(h)); });
 }
 
 void lock_group::wait_lost_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
-    if (!state || state->locks.empty()) {
-        detail::fail(std::move(h), boost::asio::system_executor(),
-                     make_error_code(errc::not_owner));
-        return;
-    }
-    auto race = std::make_shared<detail::first_loss>();
-    race->left = state->locks.size();
-    auto slot = boost::asio::get_associated_cancellation_slot(h);
-    race->done = detail::pending_handler<void(error_code)>(std::move(h),
-                                                           state->locks.front().get_executor());
-    if (slot.is_connected()) {
-        slot.assign(
-            [weak = std::weak_ptr<detail::first_loss>(race)](boost::asio::cancellation_type) {
-                if (auto r = weak.lock()) {
-                    r->cancel();
-                }
-            });
-    }
-    for (auto& l : state->locks) {
-        l.async_wait_lost([race](error_code ec) { race->arrived(ec); });
-    }
+    detail::on_held(state, std::move(h), [](auto& g, auto h) { g.wait_lost(std::move(h)); });
+}
+
+void lock_group::guarded_multi_impl(const state_ptr& state, std::vector<op> ops,
+                                    detail::handler<void(error_code, std::vector<op_result>)> h) {
+    detail::on_held(state, std::move(h),
+                    [&](auto& g, auto h) { g.guarded_multi(std::move(ops), std::move(h)); });
 }
 
 }  // namespace zkr

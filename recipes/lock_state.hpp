@@ -27,6 +27,9 @@ class lock_state final : public session_listener, public std::enable_shared_from
     void start();
 
     bool owns() const noexcept { return owned_.load(); }
+    /// Never: a lock's state exists only for a held node (on_held, handle_ops.hpp).
+    bool empty() const noexcept { return false; }
+    const session_ptr& session() const noexcept { return session_; }
     boost::asio::any_io_executor executor() const noexcept { return session_->executor(); }
     const std::string& path() const noexcept { return path_; }
     std::int64_t fencing_token() const noexcept { return token_; }
@@ -34,7 +37,8 @@ class lock_state final : public session_listener, public std::enable_shared_from
 
     void release(handler<void(error_code)> h);
     void wait_lost(handler<void(error_code)> h);
-    void guarded_multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h);
+    /// A guarded transaction found our node gone (driver strand).
+    void node_missing() { lose(make_error_code(errc::lock_node_deleted)); }
 
     void on_session_event(session_event event) override;
 

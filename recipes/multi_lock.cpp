@@ -1,3 +1,4 @@
+#include "access.hpp"
 #include "await_ops.hpp"
 #include "log.hpp"
 
@@ -58,7 +59,7 @@ void lock_all_impl(std::vector<mutex> mutexes, handler<void(error_code, lock_gro
         fail(std::move(h), asio::system_executor(), make_error_code(errc::invalid_argument));
         return;
     }
-    const auto session = mutexes.front().impl();
+    const auto session = access::session_of(mutexes.front());
     spawn(session, lock_all(std::move(mutexes)), std::move(h));
 }
 

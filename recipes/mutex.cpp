@@ -1,3 +1,4 @@
+#include "access.hpp"
 #include "lock_state.hpp"
 #include "path.hpp"
 
@@ -20,13 +21,13 @@ std::string default_node_data() {
 }  // namespace detail
 
 mutex::mutex(session& s, std::string path, mutex_options options)
-    : session_(s.impl()), path_(std::move(path)), options_(std::move(options)) {
+    : session_(detail::access::ops(s)), path_(std::move(path)), options_(std::move(options)) {
     if (options_.node_data.empty()) {
         options_.node_data = detail::default_node_data();
     }
 }
 
-mutex::mutex(std::shared_ptr<detail::session_impl> s, std::string path, std::string marker,
+mutex::mutex(std::shared_ptr<detail::session_ops> s, std::string path, std::string marker,
              mutex_options options)
     : session_(std::move(s)),
       path_(std::move(path)),
@@ -37,12 +38,16 @@ mutex::mutex(std::shared_ptr<detail::session_impl> s, std::string path, std::str
     }
 }
 
-void mutex::prepare_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
+mutex::executor_type mutex::get_executor() const noexcept {
+    return session_->executor();
+}
+
+void mutex::prepare_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
                          const std::string& marker, detail::handler<void(error_code)> h) {
     detail::prepare_lock_dir(s, path, marker, std::move(h));
 }
 
-void mutex::adopt_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
+void mutex::adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
                        const std::string& marker, const mutex_options& options, std::string node,
                        detail::handler<void(error_code, lock)> h) {
     if (detail::validate_path(node) || detail::parent_path(node) != path ||
@@ -72,7 +77,7 @@ void mutex::adopt_impl(const std::shared_ptr<detail::session_impl>& s, const std
         std::move(h));
 }
 
-void mutex::lock_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
+void mutex::lock_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
                       const std::string& marker, const mutex_options& options, bool try_only,
                       detail::handler<void(error_code, lock)> h) {
     detail::acquire_request request{

@@ -64,37 +64,15 @@ void create_and_list(const session_ptr& s, const std::string& path, const std::s
     });
 }
 
-/// After a create whose answer was lost: did it happen? sync makes our server current, then the
-/// node is ours only if it carries our uuid and our session owns it.
+/// After a create whose answer was lost: did it happen? (find_own_nodes)
 asio::awaitable<error_code> adopt_lost_create(attempt& a) {
-    auto& s = a.req.session;
-    auto [sync_ec] =
-        co_await call<void(error_code)>([&](auto h) { s->sync(a.req.dir, std::move(h)); });
-    if (sync_ec) {
-        co_return sync_ec;
+    auto [ec, ours] = co_await find_own_nodes(a.req.session, a.req.dir, a.name_prefix);
+    if (!ec && !ours.empty()) {
+        ZKR_LOG(debug, a.req.channel,
+                "found our node " << ours.front().path << " after a lost create");
+        a.own = std::move(ours.front());
     }
-    auto [list_ec, kids] = co_await call<void(error_code, children)>(
-        [&](auto h) { s->get_children(a.req.dir, std::move(h)); });
-    if (list_ec) {
-        co_return list_ec == zk_errc::no_node ? error_code{} : list_ec;
-    }
-    for (const auto& name : kids.names) {
-        if (!name.starts_with(a.name_prefix)) {
-            continue;
-        }
-        auto path = join_path(a.req.dir, name);
-        auto [ec, st] = co_await call<void(error_code, std::optional<stat>)>(
-            [&](auto h) { s->exists(path, std::move(h)); });
-        if (ec) {
-            co_return ec;
-        }
-        if (st && st->ephemeral_owner == s->session_id()) {
-            ZKR_LOG(debug, a.req.channel, "found our node " << path << " after a lost create");
-            a.own = acquired_node{std::move(path), *st};
-        }
-        co_return error_code{};
-    }
-    co_return error_code{};
+    co_return ec;
 }
 
 /// Phase 1, from the answers to the first create and list: our node exists and `kids` is a
@@ -145,8 +123,8 @@ asio::awaitable<error_code> create_node(attempt& a, first_look look, children& k
 /// Our node, read back now, still exists and belongs to our session.
 asio::awaitable<error_code> verify_owner(attempt& a) {
     auto& s = a.req.session;
-    auto [ec, data] = co_await call<void(error_code, node_data)>(
-        [&](auto h) { s->get_data(a.own->path, std::move(h)); });
+    auto [ec, data] = co_await call_retrying<void(error_code, node_data)>(
+        s, [&](auto h) { s->get_data(a.own->path, std::move(h)); });
     if (ec == zk_errc::no_node) {
         co_return make_error_code(errc::lock_node_deleted);
     }

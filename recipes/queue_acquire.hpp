@@ -16,12 +16,8 @@
 
 namespace zkr::detail {
 
-/// Our node once we lead the queue. An empty path means "not acquired" (try_only and busy).
-struct acquired_node {
-    std::string path;
-    zkr::stat stat;
-};
-
+/// Our node once we lead the queue (acquired_node, await_ops.hpp). An empty path means "not
+/// acquired" (try_only and busy).
 struct acquire_request {
     session_ptr session;
     std::string dir;     ///< the lock directory (validated)

@@ -1,5 +1,6 @@
 #include "queue_reader.hpp"
 
+#include "access.hpp"
 #include "contender.hpp"
 #include "path.hpp"
 
@@ -45,7 +46,12 @@ boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_qu
     co_return std::make_tuple(error_code{}, std::move(out));
 }
 
-void read_queue_impl(const std::shared_ptr<session_impl>& s, std::string path, bool with_data,
+void read_queue_impl(session& public_session, std::string path, bool with_data,
+                     handler<void(error_code, std::vector<queue_entry>)> h) {
+    read_queue_impl(access::ops(public_session), std::move(path), with_data, std::move(h));
+}
+
+void read_queue_impl(const session_ptr& s, std::string path, bool with_data,
                      handler<void(error_code, std::vector<queue_entry>)> h) {
     if (validate_path(path)) {
         fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));

@@ -21,4 +21,8 @@ enum class queue_detail {
 boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_queue(
     session_ptr s, std::string path, queue_detail detail = queue_detail::all);
 
+/// async_read_queue (with_data) and async_list_queue over the recipes' view of a session.
+void read_queue_impl(const session_ptr& s, std::string path, bool with_data,
+                     handler<void(error_code, std::vector<queue_entry>)> h);
+
 }  // namespace zkr::detail

@@ -1,5 +1,6 @@
 // The counting semaphore: Curator's InterProcessSemaphoreV2 layout ("locks" queue, "leases"),
 // with the maximum kept in the semaphore node and checked.
+#include "access.hpp"
 #include "lock_state.hpp"
 #include "log.hpp"
 #include "path.hpp"
@@ -36,26 +37,22 @@ constexpr const char* channel = log::channels::semaphore;
 asio::awaitable<error_code> check_limit(session_ptr s, std::string path, int max) {
     const auto wanted = std::to_string(max);
     for (;;) {
-        auto [ec, data] = co_await call<void(error_code, node_data)>(
-            [&](auto h) { s->get_data(path, std::move(h)); });
+        auto [ec, data] = co_await call_retrying<void(error_code, node_data)>(
+            s, [&](auto h) { s->get_data(path, std::move(h)); });
         if (ec == zk_errc::no_node) {
             if (auto pec = co_await ensure_path(s, std::string(parent_path(path)));
                 pec && path.rfind('/') != 0) {
                 co_return pec;
             }
-            auto [cec, node] = co_await call<void(error_code, created_node)>(
-                [&](auto h) { s->create(path, wanted, create_mode::persistent, std::move(h)); });
+            // Sent again after a lost answer, a create that happened finds its own node: either
+            // way, node_exists means "read what is there now".
+            auto [cec, node] = co_await call_retrying<void(error_code, created_node)>(
+                s, [&](auto h) { s->create(path, wanted, create_mode::persistent, std::move(h)); });
             if (!cec) {
                 co_return error_code{};
             }
             if (cec != zk_errc::node_exists) {
                 co_return cec;
-            }
-            continue;  // someone else created it: read theirs
-        }
-        if (is_retryable(ec)) {
-            if (auto wec = co_await wait_connected(s)) {
-                co_return wec;
             }
             continue;
         }
@@ -66,8 +63,8 @@ asio::awaitable<error_code> check_limit(session_ptr s, std::string path, int max
             // Created by a client that stores nothing (a parent made by Curator, say): claim it.
             // No init-capture in a co_await's temporary lambda (g++ 12 destroys them twice).
             const auto version = data.stat.version;
-            auto [sec, st] = co_await call<void(error_code, stat)>(
-                [&](auto h) { s->set_data(path, wanted, version, std::move(h)); });
+            auto [sec, st] = co_await call_retrying<void(error_code, stat)>(
+                s, [&](auto h) { s->set_data(path, wanted, version, std::move(h)); });
             if (!sec || sec == zk_errc::bad_version) {
                 continue;
             }
@@ -89,30 +86,6 @@ asio::awaitable<error_code> check_limit(session_ptr s, std::string path, int max
         }
         co_return error_code{};
     }
-}
-
-/// Our lease nodes, found by their uuid after a create whose answer was lost.
-asio::awaitable<std::tuple<error_code, std::vector<acquired_node>>> find_ours(session_ptr s,
-                                                                              std::string dir,
-                                                                              std::string prefix) {
-    std::vector<acquired_node> ours;
-    auto [sync_ec] = co_await call<void(error_code)>([&](auto h) { s->sync(dir, std::move(h)); });
-    auto [ec, kids] = co_await call<void(error_code, children)>(
-        [&](auto h) { s->get_children(dir, std::move(h)); });
-    if (sync_ec || ec) {
-        co_return std::make_tuple(sync_ec ? sync_ec : ec, std::move(ours));
-    }
-    for (const auto& name : kids.names) {
-        if (name.starts_with(prefix)) {
-            auto path = join_path(dir, name);
-            auto [eec, st] = co_await call<void(error_code, std::optional<stat>)>(
-                [&](auto h) { s->exists(path, std::move(h)); });
-            if (!eec && st && st->ephemeral_owner == s->session_id()) {
-                ours.push_back(acquired_node{std::move(path), *st});
-            }
-        }
-    }
-    co_return std::make_tuple(error_code{}, std::move(ours));
 }
 
 struct attempt {
@@ -145,7 +118,7 @@ asio::awaitable<error_code> create_leases(attempt& a, int count, const std::stri
         if (auto wec = co_await wait_connected(a.s)) {
             co_return wec;
         }
-        auto [fec, ours] = co_await find_ours(a.s, a.leases_dir, a.prefix);
+        auto [fec, ours] = co_await find_own_nodes(a.s, a.leases_dir, a.prefix);
         if (fec && !is_retryable(fec)) {
             co_return fec;
         }
@@ -245,6 +218,9 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     }
     co_await asio::this_coro::reset_cancellation_state();
     co_await turn.async_release(use_tuple);
+    if (auto end = s->final_error(); end && !ec) {
+        ec = end;  // the session ended meanwhile: our leases went with it
+    }
     if (!ec && granted == outcome::granted) {
         std::vector<zkr::lock> leases;
         for (auto& node : a.created) {
@@ -258,7 +234,7 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     // Not granted: take back every lease node we made, even ones whose answer was lost.
     if (is_retryable(ec) || ec == asio::error::operation_aborted) {
         if (!co_await wait_connected(s)) {
-            if (auto [fec, ours] = co_await find_ours(s, a.leases_dir, a.prefix); !fec) {
+            if (auto [fec, ours] = co_await find_own_nodes(s, a.leases_dir, a.prefix); !fec) {
                 a.created = std::move(ours);
             }
         }
@@ -273,9 +249,16 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
 }  // namespace detail
 
 semaphore::semaphore(session& s, std::string path, int max_leases, semaphore_options options)
-    : session_(s.impl()), path_(std::move(path)), max_(max_leases), options_(std::move(options)) {}
+    : semaphore(detail::access::ops(s), std::move(path), max_leases, std::move(options)) {}
 
-void semaphore::acquire_impl(const std::shared_ptr<detail::session_impl>& session,
+semaphore::semaphore(std::shared_ptr<detail::session_ops> s, std::string path, int max_leases,
+                     semaphore_options options)
+    : session_(std::move(s)),
+      path_(std::move(path)),
+      max_(max_leases),
+      options_(std::move(options)) {}
+
+void semaphore::acquire_impl(const std::shared_ptr<detail::session_ops>& session,
                              const std::string& path, int max, int count, bool try_only,
                              const semaphore_options& options,
                              detail::handler<void(error_code, lease)> h) {

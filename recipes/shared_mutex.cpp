@@ -1,3 +1,4 @@
+#include "access.hpp"
 #include "lock_state.hpp"
 #include "log.hpp"
 #include "path.hpp"
@@ -56,12 +57,16 @@ asio::awaitable<std::tuple<error_code, zkr::lock>> downgrade(session_ptr s, std:
 }  // namespace detail
 
 shared_mutex::shared_mutex(session& s, std::string path, mutex_options options)
-    : writer_(s.impl(), path, std::string(names::write_marker), options),
-      reader_(s.impl(), std::move(path), std::string(names::read_marker), std::move(options)) {}
+    : writer_(
+          detail::access::make_mutex(detail::access::ops(s), path, names::write_marker, options)),
+      reader_(detail::access::make_mutex(detail::access::ops(s), std::move(path),
+                                         names::read_marker, std::move(options))) {}
 
-void shared_mutex::downgrade_impl(const std::shared_ptr<detail::session_impl>& s,
-                                  const std::string& path, const mutex_options& options,
-                                  lock write_lock, detail::handler<void(error_code, lock)> h) {
+void shared_mutex::downgrade_impl(const mutex& reader, lock write_lock,
+                                  detail::handler<void(error_code, lock)> h) {
+    const auto& s = detail::access::session_of(reader);
+    const auto& path = reader.path();
+    const auto& options = detail::access::options_of(reader);
     const auto name = detail::node_name(write_lock.path());
     if (!write_lock.owns() || detail::parent_path(write_lock.path()) != path ||
         name.find(names::write_marker) == std::string_view::npos || name.size() < 10) {

@@ -1,4 +1,5 @@
 // The public session: forwards to session_impl.
+#include "access.hpp"
 #include "session_impl.hpp"
 
 #include "path.hpp"
@@ -60,6 +61,10 @@ session::~session() {
     if (impl_) {
         impl_->close_detached();
     }
+}
+
+detail::session_ptr detail::access::ops(const session& s) {
+    return s.impl_;
 }
 
 session::executor_type session::get_executor() const noexcept {

@@ -131,21 +131,32 @@ error_code session_impl::check_watch_budget(const std::string& path) {
     return make_error_code(errc::too_many_watches);
 }
 
-session_impl::session_impl(asio::any_io_executor ex, session_config config)
+session_impl::executors session_impl::choose_executors(const asio::any_io_executor& ex,
+                                                       bool dedicated_io_thread) {
     // With zkr's own thread the user's executor is used as given: this object may be destroyed
     // on that thread after the user's io_context (a close finishing there), and a strand of
     // ours over it could not be.
-    : user_(config.dedicated_io_thread ? ex : make_session_strand(ex)),
+    if (dedicated_io_thread) {
+        auto thread = io_thread::acquire();
+        auto driver = asio::any_io_executor(asio::make_strand(thread->get_executor()));
+        return {ex, std::move(thread), std::move(driver)};
+    }
+    auto user = make_session_strand(ex);
+    return {user, nullptr, user};
+}
+
+session_impl::session_impl(asio::any_io_executor ex, session_config config)
+    : session_impl(choose_executors(ex, config.dedicated_io_thread), std::move(config)) {}
+
+session_impl::session_impl(executors ex, session_config config)
+    : session_ops(ex.driver, ex.user),
       config_(std::move(config)),
-      io_thread_(config_.dedicated_io_thread ? io_thread::acquire() : nullptr),
-      driver_(io_thread_ ? asio::any_io_executor(asio::make_strand(io_thread_->get_executor()))
-                         : user_),
-      completions_{driver_, user_},
-      transport_(std::make_shared<transport>(driver_, io_thread_)),
-      connect_timer_(driver_),
-      deadline_timer_(driver_),
-      give_up_timer_(driver_),
-      stable_timer_(driver_),
+      io_thread_(std::move(ex.thread)),
+      transport_(std::make_shared<transport>(strand(), io_thread_)),
+      connect_timer_(strand()),
+      deadline_timer_(strand()),
+      give_up_timer_(strand()),
+      stable_timer_(strand()),
       acl_(std::make_unique<acl_storage>(config_.acl)) {
     if (const auto slash = config_.hosts.find('/'); slash != std::string::npos) {
         chroot_length_ = config_.hosts.size() - slash;
@@ -156,15 +167,15 @@ session_impl::~session_impl() {
     // Normally closed by now (the public session's destructor starts it). If not, the
     // transport frees the C handle when its last wait is gone.
     if (transport_->is_open()) {
-        asio::post(driver_, [t = transport_, ec = final_error()] { t->close(ec, {}); });
+        asio::post(strand(), [t = transport_, ec = final_error()] { t->close(ec, {}); });
     }
 }
 
 bool session_impl::running_in_driver() const noexcept {
-    if (const auto* s = driver_.target<io_strand>()) {
+    if (const auto* s = strand().target<io_strand>()) {
         return s->running_in_this_thread();
     }
-    if (const auto* s = driver_.target<any_strand>()) {
+    if (const auto* s = strand().target<any_strand>()) {
         return s->running_in_this_thread();
     }
     return false;
@@ -192,8 +203,8 @@ std::size_t session_impl::pending_operations() const noexcept {
 }
 
 void session_impl::connect(handler<void(error_code)> h) {
-    auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), driver_, completions_);
-    asio::post(driver_, [self = shared_from_this(), waiter = std::move(waiter)]() mutable {
+    auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), strand(), completions());
+    asio::post(strand(), [self = self(), waiter = std::move(waiter)]() mutable {
         const auto state = self->state_.load();
         if (state == session_state::connected || state == session_state::suspended) {
             waiter.complete(error_code{});
@@ -224,9 +235,9 @@ void session_impl::connect(handler<void(error_code)> h) {
         }
         self->state_ = session_state::connecting;
         self->connect_waiters_.add(std::move(waiter));
-        if (!self->transport_->open(
-                c_client_hosts(config.hosts), static_cast<int>(config.session_timeout.count()),
-                config.resume.id, config.resume.password, self->weak_from_this())) {
+        if (!self->transport_->open(c_client_hosts(config.hosts),
+                                    static_cast<int>(config.session_timeout.count()),
+                                    config.resume.id, config.resume.password, self->weak_self())) {
             ZKR_LOG(error, channel,
                     "zookeeper_init failed for '" << config.hosts << "': " << std::strerror(errno));
             self->connect_waiters_.complete_all(make_error_code(errc::invalid_connect_string));
@@ -247,7 +258,7 @@ void session_impl::connect(handler<void(error_code)> h) {
 
 void session_impl::arm_connect_timer() {
     connect_timer_.expires_after(config_.connect_timeout);
-    connect_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+    connect_timer_.async_wait([weak = weak_self()](error_code ec) {
         auto self = weak.lock();
         if (ec || !self || self->state_.load() != session_state::connecting) {
             return;
@@ -349,7 +360,7 @@ void session_impl::check_chroot_then_complete_connect() {
     }
     // Under a chroot that does not exist every request fails with "no node": a cause nobody
     // would guess from that. Say it at connection time instead.
-    exists("/", [self = shared_from_this()](error_code ec, std::optional<stat> st) {
+    exists("/", [self = self()](error_code ec, std::optional<stat> st) {
         if (!ec && !st) {
             ZKR_LOG(error, channel,
                     "the chroot of '" << self->config_.hosts << "' does not exist on the server");
@@ -363,7 +374,7 @@ void session_impl::check_chroot_then_complete_connect() {
 
 void session_impl::arm_deadline_timer() {
     deadline_timer_.expires_after(local_loss_delay());
-    deadline_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+    deadline_timer_.async_wait([weak = weak_self()](error_code ec) {
         auto self = weak.lock();
         if (ec || !self || self->state_.load() != session_state::suspended) {
             return;
@@ -383,7 +394,7 @@ void session_impl::wait_to_give_up() {
     // (a packet over its limit, each time) keeps it alive for nothing. Waiting on would leave
     // acquisitions and elections waiting for good and the session's nodes blocking everyone:
     // the session ends here, as expired, and the server expires it for want of news.
-    give_up_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+    give_up_timer_.async_wait([weak = weak_self()](error_code ec) {
         auto self = weak.lock();
         if (ec || !self || !self->giving_up_) {
             return;
@@ -411,7 +422,7 @@ void session_impl::confirm_recovery() {
     }
     // A reconnection counts once it has lasted a third of the timeout (a ping's interval).
     stable_timer_.expires_after(negotiated_timeout() / 3);
-    stable_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+    stable_timer_.async_wait([weak = weak_self()](error_code ec) {
         auto self = weak.lock();
         if (ec || !self || self->state_.load() != session_state::connected) {
             return;
@@ -444,7 +455,7 @@ void session_impl::first_look_listing(
     if (!batch.flush_posted) {
         // After the current handler: every create issued meanwhile goes out before the listing.
         batch.flush_posted = true;
-        asio::post(driver_, [self = shared_from_this(), dir] {
+        asio::post(strand(), [self = self(), dir] {
             auto& b = self->listings_[dir];
             b.flush_posted = false;
             self->list_for(dir, std::move(b.waiting));
@@ -457,8 +468,8 @@ void session_impl::list_for(
     const std::string& dir,
     std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> callers) {
     ++listings_[dir].in_flight;
-    get_children(dir, [self = shared_from_this(), dir, callers = std::move(callers)](
-                          error_code ec, children kids) mutable {
+    get_children(dir, [self = self(), dir, callers = std::move(callers)](error_code ec,
+                                                                         children kids) mutable {
         auto it = self->listings_.find(dir);
         if (--it->second.in_flight == 0 && it->second.waiting.empty() && !it->second.flush_posted) {
             self->listings_.erase(it);
@@ -491,8 +502,8 @@ void session_impl::add_listener(std::weak_ptr<session_listener> listener) {
 
 void session_impl::wait_state(session_state seen, handler<void(error_code, session_state)> h) {
     using list = waiter_list<void(error_code, session_state)>;
-    auto waiter = list::prepare(std::move(h), driver_, completions_);
-    on_driver([self = shared_from_this(), seen, waiter = std::move(waiter)]() mutable {
+    auto waiter = list::prepare(std::move(h), strand(), completions());
+    on_driver([self = self(), seen, waiter = std::move(waiter)]() mutable {
         const auto now = self->state_.load();
         if (now != seen) {
             waiter.complete(error_code{}, now);
@@ -506,19 +517,19 @@ void session_impl::wait_state(session_state seen, handler<void(error_code, sessi
 }
 
 void session_impl::close(handler<void(error_code)> h) {
-    asio::post(driver_, [self = shared_from_this(), h = std::move(h)]() mutable {
-        self->shut_down(pending_handler<void(error_code)>(std::move(h), self->completions_));
+    asio::post(strand(), [self = self(), h = std::move(h)]() mutable {
+        self->shut_down(pending_handler<void(error_code)>(std::move(h), self->completions()));
     });
 }
 
 void session_impl::close_detached() {
-    asio::post(driver_, [self = shared_from_this()] { self->shut_down({}); });
+    asio::post(strand(), [self = self()] { self->shut_down({}); });
 }
 
 void session_impl::shut_down(pending_handler<void(error_code)> done) {
     apply_state(session_state::closed);
     // The session stays alive until the C handle is freed: completions still reach it.
-    transport_->close(final_error(), [self = shared_from_this(), done = std::move(done)]() mutable {
+    transport_->close(final_error(), [self = self(), done = std::move(done)]() mutable {
         if (done) {
             done.complete(error_code{});
         }
@@ -557,13 +568,13 @@ error_code session_impl::unavailable_error() const noexcept {
 template <class Op, class Start>
 void session_impl::start_request(std::unique_ptr<Op> op, Start start) {
     if (!running_in_driver()) {
-        asio::post(driver_, [self = shared_from_this(), op = std::move(op), start]() mutable {
+        asio::post(strand(), [self = self(), op = std::move(op), start]() mutable {
             self->start_request(std::move(op), std::move(start));
         });
         return;
     }
     if (!transport_->is_open()) {
-        op->fail_later(driver_, unavailable_error());
+        op->fail_later(strand(), unavailable_error());
         return;
     }
     op->register_op();
@@ -577,14 +588,14 @@ void session_impl::start_request(std::unique_ptr<Op> op, Start start) {
     if (rc == ZINVALIDSTATE) {
         ec = unavailable_error() == errc::not_connected ? ec : unavailable_error();
     }
-    op->fail_later(driver_, ec);
+    op->fail_later(strand(), ec);
 }
 
 void session_impl::create(std::string path, std::string data, create_mode mode,
                           handler<void(error_code, created_node)> h, std::int64_t ttl_ms) {
     auto op = std::make_unique<create_op>(std::move(h), transport_->registry(), std::move(path));
     if (auto ec = check_request_size(op->path, data.size())) {
-        op->fail_later(driver_, ec);
+        op->fail_later(strand(), ec);
         return;
     }
     op->data = std::move(data);
@@ -609,11 +620,11 @@ void session_impl::read(std::string path, int watch_type, handler<typename Op::s
     auto op = std::make_unique<Op>(std::move(h), transport_->registry(), std::move(path));
     if constexpr (Op::watching) {
         if (auto ec = check_watch_budget(op->path)) {
-            op->fail_later(driver_, ec);
+            op->fail_later(strand(), ec);
             return;
         }
         auto state =
-            std::make_shared<watch_state>(weak_from_this(), driver_, user_, op->path, watch_type);
+            std::make_shared<watch_state>(weak_self(), strand(), executor(), op->path, watch_type);
         op->watcher = std::make_unique<watch_context>(std::move(state), &transport_->registry(),
                                                       watch_bytes(op->path));
         op->watcher->state->c_context = op->watcher.get();
@@ -658,7 +669,7 @@ void session_impl::set_data(std::string path, std::string data, int version,
                             handler<void(error_code, stat)> h) {
     auto op = std::make_unique<set_op>(std::move(h), transport_->registry(), std::move(path));
     if (auto ec = check_request_size(op->path, data.size())) {
-        op->fail_later(driver_, ec);
+        op->fail_later(strand(), ec);
         return;
     }
     op->data = std::move(data);
@@ -682,7 +693,7 @@ void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vect
         bytes += request_overhead + o.path.size() + o.data.size() + acl_->bytes;
     }
     if (auto ec = check_request_size("/", bytes)) {
-        m->fail_later(driver_, ec);
+        m->fail_later(strand(), ec);
         return;
     }
     m->prepare(std::move(ops), &acl_->vector);
@@ -693,7 +704,7 @@ void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vect
 }
 
 void session_impl::remove_watch(std::shared_ptr<watch_state> state) {
-    on_driver([self = shared_from_this(), state = std::move(state)]() mutable {
+    on_driver([self = self(), state = std::move(state)]() mutable {
         // Read on the driver strand, where contexts are freed: the watch may have fired since.
         auto* context = static_cast<watch_context*>(state->c_context);
         if (context == nullptr) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "completion.hpp"
+#include "session_ops.hpp"
 #include "transport.hpp"
 #include "waiter_list.hpp"
 
@@ -36,60 +37,23 @@ namespace zkr::detail {
 struct watch_state;
 class io_thread;
 
-/// What a recipe handle needs to hear about its session. Delivered on the driver strand.
-enum class session_event {
-    suspended,        ///< connection lost, session maybe alive
-    reconnected,      ///< connection back, same session
-    deadline_passed,  ///< suspended so long the server may have expired the session
-    expired,          ///< session expired (or authentication failed): final
-    closed,           ///< closed by the user: final
-};
-
-/// A directory listing several callers share (see session_impl::first_look_listing), with room
-/// for what a recipe derives from it once for all of them. Driver strand.
-struct shared_listing {
-    children kids;
-    std::size_t readers = 1;  ///< callers it was taken for
-    std::shared_ptr<void> derived;
-};
-
-class session_listener {
+class session_impl final : public session_ops, public client_observer {
   public:
-    virtual void on_session_event(session_event event) = 0;
-
-  protected:
-    ~session_listener() = default;
-};
-
-class session_impl final : public std::enable_shared_from_this<session_impl>,
-                           public client_observer {
-  public:
-    /// Strands, held type-erased once: every handler and work guard copies them, and copying an
-    /// any_io_executor that holds a strand only bumps a count, while converting a strand<> into
-    /// one allocates.
-    using strand_type = boost::asio::any_io_executor;
-
     session_impl(boost::asio::any_io_executor ex, session_config config);
     ~session_impl();
     session_impl(const session_impl&) = delete;
     session_impl& operator=(const session_impl&) = delete;
 
-    /// The driver strand: where requests start and complete, and recipe logic runs.
-    const strand_type& strand() const noexcept { return driver_; }
-    /// The default executor of user handlers.
-    const strand_type& executor() const noexcept { return user_; }
-    /// Where user handlers' completions go (see completion_executors).
-    const completion_executors& completions() const noexcept { return completions_; }
     /// True on the driver strand (requests then start at once instead of being posted there).
-    bool running_in_driver() const noexcept;
+    bool running_in_driver() const noexcept override;
 
     const session_config& config() const noexcept { return config_; }
-    session_state state() const noexcept { return state_.load(); }
-    std::int64_t session_id() const noexcept { return session_id_.load(); }
+    session_state state() const noexcept override { return state_.load(); }
+    std::int64_t session_id() const noexcept override { return session_id_.load(); }
     client_id id() const;
     std::chrono::milliseconds negotiated_timeout() const noexcept;
     /// The error every operation gets once the session reached a final state; empty before.
-    error_code final_error() const noexcept;
+    error_code final_error() const noexcept override;
     /// How long after a disconnect a lock must consider itself lost (see docs/mutex.md).
     std::chrono::milliseconds local_loss_delay() const noexcept;
 
@@ -97,57 +61,38 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     void close(handler<void(error_code)> h);
     /// Starts closing without waiting (the public session's destructor). Never blocks.
     void close_detached();
-    void wait_state(session_state seen, handler<void(error_code, session_state)> h);
+    void wait_state(session_state seen, handler<void(error_code, session_state)> h) override;
     error_code set_servers(const std::string& hosts);
 
-    // Requests. Callable from any thread; they start on the driver strand. The handler is
-    // called there, inline, when the answer arrives (recipe code continues in place); callers
-    // that complete a user's handler go through pending_handler. A request that cannot start
-    // completes through a post, never inside the call. Paths are trusted: the public API and
-    // the recipes' entry points validate what comes from users (validate_path).
-    /// `ttl_ms` > 0 for the TTL modes.
+    // The requests (session_ops). A watch costs room in the packet that re-arms the session's
+    // watches after a reconnect: errc::too_many_watches past the servers' packet limit.
     void create(std::string path, std::string data, create_mode mode,
-                handler<void(error_code, created_node)> h, std::int64_t ttl_ms = 0);
-    void remove(std::string path, int version, handler<void(error_code)> h);
-    void get_data(std::string path, handler<void(error_code, node_data)> h);
-    void watch_data(std::string path, handler<void(error_code, node_data, zkr::watch)> h);
-    void exists(std::string path, handler<void(error_code, std::optional<stat>)> h);
+                handler<void(error_code, created_node)> h, std::int64_t ttl_ms = 0) override;
+    void remove(std::string path, int version, handler<void(error_code)> h) override;
+    void get_data(std::string path, handler<void(error_code, node_data)> h) override;
+    void watch_data(std::string path, handler<void(error_code, node_data, zkr::watch)> h) override;
+    void exists(std::string path, handler<void(error_code, std::optional<stat>)> h) override;
     void watch_exists(std::string path,
-                      handler<void(error_code, std::optional<stat>, zkr::watch)> h);
-    void get_children(std::string path, handler<void(error_code, children)> h);
-    void watch_children(std::string path, handler<void(error_code, children, zkr::watch)> h);
+                      handler<void(error_code, std::optional<stat>, zkr::watch)> h) override;
+    void get_children(std::string path, handler<void(error_code, children)> h) override;
+    void watch_children(std::string path,
+                        handler<void(error_code, children, zkr::watch)> h) override;
     void set_data(std::string path, std::string data, int version,
-                  handler<void(error_code, stat)> h);
-    void multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h);
-    void sync(std::string path, handler<void(error_code)> h);
+                  handler<void(error_code, stat)> h) override;
+    void multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) override;
+    void sync(std::string path, handler<void(error_code)> h) override;
 
-    /// The listing a new contender's first look needs: one taken after its create (sent just
-    /// before this call). The first contender of `dir` gets a request of its own, right behind
-    /// its create: one round trip. Contenders that come while it is answered share one listing
-    /// taken after all their creates: a burst of waiters of one session costs two listings, not
-    /// one each (each would carry the whole queue). Driver strand.
+    /// The first contender of `dir` gets a listing of its own, right behind its create: one
+    /// round trip. Contenders that come while it is answered share one listing taken after all
+    /// their creates: a burst of waiters of one session costs two listings, not one each (each
+    /// would carry the whole queue).
     void first_look_listing(const std::string& dir,
-                            handler<void(error_code, std::shared_ptr<shared_listing>)> h);
-
-    /// Asks the server to drop a watch that nobody will wait for; the answer is ignored (best
-    /// effort). Callable from any thread.
-    void remove_watch(std::shared_ptr<watch_state> state);
-
-    /// errc::request_too_large if a request carrying `path` and `data_bytes` of data would exceed
-    /// the servers' packet limit (session_config::max_packet_bytes). Any thread.
-    error_code check_request_size(const std::string& path, std::size_t data_bytes) const;
-
-    /// Runs `f` on the driver strand: now if already there, else posted.
-    template <class F>
-    void on_driver(F&& f);
-
-    /// True the first time `name` in `dir` is noticed by this session (for warnings that would
-    /// otherwise repeat at every listing). Remembers a bounded number of names; past that it
-    /// says false, once it said so in the log. Driver strand.
-    bool first_notice(const std::string& dir, const std::string& name);
-
-    /// Registers a listener for session events (call on the driver strand). Held weakly.
-    void add_listener(std::weak_ptr<session_listener> listener);
+                            handler<void(error_code, std::shared_ptr<shared_listing>)> h) override;
+    void remove_watch(std::shared_ptr<watch_state> state) override;
+    error_code check_request_size(const std::string& path, std::size_t data_bytes) const override;
+    /// Remembers a bounded number of names; past that it says false, once it said so in the log.
+    bool first_notice(const std::string& dir, const std::string& name) override;
+    void add_listener(std::weak_ptr<session_listener> listener) override;
 
     /// Operations and watches the C client may still call back (for leak checks in tests).
     std::size_t pending_operations() const noexcept;
@@ -180,11 +125,22 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     /// Closes the transport; completes `done` (if any) once the C handle is freed.
     void shut_down(pending_handler<void(error_code)> done);
 
-    strand_type user_;
+    /// The executors a session runs on, chosen before the base is built.
+    struct executors {
+        strand_type user;
+        std::shared_ptr<io_thread> thread;  // zkr's own I/O thread, when dedicated_io_thread
+        strand_type driver;
+    };
+    static executors choose_executors(const boost::asio::any_io_executor& ex,
+                                      bool dedicated_io_thread);
+    session_impl(executors ex, session_config config);
+    std::shared_ptr<session_impl> self() {
+        return std::static_pointer_cast<session_impl>(shared_from_this());
+    }
+    std::weak_ptr<session_impl> weak_self() { return self(); }
+
     session_config config_;
-    std::shared_ptr<io_thread> io_thread_;  // zkr's own I/O thread, when dedicated_io_thread
-    strand_type driver_;
-    completion_executors completions_;
+    std::shared_ptr<io_thread> io_thread_;
     std::atomic<session_state> state_{session_state::not_started};
     std::atomic<std::int64_t> session_id_{0};
     std::atomic<int> negotiated_timeout_ms_{0};
@@ -221,14 +177,5 @@ class session_impl final : public std::enable_shared_from_this<session_impl>,
     void list_for(const std::string& dir,
                   std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> callers);
 };
-
-template <class F>
-void session_impl::on_driver(F&& f) {
-    if (running_in_driver()) {
-        std::forward<F>(f)();
-    } else {
-        boost::asio::post(driver_, std::forward<F>(f));
-    }
-}
 
 }  // namespace zkr::detail

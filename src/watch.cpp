@@ -1,6 +1,6 @@
 #include "watch_state.hpp"
 
-#include "session_impl.hpp"
+#include "session_ops.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>

@@ -19,8 +19,9 @@ namespace zkr {
 
 class session;
 namespace detail {
-class session_impl;
-}
+class session_ops;
+struct access;
+}  // namespace detail
 
 /// A barrier (see the file comment).
 ///
@@ -71,7 +72,9 @@ class ZKR_API barrier {
     }
 
   private:
-    using session_ptr = std::shared_ptr<detail::session_impl>;
+    friend struct detail::access;
+    using session_ptr = std::shared_ptr<detail::session_ops>;
+    barrier(session_ptr s, std::string path);
     static void set_impl(const session_ptr&, const std::string& path,
                          detail::handler<void(error_code)>);
     static void remove_impl(const session_ptr&, const std::string& path,

@@ -23,7 +23,9 @@ namespace zkr {
 class session;
 namespace detail {
 struct double_barrier_state;
-}
+class session_ops;
+struct access;
+}  // namespace detail
 
 /// A double barrier (see the file comment). One object is one member: enter, then leave.
 ///
@@ -60,6 +62,9 @@ class ZKR_API double_barrier {
     }
 
   private:
+    friend struct detail::access;
+    double_barrier(std::shared_ptr<detail::session_ops> s, std::string path, int members);
+
     using state_ptr = std::shared_ptr<detail::double_barrier_state>;
     static void enter_impl(const state_ptr&, detail::handler<void(error_code)>);
     static void leave_impl(const state_ptr&, detail::handler<void(error_code)>);

@@ -21,7 +21,8 @@ namespace zkr {
 
 class session;
 namespace detail {
-class session_impl;
+class session_ops;
+struct access;
 struct member_group_state;
 }  // namespace detail
 
@@ -85,6 +86,9 @@ class ZKR_API group {
     }
 
   private:
+    friend struct detail::access;
+    group(std::shared_ptr<detail::session_ops> s, std::string path);
+
     using state_ptr = std::shared_ptr<detail::member_group_state>;
     static void join_impl(const state_ptr&, std::string id, std::string data,
                           detail::handler<void(error_code, lock)>);

@@ -27,7 +27,8 @@ namespace zkr {
 
 class session;
 namespace detail {
-class session_impl;
+class session_ops;
+struct access;
 struct observer_state;
 }  // namespace detail
 
@@ -172,7 +173,10 @@ class ZKR_API leader_election {
     }
 
   private:
-    using session_ptr = std::shared_ptr<detail::session_impl>;
+    friend struct detail::access;
+    using session_ptr = std::shared_ptr<detail::session_ops>;
+    leader_election(session_ptr s, std::string path, std::string participant_id,
+                    election_options options);
     static void campaign_impl(const session_ptr&, const std::string& path, const std::string& id,
                               const election_options&,
                               detail::handler<void(error_code, leadership)>);

@@ -29,7 +29,8 @@ namespace zkr {
 
 namespace detail {
 class lock_state;
-}
+struct access;
+}  // namespace detail
 
 /// When a held lock counts as lost.
 enum class loss_policy {
@@ -128,6 +129,7 @@ class ZKR_API lock {
     }
 
   private:
+    friend struct detail::access;
     using state_ptr = std::shared_ptr<detail::lock_state>;
     static void release_impl(const state_ptr&, detail::handler<void(error_code)>);
     static void wait_lost_impl(const state_ptr&, detail::handler<void(error_code)>);

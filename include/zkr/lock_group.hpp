@@ -69,10 +69,29 @@ class ZKR_API lock_group {
             [state = state_](auto h) { wait_lost_impl(state, std::move(h)); });
     }
 
+    /// Runs `ops` as one ZooKeeper transaction that first checks every member's node: the
+    /// server applies nothing once any member is lost (lock::async_guarded_multi for them all).
+    /// Members may hold nodes of different sessions: the transaction runs on the first one's.
+    ///
+    /// Handler signature: void(error_code, std::vector<op_result>) with one result per op in
+    /// `ops`. errc::lock_lost if a check failed (those members are then marked lost);
+    /// otherwise the first failing op's error. errc::not_owner for an empty group.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_guarded_multi(std::vector<op> ops, Token&& token = {}) {
+        return detail::initiate<void(error_code, std::vector<op_result>)>(
+            std::forward<Token>(token),
+            [state = state_](auto h, std::vector<op> o) {
+                guarded_multi_impl(state, std::move(o), std::move(h));
+            },
+            std::move(ops));
+    }
+
   private:
     using state_ptr = std::shared_ptr<detail::group_state>;
     static void release_impl(const state_ptr&, detail::handler<void(error_code)>);
     static void wait_lost_impl(const state_ptr&, detail::handler<void(error_code)>);
+    static void guarded_multi_impl(const state_ptr&, std::vector<op>,
+                                   detail::handler<void(error_code, std::vector<op_result>)>);
 
     state_ptr state_;
 };

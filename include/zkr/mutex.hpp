@@ -23,8 +23,9 @@ namespace zkr {
 
 class session;
 namespace detail {
-class session_impl;
-}
+class session_ops;
+struct access;
+}  // namespace detail
 
 struct mutex_options {
     loss_policy on_loss = loss_policy::on_expiry;
@@ -128,26 +129,26 @@ class ZKR_API mutex {
             });
     }
 
-    /// The shared state of the session this mutex acquires through (for recipes built on it).
-    const std::shared_ptr<detail::session_impl>& impl() const noexcept { return session_; }
+    using executor_type = boost::asio::any_io_executor;
+    /// The executor handlers default to: the session's.
+    executor_type get_executor() const noexcept;
 
   private:
-    friend class shared_mutex;
+    friend struct detail::access;
     /// One side of a read-write lock: the same queue with Curator's "__READ__"/"__WRIT__" names.
-    mutex(std::shared_ptr<detail::session_impl> s, std::string path, std::string marker,
+    mutex(std::shared_ptr<detail::session_ops> s, std::string path, std::string marker,
           mutex_options options);
 
-    static void prepare_impl(const std::shared_ptr<detail::session_impl>& s,
-                             const std::string& path, const std::string& marker,
-                             detail::handler<void(error_code)> h);
-    static void adopt_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
+    static void prepare_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
+                             const std::string& marker, detail::handler<void(error_code)> h);
+    static void adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
                            const std::string& marker, const mutex_options& options,
                            std::string node, detail::handler<void(error_code, lock)> h);
-    static void lock_impl(const std::shared_ptr<detail::session_impl>& s, const std::string& path,
+    static void lock_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
                           const std::string& marker, const mutex_options& options, bool try_only,
                           detail::handler<void(error_code, lock)> h);
 
-    std::shared_ptr<detail::session_impl> session_;
+    std::shared_ptr<detail::session_ops> session_;
     std::string path_;
     std::string marker_{names::lock_marker};
     mutex_options options_;

@@ -16,9 +16,7 @@
 namespace zkr {
 
 class session;
-namespace detail {
-class session_impl;
-}
+namespace detail {}
 
 /// One contender in a lock directory.
 struct queue_entry {
@@ -33,10 +31,13 @@ struct queue_entry {
 };
 
 namespace detail {
-ZKR_API void read_queue_impl(const std::shared_ptr<session_impl>& s, std::string path,
-                             bool with_data, handler<void(error_code, std::vector<queue_entry>)> h);
+ZKR_API void read_queue_impl(session& s, std::string path, bool with_data,
+                             handler<void(error_code, std::vector<queue_entry>)> h);
 }
 
+/// Both read through `s`, which must be valid until the operation is initiated (as an Asio
+/// stream for its free functions); the operation then keeps what it needs of the session.
+///
 /// Reads the contenders of `path` in queue order (an empty list if it does not exist). Names of
 /// no known scheme are left out; contenders that vanish while being read are skipped.
 /// Handler signature: void(error_code, std::vector<queue_entry>).
@@ -58,8 +59,8 @@ template <class Token>
 auto zkr::async_read_queue(session& s, std::string path, Token&& token) {
     return detail::initiate<void(error_code, std::vector<queue_entry>)>(
         std::forward<Token>(token),
-        [impl = s.impl()](auto h, std::string p) {
-            detail::read_queue_impl(impl, std::move(p), true, std::move(h));
+        [&s](auto h, std::string p) {
+            detail::read_queue_impl(s, std::move(p), true, std::move(h));
         },
         std::move(path));
 }
@@ -68,8 +69,8 @@ template <class Token>
 auto zkr::async_list_queue(session& s, std::string path, Token&& token) {
     return detail::initiate<void(error_code, std::vector<queue_entry>)>(
         std::forward<Token>(token),
-        [impl = s.impl()](auto h, std::string p) {
-            detail::read_queue_impl(impl, std::move(p), false, std::move(h));
+        [&s](auto h, std::string p) {
+            detail::read_queue_impl(s, std::move(p), false, std::move(h));
         },
         std::move(path));
 }

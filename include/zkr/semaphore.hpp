@@ -26,7 +26,8 @@ class session;
 
 struct semaphore_options;
 namespace detail {
-class session_impl;
+class session_ops;
+struct access;
 struct semaphore_request;
 }  // namespace detail
 
@@ -86,6 +87,10 @@ class ZKR_API semaphore {
     }
 
   private:
+    friend struct detail::access;
+    semaphore(std::shared_ptr<detail::session_ops> s, std::string path, int max_leases,
+              semaphore_options options);
+
     template <class Token>
     auto start(int count, bool try_only, Token&& token) {
         return detail::initiate<void(error_code, lease)>(
@@ -94,12 +99,12 @@ class ZKR_API semaphore {
                 acquire_impl(session, path, max, count, try_only, options, std::move(h));
             });
     }
-    static void acquire_impl(const std::shared_ptr<detail::session_impl>& session,
+    static void acquire_impl(const std::shared_ptr<detail::session_ops>& session,
                              const std::string& path, int max, int count, bool try_only,
                              const semaphore_options& options,
                              detail::handler<void(error_code, lease)> h);
 
-    std::shared_ptr<detail::session_impl> session_;
+    std::shared_ptr<detail::session_ops> session_;
     std::string path_;
     int max_;
     semaphore_options options_;

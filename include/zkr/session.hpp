@@ -44,7 +44,8 @@ namespace zkr {
 
 namespace detail {
 class session_impl;
-}
+struct access;
+}  // namespace detail
 
 enum class session_state {
     not_started,  ///< async_connect not called yet
@@ -291,9 +292,8 @@ class ZKR_API session {
             std::move(path), std::move(data), mode, ttl);
     }
 
-    const std::shared_ptr<detail::session_impl>& impl() const noexcept { return impl_; }
-
   private:
+    friend struct detail::access;
     using impl_ptr = std::shared_ptr<detail::session_impl>;
     static void connect_impl(const impl_ptr&, detail::handler<void(error_code)>);
     static void close_impl(const impl_ptr&, detail::handler<void(error_code)>);

@@ -72,17 +72,15 @@ class ZKR_API shared_mutex {
     [[nodiscard]] auto async_downgrade(lock write_lock, Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
-            [session = reader_.session_, path = reader_.path_, options = reader_.options_](auto h,
-                                                                                           lock w) {
-                downgrade_impl(session, path, options, std::move(w), std::move(h));
+            [reader = reader_](auto h, lock w) {
+                downgrade_impl(reader, std::move(w), std::move(h));
             },
             std::move(write_lock));
     }
 
   private:
-    static void downgrade_impl(const std::shared_ptr<detail::session_impl>& s,
-                               const std::string& path, const mutex_options& options,
-                               lock write_lock, detail::handler<void(error_code, lock)> h);
+    static void downgrade_impl(const mutex& reader, lock write_lock,
+                               detail::handler<void(error_code, lock)> h);
 
     mutex writer_;
     mutex reader_;

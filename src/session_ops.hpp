@@ -1,0 +1,147 @@
+// The seam between the recipes and the session: the ZooKeeper operations the recipes are built
+// from, and what they need to know of the session. session_impl implements it over the C client;
+// tests/fake_session implements it over an in-memory tree, with faults injected at any request.
+//
+// Recipes see nothing else of the session: a recipe written against this interface can be
+// tested step by step without a server (docs/design-notes.md, "Adding a recipe").
+//
+// Threading: requests may be started from any thread; they start on the driver strand, and
+// their handlers run there, inline when the answer arrives (recipe code continues in place). A
+// request that cannot start completes through a post, never inside the call. Paths are trusted:
+// the public API and the recipes' entry points validate what comes from users.
+#pragma once
+
+#include "completion.hpp"
+
+#include <zkr/session.hpp>
+#include <zkr/watch.hpp>
+#include <zkr/znode.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace zkr::detail {
+
+struct watch_state;
+
+/// What a recipe handle needs to hear about its session. Delivered on the driver strand.
+enum class session_event {
+    suspended,        ///< connection lost, session maybe alive
+    reconnected,      ///< connection back, same session
+    deadline_passed,  ///< suspended so long the server may have expired the session
+    expired,          ///< session expired (or authentication failed): final
+    closed,           ///< closed by the user: final
+};
+
+class session_listener {
+  public:
+    virtual void on_session_event(session_event event) = 0;
+
+  protected:
+    ~session_listener() = default;
+};
+
+/// A directory listing several callers share (see session_ops::first_look_listing), with room
+/// for what a recipe derives from it once for all of them. Driver strand.
+struct shared_listing {
+    children kids;
+    std::size_t readers = 1;  ///< callers it was taken for
+    std::shared_ptr<void> derived;
+};
+
+class session_ops : public std::enable_shared_from_this<session_ops> {
+  public:
+    /// Strands, held type-erased (copying an any_io_executor that holds a strand only bumps a
+    /// count, while converting a strand<> into one allocates).
+    using strand_type = boost::asio::any_io_executor;
+
+    session_ops(strand_type driver, strand_type user)
+        : driver_(std::move(driver)), user_(std::move(user)), completions_{driver_, user_} {}
+    session_ops(const session_ops&) = delete;
+    session_ops& operator=(const session_ops&) = delete;
+
+    /// The driver strand: where requests start and complete, and recipe logic runs.
+    const strand_type& strand() const noexcept { return driver_; }
+    /// The default executor of user handlers.
+    const strand_type& executor() const noexcept { return user_; }
+    /// Where user handlers' completions go (see completion_executors).
+    const completion_executors& completions() const noexcept { return completions_; }
+
+    /// True on the driver strand (requests then start at once instead of being posted there).
+    virtual bool running_in_driver() const noexcept = 0;
+    /// Runs `f` on the driver strand: now if already there, else posted.
+    template <class F>
+    void on_driver(F&& f) {
+        if (running_in_driver()) {
+            std::forward<F>(f)();
+        } else {
+            boost::asio::post(driver_, std::forward<F>(f));
+        }
+    }
+
+    virtual session_state state() const noexcept = 0;
+    virtual std::int64_t session_id() const noexcept = 0;
+    /// The error every operation gets once the session reached a final state; empty before.
+    virtual error_code final_error() const noexcept = 0;
+    /// Completes once the state differs from `seen` (session_closed if `seen` is final).
+    virtual void wait_state(session_state seen, handler<void(error_code, session_state)> h) = 0;
+    /// Registers a listener for session events (call on the driver strand). Held weakly.
+    virtual void add_listener(std::weak_ptr<session_listener> listener) = 0;
+
+    // Requests. `ttl_ms` > 0 for the TTL modes.
+    virtual void create(std::string path, std::string data, create_mode mode,
+                        handler<void(error_code, created_node)> h, std::int64_t ttl_ms = 0) = 0;
+    virtual void remove(std::string path, int version, handler<void(error_code)> h) = 0;
+    virtual void get_data(std::string path, handler<void(error_code, node_data)> h) = 0;
+    virtual void watch_data(std::string path,
+                            handler<void(error_code, node_data, zkr::watch)> h) = 0;
+    virtual void exists(std::string path, handler<void(error_code, std::optional<stat>)> h) = 0;
+    virtual void watch_exists(std::string path,
+                              handler<void(error_code, std::optional<stat>, zkr::watch)> h) = 0;
+    virtual void get_children(std::string path, handler<void(error_code, children)> h) = 0;
+    virtual void watch_children(std::string path,
+                                handler<void(error_code, children, zkr::watch)> h) = 0;
+    virtual void set_data(std::string path, std::string data, int version,
+                          handler<void(error_code, stat)> h) = 0;
+    virtual void multi(std::vector<op> ops,
+                       handler<void(error_code, std::vector<op_result>)> h) = 0;
+    virtual void sync(std::string path, handler<void(error_code)> h) = 0;
+
+    /// The listing a new contender's first look needs: one taken after its create (sent just
+    /// before this call), possibly shared with other contenders of `dir` (session_impl batches
+    /// a burst of them into one listing). Driver strand.
+    virtual void first_look_listing(
+        const std::string& dir, handler<void(error_code, std::shared_ptr<shared_listing>)> h) = 0;
+
+    /// Asks the server to drop a watch that nobody will wait for (best effort). Any thread.
+    virtual void remove_watch(std::shared_ptr<watch_state> state) = 0;
+
+    /// errc::request_too_large if a request carrying `path` and `data_bytes` of data would exceed
+    /// the servers' packet limit. Any thread.
+    virtual error_code check_request_size(const std::string& path,
+                                          std::size_t data_bytes) const = 0;
+
+    /// True the first time `name` in `dir` is noticed by this session (for warnings that would
+    /// otherwise repeat at every listing). Driver strand.
+    virtual bool first_notice(const std::string& dir, const std::string& name) = 0;
+
+  protected:
+    ~session_ops() = default;
+
+  private:
+    strand_type driver_;
+    strand_type user_;
+    completion_executors completions_;
+};
+
+using session_ptr = std::shared_ptr<session_ops>;
+
+}  // namespace zkr::detail

@@ -1,0 +1,159 @@
+#include "recipe_steps.hpp"
+
+#include <boost/asio/error.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <regex>
+#include <sstream>
+
+namespace zkr::test {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::int64_t our_session = 0x100;
+constexpr std::int64_t other_session = 0x200;
+
+/// Runs every handler that is ready, until none is: the fake's answers and reconnections are
+/// posted, never timed. A recipe that keeps going without end (a retry loop that never
+/// settles) fails here rather than hanging the test.
+void drain(asio::io_context& ioc) {
+    for (int rounds = 0; rounds < 100000; ++rounds) {
+        ioc.restart();
+        if (ioc.poll() == 0) {
+            return;
+        }
+    }
+    ADD_FAILURE() << "the operation never settles";
+}
+
+/// What one run saw.
+struct run_report {
+    int completions = 0;
+    step_outcome outcome;
+    bool held_nodes_on_completion = false;
+    std::size_t requests_before_completion = 0;
+    std::vector<std::string> requests;
+    std::vector<std::string> left_behind;
+    error_code release_ec;
+    bool fault_applied = false;
+};
+
+run_report run(const recipe_case& c, std::size_t step, fault f) {
+    asio::io_context ioc;
+    fake_server server;
+    c.setup(server);
+    auto s = std::make_shared<fake_session>(ioc, server, our_session);
+    asio::cancellation_signal cancel;
+    s->on_cancel = [&] { cancel.emit(asio::cancellation_type::terminal); };
+    s->inject(step, f);
+
+    run_report r;
+    c.start(s, cancel.slot(), [&](step_outcome o) {
+        ++r.completions;
+        r.requests_before_completion = s->requests().size();
+        r.held_nodes_on_completion = !server.owned_by(our_session).empty();
+        r.outcome = std::move(o);
+    });
+    drain(ioc);
+    if (r.completions == 0) {
+        // Waiting for others: they leave (their nodes go, as when their sessions end).
+        for (const auto& path : server.owned_by(other_session)) {
+            server.remove(path);
+        }
+        drain(ioc);
+    }
+    if (r.completions == 1 && r.outcome.holds) {
+        bool released = false;
+        r.outcome.release([&](error_code ec) {
+            released = true;
+            r.release_ec = ec;
+        });
+        drain(ioc);
+        EXPECT_TRUE(released) << "the release never completed";
+    }
+    r.left_behind = server.owned_by(our_session);
+    for (const auto& req : s->requests()) {
+        r.requests.push_back(without_uuids(req.str()));
+    }
+    r.fault_applied = s->fault_applied();
+    return r;
+}
+
+std::string describe(const run_report& r) {
+    std::ostringstream out;
+    out << "requests:";
+    for (const auto& req : r.requests) {
+        out << "\n  " << req;
+    }
+    out << "\noutcome: " << (r.outcome.ec ? r.outcome.ec.message() : "success")
+        << (r.outcome.holds ? " (holds)" : "");
+    return out.str();
+}
+
+/// The outcomes a fault allows. Every fault may also come too late to matter: after the
+/// operation completed (a fault during release), the operation has succeeded.
+bool allowed(const recipe_case& c, fault f, error_code ec, bool fault_before_completion) {
+    if (!ec || !fault_before_completion) {
+        // Success is allowed after any fault but expiry: a session that expired during the
+        // acquisition cannot have acquired.
+        return !ec ? (f != fault::expiry || !fault_before_completion) : false;
+    }
+    switch (f) {
+        case fault::none:
+        case fault::loss_before:
+        case fault::loss_after:
+            return false;  // survived, always
+        case fault::expiry:
+            return ec == zk_errc::session_expired;
+        case fault::conflict:
+            return std::find(c.conflict_errors.begin(), c.conflict_errors.end(), ec) !=
+                   c.conflict_errors.end();
+        case fault::cancel:
+            return ec == asio::error::operation_aborted;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::string without_uuids(std::string text) {
+    static const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    return std::regex_replace(text, uuid, "<uuid>");
+}
+
+void check_every_step(const recipe_case& c) {
+    SCOPED_TRACE(c.name);
+    const auto clean = run(c, static_cast<std::size_t>(-1), fault::none);
+    ASSERT_EQ(clean.completions, 1) << describe(clean);
+    ASSERT_FALSE(clean.outcome.ec) << describe(clean);
+    EXPECT_EQ(clean.requests, c.script) << describe(clean);
+    EXPECT_TRUE(clean.left_behind.empty()) << describe(clean);
+
+    for (const auto f :
+         {fault::loss_before, fault::loss_after, fault::expiry, fault::conflict, fault::cancel}) {
+        for (std::size_t step = 0; step < clean.requests.size(); ++step) {
+            const auto r = run(c, step, f);
+            if (!r.fault_applied) {
+                continue;  // no such fault at that request (a conflict it cannot have)
+            }
+            SCOPED_TRACE(std::string(fault_name(f)) + " at request " + std::to_string(step) + " (" +
+                         clean.requests[step] + ")\n" + describe(r));
+            ASSERT_EQ(r.completions, 1);
+            const bool before = step < r.requests_before_completion;
+            EXPECT_TRUE(allowed(c, f, r.outcome.ec, before)) << r.outcome.ec.message();
+            if (!r.outcome.ec) {
+                EXPECT_EQ(r.outcome.holds, clean.outcome.holds);
+                if (r.outcome.holds) {
+                    EXPECT_TRUE(r.held_nodes_on_completion) << "holds, but has no node";
+                }
+            }
+            EXPECT_TRUE(r.left_behind.empty()) << "left behind: " << r.left_behind.front();
+        }
+    }
+}
+
+}  // namespace zkr::test
