@@ -6,6 +6,8 @@
 
 #include <zkr/leader_election.hpp>
 #include <zkr/mutex.hpp>
+#include <zkr/names.hpp>
+#include <zkr/path.hpp>
 #include <zkr/queue.hpp>
 #include <zkr/semaphore.hpp>
 #include <zkr/session.hpp>
@@ -55,7 +57,7 @@ asio::awaitable<void> report_progress(session& s, std::string dir, std::string w
             continue;
         }
         if (queue[0].node != holder_node) {
-            auto [dec, data] = co_await s.async_get_data(dir + "/" + queue[0].node, tuple);
+            auto [dec, data] = co_await s.async_get_data(join_path(dir, queue[0].node), tuple);
             if (dec) {
                 continue;  // released meanwhile: the next report tells
             }
@@ -165,8 +167,9 @@ asio::awaitable<int> run_lock(session& s, const options& o) {
 
 asio::awaitable<int> run_semaphore(session& s, const options& o) {
     semaphore sem(s, o.path, o.max);
+    // Its contenders queue in a folder of PATH: that is what progress reports list.
     co_return co_await acquire_and_run<lease>(
-        s, o, o.path + "/locks", "a lease of " + o.path, [&](auto token) {
+        s, o, join_path(o.path, names::semaphore_queue), "a lease of " + o.path, [&](auto token) {
             return o.try_only ? sem.async_try_acquire(token) : sem.async_acquire(token);
         });
 }
