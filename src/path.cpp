@@ -149,3 +149,7 @@ std::string join_path(std::string_view dir, std::string_view name) {
 zkr::error_code zkr::validate_path(std::string_view path, std::string* reason) {
     return detail::validate_path(path, reason);
 }
+
+std::string zkr::join_path(std::string_view dir, std::string_view name) {
+    return detail::join_path(dir, name);
+}

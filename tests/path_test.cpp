@@ -58,6 +58,7 @@ TEST(PathParts, SplitAndJoin) {
     EXPECT_EQ(node_name("/a/b/c"), "c");
     EXPECT_EQ(join_path("/a", "b"), "/a/b");
     EXPECT_EQ(join_path("/", "b"), "/b");
+    EXPECT_EQ(zkr::join_path("/", "b"), "/b");  // the public one (<zkr/path.hpp>)
 }
 
 TEST(ConnectString, AcceptsHostListsAndChroot) {

@@ -23,4 +23,8 @@ inline constexpr std::size_t max_path_length = 4096;
 /// `reason` (if given), e.g. "empty node name at byte 3".
 ZKR_API error_code validate_path(std::string_view path, std::string* reason = nullptr);
 
+/// The path of `name` in the directory `dir`: join_path("/a", "b") is "/a/b", and
+/// join_path("/", "b") is "/b" (not "//b", which the server refuses).
+ZKR_API std::string join_path(std::string_view dir, std::string_view name);
+
 }  // namespace zkr

@@ -1,4 +1,4 @@
-// The zkr tool's command line.
+// What a zkr command line asks for, once parsed (command_line.hpp).
 #pragma once
 
 #include <chrono>
@@ -7,6 +7,8 @@
 #include <vector>
 
 namespace zkr::cli {
+
+struct subcommand;
 
 struct options {
     // Global.
@@ -17,11 +19,13 @@ struct options {
     bool version = false;
 
     // The command.
-    std::string command_name;  ///< lock, semaphore, elect, leader, status, barrier, members
-    std::string action;        ///< barrier: set, remove or wait
+    std::string
+        command_name;    ///< as typed: lock, semaphore, elect, leader, status, barrier, members
+    std::string action;  ///< the word after a command that has several forms (barrier's)
+    const subcommand* entry = nullptr;  ///< the command's entry in the table (commands.hpp)
     std::string path;
     std::string side;  ///< lock: "", "read" or "write"
-    int max = 0;       ///< semaphore
+    int max = 0;       ///< semaphore --max, barrier enter --members
     std::string id;    ///< elect
     std::optional<std::chrono::seconds> timeout;
     bool try_only = false;
@@ -35,10 +39,5 @@ struct options {
     bool json = false;                 ///< status
     std::vector<std::string> command;  ///< after "--"
 };
-
-/// Parses argv. Returns nullopt with `error` empty for --help, with `error` set for a usage error.
-std::optional<options> parse_options(int argc, char** argv, std::string& error);
-
-const char* usage_text();
 
 }  // namespace zkr::cli

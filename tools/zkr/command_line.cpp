@@ -1,0 +1,181 @@
+#include "command_line.hpp"
+
+#include "argument_reader.hpp"
+#include "commands.hpp"
+#include "option_specs.hpp"
+
+#include <zkr/path.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace zkr::cli {
+namespace {
+
+using command_forms = std::vector<const subcommand*>;
+
+/// The actions of a command's forms as an error names them: "set, remove, wait or enter".
+std::string action_choices(const command_forms& forms) {
+    std::vector<std::string_view> actions;
+    for (const auto* form : forms) {
+        actions.insert(actions.end(), form->actions.begin(), form->actions.end());
+    }
+    std::string out;
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+        out += (i == 0 ? "" : i + 1 == actions.size() ? " or " : ", ") + std::string(actions[i]);
+    }
+    return out;
+}
+
+/// The form whose actions include `word`, or null.
+const subcommand* form_with_action(const command_forms& forms, std::string_view word) {
+    const auto found = std::find_if(forms.begin(), forms.end(), [&](const subcommand* form) {
+        return std::find(form->actions.begin(), form->actions.end(), word) != form->actions.end();
+    });
+    return found == forms.end() ? nullptr : *found;
+}
+
+/// The option `word` gives, if the command takes it. Until the action says which form the
+/// command line is, only the options every form takes are known to apply.
+const option_spec* accepted_option(const command_forms& forms, const subcommand* form,
+                                   std::string_view word) {
+    if (form != nullptr) {
+        return find_option(form->accepts, word);
+    }
+    const auto* spec = find_option(forms.front()->accepts, word);
+    const bool every_form_takes_it = std::all_of(
+        forms.begin(), forms.end(), [&](auto* f) { return find_option(f->accepts, word) == spec; });
+    return every_form_takes_it ? spec : nullptr;
+}
+
+/// The usage error of a command line read to its end without one: a missing action, PATH,
+/// command or required option, or a PATH the server would refuse. Empty if there is none.
+std::string what_is_wrong(const options& o, const command_forms& forms) {
+    const auto& cmd = o.command_name;
+    const auto* form = o.entry;
+    if (form == nullptr) {
+        return cmd + " needs " + action_choices(forms);
+    }
+    if (o.path.empty()) {
+        return cmd + " needs a PATH";
+    }
+    if (std::string path_problem; zkr::validate_path(o.path, &path_problem)) {
+        return "PATH " + o.path + " is not a valid ZooKeeper path: " + path_problem;
+    }
+    if (form->runs_command && o.command.empty()) {
+        return cmd + " needs a command after --";
+    }
+    if (!form->runs_command && !o.command.empty()) {
+        return cmd + " runs no command";
+    }
+    for (const auto* spec : form->accepts) {
+        if (spec->required() && spec->missing(o)) {
+            return (o.action.empty() ? cmd : cmd + " " + o.action) + " needs " +
+                   std::string(spec->synopsis);
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string usage_text() {
+    std::string text = "usage: zkr";
+    for (const auto* spec : global_options()) {
+        text += " " + spec->usage();
+    }
+    text += " COMMAND ...\n       zkr --version\n\n";
+    for (const auto& form : subcommands()) {
+        text += "  " + form.usage() + "\n";
+    }
+    return text +
+           "\n"
+           "lock, semaphore and elect run CMD while holding the lock, a lease, or leadership. CMD "
+           "gets\n"
+           "ZKR_LOCK_PATH and ZKR_FENCING_TOKEN; INT, TERM and HUP are forwarded to it; if the "
+           "lock is\n"
+           "lost it gets SIGTERM, then SIGKILL after --grace seconds (default 10).\n"
+           "HOSTS defaults to $ZKR_HOSTS, then 127.0.0.1:2181.\n"
+           "\n"
+           "Exit status: CMD's own (128+N if killed by signal N); 64 usage error; 69 cannot "
+           "connect or\n"
+           "session failed before acquiring; 75 not acquired (--try busy, --timeout passed); 76 "
+           "lost\n"
+           "while CMD ran.\n";
+}
+
+std::optional<options> parse_options(int argc, char** argv, std::string& error) {
+    options o;
+    if (const char* env = std::getenv("ZKR_HOSTS"); env != nullptr && *env != '\0') {
+        o.hosts = env;
+    } else {
+        o.hosts = "127.0.0.1:2181";
+    }
+    argument_reader words(argc, argv);
+    auto usage_error = [&](std::string message) {
+        error = std::move(message);
+        return std::nullopt;
+    };
+    // Global options, then the command's name.
+    for (; !words.done() && o.command_name.empty(); words.advance()) {
+        const auto& word = words.current();
+        if (word == "-h" || word == "--help") {
+            return std::nullopt;
+        }
+        if (word == "--version") {
+            o.version = true;
+            return o;
+        }
+        if (const auto* spec = find_option(global_options(), word)) {
+            if (!spec->read(words, word, o)) {
+                return usage_error(words.error());
+            }
+        } else if (looks_like_option(word)) {
+            return usage_error("unknown option " + word);
+        } else {
+            o.command_name = word;
+        }
+    }
+    const auto& cmd = o.command_name;
+    const auto forms = forms_of(cmd);
+    if (forms.empty()) {
+        return usage_error(cmd.empty() ? "no command given" : "unknown command " + cmd);
+    }
+    // A command of one form is known by its name; one of several by the action that follows.
+    if (forms.front()->actions.empty()) {
+        o.entry = forms.front();
+    }
+    // The command's options, its action and PATH, up to "--".
+    for (; !words.done(); words.advance()) {
+        const auto& word = words.current();
+        if (word == "--") {
+            o.command = words.rest();
+            break;
+        }
+        if (const auto* spec = accepted_option(forms, o.entry, word)) {
+            if (!spec->read(words, word, o)) {
+                return usage_error(words.error());
+            }
+        } else if (looks_like_option(word)) {
+            return usage_error("unknown option " + word + " for " + cmd);
+        } else if (o.entry == nullptr) {
+            o.entry = form_with_action(forms, word);
+            if (o.entry == nullptr) {
+                return usage_error(cmd + " takes " + action_choices(forms) + ", not '" + word +
+                                   "'");
+            }
+            o.action = word;
+        } else if (o.path.empty()) {
+            o.path = word;
+        } else {
+            return usage_error("unexpected argument " + word +
+                               (o.entry->runs_command ? " (put the command after --)" : ""));
+        }
+    }
+    if (auto wrong = what_is_wrong(o, forms); !wrong.empty()) {
+        return usage_error(std::move(wrong));
+    }
+    return o;
+}
+
+}  // namespace zkr::cli

@@ -1,0 +1,69 @@
+#include "commands.hpp"
+
+#include "handlers.hpp"
+
+namespace zkr::cli {
+namespace {
+
+// What each form accepts, in the order its usage line shows them.
+using namespace option;
+constexpr const option_spec* lock_options[] = {&read_or_write, &timeout, &try_once,
+                                               &grace,         &quiet,   &progress};
+constexpr const option_spec* semaphore_options[] = {&max_leases, &timeout, &try_once,
+                                                    &grace,      &quiet,   &progress};
+constexpr const option_spec* elect_options[] = {&id, &timeout, &grace, &quiet, &progress};
+constexpr const option_spec* watch_options[] = {&watch};
+constexpr const option_spec* status_options[] = {&json};
+constexpr const option_spec* barrier_options[] = {&timeout};
+constexpr const option_spec* barrier_enter_options[] = {&members, &timeout, &grace, &quiet};
+
+constexpr std::string_view barrier_actions[] = {"set", "remove", "wait"};
+constexpr std::string_view barrier_enter_action[] = {"enter"};
+
+constexpr subcommand table[] = {
+    {.name = "lock", .accepts = lock_options, .runs_command = true, .run = run_lock},
+    {.name = "semaphore", .accepts = semaphore_options, .runs_command = true, .run = run_semaphore},
+    {.name = "elect", .accepts = elect_options, .runs_command = true, .run = run_elect},
+    {.name = "leader", .accepts = watch_options, .run = run_leader},
+    {.name = "status", .accepts = status_options, .run = run_status},
+    {.name = "barrier", .actions = barrier_actions, .accepts = barrier_options, .run = run_barrier},
+    {.name = "barrier",
+     .actions = barrier_enter_action,
+     .accepts = barrier_enter_options,
+     .runs_command = true,
+     .run = run_barrier_enter},
+    {.name = "members", .accepts = watch_options, .run = run_members},
+};
+
+}  // namespace
+
+std::string subcommand::usage() const {
+    std::string line = "zkr " + std::string(name);
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+        line += (i == 0 ? " " : "|") + std::string(actions[i]);
+    }
+    for (const auto* option : accepts) {
+        line += " " + option->usage();
+    }
+    line += " PATH";
+    if (runs_command) {
+        line += " -- CMD [ARGS...]";
+    }
+    return line;
+}
+
+std::span<const subcommand> subcommands() {
+    return table;
+}
+
+std::vector<const subcommand*> forms_of(std::string_view name) {
+    std::vector<const subcommand*> forms;
+    for (const auto& entry : table) {
+        if (entry.name == name) {
+            forms.push_back(&entry);
+        }
+    }
+    return forms;
+}
+
+}  // namespace zkr::cli

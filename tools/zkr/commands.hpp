@@ -1,0 +1,46 @@
+// The table of zkr's subcommands. Parsing, validation, the usage text and dispatch all read it:
+// a new subcommand is one entry in commands.cpp and its handler (handlers.hpp).
+#pragma once
+
+#include "option_specs.hpp"
+#include "options.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace zkr {
+class session;
+}
+
+namespace zkr::cli {
+
+/// Runs a subcommand on a connected session; returns zkr's exit status (exit_status.hpp).
+using handler = boost::asio::awaitable<int> (*)(session& s, const options& o);
+
+/// One form of a subcommand: "zkr NAME [ACTION] OPTIONS... PATH [-- CMD [ARGS...]]".
+struct subcommand {
+    std::string_view name;
+    /// The words one of which follows the name, as barrier's set|remove|wait; empty for a
+    /// command of one form. A command whose forms take different options or run a command has
+    /// one entry per form, adjacent in the table ("barrier enter" runs one, the others do not).
+    std::span<const std::string_view> actions = {};
+    /// The options it takes, in the order its usage line shows them.
+    std::span<const option_spec* const> accepts = {};
+    /// Runs "-- CMD [ARGS...]" (under a lock, a lease, a leadership or a barrier).
+    bool runs_command = false;
+    handler run = nullptr;
+
+    /// "zkr lock [--read|--write] ... PATH -- CMD [ARGS...]"
+    std::string usage() const;
+};
+
+/// Every form of every subcommand, in the order the usage text lists them.
+std::span<const subcommand> subcommands();
+
+/// The forms of the command `name`: none if there is no such command.
+std::vector<const subcommand*> forms_of(std::string_view name);
+
+}  // namespace zkr::cli

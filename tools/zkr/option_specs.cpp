@@ -1,0 +1,141 @@
+#include "option_specs.hpp"
+
+#include <algorithm>
+
+namespace zkr::cli {
+namespace {
+
+// The ranges of the numbers on the command line (what zkr::session_config and the timers take).
+constexpr long long max_session_timeout_ms = 24LL * 60 * 60 * 1000;  // session_config's limit
+constexpr long long max_seconds = 366LL * 24 * 60 * 60;              // a year: longer is a mistake
+constexpr long long max_count = 1000000;                             // leases, members
+
+// Readers shared by several options, parameterised by the field they fill.
+template <bool options::*field>
+bool set_flag(argument_reader&, const std::string&, options& o) {
+    o.*field = true;
+    return true;
+}
+
+template <std::string options::*field>
+bool read_text(argument_reader& words, const std::string& spelling, options& o) {
+    return words.value(spelling, o.*field);
+}
+
+bool read_seconds(argument_reader& words, const std::string& spelling, std::chrono::seconds& out) {
+    long long s = 0;
+    if (!words.number(spelling, 0, max_seconds, s)) {
+        return false;
+    }
+    out = std::chrono::seconds(s);
+    return true;
+}
+
+bool read_session_timeout(argument_reader& words, const std::string& spelling, options& o) {
+    long long ms = 0;
+    if (!words.number(spelling, 100, max_session_timeout_ms, ms)) {
+        return false;
+    }
+    o.session_timeout = std::chrono::milliseconds(ms);
+    return true;
+}
+
+bool read_auth(argument_reader& words, const std::string& spelling, options& o) {
+    if (!words.value(spelling, o.auth)) {
+        return false;
+    }
+    if (o.auth.find(':') == std::string::npos) {
+        return words.fail("--auth takes USER:PASS");
+    }
+    return true;
+}
+
+// The side of a read-write lock, "read" or "write"; a second one, either, is an error.
+bool read_side(argument_reader& words, const std::string& spelling, options& o) {
+    if (!o.side.empty()) {
+        return words.fail("--read and --write exclude each other");
+    }
+    o.side = spelling.substr(2);
+    return true;
+}
+
+bool read_timeout(argument_reader& words, const std::string& spelling, options& o) {
+    std::chrono::seconds s{};
+    if (!read_seconds(words, spelling, s)) {
+        return false;
+    }
+    o.timeout = s;
+    if (s == std::chrono::seconds::zero()) {
+        o.try_only = true;  // no time to wait: one look, as --try
+    }
+    return true;
+}
+
+bool read_grace(argument_reader& words, const std::string& spelling, options& o) {
+    return read_seconds(words, spelling, o.grace);
+}
+
+// --max and --members: how many may hold a lease, or must be in a double barrier.
+bool read_count(argument_reader& words, const std::string& spelling, options& o) {
+    long long n = 0;
+    if (!words.number(spelling, 1, max_count, n)) {
+        return false;
+    }
+    o.max = static_cast<int>(n);
+    return true;
+}
+
+bool no_count(const options& o) {
+    return o.max == 0;
+}
+
+// An empty --id is no id: an election needs a name for its participant.
+bool no_id(const options& o) {
+    return o.id.empty();
+}
+
+}  // namespace
+
+bool option_spec::given_by(std::string_view word) const {
+    return std::any_of(spellings.begin(), spellings.end(), [&](std::string_view s) {
+        return !s.empty() && s == word;  // an unused spelling is empty, and so may a word be
+    });
+}
+
+std::string option_spec::usage() const {
+    return required() ? std::string(synopsis) : "[" + std::string(synopsis) + "]";
+}
+
+namespace option {
+const option_spec hosts{"--hosts HOSTS", {"--hosts"}, read_text<&options::hosts>};
+const option_spec session_timeout{
+    "--session-timeout MS", {"--session-timeout"}, read_session_timeout};
+const option_spec auth{"--auth USER:PASS", {"--auth"}, read_auth};
+const option_spec verbose{"--verbose", {"--verbose", "-v"}, set_flag<&options::verbose>};
+
+const option_spec read_or_write{"--read|--write", {"--read", "--write"}, read_side};
+const option_spec timeout{"--timeout S", {"--timeout"}, read_timeout};
+const option_spec try_once{"--try", {"--try"}, set_flag<&options::try_only>};
+const option_spec grace{"--grace S", {"--grace"}, read_grace};
+const option_spec quiet{"--quiet", {"--quiet", "-q"}, set_flag<&options::quiet>};
+const option_spec progress{"--progress", {"--progress"}, set_flag<&options::progress>};
+const option_spec max_leases{"--max N", {"--max"}, read_count, no_count};
+const option_spec members{"--members N", {"--members"}, read_count, no_count};
+const option_spec id{"--id ID", {"--id"}, read_text<&options::id>, no_id};
+const option_spec watch{"--watch", {"--watch"}, set_flag<&options::watch>};
+const option_spec json{"--json", {"--json"}, set_flag<&options::json>};
+}  // namespace option
+
+std::span<const option_spec* const> global_options() {
+    static constexpr const option_spec* specs[] = {&option::hosts, &option::session_timeout,
+                                                   &option::auth, &option::verbose};
+    return specs;
+}
+
+const option_spec* find_option(std::span<const option_spec* const> specs, std::string_view word) {
+    const auto found = std::find_if(specs.begin(), specs.end(),
+                                    [&](const option_spec* s) { return s->given_by(word); });
+    return found == specs.end() ? nullptr : *found;
+}
+
+}  // namespace zkr::cli
