@@ -82,11 +82,11 @@ std::string what_is_wrong(const options& o, const command_forms& forms) {
 std::string usage_text() {
     std::string text = "usage: zkr";
     for (const auto* spec : global_options()) {
-        text += " " + spec->usage();
+        text.append(" ").append(spec->usage());
     }
     text += " COMMAND ...\n       zkr --version\n\n";
     for (const auto& form : subcommands()) {
-        text += "  " + form.usage() + "\n";
+        text.append("  ").append(form.usage()).append("\n");
     }
     return text +
            "\n"

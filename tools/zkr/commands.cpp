@@ -38,12 +38,15 @@ constexpr subcommand table[] = {
 }  // namespace
 
 std::string subcommand::usage() const {
-    std::string line = "zkr " + std::string(name);
+    // Appended piece by piece: g++ 12 at -O3 warns (-Wrestrict, a false positive, GCC bug
+    // 105329) about "literal" + std::string.
+    std::string line = "zkr ";
+    line.append(name);
     for (std::size_t i = 0; i < actions.size(); ++i) {
-        line += (i == 0 ? " " : "|") + std::string(actions[i]);
+        line.append(i == 0 ? " " : "|").append(actions[i]);
     }
     for (const auto* option : accepts) {
-        line += " " + option->usage();
+        line.append(" ").append(option->usage());
     }
     line += " PATH";
     if (runs_command) {

@@ -103,7 +103,14 @@ bool option_spec::given_by(std::string_view word) const {
 }
 
 std::string option_spec::usage() const {
-    return required() ? std::string(synopsis) : "[" + std::string(synopsis) + "]";
+    // Appended, not "[" + ...: g++ 12 at -O3 warns about that concatenation (-Wrestrict, a
+    // false positive, GCC bug 105329).
+    std::string out = required() ? "" : "[";
+    out.append(synopsis);
+    if (!required()) {
+        out.append("]");
+    }
+    return out;
 }
 
 namespace option {
