@@ -29,7 +29,7 @@ struct contender {
     std::string name;
     std::int64_t sequence = 0;
     contender_kind kind = contender_kind::exclusive;
-    /// What the node is for: "lock", "write", "read", "latch", "lease".
+    /// What the node is for: one of names::kinds::all.
     std::string_view role;
 };
 

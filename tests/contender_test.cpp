@@ -36,6 +36,23 @@ TEST(ParseContender, RecognisesEveryScheme) {
     }
 }
 
+TEST(ParseContender, KindsAreTheOnesTheNamesTableDocuments) {
+    // queue_entry::kind promises names::kinds::all: every scheme gives one of them, and each of
+    // them is given by some scheme.
+    for (const auto& scheme : names::queue_schemes) {
+        EXPECT_NE(std::ranges::find(names::kinds::all, scheme.kind), names::kinds::all.end())
+            << scheme.marker;
+        auto c = parse_contender("_c_x" + std::string(scheme.marker) + "0000000001");
+        ASSERT_TRUE(c) << scheme.marker;
+        EXPECT_EQ(c->role, scheme.kind);
+    }
+    for (const auto kind : names::kinds::all) {
+        EXPECT_TRUE(std::ranges::any_of(names::queue_schemes, [&](const auto& scheme) {
+            return scheme.kind == kind;
+        })) << kind;
+    }
+}
+
 TEST(ParseContender, RejectsForeignAndMalformedNames) {
     for (const char* name :
          {"", "lock", "config", "_c_x-lock-", "_c_x-lock-12a", "x__lock__",

@@ -32,13 +32,14 @@ inline constexpr std::string_view semaphore_leases = "leases";
 /// A double barrier's node that says "everyone is in" (Curator's DistributedDoubleBarrier).
 inline constexpr std::string_view double_barrier_ready = "ready";
 
-/// What a queue node is for: queue_entry::kind.
+/// What a queue node is for: queue_entry::kind. (A semaphore queues in its "locks" folder with
+/// lock nodes; its leases are counted, not queued, and have no kind.)
 namespace kinds {
 inline constexpr std::string_view lock = "lock";
 inline constexpr std::string_view read = "read";
 inline constexpr std::string_view write = "write";
 inline constexpr std::string_view latch = "latch";
-inline constexpr std::string_view lease = "lease";
+inline constexpr std::array<std::string_view, 4> all{lock, read, write, latch};
 }  // namespace kinds
 
 /// One naming scheme of queue nodes: the marker that ends the name before the sequence, whether

@@ -21,7 +21,7 @@ namespace detail {}
 /// One contender in a lock directory.
 struct queue_entry {
     std::string node;  ///< child name, e.g. "_c_<uuid>-lock-0000000007"
-    std::string kind;  ///< one of zkr::names::kinds: "lock", "read", "write", "latch", "lease"
+    std::string kind;  ///< one of zkr::names::kinds::all: "lock", "read", "write", "latch"
     std::int64_t sequence = 0;
     bool holds = false;           ///< not blocked by anyone ahead (the holder, or a sharing reader)
     std::int64_t session_id = 0;  ///< the owning session (ephemeralOwner)
