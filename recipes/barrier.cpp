@@ -13,22 +13,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-/// Runs `attempt` until it gives an answer that is not a transient connection error, waiting
-/// for the connection in between. A request whose answer was lost is simply sent again: the
-/// attempt reads a repeated success (no_node for a removal) as success.
-template <class Attempt>
-asio::awaitable<error_code> until_answered(session_ptr s, Attempt attempt) {
-    for (;;) {
-        auto ec = co_await attempt();
-        if (!is_retryable(ec)) {
-            co_return ec;
-        }
-        if (auto wait_ec = co_await wait_connected(s)) {
-            co_return wait_ec;
-        }
-    }
-}
-
 asio::awaitable<std::tuple<error_code>> set_barrier(session_ptr s, std::string path) {
     if (auto ec = co_await ensure_path(s, std::string(parent_path(path)))) {
         co_return ec;
@@ -37,25 +21,18 @@ asio::awaitable<std::tuple<error_code>> set_barrier(session_ptr s, std::string p
 }
 
 asio::awaitable<std::tuple<error_code>> remove_barrier(session_ptr s, std::string path) {
-    co_return co_await until_answered(s, [&]() -> asio::awaitable<error_code> {
-        auto [ec] =
-            co_await call<void(error_code)>([&](auto h) { s->remove(path, -1, std::move(h)); });
-        co_return ec == zk_errc::no_node ? error_code{} : ec;
-    });
+    // Sent again after a lost answer, a removal that happened finds no node: removed either way.
+    auto [ec] = co_await call_retrying<void(error_code)>(
+        s, [&](auto h) { s->remove(path, -1, std::move(h)); });
+    co_return ec == zk_errc::no_node ? error_code{} : ec;
 }
 
 asio::awaitable<std::tuple<error_code>> wait_barrier(session_ptr s, std::string path) {
     for (;;) {
-        auto [ec, st, w] = co_await call<void(error_code, std::optional<stat>, watch)>(
-            [&](auto h) { s->watch_exists(path, std::move(h)); });
+        auto [ec, st, w] = co_await call_retrying<void(error_code, std::optional<stat>, watch)>(
+            s, [&](auto h) { s->watch_exists(path, std::move(h)); });
         if (co_await cancellation_requested()) {
             co_return asio::error::operation_aborted;  // dropping `w` removes the watch
-        }
-        if (is_retryable(ec)) {
-            if (auto wait_ec = co_await wait_connected(s)) {
-                co_return wait_ec;
-            }
-            continue;
         }
         if (ec || !st) {
             co_return ec;  // not set: through at once

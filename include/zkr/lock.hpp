@@ -13,6 +13,7 @@
 // ZooKeeper with async_guarded_multi, which the server refuses once our node is gone.
 #pragma once
 
+#include <zkr/detail/held_operations.hpp>
 #include <zkr/detail/initiate.hpp>
 #include <zkr/error.hpp>
 #include <zkr/export.hpp>
@@ -52,7 +53,7 @@ enum class loss_policy {
 /// - Thread safety: distinct objects are independent; one object may be used from several
 ///   threads (operations are serialised on the session's strand).
 /// - A handle must not be used concurrently with its own move or destruction.
-class ZKR_API lock {
+class ZKR_API lock : public detail::held_operations<lock> {
   public:
     /// An empty handle: owns() is false.
     lock() noexcept;
@@ -82,54 +83,11 @@ class ZKR_API lock {
     /// Why the lock was lost (empty while held or after a normal release).
     error_code lost_reason() const;
 
-    /// Releases the lock: deletes our node.
-    ///
-    /// Handler signature: void(error_code).
-    /// Completes once the node is gone, or the session has ended (which removed it). If the
-    /// connection is down, completes no later than the loss deadline with errc::session_deadline
-    /// while deletion goes on in the background.
-    /// Errors: errc::not_owner for an empty or already released handle; the loss reason if the
-    /// lock had been lost before. Not cancellable.
-    template <class Token = boost::asio::deferred_t>
-    [[nodiscard]] auto async_release(Token&& token = {}) {
-        return detail::initiate<void(error_code)>(
-            std::forward<Token>(token),
-            [state = state_](auto h) { release_impl(state, std::move(h)); });
-    }
-
-    /// Waits until the lock is lost.
-    ///
-    /// Handler signature: void(error_code): the reason (zk_errc::session_expired,
-    /// errc::lock_node_deleted, errc::session_deadline, errc::session_suspended,
-    /// errc::session_closed). Completes at once if the lock is already lost; with
-    /// operation_aborted if the lock is released first. The first call makes zkr watch our node
-    /// (one request) so that its deletion by another client is noticed.
-    /// Cancellation: terminal, partial, total (operation_aborted).
-    template <class Token = boost::asio::deferred_t>
-    [[nodiscard]] auto async_wait_lost(Token&& token = {}) {
-        return detail::initiate<void(error_code)>(
-            std::forward<Token>(token),
-            [state = state_](auto h) { wait_lost_impl(state, std::move(h)); });
-    }
-
-    /// Runs `ops` as one ZooKeeper transaction that first checks our lock node still exists: the
-    /// server applies nothing once the lock is lost.
-    ///
-    /// Handler signature: void(error_code, std::vector<op_result>) with one result per op in
-    /// `ops` (the check is not included). errc::lock_lost if the check failed (the lock is then
-    /// marked lost); otherwise the first failing op's error.
-    template <class Token = boost::asio::deferred_t>
-    [[nodiscard]] auto async_guarded_multi(std::vector<op> ops, Token&& token = {}) {
-        return detail::initiate<void(error_code, std::vector<op_result>)>(
-            std::forward<Token>(token),
-            [state = state_](auto h, std::vector<op> o) {
-                guarded_multi_impl(state, std::move(o), std::move(h));
-            },
-            std::move(ops));
-    }
+    // async_release, async_wait_lost, async_guarded_multi: detail::held_operations.
 
   private:
     friend struct detail::access;
+    friend class detail::held_operations<lock>;
     using state_ptr = std::shared_ptr<detail::lock_state>;
     static void release_impl(const state_ptr&, detail::handler<void(error_code)>);
     static void wait_lost_impl(const state_ptr&, detail::handler<void(error_code)>);

@@ -6,6 +6,7 @@
 // releases all without waiting.
 #pragma once
 
+#include <zkr/detail/held_operations.hpp>
 #include <zkr/detail/initiate.hpp>
 #include <zkr/error.hpp>
 #include <zkr/export.hpp>
@@ -30,7 +31,7 @@ struct group_state;
 /// - Thread safety: distinct objects are independent; one object may be used from several
 ///   threads (operations are serialised on the session's strand).
 /// - Its handlers default to the first member's session executor.
-class ZKR_API lock_group {
+class ZKR_API lock_group : public detail::held_operations<lock_group> {
   public:
     lock_group() noexcept;
     explicit lock_group(std::vector<lock> locks);
@@ -51,42 +52,11 @@ class ZKR_API lock_group {
     /// Why a member was lost (the first lost member's reason; empty while all are held).
     error_code lost_reason() const;
 
-    /// Releases every member. Handler signature: void(error_code): the first member's error,
-    /// if any. Not cancellable.
-    template <class Token = boost::asio::deferred_t>
-    [[nodiscard]] auto async_release(Token&& token = {}) {
-        return detail::initiate<void(error_code)>(
-            std::forward<Token>(token),
-            [state = state_](auto h) { release_impl(state, std::move(h)); });
-    }
-
-    /// Completes when any member is lost, with its reason; operation_aborted if the group is
-    /// released first. Cancellation: terminal, partial, total.
-    template <class Token = boost::asio::deferred_t>
-    [[nodiscard]] auto async_wait_lost(Token&& token = {}) {
-        return detail::initiate<void(error_code)>(
-            std::forward<Token>(token),
-            [state = state_](auto h) { wait_lost_impl(state, std::move(h)); });
-    }
-
-    /// Runs `ops` as one ZooKeeper transaction that first checks every member's node: the
-    /// server applies nothing once any member is lost (lock::async_guarded_multi for them all).
-    /// Members may hold nodes of different sessions: the transaction runs on the first one's.
-    ///
-    /// Handler signature: void(error_code, std::vector<op_result>) with one result per op in
-    /// `ops`. errc::lock_lost if a check failed (those members are then marked lost);
-    /// otherwise the first failing op's error. errc::not_owner for an empty group.
-    template <class Token = boost::asio::deferred_t>
-    [[nodiscard]] auto async_guarded_multi(std::vector<op> ops, Token&& token = {}) {
-        return detail::initiate<void(error_code, std::vector<op_result>)>(
-            std::forward<Token>(token),
-            [state = state_](auto h, std::vector<op> o) {
-                guarded_multi_impl(state, std::move(o), std::move(h));
-            },
-            std::move(ops));
-    }
+    // async_release, async_wait_lost, async_guarded_multi (one check per member):
+    // detail::held_operations.
 
   private:
+    friend class detail::held_operations<lock_group>;
     using state_ptr = std::shared_ptr<detail::group_state>;
     static void release_impl(const state_ptr&, detail::handler<void(error_code)>);
     static void wait_lost_impl(const state_ptr&, detail::handler<void(error_code)>);

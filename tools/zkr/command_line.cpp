@@ -90,11 +90,10 @@ std::string usage_text() {
     }
     return text +
            "\n"
-           "lock, semaphore and elect run CMD while holding the lock, a lease, or leadership. CMD "
-           "gets\n"
-           "ZKR_LOCK_PATH and ZKR_FENCING_TOKEN; INT, TERM and HUP are forwarded to it; if the "
-           "lock is\n"
-           "lost it gets SIGTERM, then SIGKILL after --grace seconds (default 10).\n"
+           "lock, semaphore and elect run CMD while holding the lock, a lease, or leadership (CMD\n"
+           "gets ZKR_LOCK_PATH and ZKR_FENCING_TOKEN; if the lock is lost it gets SIGTERM, then\n"
+           "SIGKILL after --grace seconds, default 10); barrier enter runs it between entering\n"
+           "and leaving. INT, TERM and HUP are forwarded to CMD.\n"
            "HOSTS defaults to $ZKR_HOSTS, then 127.0.0.1:2181.\n"
            "\n"
            "Exit status: CMD's own (128+N if killed by signal N); 64 usage error; 69 cannot "

@@ -1,0 +1,76 @@
+// The asynchronous operations of every handle that holds nodes, declared once: zkr::lock (one
+// node) and zkr::lock_group (several: a lease, async_lock_all's locks). zkr::leadership forwards
+// to its lock.
+#pragma once
+
+#include <zkr/detail/initiate.hpp>
+#include <zkr/error.hpp>
+#include <zkr/op.hpp>
+
+#include <utility>
+#include <vector>
+
+namespace zkr::detail {
+
+/// Mixed into `Handle`, which has a member `state_` and the static functions release_impl,
+/// wait_lost_impl and guarded_multi_impl taking it (defined in the library).
+///
+/// Common to these operations: the handler runs on its associated executor, by default the
+/// session's (the first member's for a group); never inline from the initiating function. The
+/// handle may be destroyed while they are pending. An empty handle fails them with
+/// errc::not_owner.
+template <class Handle>
+class held_operations {
+  public:
+    /// Releases what the handle holds: deletes its node(s).
+    ///
+    /// Handler signature: void(error_code): for a group, the first member's error.
+    /// Completes once the node is gone, or the session has ended (which removed it). If the
+    /// connection is down, completes no later than the loss deadline with errc::session_deadline
+    /// while deletion goes on in the background.
+    /// Errors: errc::not_owner for an empty or already released handle; the loss reason if it
+    /// had been lost before. Not cancellable.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_release(Token&& token = {}) {
+        return initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [state = handle().state_](auto h) { Handle::release_impl(state, std::move(h)); });
+    }
+
+    /// Waits until the handle's node (a group: any member's) is lost.
+    ///
+    /// Handler signature: void(error_code): the reason (zk_errc::session_expired,
+    /// errc::lock_node_deleted, errc::session_deadline, errc::session_suspended,
+    /// errc::session_closed). Completes at once if it is lost already; with operation_aborted if
+    /// it is released first. The first call makes zkr watch the node (one request) so that its
+    /// deletion by another client is noticed.
+    /// Cancellation: terminal, partial, total (operation_aborted).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_wait_lost(Token&& token = {}) {
+        return initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [state = handle().state_](auto h) { Handle::wait_lost_impl(state, std::move(h)); });
+    }
+
+    /// Runs `ops` as one ZooKeeper transaction that first checks that the handle's node(s)
+    /// still exist: the server applies nothing once any is lost. A group's members may hold
+    /// nodes of different sessions: the transaction runs on the first one's.
+    ///
+    /// Handler signature: void(error_code, std::vector<op_result>) with one result per op in
+    /// `ops` (the checks are not included). errc::lock_lost if a check failed (that node's lock
+    /// is then marked lost); otherwise the first failing op's error.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_guarded_multi(std::vector<op> ops, Token&& token = {}) {
+        return initiate<void(error_code, std::vector<op_result>)>(
+            std::forward<Token>(token),
+            [state = handle().state_](auto h, std::vector<op> o) {
+                Handle::guarded_multi_impl(state, std::move(o), std::move(h));
+            },
+            std::move(ops));
+    }
+
+  private:
+    const Handle& handle() const noexcept { return static_cast<const Handle&>(*this); }
+};
+
+}  // namespace zkr::detail
