@@ -149,7 +149,7 @@ session_impl::session_impl(asio::any_io_executor ex, session_config config)
     : session_impl(choose_executors(ex, config.dedicated_io_thread), std::move(config)) {}
 
 session_impl::session_impl(executors ex, session_config config)
-    : session_ops(ex.driver, ex.user),
+    : session_ops(ex.driver, ex.user, ex.thread),
       config_(std::move(config)),
       io_thread_(std::move(ex.thread)),
       transport_(std::make_shared<transport>(strand(), io_thread_)),

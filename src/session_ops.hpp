@@ -63,8 +63,13 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
     /// count, while converting a strand<> into one allocates).
     using strand_type = boost::asio::any_io_executor;
 
-    session_ops(strand_type driver, strand_type user)
-        : driver_(std::move(driver)), user_(std::move(user)), completions_{driver_, user_} {}
+    /// `owner` keeps what runs `driver` alive (zkr's own I/O thread) for as long as the strands:
+    /// a base is destroyed after its derived class, which must not take it down first.
+    session_ops(strand_type driver, strand_type user, std::shared_ptr<void> owner = nullptr)
+        : owner_(std::move(owner)),
+          driver_(std::move(driver)),
+          user_(std::move(user)),
+          completions_{driver_, user_} {}
     session_ops(const session_ops&) = delete;
     session_ops& operator=(const session_ops&) = delete;
 
@@ -137,6 +142,7 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
     ~session_ops() = default;
 
   private:
+    std::shared_ptr<void> owner_;  // declared first: destroyed after the strands
     strand_type driver_;
     strand_type user_;
     completion_executors completions_;
