@@ -363,5 +363,64 @@ TEST(Cli, ProgressReportsCostOneListingPerWaiterNotTheWholeQueue) {
     }
 }
 
+TEST(Cli, RevokeAsksTheHolderWhichStopsAndExits77) {
+    const auto dir = fresh_root() + "/lock";
+    auto holder = zkr_in_background({"lock", "--grace", "1", dir, "--", "sh", "-c",
+                                     "trap 'exit 0' TERM; echo ready; sleep 30 & wait"});
+    std::string line;
+    ASSERT_TRUE(holder.read_line(line, 30s) && line == "ready");
+    auto [status, output] = shell("$ZKR revoke " + dir);
+    EXPECT_EQ(status, 0) << output;
+    EXPECT_EQ(output.rfind("requested " + dir + "/_c_", 0), 0u) << output;
+    EXPECT_EQ(holder.wait(15s), 77);
+    EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+    // Nobody holds it now.
+    EXPECT_EQ(shell("$ZKR revoke " + dir).first, 75);
+    EXPECT_EQ(shell("$ZKR revoke --node nosuchnode " + dir).first, 75);
+}
+
+TEST(Cli, ForcedRevocationEvictsAHolderThatIgnoresRequests) {
+    const auto dir = fresh_root() + "/lock";
+    auto holder = zkr_in_background({"lock", "--ignore-revocation", "--grace", "1", dir, "--", "sh",
+                                     "-c", "trap 'exit 0' TERM; echo ready; sleep 30 & wait"});
+    std::string line;
+    ASSERT_TRUE(holder.read_line(line, 30s) && line == "ready");
+    auto [status, output] = shell("$ZKR revoke --force --grace 1 " + dir);
+    EXPECT_EQ(status, 0) << output;
+    EXPECT_EQ(output.rfind("evicted " + dir + "/_c_", 0), 0u) << output;
+    EXPECT_EQ(holder.wait(15s), 76);  // lost to the eviction
+    EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+}
+
+TEST(Cli, CheckTellsWhetherTheSequencersHolderStillHolds) {
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    // The command checks its own sequencer, then writes it out for the check after release.
+    auto [status, output] = shell("$ZKR lock " + dir +
+                                  " -- sh -c '$ZKR check \"$ZKR_SEQUENCER\" && echo "
+                                  "\"$ZKR_SEQUENCER\" > " +
+                                  record.path + "'");
+    EXPECT_EQ(status, 0) << output;
+    std::ifstream in(record.path);
+    std::string sequencer;
+    std::getline(in, sequencer);
+    EXPECT_EQ(sequencer.rfind("zkr-seq-1:", 0), 0u) << sequencer;
+    EXPECT_NE(sequencer.find(dir + "/_c_"), std::string::npos) << sequencer;
+    EXPECT_EQ(shell("$ZKR check '" + sequencer + "'").first, 76);  // released since
+    EXPECT_EQ(shell("$ZKR check not-a-sequencer").first, 64);
+    EXPECT_EQ(shell("$ZKR check").first, 64);
+}
+
+TEST(Cli, MaxHoldStopsTheCommandAndLetsTheNextOneIn) {
+    const auto dir = fresh_root() + "/lock";
+    auto holder = zkr_in_background({"lock", "--max-hold", "1", "--grace", "1", dir, "--", "sh",
+                                     "-c", "trap 'exit 0' TERM; echo ready; sleep 30 & wait"});
+    std::string line;
+    ASSERT_TRUE(holder.read_line(line, 30s) && line == "ready");
+    EXPECT_EQ(shell("$ZKR lock --timeout 20 " + dir + " -- true").first, 0);
+    EXPECT_EQ(holder.wait(15s), 76);
+    EXPECT_EQ(shell("$ZKR lock --max-hold 0 " + dir + " -- true").first, 64);
+}
+
 }  // namespace
 }  // namespace zkr::test

@@ -18,14 +18,26 @@ namespace detail {
 
 namespace asio = boost::asio;
 
-lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel)
+lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel,
+                       std::optional<std::chrono::milliseconds> max_hold)
     : session_(std::move(s)),
       path_(std::move(node.path)),
       token_(node.stat.czxid),
       policy_(policy),
-      channel_(channel) {}
+      channel_(channel),
+      max_hold_(max_hold),
+      hold_timer_(session_->strand()) {}
 
 void lock_state::start() {
+    if (max_hold_) {
+        hold_timer_.expires_after(*max_hold_);
+        hold_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+            auto self = weak.lock();
+            if (!ec && self && !self->released_ && self->owned_.load()) {
+                self->lose(make_error_code(errc::max_hold_passed));
+            }
+        });
+    }
     session_->add_listener(weak_from_this());
     // Events before registration were seen by nobody: catch up with the current state.
     switch (session_->state()) {
@@ -90,10 +102,13 @@ void lock_state::lose(error_code why) {
         ZKR_LOG(warning, channel_, "lock " << path_ << " lost: " << why.message());
     }
     lost_waiters_.complete_all(why);
+    revocation_waiters_.complete_all(why);
     stop_watch_.emit(asio::cancellation_type::terminal);
+    hold_timer_.cancel();
     // Lost while the session may live on: our node may still exist and would block everyone
-    // behind it until the session ends. Delete it once the connection is back.
-    if (why == errc::session_suspended || why == errc::session_deadline) {
+    // behind it until the session ends. Delete it (once the connection is back).
+    if (why == errc::session_suspended || why == errc::session_deadline ||
+        why == errc::max_hold_passed) {
         remove_in_background(session_, path_, channel_);
     }
 }
@@ -113,7 +128,9 @@ void lock_state::release(handler<void(error_code)> h) {
         }
         self->loss_reported_ = true;  // released, not lost: a late loss is nobody's news
         self->lost_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
+        self->revocation_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
         self->stop_watch_.emit(asio::cancellation_type::terminal);
+        self->hold_timer_.cancel();
         self->release_waiters_.add(std::move(waiter));
         remove_for_sure(self->session_, self->path_, [self](error_code ec) {
             ZKR_LOG(debug, self->channel_, "released " << self->path_);
@@ -136,6 +153,23 @@ void lock_state::wait_lost(handler<void(error_code)> h) {
         }
         self->lost_waiters_.add(std::move(waiter));
         self->watch_node();
+    });
+}
+
+void lock_state::wait_revocation(handler<void(error_code)> h) {
+    auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), session_->strand(),
+                                                         session_->completions());
+    session_->on_driver([self = shared_from_this(), waiter = std::move(waiter)]() mutable {
+        if (self->released_) {
+            waiter.complete(make_error_code(errc::not_owner));
+        } else if (!self->owned_.load()) {
+            waiter.complete(self->lost_reason());
+        } else if (self->revoke_requested_.load()) {
+            waiter.complete(error_code{});
+        } else {
+            self->revocation_waiters_.add(std::move(waiter));
+            self->watch_node();
+        }
     });
 }
 
@@ -180,14 +214,19 @@ asio::awaitable<void> lock_state::lose_node() {
 asio::awaitable<void> lock_state::watch_loop() {
     auto self = shared_from_this();
     while (owned_.load()) {
-        auto [ec, st, w] = co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
-            [&](auto h) { session_->watch_exists(path_, std::move(h)); });
+        // Reading the data as well: a revoker writes its request there (Curator's way).
+        auto [ec, data, w] = co_await call<void(error_code, node_data, zkr::watch)>(
+            [&](auto h) { session_->watch_data(path_, std::move(h)); });
         if (!owned_.load()) {
             co_return;
         }
-        if (!ec && !st) {
+        if (ec == zk_errc::no_node) {
             lose(make_error_code(errc::lock_node_deleted));
             co_return;
+        }
+        if (!ec && data.data == names::revoke_request && !revoke_requested_.exchange(true)) {
+            ZKR_LOG(info, channel_, "revocation of " << path_ << " requested");
+            revocation_waiters_.complete_all(error_code{});
         }
         if (is_retryable(ec)) {
             if (co_await wait_connected(session_)) {
@@ -275,15 +314,17 @@ void acquire_lock(acquire_request request, loss_policy policy,
     }
     auto slot = asio::get_associated_cancellation_slot(h);
     const char* channel = request.channel;
+    const auto max_hold = request.max_hold;
     acquire(std::move(request), slot,
-            [s, policy, channel,
+            [s, policy, channel, max_hold,
              pending = pending_handler<void(error_code, zkr::lock)>(
                  std::move(h), s->completions())](error_code ec, acquired_node node) mutable {
                 if (ec || node.path.empty()) {
                     pending.complete(ec, zkr::lock{});
                     return;
                 }
-                auto state = std::make_shared<lock_state>(s, std::move(node), policy, channel);
+                auto state =
+                    std::make_shared<lock_state>(s, std::move(node), policy, channel, max_hold);
                 state->start();
                 pending.complete(error_code{}, zkr::lock(std::move(state)));
             });
@@ -357,6 +398,10 @@ std::int64_t lock::fencing_token() const noexcept {
     return state_ ? state_->fencing_token() : 0;
 }
 
+sequencer lock::sequencer() const {
+    return {path(), fencing_token()};
+}
+
 error_code lock::lost_reason() const {
     return state_ ? state_->lost_reason() : error_code{};
 }
@@ -367,6 +412,14 @@ void lock::release_impl(const state_ptr& state, detail::handler<void(error_code)
 
 void lock::wait_lost_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
     detail::on_held(state, std::move(h), [](auto& s, auto h) { s.wait_lost(std::move(h)); });
+}
+
+bool lock::revocation_requested() const noexcept {
+    return state_ && state_->revocation_requested();
+}
+
+void lock::wait_revocation_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
+    detail::on_held(state, std::move(h), [](auto& s, auto h) { s.wait_revocation(std::move(h)); });
 }
 
 void lock::guarded_multi_impl(const state_ptr& state, std::vector<op> ops,

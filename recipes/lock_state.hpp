@@ -13,17 +13,23 @@
 #include <zkr/lock.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
+#include <optional>
 
 namespace zkr::detail {
 
 class lock_state final : public session_listener, public std::enable_shared_from_this<lock_state> {
   public:
-    lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel);
+    /// `max_hold`: how long it may be held before it is taken back (mutex_options::max_hold).
+    lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel,
+               std::optional<std::chrono::milliseconds> max_hold = std::nullopt);
 
-    /// Starts listening to the session (on the strand, right after acquisition).
+    /// Starts listening to the session, and the max_hold clock (on the strand, right after
+    /// acquisition).
     void start();
 
     bool owns() const noexcept { return owned_.load(); }
@@ -37,6 +43,9 @@ class lock_state final : public session_listener, public std::enable_shared_from
 
     void release(handler<void(error_code)> h);
     void wait_lost(handler<void(error_code)> h);
+    /// Completes when a revocation request is written into our node (names::revoke_request).
+    void wait_revocation(handler<void(error_code)> h);
+    bool revocation_requested() const noexcept { return revoke_requested_.load(); }
     /// A guarded transaction found our node gone (driver strand).
     void node_missing() { lose(make_error_code(errc::lock_node_deleted)); }
 
@@ -67,8 +76,12 @@ class lock_state final : public session_listener, public std::enable_shared_from
     bool loss_reported_ = false;
     bool watching_ = false;
     waiter_list<void(error_code)> lost_waiters_;
+    waiter_list<void(error_code)> revocation_waiters_;
+    std::atomic<bool> revoke_requested_{false};
     waiter_list<void(error_code)> release_waiters_;
     boost::asio::cancellation_signal stop_watch_;
+    const std::optional<std::chrono::milliseconds> max_hold_;
+    boost::asio::steady_timer hold_timer_;
 };
 
 /// Runs the queue algorithm and wraps the result in a lock handle: the one entry point of every

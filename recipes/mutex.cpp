@@ -58,6 +58,7 @@ void mutex::adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std:
     detail::acquire_request request{
         s, path, marker, options.node_data, false, log::channels::mutex};
     request.fast_handoff = marker != names::write_marker;
+    request.max_hold = options.max_hold;
     detail::spawn(
         s,
         [](detail::session_ptr s, detail::acquire_request request, std::string node,
@@ -83,6 +84,7 @@ void mutex::lock_impl(const std::shared_ptr<detail::session_ops>& s, const std::
     detail::acquire_request request{
         s, path, marker, options.node_data, try_only, log::channels::mutex};
     request.fast_handoff = marker != names::write_marker;
+    request.max_hold = options.max_hold;
     detail::acquire_lock(std::move(request), options.on_loss, std::move(h));
 }
 

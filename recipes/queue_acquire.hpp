@@ -11,6 +11,7 @@
 
 #include <boost/asio/cancellation_signal.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -35,6 +36,8 @@ struct acquire_request {
     /// the writers of a read-write lock: a downgrade puts a read node ahead of them, with the
     /// departing writer's sequence number (shared_mutex::async_downgrade, Curator's too).
     bool fast_handoff = true;
+    /// How long the lock may be held once acquired (mutex_options::max_hold).
+    std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
 };
 
 /// Runs the algorithm on the session strand, then calls `on_done` there (inline: the caller

@@ -224,8 +224,8 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     if (!ec && granted == outcome::granted) {
         std::vector<zkr::lock> leases;
         for (auto& node : a.created) {
-            auto state =
-                std::make_shared<lock_state>(s, std::move(node), r.options.on_loss, channel);
+            auto state = std::make_shared<lock_state>(s, std::move(node), r.options.on_loss,
+                                                      channel, r.options.max_hold);
             state->start();
             leases.emplace_back(std::move(state));
         }

@@ -122,6 +122,9 @@ class zkr_category_impl final : public boost::system::error_category {
             case errc::ttl_disabled:
                 return "the server does not allow TTL nodes: start every server with "
                        "-Dzookeeper.extendedTypesEnabled=true (ZooKeeper 3.5.3 or later)";
+            case errc::max_hold_passed:
+                return "held for the longest hold allowed (max_hold): the lock was taken back and "
+                       "its node deleted";
         }
         return "unknown zkr error";
     }

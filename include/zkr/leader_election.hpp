@@ -45,6 +45,8 @@ class leadership {
     std::int64_t fencing_token() const noexcept { return lock_.fencing_token(); }
     const std::string& path() const noexcept { return lock_.path(); }
     error_code lost_reason() const { return lock_.lost_reason(); }
+    /// Our election node and its token, for a resource to check (lock::sequencer).
+    zkr::sequencer sequencer() const { return lock_.sequencer(); }
 
     /// Steps down: deletes our node, so the next participant leads at once. Like
     /// lock::async_release. Handler signature: void(error_code).

@@ -18,6 +18,7 @@
 #include <zkr/error.hpp>
 #include <zkr/export.hpp>
 #include <zkr/op.hpp>
+#include <zkr/sequencer.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -83,7 +84,30 @@ class ZKR_API lock : public detail::held_operations<lock> {
     /// Why the lock was lost (empty while held or after a normal release).
     error_code lost_reason() const;
 
+    /// Our node and its fencing token, for a resource to check with async_check (sequencer.hpp).
+    /// Empty node for an empty handle.
+    zkr::sequencer sequencer() const;
+
     // async_release, async_wait_lost, async_guarded_multi: detail::held_operations.
+
+    /// True once another client asked us to let go (async_revoke, Curator's Revoker).
+    bool revocation_requested() const noexcept;
+
+    /// Waits until another client asks us to let go: zkr::async_revoke, `zkr revoke`, or
+    /// Curator's Revoker.attemptRevoke, which write names::revoke_request into our node. Letting
+    /// go is ours to do (async_release); a forced revocation deletes the node after its grace
+    /// period, and the lock is then lost (errc::lock_node_deleted) like any other.
+    ///
+    /// Handler signature: void(error_code): success once requested (at once if it was); the
+    /// loss reason if the lock is lost first; operation_aborted if released first or cancelled;
+    /// errc::not_owner for an empty handle. The first call makes zkr watch our node (one
+    /// request), as async_wait_lost does. Cancellation: terminal, partial, total.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_wait_revocation(Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [state = state_](auto h) { wait_revocation_impl(state, std::move(h)); });
+    }
 
   private:
     friend struct detail::access;
@@ -93,6 +117,7 @@ class ZKR_API lock : public detail::held_operations<lock> {
     static void wait_lost_impl(const state_ptr&, detail::handler<void(error_code)>);
     static void guarded_multi_impl(const state_ptr&, std::vector<op>,
                                    detail::handler<void(error_code, std::vector<op_result>)>);
+    static void wait_revocation_impl(const state_ptr&, detail::handler<void(error_code)>);
 
     state_ptr state_;
 };

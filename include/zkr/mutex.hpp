@@ -16,7 +16,9 @@
 #include <zkr/lock.hpp>
 #include <zkr/names.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace zkr {
@@ -31,6 +33,11 @@ struct mutex_options {
     loss_policy on_loss = loss_policy::on_expiry;
     /// Data stored in our lock node (shown by `zkr status`). Empty: "<hostname>:<pid>".
     std::string node_data;
+    /// The longest a lock may be held, from its acquisition: then the holder loses it
+    /// (errc::max_hold_passed, through async_wait_lost as any loss) and its node is deleted, so
+    /// the next waiter goes ahead. Unset: no limit. A frozen holder cannot be told: its node
+    /// stays until its session expires (docs/mutex.md, "Bounded holds"); fencing covers that.
+    std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
 };
 
 /// A distributed mutex on one lock directory (see the file comment).

@@ -29,6 +29,9 @@ inline constexpr std::string_view kazoo_read_marker = "__rlock__";
 /// (Curator's InterProcessSemaphoreV2 layout).
 inline constexpr std::string_view semaphore_queue = "locks";
 inline constexpr std::string_view semaphore_leases = "leases";
+/// The data a revoker writes into a holder's node to ask it to let go (Curator's
+/// LockInternals.REVOKE_MESSAGE, written by its Revoker.attemptRevoke).
+inline constexpr std::string_view revoke_request = "__REVOKE__";
 /// A double barrier's node that says "everyone is in" (Curator's DistributedDoubleBarrier).
 inline constexpr std::string_view double_barrier_ready = "ready";
 

@@ -19,7 +19,9 @@
 #include <zkr/op.hpp>
 #include <zkr/path.hpp>
 #include <zkr/queue.hpp>
+#include <zkr/revoke.hpp>
 #include <zkr/semaphore.hpp>
+#include <zkr/sequencer.hpp>
 #include <zkr/session.hpp>
 #include <zkr/shared_mutex.hpp>
 #include <zkr/version.hpp>

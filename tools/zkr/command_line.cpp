@@ -5,6 +5,7 @@
 #include "option_specs.hpp"
 
 #include <zkr/path.hpp>
+#include <zkr/sequencer.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -56,10 +57,17 @@ std::string what_is_wrong(const options& o, const command_forms& forms) {
     if (form == nullptr) {
         return cmd + " needs " + action_choices(forms);
     }
-    if (o.path.empty()) {
+    if (form->operand == operand::sequencer) {
+        if (o.path.empty()) {
+            return cmd + " needs a SEQUENCER";
+        }
+        if (!sequencer::parse(o.path)) {
+            return "SEQUENCER " + o.path + " is not a sequencer (zkr-seq-1:TOKEN:PATH, as in " +
+                   "$ZKR_SEQUENCER)";
+        }
+    } else if (o.path.empty()) {
         return cmd + " needs a PATH";
-    }
-    if (std::string path_problem; zkr::validate_path(o.path, &path_problem)) {
+    } else if (std::string path_problem; zkr::validate_path(o.path, &path_problem)) {
         return "PATH " + o.path + " is not a valid ZooKeeper path: " + path_problem;
     }
     if (form->runs_command && o.command.empty()) {

@@ -7,9 +7,10 @@ namespace {
 
 // What each form accepts, in the order its usage line shows them.
 using namespace option;
-constexpr const option_spec* lock_options[] = {&read_or_write, &timeout, &try_once,
-                                               &grace,         &quiet,   &progress};
-constexpr const option_spec* semaphore_options[] = {&max_leases, &timeout, &try_once,
+constexpr const option_spec* lock_options[] = {&read_or_write,     &timeout, &try_once, &max_hold,
+                                               &ignore_revocation, &grace,   &quiet,    &progress};
+constexpr const option_spec* revoke_options[] = {&node, &force, &grace};
+constexpr const option_spec* semaphore_options[] = {&max_leases, &timeout, &try_once, &max_hold,
                                                     &grace,      &quiet,   &progress};
 constexpr const option_spec* elect_options[] = {&id, &timeout, &grace, &quiet, &progress};
 constexpr const option_spec* watch_options[] = {&watch};
@@ -33,6 +34,8 @@ constexpr subcommand table[] = {
      .runs_command = true,
      .run = run_barrier_enter},
     {.name = "members", .accepts = watch_options, .run = run_members},
+    {.name = "revoke", .accepts = revoke_options, .run = run_revoke},
+    {.name = "check", .operand = operand::sequencer, .run = run_check},
 };
 
 }  // namespace
@@ -48,7 +51,7 @@ std::string subcommand::usage() const {
     for (const auto* option : accepts) {
         line.append(" ").append(option->usage());
     }
-    line += " PATH";
+    line.append(operand == operand::path ? " PATH" : " SEQUENCER");
     if (runs_command) {
         line += " -- CMD [ARGS...]";
     }

@@ -20,6 +20,12 @@ namespace zkr::cli {
 /// Runs a subcommand on a connected session; returns zkr's exit status (exit_status.hpp).
 using handler = boost::asio::awaitable<int> (*)(session& s, const options& o);
 
+/// What the one word after the options names.
+enum class operand {
+    path,       ///< a ZooKeeper path (checked as the server would)
+    sequencer,  ///< a sequencer's text (zkr::sequencer::to_string, $ZKR_SEQUENCER)
+};
+
 /// One form of a subcommand: "zkr NAME [ACTION] OPTIONS... PATH [-- CMD [ARGS...]]".
 struct subcommand {
     std::string_view name;
@@ -29,6 +35,7 @@ struct subcommand {
     std::span<const std::string_view> actions = {};
     /// The options it takes, in the order its usage line shows them.
     std::span<const option_spec* const> accepts = {};
+    zkr::cli::operand operand = operand::path;
     /// Runs "-- CMD [ARGS...]" (under a lock, a lease, a leadership or a barrier).
     bool runs_command = false;
     handler run = nullptr;

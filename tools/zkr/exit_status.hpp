@@ -10,5 +10,6 @@ inline constexpr int exit_unavailable = 69;
 inline constexpr int exit_not_acquired = 75;
 /// The lock, lease or leadership was lost while the command ran.
 inline constexpr int exit_lost = 76;
+inline constexpr int exit_revoked = 77;
 
 }  // namespace zkr::cli

@@ -24,10 +24,13 @@ namespace zkr::cli {
 boost::asio::awaitable<int> run_lock(session& s, const options& o);
 boost::asio::awaitable<int> run_semaphore(session& s, const options& o);
 boost::asio::awaitable<int> run_elect(session& s, const options& o);
+// Asking a holder to let go, or taking the lock away (revoke_command.cpp).
+boost::asio::awaitable<int> run_revoke(session& s, const options& o);
 // Commands that look (looking_commands.cpp).
 boost::asio::awaitable<int> run_leader(session& s, const options& o);
 boost::asio::awaitable<int> run_status(session& s, const options& o);
 boost::asio::awaitable<int> run_members(session& s, const options& o);
+boost::asio::awaitable<int> run_check(session& s, const options& o);
 // Barriers (barrier_commands.cpp): set, remove and wait; enter runs CMD.
 boost::asio::awaitable<int> run_barrier(session& s, const options& o);
 boost::asio::awaitable<int> run_barrier_enter(session& s, const options& o);

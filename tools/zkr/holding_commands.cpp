@@ -129,13 +129,23 @@ asio::awaitable<int> run_under(const options& o, Handle& handle) {
     h.wait_lost = [&handle](std::function<void(boost::system::error_code)> f) {
         handle.async_wait_lost(std::move(f));
     };
+    if constexpr (std::is_same_v<Handle, lock>) {
+        if (!o.ignore_revocation) {
+            h.wait_revocation = [&handle](std::function<void(boost::system::error_code)> f) {
+                handle.async_wait_revocation(std::move(f));
+            };
+        }
+    }
     auto outcome = co_await run_child(o.command, h, o.grace, o.quiet);
     if constexpr (std::is_same_v<Handle, leadership>) {
         co_await handle.async_resign(tuple);
     } else {
         co_await handle.async_release(tuple);
     }
-    co_return outcome.lost ? exit_lost : outcome.exit_code;
+    if (outcome.lost) {
+        co_return exit_lost;
+    }
+    co_return outcome.revoked ? exit_revoked : outcome.exit_code;
 }
 
 template <class Handle, class Acquire>
@@ -151,13 +161,15 @@ asio::awaitable<int> acquire_and_run(session& s, const options& o, std::string d
 }  // namespace
 
 asio::awaitable<int> run_lock(session& s, const options& o) {
+    mutex_options lock_options;
+    lock_options.max_hold = o.max_hold;
     if (o.side.empty()) {
-        mutex m(s, o.path);
+        mutex m(s, o.path, lock_options);
         co_return co_await acquire_and_run<lock>(s, o, o.path, "lock " + o.path, [&](auto token) {
             return o.try_only ? m.async_try_lock(token) : m.async_lock(token);
         });
     }
-    shared_mutex rw(s, o.path);
+    shared_mutex rw(s, o.path, lock_options);
     auto& side = o.side == "read" ? rw.reader() : rw.writer();
     co_return co_await acquire_and_run<lock>(
         s, o, o.path, o.side + " lock " + o.path, [&](auto token) {
@@ -166,7 +178,9 @@ asio::awaitable<int> run_lock(session& s, const options& o) {
 }
 
 asio::awaitable<int> run_semaphore(session& s, const options& o) {
-    semaphore sem(s, o.path, o.max);
+    semaphore_options lease_options;
+    lease_options.max_hold = o.max_hold;
+    semaphore sem(s, o.path, o.max, lease_options);
     // Its contenders queue in a folder of PATH: that is what progress reports list.
     co_return co_await acquire_and_run<lease>(
         s, o, join_path(o.path, names::semaphore_queue), "a lease of " + o.path, [&](auto token) {

@@ -4,6 +4,7 @@
 #include <zkr/group.hpp>
 #include <zkr/leader_election.hpp>
 #include <zkr/queue.hpp>
+#include <zkr/sequencer.hpp>
 #include <zkr/session.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -55,6 +56,23 @@ asio::awaitable<int> run_leader(session& s, const options& o) {
         std::printf("%s\n", leader ? leader->id.c_str() : "(none)");
         std::fflush(stdout);
     } while (o.watch);
+    co_return 0;
+}
+
+// Exit 0 while the sequencer's holder holds, exit_lost (76) once it does not: a shell step's
+// check before an action it cannot undo.
+asio::awaitable<int> run_check(session& s, const options& o) {
+    const auto seq = *sequencer::parse(o.path);  // checked with the command line
+    auto [ec] = co_await async_check(s, seq, tuple);
+    if (ec == errc::lock_lost) {
+        std::fprintf(stderr, "zkr: %s (token %lld) no longer holds its lock\n", seq.node.c_str(),
+                     static_cast<long long>(seq.token));
+        co_return exit_lost;
+    }
+    if (ec) {
+        std::fprintf(stderr, "zkr: %s\n", ec.message().c_str());
+        co_return exit_unavailable;
+    }
     co_return 0;
 }
 

@@ -71,6 +71,18 @@ bool read_timeout(argument_reader& words, const std::string& spelling, options& 
     return true;
 }
 
+bool read_max_hold(argument_reader& words, const std::string& spelling, options& o) {
+    std::chrono::seconds s{};
+    if (!read_seconds(words, spelling, s)) {
+        return false;
+    }
+    if (s == std::chrono::seconds::zero()) {
+        return words.fail("--max-hold takes at least 1 second");
+    }
+    o.max_hold = s;
+    return true;
+}
+
 bool read_grace(argument_reader& words, const std::string& spelling, options& o) {
     return read_seconds(words, spelling, o.grace);
 }
@@ -124,6 +136,7 @@ const option_spec read_or_write{"--read|--write", {"--read", "--write"}, read_si
 const option_spec timeout{"--timeout S", {"--timeout"}, read_timeout};
 const option_spec try_once{"--try", {"--try"}, set_flag<&options::try_only>};
 const option_spec grace{"--grace S", {"--grace"}, read_grace};
+const option_spec max_hold{"--max-hold S", {"--max-hold"}, read_max_hold};
 const option_spec quiet{"--quiet", {"--quiet", "-q"}, set_flag<&options::quiet>};
 const option_spec progress{"--progress", {"--progress"}, set_flag<&options::progress>};
 const option_spec max_leases{"--max N", {"--max"}, read_count, no_count};
@@ -131,6 +144,10 @@ const option_spec members{"--members N", {"--members"}, read_count, no_count};
 const option_spec id{"--id ID", {"--id"}, read_text<&options::id>, no_id};
 const option_spec watch{"--watch", {"--watch"}, set_flag<&options::watch>};
 const option_spec json{"--json", {"--json"}, set_flag<&options::json>};
+const option_spec node{"--node NAME", {"--node"}, read_text<&options::node>};
+const option_spec force{"--force", {"--force"}, set_flag<&options::force>};
+const option_spec ignore_revocation{
+    "--ignore-revocation", {"--ignore-revocation"}, set_flag<&options::ignore_revocation>};
 }  // namespace option
 
 std::span<const option_spec* const> global_options() {

@@ -35,8 +35,8 @@ namespace option {
 // Global: before the command's name.
 extern const option_spec hosts, session_timeout, auth, verbose;
 // The subcommands'.
-extern const option_spec read_or_write, timeout, try_once, grace, quiet, progress, max_leases,
-    members, id, watch, json;
+extern const option_spec read_or_write, timeout, try_once, grace, max_hold, quiet, progress,
+    max_leases, members, id, watch, json, node, force, ignore_revocation;
 }  // namespace option
 
 /// The global options, in the order the usage line shows them.

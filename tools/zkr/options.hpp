@@ -30,6 +30,7 @@ struct options {
     std::optional<std::chrono::seconds> timeout;
     bool try_only = false;
     std::chrono::seconds grace{10};
+    std::optional<std::chrono::seconds> max_hold;  ///< lock, semaphore: --max-hold
     bool quiet = false;
     /// --progress: report while waiting even when stderr is not a terminal.
     bool progress = false;
@@ -37,6 +38,9 @@ struct options {
     bool show_progress() const;
     bool watch = false;                ///< leader, members
     bool json = false;                 ///< status
+    std::string node;                  ///< revoke: --node NAME (default: the holder)
+    bool force = false;                ///< revoke
+    bool ignore_revocation = false;    ///< lock
     std::vector<std::string> command;  ///< after "--"
 };
 

@@ -1,5 +1,7 @@
 #include "supervisor.hpp"
 
+#include <zkr/sequencer.hpp>
+
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -29,12 +31,14 @@ std::vector<std::string> child_environment(const held& h) {
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
         if (std::strncmp(*e, "ZKR_LOCK_PATH=", 14) != 0 &&
-            std::strncmp(*e, "ZKR_FENCING_TOKEN=", 18) != 0) {
+            std::strncmp(*e, "ZKR_FENCING_TOKEN=", 18) != 0 &&
+            std::strncmp(*e, "ZKR_SEQUENCER=", 14) != 0) {
             env.emplace_back(*e);
         }
     }
     env.push_back("ZKR_LOCK_PATH=" + h.path);
     env.push_back("ZKR_FENCING_TOKEN=" + std::to_string(h.fencing_token));
+    env.push_back("ZKR_SEQUENCER=" + sequencer{h.path, h.fencing_token}.to_string());
     return env;
 }
 
@@ -142,16 +146,11 @@ asio::awaitable<child_outcome> run_child(const std::vector<std::string>& argv, c
     };
     forward_next();
 
-    h.wait_lost([&, st](boost::system::error_code ec) {
-        if (ec == asio::error::operation_aborted || st->exited) {
-            return;
-        }
-        st->outcome.lost = true;
-        st->outcome.lost_reason = ec;
+    // Loss and revocation stop the command the same way, once: SIGTERM, SIGKILL after grace.
+    auto stop = [&, st](const std::string& why) {
         if (!quiet) {
-            std::fprintf(stderr,
-                         "zkr: lock lost (%s): stopping the command (SIGTERM, SIGKILL in %llds)\n",
-                         ec.message().c_str(), static_cast<long long>(grace.count()));
+            std::fprintf(stderr, "zkr: %s: stopping the command (SIGTERM, SIGKILL in %llds)\n",
+                         why.c_str(), static_cast<long long>(grace.count()));
         }
         ::kill(st->pid, SIGTERM);
         kill_timer.expires_after(grace);
@@ -160,7 +159,24 @@ asio::awaitable<child_outcome> run_child(const std::vector<std::string>& argv, c
                 ::kill(st->pid, SIGKILL);
             }
         });
+    };
+    h.wait_lost([st, stop](boost::system::error_code ec) {
+        if (ec == asio::error::operation_aborted || st->exited || st->outcome.revoked) {
+            return;
+        }
+        st->outcome.lost = true;
+        st->outcome.lost_reason = ec;
+        stop("lock lost (" + ec.message() + ")");
     });
+    if (h.wait_revocation) {
+        h.wait_revocation([st, stop](boost::system::error_code ec) {
+            if (ec || st->exited || st->outcome.lost) {
+                return;  // lost or released first: nothing to revoke
+            }
+            st->outcome.revoked = true;
+            stop("revocation requested by another client");
+        });
+    }
 
     while (!st->exited) {
         // A SIGCHLD may stand for several children or none of ours: always ask waitpid.

@@ -1,0 +1,177 @@
+// What operators of locks need beyond acquiring them, against a real server: sequencers that a
+// resource checks, and holds bounded by max_hold.
+#include "test_support.hpp"
+
+#include <zkr/mutex.hpp>
+#include <zkr/revoke.hpp>
+#include <zkr/semaphore.hpp>
+#include <zkr/sequencer.hpp>
+#include <zkr/session.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace zkr::test {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+
+/// Runs `body` with two connected sessions (a holder's and another client's), then closes them.
+void with_two_sessions(std::function<asio::awaitable<void>(session&, session&)> body) {
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session a(ioc.get_executor(), config_for(shared_hosts()));
+        session b(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(a);
+        co_await connect(b);
+        co_await body(a, b);
+        co_await a.async_close(asio::use_awaitable);
+        co_await b.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Sequencer, ValidWhileHeldStaleOnceReleasedOrReplaced) {
+    const auto dir = fresh_root() + "/lock";
+    with_two_sessions([&](session& holder, session& resource) -> asio::awaitable<void> {
+        mutex m(holder, dir);
+        auto held = co_await m.async_lock(asio::use_awaitable);
+        const auto seq = held.sequencer();
+        EXPECT_EQ(seq.node, held.path());
+        EXPECT_EQ(seq.token, held.fencing_token());
+        // The resource gets the text form and checks it over its own session.
+        auto parsed = sequencer::parse(seq.to_string());
+        CO_REQUIRE(parsed.has_value());
+        auto [valid] = co_await async_check(resource, *parsed, tuple);
+        EXPECT_FALSE(valid) << valid.message();
+        co_await held.async_release(asio::use_awaitable);
+        auto [released] = co_await async_check(resource, *parsed, tuple);
+        EXPECT_EQ(released, errc::lock_lost);
+        // A node of the same path created since (another czxid) is another holder.
+        create_node(shared_hosts(), seq.node, "impostor");
+        auto [replaced] = co_await async_check(resource, *parsed, tuple);
+        EXPECT_EQ(replaced, errc::lock_lost);
+        delete_node(shared_hosts(), seq.node);
+        sequencer bad{"no/slash", 1};
+        auto [malformed] = co_await async_check(resource, bad, tuple);
+        EXPECT_EQ(malformed, errc::invalid_path);
+    });
+}
+
+TEST(MaxHold, TheHolderIsToldAndTheNextWaiterGoesAhead) {
+    const auto dir = fresh_root() + "/lock";
+    with_two_sessions([&](session& a, session& b) -> asio::awaitable<void> {
+        mutex_options bounded;
+        bounded.max_hold = 500ms;
+        mutex first(a, dir, bounded);
+        mutex second(b, dir);
+        auto held = co_await first.async_lock(asio::use_awaitable);
+        const auto node = held.path();
+        // The waiter gets the lock once the bounded hold ends; the holder hears why it ended.
+        auto next = co_await second.async_lock(asio::use_awaitable);
+        EXPECT_TRUE(next.owns());
+        auto [lost] = co_await held.async_wait_lost(tuple);
+        EXPECT_EQ(lost, errc::max_hold_passed);
+        EXPECT_FALSE(held.owns());
+        EXPECT_FALSE(node_exists(shared_hosts(), node));
+        EXPECT_GT(next.fencing_token(), held.fencing_token());
+        // Released before max_hold: nothing is taken back later.
+        co_await next.async_release(asio::use_awaitable);
+        auto quick = co_await first.async_lock(asio::use_awaitable);
+        co_await quick.async_release(asio::use_awaitable);
+        auto [after] = co_await quick.async_wait_lost(tuple);
+        EXPECT_EQ(after, errc::not_owner);
+    });
+}
+
+TEST(MaxHold, BoundsALeaseToo) {
+    const auto dir = fresh_root() + "/sem";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        semaphore_options bounded;
+        bounded.max_hold = 300ms;
+        semaphore sem(s, dir, 1, bounded);
+        auto lease = co_await sem.async_acquire(asio::use_awaitable);
+        auto [lost] = co_await lease.async_wait_lost(tuple);
+        EXPECT_EQ(lost, errc::max_hold_passed);
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir + "/leases") == 0; }));
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Revocation, TheHolderIsAskedAndLetsGo) {
+    const auto dir = fresh_root() + "/lock";
+    with_two_sessions([&](session& holder, session& revoker) -> asio::awaitable<void> {
+        mutex m(holder, dir);
+        auto held = co_await m.async_lock(asio::use_awaitable);
+        EXPECT_FALSE(held.revocation_requested());
+        auto [rec, how] = co_await async_revoke(revoker, held.path(), {}, tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        EXPECT_EQ(how, revocation::requested);
+        // Asked before the holder started listening: it hears of it all the same.
+        auto [asked] = co_await held.async_wait_revocation(tuple);
+        EXPECT_FALSE(asked) << asked.message();
+        EXPECT_TRUE(held.revocation_requested());
+        EXPECT_TRUE(held.owns());  // asking takes nothing away
+        co_await held.async_release(asio::use_awaitable);
+        auto [gone, none] = co_await async_revoke(revoker, held.path(), {}, tuple);
+        EXPECT_EQ(gone, zk_errc::no_node);
+    });
+}
+
+TEST(Revocation, ForcedAfterGraceEvictsAndTheLateWriteIsRefused) {
+    const auto root = fresh_root();
+    const auto dir = root + "/lock";
+    with_two_sessions([&](session& holder, session& other) -> asio::awaitable<void> {
+        mutex m(holder, dir);
+        mutex next_in_line(other, dir);
+        auto held = co_await m.async_lock(asio::use_awaitable);
+        const auto data_path = root + "/data";
+        co_await holder.async_create(data_path, std::string("0"), create_mode::persistent, tuple);
+        // The holder ignores the request: after the grace period its node is deleted.
+        revoke_options forced;
+        forced.force = true;
+        forced.grace = 300ms;
+        auto [rec, how] = co_await async_revoke(other, held.path(), forced, tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        EXPECT_EQ(how, revocation::evicted);
+        auto next = co_await next_in_line.async_lock(asio::use_awaitable);
+        EXPECT_GT(next.fencing_token(), held.fencing_token());
+        // The evicted holder writes late, not having heard yet: ZooKeeper refuses the guarded
+        // write, and a resource that keeps the highest token refuses the fenced one.
+        std::vector<op> late{op::set_data(data_path, "late")};
+        auto [wec, results] = co_await held.async_guarded_multi(std::move(late), tuple);
+        EXPECT_EQ(wec, errc::lock_lost);
+        auto [gec, data] = co_await holder.async_get_data(data_path, tuple);
+        EXPECT_EQ(data.data, "0");
+        const std::int64_t highest_seen = next.fencing_token();
+        EXPECT_LT(held.fencing_token(), highest_seen);  // what the resource compares
+        auto [lost] = co_await held.async_wait_lost(tuple);
+        EXPECT_EQ(lost, errc::lock_node_deleted);
+        co_await next.async_release(asio::use_awaitable);
+    });
+}
+
+TEST(Revocation, ForcedButReleasedWithinGrace) {
+    const auto dir = fresh_root() + "/lock";
+    with_two_sessions([&](session& holder, session& revoker) -> asio::awaitable<void> {
+        mutex m(holder, dir);
+        auto held = co_await m.async_lock(asio::use_awaitable);
+        // The holder lets go as soon as it is asked.
+        held.async_wait_revocation([&held](error_code ec) {
+            if (!ec) {
+                held.async_release([](error_code) {});
+            }
+        });
+        revoke_options forced;
+        forced.force = true;
+        forced.grace = 20s;
+        auto [rec, how] = co_await async_revoke(revoker, held.path(), forced, tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        EXPECT_EQ(how, revocation::released);
+    });
+}
+
+}  // namespace
+}  // namespace zkr::test
