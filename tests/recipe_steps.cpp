@@ -80,6 +80,9 @@ run_report run(const recipe_case& c, std::size_t step, fault f) {
         r.requests.push_back(without_uuids(req.str()));
     }
     r.fault_applied = s->fault_applied();
+    // The handle (and its timers) goes while its io_context still exists.
+    r.outcome.release = nullptr;
+    drain(ioc);
     return r;
 }
 
