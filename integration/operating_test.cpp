@@ -3,6 +3,7 @@
 #include "test_support.hpp"
 
 #include <zkr/mutex.hpp>
+#include <zkr/queue.hpp>
 #include <zkr/revoke.hpp>
 #include <zkr/semaphore.hpp>
 #include <zkr/sequencer.hpp>
@@ -171,6 +172,38 @@ TEST(Revocation, ForcedButReleasedWithinGrace) {
         EXPECT_FALSE(rec) << rec.message();
         EXPECT_EQ(how, revocation::released);
     });
+}
+
+TEST(Revocation, CuratorAndZkrAskEachOther) {
+    const auto dir = fresh_root() + "/lock";
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
+            co_await connect(s);
+            // zkr asks a Curator holder made revocable: it lets go.
+            auto java = peer("curator-coordination", {"revocable-lock", dir});
+            std::string line;
+            CO_REQUIRE(java.read_line(line, 60s) && line == "locked");
+            auto [qec, queue] = co_await async_list_queue(s, dir, tuple);
+            CO_REQUIRE(!qec && queue.size() == 1 && queue.front().holds);
+            auto [rec, how] = co_await async_revoke(s, dir + "/" + queue.front().node, {}, tuple);
+            EXPECT_FALSE(rec) << rec.message();
+            EXPECT_EQ(how, revocation::requested);
+            CO_REQUIRE(java.read_line(line, 60s) && line == "revoke-requested");
+            CO_REQUIRE(java.read_line(line, 60s) && line == "released");
+            EXPECT_EQ(java.wait(30s), 0);
+            // Curator's Revoker asks a zkr holder: it hears of it.
+            mutex m(s, dir);
+            auto held = co_await m.async_lock(asio::use_awaitable);
+            auto revoker = peer("curator-coordination", {"revoke", held.path()});
+            CO_REQUIRE(revoker.read_line(line, 60s) && line == "done");
+            auto [asked] = co_await held.async_wait_revocation(tuple);
+            EXPECT_FALSE(asked) << asked.message();
+            EXPECT_EQ(revoker.wait(30s), 0);
+            co_await held.async_release(asio::use_awaitable);
+            co_await s.async_close(asio::use_awaitable);
+        },
+        180s);
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ struct access;
 struct mutex_options {
     loss_policy on_loss = loss_policy::on_expiry;
     /// Data stored in our lock node (shown by `zkr status`). Empty: "<hostname>:<pid>".
-    std::string node_data;
+    std::string node_data = {};
     /// The longest a lock may be held, from its acquisition: then the holder loses it
     /// (errc::max_hold_passed, through async_wait_lost as any loss) and its node is deleted, so
     /// the next waiter goes ahead. Unset: no limit. A frozen holder cannot be told: its node

@@ -38,7 +38,7 @@ using lease = lock_group;
 struct semaphore_options {
     loss_policy on_loss = loss_policy::on_expiry;
     /// Data stored in our lease nodes. Empty: "<hostname>:<pid>".
-    std::string node_data;
+    std::string node_data = {};
     /// The longest a lease may be held: as mutex_options::max_hold, for every node of the lease.
     std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
 };

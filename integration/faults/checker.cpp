@@ -17,14 +17,15 @@ struct section {
     long pid = 0;
     std::int64_t token = 0;
     std::int64_t enter = 0;
-    std::int64_t exit = never;    // X time, or kill time
-    std::int64_t told = never;    // first time the holder knew of loss (L, or X with lost=1)
-    std::int64_t frozen = never;  // first SIGSTOP of the holder inside the section
+    std::int64_t exit = never;     // X time, or kill time
+    std::int64_t told = never;     // first time the holder knew of loss (L, or X with lost=1)
+    std::int64_t frozen = never;   // first SIGSTOP of the holder inside the section
+    std::int64_t evicted = never;  // a forced revocation of its node started
     bool killed = false;
     bool lost = false;
     /// End of the accountable interval: the holder answers for the section until it left it,
-    /// was told of loss, was killed or was frozen, whichever came first.
-    std::int64_t accountable_end() const { return std::min({exit, told, frozen}); }
+    /// was told of loss, was killed, was frozen or was evicted, whichever came first.
+    std::int64_t accountable_end() const { return std::min({exit, told, frozen, evicted}); }
 };
 
 std::string ms(std::int64_t ns) {
@@ -51,6 +52,7 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
 
     std::map<long, std::int64_t> killed_at;                             // pid -> time
     std::multimap<long, std::pair<std::int64_t, std::int64_t>> frozen;  // pid -> [stop, cont]
+    std::map<std::int64_t, std::int64_t> evicted_at;                    // token -> time
     struct fault {
         std::string kind;
         std::int64_t start = 0;
@@ -79,6 +81,10 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
                 std::int64_t a = 0, b = 0;
                 f >> pid >> a >> b;
                 frozen.emplace(pid, std::make_pair(a, b));
+            } else if (kind == "V") {
+                std::int64_t token = 0, t = 0;
+                f >> token >> t;
+                evicted_at[token] = t;
             }
         }
     }
@@ -164,6 +170,10 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
         }
     }
     for (auto& s : sections) {
+        if (auto v = evicted_at.find(s.token); v != evicted_at.end() && v->second >= s.enter) {
+            s.evicted = v->second;
+            ++r.evicted_sections;
+        }
         auto [a, b] = frozen.equal_range(s.pid);
         for (auto it = a; it != b; ++it) {
             if (it->second.first >= s.enter && it->second.first <= s.exit) {
@@ -301,17 +311,17 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
 std::string summary_table(const std::vector<report>& reports) {
     std::ostringstream out;
     char buf[512];
-    out << "| run | sections | acq/s | told of loss | killed | frozen | timeouts | rejected "
-           "writes | stale accepted | overlaps | max inside | token order | unterminated | "
-           "znodes left | verdict |\n";
-    out << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+    out << "| run | sections | acq/s | told of loss | killed | frozen | evicted | timeouts | "
+           "rejected writes | stale accepted | overlaps | max inside | token order | "
+           "unterminated | znodes left | verdict |\n";
+    out << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
     for (const auto& r : reports) {
         std::snprintf(buf, sizeof buf,
-                      "| %s | %zu | %.1f | %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu/%d | %zu "
-                      "| %zu | %lld | %s |\n",
+                      "| %s | %zu | %.1f | %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu/%d "
+                      "| %zu | %zu | %lld | %s |\n",
                       r.name.c_str(), r.sections, r.acquisitions_per_s, r.lost_sections,
-                      r.killed_sections, r.frozen_sections, r.timeouts, r.writes_rejected,
-                      r.stale_accepted, r.overlaps, r.max_inside, r.max_holders,
+                      r.killed_sections, r.frozen_sections, r.evicted_sections, r.timeouts,
+                      r.writes_rejected, r.stale_accepted, r.overlaps, r.max_inside, r.max_holders,
                       r.token_order_violations, r.unterminated,
                       static_cast<long long>(r.leftover_znodes), r.ok() ? "pass" : "FAIL");
         out << buf;

@@ -19,14 +19,15 @@ struct fault_stats {
 struct report {
     std::string name;
     int max_holders = 1;
-    std::size_t sections = 0;         ///< critical sections entered
-    std::size_t lost_sections = 0;    ///< ... of which the holder was told of loss
-    std::size_t killed_sections = 0;  ///< ... ended by SIGKILL of the holder
-    std::size_t frozen_sections = 0;  ///< ... during which the holder was frozen (SIGSTOP)
-    std::size_t unterminated = 0;     ///< sections with no exit although not killed (a bug)
-    std::size_t timeouts = 0;         ///< acquisitions cancelled by their timeout
-    std::size_t errors = 0;           ///< R lines
-    std::size_t processes = 0;        ///< client processes (restarts included)
+    std::size_t sections = 0;          ///< critical sections entered
+    std::size_t lost_sections = 0;     ///< ... of which the holder was told of loss
+    std::size_t killed_sections = 0;   ///< ... ended by SIGKILL of the holder
+    std::size_t frozen_sections = 0;   ///< ... during which the holder was frozen (SIGSTOP)
+    std::size_t evicted_sections = 0;  ///< ... whose node a forced revocation deleted
+    std::size_t unterminated = 0;      ///< sections with no exit although not killed (a bug)
+    std::size_t timeouts = 0;          ///< acquisitions cancelled by their timeout
+    std::size_t errors = 0;            ///< R lines
+    std::size_t processes = 0;         ///< client processes (restarts included)
     std::size_t clean_exits = 0;
     std::size_t writes_accepted = 0;
     std::size_t writes_rejected = 0;

@@ -1,6 +1,7 @@
 // A client process of the fault-injection harness (see README.md beside this file).
 //
 //   zkr_fault_client MODE HOSTS PATH HISTORY RESOURCE STOP_FILE [SESSION_MS] [SEED] [DRIVER]
+//                    [MAX_HOLD_MS]
 //
 // MODE: lock (zkr::mutex), election (zkr::leader_election), semaphore:MAX (one lease of a
 // zkr::semaphore of MAX leases). The client loops until STOP_FILE exists: acquire (one in four
@@ -18,6 +19,9 @@
 // "dedicated" gives the session zkr's own I/O thread and writes from the application's thread,
 // "shared" (the default) drives the session from the application's io_context and writes from
 // a helper thread.
+//
+// MAX_HOLD_MS > 0 bounds every hold (mutex_options::max_hold, semaphore_options::max_hold): holds
+// longer than that are taken back in the middle of the section, which the holder is told of.
 #include "history.hpp"
 
 #include <zkr/leader_election.hpp>
@@ -62,6 +66,7 @@ struct options {
     int session_ms = 2000;
     unsigned seed = 0;
     bool dedicated = false;
+    int max_hold_ms = 0;
 };
 
 const options* opt = nullptr;
@@ -235,9 +240,14 @@ asio::awaitable<void> run() {
         }
         record("C " + pid_text + " " + std::to_string(now_ns()) + " " +
                std::to_string(session->session_id()));
-        zkr::mutex mutex(*session, opt->path);
+        std::optional<std::chrono::milliseconds> max_hold;
+        if (opt->max_hold_ms > 0) {
+            max_hold = std::chrono::milliseconds(opt->max_hold_ms);
+        }
+        zkr::mutex mutex(*session, opt->path, zkr::mutex_options{.max_hold = max_hold});
         zkr::leader_election election(*session, opt->path, "p" + pid_text);
-        zkr::semaphore semaphore(*session, opt->path, opt->max_leases);
+        zkr::semaphore semaphore(*session, opt->path, opt->max_leases,
+                                 zkr::semaphore_options{.max_hold = max_hold});
         while (!stop_requested()) {
             const auto state = session->state();
             if (state == zkr::session_state::expired || state == zkr::session_state::closed ||
@@ -321,6 +331,9 @@ int main(int argc, char** argv) {
     }
     if (argc > 9) {
         o.dedicated = std::string(argv[9]) == "dedicated";
+    }
+    if (argc > 10) {
+        o.max_hold_ms = std::atoi(argv[10]);
     }
     opt = &o;
     pid_text = std::to_string(::getpid());

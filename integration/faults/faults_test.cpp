@@ -22,6 +22,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -59,6 +60,7 @@ struct run_spec {
     int clients = 5;
     int session_ms = 2000;
     std::vector<std::string> schedule;  // fault kinds, applied in order, repeated in long mode
+    int max_hold_ms = 0;                // > 0: every hold bounded (fault_client's MAX_HOLD_MS)
 };
 
 class harness {
@@ -138,6 +140,8 @@ class harness {
             server_.kill(1);
             sleep_ms(500);
             server_.restart(1);
+        } else if (kind == "revoke_force") {
+            target = revoke_holder();
         } else if (kind == "kill_leader" || kind == "kill_follower") {
             const int leader = server_.leader();
             const int n = kind == "kill_leader" ? (leader > 0 ? leader : 1) : (leader == 1 ? 2 : 1);
@@ -194,7 +198,41 @@ class harness {
         slots_[i] = std::make_unique<child_process>(std::vector<std::string>{
             ZKR_FAULT_CLIENT, spec_.mode, server_.hosts(), zpath_, history, dir_ + "/resource",
             dir_ + "/stop", std::to_string(spec_.session_ms), "0",
-            i % 2 == 0 ? "dedicated" : "shared"});
+            i % 2 == 0 ? "dedicated" : "shared", std::to_string(spec_.max_hold_ms)});
+    }
+
+    /// Another client takes the lock away from its holder: `zkr revoke --force --grace 0`, which
+    /// deletes the holder's node at once. Holds last milliseconds, so the holder is stopped
+    /// (SIGSTOP, far shorter than the session timeout) while it is looked up and evicted, then
+    /// resumed: a slow holder evicted in the middle of its section, which must not know yet.
+    /// It answers for its section until the eviction starts (nothing could enter before its node
+    /// went); its later writes must be refused. Returns the evicted token.
+    long revoke_holder() {
+        const std::string zkr = std::string(ZKR_CLI) + " --hosts " + server_.hosts() + " ";
+        const std::regex node(R"re("node": ?"([^"]+)")re"), token(R"re("fencing_token": ?(\d+))re");
+        for (int attempt = 0; attempt < 20; ++attempt) {
+            const auto i = holder_slot();
+            slots_[i]->kill(SIGSTOP);
+            auto [status, json] = test::run_shell(zkr + "status --json " + zpath_);
+            std::smatch n, t;
+            long evicted = 0;
+            if (status == 0 && std::regex_search(json, n, node) &&
+                std::regex_search(json, t, token)) {
+                const auto start = now_ns();
+                auto [rstatus, out] = test::run_shell(zkr + "revoke --force --grace 0 --node " +
+                                                      n[1].str() + " " + zpath_);
+                if (rstatus == 0 && out.rfind("evicted ", 0) == 0) {
+                    nemesis("V " + t[1].str() + " " + std::to_string(start));
+                    evicted = std::stol(t[1].str());
+                }
+            }
+            slots_[i]->kill(SIGCONT);
+            if (evicted != 0) {
+                return evicted;
+            }
+        }
+        ADD_FAILURE() << spec_.name << ": no holder could be evicted in 20 attempts";
+        return 0;
     }
 
     void nemesis(const std::string& line) {
@@ -274,6 +312,19 @@ void run_faults(zk_server& server, const run_spec& spec) {
     all_reports().push_back(std::move(r));
 }
 
+/// Forced revocation, on holds bounded by max_hold: both take locks away from holders.
+run_spec bounded_lock_run() {
+    return {"lock-bounded",
+            "lock",
+            1,
+            5,
+            2000,
+            long_mode() ? std::vector<std::string>{"revoke_force", "kill_holder", "revoke_force",
+                                                   "freeze_client"}
+                        : std::vector<std::string>{"revoke_force"},
+            5};
+}
+
 std::vector<std::string> standalone_lock_faults() {
     return {"kill_holder", "freeze_client", "pause_server_short", "pause_server_long",
             "restart_server"};
@@ -290,6 +341,7 @@ TEST(Faults, StandaloneServer) {
                         long_mode() ? standalone_lock_faults()
                                     : std::vector<std::string>{"kill_holder", "freeze_client",
                                                                "pause_server_long"}});
+    run_faults(server, bounded_lock_run());
 }
 
 TEST(Faults, Ensemble) {

@@ -17,6 +17,7 @@
 //                                   client, or 0)
 //   K pid t                         client pid was killed with SIGKILL at t
 //   Z pid t_stop t_cont             client pid was frozen (SIGSTOP) from t_stop to t_cont
+//   V token t                       a forced revocation of the node with this token started at t
 // Resource log (resource.log, written under the resource's file lock, in decision order):
 //   A pid token t                   write accepted
 //   J pid token t                   write rejected (token lower than the highest accepted)

@@ -1,5 +1,5 @@
-// Peer driver: Apache Curator's DistributedBarrier and GroupMember, for the interoperability
-// tests of zkr::barrier and zkr::group.
+// Peer driver: Apache Curator's DistributedBarrier, GroupMember and lock revocation, for the
+// interoperability tests of zkr::barrier, zkr::group and zkr::async_revoke.
 //
 // Usage (source-launch mode, Java 11+; see the curator-coordination wrapper):
 //   CuratorCoordination HOSTS barrier-set PATH      sets the barrier, prints "done"
@@ -10,18 +10,25 @@
 //   CuratorCoordination HOSTS members PATH          prints "ID=DATA" per member, sorted, then "end"
 //   CuratorCoordination HOSTS double-barrier PATH N prints "ready", enters a DistributedDoubleBarrier
 //                                                    of N, prints "entered", leaves, prints "left"
+//   CuratorCoordination HOSTS revocable-lock PATH   takes a revocable InterProcessMutex, prints
+//                                                    "locked"; when asked to let go prints
+//                                                    "revoke-requested", releases, prints "released"
+//   CuratorCoordination HOSTS revoke NODE           Revoker.attemptRevoke(NODE), prints "done"
 // Exit 0 on success; non-zero with a message on stderr on any failure.
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.barriers.DistributedBarrier;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.framework.recipes.locks.Revoker;
 import org.apache.curator.framework.recipes.nodes.GroupMember;
 import org.apache.curator.retry.RetryNTimes;
 
@@ -107,6 +114,24 @@ public class CuratorCoordination {
                     say("left");
                     break;
                 }
+                case "revocable-lock": {
+                    InterProcessMutex mutex = new InterProcessMutex(client, path);
+                    CountDownLatch asked = new CountDownLatch(1);
+                    // The listener runs on Curator's event thread; the mutex is released by the
+                    // thread that holds it.
+                    mutex.makeRevocable(m -> asked.countDown());
+                    mutex.acquire();
+                    say("locked");
+                    asked.await();
+                    say("revoke-requested");
+                    mutex.release();
+                    say("released");
+                    break;
+                }
+                case "revoke":
+                    Revoker.attemptRevoke(client, path);
+                    say("done");
+                    break;
                 default:
                     System.err.println("unknown verb " + verb);
                     System.exit(2);
