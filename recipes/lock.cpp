@@ -5,6 +5,7 @@
 #include "path.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -28,16 +29,32 @@ lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, co
       max_hold_(max_hold),
       hold_timer_(session_->strand()) {}
 
-void lock_state::start() {
-    if (max_hold_) {
-        hold_timer_.expires_after(*max_hold_);
-        hold_timer_.async_wait([weak = weak_from_this()](error_code ec) {
-            auto self = weak.lock();
-            if (!ec && self && !self->released_ && self->owned_.load()) {
-                self->lose(make_error_code(errc::max_hold_passed));
-            }
-        });
+void lock_state::start_hold_clock() {
+    if (!max_hold_) {
+        return;
     }
+    // Behind the handler that delivered the lock, on the same executors: the clock starts once
+    // the holder has its handle, so that it is told of the loss before the node goes (lose()).
+    asio::post(session_->completions().via,
+               asio::bind_executor(session_->executor(), [self = shared_from_this()] {
+                   asio::post(self->session_->strand(), [self] { self->arm_hold_timer(); });
+               }));
+}
+
+void lock_state::arm_hold_timer() {
+    if (released_ || !owned_.load()) {
+        return;
+    }
+    hold_timer_.expires_after(*max_hold_);
+    hold_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+        auto self = weak.lock();
+        if (!ec && self && !self->released_ && self->owned_.load()) {
+            self->lose(make_error_code(errc::max_hold_passed));
+        }
+    });
+}
+
+void lock_state::start() {
     session_->add_listener(weak_from_this());
     // Events before registration were seen by nobody: catch up with the current state.
     switch (session_->state()) {
@@ -107,9 +124,18 @@ void lock_state::lose(error_code why) {
     hold_timer_.cancel();
     // Lost while the session may live on: our node may still exist and would block everyone
     // behind it until the session ends. Delete it (once the connection is back).
-    if (why == errc::session_suspended || why == errc::session_deadline ||
-        why == errc::max_hold_passed) {
+    if (why == errc::session_suspended || why == errc::session_deadline) {
         remove_in_background(session_, path_, channel_);
+    } else if (why == errc::max_hold_passed) {
+        // Taken back once the holder has been told: the deletion follows the loss handlers
+        // through the same executors, so nobody else enters before the holder's executor ran
+        // them. A holder whose executor is stuck keeps the node until it is free again or its
+        // session ends (docs/guide.md, "Bounded holds").
+        asio::post(session_->completions().via,
+                   asio::bind_executor(session_->executor(),
+                                       [s = session_, path = path_, channel = channel_] {
+                                           remove_in_background(s, path, channel);
+                                       }));
     }
 }
 
@@ -326,7 +352,8 @@ void acquire_lock(acquire_request request, loss_policy policy,
                 auto state =
                     std::make_shared<lock_state>(s, std::move(node), policy, channel, max_hold);
                 state->start();
-                pending.complete(error_code{}, zkr::lock(std::move(state)));
+                pending.complete(error_code{}, zkr::lock(state));
+                state->start_hold_clock();
             });
 }
 

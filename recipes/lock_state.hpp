@@ -28,9 +28,11 @@ class lock_state final : public session_listener, public std::enable_shared_from
     lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel,
                std::optional<std::chrono::milliseconds> max_hold = std::nullopt);
 
-    /// Starts listening to the session, and the max_hold clock (on the strand, right after
-    /// acquisition).
+    /// Starts listening to the session (on the strand, right after acquisition).
     void start();
+    /// Starts the max_hold clock, if any, once the handle has been delivered: call right after
+    /// completing the handler that delivers it.
+    void start_hold_clock();
 
     bool owns() const noexcept { return owned_.load(); }
     /// Never: a lock's state exists only for a held node (on_held, handle_ops.hpp).
@@ -58,6 +60,7 @@ class lock_state final : public session_listener, public std::enable_shared_from
     /// of the server before it is reported.
     boost::asio::awaitable<void> lose_node();
     void watch_node();
+    void arm_hold_timer();
     boost::asio::awaitable<void> watch_loop();
 
     const session_ptr session_;

@@ -285,7 +285,19 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_ops>& session
         detail::fail(std::move(h), ex, ec);
         return;
     }
-    detail::spawn(r.session, detail::acquire_leases(r), std::move(h));
+    // Once the lease is delivered, its max_hold clocks start (lock_state::start_hold_clock).
+    detail::spawn(r.session, detail::acquire_leases(r),
+                  detail::adapt<void(error_code, lease), void(error_code, lease)>(
+                      std::move(h), ex, [](auto& pending, error_code ec, lease l) {
+                          std::vector<std::shared_ptr<detail::lock_state>> states;
+                          for (const auto& member : l.locks()) {
+                              states.push_back(detail::access::state_of(member));
+                          }
+                          pending.complete(ec, std::move(l));
+                          for (const auto& state : states) {
+                              state->start_hold_clock();
+                          }
+                      }));
 }
 
 }  // namespace zkr
