@@ -26,8 +26,7 @@ lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, co
       token_(node.stat.czxid),
       policy_(policy),
       channel_(channel),
-      max_hold_(max_hold),
-      hold_timer_(session_->strand()) {}
+      max_hold_(max_hold) {}
 
 void lock_state::start_hold_clock() {
     if (!max_hold_) {
@@ -45,8 +44,8 @@ void lock_state::arm_hold_timer() {
     if (released_ || !owned_.load()) {
         return;
     }
-    hold_timer_.expires_after(*max_hold_);
-    hold_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+    hold_timer_.emplace(session_->strand(), *max_hold_);
+    hold_timer_->async_wait([weak = weak_from_this()](error_code ec) {
         auto self = weak.lock();
         if (!ec && self && !self->released_ && self->owned_.load()) {
             self->lose(make_error_code(errc::max_hold_passed));
@@ -121,7 +120,9 @@ void lock_state::lose(error_code why) {
     lost_waiters_.complete_all(why);
     revocation_waiters_.complete_all(why);
     stop_watch_.emit(asio::cancellation_type::terminal);
-    hold_timer_.cancel();
+    if (hold_timer_) {
+        hold_timer_->cancel();
+    }
     // Lost while the session may live on: our node may still exist and would block everyone
     // behind it until the session ends. Delete it (once the connection is back).
     if (why == errc::session_suspended || why == errc::session_deadline) {
@@ -156,7 +157,9 @@ void lock_state::release(handler<void(error_code)> h) {
         self->lost_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
         self->revocation_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
         self->stop_watch_.emit(asio::cancellation_type::terminal);
-        self->hold_timer_.cancel();
+        if (self->hold_timer_) {
+            self->hold_timer_->cancel();
+        }
         self->release_waiters_.add(std::move(waiter));
         remove_for_sure(self->session_, self->path_, [self](error_code ec) {
             ZKR_LOG(debug, self->channel_, "released " << self->path_);

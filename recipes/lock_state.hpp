@@ -84,7 +84,8 @@ class lock_state final : public session_listener, public std::enable_shared_from
     waiter_list<void(error_code)> release_waiters_;
     boost::asio::cancellation_signal stop_watch_;
     const std::optional<std::chrono::milliseconds> max_hold_;
-    boost::asio::steady_timer hold_timer_;
+    // Only with max_hold: a timer on every lock would cost each acquisition a service lookup.
+    std::optional<boost::asio::steady_timer> hold_timer_;
 };
 
 /// Runs the queue algorithm and wraps the result in a lock handle: the one entry point of every
