@@ -68,6 +68,8 @@ boost::asio::awaitable<typename call_result<Signature>::type> call_retrying(sess
 struct acquired_node {
     std::string path;
     zkr::stat stat;
+    /// It waited for a holder ahead of it to let go (a hand-off), as metrics count it.
+    bool waited = false;
 };
 
 /// The recovery after a create whose answer was lost, for every recipe: did it happen? sync

@@ -20,13 +20,19 @@ namespace detail {
 namespace asio = boost::asio;
 
 lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel,
-                       std::optional<std::chrono::milliseconds> max_hold)
+                       std::optional<std::chrono::milliseconds> max_hold,
+                       std::optional<observed_lock> observed)
     : session_(std::move(s)),
       path_(std::move(node.path)),
       token_(node.stat.czxid),
       policy_(policy),
       channel_(channel),
-      max_hold_(max_hold) {}
+      max_hold_(max_hold),
+      observed_(std::move(observed)) {
+    if (observed_) {
+        observed_->acquired(node.waited);  // a state exists only for a node just acquired
+    }
+}
 
 void lock_state::start_hold_clock() {
     if (!max_hold_) {
@@ -112,6 +118,9 @@ void lock_state::lose(error_code why) {
         std::lock_guard lock(reason_mutex_);
         reason_ = why;
     }
+    if (observed_) {
+        observed_->ended(why);
+    }
     if (why == errc::session_closed) {
         ZKR_LOG(info, channel_, "lock " << path_ << " ends with its session");
     } else {
@@ -154,6 +163,9 @@ void lock_state::release(handler<void(error_code)> h) {
             return;
         }
         self->loss_reported_ = true;  // released, not lost: a late loss is nobody's news
+        if (self->observed_) {
+            self->observed_->ended(error_code{});
+        }
         self->lost_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
         self->revocation_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
         self->stop_watch_.emit(asio::cancellation_type::terminal);
@@ -255,6 +267,9 @@ asio::awaitable<void> lock_state::watch_loop() {
         }
         if (!ec && data.data == names::revoke_request && !revoke_requested_.exchange(true)) {
             ZKR_LOG(info, channel_, "revocation of " << path_ << " requested");
+            if (observed_) {
+                observed_->revocation_requested();
+            }
             revocation_waiters_.complete_all(error_code{});
         }
         if (is_retryable(ec)) {
@@ -319,6 +334,20 @@ std::string longest_node(const std::string& dir, const std::string& marker) {
     return join_path(dir, protected_prefix(std::string(36, '0'), marker)) + "0000000000";
 }
 
+/// The recipe a queue's marker stands for, as lock_subject names it.
+std::string_view recipe_named_by(std::string_view marker) {
+    if (marker == names::read_marker) {
+        return "read_lock";
+    }
+    if (marker == names::write_marker) {
+        return "write_lock";
+    }
+    if (marker == names::latch_marker) {
+        return "election";
+    }
+    return "mutex";
+}
+
 /// The directory and the nodes it will hold, checked before any parent is created for them.
 error_code check_lock_dir(const std::string& dir, const std::string& node) {
     if (validate_path(dir) || dir == "/" || validate_path(node)) {
@@ -344,16 +373,22 @@ void acquire_lock(acquire_request request, loss_policy policy,
     auto slot = asio::get_associated_cancellation_slot(h);
     const char* channel = request.channel;
     const auto max_hold = request.max_hold;
+    auto observed = request.observed
+                        ? observed_lock::start(s, recipe_named_by(request.marker), request.dir)
+                        : std::nullopt;
     acquire(std::move(request), slot,
-            [s, policy, channel, max_hold,
+            [s, policy, channel, max_hold, observed = std::move(observed),
              pending = pending_handler<void(error_code, zkr::lock)>(
                  std::move(h), s->completions())](error_code ec, acquired_node node) mutable {
                 if (ec || node.path.empty()) {
+                    if (ec && observed) {
+                        observed->failed(ec);
+                    }
                     pending.complete(ec, zkr::lock{});
                     return;
                 }
-                auto state =
-                    std::make_shared<lock_state>(s, std::move(node), policy, channel, max_hold);
+                auto state = std::make_shared<lock_state>(s, std::move(node), policy, channel,
+                                                          max_hold, std::move(observed));
                 state->start();
                 pending.complete(error_code{}, zkr::lock(state));
                 state->start_hold_clock();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "await_ops.hpp"
+#include "observed_lock.hpp"
 #include "queue_acquire.hpp"
 #include "waiter_list.hpp"
 
@@ -25,8 +26,10 @@ namespace zkr::detail {
 class lock_state final : public session_listener, public std::enable_shared_from_this<lock_state> {
   public:
     /// `max_hold`: how long it may be held before it is taken back (mutex_options::max_hold).
+    /// `observed`: the acquisition as the session's observer saw it, told that the hold starts.
     lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel,
-               std::optional<std::chrono::milliseconds> max_hold = std::nullopt);
+               std::optional<std::chrono::milliseconds> max_hold = std::nullopt,
+               std::optional<observed_lock> observed = std::nullopt);
 
     /// Starts listening to the session (on the strand, right after acquisition).
     void start();
@@ -86,6 +89,7 @@ class lock_state final : public session_listener, public std::enable_shared_from
     const std::optional<std::chrono::milliseconds> max_hold_;
     // Only with max_hold: a timer on every lock would cost each acquisition a service lookup.
     std::optional<boost::asio::steady_timer> hold_timer_;
+    std::optional<observed_lock> observed_;  // strand-only
 };
 
 /// Runs the queue algorithm and wraps the result in a lock handle: the one entry point of every

@@ -357,6 +357,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
 
     /// Watches the one node that blocks us (no herd: every waiter watches another node).
     void watch_ahead(const queue_view& view) {
+        waited_ = true;
         ZKR_LOG(debug, attempt_.req.channel,
                 attempt_.own->path << " waits behind " << view.blockers << " node(s), watching "
                                    << view.watch);
@@ -478,6 +479,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
 
     void acquired() {
         ZKR_LOG(debug, attempt_.req.channel, "acquired " << attempt_.own->path);
+        attempt_.own->waited = waited_;
         finish(error_code{}, std::move(*attempt_.own));
     }
 
@@ -508,6 +510,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     handler<void(error_code, acquired_node)> on_done_;
     asio::cancellation_signal in_flight_;  ///< cancels the step or the wait in progress
     bool cancelled_ = false;
+    bool waited_ = false;  ///< found a holder ahead of us: acquired_node::waited
     zkr::watch watch_;
 };
 

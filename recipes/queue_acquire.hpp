@@ -36,6 +36,9 @@ struct acquire_request {
     /// the writers of a read-write lock: a downgrade puts a read node ahead of them, with the
     /// departing writer's sequence number (shared_mutex::async_downgrade, Curator's too).
     bool fast_handoff = true;
+    /// Reported to the session's observer; off for a recipe's internal steps (the semaphore's
+    /// turn in its queue), which are not acquisitions of their own.
+    bool observed = true;
     /// How long the lock may be held once acquired (mutex_options::max_hold).
     std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
 };

@@ -93,6 +93,7 @@ struct attempt {
     std::string leases_dir;
     std::string prefix;  // "_c_<uuid>-lease-"
     std::vector<acquired_node> created;
+    bool waited = false;  ///< for a lease to be returned: a hand-off, as metrics count it
 };
 
 /// Creates leases until we have `count`, surviving connection loss.
@@ -183,6 +184,7 @@ asio::awaitable<std::tuple<error_code, outcome>> wait_for_room(attempt& a, int m
         if (co_await cancellation_requested()) {
             continue;
         }
+        a.waited = true;
         auto [wait_ec, event] = co_await w.async_wait(use_tuple);
         if (wait_ec && wait_ec != asio::error::operation_aborted) {
             co_return std::make_tuple(wait_ec, outcome::busy);
@@ -194,18 +196,30 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     co_await asio::this_coro::throw_if_cancelled(false);
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     auto& s = r.session;
+    auto observed = observed_lock::start(s, "semaphore", r.path);
+    const auto failed = [&observed](error_code ec) {
+        if (ec && observed) {
+            observed->failed(ec);
+        }
+        return std::make_tuple(ec, lease{});
+    };
     if (auto ec = co_await check_limit(s, r.path, r.max)) {
-        co_return std::make_tuple(ec, lease{});
+        co_return failed(ec);
     }
     const auto data = r.options.node_data.empty() ? default_node_data() : r.options.node_data;
     // First in line for the lease directory: only the queue's head watches it.
+    acquire_request turn_request{s,
+                                 join_path(r.path, names::semaphore_queue),
+                                 std::string(names::lock_marker),
+                                 data,
+                                 r.try_only,
+                                 channel};
+    turn_request.observed = false;  // a step of this acquisition, not one of its own
     auto [qec, turn] = co_await call<void(error_code, zkr::lock)>([&](auto h) {
-        acquire_lock({s, join_path(r.path, names::semaphore_queue), std::string(names::lock_marker),
-                      data, r.try_only, channel},
-                     loss_policy::on_expiry, std::move(h));
+        acquire_lock(std::move(turn_request), loss_policy::on_expiry, std::move(h));
     });
     if (qec || !turn.owns()) {
-        co_return std::make_tuple(qec, lease{});
+        co_return failed(qec);
     }
     attempt a{s,
               join_path(r.path, names::semaphore_leases),
@@ -224,8 +238,9 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     if (!ec && granted == outcome::granted) {
         std::vector<zkr::lock> leases;
         for (auto& node : a.created) {
+            node.waited = a.waited;
             auto state = std::make_shared<lock_state>(s, std::move(node), r.options.on_loss,
-                                                      channel, r.options.max_hold);
+                                                      channel, r.options.max_hold, observed);
             state->start();
             leases.emplace_back(std::move(state));
         }
@@ -242,7 +257,7 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     for (auto& node : a.created) {
         remove_in_background(s, node.path, channel);
     }
-    co_return std::make_tuple(ec, lease{});
+    co_return failed(ec);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "connect_string.hpp"
 #include "io_thread.hpp"
 #include "log.hpp"
+#include "observed_request.hpp"
 #include "path.hpp"
 #include "watch_state.hpp"
 
@@ -149,7 +150,7 @@ session_impl::session_impl(asio::any_io_executor ex, session_config config)
     : session_impl(choose_executors(ex, config.dedicated_io_thread), std::move(config)) {}
 
 session_impl::session_impl(executors ex, session_config config)
-    : session_ops(ex.driver, ex.user, ex.thread),
+    : session_ops(ex.driver, ex.user, ex.thread, config.observer),
       config_(std::move(config)),
       io_thread_(std::move(ex.thread)),
       transport_(std::make_shared<transport>(strand(), io_thread_)),
@@ -299,6 +300,9 @@ void session_impl::apply_state(session_state next) {
         return;
     }
     state_ = next;
+    if (const auto& o = observer()) {
+        o->session_state_changed(previous, next);
+    }
     ZKR_LOG(info, channel,
             "session 0x" << std::hex << session_id_.load() << std::dec << ": "
                          << to_string_impl(previous) << " -> " << to_string_impl(next));
@@ -593,7 +597,9 @@ void session_impl::start_request(std::unique_ptr<Op> op, Start start) {
 
 void session_impl::create(std::string path, std::string data, create_mode mode,
                           handler<void(error_code, created_node)> h, std::int64_t ttl_ms) {
-    auto op = std::make_unique<create_op>(std::move(h), transport_->registry(), std::move(path));
+    auto op = std::make_unique<create_op>(
+        observe_round_trip(observer(), request_kind::create, std::move(h)), transport_->registry(),
+        std::move(path));
     if (auto ec = check_request_size(op->path, data.size())) {
         op->fail_later(strand(), ec);
         return;
@@ -608,16 +614,32 @@ void session_impl::create(std::string path, std::string data, create_mode mode,
 }
 
 void session_impl::remove(std::string path, int version, handler<void(error_code)> h) {
-    auto op = std::make_unique<void_op>(std::move(h), transport_->registry(), std::move(path));
+    auto op = std::make_unique<void_op>(
+        observe_round_trip(observer(), request_kind::remove, std::move(h)), transport_->registry(),
+        std::move(path));
     start_request(std::move(op), [version](zhandle_t* zh, void_op* o) {
         return zoo_adelete(zh, o->path.c_str(), version, &bridge::on_void, o);
     });
 }
 
+/// The kind a read reports to the observer: its watching form counts as the read.
+template <class Op>
+constexpr request_kind request_kind_of() {
+    if constexpr (std::is_same_v<Op, data_op> || std::is_same_v<Op, watch_data_op>) {
+        return request_kind::get_data;
+    } else if constexpr (std::is_same_v<Op, exists_op> || std::is_same_v<Op, watch_exists_op>) {
+        return request_kind::exists;
+    } else {
+        return request_kind::get_children;
+    }
+}
+
 // The three reads share one shape: an optional watch, then one C call chosen by the op type.
 template <class Op>
 void session_impl::read(std::string path, int watch_type, handler<typename Op::signature> h) {
-    auto op = std::make_unique<Op>(std::move(h), transport_->registry(), std::move(path));
+    auto op =
+        std::make_unique<Op>(observe_round_trip(observer(), request_kind_of<Op>(), std::move(h)),
+                             transport_->registry(), std::move(path));
     if constexpr (Op::watching) {
         if (auto ec = check_watch_budget(op->path)) {
             op->fail_later(strand(), ec);
@@ -633,9 +655,9 @@ void session_impl::read(std::string path, int watch_type, handler<typename Op::s
         watcher_fn fn = Op::watching ? &bridge::on_watch : nullptr;
         void* ctx = o->watcher.get();
         const char* p = o->path.c_str();
-        if constexpr (std::is_same_v<Op, data_op> || std::is_same_v<Op, watch_data_op>) {
+        if constexpr (request_kind_of<Op>() == request_kind::get_data) {
             return zoo_awget(zh, p, fn, ctx, &bridge::on_data<Op>, o);
-        } else if constexpr (std::is_same_v<Op, exists_op> || std::is_same_v<Op, watch_exists_op>) {
+        } else if constexpr (request_kind_of<Op>() == request_kind::exists) {
             return zoo_awexists(zh, p, fn, ctx, &bridge::on_exists<Op>, o);
         } else {
             return zoo_awget_children2(zh, p, fn, ctx, &bridge::on_children<Op>, o);
@@ -667,7 +689,9 @@ void session_impl::watch_children(std::string path,
 
 void session_impl::set_data(std::string path, std::string data, int version,
                             handler<void(error_code, stat)> h) {
-    auto op = std::make_unique<set_op>(std::move(h), transport_->registry(), std::move(path));
+    auto op = std::make_unique<set_op>(
+        observe_round_trip(observer(), request_kind::set_data, std::move(h)),
+        transport_->registry(), std::move(path));
     if (auto ec = check_request_size(op->path, data.size())) {
         op->fail_later(strand(), ec);
         return;
@@ -680,14 +704,18 @@ void session_impl::set_data(std::string path, std::string data, int version,
 }
 
 void session_impl::sync(std::string path, handler<void(error_code)> h) {
-    auto op = std::make_unique<void_op>(std::move(h), transport_->registry(), std::move(path));
+    auto op =
+        std::make_unique<void_op>(observe_round_trip(observer(), request_kind::sync, std::move(h)),
+                                  transport_->registry(), std::move(path));
     start_request(std::move(op), [](zhandle_t* zh, void_op* o) {
         return zoo_async(zh, o->path.c_str(), &bridge::on_sync, o);
     });
 }
 
 void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) {
-    auto m = std::make_unique<multi_op>(std::move(h), transport_->registry(), "/");
+    auto m = std::make_unique<multi_op>(
+        observe_round_trip(observer(), request_kind::multi, std::move(h)), transport_->registry(),
+        "/");
     std::size_t bytes = 0;
     for (const auto& o : ops) {
         bytes += request_overhead + o.path.size() + o.data.size() + acl_->bytes;

@@ -13,6 +13,7 @@
 
 #include "completion.hpp"
 
+#include <zkr/observer.hpp>
 #include <zkr/session.hpp>
 #include <zkr/watch.hpp>
 #include <zkr/znode.hpp>
@@ -65,11 +66,13 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
 
     /// `owner` keeps what runs `driver` alive (zkr's own I/O thread) for as long as the strands:
     /// a base is destroyed after its derived class, which must not take it down first.
-    session_ops(strand_type driver, strand_type user, std::shared_ptr<void> owner = nullptr)
+    session_ops(strand_type driver, strand_type user, std::shared_ptr<void> owner = nullptr,
+                std::shared_ptr<zkr::observer> observer = nullptr)
         : owner_(std::move(owner)),
           driver_(std::move(driver)),
           user_(std::move(user)),
-          completions_{driver_, user_} {}
+          completions_{driver_, user_},
+          observer_(std::move(observer)) {}
     session_ops(const session_ops&) = delete;
     session_ops& operator=(const session_ops&) = delete;
 
@@ -79,6 +82,9 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
     const strand_type& executor() const noexcept { return user_; }
     /// Where user handlers' completions go (see completion_executors).
     const completion_executors& completions() const noexcept { return completions_; }
+
+    /// Told of what happens on this session (session_config::observer); null if nobody is.
+    const std::shared_ptr<zkr::observer>& observer() const noexcept { return observer_; }
 
     /// True on the driver strand (requests then start at once instead of being posted there).
     virtual bool running_in_driver() const noexcept = 0;
@@ -146,6 +152,7 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
     strand_type driver_;
     strand_type user_;
     completion_executors completions_;
+    std::shared_ptr<zkr::observer> observer_;
 };
 
 using session_ptr = std::shared_ptr<session_ops>;

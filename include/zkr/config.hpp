@@ -7,9 +7,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace zkr {
+
+class observer;
 
 /// A session's identity: its id and password (session::id()).
 struct client_id {
@@ -57,6 +60,11 @@ struct session_config {
     /// process that opened it); id 0 starts a new session. The server hands the session over to
     /// whichever handle connected last: only one live handle may use it.
     client_id resume{};
+
+    /// Told of every acquisition, hold, loss, revocation request, state change and request
+    /// round trip on this session (zkr/observer.hpp); zkr::metrics counts them (zkr/metrics.hpp).
+    /// Several sessions may share one. None by default: then nothing is measured.
+    std::shared_ptr<zkr::observer> observer;
 };
 
 }  // namespace zkr
