@@ -76,6 +76,15 @@ install(EXPORT zkrTargets
         FILE zkrTargets.cmake
         DESTINATION "${ZKR_CMAKE_INSTALL_DIR}"
         COMPONENT Development)
+if(TARGET zkr_prometheus)
+    # In an export set of its own, included by zkrConfig.cmake only where prometheus-cpp is found.
+    install(TARGETS zkr_prometheus EXPORT zkrPrometheusTargets)
+    install(EXPORT zkrPrometheusTargets
+            NAMESPACE zkr::
+            FILE zkrPrometheusTargets.cmake
+            DESTINATION "${ZKR_CMAKE_INSTALL_DIR}"
+            COMPONENT Development)
+endif()
 
 configure_package_config_file("${CMAKE_CURRENT_LIST_DIR}/zkrConfig.cmake.in"
     "${PROJECT_BINARY_DIR}/zkrConfig.cmake"

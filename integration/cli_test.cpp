@@ -422,5 +422,36 @@ TEST(Cli, MaxHoldStopsTheCommandAndLetsTheNextOneIn) {
     EXPECT_EQ(shell("$ZKR lock --max-hold 0 " + dir + " -- true").first, 64);
 }
 
+TEST(Cli, MetricsAreServedWhileTheCommandRuns) {
+    const auto dir = fresh_root() + "/lock";
+    // The address is told on stderr: read it with the command's own output.
+    child_process holder(
+        {"env", "ZKR_HOSTS=" + shared_hosts(), "sh", "-c",
+         "exec \"$0\" lock --metrics 127.0.0.1:0 " + dir + " -- sh -c 'echo ready; sleep 30' 2>&1",
+         ZKR_CLI},
+        true);
+    std::string line;
+    ASSERT_TRUE(holder.read_line(line, 30s)) << "no address";
+    const auto port = port_in(line);
+    ASSERT_NE(port, 0) << line;
+    ASSERT_TRUE(holder.read_line(line, 30s) && line == "ready") << line;
+    const auto page = http_get(port);
+    const auto series = "{recipe=\"mutex\",path=\"" + dir + "\"}";
+    EXPECT_EQ(sample_in(page, "zkr_acquisitions_total" + series), 1) << page;
+    EXPECT_EQ(sample_in(page, "zkr_held" + series), 1) << page;
+    EXPECT_EQ(sample_in(page, "zkr_sessions{state=\"connected\"}"), 1) << page;
+    EXPECT_GE(sample_in(page, "zkr_request_seconds_count{op=\"create\"}").value_or(0), 1) << page;
+    EXPECT_EQ(http_get(port, "/elsewhere"), "");  // 404
+    // Its port is taken: another command says so, and does not run.
+    const auto [taken, said] = shell("$ZKR lock --metrics 127.0.0.1:" + std::to_string(port) + " " +
+                                     dir + "-other -- echo ran");
+    EXPECT_EQ(taken, 69) << said;
+    EXPECT_NE(said.find("cannot serve metrics"), std::string::npos) << said;
+    EXPECT_EQ(said.find("ran"), std::string::npos) << said;
+    EXPECT_EQ(shell("$ZKR lock --metrics localhost " + dir + " -- true").first, 64);
+    holder.kill(SIGTERM);
+    EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
+}
+
 }  // namespace
 }  // namespace zkr::test

@@ -139,5 +139,34 @@ TEST(Metrics, CountLeasesAndLeadershipsUnderTheirOwnNames) {
     EXPECT_EQ(value_of(*m, "zkr_held", {{"recipe", "election"}}), 0);
 }
 
+#ifdef ZKR_PROMETHEUS_EXAMPLE
+// The prometheus-cpp adapter, scraped from outside while four sessions contend for a lock.
+TEST(Metrics, PrometheusExampleServesAContendedRun) {
+    child_process example({ZKR_PROMETHEUS_EXAMPLE, shared_hosts(), "127.0.0.1:0", "6"}, true);
+    std::string line;
+    ASSERT_TRUE(example.read_line(line)) << "the example did not start";
+    const auto port = port_in(line);
+    ASSERT_NE(port, 0) << line;
+    const std::string lock = "{recipe=\"mutex\",path=\"/zkr/examples/metrics/lock\"}";
+    const auto acquisitions = "zkr_acquisitions_total" + lock;
+    double first = 0;
+    ASSERT_TRUE(wait_until([&] {
+        first = sample_in(http_get(port), acquisitions).value_or(0);
+        return first > 0;
+    })) << http_get(port);
+    const auto page = http_get(port);
+    EXPECT_NE(page.find("# TYPE zkr_wait_seconds histogram"), std::string::npos) << page;
+    EXPECT_NE(page.find("zkr_wait_seconds_bucket{"), std::string::npos) << page;
+    EXPECT_TRUE(sample_in(page, "zkr_sessions{state=\"connected\"}").has_value()) << page;
+    // Scraped again while the run goes on: the counts grow, hand-offs among them.
+    EXPECT_TRUE(wait_until([&] {
+        const auto now = http_get(port);
+        return sample_in(now, acquisitions).value_or(0) > first &&
+               sample_in(now, "zkr_handoffs_total" + lock).value_or(0) > 0;
+    }));
+    EXPECT_EQ(example.wait(), 0);  // its own verdict: the metrics count every cycle
+}
+#endif
+
 }  // namespace
 }  // namespace zkr::test

@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -375,6 +376,43 @@ void expire_session(session& s, const std::string& hosts) {
 
 std::pair<int, std::string> run_shell(const std::string& command) {
     return run_command(command + " 2>&1");
+}
+
+std::string http_get(unsigned short port, const std::string& target) {
+    asio::ip::tcp::iostream stream;
+    stream.expires_after(5s);
+    stream.connect("127.0.0.1", std::to_string(port));
+    stream << "GET " << target << " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" << std::flush;
+    std::string status_line;
+    std::getline(stream, status_line);
+    if (status_line.find(" 200 ") == std::string::npos) {
+        return "";
+    }
+    for (std::string header; std::getline(stream, header) && header != "\r";) {
+    }
+    std::ostringstream body;
+    body << stream.rdbuf();
+    return body.str();
+}
+
+unsigned short port_in(const std::string& line) {
+    const auto scheme = line.find("http://");
+    const auto colon = scheme == std::string::npos ? scheme : line.find(':', scheme + 7);
+    if (colon == std::string::npos) {
+        return 0;
+    }
+    return static_cast<unsigned short>(std::strtoul(line.c_str() + colon + 1, nullptr, 10));
+}
+
+std::optional<double> sample_in(const std::string& page, const std::string& series) {
+    std::istringstream lines(page);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+            line[series.size()] == ' ') {
+            return std::strtod(line.c_str() + series.size() + 1, nullptr);
+        }
+    }
+    return std::nullopt;
 }
 
 std::vector<std::string> list_children(const std::string& hosts, const std::string& path) {

@@ -134,6 +134,16 @@ std::size_t check_record(const std::string& file, std::size_t max_inside = 1);
 /// and stderr together.
 std::pair<int, std::string> run_shell(const std::string& command);
 
+/// The body of http://127.0.0.1:PORT/TARGET, or "" if the answer is not 200 (a deadline of 5 s).
+std::string http_get(unsigned short port, const std::string& target = "/metrics");
+
+/// The port of the first "http://HOST:PORT/" in `line` (0 if there is none).
+unsigned short port_in(const std::string& line);
+
+/// The value of the Prometheus text `page`'s sample line that starts with `series` (the name
+/// and its labels, as printed); nullopt if there is none.
+std::optional<double> sample_in(const std::string& page, const std::string& series);
+
 /// A child process, killed (SIGKILL) on destruction if still running.
 class child_process {
   public:

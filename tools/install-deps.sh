@@ -8,7 +8,7 @@ packages=(
     libboost1.81-dev libboost-log1.81-dev libboost-system1.81-dev libboost-thread1.81-dev
     libzookeeper-st-dev libzookeeper-mt2 zookeeper default-jre-headless netcat-openbsd iproute2 procps bc
     libgtest-dev clang-format
-    libsqlite3-dev
+    libsqlite3-dev prometheus-cpp-dev
     libcurator-recipes-java libslf4j-java python3-kazoo
     dpkg-dev file groff-base man-db
 )

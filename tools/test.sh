@@ -31,7 +31,8 @@ build() {
 
 # Two tests at a time: most of their time is spent waiting for servers and session timeouts.
 # Packaged under /usr as Debian does (the .deb test then sees the multiarch library directory).
-build build/asan all -DCMAKE_BUILD_TYPE=Debug -DZKR_SANITIZE=address -DCMAKE_INSTALL_PREFIX=/usr
+build build/asan all -DCMAKE_BUILD_TYPE=Debug -DZKR_SANITIZE=address -DCMAKE_INSTALL_PREFIX=/usr \
+    -DZKR_WITH_PROMETHEUS=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions=$PWD/integration/lsan.supp \
     ctest --test-dir build/asan --output-on-failure -j2

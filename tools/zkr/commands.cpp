@@ -7,12 +7,13 @@ namespace {
 
 // What each form accepts, in the order its usage line shows them.
 using namespace option;
-constexpr const option_spec* lock_options[] = {&read_or_write,     &timeout, &try_once, &max_hold,
-                                               &ignore_revocation, &grace,   &quiet,    &progress};
+constexpr const option_spec* lock_options[] = {&read_or_write, &timeout,           &try_once,
+                                               &max_hold,      &ignore_revocation, &grace,
+                                               &quiet,         &progress,          &metrics};
 constexpr const option_spec* revoke_options[] = {&node, &force, &grace};
 constexpr const option_spec* semaphore_options[] = {&max_leases, &timeout, &try_once, &max_hold,
-                                                    &grace,      &quiet,   &progress};
-constexpr const option_spec* elect_options[] = {&id, &timeout, &grace, &quiet, &progress};
+                                                    &grace,      &quiet,   &progress, &metrics};
+constexpr const option_spec* elect_options[] = {&id, &timeout, &grace, &quiet, &progress, &metrics};
 constexpr const option_spec* watch_options[] = {&watch};
 constexpr const option_spec* status_options[] = {&json};
 constexpr const option_spec* barrier_options[] = {&timeout};

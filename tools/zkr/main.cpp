@@ -8,12 +8,14 @@
 #include "commands.hpp"
 #include "exit_status.hpp"
 #include "handlers.hpp"
+#include "metrics_endpoint.hpp"
 
 #include <zkr/log.hpp>
 #include <zkr/session.hpp>
 #include <zkr/version.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
@@ -27,6 +29,7 @@ namespace zkr::cli {
 namespace {
 
 namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
 
 // The headers' version, and the library's when the installed libzkr is another one.
 void print_version() {
@@ -38,13 +41,7 @@ void print_version() {
 }
 
 /// Connects, runs the subcommand the command line chose, and closes the session.
-asio::awaitable<int> run(const options& o) {
-    auto ex = co_await asio::this_coro::executor;
-    session_config config;
-    config.hosts = o.hosts;
-    config.session_timeout = o.session_timeout;
-    config.digest_credentials = o.auth;
-    session s(ex, config);
+asio::awaitable<int> connect_and_run(session& s, const options& o) {
     if (auto [ec] = co_await s.async_connect(tuple); ec) {
         std::fprintf(stderr, "zkr: cannot connect to %s: %s\n", o.hosts.c_str(),
                      ec.message().c_str());
@@ -53,6 +50,46 @@ asio::awaitable<int> run(const options& o) {
     const int status = co_await o.entry->run(s, o);
     co_await s.async_close(tuple);
     co_return status;
+}
+
+/// The session's metrics on --metrics ADDR:PORT, served for as long as the command runs.
+std::optional<metrics_endpoint> serve_metrics(const asio::any_io_executor& ex, const options& o,
+                                              session_config& config) {
+    auto m = std::make_shared<metrics>();
+    try {
+        metrics_endpoint endpoint(ex, *parse_listen_address(o.metrics), m);
+        const auto at = endpoint.local_endpoint();
+        const auto host =
+            at.address().is_v6() ? "[" + at.address().to_string() + "]" : at.address().to_string();
+        std::fprintf(stderr, "zkr: metrics at http://%s:%u/metrics\n", host.c_str(),
+                     static_cast<unsigned>(at.port()));
+        config.observer = std::move(m);
+        return endpoint;
+    } catch (const boost::system::system_error& e) {
+        std::fprintf(stderr, "zkr: cannot serve metrics on %s: %s\n", o.metrics.c_str(),
+                     e.code().message().c_str());
+        return std::nullopt;
+    }
+}
+
+asio::awaitable<int> run(const options& o) {
+    auto ex = co_await asio::this_coro::executor;
+    session_config config;
+    config.hosts = o.hosts;
+    config.session_timeout = o.session_timeout;
+    config.digest_credentials = o.auth;
+    if (o.metrics.empty()) {
+        session s(ex, config);
+        co_return co_await connect_and_run(s, o);
+    }
+    auto endpoint = serve_metrics(ex, o, config);
+    if (!endpoint) {
+        co_return exit_unavailable;
+    }
+    session s(ex, config);
+    // Served until the command ends (serve() never ends first: it is cancelled then).
+    auto done = co_await (connect_and_run(s, o) || endpoint->serve());
+    co_return std::get<0>(done);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "option_specs.hpp"
 
+#include "metrics_endpoint.hpp"
+
 #include <algorithm>
 
 namespace zkr::cli {
@@ -83,6 +85,16 @@ bool read_max_hold(argument_reader& words, const std::string& spelling, options&
     return true;
 }
 
+bool read_metrics(argument_reader& words, const std::string& spelling, options& o) {
+    if (!words.value(spelling, o.metrics)) {
+        return false;
+    }
+    if (!parse_listen_address(o.metrics)) {
+        return words.fail("--metrics takes ADDR:PORT, such as 127.0.0.1:9464 or [::1]:9464");
+    }
+    return true;
+}
+
 bool read_grace(argument_reader& words, const std::string& spelling, options& o) {
     return read_seconds(words, spelling, o.grace);
 }
@@ -146,6 +158,7 @@ const option_spec watch{"--watch", {"--watch"}, set_flag<&options::watch>};
 const option_spec json{"--json", {"--json"}, set_flag<&options::json>};
 const option_spec node{"--node NAME", {"--node"}, read_text<&options::node>};
 const option_spec force{"--force", {"--force"}, set_flag<&options::force>};
+const option_spec metrics{"--metrics ADDR:PORT", {"--metrics"}, read_metrics};
 const option_spec ignore_revocation{
     "--ignore-revocation", {"--ignore-revocation"}, set_flag<&options::ignore_revocation>};
 }  // namespace option

@@ -41,6 +41,7 @@ struct options {
     std::string node;                  ///< revoke: --node NAME (default: the holder)
     bool force = false;                ///< revoke
     bool ignore_revocation = false;    ///< lock
+    std::string metrics;               ///< lock, semaphore, elect: --metrics ADDR:PORT
     std::vector<std::string> command;  ///< after "--"
 };
 
