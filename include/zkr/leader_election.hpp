@@ -17,6 +17,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -68,7 +69,39 @@ class leadership {
         return lock_.async_guarded_multi(std::move(ops), std::forward<Token>(token));
     }
 
+    /// Publishes `data` while we lead: it becomes our election node's data, in place of the
+    /// participant id (or of the value published before), and what observers report as the
+    /// leader's id (async_current_leader, Curator's LeaderLatch.getLeader()).
+    /// One request; the server writes only to our node, so a value is never published once that
+    /// node is gone, and nothing is ever created.
+    ///
+    /// Handler signature: void(error_code): success once the server has written it while our
+    /// node existed. Errors:
+    /// - errc::lock_lost: we do not lead any more (lost before, or found lost by this write:
+    ///   lost_reason() says why). The server never writes it once our node is gone.
+    /// - errc::not_owner: an empty handle, or resigned; no request is sent.
+    /// - errc::invalid_argument: `data` is names::revoke_request, which would ask us to resign.
+    /// - errc::request_too_large: over session_config::max_packet_bytes.
+    /// A disconnection does not fail it: the write is sent again once the connection is back (it
+    /// sets a whole value, so sending it twice changes nothing but the data version: observers
+    /// may then report the same value twice), unless leadership is lost first (lock_lost).
+    /// Cancellation: terminal, partial, total, while it waits for the connection
+    /// (operation_aborted: the value may or may not have been written). Start a publication once
+    /// the previous one has completed: concurrent ones are written in the order they were
+    /// started, except across a disconnection.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_publish(std::string data, Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [state = lock_.state_](auto h, std::string d) {
+                publish_impl(state, std::move(d), std::move(h));
+            },
+            std::move(data));
+    }
+
   private:
+    ZKR_API static void publish_impl(const std::shared_ptr<detail::lock_state>&, std::string data,
+                                     detail::handler<void(error_code)>);
     lock lock_;
 };
 
