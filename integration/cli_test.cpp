@@ -1,6 +1,10 @@
 // The zkr tool driven as a user would drive it from a shell: every subcommand and exit status.
 #include "test_support.hpp"
 
+#include <zkr/leader_election.hpp>
+
+#include <boost/asio/use_awaitable.hpp>
+
 #include <signal.h>
 
 #include <cstdio>
@@ -185,6 +189,34 @@ TEST(Cli, StatusJsonParsesAndLeaderPrintsTheLeader) {
     leader.kill(SIGTERM);
     EXPECT_EQ(leader.wait(10s), 128 + SIGTERM);
     EXPECT_EQ(follower.wait(30s), 0);
+}
+
+TEST(Cli, LeaderWatchPrintsEachPublishedValue) {
+    const auto dir = fresh_root() + "/election";
+    run(
+        [&](boost::asio::io_context& ioc) -> boost::asio::awaitable<void> {
+            // read_line blocks this thread: the session pings from zkr's own.
+            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
+            co_await connect(s);
+            leader_election e(s, dir, "first");
+            auto term = co_await e.async_campaign(boost::asio::use_awaitable);
+            auto watch = zkr_in_background({"leader", "--watch", dir});
+            std::string line;
+            CO_REQUIRE(watch.read_line(line, 30s));
+            EXPECT_EQ(line, "first");
+            for (const char* value : {"10.0.0.7:8080 epoch 1", "10.0.0.7:8080 epoch 2"}) {
+                co_await term.async_publish(value, boost::asio::use_awaitable);
+                CO_REQUIRE(watch.read_line(line, 30s));
+                EXPECT_EQ(line, value);
+            }
+            co_await term.async_resign(boost::asio::use_awaitable);
+            CO_REQUIRE(watch.read_line(line, 30s));
+            EXPECT_EQ(line, "(none)");
+            watch.kill(SIGTERM);
+            EXPECT_EQ(watch.wait(10s), 0);
+            co_await s.async_close(boost::asio::use_awaitable);
+        },
+        60s);
 }
 
 /// True once `pid` has ended (gone, or a zombie nobody reaped yet).

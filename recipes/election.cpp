@@ -1,5 +1,6 @@
 // Leader election: the lock queue with Curator's "-latch-" nodes, plus reading the queue for the
-// current leader, the participants, and an observer that follows changes.
+// current leader, the participants, and an observer that follows changes of leader and of what
+// the leader publishes (publish.cpp).
 #include "access.hpp"
 #include "lock_state.hpp"
 #include "log.hpp"
@@ -35,9 +36,9 @@ asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> current_lead
     if (ec || queue.empty()) {
         co_return std::make_tuple(ec, std::optional<leader_info>{});
     }
-    co_return std::make_tuple(
-        error_code{}, std::optional<leader_info>{
-                          leader_info{std::move(queue[0].data), queue[0].node, queue[0].czxid}});
+    co_return std::make_tuple(error_code{}, std::optional<leader_info>{leader_info{
+                                                std::move(queue[0].data), queue[0].node,
+                                                queue[0].czxid, queue[0].data_version}});
 }
 
 /// Runs `work` while leading; see leader_election::async_lead.
@@ -94,14 +95,20 @@ struct observer_state {
 
 namespace {
 
-bool same_leader(const std::optional<leader_info>& a, const std::optional<leader_info>& b) {
-    return a.has_value() == b.has_value() && (!a || a->node == b->node);
+/// Whether `a` and `b` are the same leader (`with_data`: with the same published value).
+bool same_leader(const std::optional<leader_info>& a, const std::optional<leader_info>& b,
+                 bool with_data) {
+    if (a.has_value() != b.has_value()) {
+        return false;
+    }
+    return !a || (a->node == b->node && (!with_data || a->data_version == b->data_version));
 }
 
-/// Waits for a leader different from the last reported one, watching one node at a time: the
-/// head of the queue, or the directory while it has no contender.
+/// Waits for a leader different from the last reported one (`with_data`: or a new value of it),
+/// watching one node at a time: the head of the queue, whose data watch fires on a publication
+/// as on its deletion, or the directory while it has no contender.
 asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> next_leader(
-    std::shared_ptr<observer_state> o) {
+    std::shared_ptr<observer_state> o, bool with_data) {
     co_await asio::this_coro::throw_if_cancelled(false);
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     auto& s = o->session;
@@ -120,7 +127,7 @@ asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> next_leader(
         if (ec) {
             co_return std::make_tuple(ec, std::optional<leader_info>{});
         }
-        if (!o->reported || !same_leader(o->last, now)) {
+        if (!o->reported || !same_leader(o->last, now, with_data)) {
             o->reported = true;
             o->last = now;
             co_return std::make_tuple(error_code{}, std::move(now));
@@ -134,6 +141,10 @@ asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> next_leader(
             auto [wec, data, watch] = co_await call<void(error_code, node_data, zkr::watch)>(
                 [&](auto h) { s->watch_data(head, std::move(h)); });
             watch_ec = wec == zk_errc::no_node ? error_code{} : wec;
+            // Published again between the read and the watch: look again (the watch is dropped).
+            if (!wec && with_data && data.stat.version != now->data_version) {
+                continue;
+            }
             w = std::move(watch);
         } else {
             // Nobody leads: the first contender to appear changes that. If the directory does
@@ -236,14 +247,14 @@ leader_observer::leader_observer(session& s, std::string path)
           detail::observer_state{detail::access::ops(s), std::move(path), false, std::nullopt})) {}
 
 void leader_observer::wait_change_impl(
-    const std::shared_ptr<detail::observer_state>& state,
+    const std::shared_ptr<detail::observer_state>& state, bool with_data,
     detail::handler<void(error_code, std::optional<leader_info>)> h) {
     if (detail::validate_path(state->path)) {
         detail::fail(std::move(h), state->session->completions(),
                      make_error_code(errc::invalid_path));
         return;
     }
-    detail::spawn(state->session, detail::next_leader(state), std::move(h));
+    detail::spawn(state->session, detail::next_leader(state, with_data), std::move(h));
 }
 
 }  // namespace zkr

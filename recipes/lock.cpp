@@ -180,21 +180,24 @@ void lock_state::release(handler<void(error_code)> h) {
     });
 }
 
-void lock_state::wait_lost(handler<void(error_code)> h) {
+void lock_state::wait_lost(handler<void(error_code)> h, bool watch_for_deletion) {
     auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), session_->strand(),
                                                          session_->completions());
-    session_->on_driver([self = shared_from_this(), waiter = std::move(waiter)]() mutable {
-        if (self->released_) {
-            waiter.complete(make_error_code(errc::not_owner));
-            return;
-        }
-        if (!self->owned_.load()) {
-            waiter.complete(self->lost_reason());
-            return;
-        }
-        self->lost_waiters_.add(std::move(waiter));
-        self->watch_node();
-    });
+    session_->on_driver(
+        [self = shared_from_this(), waiter = std::move(waiter), watch_for_deletion]() mutable {
+            if (self->released_) {
+                waiter.complete(make_error_code(errc::not_owner));
+                return;
+            }
+            if (!self->owned_.load()) {
+                waiter.complete(self->lost_reason());
+                return;
+            }
+            self->lost_waiters_.add(std::move(waiter));
+            if (watch_for_deletion) {
+                self->watch_node();
+            }
+        });
 }
 
 void lock_state::wait_revocation(handler<void(error_code)> h) {

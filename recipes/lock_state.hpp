@@ -47,7 +47,11 @@ class lock_state final : public session_listener, public std::enable_shared_from
     error_code lost_reason() const;
 
     void release(handler<void(error_code)> h);
-    void wait_lost(handler<void(error_code)> h);
+    /// `watch_for_deletion`: arm the own-node watch (false for a wait that only has to hear of
+    /// session events, which lose the lock without it).
+    void wait_lost(handler<void(error_code)> h, bool watch_for_deletion = true);
+    /// Writes `data` into our node while we hold it (leadership::async_publish; publish.cpp).
+    void publish(std::string data, handler<void(error_code)> h);
     /// Completes when a revocation request is written into our node (names::revoke_request).
     void wait_revocation(handler<void(error_code)> h);
     bool revocation_requested() const noexcept { return revoke_requested_.load(); }
@@ -65,6 +69,8 @@ class lock_state final : public session_listener, public std::enable_shared_from
     void watch_node();
     void arm_hold_timer();
     boost::asio::awaitable<void> watch_loop();
+    static boost::asio::awaitable<std::tuple<error_code>> write_data(
+        std::shared_ptr<lock_state> self, std::string data);
 
     const session_ptr session_;
     const std::string path_;

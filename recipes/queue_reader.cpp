@@ -25,7 +25,7 @@ boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_qu
         const auto& c = queue[i];
         if (detail == queue_detail::names) {
             out.push_back(queue_entry{c.name, std::string(c.role), c.sequence, holding[i], 0, 0, 0,
-                                      std::string()});
+                                      std::string(), 0});
             continue;
         }
         auto [dec, data] = co_await call<void(error_code, node_data)>(
@@ -38,7 +38,7 @@ boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_qu
         }
         out.push_back(queue_entry{c.name, std::string(c.role), c.sequence, holding[i],
                                   data.stat.ephemeral_owner, data.stat.ctime, data.stat.czxid,
-                                  std::move(data.data)});
+                                  std::move(data.data), data.stat.version});
         if (detail == queue_detail::head) {
             break;
         }

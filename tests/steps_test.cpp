@@ -186,6 +186,38 @@ TEST(Steps, ElectionCampaign) {
         }));
 }
 
+TEST(Steps, ElectionPublish) {
+    // Elected, then one publication: its failures read as the loss that caused them.
+    check_every_step(acquisition<leadership>(
+        "election, publishing once elected", app_lk,
+        {
+            "create /app/lk/_c_<uuid>-latch-",
+            "get_children /app/lk",
+            "get_data /app/lk/_c_<uuid>-latch-0000000000",
+            "set_data /app/lk/_c_<uuid>-latch-0000000000",
+            "remove /app/lk/_c_<uuid>-latch-0000000000",
+        },
+        [](session_ptr s, auto handler) {
+            const auto slot = asio::get_associated_cancellation_slot(handler);
+            auto published = [slot, handler = std::move(handler)](error_code ec,
+                                                                  leadership l) mutable {
+                if (ec) {
+                    handler(ec, std::move(l));
+                    return;
+                }
+                auto term = std::make_shared<leadership>(std::move(l));
+                term->async_publish(
+                    "10.0.0.7:8080 epoch 1",
+                    asio::bind_cancellation_slot(slot, [term, handler = std::move(handler)](
+                                                           error_code ec) mutable {
+                        handler(ec == errc::lock_lost ? term->lost_reason() : ec, std::move(*term));
+                    }));
+            };
+            access::make<leader_election>(std::move(s), "/app/lk", "me", election_options{})
+                .async_campaign(asio::bind_cancellation_slot(slot, std::move(published)));
+        }));
+}
+
 /// A semaphore of `max` leases at /app/lk, one of them taken by another client.
 recipe_case semaphore_case(std::string name, int max, std::vector<std::string> script) {
     return acquisition<lease>(

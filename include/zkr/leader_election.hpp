@@ -8,6 +8,11 @@
 //
 // Like a lock, leadership protects nothing by itself: a deposed leader can still be running. Pass
 // fencing_token() to whatever the leader writes, or write through async_guarded_multi.
+//
+// A leader publishes by writing its own election node (leadership::async_publish: its address,
+// an epoch), and observers see each value (leader_observer::async_wait_update), as with etcd's
+// Proclaim and Observe. The published value is the node's data, the participant id at first:
+// that is what Curator's LeaderLatch reads as the leader's id, so Curator participants see it too.
 #pragma once
 
 #include <zkr/detail/initiate.hpp>
@@ -17,6 +22,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -68,15 +74,50 @@ class leadership {
         return lock_.async_guarded_multi(std::move(ops), std::forward<Token>(token));
     }
 
+    /// Publishes `data` while we lead: it becomes our election node's data, in place of the
+    /// participant id (or of the value published before), and what observers report as the
+    /// leader's id (leader_observer::async_wait_update, Curator's LeaderLatch.getLeader()).
+    /// One request; the server writes only to our node, so a value is never published once that
+    /// node is gone, and nothing is ever created.
+    ///
+    /// Handler signature: void(error_code): success once the server has written it while our
+    /// node existed. Errors:
+    /// - errc::lock_lost: we do not lead any more (lost before, or found lost by this write:
+    ///   lost_reason() says why). The server never writes it once our node is gone.
+    /// - errc::not_owner: an empty handle, or resigned; no request is sent.
+    /// - errc::invalid_argument: `data` is names::revoke_request, which would ask us to resign.
+    /// - errc::request_too_large: over session_config::max_packet_bytes.
+    /// A disconnection does not fail it: the write is sent again once the connection is back (it
+    /// sets a whole value, so sending it twice changes nothing but the data version: observers
+    /// may then report the same value twice), unless leadership is lost first (lock_lost).
+    /// Cancellation: terminal, partial, total, while it waits for the connection
+    /// (operation_aborted: the value may or may not have been written). Start a publication once
+    /// the previous one has completed: concurrent ones are written in the order they were
+    /// started, except across a disconnection.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_publish(std::string data, Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [state = lock_.state_](auto h, std::string d) {
+                publish_impl(state, std::move(d), std::move(h));
+            },
+            std::move(data));
+    }
+
   private:
+    ZKR_API static void publish_impl(const std::shared_ptr<detail::lock_state>&, std::string data,
+                                     detail::handler<void(error_code)>);
     lock lock_;
 };
 
 /// The current leader as seen in ZooKeeper.
 struct leader_info {
-    std::string id;    ///< the participant id (its node's data)
+    std::string id;    ///< its node's data: the participant id, or the value it published last
     std::string node;  ///< its node's name
     std::int64_t fencing_token = 0;
+    /// How many times its node's data was written since the node was created (0 before any
+    /// publication): a new value of the same leader has a higher one.
+    std::int32_t data_version = 0;
 };
 
 /// One participant, in queue order.
@@ -206,7 +247,9 @@ class ZKR_API leader_observer {
 
     /// Completes with the leader when it differs from the one this observer reported last (the
     /// first call reports the current leader at once). Changes are reported in order; a leader
-    /// that led for less than a round trip may be skipped. Costs one watch while waiting.
+    /// that led for less than a round trip may be skipped. Costs one watch while waiting (on the
+    /// leader's node, which a publication wakes too: the wait then reads again and goes on).
+    /// A value the same leader publishes is not a change here: see async_wait_update.
     ///
     /// Handler signature: void(error_code, std::optional<leader_info>): empty when nobody
     /// leads. Cancellation: terminal, partial, total. One wait at a time per observer.
@@ -214,11 +257,28 @@ class ZKR_API leader_observer {
     [[nodiscard]] auto async_wait_leader_change(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
             std::forward<Token>(token),
-            [state = state_](auto h) { wait_change_impl(state, std::move(h)); });
+            [state = state_](auto h) { wait_change_impl(state, false, std::move(h)); });
+    }
+
+    /// As async_wait_leader_change, and completes also when the leader publishes
+    /// (leadership::async_publish): with each value (a higher leader_info::data_version), in the
+    /// order they were written. Values published faster than a round trip of the observer may be
+    /// skipped: it reports the latest; none is reported out of order. Costs one watch while
+    /// waiting, the same one.
+    ///
+    /// Handler signature: void(error_code, std::optional<leader_info>): empty when nobody
+    /// leads. Cancellation: terminal, partial, total. One wait at a time per observer (of
+    /// either kind: both compare with what the observer reported last).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_wait_update(Token&& token = {}) {
+        return detail::initiate<void(error_code, std::optional<leader_info>)>(
+            std::forward<Token>(token),
+            [state = state_](auto h) { wait_change_impl(state, true, std::move(h)); });
     }
 
   private:
-    static void wait_change_impl(const std::shared_ptr<detail::observer_state>&,
+    /// `with_data`: a new value of the same leader counts as a change (async_wait_update).
+    static void wait_change_impl(const std::shared_ptr<detail::observer_state>&, bool with_data,
                                  detail::handler<void(error_code, std::optional<leader_info>)>);
     std::shared_ptr<detail::observer_state> state_;
 };

@@ -29,6 +29,7 @@
 
 namespace zkr {
 
+class leadership;
 namespace detail {
 class lock_state;
 struct access;
@@ -112,6 +113,7 @@ class ZKR_API lock : public detail::held_operations<lock> {
   private:
     friend struct detail::access;
     friend class detail::held_operations<lock>;
+    friend class leadership;  // async_publish writes the lock's node
     using state_ptr = std::shared_ptr<detail::lock_state>;
     static void release_impl(const state_ptr&, detail::handler<void(error_code)>);
     static void wait_lost_impl(const state_ptr&, detail::handler<void(error_code)>);

@@ -28,6 +28,8 @@ struct queue_entry {
     std::int64_t ctime = 0;       ///< creation time, ms since the epoch (server clock)
     std::int64_t czxid = 0;       ///< its fencing token
     std::string data;             ///< what the contender stored (host:pid, participant id...)
+    std::int32_t data_version = 0;  ///< writes to its data since it was created (a leader's
+                                    ///< publications: leadership::async_publish)
 };
 
 namespace detail {

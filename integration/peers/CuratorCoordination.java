@@ -1,5 +1,6 @@
-// Peer driver: Apache Curator's DistributedBarrier, GroupMember and lock revocation, for the
-// interoperability tests of zkr::barrier, zkr::group and zkr::async_revoke.
+// Peer driver: Apache Curator's DistributedBarrier, GroupMember, lock revocation and LeaderLatch's
+// view of the leader, for the interoperability tests of zkr::barrier, zkr::group,
+// zkr::async_revoke and leadership::async_publish.
 //
 // Usage (source-launch mode, Java 11+; see the curator-coordination wrapper):
 //   CuratorCoordination HOSTS barrier-set PATH      sets the barrier, prints "done"
@@ -14,6 +15,8 @@
 //                                                    "locked"; when asked to let go prints
 //                                                    "revoke-requested", releases, prints "released"
 //   CuratorCoordination HOSTS revoke NODE           Revoker.attemptRevoke(NODE), prints "done"
+//   CuratorCoordination HOSTS latch-leader PATH     prints "leader=ID": the id a LeaderLatch on
+//                                                    PATH reads for the leader (getLeader())
 // Exit 0 on success; non-zero with a message on stderr on any failure.
 
 import java.nio.charset.StandardCharsets;
@@ -27,6 +30,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.barriers.DistributedBarrier;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.Revoker;
 import org.apache.curator.framework.recipes.nodes.GroupMember;
@@ -132,6 +136,13 @@ public class CuratorCoordination {
                     Revoker.attemptRevoke(client, path);
                     say("done");
                     break;
+                case "latch-leader": {
+                    // Not started: an observer, as getLeader() reads the participants without
+                    // taking part.
+                    LeaderLatch latch = new LeaderLatch(client, path);
+                    say("leader=" + latch.getLeader().getId());
+                    break;
+                }
                 default:
                     System.err.println("unknown verb " + verb);
                     System.exit(2);

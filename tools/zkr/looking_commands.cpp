@@ -39,12 +39,13 @@ std::string json_string(const std::string& s) {
 
 }  // namespace
 
+// The leader's id (its node's data); with --watch, a line again at every change: another
+// leader, or a value the leader published (leadership::async_publish).
 asio::awaitable<int> run_leader(session& s, const options& o) {
     leader_observer observer(s, o.path);
     asio::signal_set interrupts(co_await asio::this_coro::executor, SIGINT, SIGTERM, SIGHUP);
     do {
-        auto r =
-            co_await (observer.async_wait_leader_change(tuple) || interrupts.async_wait(tuple));
+        auto r = co_await (observer.async_wait_update(tuple) || interrupts.async_wait(tuple));
         if (r.index() == 1) {
             co_return 0;
         }
