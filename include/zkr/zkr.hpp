@@ -13,9 +13,11 @@
 #include <zkr/lock.hpp>
 #include <zkr/lock_group.hpp>
 #include <zkr/log.hpp>
+#include <zkr/metrics.hpp>
 #include <zkr/multi_lock.hpp>
 #include <zkr/mutex.hpp>
 #include <zkr/names.hpp>
+#include <zkr/observer.hpp>
 #include <zkr/op.hpp>
 #include <zkr/path.hpp>
 #include <zkr/queue.hpp>
