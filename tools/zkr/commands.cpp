@@ -5,37 +5,38 @@
 namespace zkr::cli {
 namespace {
 
-// What each form accepts, in the order its usage line shows them.
+// What each form accepts, in the order its usage line shows them (named *_accepts: zkr has
+// option structs of its own, such as zkr::semaphore_options, that these must not shadow).
 using namespace option;
-constexpr const option_spec* lock_options[] = {&read_or_write, &timeout,           &try_once,
+constexpr const option_spec* lock_accepts[] = {&read_or_write, &timeout,           &try_once,
                                                &max_hold,      &ignore_revocation, &grace,
                                                &quiet,         &progress,          &metrics};
-constexpr const option_spec* revoke_options[] = {&node, &force, &grace};
-constexpr const option_spec* semaphore_options[] = {&max_leases, &timeout, &try_once, &max_hold,
+constexpr const option_spec* revoke_accepts[] = {&node, &force, &grace};
+constexpr const option_spec* semaphore_accepts[] = {&max_leases, &timeout, &try_once, &max_hold,
                                                     &grace,      &quiet,   &progress, &metrics};
-constexpr const option_spec* elect_options[] = {&id, &timeout, &grace, &quiet, &progress, &metrics};
-constexpr const option_spec* watch_options[] = {&watch};
-constexpr const option_spec* status_options[] = {&json};
-constexpr const option_spec* barrier_options[] = {&timeout};
-constexpr const option_spec* barrier_enter_options[] = {&members, &timeout, &grace, &quiet};
+constexpr const option_spec* elect_accepts[] = {&id, &timeout, &grace, &quiet, &progress, &metrics};
+constexpr const option_spec* watch_accepts[] = {&watch};
+constexpr const option_spec* status_accepts[] = {&json};
+constexpr const option_spec* barrier_accepts[] = {&timeout};
+constexpr const option_spec* barrier_enter_accepts[] = {&members, &timeout, &grace, &quiet};
 
 constexpr std::string_view barrier_actions[] = {"set", "remove", "wait"};
 constexpr std::string_view barrier_enter_action[] = {"enter"};
 
 constexpr subcommand table[] = {
-    {.name = "lock", .accepts = lock_options, .runs_command = true, .run = run_lock},
-    {.name = "semaphore", .accepts = semaphore_options, .runs_command = true, .run = run_semaphore},
-    {.name = "elect", .accepts = elect_options, .runs_command = true, .run = run_elect},
-    {.name = "leader", .accepts = watch_options, .run = run_leader},
-    {.name = "status", .accepts = status_options, .run = run_status},
-    {.name = "barrier", .actions = barrier_actions, .accepts = barrier_options, .run = run_barrier},
+    {.name = "lock", .accepts = lock_accepts, .runs_command = true, .run = run_lock},
+    {.name = "semaphore", .accepts = semaphore_accepts, .runs_command = true, .run = run_semaphore},
+    {.name = "elect", .accepts = elect_accepts, .runs_command = true, .run = run_elect},
+    {.name = "leader", .accepts = watch_accepts, .run = run_leader},
+    {.name = "status", .accepts = status_accepts, .run = run_status},
+    {.name = "barrier", .actions = barrier_actions, .accepts = barrier_accepts, .run = run_barrier},
     {.name = "barrier",
      .actions = barrier_enter_action,
-     .accepts = barrier_enter_options,
+     .accepts = barrier_enter_accepts,
      .runs_command = true,
      .run = run_barrier_enter},
-    {.name = "members", .accepts = watch_options, .run = run_members},
-    {.name = "revoke", .accepts = revoke_options, .run = run_revoke},
+    {.name = "members", .accepts = watch_accepts, .run = run_members},
+    {.name = "revoke", .accepts = revoke_accepts, .run = run_revoke},
     {.name = "check", .operand = operand::sequencer, .run = run_check},
 };
 

@@ -59,8 +59,9 @@ std::optional<metrics_endpoint> serve_metrics(const asio::any_io_executor& ex, c
     try {
         metrics_endpoint endpoint(ex, *parse_listen_address(o.metrics), m);
         const auto at = endpoint.local_endpoint();
-        const auto host =
-            at.address().is_v6() ? "[" + at.address().to_string() + "]" : at.address().to_string();
+        // Appended, not "[" + ...: g++ 12 at -O3 warns about that (-Wrestrict, GCC bug 105329).
+        std::string host = at.address().is_v6() ? "[" : "";
+        host.append(at.address().to_string()).append(at.address().is_v6() ? "]" : "");
         std::fprintf(stderr, "zkr: metrics at http://%s:%u/metrics\n", host.c_str(),
                      static_cast<unsigned>(at.port()));
         config.observer = std::move(m);
