@@ -54,6 +54,9 @@ build_consumers() {
     }
     "$cmake" --build "$work/cmake-build"
     LD_LIBRARY_PATH=$run_path "$work/cmake-build/zkr_consumer"
+    if [ -f "$prefix/$libdir/cmake/zkr/zkrPrometheusTargets.cmake" ]; then
+        LD_LIBRARY_PATH=$run_path "$work/cmake-build/zkr_consumer_metrics"
+    fi
 
     echo "== pkg-config consumer: pkg-config --cflags --libs zkr"
     local pkgconfig pc_flags pc_env=("PKG_CONFIG_PATH=$prefix/$pcdir")
