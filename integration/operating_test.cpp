@@ -85,6 +85,29 @@ TEST(MaxHold, TheHolderIsToldAndTheNextWaiterGoesAhead) {
     });
 }
 
+TEST(MaxHold, BoundsAnAdoptedLock) {
+    const auto dir = fresh_root() + "/lock";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        mutex_options bounded;
+        bounded.max_hold = 300ms;
+        mutex m(s, dir, bounded);
+        co_await m.async_prepare(asio::use_awaitable);
+        // A lock node of this session's, as a process that resumes its session finds it.
+        auto [cec, created] =
+            co_await s.async_create(dir + "/_c_00000000-0000-0000-0000-000000000000-lock-",
+                                    std::string(), create_mode::ephemeral_sequential, tuple);
+        CO_REQUIRE(!cec);
+        auto adopted = co_await m.async_adopt(created.path, asio::use_awaitable);
+        EXPECT_TRUE(adopted.owns());
+        auto [lost] = co_await adopted.async_wait_lost(tuple);
+        EXPECT_EQ(lost, errc::max_hold_passed);
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 0; }));
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(MaxHold, BoundsALeaseToo) {
     const auto dir = fresh_root() + "/sem";
     run([&](asio::io_context& ioc) -> asio::awaitable<void> {

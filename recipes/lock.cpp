@@ -376,11 +376,12 @@ void acquire_lock(acquire_request request, loss_policy policy,
     auto slot = asio::get_associated_cancellation_slot(h);
     const char* channel = request.channel;
     const auto max_hold = request.max_hold;
+    const bool starts_hold_clock = request.starts_hold_clock;
     auto observed = request.observed
                         ? observed_lock::start(s, recipe_named_by(request.marker), request.dir)
                         : std::nullopt;
     acquire(std::move(request), slot,
-            [s, policy, channel, max_hold, observed = std::move(observed),
+            [s, policy, channel, max_hold, starts_hold_clock, observed = std::move(observed),
              pending = pending_handler<void(error_code, zkr::lock)>(
                  std::move(h), s->completions())](error_code ec, acquired_node node) mutable {
                 if (ec || node.path.empty()) {
@@ -394,7 +395,9 @@ void acquire_lock(acquire_request request, loss_policy policy,
                                                           max_hold, std::move(observed));
                 state->start();
                 pending.complete(error_code{}, zkr::lock(state));
-                state->start_hold_clock();
+                if (starts_hold_clock) {
+                    state->start_hold_clock();
+                }
             });
 }
 

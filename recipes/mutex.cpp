@@ -59,6 +59,9 @@ void mutex::adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std:
         s, path, marker, options.node_data, false, log::channels::mutex};
     request.fast_handoff = marker != names::write_marker;
     request.max_hold = options.max_hold;
+    // The lock reaches the caller one hop after acquire_lock's handler (through spawn): its
+    // max_hold clock starts after that delivery, not acquire_lock's.
+    request.starts_hold_clock = false;
     detail::spawn(
         s,
         [](detail::session_ptr s, detail::acquire_request request, std::string node,
@@ -75,7 +78,14 @@ void mutex::adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std:
             co_return co_await detail::call<void(error_code, lock)>(
                 [&](auto h) { detail::acquire_lock(std::move(request), policy, std::move(h)); });
         }(s, std::move(request), std::move(node), options.on_loss),
-        std::move(h));
+        detail::adapt<void(error_code, lock), void(error_code, lock)>(
+            std::move(h), s->completions(), [](auto& pending, error_code ec, lock l) {
+                auto state = detail::access::state_of(l);
+                pending.complete(ec, std::move(l));
+                if (state) {
+                    state->start_hold_clock();
+                }
+            }));
 }
 
 void mutex::lock_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
