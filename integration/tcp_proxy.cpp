@@ -4,10 +4,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+
+#include <fcntl.h>
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <list>
 #include <thread>
@@ -19,10 +23,60 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+/// "host:port" (the host an IP address, IPv6 without brackets).
+tcp::endpoint endpoint_of(const std::string& address) {
+    const auto colon = address.rfind(':');
+    return {asio::ip::make_address(address.substr(0, colon)),
+            static_cast<unsigned short>(std::stoi(address.substr(colon + 1)))};
+}
+
+/// Keeps `socket` out of child processes. A child that inherits a proxied socket keeps the
+/// connection open after the proxy closes it: a cut that the other end never sees (the fault
+/// harness forks its clients while the proxies of an ensemble carry the servers' links).
+void close_on_exec(tcp::socket& socket) {
+    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+}
+
 /// One proxied connection: two sockets and a copy loop in each direction.
 struct link : std::enable_shared_from_this<link> {
-    link(tcp::socket c, tcp::socket s, const std::atomic<bool>& drop)
-        : client(std::move(c)), server(std::move(s)), drop_replies(drop) {}
+    link(tcp::socket c, const std::atomic<bool>& drop)
+        : client(std::move(c)),
+          server(client.get_executor()),
+          retry(client.get_executor()),
+          drop_replies(drop) {}
+
+    /// Connects to `target`, again every 20 ms while it refuses until `deadline`, then copies;
+    /// closes the client's connection if the target never accepted.
+    void connect(const tcp::endpoint& target, std::chrono::steady_clock::time_point deadline) {
+        boost::system::error_code ec;
+        server.open(target.protocol(), ec);
+        if (ec) {
+            close();
+            return;
+        }
+        close_on_exec(server);
+        server.async_connect(
+            target, [self = shared_from_this(), target, deadline](boost::system::error_code ec) {
+                if (self->closed) {
+                    return;
+                }
+                if (!ec) {
+                    self->start();
+                    return;
+                }
+                if (std::chrono::steady_clock::now() >= deadline) {
+                    self->close();
+                    return;
+                }
+                self->server.close(ec);  // a failed connect leaves the socket open
+                self->retry.expires_after(std::chrono::milliseconds(20));
+                self->retry.async_wait([self, target, deadline](boost::system::error_code) {
+                    if (!self->closed) {
+                        self->connect(target, deadline);
+                    }
+                });
+            });
+    }
 
     void start() {
         pump(client, server, up);
@@ -52,6 +106,8 @@ struct link : std::enable_shared_from_this<link> {
     }
 
     void close() {
+        closed = true;
+        retry.cancel();
         boost::system::error_code ignored;
         client.close(ignored);
         server.close(ignored);
@@ -59,6 +115,8 @@ struct link : std::enable_shared_from_this<link> {
 
     tcp::socket client;
     tcp::socket server;
+    asio::steady_timer retry;
+    bool closed = false;
     const std::atomic<bool>& drop_replies;
     std::array<char, 16384> up{};
     std::array<char, 16384> down{};
@@ -69,8 +127,9 @@ struct link : std::enable_shared_from_this<link> {
 struct tcp_proxy::impl {
     asio::io_context ioc;
     tcp::acceptor acceptor;
-    tcp::endpoint target;
+    std::function<std::string()> target;
     bool blocked = false;
+    std::chrono::milliseconds patience{0};
     std::atomic<bool> drop_replies{false};
     std::list<std::weak_ptr<link>> links;
     std::thread runner;
@@ -83,17 +142,14 @@ struct tcp_proxy::impl {
             if (ec) {
                 return;
             }
-            if (blocked) {
+            close_on_exec(client);
+            const auto to = blocked ? std::string() : target();
+            if (to.empty()) {
                 client.close(ec);  // the client sees the connection drop at once
             } else {
-                tcp::socket server(ioc);
-                server.connect(target, ec);
-                if (!ec) {
-                    auto l =
-                        std::make_shared<link>(std::move(client), std::move(server), drop_replies);
-                    links.push_back(l);
-                    l->start();
-                }
+                auto l = std::make_shared<link>(std::move(client), drop_replies);
+                links.push_back(l);
+                l->connect(endpoint_of(to), std::chrono::steady_clock::now() + patience);
             }
             accept();
         });
@@ -112,10 +168,14 @@ struct tcp_proxy::impl {
 };
 
 tcp_proxy::tcp_proxy(const std::string& target, const std::string& listen_address)
+    : tcp_proxy([target] { return target; }, listen_address) {
+    endpoint_of(target);  // a malformed target fails here, not at the first connection
+}
+
+tcp_proxy::tcp_proxy(std::function<std::string()> target, const std::string& listen_address)
     : impl_(std::make_unique<impl>(listen_address)) {
-    const auto colon = target.rfind(':');
-    impl_->target = tcp::endpoint(asio::ip::make_address(target.substr(0, colon)),
-                                  static_cast<unsigned short>(std::stoi(target.substr(colon + 1))));
+    impl_->target = std::move(target);
+    ::fcntl(impl_->acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
     impl_->accept();
     impl_->runner = std::thread([this] { impl_->ioc.run(); });
 }
@@ -158,6 +218,10 @@ void tcp_proxy::restore() {
         impl_->blocked = false;
         impl_->drop_replies = false;
     });
+}
+
+void tcp_proxy::wait_for_target(std::chrono::milliseconds patience) {
+    impl_->on_thread([&] { impl_->patience = patience; });
 }
 
 void tcp_proxy::drop_replies() {

@@ -3,7 +3,9 @@
 // of the session timeout before the client notices; a cut connection is noticed at once).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -13,6 +15,11 @@ class tcp_proxy {
   public:
     /// Listens on `listen_address` (a free port) and forwards to `target` ("host:port").
     explicit tcp_proxy(const std::string& target, const std::string& listen_address = "127.0.0.1");
+    /// Forwards each new connection to where `target` says at that moment ("host:port"; "" while
+    /// there is nowhere to go: the connection is closed). For a proxy that must listen before its
+    /// target's port is chosen, such as the links of a partitionable ensemble.
+    explicit tcp_proxy(std::function<std::string()> target,
+                       const std::string& listen_address = "127.0.0.1");
     ~tcp_proxy();
     tcp_proxy(const tcp_proxy&) = delete;
     tcp_proxy& operator=(const tcp_proxy&) = delete;
@@ -20,6 +27,13 @@ class tcp_proxy {
     /// "127.0.0.1:<port>" ("[::1]:<port>" for IPv6): give this to the client instead of the
     /// server's address.
     std::string address() const;
+
+    /// A target that refuses a connection is tried again for up to `patience` (default 0)
+    /// before the client's connection is closed. The client's connect has succeeded already (the
+    /// proxy accepted it), so a refusal it would have retried would otherwise read as a
+    /// connection that broke once made: a ZooKeeper follower that reaches its new leader's
+    /// quorum port a moment before the leader listens gives up following and elects again.
+    void wait_for_target(std::chrono::milliseconds patience);
 
     /// Closes every connection and refuses new ones until restore().
     void cut();

@@ -33,6 +33,15 @@ std::string source_dir() {
     return ZKR_SOURCE_DIR;
 }
 
+std::string fresh_temp_dir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string templ = std::string(base != nullptr ? base : "/tmp") + "/zkr-test-XXXXXX";
+    if (mkdtemp(templ.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    return templ;
+}
+
 namespace {
 
 /// Runs `command` with sh: its exit status (128+N if killed by signal N) and its standard output.
@@ -61,15 +70,6 @@ std::string shell(const std::string& command, int* status = nullptr) {
         out.pop_back();
     }
     return out;
-}
-
-std::string make_temp_dir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base != nullptr ? base : "/tmp") + "/zkr-test-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr) {
-        throw std::runtime_error("mkdtemp failed");
-    }
-    return templ;
 }
 
 /// Runs `body(session&)` on a session of its own (its own io_context, connected first, closed
@@ -104,12 +104,18 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-zk_server::zk_server(int members, std::string java_opts) : java_opts_(std::move(java_opts)) {
-    dir_ = make_temp_dir() + "/zk";
-    std::string args = "start '" + dir_ + "'";
-    if (members > 1) {
-        args += " --ensemble " + std::to_string(members);
-    }
+zk_server::zk_server(int members, std::string java_opts)
+    : dir_(fresh_temp_dir() + "/zk"), java_opts_(std::move(java_opts)) {
+    start(members > 1 ? "--ensemble " + std::to_string(members) : "");
+}
+
+zk_server::zk_server(int members, std::string dir, const std::string& peers_file)
+    : dir_(std::move(dir)) {
+    start("--ensemble " + std::to_string(members) + " --peers '" + peers_file + "'");
+}
+
+void zk_server::start(const std::string& options) {
+    const auto args = "start '" + dir_ + "' " + options;
     int status = 0;
     hosts_ = shell(
         "ZK_JAVA_OPTS='" + java_opts_ + "' bash '" + source_dir() + "/integration/zk.sh' " + args,
@@ -323,13 +329,14 @@ std::size_t children_count(const std::string& dir) {
     return list_children(shared_hosts(), dir).size();
 }
 
-bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit,
+                std::chrono::milliseconds interval) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!condition()) {
         if (std::chrono::steady_clock::now() > deadline) {
             return false;
         }
-        std::this_thread::sleep_for(5ms);
+        std::this_thread::sleep_for(interval);
     }
     return true;
 }
@@ -506,6 +513,9 @@ child_process::child_process(std::vector<std::string> argv, bool capture_stdout)
             close(fds[0]);
             close(fds[1]);
         }
+        // Nothing of the test process's but stdin, stdout and stderr: an inherited socket (a
+        // proxy's, opened by another thread a moment ago) would outlive the proxy closing it.
+        close_range(3, ~0U, 0);
         std::vector<char*> args;
         for (auto& a : argv) {
             args.push_back(a.data());

@@ -38,6 +38,10 @@ class zk_server {
     /// `java_opts`: extra JVM options for every start of the servers (ZK_JAVA_OPTS of zk.sh),
     /// e.g. "-Djute.maxbuffer=65536".
     explicit zk_server(int members = 1, std::string java_opts = {});
+    /// An ensemble of `members` servers in `dir` (".../zk" in a directory of fresh_temp_dir();
+    /// `dir` is removed on destruction, and its parent if empty) whose servers reach one another
+    /// where `peers_file` says (integration/zk.sh start --peers).
+    zk_server(int members, std::string dir, const std::string& peers_file);
     ~zk_server();
     zk_server(const zk_server&) = delete;
     zk_server& operator=(const zk_server&) = delete;
@@ -56,6 +60,7 @@ class zk_server {
     std::int64_t mntr_value(const std::string& key, int n = 1);
 
   private:
+    void start(const std::string& args);
     std::string script(const std::string& verb, int n = 0, int* status = nullptr);
     std::string dir_;
     std::string hosts_;
@@ -68,6 +73,9 @@ zk_server* shared_server();  // null when ZKR_TEST_HOSTS is used
 
 /// Path of integration/zk.sh and of the peer drivers (from the build).
 std::string source_dir();
+
+/// A new empty directory under $TMPDIR (default /tmp); the caller removes it.
+std::string fresh_temp_dir();
 
 /// Runs `body` on a fresh io_context; fails the test if it does not finish within `limit`.
 void run(std::function<boost::asio::awaitable<void>(boost::asio::io_context&)> body,
@@ -99,8 +107,9 @@ boost::asio::awaitable<bool> settled(session& s, const std::string& hosts = shar
 /// Number of children of `dir` on the shared server (0 if it does not exist).
 std::size_t children_count(const std::string& dir);
 
-/// Polls `condition` until it holds or `limit` passes; returns whether it held.
-bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s);
+/// Polls `condition` every `interval` until it holds or `limit` passes; returns whether it held.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s,
+                std::chrono::milliseconds interval = 5ms);
 
 /// A fresh absolute path for the current test: "/t/<suite>.<test>-<random>".
 std::string fresh_root();

@@ -2,11 +2,18 @@
 # zk.sh - start/stop/manipulate throw-away ZooKeeper servers for zkr tests.
 #
 # Usage:
-#   zk.sh start DIR [--ensemble 3]  create DIR (must not exist or be empty), start one
-#                                   standalone server (or a 3-node ensemble) on free
+#   zk.sh start DIR [--ensemble N [--peers FILE]]
+#                                   create DIR (must not exist or be empty), start one
+#                                   standalone server (or an N-node ensemble) on free
 #                                   127.0.0.1 ports, wait until it serves, print the
 #                                   connect string on stdout. Exit 1 on failure (the
 #                                   server logs' tails go to stderr, DIR is removed).
+#                                   --peers FILE: each server reaches the others where FILE
+#                                   says, one line "I J QUORUM_PORT ELECTION_PORT" per pair:
+#                                   server I's zoo.cfg lists server J at 127.0.0.1 on those
+#                                   ports (a proxy that forwards to J's own ports, which are in
+#                                   DIR/J/quorum_port and DIR/J/election_port once chosen), and
+#                                   lists itself at 0.0.0.0 (see write_peer_lines).
 #   zk.sh stop DIR                  SIGCONT+SIGTERM every server (SIGKILL after 10 s),
 #                                   then remove DIR. Idempotent, never fails.
 #   zk.sh kill DIR N                SIGKILL server N and wait until it is gone.
@@ -22,7 +29,8 @@
 # Layout of DIR:
 #   DIR/hosts                       connect string, e.g. 127.0.0.1:23456 or
 #                                   127.0.0.1:a,127.0.0.1:b,127.0.0.1:c
-#   DIR/N/{port,pid,zoo.cfg,server.log,data/}   for N=1 (standalone) or N=1..3
+#   DIR/N/{port,pid,zoo.cfg,server.log,data/}   for N=1 (standalone) or N=1..N
+#   DIR/N/{quorum_port,election_port}           for an ensemble
 #
 # Environment (optional):
 #   ZK_JAVA        java binary (default: java)
@@ -252,6 +260,31 @@ write_cfg() { # DIR N CLIENTPORT [server lines...]
   echo "$port" >"$dir/$n/port"
 }
 
+# peer_lines N COUNT PEERS_FILE QUORUM_PORTS... ELECTION_PORTS...: the server.M lines of server
+# N's zoo.cfg, one per line. Without a PEERS_FILE every server lists the others at their own
+# ports. With one, N lists the others where PEERS_FILE says (proxies), and itself at 0.0.0.0: a
+# server announces its own election address when it opens an election connection, and the
+# server of higher id drops that connection and connects back to the announced address
+# (QuorumCnxManager.handleConnection), which would bypass the proxy; a wildcard address is not
+# announced (InitialMessage.parse ignores it), so the connection back goes where the other
+# server's zoo.cfg says.
+peer_lines() {
+  local n=$1 count=$2 peers=$3; shift 3
+  local -a quorum=("${@:1:count}") election=("${@:count+1:count}")
+  local m qp ep i j
+  for (( m = 1; m <= count; m++ )); do
+    if [[ -z $peers ]]; then
+      echo "server.$m=127.0.0.1:${quorum[m-1]}:${election[m-1]}"
+    elif (( m == n )); then
+      echo "server.$m=0.0.0.0:${quorum[m-1]}:${election[m-1]}"
+    else
+      read -r qp ep < <(awk -v i="$n" -v j="$m" '$1 == i && $2 == j {print $3, $4; exit}' "$peers") || true
+      [[ $qp =~ ^[0-9]+$ && $ep =~ ^[0-9]+$ ]] || { echo "zk.sh: $peers has no ports for $n -> $m" >&2; return 1; }
+      echo "server.$m=127.0.0.1:$qp:$ep"
+    fi
+  done
+}
+
 # --- subcommands -----------------------------------------------------------
 
 STARTED_DIR=
@@ -271,13 +304,17 @@ start_cleanup() {
 }
 
 cmd_start() {
-  local dir=${1:-} count=1
+  local dir=${1:-} count=1 peers=
   [[ -n $dir ]] || usage
   shift
-  if (( $# )); then
-    [[ $1 == --ensemble && $# == 2 && $2 =~ ^[0-9]+$ && $2 -ge 1 ]] || usage
-    count=$2
-  fi
+  while (( $# )); do
+    case $1 in
+      --ensemble) [[ $# -ge 2 && $2 =~ ^[0-9]+$ && $2 -ge 1 ]] || usage; count=$2; shift 2 ;;
+      --peers) [[ $# -ge 2 && -r $2 ]] || usage; peers=$(cd "$(dirname "$2")" && pwd -P)/$(basename "$2"); shift 2 ;;
+      *) usage ;;
+    esac
+  done
+  [[ -z $peers ]] || (( count > 1 )) || usage
   if [[ -e $dir ]]; then
     [[ -d $dir && -z $(ls -A "$dir") ]] || die "start: $dir exists and is not an empty directory"
   fi
@@ -298,11 +335,18 @@ cmd_start() {
     if (( ens )); then
       portlist=$(pick_ports $((count * 3))) || exit 1
       read -ra ports <<<"$portlist"
-      local -a lines=()
+      local -a quorum=() election=() lines
       for n in "${nums[@]}"; do
-        lines+=("server.$n=127.0.0.1:${ports[count + 2*(n-1)]}:${ports[count + 2*(n-1) + 1]}")
+        quorum+=("${ports[count + 2*(n-1)]}")
+        election+=("${ports[count + 2*(n-1) + 1]}")
       done
-      for n in "${nums[@]}"; do write_cfg "$dir" "$n" "${ports[n-1]}" "${lines[@]}"; done
+      for n in "${nums[@]}"; do
+        mapfile -t lines < <(peer_lines "$n" "$count" "$peers" "${quorum[@]}" "${election[@]}")
+        (( ${#lines[@]} == count )) || exit 1
+        write_cfg "$dir" "$n" "${ports[n-1]}" "${lines[@]}"
+        echo "${quorum[n-1]}" >"$dir/$n/quorum_port"
+        echo "${election[n-1]}" >"$dir/$n/election_port"
+      done
     else
       portlist=$(pick_ports 1) || exit 1
       read -ra ports <<<"$portlist"

@@ -14,6 +14,7 @@ struct fault_stats {
     int without_recovery = 0;     ///< no acquisition at all after the fault
     std::int64_t max_gap_ns = 0;  ///< fault start -> next entry into a critical section
     std::int64_t total_gap_ns = 0;
+    std::int64_t max_recovery_ns = 0;  ///< fault end (a heal, a restart) -> next entry
 };
 
 struct report {

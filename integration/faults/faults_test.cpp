@@ -7,6 +7,7 @@
 #include "checker.hpp"
 #include "history.hpp"
 
+#include "../partitioned_ensemble.hpp"
 #include "../test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -14,12 +15,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <regex>
@@ -31,6 +34,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::child_process;
+using test::partitioned_ensemble;
 using test::zk_server;
 
 bool long_mode() {
@@ -63,9 +67,17 @@ struct run_spec {
     int max_hold_ms = 0;                // > 0: every hold bounded (fault_client's MAX_HOLD_MS)
 };
 
+/// Faults that cut links between servers (partitioned_ensemble), healed at their end.
+bool is_partition(const std::string& kind) {
+    return kind == "isolate_leader" || kind == "isolate_follower" ||
+           kind == "split_leader_minority" || kind == "bridge" || kind == "flapping";
+}
+
 class harness {
   public:
-    harness(zk_server& server, run_spec spec) : server_(server), spec_(std::move(spec)) {
+    /// With `net`, client i connects to server i mod n + 1 only, and the partition faults apply.
+    harness(zk_server& server, run_spec spec, partitioned_ensemble* net = nullptr)
+        : server_(server), net_(net), spec_(std::move(spec)) {
         char templ[] = "/tmp/zkr-faults-XXXXXX";
         dir_ = ::mkdtemp(templ);
         zpath_ = "/faults/" + spec_.name + "-" + std::to_string(::getpid()) + "-" +
@@ -108,8 +120,11 @@ class harness {
     void fault(const std::string& kind) {
         const long t_ms = spec_.session_ms;
         const auto start = now_ns();
+        std::int64_t end = 0;
         long target = 0;
-        if (kind == "kill_holder") {
+        if (is_partition(kind)) {
+            end = partition(kind);
+        } else if (kind == "kill_holder") {
             const auto i = holder_slot();
             target = slots_[i]->pid();
             slots_[i]->kill(SIGKILL);
@@ -151,8 +166,8 @@ class harness {
         } else {
             ADD_FAILURE() << "unknown fault " << kind;
         }
-        nemesis("F " + kind + " " + std::to_string(start) + " " + std::to_string(now_ns()) + " " +
-                std::to_string(target));
+        nemesis("F " + kind + " " + std::to_string(start) + " " +
+                std::to_string(end != 0 ? end : now_ns()) + " " + std::to_string(target));
     }
 
     /// Stops the clients, waits for them, checks the histories and the lock directory.
@@ -191,12 +206,118 @@ class harness {
   private:
     void start(std::size_t i) { start_slot(i); }
 
+    /// A partition pattern, for the ensemble as it is now.
+    struct partition_plan {
+        std::function<void()> cut;     // cuts the links (once)
+        std::vector<int> quorum_side;  // the servers that must go on serving (may be empty)
+    };
+
+    partition_plan plan_partition(const std::string& kind, int leader) {
+        auto& net = *net_;
+        const auto followers = net.others_than(leader);  // in order of id
+        if (kind == "isolate_leader") {
+            return {[&net, leader] { net.isolate(leader); }, followers};
+        }
+        if (kind == "isolate_follower") {
+            const int cut_off = followers.front();
+            return {[&net, cut_off] { net.isolate(cut_off); }, net.others_than(cut_off)};
+        }
+        if (kind == "split_leader_minority") {
+            // The leader and as many followers as keep it a minority, against the rest.
+            const auto stay = static_cast<std::ptrdiff_t>(net.size() - 1) / 2 - 1;
+            std::vector<int> minority{leader};
+            minority.insert(minority.end(), followers.begin(), followers.begin() + stay);
+            std::vector<int> majority(followers.begin() + stay, followers.end());
+            return {[&net, minority, majority] { net.split({minority, majority}); }, majority};
+        }
+        if (kind == "bridge") {
+            // {leader, ...} - middle - {...}: the leader keeps a quorum through the middle
+            // follower; the far side sees only the middle, which follows a leader it cannot reach.
+            const auto half = static_cast<std::ptrdiff_t>(followers.size() - 1) / 2;
+            std::vector<int> left{leader};
+            left.insert(left.end(), followers.begin(), followers.begin() + half);
+            const int middle = followers[static_cast<std::size_t>(half)];
+            std::vector<int> right(followers.begin() + half + 1, followers.end());
+            auto quorum_side = left;
+            quorum_side.push_back(middle);
+            return {[&net, left, middle, right] { net.bridge(left, middle, right); }, quorum_side};
+        }
+        if (kind == "flapping") {
+            // One random link cut or healed every 100-400 ms, for as long as the partition lasts.
+            const auto until = std::chrono::steady_clock::now() + partition_time();
+            return {[this, &net, until] {
+                        while (std::chrono::steady_clock::now() < until) {
+                            const int i = 1 + static_cast<int>(rng_() % unsigned(net.size()));
+                            const auto peers = net.others_than(i);
+                            const int j = peers[rng_() % peers.size()];
+                            if (net.linked(i, j)) {
+                                net.cut(i, j);
+                            } else {
+                                net.heal(i, j);
+                            }
+                            sleep_ms(100 + static_cast<long>(rng_() % 300));
+                        }
+                    },
+                    {}};
+        }
+        ADD_FAILURE() << "unknown partition " << kind;
+        return {[] {}, {}};
+    }
+
+    /// 2T + 0.5 s: long enough for the sessions on a side without a quorum to expire and for
+    /// the side with one to hand the lock on.
+    std::chrono::milliseconds partition_time() const {
+        return std::chrono::milliseconds(2 * spec_.session_ms + 500);
+    }
+
+    /// Cuts the links `kind` says (once a client of a server about to lose its quorum holds the
+    /// lock, if one does within 2 s), keeps them cut for partition_time(), heals every link and
+    /// waits until every server serves again. Returns the time of the heal.
+    std::int64_t partition(const std::string& kind) {
+        if (net_ == nullptr) {
+            ADD_FAILURE() << kind << " needs a partitioned ensemble";
+            return 0;
+        }
+        auto& net = *net_;
+        const int leader = net.wait_for_quorum(net.every_server(), 10s);
+        if (leader == 0) {
+            ADD_FAILURE() << kind << ": no leader to start from";
+            return 0;
+        }
+        const auto plan = plan_partition(kind, leader);
+        const auto& keep = plan.quorum_side;
+        if (!keep.empty()) {
+            holder_slot([&](std::size_t slot) {
+                return std::find(keep.begin(), keep.end(), server_of(slot)) == keep.end();
+            });
+        }
+        const auto cut_at = std::chrono::steady_clock::now();
+        plan.cut();
+        if (!keep.empty() && net.wait_for_quorum(keep, 15s) == 0) {
+            ADD_FAILURE() << kind << ": no quorum formed among the servers that keep a majority";
+        }
+        std::this_thread::sleep_until(cut_at + partition_time());
+        net.heal_all();
+        const auto healed = now_ns();
+        if (!net.wait_all_serving(30s)) {
+            ADD_FAILURE() << kind << ": the ensemble did not serve again within 30 s of the heal";
+        }
+        return healed;
+    }
+
+    /// The one server client slot i connects to (0: every server of server_.hosts()). Each
+    /// server of a partitioned ensemble has clients of its own, so each side of a cut has some.
+    int server_of(std::size_t slot) const {
+        return net_ != nullptr ? static_cast<int>(slot) % net_->size() + 1 : 0;
+    }
+
     void start_slot(std::size_t i) {
         const auto history = dir_ + "/c" + std::to_string(i + 1) + ".hist";
         // Both ways of keeping a blocked resource write from stalling the session's pings:
         // even slots give the session zkr's own thread, odd ones write from a helper thread.
+        const auto hosts = net_ != nullptr ? net_->client_address(server_of(i)) : server_.hosts();
         slots_[i] = std::make_unique<child_process>(std::vector<std::string>{
-            ZKR_FAULT_CLIENT, spec_.mode, server_.hosts(), zpath_, history, dir_ + "/resource",
+            ZKR_FAULT_CLIENT, spec_.mode, hosts, zpath_, history, dir_ + "/resource",
             dir_ + "/stop", std::to_string(spec_.session_ms), "0",
             i % 2 == 0 ? "dedicated" : "shared", std::to_string(spec_.max_hold_ms)});
     }
@@ -239,12 +360,15 @@ class harness {
         std::ofstream(dir_ + "/nemesis.hist", std::ios::app) << line << "\n";
     }
 
-    /// The slot whose client is inside a critical section now (waits up to 2 s for one), else
-    /// a random slot.
-    std::size_t holder_slot() {
+    /// The slot whose client is inside a critical section now (waits up to 2 s for one; only
+    /// slots that are `eligible`), else a random slot.
+    std::size_t holder_slot(const std::function<bool(std::size_t)>& eligible = {}) {
         const auto deadline = std::chrono::steady_clock::now() + 2s;
         do {
             for (std::size_t i = 0; i < slots_.size(); ++i) {
+                if (eligible && !eligible(i)) {
+                    continue;
+                }
                 std::ifstream in(dir_ + "/c" + std::to_string(i + 1) + ".hist");
                 std::string line, last;
                 while (std::getline(in, line)) {
@@ -264,14 +388,15 @@ class harness {
     }
 
     zk_server& server_;
+    partitioned_ensemble* net_;
     run_spec spec_;
     std::string dir_, zpath_;
     std::vector<std::unique_ptr<child_process>> slots_;
     std::mt19937 rng_{std::random_device{}()};
 };
 
-void run_faults(zk_server& server, const run_spec& spec) {
-    harness h(server, spec);
+void run_faults(zk_server& server, const run_spec& spec, partitioned_ensemble* net = nullptr) {
+    harness h(server, spec, net);
     sleep_ms(1500);  // let every client connect and queue
     const auto t0 = std::chrono::steady_clock::now();
     int round = 0;
@@ -307,6 +432,11 @@ void run_faults(zk_server& server, const run_spec& spec) {
     EXPECT_LE(r.max_inside, static_cast<std::size_t>(spec.max_holders)) << spec.name;
     for (const auto& [kind, st] : r.faults) {
         EXPECT_EQ(st.without_recovery, 0) << spec.name << ": " << kind;
+        if (is_partition(kind)) {
+            // Liveness after the heal: a new holder within the session timeout and a second.
+            EXPECT_LE(st.max_recovery_ns, (spec.session_ms + 1000) * 1000000LL)
+                << spec.name << ": " << kind;
+        }
     }
     std::printf("%s\n", summary_table({r}).c_str());
     all_reports().push_back(std::move(r));
@@ -350,6 +480,24 @@ TEST(Faults, Ensemble) {
                         long_mode() ? std::vector<std::string>{"kill_leader", "kill_follower",
                                                                "kill_holder", "freeze_client"}
                                     : std::vector<std::string>{"kill_leader", "kill_follower"}});
+}
+
+/// Partitions between the servers of a three-node ensemble (short mode) or a five-node one (long
+/// mode), clients on every server.
+TEST(Faults, Partitions) {
+    partitioned_ensemble net(long_mode() ? 5 : 3);
+    const auto patterns = [](std::vector<std::string> short_mode) {
+        return long_mode() ? std::vector<std::string>{"isolate_leader", "split_leader_minority",
+                                                      "bridge", "isolate_follower", "flapping"}
+                           : short_mode;
+    };
+    run_faults(net.servers(), {"lock-partition", "lock", 1, 5, 2000, patterns({"isolate_leader"})},
+               &net);
+    run_faults(net.servers(), {"election-partition", "election", 1, 5, 2000, patterns({"bridge"})},
+               &net);
+    run_faults(net.servers(),
+               {"semaphore-2-partition", "semaphore:2", 2, 5, 2000, patterns({"isolate_follower"})},
+               &net);
 }
 
 /// Prints (and in long mode writes) the table of every run of this process.

@@ -1,0 +1,91 @@
+// Network partitions between ZooKeeper servers (partitioned_ensemble): what the ensemble does
+// when its leader is cut off, seen by a lock holder on each side.
+#include "partitioned_ensemble.hpp"
+#include "test_support.hpp"
+
+#include <zkr/mutex.hpp>
+#include <zkr/session.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace zkr::test {
+namespace {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using clock = std::chrono::steady_clock;
+
+constexpr auto session_timeout = 2000ms;
+
+/// A session on one server only, pinging from zkr's own thread: the test blocks its io_context
+/// while it asks the servers what they are.
+session_config on_server(const partitioned_ensemble& ensemble, int server) {
+    auto config = config_for(ensemble.client_address(server), session_timeout);
+    config.dedicated_io_thread = true;
+    config.connect_timeout = 3s;
+    return config;
+}
+
+TEST(Partition, AnIsolatedLeaderStepsDownTheMajorityElectsAnotherAndItRejoinsAsFollower) {
+    partitioned_ensemble ensemble(3);
+    const int old_leader = ensemble.wait_for_quorum(ensemble.every_server(), 30s);
+    ASSERT_NE(old_leader, 0) << "no leader in a healthy ensemble";
+    const auto others = ensemble.others_than(old_leader);
+    const auto dir = fresh_root() + "/lock";
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            session isolated(ioc.get_executor(), on_server(ensemble, old_leader));
+            session majority(ioc.get_executor(), on_server(ensemble, others[0]));
+            co_await connect(isolated);
+            co_await connect(majority);
+            mutex on_isolated(isolated, dir), on_majority(majority, dir);
+            auto held = co_await on_isolated.async_lock(asio::use_awaitable);
+            bool told = false;
+            held.async_wait_lost([&](error_code) { told = true; });
+
+            ensemble.isolate(old_leader);
+            // Without its followers the leader loses its quorum, stops serving and drops its
+            // clients; the holder hears of the loss.
+            EXPECT_TRUE(ensemble.wait_for_mode(old_leader, "", 5s));
+            CO_REQUIRE(co_await eventually([&] { return told; }, 5s));
+            EXPECT_FALSE(held.owns());
+            // The other two elect a leader of their own and serve.
+            const int new_leader = ensemble.wait_for_quorum(others, 15s);
+            EXPECT_NE(new_leader, 0) << "the majority formed no quorum";
+            EXPECT_NE(new_leader, old_leader);
+            const auto quorum_at = clock::now();
+            // The cut-off session expires there, which frees its lock node: the lock passes on
+            // within the session timeout (and a second) of the new quorum.
+            CO_REQUIRE(co_await eventually(
+                [&] { return majority.state() == session_state::connected; }, 10s));
+            asio::steady_timer limit(ioc, 10s);
+            auto next = co_await (on_majority.async_lock(asio::as_tuple(asio::use_awaitable)) ||
+                                  limit.async_wait(asio::use_awaitable));
+            CO_REQUIRE(next.index() == 0);
+            auto& [lock_ec, successor] = std::get<0>(next);
+            CO_REQUIRE(!lock_ec);
+            EXPECT_LE(clock::now() - quorum_at, session_timeout + 1s);
+            EXPECT_GT(successor.fencing_token(), held.fencing_token());
+            // The side that was cut off ends its session: no server keeps it.
+            CO_REQUIRE(co_await eventually(
+                [&] { return isolated.state() == session_state::expired; }, 10s));
+
+            ensemble.heal_all();
+            // The old leader rejoins as a follower of the new one, which goes on leading.
+            EXPECT_TRUE(ensemble.wait_for_mode(old_leader, "follower", 15s));
+            EXPECT_EQ(ensemble.leader(), new_leader);
+            EXPECT_TRUE(successor.owns());
+            EXPECT_EQ(majority.state(), session_state::connected);
+            co_await successor.async_release(asio::use_awaitable);
+            co_await majority.async_close(asio::use_awaitable);
+            co_await isolated.async_close(asio::as_tuple(asio::use_awaitable));
+        },
+        90s);
+    EXPECT_TRUE(list_children(ensemble.client_address(old_leader), dir).empty());
+}
+
+}  // namespace
+}  // namespace zkr::test
