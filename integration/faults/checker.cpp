@@ -23,6 +23,7 @@ struct section {
     std::int64_t evicted = never;  // a forced revocation of its node started
     bool killed = false;
     bool lost = false;
+    bool held_through = false;  // held on through a partition until told of loss (H)
     /// End of the accountable interval: the holder answers for the section until it left it,
     /// was told of loss, was killed, was frozen or was evicted, whichever came first.
     std::int64_t accountable_end() const { return std::min({exit, told, frozen, evicted}); }
@@ -38,7 +39,7 @@ std::string ms(std::int64_t ns) {
 
 bool report::ok() const {
     return overlaps == 0 && stale_accepted == 0 && token_order_violations == 0 &&
-           unterminated == 0 && leftover_znodes == 0 && sections > 0 &&
+           unterminated == 0 && held_through_untold == 0 && leftover_znodes == 0 && sections > 0 &&
            std::all_of(faults.begin(), faults.end(),
                        [](const auto& f) { return f.second.without_recovery == 0; });
 }
@@ -57,6 +58,7 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
         std::string kind;
         std::int64_t start = 0;
         std::int64_t end = 0;
+        std::int64_t quorum = 0;  // partitions: a quorum serves again (0: not a partition)
     };
     std::vector<fault> faults;
     {
@@ -70,6 +72,9 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
                 fault x;
                 long pid = 0;
                 f >> x.kind >> x.start >> x.end >> pid;
+                if (!(f >> x.quorum)) {
+                    x.quorum = 0;
+                }
                 faults.push_back(x);
             } else if (kind == "K") {
                 long pid = 0;
@@ -120,6 +125,10 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
                 }
                 open[pid] = sections.size();
                 sections.push_back(s);
+            } else if (kind == "H") {
+                if (auto it = open.find(pid); it != open.end()) {
+                    sections[it->second].held_through = true;
+                }
             } else if (kind == "L") {
                 std::int64_t token = 0, t = 0;
                 f >> token >> t;
@@ -178,6 +187,16 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
         for (auto it = a; it != b; ++it) {
             if (it->second.first >= s.enter && it->second.first <= s.exit) {
                 s.frozen = std::min(s.frozen, it->second.first);
+            }
+        }
+        if (s.held_through && !s.killed) {
+            ++r.held_through;
+            // Its server lost its quorum under it: zkr must say so before the section ends.
+            r.held_through_untold += s.lost ? 0 : 1;
+            if (!s.lost && r.violations.size() < 20) {
+                r.violations.push_back("pid " + std::to_string(s.pid) + " token " +
+                                       std::to_string(s.token) +
+                                       ": held through a partition and never told of the loss");
             }
         }
         r.lost_sections += s.lost ? 1 : 0;
@@ -299,7 +318,14 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
         }
         st.max_gap_ns = std::max(st.max_gap_ns, gap);
         st.total_gap_ns += gap;
-        st.max_recovery_ns = std::max(st.max_recovery_ns, next->enter - f.end);
+        // After a partition, ZooKeeper first elects a leader again (which zkr cannot hasten):
+        // liveness counts from the first quorum after the heal, reported on its own.
+        const auto from = std::max(f.end, f.quorum);
+        if (f.quorum != 0) {
+            st.max_quorum_ns = std::max(st.max_quorum_ns, from - f.end);
+        }
+        st.max_recovery_ns =
+            std::max(st.max_recovery_ns, std::max<std::int64_t>(0, next->enter - from));
     }
 
     if (first_start != never && last_time > first_start) {
@@ -312,32 +338,36 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
 std::string summary_table(const std::vector<report>& reports) {
     std::ostringstream out;
     char buf[512];
-    out << "| run | sections | acq/s | told of loss | killed | frozen | evicted | timeouts | "
+    out << "| run | sections | acq/s | told of loss | held through a cut (untold) | killed | "
+           "frozen | evicted | timeouts | "
            "rejected writes | stale accepted | overlaps | max inside | token order | "
            "unterminated | znodes left | verdict |\n";
-    out << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+    out << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
     for (const auto& r : reports) {
-        std::snprintf(buf, sizeof buf,
-                      "| %s | %zu | %.1f | %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu/%d "
-                      "| %zu | %zu | %lld | %s |\n",
-                      r.name.c_str(), r.sections, r.acquisitions_per_s, r.lost_sections,
-                      r.killed_sections, r.frozen_sections, r.evicted_sections, r.timeouts,
-                      r.writes_rejected, r.stale_accepted, r.overlaps, r.max_inside, r.max_holders,
-                      r.token_order_violations, r.unterminated,
-                      static_cast<long long>(r.leftover_znodes), r.ok() ? "pass" : "FAIL");
+        std::snprintf(
+            buf, sizeof buf,
+            "| %s | %zu | %.1f | %zu | %zu (%zu) | %zu | %zu | %zu | %zu | %zu | %zu | %zu "
+            "| %zu/%d | %zu | %zu | %lld | %s |\n",
+            r.name.c_str(), r.sections, r.acquisitions_per_s, r.lost_sections, r.held_through,
+            r.held_through_untold, r.killed_sections, r.frozen_sections, r.evicted_sections,
+            r.timeouts, r.writes_rejected, r.stale_accepted, r.overlaps, r.max_inside,
+            r.max_holders, r.token_order_violations, r.unterminated,
+            static_cast<long long>(r.leftover_znodes), r.ok() ? "pass" : "FAIL");
         out << buf;
     }
     out << "\n| run | fault | times | longest time without a holder (ms) | mean (ms) | longest "
-           "from the fault's end to the next holder (ms) | no recovery |\n";
-    out << "|---|---|---:|---:|---:|---:|---:|\n";
+           "from the heal to a serving quorum (ms) | longest from the fault's end (partitions: "
+           "that quorum) to the next holder (ms) | no recovery |\n";
+    out << "|---|---|---:|---:|---:|---:|---:|---:|\n";
     for (const auto& r : reports) {
         for (const auto& [kind, st] : r.faults) {
             const int measured = st.count - st.without_recovery;
+            const auto quorum = st.max_quorum_ns < 0 ? std::string("-") : ms(st.max_quorum_ns);
             std::snprintf(
-                buf, sizeof buf, "| %s | %s | %d | %.0f | %.0f | %.0f | %d |\n", r.name.c_str(),
-                kind.c_str(), st.count, static_cast<double>(st.max_gap_ns) / 1e6,
+                buf, sizeof buf, "| %s | %s | %d | %.0f | %.0f | %s | %.0f | %d |\n",
+                r.name.c_str(), kind.c_str(), st.count, static_cast<double>(st.max_gap_ns) / 1e6,
                 measured > 0 ? static_cast<double>(st.total_gap_ns) / 1e6 / measured : 0.0,
-                static_cast<double>(st.max_recovery_ns) / 1e6, st.without_recovery);
+                quorum.c_str(), static_cast<double>(st.max_recovery_ns) / 1e6, st.without_recovery);
             out << buf;
         }
     }

@@ -14,21 +14,27 @@ struct fault_stats {
     int without_recovery = 0;     ///< no acquisition at all after the fault
     std::int64_t max_gap_ns = 0;  ///< fault start -> next entry into a critical section
     std::int64_t total_gap_ns = 0;
-    std::int64_t max_recovery_ns = 0;  ///< fault end (a heal, a restart) -> next entry
+    std::int64_t max_recovery_ns =
+        0;  ///< fault end (a restart; partitions: see below) -> next entry
+    /// Partitions: the heal -> the first time a quorum of the ensemble serves again (ZooKeeper's
+    /// own recovery). Their max_recovery_ns counts from that time, not from the heal.
+    std::int64_t max_quorum_ns = -1;
 };
 
 struct report {
     std::string name;
     int max_holders = 1;
-    std::size_t sections = 0;          ///< critical sections entered
-    std::size_t lost_sections = 0;     ///< ... of which the holder was told of loss
-    std::size_t killed_sections = 0;   ///< ... ended by SIGKILL of the holder
-    std::size_t frozen_sections = 0;   ///< ... during which the holder was frozen (SIGSTOP)
-    std::size_t evicted_sections = 0;  ///< ... whose node a forced revocation deleted
-    std::size_t unterminated = 0;      ///< sections with no exit although not killed (a bug)
-    std::size_t timeouts = 0;          ///< acquisitions cancelled by their timeout
-    std::size_t errors = 0;            ///< R lines
-    std::size_t processes = 0;         ///< client processes (restarts included)
+    std::size_t sections = 0;             ///< critical sections entered
+    std::size_t lost_sections = 0;        ///< ... of which the holder was told of loss
+    std::size_t killed_sections = 0;      ///< ... ended by SIGKILL of the holder
+    std::size_t frozen_sections = 0;      ///< ... during which the holder was frozen (SIGSTOP)
+    std::size_t evicted_sections = 0;     ///< ... whose node a forced revocation deleted
+    std::size_t held_through = 0;         ///< ... held on through a partition (H)
+    std::size_t held_through_untold = 0;  ///< ... of which the holder was never told of loss: 0
+    std::size_t unterminated = 0;         ///< sections with no exit although not killed (a bug)
+    std::size_t timeouts = 0;             ///< acquisitions cancelled by their timeout
+    std::size_t errors = 0;               ///< R lines
+    std::size_t processes = 0;            ///< client processes (restarts included)
     std::size_t clean_exits = 0;
     std::size_t writes_accepted = 0;
     std::size_t writes_rejected = 0;

@@ -20,6 +20,11 @@
 // "shared" (the default) drives the session from the application's io_context and writes from
 // a helper thread.
 //
+// SIGUSR1 asks for a hold through a partition: the section that is open when it arrives, or the
+// next one to start within 2 s, records an H line and goes on holding until zkr reports the loss
+// (at most 4 x SESSION_MS), then writes again and leaves. The harness sends it to the clients of
+// servers about to lose their quorum, so that a holder is cut off in the middle of its section.
+//
 // MAX_HOLD_MS > 0 bounds every hold (mutex_options::max_hold, semaphore_options::max_hold): holds
 // longer than that are taken back in the middle of the section, which the holder is told of.
 #include "history.hpp"
@@ -40,9 +45,11 @@
 #include <boost/log/core.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -89,6 +96,20 @@ std::string words(std::string text) {
         }
     }
     return text.empty() ? "-" : text;
+}
+
+/// When SIGUSR1 last arrived (CLOCK_MONOTONIC ns; 0: never, or consumed by a section).
+std::atomic<std::int64_t> hold_through_asked_at{0};
+static_assert(std::atomic<std::int64_t>::is_always_lock_free, "stored from a signal handler");
+
+void ask_hold_through(int) {
+    hold_through_asked_at.store(now_ns());  // clock_gettime is async-signal-safe
+}
+
+/// Consumes a hold-through request made in the last 2 s.
+bool hold_through_requested() {
+    const auto at = hold_through_asked_at.exchange(0);
+    return at != 0 && now_ns() - at < 2'000'000'000;
 }
 
 bool stop_requested() {
@@ -184,6 +205,15 @@ asio::awaitable<void> section(Handle& handle, std::mt19937& rng) {
     bool ok = co_await write_resource(token);
     record("W " + pid_text + " " + tok + " " + (ok ? "1" : "0") + " " + std::to_string(now_ns()));
     co_await sleep_for(std::chrono::milliseconds(1 + rng() % 8));
+    if (hold_through_requested()) {
+        record("H " + pid_text + " " + tok + " " + std::to_string(now_ns()));
+        const auto limit =
+            std::chrono::steady_clock::now() + 4 * std::chrono::milliseconds(opt->session_ms);
+        while (!flag->lost && handle && !stop_requested() &&
+               std::chrono::steady_clock::now() < limit) {
+            co_await sleep_for(10ms);
+        }
+    }
     ok = co_await write_resource(token);
     record("W " + pid_text + " " + tok + " " + (ok ? "1" : "0") + " " + std::to_string(now_ns()));
     const bool lost = flag->lost || !static_cast<bool>(handle);
@@ -337,6 +367,7 @@ int main(int argc, char** argv) {
     }
     opt = &o;
     pid_text = std::to_string(::getpid());
+    ::signal(SIGUSR1, ask_hold_through);
     boost::log::core::get()->set_logging_enabled(false);
 
     asio::thread_pool pool(1);

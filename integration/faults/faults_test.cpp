@@ -121,9 +121,12 @@ class harness {
         const long t_ms = spec_.session_ms;
         const auto start = now_ns();
         std::int64_t end = 0;
+        std::string quorum;  // partitions: when a quorum served again after the heal
         long target = 0;
         if (is_partition(kind)) {
-            end = partition(kind);
+            const auto times = partition(kind);
+            end = times.healed;
+            quorum = " " + std::to_string(times.quorum);
         } else if (kind == "kill_holder") {
             const auto i = holder_slot();
             target = slots_[i]->pid();
@@ -167,7 +170,7 @@ class harness {
             ADD_FAILURE() << "unknown fault " << kind;
         }
         nemesis("F " + kind + " " + std::to_string(start) + " " +
-                std::to_string(end != 0 ? end : now_ns()) + " " + std::to_string(target));
+                std::to_string(end != 0 ? end : now_ns()) + " " + std::to_string(target) + quorum);
     }
 
     /// Stops the clients, waits for them, checks the histories and the lock directory.
@@ -270,26 +273,38 @@ class harness {
         return std::chrono::milliseconds(2 * spec_.session_ms + 500);
     }
 
-    /// Cuts the links `kind` says (once a client of a server about to lose its quorum holds the
-    /// lock, if one does within 2 s), keeps them cut for partition_time(), heals every link and
-    /// waits until every server serves again. Returns the time of the heal.
-    std::int64_t partition(const std::string& kind) {
+    struct partition_times {
+        std::int64_t healed = 0;  // every link healed
+        std::int64_t quorum = 0;  // then, a quorum of the ensemble served again
+    };
+
+    /// Cuts the links `kind` says, keeps them cut for partition_time(), heals every link and
+    /// waits until every server serves again. Before the cut, the clients of the servers about to
+    /// lose their quorum are asked to hold through it (SIGUSR1), and the cut waits up to 2 s for
+    /// one of them to be inside a section that does.
+    partition_times partition(const std::string& kind) {
         if (net_ == nullptr) {
             ADD_FAILURE() << kind << " needs a partitioned ensemble";
-            return 0;
+            return {};
         }
         auto& net = *net_;
         const int leader = net.wait_for_quorum(net.every_server(), 10s);
         if (leader == 0) {
             ADD_FAILURE() << kind << ": no leader to start from";
-            return 0;
+            return {};
         }
         const auto plan = plan_partition(kind, leader);
         const auto& keep = plan.quorum_side;
         if (!keep.empty()) {
-            holder_slot([&](std::size_t slot) {
+            const auto cut_off = [&](std::size_t slot) {
                 return std::find(keep.begin(), keep.end(), server_of(slot)) == keep.end();
-            });
+            };
+            for (std::size_t i = 0; i < slots_.size(); ++i) {
+                if (cut_off(i)) {
+                    slots_[i]->kill(SIGUSR1);
+                }
+            }
+            holder_slot(cut_off, "H");
         }
         const auto cut_at = std::chrono::steady_clock::now();
         plan.cut();
@@ -298,11 +313,16 @@ class harness {
         }
         std::this_thread::sleep_until(cut_at + partition_time());
         net.heal_all();
-        const auto healed = now_ns();
+        partition_times times;
+        times.healed = now_ns();
+        if (net.wait_for_quorum(net.every_server(), 30s) == 0) {
+            ADD_FAILURE() << kind << ": no quorum served within 30 s of the heal";
+        }
+        times.quorum = now_ns();
         if (!net.wait_all_serving(30s)) {
             ADD_FAILURE() << kind << ": the ensemble did not serve again within 30 s of the heal";
         }
-        return healed;
+        return times;
     }
 
     /// The one server client slot i connects to (0: every server of server_.hosts()). Each
@@ -361,8 +381,10 @@ class harness {
     }
 
     /// The slot whose client is inside a critical section now (waits up to 2 s for one; only
-    /// slots that are `eligible`), else a random slot.
-    std::size_t holder_slot(const std::function<bool(std::size_t)>& eligible = {}) {
+    /// slots that are `eligible`; with `kinds`, only a section whose last line is one of those
+    /// kinds), else a random slot.
+    std::size_t holder_slot(const std::function<bool(std::size_t)>& eligible = {},
+                            const std::string& kinds = "EW") {
         const auto deadline = std::chrono::steady_clock::now() + 2s;
         do {
             for (std::size_t i = 0; i < slots_.size(); ++i) {
@@ -378,7 +400,8 @@ class harness {
                 std::string kind;
                 long pid = 0;
                 f >> kind >> pid;
-                if ((kind == "E" || kind == "W") && pid == slots_[i]->pid()) {
+                if (kind.size() == 1 && kinds.find(kind[0]) != std::string::npos &&
+                    pid == slots_[i]->pid()) {
                     return i;
                 }
             }
@@ -427,13 +450,15 @@ void run_faults(zk_server& server, const run_spec& spec, partitioned_ensemble* n
     EXPECT_EQ(r.stale_accepted, 0u) << spec.name;
     EXPECT_EQ(r.token_order_violations, 0u) << spec.name;
     EXPECT_EQ(r.unterminated, 0u) << spec.name;
+    EXPECT_EQ(r.held_through_untold, 0u) << spec.name;
     EXPECT_EQ(r.leftover_znodes, 0) << spec.name;
     EXPECT_GT(r.sections, 0u) << spec.name;
     EXPECT_LE(r.max_inside, static_cast<std::size_t>(spec.max_holders)) << spec.name;
     for (const auto& [kind, st] : r.faults) {
         EXPECT_EQ(st.without_recovery, 0) << spec.name << ": " << kind;
         if (is_partition(kind)) {
-            // Liveness after the heal: a new holder within the session timeout and a second.
+            // Liveness after the heal: a new holder within the session timeout and a second of
+            // the first quorum after it.
             EXPECT_LE(st.max_recovery_ns, (spec.session_ms + 1000) * 1000000LL)
                 << spec.name << ": " << kind;
         }
