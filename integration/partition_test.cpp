@@ -8,8 +8,11 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 namespace zkr::test {
 namespace {
@@ -85,6 +88,78 @@ TEST(Partition, AnIsolatedLeaderStepsDownTheMajorityElectsAnotherAndItRejoinsAsF
         },
         90s);
     EXPECT_TRUE(list_children(ensemble.client_address(old_leader), dir).empty());
+}
+
+/// Bytes readable on `socket` now, or -1 once the peer closed it.
+long readable(asio::ip::tcp::socket& socket) {
+    error_code ec;
+    const auto n = socket.available(ec);
+    if (ec || n > 0) {
+        return ec ? -1 : static_cast<long>(n);
+    }
+    char byte = 0;
+    socket.non_blocking(true);
+    const auto got = socket.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, ec);
+    socket.non_blocking(false);
+    return ec == asio::error::would_block ? 0 : (ec || got == 0 ? -1 : 1);
+}
+
+// A silenced link is a network that drops packets: neither end sees data or a close until the
+// link is restored, and then sees both, in order (TCP retransmits what was dropped).
+TEST(Partition, ASilencedLinkHoldsDataAndClosesUntilRestored) {
+    using tcp = asio::ip::tcp;
+    asio::io_context ioc;
+    tcp::acceptor target(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    tcp_proxy proxy("127.0.0.1:" + std::to_string(target.local_endpoint().port()));
+    const auto proxy_port = static_cast<unsigned short>(
+        std::stoi(proxy.address().substr(proxy.address().rfind(':') + 1)));
+    const tcp::endpoint via_proxy(asio::ip::make_address("127.0.0.1"), proxy_port);
+
+    tcp::socket client(ioc), server(ioc);
+    client.connect(via_proxy);
+    target.accept(server);
+    proxy.silence();
+    asio::write(client, asio::buffer(std::string("ping")));
+    client.shutdown(tcp::socket::shutdown_send);
+    // A new connection is accepted by the proxy but reaches its target only at the restore.
+    tcp::socket late(ioc);
+    late.connect(via_proxy);
+    target.non_blocking(true);
+    // Absence can only be watched for a while: nothing may arrive within 300 ms.
+    EXPECT_FALSE(wait_until(
+        [&] {
+            error_code ec;
+            tcp::socket s(ioc);
+            target.accept(s, ec);
+            return readable(server) != 0 || !ec;
+        },
+        300ms, 10ms));
+    target.non_blocking(false);
+
+    proxy.restore();
+    ASSERT_TRUE(wait_until([&] { return readable(server) >= 4; }, 5s, 10ms))
+        << "the data that waited was not delivered";
+    std::string got(4, '\0');
+    asio::read(server, asio::buffer(got));
+    EXPECT_EQ(got, "ping");
+    EXPECT_TRUE(wait_until([&] { return readable(server) == -1; }, 5s, 10ms))
+        << "the close that waited was not delivered";
+    tcp::socket second(ioc);
+    target.non_blocking(true);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            error_code ec;
+            target.accept(second, ec);
+            return !ec;
+        },
+        5s, 10ms))
+        << "the connection that waited did not reach its target";
+    second.non_blocking(false);
+    asio::write(late, asio::buffer(std::string("x")));
+    ASSERT_TRUE(wait_until([&] { return readable(second) >= 1; }, 5s, 10ms));
+    char byte = 0;
+    asio::read(second, asio::buffer(&byte, 1));
+    EXPECT_EQ(byte, 'x');
 }
 
 }  // namespace

@@ -169,7 +169,9 @@ const partitioned_ensemble::link& partitioned_ensemble::between(int i, int j) co
 void partitioned_ensemble::set(int i, int j, bool cut) {
     auto& l = between(i, j);
     for (auto& proxy : l.proxies) {
-        if (cut) {
+        if (cut && style_ == cut_style::silence) {
+            proxy->silence();
+        } else if (cut) {
             proxy->cut();
         } else {
             proxy->restore();

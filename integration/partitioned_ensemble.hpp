@@ -58,8 +58,16 @@ class partitioned_ensemble {
     /// `limit`.
     bool wait_all_serving(std::chrono::milliseconds limit) const;
 
-    /// Cuts the link between servers i and j, both ways and both ports: open connections are
-    /// closed (each side notices at once) and new ones refused until healed.
+    /// How cut() (and isolate, split, bridge) cuts a link from now on:
+    /// - close: open connections are closed (each side notices at once) and new ones closed as
+    ///   soon as accepted, until healed;
+    /// - silence: nothing passes and nothing is closed, as when a network drops packets: each
+    ///   server notices only by its own timeouts. At the heal, what waited is delivered, as TCP
+    ///   retransmits it.
+    enum class cut_style { close, silence };
+    void set_cut_style(cut_style style) { style_ = style; }
+
+    /// Cuts the link between servers i and j, both ways and both ports, in the current style.
     void cut(int i, int j);
     void heal(int i, int j);
     void heal_all();
@@ -91,6 +99,7 @@ class partitioned_ensemble {
     void set(int i, int j, bool cut);
 
     int members_;
+    cut_style style_ = cut_style::close;
     std::string dir_;
     std::map<std::pair<int, int>, link> links_;  // (lower id, higher id)
     std::unique_ptr<zk_server> servers_;

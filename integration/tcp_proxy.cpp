@@ -12,9 +12,11 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <list>
 #include <thread>
+#include <vector>
 
 namespace zkr::test {
 
@@ -37,13 +39,38 @@ void close_on_exec(tcp::socket& socket) {
     ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
 }
 
+/// While closed (silence()), the steps of every connection wait here for restore(), in order.
+/// Used on the proxy's thread only.
+struct gate {
+    bool closed = false;
+    std::vector<std::function<void()>> held;
+
+    void pass(std::function<void()> step) {
+        if (closed) {
+            held.push_back(std::move(step));
+        } else {
+            step();
+        }
+    }
+
+    void open() {
+        closed = false;
+        auto steps = std::move(held);
+        held.clear();
+        for (auto& step : steps) {
+            step();
+        }
+    }
+};
+
 /// One proxied connection: two sockets and a copy loop in each direction.
 struct link : std::enable_shared_from_this<link> {
-    link(tcp::socket c, const std::atomic<bool>& drop)
+    link(tcp::socket c, const std::atomic<bool>& drop, gate& g)
         : client(std::move(c)),
           server(client.get_executor()),
           retry(client.get_executor()),
-          drop_replies(drop) {}
+          drop_replies(drop),
+          silence(g) {}
 
     /// Connects to `target`, again every 20 ms while it refuses until `deadline`, then copies;
     /// closes the client's connection if the target never accepted.
@@ -86,23 +113,35 @@ struct link : std::enable_shared_from_this<link> {
     void pump(tcp::socket& from, tcp::socket& to, std::array<char, 16384>& buf) {
         from.async_read_some(asio::buffer(buf), [self = shared_from_this(), &from, &to, &buf](
                                                     boost::system::error_code ec, std::size_t n) {
-            if (ec) {
-                self->close();
-                return;
-            }
-            if (&from == &self->server && self->drop_replies.load()) {
-                self->pump(from, to, buf);  // swallowed
-                return;
-            }
-            asio::async_write(to, asio::buffer(buf.data(), n),
-                              [self, &from, &to, &buf](boost::system::error_code ec, std::size_t) {
-                                  if (ec) {
-                                      self->close();
-                                      return;
-                                  }
-                                  self->pump(from, to, buf);
-                              });
+            // Nothing more is read from `from` until this is forwarded: while silenced, what
+            // it sends next stays in the kernel's buffers, as unacknowledged data would.
+            self->silence.pass(
+                [self, &from, &to, &buf, ec, n] { self->forward(from, to, buf, ec, n); });
         });
+    }
+
+    void forward(tcp::socket& from, tcp::socket& to, std::array<char, 16384>& buf,
+                 boost::system::error_code ec, std::size_t n) {
+        if (closed) {
+            return;
+        }
+        if (ec) {
+            close();
+            return;
+        }
+        if (&from == &server && drop_replies.load()) {
+            pump(from, to, buf);  // swallowed
+            return;
+        }
+        asio::async_write(to, asio::buffer(buf.data(), n),
+                          [self = shared_from_this(), &from, &to, &buf](
+                              boost::system::error_code ec, std::size_t) {
+                              if (ec) {
+                                  self->close();
+                                  return;
+                              }
+                              self->pump(from, to, buf);
+                          });
     }
 
     void close() {
@@ -118,6 +157,7 @@ struct link : std::enable_shared_from_this<link> {
     asio::steady_timer retry;
     bool closed = false;
     const std::atomic<bool>& drop_replies;
+    gate& silence;
     std::array<char, 16384> up{};
     std::array<char, 16384> down{};
 };
@@ -131,6 +171,7 @@ struct tcp_proxy::impl {
     bool blocked = false;
     std::chrono::milliseconds patience{0};
     std::atomic<bool> drop_replies{false};
+    gate silence;
     std::list<std::weak_ptr<link>> links;
     std::thread runner;
 
@@ -147,9 +188,11 @@ struct tcp_proxy::impl {
             if (to.empty()) {
                 client.close(ec);  // the client sees the connection drop at once
             } else {
-                auto l = std::make_shared<link>(std::move(client), drop_replies);
+                auto l = std::make_shared<link>(std::move(client), drop_replies, silence);
                 links.push_back(l);
-                l->connect(endpoint_of(to), std::chrono::steady_clock::now() + patience);
+                silence.pass([this, l, target = endpoint_of(to)] {
+                    l->connect(target, std::chrono::steady_clock::now() + patience);
+                });
             }
             accept();
         });
@@ -204,6 +247,7 @@ std::string tcp_proxy::address() const {
 void tcp_proxy::cut() {
     impl_->on_thread([this] {
         impl_->blocked = true;
+        impl_->silence.held.clear();  // what waited is lost with its connection
         for (auto& weak : impl_->links) {
             if (auto l = weak.lock()) {
                 l->close();
@@ -217,7 +261,12 @@ void tcp_proxy::restore() {
     impl_->on_thread([this] {
         impl_->blocked = false;
         impl_->drop_replies = false;
+        impl_->silence.open();
     });
+}
+
+void tcp_proxy::silence() {
+    impl_->on_thread([this] { impl_->silence.closed = true; });
 }
 
 void tcp_proxy::wait_for_target(std::chrono::milliseconds patience) {

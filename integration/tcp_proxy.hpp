@@ -35,9 +35,15 @@ class tcp_proxy {
     /// quorum port a moment before the leader listens gives up following and elects again.
     void wait_for_target(std::chrono::milliseconds patience);
 
-    /// Closes every connection and refuses new ones until restore().
+    /// Closes every connection and refuses new ones until restore() (each end notices at once).
     void cut();
     void restore();
+
+    /// Stops forwarding without closing anything, until restore(): what each side sends, and a
+    /// close, waits (in the proxy and the kernels' buffers) and arrives at restore(), as TCP
+    /// retransmits across a network that drops packets for a while. A new connection is accepted
+    /// and reaches its target only at restore(). Neither end notices but by its own timeouts.
+    void silence();
 
     /// Keeps forwarding requests but drops the server's replies: the server acts on a request
     /// whose answer the client never gets (a lost create, for instance). Undone by restore().

@@ -67,10 +67,18 @@ struct run_spec {
     int max_hold_ms = 0;                // > 0: every hold bounded (fault_client's MAX_HOLD_MS)
 };
 
+/// A partition's pattern without its "_silent" suffix (which cuts links by silencing them, as
+/// a network that drops packets, instead of closing their connections).
+std::string pattern_of(const std::string& kind) {
+    const std::string silent = "_silent";
+    return kind.ends_with(silent) ? kind.substr(0, kind.size() - silent.size()) : kind;
+}
+
 /// Faults that cut links between servers (partitioned_ensemble), healed at their end.
 bool is_partition(const std::string& kind) {
-    return kind == "isolate_leader" || kind == "isolate_follower" ||
-           kind == "split_leader_minority" || kind == "bridge" || kind == "flapping";
+    const auto p = pattern_of(kind);
+    return p == "isolate_leader" || p == "isolate_follower" || p == "split_leader_minority" ||
+           p == "bridge" || p == "flapping";
 }
 
 class harness {
@@ -293,7 +301,9 @@ class harness {
             ADD_FAILURE() << kind << ": no leader to start from";
             return {};
         }
-        const auto plan = plan_partition(kind, leader);
+        net.set_cut_style(kind == pattern_of(kind) ? partitioned_ensemble::cut_style::close
+                                                   : partitioned_ensemble::cut_style::silence);
+        const auto plan = plan_partition(pattern_of(kind), leader);
         const auto& keep = plan.quorum_side;
         if (!keep.empty()) {
             const auto cut_off = [&](std::size_t slot) {
@@ -512,12 +522,19 @@ TEST(Faults, Ensemble) {
 TEST(Faults, Partitions) {
     partitioned_ensemble net(long_mode() ? 5 : 3);
     const auto patterns = [](std::vector<std::string> short_mode) {
-        return long_mode() ? std::vector<std::string>{"isolate_leader", "split_leader_minority",
-                                                      "bridge", "isolate_follower", "flapping"}
+        return long_mode() ? std::vector<std::string>{"isolate_leader",
+                                                      "split_leader_minority",
+                                                      "bridge",
+                                                      "isolate_follower",
+                                                      "flapping",
+                                                      "isolate_leader_silent",
+                                                      "isolate_follower_silent",
+                                                      "bridge_silent"}
                            : short_mode;
     };
-    run_faults(net.servers(), {"lock-partition", "lock", 1, 5, 2000, patterns({"isolate_leader"})},
-               &net);
+    // Short mode: the silent cut here; Partition.* closes connections.
+    run_faults(net.servers(),
+               {"lock-partition", "lock", 1, 5, 2000, patterns({"isolate_leader_silent"})}, &net);
     run_faults(net.servers(), {"election-partition", "election", 1, 5, 2000, patterns({"bridge"})},
                &net);
     run_faults(net.servers(),
