@@ -162,5 +162,96 @@ TEST(Partition, ASilencedLinkHoldsDataAndClosesUntilRestored) {
     EXPECT_EQ(byte, 'x');
 }
 
+/// When a holder connected to `follower` heard of its loss, and when a waiter connected to
+/// `leader` got the lock, after the follower's links to the others were silenced (a network that
+/// drops packets), measured from the cut.
+struct silent_cut_outcome {
+    std::chrono::milliseconds told{}, next_holder{};
+    error_code reason;
+};
+
+silent_cut_outcome cut_a_holders_follower_silently(partitioned_ensemble& ensemble, int leader,
+                                                   int follower, session_config holder_config) {
+    silent_cut_outcome out;
+    const auto dir = fresh_root() + "/lock";
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            session holder_session(ioc.get_executor(), holder_config);
+            session waiter_session(ioc.get_executor(), on_server(ensemble, leader));
+            co_await connect(holder_session);
+            co_await connect(waiter_session);
+            mutex on_follower(holder_session, dir), on_leader(waiter_session, dir);
+            auto held = co_await on_follower.async_lock(asio::use_awaitable);
+            std::optional<clock::time_point> told_at, acquired_at;
+            held.async_wait_lost([&](error_code ec) {
+                told_at = clock::now();
+                out.reason = ec;
+            });
+            std::optional<lock> next;
+            on_leader.async_lock([&](error_code ec, lock l) {
+                acquired_at = clock::now();
+                if (!ec) {
+                    next.emplace(std::move(l));
+                }
+            });
+            // Both queued before the cut.
+            CO_REQUIRE(co_await eventually(
+                [&] { return list_children(ensemble.client_address(leader), dir).size() == 2; },
+                5s));
+
+            ensemble.set_cut_style(partitioned_ensemble::cut_style::silence);
+            const auto cut = clock::now();
+            ensemble.isolate(follower);
+            CO_REQUIRE(co_await eventually([&] { return told_at && acquired_at; }, 15s));
+            out.told = std::chrono::duration_cast<std::chrono::milliseconds>(*told_at - cut);
+            out.next_holder =
+                std::chrono::duration_cast<std::chrono::milliseconds>(*acquired_at - cut);
+            CO_REQUIRE(next.has_value());
+
+            ensemble.heal_all();
+            ensemble.set_cut_style(partitioned_ensemble::cut_style::close);
+            co_await next->async_release(asio::use_awaitable);
+            co_await waiter_session.async_close(asio::use_awaitable);
+            co_await holder_session.async_close(asio::as_tuple(asio::use_awaitable));
+        },
+        60s);
+    EXPECT_TRUE(ensemble.wait_all_serving(30s));
+    return out;
+}
+
+// A follower whose links to the leader drop packets answers its clients' pings until its read
+// timeout, syncLimit x tickTime (1 s here), while the leader expires their sessions after T.
+// With T = 800 ms the leader hands the lock on first: only zkr's quorum check (a sync every T/8,
+// which only the leader can answer) tells the holder in time.
+TEST(Partition, AHolderOnAFollowerSilentlyCutOffIsToldBeforeTheLockPassesOn) {
+    partitioned_ensemble ensemble(3);
+    const int leader = ensemble.wait_for_quorum(ensemble.every_server(), 30s);
+    ASSERT_NE(leader, 0) << "no leader in a healthy ensemble";
+    const int follower = ensemble.others_than(leader).front();
+    auto config = on_server(ensemble, follower);
+    config.session_timeout = 800ms;
+
+    const auto checked = cut_a_holders_follower_silently(ensemble, leader, follower, config);
+    std::printf("[ measured ] with the check: told %lld ms after the cut, next holder %lld ms\n",
+                static_cast<long long>(checked.told.count()),
+                static_cast<long long>(checked.next_holder.count()));
+    EXPECT_EQ(checked.reason, make_error_code(errc::quorum_unreachable));
+    EXPECT_LT(checked.told, checked.next_holder)
+        << "told " << checked.told.count() << " ms after the cut, the lock passed on after "
+        << checked.next_holder.count() << " ms";
+
+    // The same without the check: what ZooKeeper alone gives. The holder hears of the loss only
+    // once its server gives up, after the lock has passed on (this is what the check is for).
+    config.quorum_check = false;
+    const auto unchecked = cut_a_holders_follower_silently(ensemble, leader, follower, config);
+    std::printf("[ measured ] without: told %lld ms after the cut, next holder %lld ms\n",
+                static_cast<long long>(unchecked.told.count()),
+                static_cast<long long>(unchecked.next_holder.count()));
+    EXPECT_EQ(unchecked.reason, make_error_code(errc::session_deadline));
+    EXPECT_GT(unchecked.told, unchecked.next_holder)
+        << "told " << unchecked.told.count() << " ms after the cut, the lock passed on after "
+        << unchecked.next_holder.count() << " ms";
+}
+
 }  // namespace
 }  // namespace zkr::test

@@ -59,7 +59,19 @@ void lock_state::arm_hold_timer() {
     });
 }
 
+lock_state::~lock_state() {
+    end_hold();
+}
+
+void lock_state::end_hold() {
+    if (counted_.exchange(false)) {
+        session_->hold_ended();
+    }
+}
+
 void lock_state::start() {
+    counted_ = true;
+    session_->hold_began();
     session_->add_listener(weak_from_this());
     // Events before registration were seen by nobody: catch up with the current state.
     switch (session_->state()) {
@@ -97,6 +109,9 @@ void lock_state::on_session_event(session_event event) {
             lose(make_error_code(errc::session_deadline));
             release_waiters_.complete_all(make_error_code(errc::session_deadline));
             break;
+        case session_event::quorum_unreachable:
+            lose(make_error_code(errc::quorum_unreachable));
+            break;
         case session_event::expired:
             lose(make_error_code(zk_errc::session_expired));
             break;
@@ -110,6 +125,7 @@ void lock_state::on_session_event(session_event event) {
 
 void lock_state::lose(error_code why) {
     owned_ = false;
+    end_hold();
     if (loss_reported_) {
         return;
     }
@@ -134,7 +150,8 @@ void lock_state::lose(error_code why) {
     }
     // Lost while the session may live on: our node may still exist and would block everyone
     // behind it until the session ends. Delete it (once the connection is back).
-    if (why == errc::session_suspended || why == errc::session_deadline) {
+    if (why == errc::session_suspended || why == errc::session_deadline ||
+        why == errc::quorum_unreachable) {
         remove_in_background(session_, path_, channel_);
     } else if (why == errc::max_hold_passed) {
         // Taken back once the holder has been told: the deletion follows the loss handlers
@@ -158,6 +175,7 @@ void lock_state::release(handler<void(error_code)> h) {
             return;
         }
         self->released_ = true;
+        self->end_hold();
         if (!self->owned_.exchange(false)) {
             waiter.complete(self->lost_reason());
             return;
@@ -231,6 +249,7 @@ asio::awaitable<void> lock_state::lose_node() {
     // same here (the deletion's event arrives first, the session's end with the next answer):
     // ask the server once, so that the holder hears the real cause.
     owned_ = false;
+    end_hold();
     {
         std::lock_guard lock(reason_mutex_);
         cause_pending_ = true;

@@ -31,7 +31,12 @@ class lock_state final : public session_listener, public std::enable_shared_from
                std::optional<std::chrono::milliseconds> max_hold = std::nullopt,
                std::optional<observed_lock> observed = std::nullopt);
 
-    /// Starts listening to the session (on the strand, right after acquisition).
+    ~lock_state();
+    lock_state(const lock_state&) = delete;
+    lock_state& operator=(const lock_state&) = delete;
+
+    /// Starts listening to the session (on the strand, right after acquisition), and counts as
+    /// one of its holds (session_ops::hold_began) until ownership ends.
     void start();
     /// Starts the max_hold clock, if any, once the handle has been delivered: call right after
     /// completing the handler that delivers it.
@@ -68,6 +73,8 @@ class lock_state final : public session_listener, public std::enable_shared_from
     boost::asio::awaitable<void> lose_node();
     void watch_node();
     void arm_hold_timer();
+    /// Ownership ended: no longer one of the session's holds (once).
+    void end_hold();
     boost::asio::awaitable<void> watch_loop();
     static boost::asio::awaitable<std::tuple<error_code>> write_data(
         std::shared_ptr<lock_state> self, std::string data);
@@ -79,6 +86,7 @@ class lock_state final : public session_listener, public std::enable_shared_from
     const char* const channel_;
 
     std::atomic<bool> owned_{true};
+    std::atomic<bool> counted_{false};  // counted as one of the session's holds
     mutable std::mutex reason_mutex_;
     error_code reason_;
     bool cause_pending_ = false;  // under reason_mutex_

@@ -90,6 +90,9 @@ class zkr_category_impl final : public boost::system::error_category {
             case errc::session_deadline:
                 return "lock lost: disconnected long enough that the server may have expired "
                        "the session";
+            case errc::quorum_unreachable:
+                return "lock lost: our server has not reached the ensemble's leader for long "
+                       "enough that the leader may have expired the session";
             case errc::not_owner:
                 return "the handle does not own a lock";
             case errc::invalid_argument:

@@ -119,6 +119,8 @@ std::string_view zkr_name(errc e) noexcept {
             return "session_suspended";
         case errc::session_deadline:
             return "session_deadline";
+        case errc::quorum_unreachable:
+            return "quorum_unreachable";
         case errc::not_owner:
             return "not_owner";
         case errc::invalid_argument:

@@ -158,6 +158,9 @@ session_impl::session_impl(executors ex, session_config config)
       deadline_timer_(strand()),
       give_up_timer_(strand()),
       stable_timer_(strand()),
+      quorum_(
+          *this, [this] { return negotiated_timeout(); },
+          [this] { notify(session_event::quorum_unreachable); }),
       acl_(std::make_unique<acl_storage>(config_.acl)) {
     if (const auto slash = config_.hosts.find('/'); slash != std::string::npos) {
         chroot_length_ = config_.hosts.size() - slash;
@@ -311,6 +314,7 @@ void session_impl::apply_state(session_state next) {
         case session_state::connected:
             connect_timer_.cancel();
             deadline_timer_.cancel();
+            quorum_.confirmed_now();  // the server has just validated the session with the leader
             confirm_recovery();
             if (!ever_connected_) {
                 ever_connected_ = true;
@@ -339,6 +343,7 @@ void session_impl::apply_state(session_state next) {
             give_up_timer_.cancel();
             stable_timer_.cancel();
             connect_waiters_.complete_all(ec);
+            quorum_.stop();
             notify(session_event::expired);
             // The handle is useless now (every call returns ZINVALIDSTATE): free it.
             transport_->close(ec, {});
@@ -350,6 +355,7 @@ void session_impl::apply_state(session_state next) {
             give_up_timer_.cancel();
             stable_timer_.cancel();
             connect_waiters_.complete_all(make_error_code(errc::session_closed));
+            quorum_.stop();
             notify(session_event::closed);
             break;
         default:
@@ -434,6 +440,18 @@ void session_impl::confirm_recovery() {
         self->giving_up_ = false;
         self->give_up_timer_.cancel();
     });
+}
+
+void session_impl::hold_began() {
+    if (config_.quorum_check) {
+        quorum_.hold_began();
+    }
+}
+
+void session_impl::hold_ended() {
+    if (config_.quorum_check) {
+        quorum_.hold_ended();
+    }
 }
 
 void session_impl::notify(session_event event) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "completion.hpp"
+#include "quorum_check.hpp"
 #include "session_ops.hpp"
 #include "transport.hpp"
 #include "waiter_list.hpp"
@@ -97,6 +98,9 @@ class session_impl final : public session_ops, public client_observer {
     /// Operations and watches the C client may still call back (for leak checks in tests).
     std::size_t pending_operations() const noexcept;
 
+    void hold_began() override;
+    void hold_ended() override;
+
     /// From the transport: the C client's session state changed.
     void on_client_state(int state, std::int64_t id, int timeout_ms,
                          const std::array<char, 16>& password) override;
@@ -157,6 +161,7 @@ class session_impl final : public session_ops, public client_observer {
     boost::asio::steady_timer deadline_timer_;
     boost::asio::steady_timer give_up_timer_;
     boost::asio::steady_timer stable_timer_;
+    quorum_check quorum_;
     bool giving_up_ = false;  // disconnected, and not yet back for long
     bool ever_connected_ = false;
 

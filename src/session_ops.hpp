@@ -35,11 +35,12 @@ struct watch_state;
 
 /// What a recipe handle needs to hear about its session. Delivered on the driver strand.
 enum class session_event {
-    suspended,        ///< connection lost, session maybe alive
-    reconnected,      ///< connection back, same session
-    deadline_passed,  ///< suspended so long the server may have expired the session
-    expired,          ///< session expired (or authentication failed): final
-    closed,           ///< closed by the user: final
+    suspended,           ///< connection lost, session maybe alive
+    reconnected,         ///< connection back, same session
+    deadline_passed,     ///< suspended so long the server may have expired the session
+    quorum_unreachable,  ///< connected, but the leader may have expired the session (quorum_check)
+    expired,             ///< session expired (or authentication failed): final
+    closed,              ///< closed by the user: final
 };
 
 class session_listener {
@@ -139,6 +140,12 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
     /// the servers' packet limit. Any thread.
     virtual error_code check_request_size(const std::string& path,
                                           std::size_t data_bytes) const = 0;
+
+    /// A lock, lease or leadership of this session began (ended): while one lasts, the session
+    /// checks that its server still reaches the ensemble's leader (session_config::quorum_check,
+    /// src/quorum_check.hpp). Any thread; each began is ended once.
+    virtual void hold_began() {}
+    virtual void hold_ended() {}
 
     /// True the first time `name` in `dir` is noticed by this session (for warnings that would
     /// otherwise repeat at every listing). Driver strand.

@@ -65,6 +65,15 @@ struct session_config {
     /// round trip on this session (zkr/observer.hpp); zkr::metrics counts them (zkr/metrics.hpp).
     /// Several sessions may share one. None by default: then nothing is measured.
     std::shared_ptr<zkr::observer> observer;
+
+    /// While the session holds a lock, a lease or a leadership, check every T/8 (T: the
+    /// negotiated timeout) with a sync that its server still reaches the ensemble's leader, and
+    /// count the holds lost (errc::quorum_unreachable) once no sync has been answered for T/2.
+    /// Without it, a holder whose server is cut off from the leader by a network that drops
+    /// packets hears of nothing until that server gives up (syncLimit x tickTime), which may be
+    /// after the leader expired the session and handed the lock on (docs/mutex.md, "When the
+    /// ensemble splits"). Costs one sync per T/8 per session while it holds something.
+    bool quorum_check = true;
 };
 
 }  // namespace zkr

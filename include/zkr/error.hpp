@@ -75,8 +75,10 @@ enum class errc : int {
     chroot_missing,    ///< the connect string's chroot does not exist on the server
     path_in_use,       ///< the path holds data of another kind: something else uses it
     deadlock,  ///< a blocking call (zkr::blocking) from the thread that would have to complete it
-    ttl_disabled,     ///< the server does not allow TTL nodes (zookeeper.extendedTypesEnabled)
-    max_hold_passed,  ///< held for mutex_options::max_hold: the lock was taken back
+    ttl_disabled,        ///< the server does not allow TTL nodes (zookeeper.extendedTypesEnabled)
+    max_hold_passed,     ///< held for mutex_options::max_hold: the lock was taken back
+    quorum_unreachable,  ///< connected, but no answer through the leader for so long that it
+                         ///< may have expired us (session_config::quorum_check)
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;
