@@ -40,10 +40,10 @@ class held_operations {
     /// Waits until the handle's node (a group: any member's) is lost.
     ///
     /// Handler signature: void(error_code): the reason (zk_errc::session_expired,
-    /// errc::lock_node_deleted, errc::session_deadline, errc::session_suspended,
-    /// errc::session_closed). Completes at once if it is lost already; with operation_aborted if
-    /// it is released first. The first call makes zkr watch the node (one request) so that its
-    /// deletion by another client is noticed.
+    /// errc::lock_node_deleted, errc::session_deadline, errc::quorum_unreachable,
+    /// errc::session_suspended, errc::session_closed, errc::max_hold_passed). Completes at once if
+    /// it is lost already; with operation_aborted if it is released first. The first call makes zkr
+    /// watch the node (one request) so that its deletion by another client is noticed.
     /// Cancellation: terminal, partial, total (operation_aborted).
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_wait_lost(Token&& token = {}) {
