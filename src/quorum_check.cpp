@@ -2,13 +2,11 @@
 
 #include "log.hpp"
 
-#include <boost/asio/post.hpp>
+#include <boost/assert.hpp>
 
 #include <algorithm>
 
 namespace zkr::detail {
-
-namespace asio = boost::asio;
 
 namespace {
 constexpr const char* channel = "session";
@@ -32,8 +30,10 @@ auto quorum_check::while_alive(F f) {
 }
 
 void quorum_check::hold_began() {
+    // On the driver strand, where acquisitions complete: nothing posted on the way to the lock.
+    BOOST_ASSERT(session_.running_in_driver());
     if (holds_.fetch_add(1) == 0) {
-        asio::post(session_.strand(), while_alive([this] { start(); }));
+        start();
     }
 }
 
@@ -42,7 +42,10 @@ void quorum_check::hold_ended() {
 }
 
 void quorum_check::confirmed_now() {
-    confirmed_ = std::max(confirmed_, clock::now());
+    // As good as a sync sent and answered now: the next one is due T/8 from here.
+    const auto now = clock::now();
+    confirmed_ = std::max(confirmed_, now);
+    last_sent_ = std::max(last_sent_, now);
     reported_ = false;
 }
 

@@ -40,7 +40,7 @@ class quorum_check {
     quorum_check(session_ops& session, std::function<std::chrono::milliseconds()> timeout,
                  std::function<void()> unreachable);
 
-    /// A hold began (ended). Any thread.
+    /// A hold began (driver strand), ended (any thread: a handle may be dropped anywhere).
     void hold_began();
     void hold_ended();
     /// The session's server just revalidated the session with the leader (a reconnection).

@@ -143,7 +143,7 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
 
     /// A lock, lease or leadership of this session began (ended): while one lasts, the session
     /// checks that its server still reaches the ensemble's leader (session_config::quorum_check,
-    /// src/quorum_check.hpp). Any thread; each began is ended once.
+    /// src/quorum_check.hpp). Began on the driver strand, ended on any thread; once each.
     virtual void hold_began() {}
     virtual void hold_ended() {}
 
