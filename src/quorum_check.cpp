@@ -89,9 +89,18 @@ void quorum_check::send_sync() {
 
 void quorum_check::arm() {
     const auto t = timeout_();
-    const auto next_sync = last_sent_ + t / 8;
-    const auto deadline = confirmed_ + t / 2;
-    timer_.expires_at(reported_ ? next_sync : std::min(next_sync, deadline));
+    const auto now = clock::now();
+    // A sync that is due but could not go (one still unanswered, or no connection): look again
+    // in T/8, not at once.
+    auto wake = last_sent_ + t / 8;
+    if (wake <= now) {
+        wake = now + t / 8;
+    }
+    // The deadline counts only while connected: a disconnection has its own (T/4 after it).
+    if (!reported_ && session_.state() == session_state::connected) {
+        wake = std::min(wake, confirmed_ + t / 2);
+    }
+    timer_.expires_at(wake);
     timer_.async_wait(while_alive([this](error_code ec) {
         if (!ec) {
             on_timer();

@@ -565,8 +565,9 @@ class summary_writer : public ::testing::Environment {
             << "Produced " << date << " on a 2-core machine shared with other builds, by:\n\n"
             << "```sh\nZKR_FAULTS_LONG=1 ZKR_FAULTS_SECTIONS=" << long_target()
             << " build/integration/faults/zkr_faults_tests --gtest_filter='Faults.*'\n```\n\n"
-            << "Rules: integration/faults/README.md. Times to the next holder are measured "
-               "from the start of each fault.\n\n"
+            << "Rules: integration/faults/README.md. The time without a holder is measured from "
+               "the start of each fault; the time to the next holder from the fault's end, and "
+               "for partitions from the first quorum after the heal.\n\n"
             << table;
         std::printf("written to %s\n", file.c_str());
     }
