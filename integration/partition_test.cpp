@@ -168,6 +168,11 @@ TEST(Partition, ASilencedLinkHoldsDataAndClosesUntilRestored) {
 struct silent_cut_outcome {
     std::chrono::milliseconds told{}, next_holder{};
     error_code reason;
+
+    std::string describe() const {
+        return "told " + std::to_string(told.count()) + " ms after the cut, the lock passed on " +
+               "after " + std::to_string(next_holder.count()) + " ms";
+    }
 };
 
 silent_cut_outcome cut_a_holders_follower_silently(partitioned_ensemble& ensemble, int leader,
@@ -232,25 +237,17 @@ TEST(Partition, AHolderOnAFollowerSilentlyCutOffIsToldBeforeTheLockPassesOn) {
     config.session_timeout = 800ms;
 
     const auto checked = cut_a_holders_follower_silently(ensemble, leader, follower, config);
-    std::printf("[ measured ] with the check: told %lld ms after the cut, next holder %lld ms\n",
-                static_cast<long long>(checked.told.count()),
-                static_cast<long long>(checked.next_holder.count()));
+    std::printf("[ measured ] with the check: %s\n", checked.describe().c_str());
     EXPECT_EQ(checked.reason, make_error_code(errc::quorum_unreachable));
-    EXPECT_LT(checked.told, checked.next_holder)
-        << "told " << checked.told.count() << " ms after the cut, the lock passed on after "
-        << checked.next_holder.count() << " ms";
+    EXPECT_LT(checked.told, checked.next_holder) << checked.describe();
 
     // The same without the check: what ZooKeeper alone gives. The holder hears of the loss only
     // once its server gives up, after the lock has passed on (this is what the check is for).
     config.quorum_check = false;
     const auto unchecked = cut_a_holders_follower_silently(ensemble, leader, follower, config);
-    std::printf("[ measured ] without: told %lld ms after the cut, next holder %lld ms\n",
-                static_cast<long long>(unchecked.told.count()),
-                static_cast<long long>(unchecked.next_holder.count()));
+    std::printf("[ measured ] without: %s\n", unchecked.describe().c_str());
     EXPECT_EQ(unchecked.reason, make_error_code(errc::session_deadline));
-    EXPECT_GT(unchecked.told, unchecked.next_holder)
-        << "told " << unchecked.told.count() << " ms after the cut, the lock passed on after "
-        << unchecked.next_holder.count() << " ms";
+    EXPECT_GT(unchecked.told, unchecked.next_holder) << unchecked.describe();
 }
 
 }  // namespace
