@@ -420,7 +420,7 @@ TEST(Cli, ForcedRevocationEvictsAHolderThatIgnoresRequests) {
     auto [status, output] = shell("$ZKR revoke --force --grace 1 " + dir);
     EXPECT_EQ(status, 0) << output;
     EXPECT_EQ(output.rfind("evicted " + dir + "/_c_", 0), 0u) << output;
-    EXPECT_EQ(holder.wait(15s), 76);  // lost to the eviction
+    EXPECT_EQ(holder.wait(15s), 77);  // asked for, then evicted: revoked, as when it lets go
     EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
 }
 
@@ -483,6 +483,163 @@ TEST(Cli, MetricsAreServedWhileTheCommandRuns) {
     EXPECT_EQ(shell("$ZKR lock --metrics localhost " + dir + " -- true").first, 64);
     holder.kill(SIGTERM);
     EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
+}
+
+// The command is its whole process tree: every promise about it holds for each descendant.
+
+/// A command whose child (the command's grandchild, in the background) appends "alive" to
+/// `record` every 50 ms; `stubborn`: the child ignores SIGTERM. The command prints "ready" once
+/// the child runs, then waits for it.
+std::vector<std::string> heartbeat_command(const std::string& record, bool stubborn) {
+    return {"sh", "-c",
+            std::string("(") + (stubborn ? "trap '' TERM; " : "") + "while :; do echo alive >> " +
+                record + "; sleep 0.05; done) & echo ready; wait"};
+}
+
+/// Takes the lock on `dir` after the current holder, and records "next" in `record` when in.
+int next_holder(const std::string& dir, const std::string& record) {
+    return shell("$ZKR lock --timeout 30 " + dir + " -- sh -c 'echo next >> " + record + "'").first;
+}
+
+/// Nothing of the first holder's tree wrote after the next holder entered.
+void expect_no_overlap(const std::string& record) {
+    std::ifstream in(record);
+    std::string line;
+    bool next_in = false;
+    std::size_t alive_before = 0;
+    while (std::getline(in, line)) {
+        if (line == "next") {
+            next_in = true;
+        } else if (line == "alive") {
+            EXPECT_FALSE(next_in) << "the first holder's grandchild ran beside the next holder";
+            alive_before += next_in ? 0 : 1;
+        }
+    }
+    EXPECT_TRUE(next_in);
+    EXPECT_GT(alive_before, 0u) << "the grandchild never ran: the test proves nothing";
+}
+
+child_process tree_holder(std::vector<std::string> options, const std::string& dir,
+                          const std::vector<std::string>& command) {
+    options.push_back(dir);
+    options.push_back("--");
+    options.insert(options.end(), command.begin(), command.end());
+    options.insert(options.begin(), "lock");
+    auto holder = zkr_in_background(options);
+    std::string line;
+    EXPECT_TRUE(holder.read_line(line, 30s) && line == "ready") << line;
+    return holder;
+}
+
+TEST(CliTree, ARevokedCommandsWholeTreeStopsBeforeTheLockPassesOn) {
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    auto holder = tree_holder({"--grace", "1"}, dir, heartbeat_command(record.path, true));
+    EXPECT_EQ(shell("$ZKR revoke " + dir).first, 0);
+    EXPECT_EQ(next_holder(dir, record.path), 0);
+    EXPECT_EQ(holder.wait(15s), 77);
+    expect_no_overlap(record.path);
+}
+
+TEST(CliTree, MaxHoldLetsTheLockGoOnlyOnceTheTreeHasStopped) {
+    // A tree that ignores SIGTERM runs until SIGKILL at the grace: the lock waits for that.
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    auto holder =
+        tree_holder({"--max-hold", "1", "--grace", "1"}, dir, heartbeat_command(record.path, true));
+    EXPECT_EQ(next_holder(dir, record.path), 0);
+    EXPECT_EQ(holder.wait(15s), 76);
+    expect_no_overlap(record.path);
+}
+
+TEST(CliTree, SignalsToZkrReachEveryProcessOfTheTree) {
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    auto holder = tree_holder({}, dir, heartbeat_command(record.path, false));
+    holder.kill(SIGTERM);
+    EXPECT_EQ(next_holder(dir, record.path), 0);
+    EXPECT_EQ(holder.wait(15s), 128 + SIGTERM);
+    expect_no_overlap(record.path);
+}
+
+TEST(CliTree, ADaemonTheCommandLeavesBehindKeepsTheLock) {
+    // The command starts a daemon (setsid, its own session) and exits: the lock is held while the
+    // daemon runs, and a revocation stops the daemon before the next holder enters.
+    const auto dir = fresh_root() + "/lock";
+    record_file record;
+    auto holder =
+        zkr_in_background({"lock", "--grace", "1", dir, "--", "sh", "-c",
+                           "setsid sh -c 'while :; do echo alive >> " + record.path +
+                               "; sleep 0.05; done' > /dev/null 2>&1 < /dev/null & until [ -s " +
+                               record.path + " ]; do sleep 0.01; done; echo $$"});
+    std::string line;
+    ASSERT_TRUE(holder.read_line(line, 30s)) << "no pid from the command";
+    const int command = std::atoi(line.c_str());
+    ASSERT_GT(command, 0) << line;
+    ASSERT_TRUE(wait_until([&] { return process_ended(command); }, 10s));
+    EXPECT_EQ(shell("$ZKR lock --try " + dir + " -- true").first, 75);
+    EXPECT_EQ(shell("$ZKR revoke " + dir).first, 0);
+    EXPECT_EQ(next_holder(dir, record.path), 0);
+    EXPECT_EQ(holder.wait(15s), 77);
+    expect_no_overlap(record.path);
+}
+
+TEST(CliTree, AKilledZkrTakesTheCommandsWholeGroupWithIt) {
+    const auto dir = fresh_root() + "/lock";
+    auto holder = zkr_in_background(
+        {"--session-timeout", "30000", "lock", dir, "--", "sh", "-c", "sleep 300 & echo $!; wait"});
+    std::string line;
+    ASSERT_TRUE(holder.read_line(line, 30s)) << "no pid from the command";
+    const int grandchild = std::atoi(line.c_str());
+    ASSERT_GT(grandchild, 0) << line;
+    holder.kill(SIGKILL);
+    EXPECT_EQ(holder.wait(10s), 128 + SIGKILL);
+    EXPECT_TRUE(wait_until([&] { return process_ended(grandchild); }, 5s))
+        << "the command's child outlived zkr killed by SIGKILL";
+}
+
+TEST(CliTree, ALostLockKillsTheWholeTreeAtOnce) {
+    // Lost (here: the node deleted by hand), the lock may already be another's: no grace period,
+    // the tree is killed at once, a child that ignores SIGTERM included.
+    const auto dir = fresh_root() + "/lock";
+    auto holder = zkr_in_background({"lock", "--grace", "60", dir, "--", "sh", "-c",
+                                     "(trap '' TERM; while :; do sleep 0.05; done) & echo $!; "
+                                     "wait"});
+    std::string line;
+    ASSERT_TRUE(holder.read_line(line, 30s)) << "no pid from the command";
+    const int grandchild = std::atoi(line.c_str());
+    ASSERT_GT(grandchild, 0) << line;
+    const auto nodes = list_children(shared_hosts(), dir);
+    ASSERT_EQ(nodes.size(), 1u);
+    delete_node(shared_hosts(), dir + "/" + nodes.front());
+    EXPECT_TRUE(wait_until([&] { return process_ended(grandchild); }, 10s))
+        << "a child of the command ran on after the lock was lost";
+    EXPECT_EQ(holder.wait(10s), 76);
+}
+
+TEST(CliTree, RevokeAndCheckRefuseNodesThatAreNotLocks) {
+    const auto root = fresh_root();
+    create_node(shared_hosts(), root + "/config", "setting");
+    for (const auto* force : {"", "--force --grace 0 "}) {
+        const auto [status, said] =
+            shell("$ZKR revoke " + std::string(force) + "--node config " + root);
+        EXPECT_EQ(status, 64) << said;
+        EXPECT_NE(said.find("not a lock node"), std::string::npos) << said;
+    }
+    EXPECT_TRUE(node_exists(shared_hosts(), root + "/config"));
+    EXPECT_EQ(shell("$ZKR check zkr-seq-1:1:" + root + "/config").first, 76);
+    // An election's leader is not revocable: its published id stays what `zkr leader` prints.
+    auto leader = zkr_in_background(
+        {"elect", "--id", "node-1", root + "/election", "--", "sh", "-c", "echo ready; sleep 30"});
+    std::string line;
+    ASSERT_TRUE(leader.read_line(line, 30s) && line == "ready") << line;
+    const auto [status, said] = shell("$ZKR revoke " + root + "/election");
+    EXPECT_EQ(status, 64) << said;
+    EXPECT_NE(said.find("not revocable"), std::string::npos) << said;
+    EXPECT_EQ(shell("$ZKR leader " + root + "/election").second, "node-1\n");
+    leader.kill(SIGTERM);
+    EXPECT_EQ(leader.wait(10s), 128 + SIGTERM);
+    delete_node(shared_hosts(), root + "/config");
 }
 
 }  // namespace

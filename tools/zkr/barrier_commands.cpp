@@ -43,7 +43,7 @@ asio::awaitable<int> run_barrier_enter(session& s, const options& o) {
     held h;  // a barrier cannot be lost: wait_lost never reports
     h.path = o.path;
     h.wait_lost = [](std::function<void(boost::system::error_code)>) {};
-    auto outcome = co_await run_child(o.command, h, o.grace, o.quiet);
+    auto outcome = co_await run_child(o.command, h, hold_limits{o.grace, std::nullopt, o.quiet});
     if (auto [ec] = co_await round.async_leave(tuple); ec) {
         std::fprintf(stderr, "zkr: cannot leave %s: %s\n", o.path.c_str(), ec.message().c_str());
         co_return exit_unavailable;

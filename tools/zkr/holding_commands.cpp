@@ -116,7 +116,8 @@ asio::awaitable<std::variant<Handle, int>> acquire(session& s, const options& o,
     }
 }
 
-/// Runs the command under `handle` (a lock, a lease or a leadership), then lets go of it.
+/// Runs the command under `handle` (a lock, a lease or a leadership), then lets go of it: only
+/// once the command's whole process tree is gone (supervisor.hpp).
 template <class Handle>
 asio::awaitable<int> run_under(const options& o, Handle& handle) {
     held h;
@@ -130,22 +131,24 @@ asio::awaitable<int> run_under(const options& o, Handle& handle) {
         handle.async_wait_lost(std::move(f));
     };
     if constexpr (std::is_same_v<Handle, lock>) {
-        if (!o.ignore_revocation) {
-            h.wait_revocation = [&handle](std::function<void(boost::system::error_code)> f) {
-                handle.async_wait_revocation(std::move(f));
-            };
-        }
+        h.wait_revocation = [&handle](std::function<void(boost::system::error_code)> f) {
+            handle.async_wait_revocation(std::move(f));
+        };
+        h.heed_revocation = !o.ignore_revocation;
     }
-    auto outcome = co_await run_child(o.command, h, o.grace, o.quiet);
+    auto outcome = co_await run_child(o.command, h, hold_limits{o.grace, o.max_hold, o.quiet});
     if constexpr (std::is_same_v<Handle, leadership>) {
         co_await handle.async_resign(tuple);
     } else {
         co_await handle.async_release(tuple);
     }
-    if (outcome.lost) {
+    if (outcome.revoked) {
+        co_return exit_revoked;  // asked for, then stopped or evicted: one status either way
+    }
+    if (outcome.lost || outcome.held_too_long) {
         co_return exit_lost;
     }
-    co_return outcome.revoked ? exit_revoked : outcome.exit_code;
+    co_return outcome.exit_code;
 }
 
 template <class Handle, class Acquire>
@@ -161,15 +164,15 @@ asio::awaitable<int> acquire_and_run(session& s, const options& o, std::string d
 }  // namespace
 
 asio::awaitable<int> run_lock(session& s, const options& o) {
-    mutex_options lock_options;
-    lock_options.max_hold = o.max_hold;
+    // --max-hold is the supervisor's, not the library's: the lock may go only once the
+    // command's tree has stopped, which only the supervisor knows.
     if (o.side.empty()) {
-        mutex m(s, o.path, lock_options);
+        mutex m(s, o.path);
         co_return co_await acquire_and_run<lock>(s, o, o.path, "lock " + o.path, [&](auto token) {
             return o.try_only ? m.async_try_lock(token) : m.async_lock(token);
         });
     }
-    shared_mutex rw(s, o.path, lock_options);
+    shared_mutex rw(s, o.path);
     auto& side = o.side == "read" ? rw.reader() : rw.writer();
     co_return co_await acquire_and_run<lock>(
         s, o, o.path, o.side + " lock " + o.path, [&](auto token) {
@@ -178,9 +181,7 @@ asio::awaitable<int> run_lock(session& s, const options& o) {
 }
 
 asio::awaitable<int> run_semaphore(session& s, const options& o) {
-    semaphore_options lease_options;
-    lease_options.max_hold = o.max_hold;
-    semaphore sem(s, o.path, o.max, lease_options);
+    semaphore sem(s, o.path, o.max);
     // Its contenders queue in a folder of PATH: that is what progress reports list.
     co_return co_await acquire_and_run<lease>(
         s, o, join_path(o.path, names::semaphore_queue), "a lease of " + o.path, [&](auto token) {

@@ -1,4 +1,5 @@
 #include "supervisor.hpp"
+#include "process_tree.hpp"
 
 #include <zkr/sequencer.hpp>
 
@@ -7,13 +8,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -26,7 +23,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-/// The child's environment: ours plus the lock's identity.
+/// The command's environment: ours plus the lock's identity.
 std::vector<std::string> child_environment(const held& h) {
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
@@ -42,156 +39,166 @@ std::vector<std::string> child_environment(const held& h) {
     return env;
 }
 
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    for (auto& s : strings) {
-        out.push_back(s.data());
-    }
-    out.push_back(nullptr);
-    return out;
-}
-
 int shell_status(int status) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/// Starts the command. The kernel kills it (SIGKILL) the moment zkr dies, however zkr dies:
-/// a command left running by a killed zkr would go on without the lock once the session times
-/// out, beside the next holder. If zkr is gone before the child could ask for that (between
-/// fork and prctl), the child sees another parent and does not run the command. Returns the pid,
-/// or -1 with `error` set (exec failures come back through a close-on-exec pipe).
-pid_t spawn_tied_to_us(char* const argv[], char* const envp[], int& error) {
-    int report[2];
-    if (::pipe2(report, O_CLOEXEC) != 0) {
-        error = errno;
-        return -1;
-    }
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        error = errno;
-        ::close(report[0]);
-        ::close(report[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        // The child: only async-signal-safe calls until exec.
-        ::close(report[0]);
-        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
-            ::_exit(127);
+/// One supervised run. Shared with the callbacks of the handle's waits, which may complete after
+/// the run is over (with operation_aborted, once the lock is released): they look at `over`
+/// before anything else.
+struct supervision : std::enable_shared_from_this<supervision> {
+    supervision(asio::any_io_executor ex, hold_limits l)
+        : limits(l),
+          exits(ex, SIGCHLD),
+          forwarded(ex, SIGINT, SIGTERM, SIGHUP),
+          escalation(ex),
+          hold_clock(ex),
+          sweep(ex) {}
+
+    hold_limits limits;
+    process_tree tree;
+    // Listening for SIGCHLD from before the command exists: its exit cannot be missed.
+    asio::signal_set exits;
+    asio::signal_set forwarded;
+    asio::steady_timer escalation;  // SIGTERM's grace, then SIGKILL
+    asio::steady_timer hold_clock;  // --max-hold
+    asio::steady_timer sweep;       // while killing: a process forked meanwhile is killed too
+    bool over = false;
+    bool stopping = false;
+    bool killing = false;
+    bool revocation_heard = false;
+    child_outcome outcome;
+
+    void say(const std::string& what) const {
+        if (!limits.quiet) {
+            std::fprintf(stderr, "zkr: %s\n", what.c_str());
         }
-        // Signals zkr ignores or handles must not stay so in the command.
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::execvpe(argv[0], argv, envp);
-        const int e = errno;
-        [[maybe_unused]] const auto ignored = ::write(report[1], &e, sizeof e);
-        ::_exit(127);
     }
-    ::close(report[1]);
-    int child_error = 0;
-    ssize_t n;
-    do {
-        n = ::read(report[0], &child_error, sizeof child_error);
-    } while (n < 0 && errno == EINTR);
-    ::close(report[0]);
-    if (n == static_cast<ssize_t>(sizeof child_error)) {
-        ::waitpid(pid, nullptr, 0);
-        error = child_error;
-        return -1;
+
+    void forward_signals() {
+        forwarded.async_wait([self = shared_from_this()](boost::system::error_code ec, int sig) {
+            if (ec || self->over) {
+                return;
+            }
+            self->tree.signal_all(sig);
+            self->forward_signals();
+        });
     }
-    return pid;
-}
+
+    /// zkr ends the hold: SIGTERM now, SIGKILL after the grace period.
+    void stop(const std::string& why) {
+        if (stopping || killing) {
+            return;
+        }
+        stopping = true;
+        say(why + ": stopping the command (SIGTERM, SIGKILL in " +
+            std::to_string(limits.grace.count()) + "s)");
+        tree.signal_all(SIGTERM);
+        tree.signal_all(SIGCONT);  // a stopped process acts on SIGTERM only once continued
+        escalation.expires_after(limits.grace);
+        escalation.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if (!ec && !self->over) {
+                self->kill_all();
+            }
+        });
+    }
+
+    /// Every process, at once and again until none is left.
+    void kill_all() {
+        killing = true;
+        escalation.cancel();
+        tree.signal_all(SIGKILL);
+        sweep.expires_after(std::chrono::milliseconds(100));
+        sweep.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if (!ec && !self->over) {
+                self->kill_all();
+            }
+        });
+    }
+
+    void on_lost(boost::system::error_code ec) {
+        if (over || ec == asio::error::operation_aborted) {
+            return;
+        }
+        outcome.lost = true;
+        outcome.lost_reason = ec;
+        outcome.revoked = revocation_heard;
+        if (!killing) {
+            say("lock lost (" + ec.message() + "): killing the command (SIGKILL)");
+            kill_all();
+        }
+    }
+
+    void on_revocation(boost::system::error_code ec, bool heed) {
+        if (over || ec) {
+            return;  // lost or released first: nothing to revoke
+        }
+        revocation_heard = true;
+        if (heed && !outcome.lost) {
+            outcome.revoked = true;
+            stop("revocation requested by another client");
+        }
+    }
+
+    void start_hold_clock() {
+        if (!limits.max_hold) {
+            return;
+        }
+        hold_clock.expires_after(*limits.max_hold);
+        hold_clock.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if (!ec && !self->over && !self->outcome.lost) {
+                self->outcome.held_too_long = true;
+                self->stop("--max-hold of " + std::to_string(self->limits.max_hold->count()) +
+                           "s passed");
+            }
+        });
+    }
+
+    void finish() {
+        over = true;
+        forwarded.cancel();
+        escalation.cancel();
+        hold_clock.cancel();
+        sweep.cancel();
+        tree.dismiss_keeper();
+    }
+};
 
 }  // namespace
 
 asio::awaitable<child_outcome> run_child(const std::vector<std::string>& argv, const held& h,
-                                         std::chrono::seconds grace, bool quiet) {
-    auto ex = co_await asio::this_coro::executor;
-    // Listen for SIGCHLD before the child exists, so that its exit cannot be missed.
-    asio::signal_set exits(ex, SIGCHLD);
-    asio::signal_set forwarded(ex, SIGINT, SIGTERM, SIGHUP);
-    asio::steady_timer kill_timer(ex);
-
-    auto args = argv;
-    auto env = child_environment(h);
-    auto arg_ptrs = pointers(args);
-    auto env_ptrs = pointers(env);
-    int spawn_error = 0;
-    const pid_t pid = spawn_tied_to_us(arg_ptrs.data(), env_ptrs.data(), spawn_error);
-    if (pid < 0) {
-        std::fprintf(stderr, "zkr: cannot run %s: %s\n", argv[0].c_str(),
-                     std::strerror(spawn_error));
-        co_return child_outcome{127, false, {}};
+                                         hold_limits limits) {
+    auto run = std::make_shared<supervision>(co_await asio::this_coro::executor, limits);
+    if (const int error = run->tree.start(argv, child_environment(h)); error != 0) {
+        std::fprintf(stderr, "zkr: cannot run %s: %s\n", argv[0].c_str(), std::strerror(error));
+        run->finish();
+        child_outcome not_run;
+        not_run.exit_code = 127;
+        co_return not_run;
     }
-
-    // Shared with the callbacks below; they may outlive this frame by a moment.
-    struct state {
-        pid_t pid;
-        bool exited = false;
-        int status = 0;
-        child_outcome outcome;
-    };
-    auto st = std::make_shared<state>(state{pid, false, 0, {}});
-
-    std::function<void()> forward_next = [&] {
-        forwarded.async_wait([&, st](boost::system::error_code ec, int signal) {
-            if (ec || st->exited) {
-                return;
-            }
-            ::kill(st->pid, signal);
-            forward_next();
-        });
-    };
-    forward_next();
-
-    // Loss and revocation stop the command the same way, once: SIGTERM, SIGKILL after grace.
-    auto stop = [&, st](const std::string& why) {
-        if (!quiet) {
-            std::fprintf(stderr, "zkr: %s: stopping the command (SIGTERM, SIGKILL in %llds)\n",
-                         why.c_str(), static_cast<long long>(grace.count()));
-        }
-        ::kill(st->pid, SIGTERM);
-        kill_timer.expires_after(grace);
-        kill_timer.async_wait([st](boost::system::error_code timer_ec) {
-            if (!timer_ec && !st->exited) {
-                ::kill(st->pid, SIGKILL);
-            }
-        });
-    };
-    h.wait_lost([st, stop](boost::system::error_code ec) {
-        if (ec == asio::error::operation_aborted || st->exited || st->outcome.revoked) {
-            return;
-        }
-        st->outcome.lost = true;
-        st->outcome.lost_reason = ec;
-        stop("lock lost (" + ec.message() + ")");
-    });
+    run->forward_signals();
+    run->start_hold_clock();
+    h.wait_lost([run](boost::system::error_code ec) { run->on_lost(ec); });
     if (h.wait_revocation) {
-        h.wait_revocation([st, stop](boost::system::error_code ec) {
-            if (ec || st->exited || st->outcome.lost) {
-                return;  // lost or released first: nothing to revoke
-            }
-            st->outcome.revoked = true;
-            stop("revocation requested by another client");
+        h.wait_revocation([run, heed = h.heed_revocation](boost::system::error_code ec) {
+            run->on_revocation(ec, heed);
         });
     }
 
-    while (!st->exited) {
-        // A SIGCHLD may stand for several children or none of ours: always ask waitpid.
-        int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == pid) {
-            st->exited = true;
-            st->status = status;
-            break;
+    bool told_of_leftovers = false;
+    // A SIGCHLD may stand for several children or none of ours: reap() asks waitpid each time.
+    while (!run->tree.reap()) {
+        if (run->tree.command_exited() && !told_of_leftovers && !run->stopping && !run->killing) {
+            told_of_leftovers = true;
+            run->say("the command exited; holding on until the " +
+                     std::to_string(run->tree.members().size()) +
+                     " process(es) it left running are gone");
         }
-        co_await exits.async_wait(asio::use_awaitable);
+        co_await run->exits.async_wait(asio::use_awaitable);
     }
-    forwarded.cancel();
-    kill_timer.cancel();
-    st->outcome.exit_code = shell_status(st->status);
-    co_return st->outcome;
+    run->finish();
+    run->outcome.exit_code = shell_status(run->tree.command_status());
+    co_return run->outcome;
 }
 
 }  // namespace zkr::cli

@@ -1,6 +1,15 @@
-// Running a command while holding a lock (or lease, or leadership): the child gets the lock's
-// path and fencing token in its environment, signals sent to us are forwarded to it, and if the
-// lock is lost it gets SIGTERM, then SIGKILL after a grace period.
+// Running a command while holding a lock (or lease, or leadership): the command gets the lock's
+// path and fencing token in its environment, signals sent to zkr are forwarded to it, and "the
+// command" is its whole process tree (process_tree.hpp): every promise below holds for every
+// process the command starts.
+//
+// How a hold ends, and when the lock is let go:
+// - the command's tree ends by itself: released once the last of its processes is gone (a
+//   daemon the command leaves behind keeps the lock, as with flock(1));
+// - zkr ends the hold (a revocation request, --max-hold): SIGTERM to every process, SIGKILL to
+//   what is left after the grace period, released once the tree is gone;
+// - the lock is lost (the session expired, the node was deleted or forcibly revoked, the quorum
+//   check failed): the lock may already be someone else's, so every process gets SIGKILL at once.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -8,6 +17,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,20 +29,35 @@ struct held {
     std::int64_t fencing_token = 0;
     /// Starts waiting for loss; the callback gets the reason (operation_aborted once released).
     std::function<void(std::function<void(boost::system::error_code)>)> wait_lost;
-    /// Starts waiting for a revocation request (success when asked); empty when requests are
-    /// not heeded (a lease, leadership, --ignore-revocation).
+    /// Starts waiting for a revocation request (success when asked); empty for handles that
+    /// cannot be revoked (a lease, leadership, a barrier).
     std::function<void(std::function<void(boost::system::error_code)>)> wait_revocation = {};
+    /// Stop the command when asked (false: --ignore-revocation; the request is still heard, so
+    /// that an eviction that follows it is told as a revocation).
+    bool heed_revocation = true;
+};
+
+/// How zkr ends a hold it decides to end.
+struct hold_limits {
+    /// Between SIGTERM and SIGKILL when zkr stops the command (not on loss: SIGKILL at once).
+    std::chrono::seconds grace{10};
+    /// Stop the command after this long, and only then let the lock go (--max-hold).
+    std::optional<std::chrono::seconds> max_hold;
+    bool quiet = false;
 };
 
 struct child_outcome {
     int exit_code = 0;  ///< the shell's convention: the status, or 128+N when killed by signal N
-    bool lost = false;  ///< the lock was lost while the command ran
+    bool lost = false;  ///< the lock was lost while the command's tree ran
     boost::system::error_code lost_reason;
-    bool revoked = false;  ///< stopped because another client asked for the lock
+    /// Another client asked for the lock while the command's tree ran, and the tree was stopped
+    /// for it or the lock then taken away (a forced revocation).
+    bool revoked = false;
+    bool held_too_long = false;  ///< stopped because --max-hold passed
 };
 
-/// Spawns `argv` (PATH lookup) and supervises it until it exits.
+/// Spawns `argv` (PATH lookup) and supervises its whole process tree until it is gone.
 boost::asio::awaitable<child_outcome> run_child(const std::vector<std::string>& argv, const held& h,
-                                                std::chrono::seconds grace, bool quiet);
+                                                hold_limits limits);
 
 }  // namespace zkr::cli
