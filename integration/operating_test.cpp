@@ -2,14 +2,18 @@
 // resource checks, and holds bounded by max_hold.
 #include "test_support.hpp"
 
+#include <zkr/leader_election.hpp>
 #include <zkr/mutex.hpp>
 #include <zkr/queue.hpp>
 #include <zkr/revoke.hpp>
 #include <zkr/semaphore.hpp>
 #include <zkr/sequencer.hpp>
 #include <zkr/session.hpp>
+#include <zkr/shared_mutex.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace zkr::test {
@@ -48,14 +52,147 @@ TEST(Sequencer, ValidWhileHeldStaleOnceReleasedOrReplaced) {
         co_await held.async_release(asio::use_awaitable);
         auto [released] = co_await async_check(resource, *parsed, tuple);
         EXPECT_EQ(released, errc::lock_lost);
-        // A node of the same path created since (another czxid) is another holder.
+        // A node of the same path created since (persistent, another czxid) holds nothing.
         create_node(shared_hosts(), seq.node, "impostor");
         auto [replaced] = co_await async_check(resource, *parsed, tuple);
-        EXPECT_EQ(replaced, errc::lock_lost);
+        EXPECT_EQ(replaced, errc::not_a_lock_node);
         delete_node(shared_hosts(), seq.node);
         sequencer bad{"no/slash", 1};
         auto [malformed] = co_await async_check(resource, bad, tuple);
         EXPECT_EQ(malformed, errc::invalid_path);
+    });
+}
+
+/// Awaits `acquisition` and keeps its lock in `out`: an acquisition left waiting while the
+/// test goes on.
+asio::awaitable<void> later(asio::awaitable<lock> acquisition, std::optional<lock>& out) {
+    out = co_await std::move(acquisition);
+}
+
+TEST(Sequencer, ValidOnlyWhileItsNodeHolds) {
+    // A sequencer is a claim that its node holds the lock: a waiter's node, a persistent node,
+    // the lock directory, a reader behind a writer are all refused, whatever their czxid.
+    const auto dir = fresh_root() + "/lock";
+    with_two_sessions([&](session& holder, session& other) -> asio::awaitable<void> {
+        mutex m(holder, dir);
+        auto held = co_await m.async_lock(asio::use_awaitable);
+        mutex waiting(other, dir);
+        std::optional<lock> next;
+        co_spawn(other.get_executor(), later(waiting.async_lock(asio::use_awaitable), next),
+                 asio::detached);
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
+        auto queue = co_await async_read_queue(other, dir, asio::use_awaitable);
+        CO_REQUIRE(queue.size() == 2);
+        const sequencer waiter{dir + "/" + queue[1].node, queue[1].czxid};
+        auto [waits] = co_await async_check(other, waiter, tuple);
+        EXPECT_EQ(waits, errc::lock_lost) << waits.message();
+        auto [holds] = co_await async_check(other, held.sequencer(), tuple);
+        EXPECT_FALSE(holds) << holds.message();
+
+        // Nodes that are no contender at all: vouched for by nothing.
+        const auto plain = fresh_root() + "/config";
+        create_node(shared_hosts(), plain, "x");
+        auto [st] = co_await other.async_exists(plain, asio::use_awaitable);
+        CO_REQUIRE(st.has_value());
+        auto [persistent] = co_await async_check(other, sequencer{plain, st->czxid}, tuple);
+        EXPECT_EQ(persistent, errc::not_a_lock_node);
+        auto [dir_stat] = co_await other.async_exists(dir, asio::use_awaitable);
+        CO_REQUIRE(dir_stat.has_value());
+        auto [directory] = co_await async_check(other, sequencer{dir, dir_stat->czxid}, tuple);
+        EXPECT_EQ(directory, errc::not_a_lock_node);
+        // Named like a lock node, but persistent (a forgery, or someone's leftover).
+        std::string forged;
+        create_node(shared_hosts(), dir + "/_c_0-lock-", "", true, &forged);
+        auto [fst] = co_await other.async_exists(forged, asio::use_awaitable);
+        CO_REQUIRE(fst.has_value());
+        auto [fake] = co_await async_check(other, sequencer{forged, fst->czxid}, tuple);
+        EXPECT_EQ(fake, errc::not_a_lock_node);
+        delete_node(shared_hosts(), forged);
+
+        co_await held.async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return next.has_value(); }));
+        auto [now_holds] = co_await async_check(other, waiter, tuple);
+        EXPECT_FALSE(now_holds) << now_holds.message();  // the waiter's turn came
+        co_await next->async_release(asio::use_awaitable);
+        delete_node(shared_hosts(), plain);
+    });
+}
+
+TEST(Sequencer, AReaderHoldsUnlessAWriterIsAheadAndALeaseWithinTheMaximum) {
+    const auto dir = fresh_root() + "/rw";
+    const auto sem_path = fresh_root() + "/sem";
+    with_two_sessions([&](session& a, session& b) -> asio::awaitable<void> {
+        shared_mutex rw_a(a, dir);
+        shared_mutex rw_b(b, dir);
+        auto writer = co_await rw_a.writer().async_lock(asio::use_awaitable);
+        std::optional<lock> read;
+        co_spawn(b.get_executor(), later(rw_b.reader().async_lock(asio::use_awaitable), read),
+                 asio::detached);
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
+        auto queue = co_await async_read_queue(b, dir, asio::use_awaitable);
+        CO_REQUIRE(queue.size() == 2);
+        const sequencer blocked{dir + "/" + queue[1].node, queue[1].czxid};
+        auto [behind] = co_await async_check(b, blocked, tuple);
+        EXPECT_EQ(behind, errc::lock_lost);
+        co_await writer.async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return read.has_value(); }));
+        auto [reads] = co_await async_check(a, read->sequencer(), tuple);
+        EXPECT_FALSE(reads) << reads.message();
+        co_await read->async_release(asio::use_awaitable);
+
+        semaphore sem(a, sem_path, 1);
+        auto granted = co_await sem.async_acquire(asio::use_awaitable);
+        const auto lease_seq = granted.locks().front().sequencer();
+        auto [leased] = co_await async_check(b, lease_seq, tuple);
+        EXPECT_FALSE(leased) << leased.message();
+        co_await granted.async_release(asio::use_awaitable);
+        auto [returned] = co_await async_check(b, lease_seq, tuple);
+        EXPECT_EQ(returned, errc::lock_lost);
+    });
+}
+
+TEST(Revocation, TouchesNothingButMutexAndReadWriteLockNodes) {
+    // zkr never writes into or deletes a node that is not a revocable lock node: configuration
+    // nodes, an election's leader (whose data is what `zkr leader` prints), a semaphore's lease.
+    const auto root = fresh_root();
+    with_two_sessions([&](session& owner, session& revoker) -> asio::awaitable<void> {
+        revoke_options forced;
+        forced.force = true;
+        forced.grace = 100ms;
+        const auto plain = root + "/config";
+        create_node(shared_hosts(), plain, "keep me");
+        std::string sequential;
+        create_node(shared_hosts(), root + "/dir/_c_0-lock-", "keep me too", true, &sequential);
+        for (const auto& target : {plain, sequential, root + "/dir"}) {
+            for (const auto& how : {revoke_options{}, forced}) {
+                auto [ec, outcome] = co_await async_revoke(revoker, target, how, tuple);
+                EXPECT_EQ(ec, errc::not_a_lock_node) << target << ": " << ec.message();
+            }
+        }
+        auto [data] = co_await revoker.async_get_data(plain, asio::use_awaitable);
+        EXPECT_EQ(data.data, "keep me");
+        EXPECT_EQ(data.stat.version, 0);
+        auto [seq_data] = co_await revoker.async_get_data(sequential, asio::use_awaitable);
+        EXPECT_EQ(seq_data.data, "keep me too");
+
+        leader_election election(owner, root + "/election", "node-1");
+        auto leading = co_await election.async_campaign(asio::use_awaitable);
+        semaphore sem(owner, root + "/sem", 2);
+        auto lease = co_await sem.async_acquire(asio::use_awaitable);
+        for (const auto& target : {leading.path(), lease.locks().front().path()}) {
+            for (const auto& how : {revoke_options{}, forced}) {
+                auto [ec, outcome] = co_await async_revoke(revoker, target, how, tuple);
+                EXPECT_EQ(ec, errc::not_revocable) << target << ": " << ec.message();
+            }
+        }
+        auto [leader_data] = co_await revoker.async_get_data(leading.path(), asio::use_awaitable);
+        EXPECT_EQ(leader_data.data, "node-1");
+        EXPECT_TRUE(leading.owns());
+        EXPECT_TRUE(lease.owns());
+        co_await leading.async_resign(asio::use_awaitable);
+        co_await lease.async_release(asio::use_awaitable);
+        delete_node(shared_hosts(), plain);
+        delete_node(shared_hosts(), sequential);
     });
 }
 

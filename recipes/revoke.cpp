@@ -2,6 +2,7 @@
 // and the deletion.
 #include "access.hpp"
 #include "await_ops.hpp"
+#include "lock_node.hpp"
 #include "log.hpp"
 #include "path.hpp"
 
@@ -37,28 +38,65 @@ asio::awaitable<std::tuple<error_code, bool>> gone_before(session_ptr s, std::st
     }
 }
 
+/// The node, if revocation may write into it: a mutex's or a read-write lock's contender.
+asio::awaitable<std::tuple<error_code, stat>> revocable(session_ptr s, const std::string& node) {
+    auto [ec, found] = co_await inspect_lock_node(s, node, false);
+    if (!ec && found.role != names::kinds::lock && found.role != names::kinds::read &&
+        found.role != names::kinds::write) {
+        ec = make_error_code(errc::not_revocable);  // an election's latch, a semaphore's node
+    }
+    co_return std::make_tuple(ec, found.stat);
+}
+
 asio::awaitable<std::tuple<error_code, revocation>> revoke(session_ptr s, std::string node,
                                                            revoke_options options) {
     asio::steady_timer deadline(s->strand(), options.grace);
-    // An unconditional write: Curator's Revoker does the same, and the holder only compares the
-    // data. The request stays in the node until it goes.
+    // Curator's Revoker writes unconditionally and the holder only compares the data. zkr writes
+    // only into the node it looked at (its version), so that nothing it did not check is touched.
+    // The request stays in the node until it goes.
     const std::string request(names::revoke_request);
-    auto [ec, st] = co_await call_retrying<void(error_code, stat)>(
-        s, [&](auto h) { s->set_data(node, request, -1, std::move(h)); });
-    if (ec || !options.force) {
-        co_return std::make_tuple(ec, revocation::requested);
+    std::int64_t czxid = 0;
+    for (;;) {
+        auto [ec, st] = co_await revocable(s, node);
+        if (ec) {
+            co_return std::make_tuple(ec, revocation::requested);
+        }
+        czxid = st.czxid;
+        const auto version = st.version;
+        auto [wec, written] = co_await call_retrying<void(error_code, stat)>(
+            s, [&](auto h) { s->set_data(node, request, version, std::move(h)); });
+        if (wec != zk_errc::bad_version) {  // changed meanwhile (another request): look again
+            if (wec || !options.force) {
+                co_return std::make_tuple(wec, revocation::requested);
+            }
+            break;
+        }
     }
     auto [wec, went] = co_await gone_before(s, node, deadline);
     if (wec || went) {
         co_return std::make_tuple(wec, went ? revocation::released : revocation::requested);
     }
     ZKR_LOG(warning, channel, "revocation of " << node << " forced after its grace period");
-    auto [rec] = co_await call_retrying<void(error_code)>(
-        s, [&](auto h) { s->remove(node, -1, std::move(h)); });
-    if (rec == zk_errc::no_node) {
-        co_return std::make_tuple(error_code{}, revocation::released);  // it went just before
+    for (;;) {
+        // Only the node that was asked: the same creation, whatever was written into it since.
+        auto [ec, st] = co_await call_retrying<void(error_code, std::optional<stat>)>(
+            s, [&](auto h) { s->exists(node, std::move(h)); });
+        if (!ec && (!st || st->czxid != czxid)) {
+            co_return std::make_tuple(error_code{}, revocation::released);  // it went just before
+        }
+        if (ec) {
+            co_return std::make_tuple(ec, revocation::requested);
+        }
+        const auto version = st->version;
+        auto [rec] = co_await call_retrying<void(error_code)>(
+            s, [&](auto h) { s->remove(node, version, std::move(h)); });
+        if (rec == zk_errc::no_node) {
+            co_return std::make_tuple(error_code{}, revocation::released);
+        }
+        if (rec != zk_errc::bad_version) {
+            co_return std::make_tuple(rec, rec ? revocation::requested : revocation::evicted);
+        }
     }
-    co_return std::make_tuple(rec, rec ? revocation::requested : revocation::evicted);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Sequencers: their text form, and the check against the server.
 #include "access.hpp"
 #include "await_ops.hpp"
+#include "lock_node.hpp"
 #include "path.hpp"
 
 #include <zkr/sequencer.hpp>
@@ -48,6 +49,8 @@ namespace detail {
 
 namespace {
 
+/// Valid only while the sequencer's node holds, as the server sees it after a sync: the same
+/// creation (its czxid is the token), and nothing ahead of it in its queue.
 boost::asio::awaitable<std::tuple<error_code>> check(session_ptr s, sequencer seq) {
     const auto dir = std::string(parent_path(seq.node));
     auto [sync_ec] =
@@ -55,12 +58,17 @@ boost::asio::awaitable<std::tuple<error_code>> check(session_ptr s, sequencer se
     if (sync_ec && sync_ec != zk_errc::no_node) {
         co_return sync_ec;
     }
-    auto [ec, st] = co_await call_retrying<void(error_code, std::optional<stat>)>(
-        s, [&](auto h) { s->exists(seq.node, std::move(h)); });
+    auto [ec, node] = co_await inspect_lock_node(s, seq.node, true);
+    if (ec == zk_errc::no_node) {
+        co_return make_error_code(errc::lock_lost);
+    }
+    if (!ec && node.role == semaphore_queue_role) {
+        ec = make_error_code(errc::not_a_lock_node);  // a turn to take leases, not a hold
+    }
     if (ec) {
         co_return ec;
     }
-    if (!st || st->czxid != seq.token) {
+    if (node.stat.czxid != seq.token || !node.holds) {
         co_return make_error_code(errc::lock_lost);
     }
     co_return error_code{};

@@ -93,6 +93,13 @@ class zkr_category_impl final : public boost::system::error_category {
             case errc::quorum_unreachable:
                 return "lock lost: our server has not reached the ensemble's leader for long "
                        "enough that the leader may have expired the session";
+            case errc::not_a_lock_node:
+                return "not a lock node: the path names no ephemeral contender of a lock recipe "
+                       "(a persistent node, a lock directory, another recipe's node); name a "
+                       "holder's node, as lock::path() or `zkr status` shows it";
+            case errc::not_revocable:
+                return "not revocable: only mutex and read-write lock nodes heed revocation "
+                       "(an election's or a semaphore's node is refused, and nothing was written)";
             case errc::not_owner:
                 return "the handle does not own a lock";
             case errc::invalid_argument:

@@ -79,6 +79,10 @@ enum class errc : int {
     max_hold_passed,     ///< held for mutex_options::max_hold: the lock was taken back
     quorum_unreachable,  ///< connected, but no answer through the leader for so long that it
                          ///< may have expired us (session_config::quorum_check)
+    not_a_lock_node,     ///< revocation or a sequencer check named a node that is no contender
+                         ///< of a lock recipe (a persistent node, a directory, another recipe's)
+    not_revocable,       ///< a lock node whose recipe does not heed revocation (an election's,
+                         ///< a semaphore's)
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

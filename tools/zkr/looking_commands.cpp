@@ -66,9 +66,13 @@ asio::awaitable<int> run_check(session& s, const options& o) {
     const auto seq = *sequencer::parse(o.path);  // checked with the command line
     auto [ec] = co_await async_check(s, seq, tuple);
     if (ec == errc::lock_lost) {
-        std::fprintf(stderr, "zkr: %s (token %lld) no longer holds its lock\n", seq.node.c_str(),
+        std::fprintf(stderr, "zkr: %s (token %lld) does not hold its lock\n", seq.node.c_str(),
                      static_cast<long long>(seq.token));
         co_return exit_lost;
+    }
+    if (ec == errc::not_a_lock_node) {
+        std::fprintf(stderr, "zkr: %s: %s\n", seq.node.c_str(), ec.message().c_str());
+        co_return exit_lost;  // vouches for nothing
     }
     if (ec) {
         std::fprintf(stderr, "zkr: %s\n", ec.message().c_str());

@@ -50,6 +50,10 @@ asio::awaitable<int> run_revoke(session& s, const options& o) {
         std::fprintf(stderr, "zkr: %s does not exist: nothing to revoke\n", node.c_str());
         co_return exit_not_acquired;
     }
+    if (ec == errc::not_a_lock_node || ec == errc::not_revocable) {
+        std::fprintf(stderr, "zkr: %s: %s\n", node.c_str(), ec.message().c_str());
+        co_return exit_usage;  // refused before anything was written
+    }
     if (ec) {
         std::fprintf(stderr, "zkr: %s\n", ec.message().c_str());
         co_return exit_unavailable;
