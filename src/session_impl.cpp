@@ -160,7 +160,10 @@ session_impl::session_impl(executors ex, session_config config)
       stable_timer_(strand()),
       quorum_(
           *this, [this] { return negotiated_timeout(); },
-          [this] { notify(session_event::quorum_unreachable); }),
+          [this] { notify(session_event::quorum_unreachable); },
+          [this](bool watch, handler<void(error_code, node_data, zkr::watch)> h) {
+              read_config(watch, std::move(h));
+          }),
       acl_(std::make_unique<acl_storage>(config_.acl)) {
     if (const auto slash = config_.hosts.find('/'); slash != std::string::npos) {
         chroot_length_ = config_.hosts.size() - slash;
@@ -616,8 +619,8 @@ void session_impl::start_request(std::unique_ptr<Op> op, Start start) {
 void session_impl::create(std::string path, std::string data, create_mode mode,
                           handler<void(error_code, created_node)> h, std::int64_t ttl_ms) {
     auto op = std::make_unique<create_op>(
-        observe_round_trip(observer(), request_kind::create, std::move(h)), transport_->registry(),
-        std::move(path));
+        observe_round_trip(observer(), request_kind::create, quorum_.confirming(std::move(h))),
+        transport_->registry(), std::move(path));
     if (auto ec = check_request_size(op->path, data.size())) {
         op->fail_later(strand(), ec);
         return;
@@ -633,8 +636,8 @@ void session_impl::create(std::string path, std::string data, create_mode mode,
 
 void session_impl::remove(std::string path, int version, handler<void(error_code)> h) {
     auto op = std::make_unique<void_op>(
-        observe_round_trip(observer(), request_kind::remove, std::move(h)), transport_->registry(),
-        std::move(path));
+        observe_round_trip(observer(), request_kind::remove, quorum_.confirming(std::move(h))),
+        transport_->registry(), std::move(path));
     start_request(std::move(op), [version](zhandle_t* zh, void_op* o) {
         return zoo_adelete(zh, o->path.c_str(), version, &bridge::on_void, o);
     });
@@ -654,7 +657,8 @@ constexpr request_kind request_kind_of() {
 
 // The three reads share one shape: an optional watch, then one C call chosen by the op type.
 template <class Op>
-void session_impl::read(std::string path, int watch_type, handler<typename Op::signature> h) {
+void session_impl::read(std::string path, int watch_type, handler<typename Op::signature> h,
+                        bool server_config) {
     auto op =
         std::make_unique<Op>(observe_round_trip(observer(), request_kind_of<Op>(), std::move(h)),
                              transport_->registry(), std::move(path));
@@ -669,11 +673,14 @@ void session_impl::read(std::string path, int watch_type, handler<typename Op::s
                                                       watch_bytes(op->path));
         op->watcher->state->c_context = op->watcher.get();
     }
-    start_request(std::move(op), [](zhandle_t* zh, Op* o) {
+    start_request(std::move(op), [server_config](zhandle_t* zh, Op* o) {
         watcher_fn fn = Op::watching ? &bridge::on_watch : nullptr;
         void* ctx = o->watcher.get();
         const char* p = o->path.c_str();
         if constexpr (request_kind_of<Op>() == request_kind::get_data) {
+            if (server_config) {
+                return zoo_awgetconfig(zh, fn, ctx, &bridge::on_data<Op>, o);
+            }
             return zoo_awget(zh, p, fn, ctx, &bridge::on_data<Op>, o);
         } else if constexpr (request_kind_of<Op>() == request_kind::exists) {
             return zoo_awexists(zh, p, fn, ctx, &bridge::on_exists<Op>, o);
@@ -681,6 +688,20 @@ void session_impl::read(std::string path, int watch_type, handler<typename Op::s
             return zoo_awget_children2(zh, p, fn, ctx, &bridge::on_children<Op>, o);
         }
     });
+}
+
+void session_impl::read_config(bool watch, handler<void(error_code, node_data, zkr::watch)> h) {
+    // zoo_awgetconfig reads the node as it is, outside the session's chroot.
+    if (watch) {
+        read<watch_data_op>(ZOO_CONFIG_NODE, ZWATCHTYPE_DATA, std::move(h), true);
+        return;
+    }
+    read<data_op>(
+        ZOO_CONFIG_NODE, 0,
+        [h = std::move(h)](error_code ec, node_data config) mutable {
+            std::move(h)(ec, std::move(config), zkr::watch());
+        },
+        true);
 }
 
 void session_impl::get_data(std::string path, handler<void(error_code, node_data)> h) {
@@ -708,7 +729,7 @@ void session_impl::watch_children(std::string path,
 void session_impl::set_data(std::string path, std::string data, int version,
                             handler<void(error_code, stat)> h) {
     auto op = std::make_unique<set_op>(
-        observe_round_trip(observer(), request_kind::set_data, std::move(h)),
+        observe_round_trip(observer(), request_kind::set_data, quorum_.confirming(std::move(h))),
         transport_->registry(), std::move(path));
     if (auto ec = check_request_size(op->path, data.size())) {
         op->fail_later(strand(), ec);
@@ -732,8 +753,8 @@ void session_impl::sync(std::string path, handler<void(error_code)> h) {
 
 void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) {
     auto m = std::make_unique<multi_op>(
-        observe_round_trip(observer(), request_kind::multi, std::move(h)), transport_->registry(),
-        "/");
+        observe_round_trip(observer(), request_kind::multi, quorum_.confirming(std::move(h))),
+        transport_->registry(), "/");
     std::size_t bytes = 0;
     for (const auto& o : ops) {
         bytes += request_overhead + o.path.size() + o.data.size() + acl_->bytes;

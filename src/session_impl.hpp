@@ -109,7 +109,10 @@ class session_impl final : public session_ops, public client_observer {
     template <class Op, class Start>
     void start_request(std::unique_ptr<Op> op, Start start);
     template <class Op>
-    void read(std::string path, int watch_type, handler<typename Op::signature> h);
+    void read(std::string path, int watch_type, handler<typename Op::signature> h,
+              bool server_config = false);
+    /// Reads the servers' dynamic configuration, /zookeeper/config (for the quorum check).
+    void read_config(bool watch, handler<void(error_code, node_data, zkr::watch)> h);
     error_code unavailable_error() const noexcept;
     /// errc::too_many_watches if one more watch on `path` would make the re-arming packet
     /// after a reconnect exceed the servers' packet limit.

@@ -67,12 +67,16 @@ struct session_config {
     std::shared_ptr<zkr::observer> observer;
 
     /// While the session holds a lock, a lease or a leadership, check every T/8 (T: the
-    /// negotiated timeout) with a sync that its server still reaches the ensemble's leader, and
-    /// count the holds lost (errc::quorum_unreachable) once no sync has been answered for T/2.
-    /// Without it, a holder whose server is cut off from the leader by a network that drops
-    /// packets hears of nothing until that server gives up (syncLimit x tickTime), which may be
-    /// after the leader expired the session and handed the lock on (docs/mutex.md, "When the
-    /// ensemble splits"). Costs one sync per T/8 per session while it holds something.
+    /// negotiated timeout) that its server still reaches the ensemble's leader, and count the
+    /// holds lost (errc::quorum_unreachable) once nothing has been answered through the leader
+    /// for T/2. Any answered write counts; a sync is sent only when no write was answered in the
+    /// last T/8. Without it, a holder whose server is cut off from the leader by a network that
+    /// drops packets hears of nothing until that server gives up (syncLimit x tickTime), which
+    /// may be after the leader expired the session and handed the lock on (docs/mutex.md, "When
+    /// the ensemble splits"). Against a standalone server (or a one-member ensemble), as
+    /// /zookeeper/config says, it sends nothing and loses nothing. Costs at most one sync per
+    /// T/8 per session while it holds something, whatever the number of holds; on an ensemble,
+    /// a leader that stops answering for T/2 costs the holds.
     bool quorum_check = true;
 };
 
