@@ -103,7 +103,8 @@ void hand_off_both_ways(const handoff& h, const take_fn& take) {
             // The peer queues behind the test's holders: it waits for zkr.
             auto other = peer(h.driver, {path, "1", record.path, "1000"}, h.env);
             expect_ready(other, h.driver);
-            CO_REQUIRE(wait_until([&] { return children_count(queue) == h.queued; }, 30s));
+            // Each look is a session of its own: every 50 ms is often enough.
+            CO_REQUIRE(wait_until([&] { return children_count(queue) == h.queued; }, 30s, 50ms));
             CO_REQUIRE(!co_await let_go(0));
             CO_REQUIRE(wait_until([&] { return record_has(record.path, h.peer_enter); }, 30s));
             // The peer holds: a zkr process must wait for it.
@@ -118,7 +119,8 @@ void hand_off_both_ways(const handoff& h, const take_fn& take) {
         180s);
     // The test's holders, the peer's section and the worker's, none entered too early.
     EXPECT_EQ(check_record(record.path, h.max_inside), holders_taken + 2);
-    EXPECT_TRUE(wait_until([&] { return children_count(queue) == 0; })) << "contenders left";
+    EXPECT_TRUE(wait_until([&] { return children_count(queue) == 0; }, 10s, 50ms))
+        << "contenders left";
 }
 
 TEST(Interop, ZkrMutexAndCuratorLeaderSelectorShareAPath) {
@@ -127,9 +129,8 @@ TEST(Interop, ZkrMutexAndCuratorLeaderSelectorShareAPath) {
         {"curator-lock", {"CURATOR_RECIPE=selector"}, "lead curator", "", 2, "lock"},
         [](session& s, const std::string& path) -> asio::awaitable<std::vector<held>> {
             mutex m(s, path);
-            std::vector<held> out;
-            out.push_back(holder(co_await m.async_lock(asio::use_awaitable)));
-            co_return out;
+            auto h = co_await m.async_lock(asio::use_awaitable);
+            co_return std::vector<held>{holder(std::move(h))};
         });
 }
 
@@ -146,10 +147,9 @@ TEST(Interop, ZkrAndCuratorSemaphoresCountEachOthersLeases) {
          2},
         [](session& s, const std::string& path) -> asio::awaitable<std::vector<held>> {
             semaphore pool(s, path, 2);
-            std::vector<held> out;
-            out.push_back(holder(co_await pool.async_acquire(asio::use_awaitable)));
-            out.push_back(holder(co_await pool.async_acquire(asio::use_awaitable)));
-            co_return out;
+            auto first = co_await pool.async_acquire(asio::use_awaitable);
+            auto second = co_await pool.async_acquire(asio::use_awaitable);
+            co_return std::vector<held>{holder(std::move(first)), holder(std::move(second))};
         });
 }
 
@@ -160,9 +160,8 @@ TEST(Interop, KazooReaderWaitsForAZkrWriterAndAZkrWriterForIt) {
         {"kazoo_lock.py", {"KAZOO_RW=read"}, "enter-read kazoo", "", 2, "write"},
         [](session& s, const std::string& path) -> asio::awaitable<std::vector<held>> {
             shared_mutex rw(s, path);
-            std::vector<held> out;
-            out.push_back(holder(co_await rw.async_lock(asio::use_awaitable)));
-            co_return out;
+            auto h = co_await rw.async_lock(asio::use_awaitable);
+            co_return std::vector<held>{holder(std::move(h))};
         });
 }
 
@@ -171,9 +170,8 @@ TEST(Interop, KazooWriterWaitsForZkrReadersAndZkrReadersForIt) {
         {"kazoo_lock.py", {"KAZOO_RW=write"}, "enter kazoo", "", 2, "read"},
         [](session& s, const std::string& path) -> asio::awaitable<std::vector<held>> {
             shared_mutex rw(s, path);
-            std::vector<held> out;
-            out.push_back(holder(co_await rw.async_lock_shared(asio::use_awaitable), "enter-read"));
-            co_return out;
+            auto h = co_await rw.async_lock_shared(asio::use_awaitable);
+            co_return std::vector<held>{holder(std::move(h), "enter-read")};
         });
 }
 
