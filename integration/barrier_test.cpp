@@ -119,27 +119,28 @@ TEST(Barrier, AWaiterCutOffWhileTheBarrierIsRemovedPassesOnReconnecting) {
     });
 }
 
-TEST(Interop, ZkrAndCuratorBarriersHoldEachOther) {
+/// A barrier set by zkr is waited on by `driver` (curator-coordination, kazoo_coordination.py)
+/// and removed by zkr; then one set by the driver is waited on by zkr and removed by the driver.
+void barriers_hold_each_other(const std::string& driver) {
     const auto path = fresh_root() + "/gate";
     run(
         [&](asio::io_context& ioc) -> asio::awaitable<void> {
             session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
             co_await connect(s);
             barrier gate(s, path);
-            // Set by zkr, waited on by Curator, removed by zkr.
+            // Set by zkr, waited on by the peer, removed by zkr.
             CO_REQUIRE(!std::get<0>(co_await gate.async_set(tuple)));
-            auto java = peer("curator-coordination", {"barrier-wait", path});
-            expect_ready(java, "curator-coordination barrier-wait");
+            auto waiter = peer(driver, {"barrier-wait", path});
+            expect_ready(waiter, driver + " barrier-wait");
             CO_REQUIRE(co_await eventually(
                 [&] { return server_watches_path(shared_hosts(), path); }, 30s));
             CO_REQUIRE(!std::get<0>(co_await gate.async_remove(tuple)));
-            std::string line;
-            EXPECT_TRUE(java.read_line(line, 30s) && line == "passed") << line;
-            EXPECT_EQ(java.wait(30s), 0);
+            EXPECT_TRUE(waiter.expect_line("passed", peer_start_limit));
+            EXPECT_TRUE(waiter.exits_cleanly(peer_start_limit));
 
-            // Set by Curator, waited on by zkr, removed by Curator.
-            auto setter = peer("curator-coordination", {"barrier-set", path});
-            EXPECT_EQ(setter.wait(60s), 0);
+            // Set by the peer, waited on by zkr, removed by the peer.
+            auto setter = peer(driver, {"barrier-set", path});
+            EXPECT_TRUE(setter.exits_cleanly(peer_start_limit));
             bool passed = false;
             gate.async_wait([&](error_code ec) {
                 EXPECT_FALSE(ec) << ec.message();
@@ -148,12 +149,20 @@ TEST(Interop, ZkrAndCuratorBarriersHoldEachOther) {
             CO_REQUIRE(co_await eventually(
                 [&] { return server_watches(shared_hosts(), s.session_id()) == 1u; }));
             EXPECT_FALSE(passed);
-            auto remover = peer("curator-coordination", {"barrier-remove", path});
-            EXPECT_EQ(remover.wait(60s), 0);
+            auto remover = peer(driver, {"barrier-remove", path});
+            EXPECT_TRUE(remover.exits_cleanly(peer_start_limit));
             CO_REQUIRE(co_await eventually([&] { return passed; }, 30s));
             co_await s.async_close(asio::use_awaitable);
         },
         180s);
+}
+
+TEST(Interop, ZkrAndCuratorBarriersHoldEachOther) {
+    barriers_hold_each_other("curator-coordination");
+}
+
+TEST(Interop, ZkrAndKazooBarriersHoldEachOther) {
+    barriers_hold_each_other("kazoo_coordination.py");
 }
 
 }  // namespace

@@ -116,12 +116,11 @@ TEST(Interop, ZkrAndCuratorMembersShareADoubleBarrier) {
             double_barrier round(s, path, 2);
             auto [eec] = co_await round.async_enter(tuple);
             CO_REQUIRE(!eec);
-            std::string line;
-            EXPECT_TRUE(java.read_line(line, 30s) && line == "entered") << line;
+            EXPECT_TRUE(java.expect_line("entered", peer_start_limit));
             auto [lec] = co_await round.async_leave(tuple);
             EXPECT_FALSE(lec) << lec.message();
-            EXPECT_TRUE(java.read_line(line, 30s) && line == "left") << line;
-            EXPECT_EQ(java.wait(30s), 0);
+            EXPECT_TRUE(java.expect_line("left", peer_start_limit));
+            EXPECT_TRUE(java.exits_cleanly(peer_start_limit));
             CO_REQUIRE(co_await eventually([&] { return children_count(path) == 0; }));
             co_await s.async_close(asio::use_awaitable);
         },

@@ -127,8 +127,7 @@ TEST(Interop, ZkrAndCuratorGroupMembersSeeEachOther) {
             CO_REQUIRE(!first_ec && none.empty());
             // A Curator GroupMember joins: zkr sees it, with its data.
             auto java = peer("curator-coordination", {"member", path, "java", "j"});
-            std::string line;
-            CO_REQUIRE(java.read_line(line, 60s) && line == "joined");
+            CO_REQUIRE(java.expect_line("joined", peer_start_limit));
             auto [jec, with_java] = co_await g.async_wait_change(tuple);
             EXPECT_EQ(with_java, (std::vector<member>{member{"java", "j"}}));
             // zkr joins: Curator's view of the group has both.
@@ -136,12 +135,10 @@ TEST(Interop, ZkrAndCuratorGroupMembersSeeEachOther) {
             auto [cec, me] = co_await g.async_join(id, data, tuple);
             CO_REQUIRE(!cec);
             auto lister = peer("curator-coordination", {"members", path});
-            std::vector<std::string> seen;
-            while (lister.read_line(line, 60s) && line != "end") {
-                seen.push_back(line);
-            }
-            EXPECT_EQ(seen, (std::vector<std::string>{"cpp=c", "java=j"}));
-            EXPECT_EQ(lister.wait(30s), 0);
+            CO_REQUIRE(lister.expect_line("cpp=c", peer_start_limit));
+            CO_REQUIRE(lister.expect_line("java=j"));
+            CO_REQUIRE(lister.expect_line("end"));
+            EXPECT_TRUE(lister.exits_cleanly(peer_start_limit));
             // The Java process dies: its membership ends with its session.
             java.kill(SIGKILL);
             java.wait(10s);

@@ -237,18 +237,19 @@ TEST(Interop, AZkrWriterWaitsOutACuratorDowngrade) {
 TEST(Interop, ZkrAndCuratorReadWriteLocksShareOnePath) {
     const auto dir = fresh_root() + "/rw";
     record_file record;
-    auto java_reader = peer("curator-lock", {dir, "20", record.path, "5"}, {"CURATOR_RW=read"});
-    auto java_writer = peer("curator-lock", {dir, "20", record.path, "5"}, {"CURATOR_RW=write"});
+    auto java_reader = peer("curator-lock", {dir, "20", record.path, "5"}, {"CURATOR_RECIPE=read"});
+    auto java_writer =
+        peer("curator-lock", {dir, "20", record.path, "5"}, {"CURATOR_RECIPE=write"});
     expect_ready(java_reader, "Curator reader");
     expect_ready(java_writer, "Curator writer");
     std::vector<child_process> workers;
     workers.push_back(zkr_worker("read", dir, 20, record.path, 5));
     workers.push_back(zkr_worker("read", dir, 20, record.path, 5));
     workers.push_back(zkr_worker("write", dir, 20, record.path, 5));
-    EXPECT_EQ(java_reader.wait(120s), 0);
-    EXPECT_EQ(java_writer.wait(120s), 0);
+    EXPECT_TRUE(java_reader.exits_cleanly(120s));
+    EXPECT_TRUE(java_writer.exits_cleanly(120s));
     for (auto& w : workers) {
-        EXPECT_EQ(w.wait(120s), 0);
+        EXPECT_TRUE(w.exits_cleanly(120s));
     }
     EXPECT_EQ(check_record(record.path), 100u);
     EXPECT_TRUE(list_children(shared_hosts(), dir).empty());

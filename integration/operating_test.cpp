@@ -341,24 +341,23 @@ TEST(Revocation, CuratorAndZkrAskEachOther) {
             co_await connect(s);
             // zkr asks a Curator holder made revocable: it lets go.
             auto java = peer("curator-coordination", {"revocable-lock", dir});
-            std::string line;
-            CO_REQUIRE(java.read_line(line, 60s) && line == "locked");
+            CO_REQUIRE(java.expect_line("locked", peer_start_limit));
             auto [qec, queue] = co_await async_list_queue(s, dir, tuple);
             CO_REQUIRE(!qec && queue.size() == 1 && queue.front().holds);
             auto [rec, how] = co_await async_revoke(s, dir + "/" + queue.front().node, {}, tuple);
             EXPECT_FALSE(rec) << rec.message();
             EXPECT_EQ(how, revocation::requested);
-            CO_REQUIRE(java.read_line(line, 60s) && line == "revoke-requested");
-            CO_REQUIRE(java.read_line(line, 60s) && line == "released");
-            EXPECT_EQ(java.wait(30s), 0);
+            CO_REQUIRE(java.expect_line("revoke-requested", peer_start_limit));
+            CO_REQUIRE(java.expect_line("released", peer_start_limit));
+            EXPECT_TRUE(java.exits_cleanly(peer_start_limit));
             // Curator's Revoker asks a zkr holder: it hears of it.
             mutex m(s, dir);
             auto held = co_await m.async_lock(asio::use_awaitable);
             auto revoker = peer("curator-coordination", {"revoke", held.path()});
-            CO_REQUIRE(revoker.read_line(line, 60s) && line == "done");
+            CO_REQUIRE(revoker.expect_line("done", peer_start_limit));
             auto [asked] = co_await held.async_wait_revocation(tuple);
             EXPECT_FALSE(asked) << asked.message();
-            EXPECT_EQ(revoker.wait(30s), 0);
+            EXPECT_TRUE(revoker.exits_cleanly(peer_start_limit));
             co_await held.async_release(asio::use_awaitable);
             co_await s.async_close(asio::use_awaitable);
         },

@@ -67,9 +67,9 @@ void mixed_fleet(const std::string& driver, const std::string& who, int iteratio
     for (int i = 0; i < 2; ++i) {
         workers.push_back(zkr_worker("lock", dir, iterations, record.path, 5));
     }
-    EXPECT_EQ(other.wait(180s), 0) << who;
+    EXPECT_TRUE(other.exits_cleanly(180s)) << who;
     for (auto& w : workers) {
-        EXPECT_EQ(w.wait(180s), 0);
+        EXPECT_TRUE(w.exits_cleanly(180s));
     }
     EXPECT_EQ(check_record(record.path), 3u * iterations);
     EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
@@ -98,8 +98,8 @@ TEST(Interop, ZkrDefersToKazooNativeNodes) {
         },
         30s));
     auto worker = zkr_worker("lock", dir, 1, record.path, 2);
-    EXPECT_EQ(worker.wait(60s), 0);
-    EXPECT_EQ(python.wait(60s), 0);
+    EXPECT_TRUE(worker.exits_cleanly(60s));
+    EXPECT_TRUE(python.exits_cleanly(60s));
     EXPECT_EQ(check_record(record.path), 2u);
 }
 

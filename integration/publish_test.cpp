@@ -198,10 +198,8 @@ TEST(Interop, CuratorLatchReadsThePublishedValueAsTheLeaderId) {
             auto [ec] = co_await term.async_publish("10.0.0.7:8080 epoch 4", tuple);
             CO_REQUIRE(!ec);
             auto java = peer("curator-coordination", {"latch-leader", dir});
-            std::string line;
-            CO_REQUIRE(java.read_line(line, 60s));
-            EXPECT_EQ(line, "leader=10.0.0.7:8080 epoch 4");
-            EXPECT_EQ(java.wait(30s), 0);
+            CO_REQUIRE(java.expect_line("leader=10.0.0.7:8080 epoch 4", peer_start_limit));
+            EXPECT_TRUE(java.exits_cleanly(peer_start_limit));
             co_await term.async_resign(asio::use_awaitable);
             co_await s.async_close(asio::use_awaitable);
         },

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Peer driver: kazoo Lock recipe.
+"""Peer driver: kazoo Lock recipe (and its ReadLock / WriteLock).
 
 usage: kazoo_lock.py HOSTS LOCK_PATH ITERATIONS RECORD_FILE [HOLD_MS]
 
-ITERATIONS times: acquire (blocking), append "enter <name> <pid>", hold
-HOLD_MS ms (default 2), append "exit <name> <pid>", release.  Prints "ready"
-once connected and "done <pid> <ITERATIONS>" at the end.  Exit 0 on success,
-non-zero with a message on stderr on any failure.
+ITERATIONS times: acquire (at most peer_steps.BUDGET_S), append "enter <name> <pid>", hold
+HOLD_MS ms (default 2), append "exit <name> <pid>", release.  Prints "ready" once connected and
+"done <pid> <ITERATIONS>" at the end; each step's duration goes to stderr (peer_steps.py).  Exit 0
+on success, non-zero with a message on stderr on any failure.
 
 Modes (environment):
   default                 client.Lock(path, id, extra_lock_patterns=["-lock-"]):
@@ -23,6 +23,14 @@ Modes (environment):
                           sorts by sequence, and honours "__lock__" and
                           "-lock-" nodes: mutual exclusion with Curator in both
                           directions.  Name "kazoo-curnames".
+  KAZOO_RW=write          client.WriteLock(path, id, extra_lock_patterns=
+                          ["__WRIT__", "__READ__"]): waits for zkr's (and
+                          Curator's) readers and writers too.  Name "kazoo".
+  KAZOO_RW=read           client.ReadLock(path, id, extra_lock_patterns=
+                          ["__WRIT__"]); lines "enter-read"/"exit-read".  Name
+                          "kazoo".  kazoo 2.8's reader waits for the last writer
+                          in the directory, even one queued after it: see
+                          README.md before letting writers queue behind it.
 
 A fresh Lock object is used per iteration, and an acquire that fails with
 NoNodeError is retried: kazoo caches "parent exists" per Lock object, but a
@@ -34,9 +42,11 @@ import os
 import sys
 import time
 
-from kazoo.client import KazooClient, KazooState
+from kazoo.client import KazooState
 from kazoo.exceptions import NoNodeError
-from kazoo.recipe.lock import Lock
+from kazoo.recipe.lock import Lock, ReadLock, WriteLock
+
+from peer_steps import Peer, append_line, usage
 
 
 class CuratorNamedLock(Lock):
@@ -45,56 +55,40 @@ class CuratorNamedLock(Lock):
     _EXCLUDE_NAMES = ["__lock__", "-lock-"]
 
 
-SESSION_TIMEOUT_S = 4.0
-CONNECT_WAIT_S = 30.0
-
-
-def fail(name, msg, code=1):
-    sys.stderr.write("%s driver: %s\n" % (name, msg))
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def append_line(fd, line):
-    # One write(2) on an O_APPEND descriptor per line (atomic for short lines).
-    data = (line + "\n").encode()
-    if os.write(fd, data) != len(data):
-        raise IOError("short write to record file")
+USAGE = "kazoo_lock.py HOSTS LOCK_PATH ITERATIONS RECORD_FILE [HOLD_MS]"
 
 
 def main(argv):
     native_only = os.environ.get("KAZOO_NATIVE_ONLY") == "1"
     curator_naming = os.environ.get("KAZOO_CURATOR_NAMING") == "1"
-    if native_only and curator_naming:
-        sys.stderr.write("kazoo_lock.py: KAZOO_NATIVE_ONLY and KAZOO_CURATOR_NAMING "
-                         "are mutually exclusive\n")
-        return 2
+    rw = os.environ.get("KAZOO_RW", "")
+    if native_only + curator_naming + bool(rw) > 1:
+        usage(USAGE + ": KAZOO_NATIVE_ONLY, KAZOO_CURATOR_NAMING and KAZOO_RW "
+              "are mutually exclusive")
+    if rw not in ("", "read", "write"):
+        usage(USAGE + ": KAZOO_RW=read|write")
     if native_only:
         name = "kazoo-native"
     elif curator_naming:
         name = "kazoo-curnames"
     else:
         name = "kazoo"
+    peer = Peer("kazoo_lock.py " + (rw or name))
     if len(argv) not in (5, 6):
-        sys.stderr.write(
-            "usage: kazoo_lock.py HOSTS LOCK_PATH ITERATIONS RECORD_FILE [HOLD_MS]\n")
-        return 2
+        usage(USAGE)
     hosts, path, record = argv[1], argv[2], argv[4]
     try:
         iterations = int(argv[3])
         hold_ms = int(argv[5]) if len(argv) == 6 else 2
     except ValueError:
-        sys.stderr.write("kazoo_lock.py: ITERATIONS and HOLD_MS must be integers\n")
-        return 2
+        usage(USAGE + ": ITERATIONS and HOLD_MS must be integers")
     if iterations < 0 or hold_ms < 0:
-        sys.stderr.write("kazoo_lock.py: ITERATIONS and HOLD_MS must be >= 0\n")
-        return 2
-    pid = os.getpid()
+        usage(USAGE + ": ITERATIONS and HOLD_MS must be >= 0")
+    suffix = "-read" if rw == "read" else ""
 
     # Keep kazoo's own logging quiet unless something is really wrong.
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
 
-    client = KazooClient(hosts=hosts, timeout=SESSION_TIMEOUT_S)
     bad_state = []
 
     def listener(state):
@@ -102,21 +96,22 @@ def main(argv):
         if state in (KazooState.LOST, KazooState.SUSPENDED) and not bad_state:
             bad_state.append(state)
 
+    client = peer.connect(hosts)
     client.add_listener(listener)
-    try:
-        client.start(timeout=CONNECT_WAIT_S)
-    except Exception as e:  # kazoo raises timeout_exception
-        fail(name, "could not connect to %s: %r" % (hosts, e))
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
+    peer.say("ready")
 
-    identifier = "%s-%d" % (name, pid)
+    identifier = "%s-%d" % (name, peer.pid)
 
     def new_lock():
         if native_only:
             return client.Lock(path, identifier)
         if curator_naming:
             return CuratorNamedLock(client, path, identifier)
+        if rw == "read":
+            return ReadLock(client, path, identifier, extra_lock_patterns=["__WRIT__"])
+        if rw == "write":
+            return WriteLock(client, path, identifier,
+                             extra_lock_patterns=["__WRIT__", "__READ__"])
         return client.Lock(path, identifier, extra_lock_patterns=["-lock-"])
 
     def acquire():
@@ -125,12 +120,11 @@ def main(argv):
         for _ in range(20):
             lock = new_lock()
             try:
-                if not lock.acquire(blocking=True, timeout=None):
-                    fail(name, "acquire returned False")
+                peer.within(lock.acquire(blocking=True, timeout=peer.left()), "acquire")
                 return lock
             except NoNodeError:
                 continue
-        fail(name, "parent of %s kept disappearing (NoNodeError)" % path)
+        peer.fail("parent of %s kept disappearing (NoNodeError)" % path)
 
     try:
         for i in range(iterations):
@@ -138,22 +132,22 @@ def main(argv):
             try:
                 fd = os.open(record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
                 try:
-                    append_line(fd, "enter %s %d" % (name, pid))
+                    append_line(fd, "enter%s %s %d" % (suffix, name, peer.pid))
                     if hold_ms > 0:
                         time.sleep(hold_ms / 1000.0)
-                    append_line(fd, "exit %s %d" % (name, pid))
+                    append_line(fd, "exit%s %s %d" % (suffix, name, peer.pid))
                 finally:
                     os.close(fd)
             finally:
                 lock.release()
             if bad_state:
-                fail(name, "connection state %s during iteration %d" % (bad_state[0], i))
+                peer.fail("connection state %s during iteration %d" % (bad_state[0], i))
         client.stop()
         client.close()
     except Exception as e:
-        fail(name, "error: %r" % (e,))
-    sys.stdout.write("done %d %d\n" % (pid, iterations))
-    sys.stdout.flush()
+        peer.fail("error: %r" % (e,))
+    peer.step("%d iterations" % iterations)
+    peer.say("done %d %d" % (peer.pid, iterations))
     return 0
 
 
