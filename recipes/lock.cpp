@@ -380,11 +380,25 @@ error_code check_lock_dir(const std::string& dir, const std::string& node) {
 
 }  // namespace
 
+error_code check_max_hold(std::optional<std::chrono::milliseconds>& max_hold) {
+    if (!max_hold) {
+        return {};
+    }
+    if (max_hold->count() <= 0) {
+        return make_error_code(errc::invalid_argument);
+    }
+    max_hold = std::min<std::chrono::milliseconds>(*max_hold, longest_hold);
+    return {};
+}
+
 void acquire_lock(acquire_request request, loss_policy policy,
                   handler<void(error_code, zkr::lock)> h) {
     auto s = request.session;
     const auto node = longest_node(request.dir, request.marker);
     auto ec = check_lock_dir(request.dir, node);
+    if (!ec) {
+        ec = check_max_hold(request.max_hold);
+    }
     if (!ec) {
         ec = s->check_request_size(node, request.data.size());
     }

@@ -106,6 +106,16 @@ class lock_state final : public session_listener, public std::enable_shared_from
     std::optional<observed_lock> observed_;  // strand-only
 };
 
+/// The longest max_hold zkr counts: a century, "practically never". A longer bound is cut to it,
+/// since the steady clock's deadline (now + max_hold, in nanoseconds) overflows past ~292 years
+/// into the past, which would take the lock back at once.
+inline constexpr std::chrono::hours longest_hold{24 * 365 * 100};
+
+/// Checks a max_hold (mutex_options, semaphore_options) before anything is created:
+/// errc::invalid_argument for a bound that is not positive (it would take the lock back at once);
+/// a bound past longest_hold is cut to it.
+error_code check_max_hold(std::optional<std::chrono::milliseconds>& max_hold);
+
 /// Runs the queue algorithm and wraps the result in a lock handle: the one entry point of every
 /// lock recipe (mutex, shared_mutex, election).
 void acquire_lock(acquire_request request, loss_policy policy,

@@ -55,10 +55,15 @@ void mutex::adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std:
         detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
         return;
     }
+    auto max_hold = options.max_hold;
+    if (auto ec = detail::check_max_hold(max_hold)) {  // before the node is looked up
+        detail::fail(std::move(h), s->completions(), ec);
+        return;
+    }
     detail::acquire_request request{
         s, path, marker, options.node_data, false, log::channels::mutex};
     request.fast_handoff = marker != names::write_marker;
-    request.max_hold = options.max_hold;
+    request.max_hold = max_hold;
     // The lock reaches the caller one hop after acquire_lock's handler (through spawn): its
     // max_hold clock starts after that delivery, not acquire_lock's.
     request.starts_hold_clock = false;

@@ -277,7 +277,7 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_ops>& session
                              const std::string& path, int max, int count, bool try_only,
                              const semaphore_options& options,
                              detail::handler<void(error_code, lease)> h) {
-    const detail::semaphore_request r{session, path, max, count, try_only, options};
+    detail::semaphore_request r{session, path, max, count, try_only, options};
     const auto& ex = r.session->completions();
     if (detail::validate_path(r.path) || r.path == "/") {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_path));
@@ -285,6 +285,10 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_ops>& session
     }
     if (r.max < 1 || r.count < 1 || r.count > r.max) {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_argument));
+        return;
+    }
+    if (auto ec = detail::check_max_hold(r.options.max_hold)) {
+        detail::fail(std::move(h), ex, ec);
         return;
     }
     // The lease nodes' paths: "<path>/leases/" with a protected prefix and a sequence.

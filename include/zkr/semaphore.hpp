@@ -39,7 +39,8 @@ struct semaphore_options {
     loss_policy on_loss = loss_policy::on_expiry;
     /// Data stored in our lease nodes. Empty: "<hostname>:<pid>".
     std::string node_data = {};
-    /// The longest a lease may be held: as mutex_options::max_hold, for every node of the lease.
+    /// The longest a lease may be held: as mutex_options::max_hold (positive, at most a century),
+    /// for every node of the lease.
     std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
 };
 
@@ -67,7 +68,8 @@ class ZKR_API semaphore {
     /// Handler signature: void(error_code, lease).
     /// Cancellation: terminal, partial, total: our lease nodes and our place in the queue are
     /// deleted, then operation_aborted. Use `||` with a timer for a timeout.
-    /// Errors: errc::invalid_argument (count < 1 or > max_leases),
+    /// Errors: errc::invalid_argument (count < 1 or > max_leases, or options.max_hold not
+    /// positive),
     /// errc::semaphore_limit_mismatch, errc::invalid_path, session errors.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_acquire(int count, Token&& token = {}) {
