@@ -6,6 +6,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <gtest/gtest.h>
 
@@ -225,6 +226,49 @@ TEST(Blocking, RecipesMayOutliveTheirSessionObject) {
         EXPECT_EQ(ec, errc::session_closed) << ec.message();
         EXPECT_FALSE(l.owns());
     });
+}
+
+TEST(Blocking, EveryCallAfterTheClientIsGoneFailsWithSessionClosed) {
+    const auto dir = fresh_root() + "/lock";
+    auto zk = std::make_unique<blocking::client>(blocking_config());
+    blocking::mutex m(*zk, dir);
+    auto held = m.lock();
+    ASSERT_TRUE(held.owns());
+    zk.reset();  // closes the session, stops the client's thread, frees its io_context
+    EXPECT_FALSE(held.owns());
+    error_code ec;
+    EXPECT_FALSE(m.try_lock(ec).owns());
+    EXPECT_EQ(ec, errc::session_closed) << ec.message();
+    ec = {};
+    EXPECT_FALSE(m.lock(ec).owns());
+    EXPECT_EQ(ec, errc::session_closed) << ec.message();
+    ec = {};
+    EXPECT_FALSE(m.try_lock_for(10ms, ec).owns());
+    EXPECT_EQ(ec, errc::session_closed) << ec.message();
+    ec = {};
+    m.prepare(ec);
+    EXPECT_EQ(ec, errc::session_closed) << ec.message();
+    EXPECT_THROW(m.try_lock(), boost::system::system_error);
+    EXPECT_EQ(blocking::release(held), errc::session_closed);
+    EXPECT_EQ(blocking::wait_lost(held), errc::session_closed);
+    EXPECT_EQ(blocking::wait_lost_for(held, 10ms), errc::session_closed);
+    EXPECT_EQ(list_children(shared_hosts(), dir).size(), 0u);
+}
+
+TEST(Blocking, ALeaderMayOutliveItsClient) {
+    const auto dir = fresh_root() + "/election";
+    auto zk = std::make_unique<blocking::client>(blocking_config());
+    std::atomic<bool> elected{false};
+    auto l = std::make_unique<blocking::leader>(
+        *zk, dir, "me", blocking::leader_callbacks{[&](const leadership&) { elected = true; }, {}});
+    ASSERT_TRUE(l->wait_until_leader(10s));
+    zk.reset();
+    EXPECT_FALSE(l->is_leader());
+    EXPECT_FALSE(l->wait_until_leader(10ms));
+    l->stop();
+    l.reset();
+    EXPECT_TRUE(elected.load());
+    EXPECT_EQ(list_children(shared_hosts(), dir).size(), 0u);
 }
 
 TEST(Logging, AProgramWithNoSinksPrintsNothingOnANormalLockCycle) {

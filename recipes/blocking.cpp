@@ -1,3 +1,5 @@
+#include "access.hpp"
+#include "lock_state.hpp"
 #include "log.hpp"
 #include "session_impl.hpp"
 
@@ -103,8 +105,30 @@ std::tuple<error_code, Values...> wait_for(const asio::any_io_executor& ex,
     return std::move(*call->result);
 }
 
+/// The session behind what a blocking call works on (null for an empty lock).
+const zkr::detail::session_ops* session_of(const zkr::mutex& m) {
+    return zkr::detail::access::session_of(m).get();
+}
+const zkr::detail::session_ops* session_of(const zkr::lock& l) {
+    const auto& state = zkr::detail::access::state_of(l);
+    return state ? state->session().get() : nullptr;
+}
+
+/// wait_for on `object`'s executor, unless its session has ended: once the client is gone, so
+/// is the io_context that executor refers to, and the session's end is the answer anyway.
+template <class... Values, class Object, class Start>
+std::tuple<error_code, Values...> wait_on(const Object& object, std::optional<milliseconds> timeout,
+                                          Start start) {
+    if (const auto* s = session_of(object)) {
+        if (auto ended = s->final_error()) {
+            return {ended, Values{}...};
+        }
+    }
+    return wait_for<Values...>(object.get_executor(), timeout, std::move(start));
+}
+
 zkr::lock take(zkr::mutex& m, std::optional<milliseconds> timeout, bool try_only, error_code& ec) {
-    auto [result, l] = wait_for<zkr::lock>(m.get_executor(), timeout, [&m, try_only](auto h) {
+    auto [result, l] = wait_on<zkr::lock>(m, timeout, [&m, try_only](auto h) {
         if (try_only) {
             m.async_try_lock(std::move(h));
         } else {
@@ -197,23 +221,21 @@ void mutex::prepare() {
 }
 
 void mutex::prepare(error_code& ec) {
-    std::tie(ec) = wait_for<>(mutex_.get_executor(), std::nullopt,
-                              [this](auto h) { mutex_.async_prepare(std::move(h)); });
+    std::tie(ec) =
+        wait_on<>(mutex_, std::nullopt, [this](auto h) { mutex_.async_prepare(std::move(h)); });
 }
 
 error_code release(zkr::lock& l) {
-    return std::get<0>(wait_for<>(l.get_executor(), std::nullopt,
-                                  [&l](auto h) { l.async_release(std::move(h)); }));
+    return std::get<0>(wait_on<>(l, std::nullopt, [&l](auto h) { l.async_release(std::move(h)); }));
 }
 
 error_code wait_lost(zkr::lock& l) {
-    return std::get<0>(wait_for<>(l.get_executor(), std::nullopt,
-                                  [&l](auto h) { l.async_wait_lost(std::move(h)); }));
+    return std::get<0>(
+        wait_on<>(l, std::nullopt, [&l](auto h) { l.async_wait_lost(std::move(h)); }));
 }
 
 error_code wait_lost_for(zkr::lock& l, milliseconds timeout) {
-    auto [ec] =
-        wait_for<>(l.get_executor(), timeout, [&l](auto h) { l.async_wait_lost(std::move(h)); });
+    auto [ec] = wait_on<>(l, timeout, [&l](auto h) { l.async_wait_lost(std::move(h)); });
     // Our deadline cancelled the wait: still held (unless released meanwhile).
     return ec == asio::error::operation_aborted && l.owns() ? error_code{} : ec;
 }
@@ -340,6 +362,14 @@ bool leader::wait_until_leader(milliseconds timeout) const {
 }
 
 void leader::stop() {
+    {
+        // Also after the client is gone: its session's end finished the campaign, and its
+        // io_context (state_->ex) is no more.
+        std::lock_guard guard(state_->mutex);
+        if (state_->finished) {
+            return;
+        }
+    }
     asio::post(state_->ex, [st = state_] {
         if (!st->stop_requested) {
             st->stop_requested = true;

@@ -21,6 +21,13 @@
 //
 // Errors: every call has a form that throws boost::system::system_error and one that takes an
 // error_code&. Each call may be made from any thread except the client's.
+//
+// Lifetimes: mutexes, leaders and locks may outlive their client (as zkr::mutex may outlive
+// its session). Destroying the client closes the session: its locks are lost, its leaders stop,
+// and every blocking call after that fails with errc::session_closed (or with the error that
+// ended the session first, zk_errc::session_expired). The asynchronous objects underneath
+// (mutex::async(), lock::async_*) run on the client's io_context: they must not be used once
+// the client is gone. No object may be used while its client is being destroyed.
 #pragma once
 
 #include <zkr/config.hpp>
@@ -49,7 +56,8 @@ class ZKR_API client {
     /// Starts the thread and connects: waits up to config.connect_timeout. Throws
     /// boost::system::system_error with async_connect's error when no server accepts.
     explicit client(session_config config);
-    /// Closes the session (every lock and election node of it goes) and joins the thread.
+    /// Closes the session (every lock and election node of it goes) and joins the thread. The
+    /// blocking objects built on this client then fail with errc::session_closed.
     ~client();
     client(const client&) = delete;
     client& operator=(const client&) = delete;
