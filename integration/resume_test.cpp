@@ -30,6 +30,40 @@ session_config resuming(const session& dead) {
     return config;
 }
 
+TEST(Resume, ANodeThisProcessHoldsCannotBeAdoptedAgain) {
+    const auto dir = fresh_root() + "/lock";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        mutex m(s, dir);
+        auto held = co_await m.async_lock(asio::use_awaitable);
+        const auto node = held.path();
+        auto [ec, twice] = co_await m.async_adopt(node, tuple);
+        EXPECT_EQ(ec, errc::already_held) << ec.message();
+        EXPECT_FALSE(twice.owns());
+        // Adopted once (the node of a handle dropped without releasing would be gone): a
+        // second adoption of the adopted node is refused too.
+        auto [cec, created] =
+            co_await s.async_create(dir + "/_c_00000000-0000-0000-0000-000000000000-lock-",
+                                    std::string(), create_mode::ephemeral_sequential, tuple);
+        CO_REQUIRE(!cec);
+        co_await held.async_release(asio::use_awaitable);
+        auto [first_ec, adopted] = co_await m.async_adopt(created.path, tuple);
+        EXPECT_FALSE(first_ec) << first_ec.message();
+        EXPECT_TRUE(adopted.owns());
+        auto [again_ec, again] = co_await m.async_adopt(created.path, tuple);
+        EXPECT_EQ(again_ec, errc::already_held) << again_ec.message();
+        EXPECT_FALSE(again.owns());
+        EXPECT_TRUE(adopted.owns());
+        co_await adopted.async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(dir), 0u);
+        // Released: the node is gone, and so is the refusal's reason.
+        auto [gone, l] = co_await m.async_adopt(created.path, tuple);
+        EXPECT_EQ(gone, errc::not_owner) << gone.message();
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(Resume, AHeldLockIsTakenBackWithItsTokenAfterARestart) {
     const auto dir = fresh_root() + "/lock";
     tcp_proxy proxy(shared_hosts());

@@ -64,6 +64,9 @@ class lock_state final : public session_listener, public std::enable_shared_from
     void node_missing() { lose(make_error_code(errc::lock_node_deleted)); }
 
     void on_session_event(session_event event) override;
+    bool holds_node(const std::string& node) const noexcept override {
+        return owned_.load() && node == path_;
+    }
 
   private:
     /// Reports the loss (once): owns() false, lost_reason() `why`, waiters told.

@@ -76,9 +76,15 @@ void mutex::adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std:
             if (!ec && (!st || st->ephemeral_owner != s->session_id())) {
                 ec = make_error_code(errc::not_owner);
             }
+            if (!ec && s->holds_node(node)) {
+                ec = make_error_code(errc::already_held);
+            }
             if (ec) {
                 co_return std::make_tuple(ec, lock{});
             }
+            // Claimed until the adopted lock's own state is registered (acquire_lock).
+            auto claim = std::make_shared<detail::node_claim>(node);
+            s->add_listener(claim);
             request.existing = detail::acquired_node{node, *st};
             co_return co_await detail::call<void(error_code, lock)>(
                 [&](auto h) { detail::acquire_lock(std::move(request), policy, std::move(h)); });

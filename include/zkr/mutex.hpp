@@ -105,9 +105,10 @@ class ZKR_API mutex {
     /// Only one process may use a session: the previous one must be gone (docs/session.md).
     ///
     /// Handler signature: void(error_code, lock).
-    /// Errors: errc::not_owner (no such node, or another session owns it), errc::invalid_path
-    /// (not a node of this directory and kind), and async_lock's. Cancellation: as async_lock
-    /// (the adopted node is deleted).
+    /// Errors: errc::not_owner (no such node, or another session owns it), errc::already_held
+    /// (a handle of this process holds the node already, or is adopting it: use that one),
+    /// errc::invalid_path (not a node of this directory and kind), and async_lock's. Cancellation:
+    /// as async_lock (the adopted node is deleted).
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_adopt(std::string node_path, Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
