@@ -107,6 +107,7 @@ class session_impl final : public session_ops, public client_observer {
     /// From the transport: the C client's session state changed.
     void on_client_state(int state, std::int64_t id, int timeout_ms,
                          const std::array<char, 16>& password) override;
+    bool on_client_failure(error_code reason) override;
 
   private:
     template <class Op, class Start>
