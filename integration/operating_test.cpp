@@ -200,6 +200,42 @@ TEST(Revocation, TheHolderIsAskedAndLetsGo) {
     });
 }
 
+TEST(Revocation, ALeaseIsAskedThroughAnyOfItsNodesAndHasASequencer) {
+    const auto dir = fresh_root() + "/sem";
+    with_two_sessions([&](session& holder, session& revoker) -> asio::awaitable<void> {
+        semaphore sem(holder, dir, 2);
+        auto held = co_await sem.async_acquire(2, asio::use_awaitable);
+        CO_REQUIRE(held.size() == 2u);
+        const auto seq = held.sequencer();
+        EXPECT_EQ(seq.node, held.locks().front().path());
+        EXPECT_EQ(seq.token, held.fencing_token());
+        auto [valid] = co_await async_check(revoker, seq, tuple);
+        EXPECT_FALSE(valid) << valid.message();
+        EXPECT_FALSE(held.revocation_requested());
+        bool asked = false;
+        error_code asked_ec;
+        held.async_wait_revocation([&](error_code ec) {
+            asked_ec = ec;
+            asked = true;
+        });
+        // The second lease node is asked: the lease as a whole hears of it.
+        auto [rec, how] = co_await async_revoke(revoker, held.locks().back().path(), {}, tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        CO_REQUIRE(co_await eventually([&] { return asked; }));
+        EXPECT_FALSE(asked_ec) << asked_ec.message();
+        EXPECT_TRUE(held.revocation_requested());
+        EXPECT_TRUE(held.owns());
+        co_await held.async_release(asio::use_awaitable);
+        auto [released] = co_await async_check(revoker, seq, tuple);
+        EXPECT_EQ(released, errc::lock_lost);
+        // An empty lease: no sequencer, and nothing to wait for.
+        lease none;
+        EXPECT_TRUE(none.sequencer().node.empty());
+        auto [empty_ec] = co_await none.async_wait_revocation(tuple);
+        EXPECT_EQ(empty_ec, errc::not_owner);
+    });
+}
+
 TEST(Revocation, ForcedAfterGraceEvictsAndTheLateWriteIsRefused) {
     const auto root = fresh_root();
     const auto dir = root + "/lock";
