@@ -6,6 +6,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <gtest/gtest.h>
 
@@ -225,6 +226,93 @@ TEST(Blocking, RecipesMayOutliveTheirSessionObject) {
         EXPECT_EQ(ec, errc::session_closed) << ec.message();
         EXPECT_FALSE(l.owns());
     });
+}
+
+TEST(Blocking, ReadWriteLocksAndSemaphoresBlockLikeTheMutex) {
+    const auto root = fresh_root();
+    blocking::client zk(blocking_config());
+    blocking::client other(blocking_config());
+    blocking::shared_mutex rw(zk, root + "/rw");
+    blocking::shared_mutex rw_other(other, root + "/rw");
+    auto r1 = rw.reader().lock();
+    auto r2 = rw_other.reader().lock();  // readers share
+    EXPECT_TRUE(r1.owns());
+    EXPECT_TRUE(r2.owns());
+    error_code ec;
+    auto w = rw_other.writer().try_lock_for(200ms, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_FALSE(w.owns());
+    EXPECT_FALSE(blocking::release(r1));
+    EXPECT_FALSE(blocking::release(r2));
+    w = rw_other.writer().try_lock(ec);
+    EXPECT_TRUE(w.owns());
+    EXPECT_FALSE(rw.reader().try_lock(ec).owns());  // a writer excludes readers
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_FALSE(blocking::release(w));
+    EXPECT_EQ(list_children(shared_hosts(), root + "/rw").size(), 0u);
+
+    blocking::semaphore sem(zk, root + "/sem", 2);
+    blocking::semaphore sem_other(other, root + "/sem", 2);
+    auto both = sem.acquire(2);
+    EXPECT_EQ(both.size(), 2u);
+    EXPECT_TRUE(both.owns());
+    EXPECT_FALSE(sem_other.try_acquire(1, ec).owns());
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_FALSE(sem_other.try_acquire_for(200ms, 1, ec).owns());
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_FALSE(blocking::wait_lost_for(both, 10ms)) << "still held";
+    EXPECT_FALSE(blocking::release(both));
+    auto one = sem_other.acquire();
+    EXPECT_TRUE(one.owns());
+    EXPECT_FALSE(sem.acquire(3, ec).owns());
+    EXPECT_EQ(ec, errc::invalid_argument) << ec.message();
+    EXPECT_THROW(sem.acquire(0), boost::system::system_error);
+    EXPECT_FALSE(blocking::release(one));
+    EXPECT_EQ(blocking::release(one), errc::not_owner);
+    EXPECT_EQ(list_children(shared_hosts(), root + "/sem/leases").size(), 0u);
+}
+
+TEST(Blocking, EveryCallAfterTheClientIsGoneFailsWithSessionClosed) {
+    const auto dir = fresh_root() + "/lock";
+    auto zk = std::make_unique<blocking::client>(blocking_config());
+    blocking::mutex m(*zk, dir);
+    auto held = m.lock();
+    ASSERT_TRUE(held.owns());
+    zk.reset();  // closes the session, stops the client's thread, frees its io_context
+    EXPECT_FALSE(held.owns());
+    error_code ec;
+    EXPECT_FALSE(m.try_lock(ec).owns());
+    EXPECT_EQ(ec, errc::session_closed) << ec.message();
+    ec = {};
+    EXPECT_FALSE(m.lock(ec).owns());
+    EXPECT_EQ(ec, errc::session_closed) << ec.message();
+    ec = {};
+    EXPECT_FALSE(m.try_lock_for(10ms, ec).owns());
+    EXPECT_EQ(ec, errc::session_closed) << ec.message();
+    ec = {};
+    m.prepare(ec);
+    EXPECT_EQ(ec, errc::session_closed) << ec.message();
+    EXPECT_THROW(m.try_lock(), boost::system::system_error);
+    EXPECT_EQ(blocking::release(held), errc::session_closed);
+    EXPECT_EQ(blocking::wait_lost(held), errc::session_closed);
+    EXPECT_EQ(blocking::wait_lost_for(held, 10ms), errc::session_closed);
+    EXPECT_EQ(list_children(shared_hosts(), dir).size(), 0u);
+}
+
+TEST(Blocking, ALeaderMayOutliveItsClient) {
+    const auto dir = fresh_root() + "/election";
+    auto zk = std::make_unique<blocking::client>(blocking_config());
+    std::atomic<bool> elected{false};
+    auto l = std::make_unique<blocking::leader>(
+        *zk, dir, "me", blocking::leader_callbacks{[&](const leadership&) { elected = true; }, {}});
+    ASSERT_TRUE(l->wait_until_leader(10s));
+    zk.reset();
+    EXPECT_FALSE(l->is_leader());
+    EXPECT_FALSE(l->wait_until_leader(10ms));
+    l->stop();
+    l.reset();
+    EXPECT_TRUE(elected.load());
+    EXPECT_EQ(list_children(shared_hosts(), dir).size(), 0u);
 }
 
 TEST(Logging, AProgramWithNoSinksPrintsNothingOnANormalLockCycle) {

@@ -116,6 +116,34 @@ TEST(Group, AMembershipEndsWithItsSessionAndItsHolderIsTold) {
     });
 }
 
+TEST(Group, JoiningTwiceUnderOneIdFromOneSessionIsRefused) {
+    const auto path = fresh_root() + "/group";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        group g(s, path);
+        const std::string id = "me", data = "first", other_data = "second";
+        auto [jec, me] = co_await g.async_join(id, data, tuple);
+        CO_REQUIRE(!jec);
+        auto [again_ec, again] = co_await g.async_join(id, other_data, tuple);
+        EXPECT_EQ(again_ec, errc::already_held) << again_ec.message();
+        EXPECT_FALSE(again.owns());
+        EXPECT_TRUE(me.owns());
+        auto [mec, members] = co_await g.async_members(tuple);
+        CO_REQUIRE(!mec);
+        CO_REQUIRE(members.size() == 1u);
+        EXPECT_EQ(members.front().data, "first");
+        // Once the first membership is released, the id is free to join again.
+        co_await me.async_release(asio::use_awaitable);
+        auto [rejoin_ec, rejoined] = co_await g.async_join(id, other_data, tuple);
+        EXPECT_FALSE(rejoin_ec) << rejoin_ec.message();
+        EXPECT_TRUE(rejoined.owns());
+        co_await rejoined.async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(path), 0u);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(Interop, ZkrAndCuratorGroupMembersSeeEachOther) {
     const auto path = fresh_root() + "/group";
     run(

@@ -10,8 +10,17 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/log/core.hpp>
+#include <boost/log/sinks/basic_sink_backend.hpp>
+#include <boost/log/sinks/sync_frontend.hpp>
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 namespace zkr::test {
@@ -19,6 +28,68 @@ namespace {
 
 namespace asio = boost::asio;
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+
+/// Counts the log records of every channel, the C client's included, while it is alive.
+class record_counter {
+  public:
+    record_counter() : sink_(boost::make_shared<sink>(boost::make_shared<backend>(count_))) {
+        boost::log::core::get()->add_sink(sink_);
+    }
+    ~record_counter() { boost::log::core::get()->remove_sink(sink_); }
+    int count() const { return count_->load(); }
+
+  private:
+    struct backend
+        : boost::log::sinks::basic_sink_backend<boost::log::sinks::synchronized_feeding> {
+        explicit backend(std::shared_ptr<std::atomic<int>> n) : n(std::move(n)) {}
+        void consume(const boost::log::record_view&) { ++*n; }
+        std::shared_ptr<std::atomic<int>> n;
+    };
+    using sink = boost::log::sinks::synchronous_sink<backend>;
+    std::shared_ptr<std::atomic<int>> count_ = std::make_shared<std::atomic<int>>(0);
+    boost::shared_ptr<sink> sink_;
+};
+
+/// Lowers the soft limit of open descriptors to `spare` free ones; restores it. The gaps below
+/// the highest descriptor open now are filled first (a new descriptor takes the lowest free
+/// number, so a limit above a gap would leave the gap usable).
+class descriptor_limit {
+  public:
+    explicit descriptor_limit(rlim_t spare) {
+        getrlimit(RLIMIT_NOFILE, &saved_);
+        const int highest = highest_open();
+        for (;;) {
+            const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (fd < 0 || fd > highest) {
+                if (fd >= 0) {
+                    ::close(fd);
+                }
+                break;
+            }
+            fillers_.push_back(fd);
+        }
+        rlimit low = saved_;
+        low.rlim_cur = static_cast<rlim_t>(highest) + 1 + spare;
+        setrlimit(RLIMIT_NOFILE, &low);
+    }
+    ~descriptor_limit() {
+        setrlimit(RLIMIT_NOFILE, &saved_);
+        for (int fd : fillers_) {
+            ::close(fd);
+        }
+    }
+
+  private:
+    static int highest_open() {
+        int highest = 0;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+            highest = std::max(highest, std::stoi(entry.path().filename().string()));
+        }
+        return highest;
+    }
+    rlimit saved_{};
+    std::vector<int> fillers_;
+};
 
 TEST(Limits, DataOverThePacketLimitIsRefusedAndTheSessionCarriesOn) {
     const auto root = fresh_root();
@@ -198,6 +269,42 @@ TEST(Limits, ASessionWhoseWatchesNoServerTakesEndsInsteadOfFlapping) {
                 co_await eventually([&] { return !node_exists(server.hosts(), root); }, 30s));
         },
         90s);
+}
+
+TEST(Limits, RunningOutOfDescriptorsFailsAtOnceAndSaysWhy) {
+    record_counter records;
+    int connected = 0;
+    error_code failure;
+    std::chrono::steady_clock::duration failed_after{};
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            std::vector<std::unique_ptr<session>> sessions;
+            {
+                descriptor_limit limit(16);  // a few sessions' worth (2 descriptors each)
+                auto config = config_for(shared_hosts());
+                config.connect_timeout = 20s;
+                for (int i = 0; i < 64 && !failure; ++i) {
+                    sessions.push_back(std::make_unique<session>(ioc.get_executor(), config));
+                    const auto start = std::chrono::steady_clock::now();
+                    auto [ec] = co_await sessions.back()->async_connect(tuple);
+                    if (ec) {
+                        failure = ec;
+                        failed_after = std::chrono::steady_clock::now() - start;
+                    } else {
+                        ++connected;
+                    }
+                }
+            }
+            for (auto& s : sessions) {
+                co_await s->async_close(tuple);
+            }
+        },
+        40s);
+    EXPECT_GT(connected, 0);
+    EXPECT_EQ(failure, errc::too_many_open_files) << failure.message();
+    EXPECT_LT(failed_after, 2s);
+    // The failure is told, not retried and logged for the whole connect timeout.
+    EXPECT_LT(records.count(), 10);
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace zkr::test {
@@ -21,6 +23,7 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using namespace asio::experimental::awaitable_operators;
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// Runs `body` with two connected sessions (a holder's and another client's), then closes them.
@@ -261,6 +264,59 @@ TEST(MaxHold, BoundsALeaseToo) {
     });
 }
 
+TEST(MaxHold, NonPositiveBoundsAreRefusedBeforeAnyNode) {
+    const auto dir = fresh_root();
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        for (auto bad : {0ms, -5ms}) {
+            mutex_options options;
+            options.max_hold = bad;
+            mutex m(s, dir + "/lock", options);
+            auto [ec, held] = co_await m.async_lock(tuple);
+            EXPECT_EQ(ec, errc::invalid_argument) << bad.count() << ": " << ec.message();
+            EXPECT_FALSE(held.owns());
+            auto [adopt_ec, adopted] = co_await m.async_adopt(dir + "/lock/_c_x-lock-1", tuple);
+            EXPECT_EQ(adopt_ec, errc::invalid_argument) << adopt_ec.message();
+            semaphore_options lease_options;
+            lease_options.max_hold = bad;
+            semaphore sem(s, dir + "/sem", 1, lease_options);
+            auto [sec, lease] = co_await sem.async_acquire(tuple);
+            EXPECT_EQ(sec, errc::invalid_argument) << bad.count() << ": " << sec.message();
+            EXPECT_FALSE(lease.owns());
+        }
+        // Refused before any request: not even the directories were created.
+        EXPECT_FALSE(node_exists(shared_hosts(), dir));
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(MaxHold, AHugeBoundMeansPracticallyNever) {
+    const auto dir = fresh_root();
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        mutex_options options;
+        options.max_hold = std::chrono::milliseconds::max();  // ~292 million years
+        mutex m(s, dir + "/lock", options);
+        auto held = co_await m.async_lock(asio::use_awaitable);
+        semaphore_options lease_options;
+        lease_options.max_hold = std::chrono::hours(24 * 365 * 300);  // past the clock's range
+        semaphore sem(s, dir + "/sem", 1, lease_options);
+        auto lease = co_await sem.async_acquire(asio::use_awaitable);
+        // An overflowing deadline would be in the past: both would be taken back at once.
+        asio::steady_timer timer(ioc, 1s);
+        auto outcome = co_await (held.async_wait_lost(tuple) || lease.async_wait_lost(tuple) ||
+                                 timer.async_wait(tuple));
+        EXPECT_EQ(outcome.index(), 2u) << "a hold was taken back";
+        EXPECT_TRUE(held.owns());
+        EXPECT_TRUE(lease.owns());
+        co_await held.async_release(asio::use_awaitable);
+        co_await lease.async_release(asio::use_awaitable);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(Revocation, TheHolderIsAskedAndLetsGo) {
     const auto dir = fresh_root() + "/lock";
     with_two_sessions([&](session& holder, session& revoker) -> asio::awaitable<void> {
@@ -278,6 +334,42 @@ TEST(Revocation, TheHolderIsAskedAndLetsGo) {
         co_await held.async_release(asio::use_awaitable);
         auto [gone, none] = co_await async_revoke(revoker, held.path(), {}, tuple);
         EXPECT_EQ(gone, zk_errc::no_node);
+    });
+}
+
+TEST(Revocation, ALeaseIsAskedThroughAnyOfItsNodesAndHasASequencer) {
+    const auto dir = fresh_root() + "/sem";
+    with_two_sessions([&](session& holder, session& revoker) -> asio::awaitable<void> {
+        semaphore sem(holder, dir, 2);
+        auto held = co_await sem.async_acquire(2, asio::use_awaitable);
+        CO_REQUIRE(held.size() == 2u);
+        const auto seq = held.sequencer();
+        EXPECT_EQ(seq.node, held.locks().front().path());
+        EXPECT_EQ(seq.token, held.fencing_token());
+        auto [valid] = co_await async_check(revoker, seq, tuple);
+        EXPECT_FALSE(valid) << valid.message();
+        EXPECT_FALSE(held.revocation_requested());
+        bool asked = false;
+        error_code asked_ec;
+        held.async_wait_revocation([&](error_code ec) {
+            asked_ec = ec;
+            asked = true;
+        });
+        // The second lease node is asked: the lease as a whole hears of it.
+        auto [rec, how] = co_await async_revoke(revoker, held.locks().back().path(), {}, tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        CO_REQUIRE(co_await eventually([&] { return asked; }));
+        EXPECT_FALSE(asked_ec) << asked_ec.message();
+        EXPECT_TRUE(held.revocation_requested());
+        EXPECT_TRUE(held.owns());
+        co_await held.async_release(asio::use_awaitable);
+        auto [released] = co_await async_check(revoker, seq, tuple);
+        EXPECT_EQ(released, errc::lock_lost);
+        // An empty lease: no sequencer, and nothing to wait for.
+        lease none;
+        EXPECT_TRUE(none.sequencer().node.empty());
+        auto [empty_ec] = co_await none.async_wait_revocation(tuple);
+        EXPECT_EQ(empty_ec, errc::not_owner);
     });
 }
 

@@ -3,8 +3,12 @@
 #include "tcp_proxy.hpp"
 #include "test_support.hpp"
 
+#include <zkr/leader_election.hpp>
 #include <zkr/mutex.hpp>
+#include <zkr/names.hpp>
+#include <zkr/semaphore.hpp>
 #include <zkr/session.hpp>
+#include <zkr/shared_mutex.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -28,6 +32,114 @@ session_config resuming(const session& dead) {
     auto config = config_for(shared_hosts(), 10s);
     config.resume = dead.id();
     return config;
+}
+
+/// A node of `s` in `dir` with `marker`, as a process that resumed its session finds it.
+asio::awaitable<std::string> own_node(session& s, std::string dir, std::string_view marker) {
+    const auto prefix = dir + "/" + std::string(names::protection_prefix) +
+                        "00000000-0000-4000-8000-000000000000" + std::string(marker);
+    auto [ec, created] =
+        co_await s.async_create(prefix, std::string(), create_mode::ephemeral_sequential, tuple);
+    EXPECT_FALSE(ec) << ec.message();
+    co_return created.path;
+}
+
+TEST(Resume, ReadWriteElectionAndLeaseNodesAreAdoptedToo) {
+    const auto root = fresh_root();
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        // Named paths: no temporary in a co_await expression (g++ 12).
+        const auto rw_dir = root + "/rw", election_dir = root + "/election",
+                   leases_dir = root + "/sem/leases";
+        shared_mutex rw(s, rw_dir);
+        co_await rw.async_prepare(asio::use_awaitable);
+        // Read and write nodes go to their own side.
+        const auto read_node = co_await own_node(s, rw_dir, names::read_marker);
+        auto [rec, reader] = co_await rw.async_adopt(read_node, tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        EXPECT_TRUE(reader.owns());
+        auto [again, twice] = co_await rw.async_adopt(read_node, tuple);
+        EXPECT_EQ(again, errc::already_held) << again.message();
+        co_await reader.async_release(asio::use_awaitable);
+        const auto write_node = co_await own_node(s, rw_dir, names::write_marker);
+        auto [wec, writer] = co_await rw.async_adopt(write_node, tuple);
+        EXPECT_FALSE(wec) << wec.message();
+        EXPECT_TRUE(writer.owns());
+        EXPECT_EQ(writer.path(), write_node);
+        co_await writer.async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(root + "/rw"), 0u);
+
+        leader_election e(s, election_dir, "me");
+        co_await e.async_prepare(asio::use_awaitable);
+        const auto latch_node = co_await own_node(s, election_dir, names::latch_marker);
+        auto [eec, leading] = co_await e.async_adopt(latch_node, tuple);
+        EXPECT_FALSE(eec) << eec.message();
+        EXPECT_TRUE(leading.is_leader());
+        EXPECT_EQ(leading.path(), latch_node);
+        auto [wrong_kind, l] = co_await e.async_adopt(write_node, tuple);
+        EXPECT_EQ(wrong_kind, errc::invalid_path) << wrong_kind.message();
+        co_await leading.async_resign(asio::use_awaitable);
+        EXPECT_EQ(children_count(root + "/election"), 0u);
+
+        semaphore sem(s, root + "/sem", 2);
+        co_await s.async_create(root + "/sem", std::string("2"), create_mode::persistent, tuple);
+        co_await s.async_create(root + "/sem/leases", std::string(), create_mode::persistent,
+                                tuple);
+        const auto first = co_await own_node(s, leases_dir, names::lease_marker);
+        const auto second = co_await own_node(s, leases_dir, names::lease_marker);
+        std::vector<std::string> both{first, second}, one{first}, none,
+            twice_listed{second, second};
+        auto [empty_ec, no_lease] = co_await sem.async_adopt(none, tuple);
+        EXPECT_EQ(empty_ec, errc::invalid_argument) << empty_ec.message();
+        auto [dup_ec, dup] = co_await sem.async_adopt(twice_listed, tuple);
+        EXPECT_EQ(dup_ec, errc::already_held) << dup_ec.message();
+        auto [sec, leases] = co_await sem.async_adopt(both, tuple);
+        EXPECT_FALSE(sec) << sec.message();
+        EXPECT_EQ(leases.size(), 2u);
+        EXPECT_TRUE(leases.owns());
+        auto [held_ec, held] = co_await sem.async_adopt(one, tuple);
+        EXPECT_EQ(held_ec, errc::already_held) << held_ec.message();
+        co_await leases.async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(root + "/sem/leases"), 0u);
+        auto [gone_ec, gone] = co_await sem.async_adopt(one, tuple);
+        EXPECT_EQ(gone_ec, errc::not_owner) << gone_ec.message();
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Resume, ANodeThisProcessHoldsCannotBeAdoptedAgain) {
+    const auto dir = fresh_root() + "/lock";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        mutex m(s, dir);
+        auto held = co_await m.async_lock(asio::use_awaitable);
+        const auto node = held.path();
+        auto [ec, twice] = co_await m.async_adopt(node, tuple);
+        EXPECT_EQ(ec, errc::already_held) << ec.message();
+        EXPECT_FALSE(twice.owns());
+        // Adopted once (the node of a handle dropped without releasing would be gone): a
+        // second adoption of the adopted node is refused too.
+        auto [cec, created] =
+            co_await s.async_create(dir + "/_c_00000000-0000-0000-0000-000000000000-lock-",
+                                    std::string(), create_mode::ephemeral_sequential, tuple);
+        CO_REQUIRE(!cec);
+        co_await held.async_release(asio::use_awaitable);
+        auto [first_ec, adopted] = co_await m.async_adopt(created.path, tuple);
+        EXPECT_FALSE(first_ec) << first_ec.message();
+        EXPECT_TRUE(adopted.owns());
+        auto [again_ec, again] = co_await m.async_adopt(created.path, tuple);
+        EXPECT_EQ(again_ec, errc::already_held) << again_ec.message();
+        EXPECT_FALSE(again.owns());
+        EXPECT_TRUE(adopted.owns());
+        co_await adopted.async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(dir), 0u);
+        // Released: the node is gone, and so is the refusal's reason.
+        auto [gone, l] = co_await m.async_adopt(created.path, tuple);
+        EXPECT_EQ(gone, errc::not_owner) << gone.message();
+        co_await s.async_close(asio::use_awaitable);
+    });
 }
 
 TEST(Resume, AHeldLockIsTakenBackWithItsTokenAfterARestart) {

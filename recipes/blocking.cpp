@@ -1,3 +1,5 @@
+#include "access.hpp"
+#include "lock_state.hpp"
 #include "log.hpp"
 #include "session_impl.hpp"
 
@@ -13,6 +15,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/system_executor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -103,19 +106,79 @@ std::tuple<error_code, Values...> wait_for(const asio::any_io_executor& ex,
     return std::move(*call->result);
 }
 
+/// The session behind what a blocking call works on (null for an empty handle).
+const zkr::detail::session_ops* session_of(const zkr::mutex& m) {
+    return zkr::detail::access::session_of(m).get();
+}
+const zkr::detail::session_ops* session_of(const zkr::semaphore& s) {
+    return zkr::detail::access::session_of(s).get();
+}
+const zkr::detail::session_ops* session_of(const zkr::lock& l) {
+    const auto& state = zkr::detail::access::state_of(l);
+    return state ? state->session().get() : nullptr;
+}
+const zkr::detail::session_ops* session_of(const zkr::lease& l) {
+    return l.size() > 0 ? session_of(l.locks().front()) : nullptr;
+}
+
+/// wait_for on `object`'s session, unless that session has ended: once the client is gone, so
+/// is the io_context its executor refers to, and the session's end is the answer anyway. An
+/// empty handle has no session: its operations fail on the system executor.
+template <class... Values, class Object, class Start>
+std::tuple<error_code, Values...> wait_on(const Object& object, std::optional<milliseconds> timeout,
+                                          Start start) {
+    const auto* s = session_of(object);
+    if (s == nullptr) {
+        return wait_for<Values...>(asio::system_executor(), timeout, std::move(start));
+    }
+    if (auto ended = s->final_error()) {
+        return {ended, Values{}...};
+    }
+    return wait_for<Values...>(s->executor(), timeout, std::move(start));
+}
+
+/// An acquisition on `object`'s session: a deadline that passes is not a failure, the handle
+/// is simply not taken (and the operation, cancelled, has deleted its nodes).
+template <class Handle, class Object, class Start>
+Handle take(const Object& object, std::optional<milliseconds> timeout, error_code& ec,
+            Start start) {
+    auto [result, handle] = wait_on<Handle>(object, timeout, std::move(start));
+    ec = timeout && result == asio::error::operation_aborted ? error_code{} : result;
+    return std::move(handle);
+}
+
 zkr::lock take(zkr::mutex& m, std::optional<milliseconds> timeout, bool try_only, error_code& ec) {
-    auto [result, l] = wait_for<zkr::lock>(m.get_executor(), timeout, [&m, try_only](auto h) {
+    return take<zkr::lock>(m, timeout, ec, [&m, try_only](auto h) {
         if (try_only) {
             m.async_try_lock(std::move(h));
         } else {
             m.async_lock(std::move(h));
         }
     });
-    // A deadline that passed is not a failure: the lock is simply not taken.
-    ec = timeout && result == asio::error::operation_aborted ? error_code{} : result;
-    return std::move(l);
 }
 
+zkr::lease take(zkr::semaphore& s, int count, std::optional<milliseconds> timeout, bool try_only,
+                error_code& ec) {
+    return take<zkr::lease>(s, timeout, ec, [&s, count, try_only](auto h) {
+        if (try_only) {
+            s.async_try_acquire(count, std::move(h));
+        } else {
+            s.async_acquire(count, std::move(h));
+        }
+    });
+}
+
+template <class Handle>
+error_code release_and_wait(Handle& l) {
+    return std::get<0>(wait_on<>(l, std::nullopt, [&l](auto h) { l.async_release(std::move(h)); }));
+}
+
+template <class Handle>
+error_code wait_lost_within(Handle& l, std::optional<milliseconds> timeout) {
+    auto [ec] = wait_on<>(l, timeout, [&l](auto h) { l.async_wait_lost(std::move(h)); });
+    // Our deadline cancelled the wait: still held (unless released meanwhile).
+    return timeout && ec == asio::error::operation_aborted && l.owns() ? error_code{} : ec;
+}
 }  // namespace
 
 // ---- client -------------------------------------------------------------------------------------
@@ -197,25 +260,69 @@ void mutex::prepare() {
 }
 
 void mutex::prepare(error_code& ec) {
-    std::tie(ec) = wait_for<>(mutex_.get_executor(), std::nullopt,
-                              [this](auto h) { mutex_.async_prepare(std::move(h)); });
+    std::tie(ec) =
+        wait_on<>(mutex_, std::nullopt, [this](auto h) { mutex_.async_prepare(std::move(h)); });
 }
 
+// ---- shared_mutex and semaphore ---------------------------------------------------------------
+
+shared_mutex::shared_mutex(client& c, std::string path, mutex_options options)
+    : shared_(c.session(), std::move(path), std::move(options)),
+      writer_(c, shared_.writer()),
+      reader_(c, shared_.reader()) {}
+
+semaphore::semaphore(client& c, std::string path, int max_leases, semaphore_options options)
+    : semaphore_(c.session(), std::move(path), max_leases, std::move(options)) {}
+
+zkr::lease semaphore::acquire(int count) {
+    return or_throw([this, count](error_code& ec) { return acquire(count, ec); });
+}
+
+zkr::lease semaphore::acquire(int count, error_code& ec) {
+    return take(semaphore_, count, std::nullopt, false, ec);
+}
+
+zkr::lease semaphore::try_acquire(int count) {
+    return or_throw([this, count](error_code& ec) { return try_acquire(count, ec); });
+}
+
+zkr::lease semaphore::try_acquire(int count, error_code& ec) {
+    return take(semaphore_, count, std::nullopt, true, ec);
+}
+
+zkr::lease semaphore::try_acquire_for(milliseconds timeout, int count) {
+    return or_throw(
+        [this, timeout, count](error_code& ec) { return try_acquire_for(timeout, count, ec); });
+}
+
+zkr::lease semaphore::try_acquire_for(milliseconds timeout, int count, error_code& ec) {
+    return take(semaphore_, count, timeout, false, ec);
+}
+
+// ---- handles ------------------------------------------------------------------------------------
+
 error_code release(zkr::lock& l) {
-    return std::get<0>(wait_for<>(l.get_executor(), std::nullopt,
-                                  [&l](auto h) { l.async_release(std::move(h)); }));
+    return release_and_wait(l);
+}
+
+error_code release(zkr::lease& l) {
+    return release_and_wait(l);
 }
 
 error_code wait_lost(zkr::lock& l) {
-    return std::get<0>(wait_for<>(l.get_executor(), std::nullopt,
-                                  [&l](auto h) { l.async_wait_lost(std::move(h)); }));
+    return wait_lost_within(l, std::nullopt);
+}
+
+error_code wait_lost(zkr::lease& l) {
+    return wait_lost_within(l, std::nullopt);
 }
 
 error_code wait_lost_for(zkr::lock& l, milliseconds timeout) {
-    auto [ec] =
-        wait_for<>(l.get_executor(), timeout, [&l](auto h) { l.async_wait_lost(std::move(h)); });
-    // Our deadline cancelled the wait: still held (unless released meanwhile).
-    return ec == asio::error::operation_aborted && l.owns() ? error_code{} : ec;
+    return wait_lost_within(l, timeout);
+}
+
+error_code wait_lost_for(zkr::lease& l, milliseconds timeout) {
+    return wait_lost_within(l, timeout);
 }
 
 // ---- leader -------------------------------------------------------------------------------------
@@ -340,6 +447,14 @@ bool leader::wait_until_leader(milliseconds timeout) const {
 }
 
 void leader::stop() {
+    {
+        // Also after the client is gone: its session's end finished the campaign, and its
+        // io_context (state_->ex) is no more.
+        std::lock_guard guard(state_->mutex);
+        if (state_->finished) {
+            return;
+        }
+    }
     asio::post(state_->ex, [st = state_] {
         if (!st->stop_requested) {
             st->stop_requested = true;

@@ -193,15 +193,30 @@ leader_election::leader_election(session_ptr s, std::string path, std::string pa
       id_(std::move(participant_id)),
       options_(options) {}
 
+namespace {
+
+/// A lock of the election's queue, handed over as leadership.
+auto as_leadership(const detail::session_ptr& s, detail::handler<void(error_code, leadership)> h) {
+    return detail::adapt<void(error_code, lock)>(std::move(h), s->completions(),
+                                                 [](auto& pending, error_code ec, lock l) {
+                                                     pending.complete(ec, leadership(std::move(l)));
+                                                 });
+}
+
+}  // namespace
+
 void leader_election::campaign_impl(const session_ptr& s, const std::string& path,
                                     const std::string& id, const election_options& options,
                                     detail::handler<void(error_code, leadership)> h) {
-    detail::acquire_lock(
-        detail::campaign_request(s, path, id), options.on_loss,
-        detail::adapt<void(error_code, lock)>(std::move(h), s->completions(),
-                                              [](auto& pending, error_code ec, lock l) {
-                                                  pending.complete(ec, leadership(std::move(l)));
-                                              }));
+    detail::acquire_lock(detail::campaign_request(s, path, id), options.on_loss,
+                         as_leadership(s, std::move(h)));
+}
+
+void leader_election::adopt_impl(const session_ptr& s, const std::string& path,
+                                 const election_options& options, std::string node,
+                                 detail::handler<void(error_code, leadership)> h) {
+    detail::adopt_lock(detail::campaign_request(s, path, {}), std::move(node), options.on_loss,
+                       as_leadership(s, std::move(h)));
 }
 
 void leader_election::prepare_impl(const session_ptr& s, const std::string& path,

@@ -42,6 +42,10 @@ asio::awaitable<std::tuple<error_code, zkr::lock>> join(session_ptr s, std::stri
             auto [eec, st] = co_await call<void(error_code, std::optional<stat>)>(
                 [&](auto h) { s->exists(node, std::move(h)); });
             if (!eec && st && st->ephemeral_owner == s->session_id()) {
+                if (s->holds_node(node)) {
+                    // Joined already under this id: not a create of ours whose answer was lost.
+                    co_return std::make_tuple(make_error_code(errc::already_held), zkr::lock{});
+                }
                 ec = {};
                 created = created_node{node, *st};
             } else if (!eec && !st) {

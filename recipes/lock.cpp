@@ -1,3 +1,4 @@
+#include "access.hpp"
 #include "handle_ops.hpp"
 #include "lock_state.hpp"
 
@@ -380,11 +381,25 @@ error_code check_lock_dir(const std::string& dir, const std::string& node) {
 
 }  // namespace
 
+error_code check_max_hold(std::optional<std::chrono::milliseconds>& max_hold) {
+    if (!max_hold) {
+        return {};
+    }
+    if (max_hold->count() <= 0) {
+        return make_error_code(errc::invalid_argument);
+    }
+    max_hold = std::min<std::chrono::milliseconds>(*max_hold, longest_hold);
+    return {};
+}
+
 void acquire_lock(acquire_request request, loss_policy policy,
                   handler<void(error_code, zkr::lock)> h) {
     auto s = request.session;
     const auto node = longest_node(request.dir, request.marker);
     auto ec = check_lock_dir(request.dir, node);
+    if (!ec) {
+        ec = check_max_hold(request.max_hold);
+    }
     if (!ec) {
         ec = s->check_request_size(node, request.data.size());
     }
@@ -418,6 +433,66 @@ void acquire_lock(acquire_request request, loss_policy policy,
                     state->start_hold_clock();
                 }
             });
+}
+
+bool names_node_of(const std::string& node, const std::string& dir, std::string_view marker) {
+    return !validate_path(node) && parent_path(node) == dir &&
+           node_name(node).find(marker) != std::string_view::npos;
+}
+
+asio::awaitable<std::tuple<error_code, zkr::stat, std::shared_ptr<node_claim>>> claim_own_node(
+    session_ptr s, std::string node) {
+    auto [ec, st] = co_await call<void(error_code, std::optional<stat>)>(
+        [&](auto h) { s->exists(node, std::move(h)); });
+    if (!ec && (!st || st->ephemeral_owner != s->session_id())) {
+        ec = make_error_code(errc::not_owner);
+    }
+    if (!ec && s->holds_node(node)) {
+        ec = make_error_code(errc::already_held);
+    }
+    if (ec) {
+        co_return std::make_tuple(ec, zkr::stat{}, std::shared_ptr<node_claim>{});
+    }
+    auto claim = std::make_shared<node_claim>(node);
+    s->add_listener(claim);
+    co_return std::make_tuple(error_code{}, *st, std::move(claim));
+}
+
+void adopt_lock(acquire_request request, std::string node, loss_policy policy,
+                handler<void(error_code, zkr::lock)> h) {
+    auto s = request.session;
+    if (!names_node_of(node, request.dir, request.marker)) {
+        fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
+        return;
+    }
+    if (auto ec = check_max_hold(request.max_hold)) {  // before the node is looked up
+        fail(std::move(h), s->completions(), ec);
+        return;
+    }
+    // The lock reaches the caller one hop after acquire_lock's handler (through spawn): its
+    // max_hold clock starts after that delivery, not acquire_lock's.
+    request.starts_hold_clock = false;
+    spawn(
+        s,
+        [](acquire_request request, std::string node,
+           loss_policy policy) -> asio::awaitable<std::tuple<error_code, zkr::lock>> {
+            auto [ec, st, claim] = co_await claim_own_node(request.session, node);
+            if (ec) {
+                co_return std::make_tuple(ec, zkr::lock{});
+            }
+            // The claim lives until acquire_lock has started the adopted lock's own state.
+            request.existing = acquired_node{node, st};
+            co_return co_await call<void(error_code, zkr::lock)>(
+                [&](auto h) { acquire_lock(std::move(request), policy, std::move(h)); });
+        }(std::move(request), std::move(node), policy),
+        adapt<void(error_code, zkr::lock), void(error_code, zkr::lock)>(
+            std::move(h), s->completions(), [](auto& pending, error_code ec, zkr::lock l) {
+                auto state = access::state_of(l);
+                pending.complete(ec, std::move(l));
+                if (state) {
+                    state->start_hold_clock();
+                }
+            }));
 }
 
 void prepare_lock_dir(const session_ptr& s, const std::string& dir, const std::string& marker,

@@ -36,10 +36,11 @@ struct join_all {
     }
 };
 
-/// The first member to report a loss wins. The other members' waits stay pending until the
-/// group is released (they complete into a decided race): cancelling them from here would emit
-/// cancellation signals across the members' strands, which Asio does not allow.
-struct first_loss {
+/// The first member to answer (a loss, a revocation request) wins. The other members' waits
+/// stay pending until the group is released (they complete into a decided race): cancelling them
+/// from here would emit cancellation signals across the members' strands, which Asio does not
+/// allow.
+struct first_answer {
     std::mutex mutex;
     bool completed = false;
     std::size_t left;
@@ -86,19 +87,31 @@ struct group_state {
 
     /// The first member's loss.
     void wait_lost(handler<void(error_code)> h) {
-        auto race = std::make_shared<first_loss>();
+        first_of(std::move(h), [](lock& l, auto done) { l.async_wait_lost(std::move(done)); });
+    }
+
+    /// The first member's revocation request (or loss).
+    void wait_revocation(handler<void(error_code)> h) {
+        first_of(std::move(h),
+                 [](lock& l, auto done) { l.async_wait_revocation(std::move(done)); });
+    }
+
+    /// The first member's answer to `wait(member, done)`.
+    template <class Wait>
+    void first_of(handler<void(error_code)> h, Wait wait) {
+        auto race = std::make_shared<first_answer>();
         race->left = locks.size();
         auto slot = boost::asio::get_associated_cancellation_slot(h);
         race->done = pending_handler<void(error_code)>(std::move(h), locks.front().get_executor());
         if (slot.is_connected()) {
-            slot.assign([weak = std::weak_ptr<first_loss>(race)](boost::asio::cancellation_type) {
+            slot.assign([weak = std::weak_ptr<first_answer>(race)](boost::asio::cancellation_type) {
                 if (auto r = weak.lock()) {
                     r->cancel();
                 }
             });
         }
         for (auto& l : locks) {
-            l.async_wait_lost([race](error_code ec) { race->arrived(ec); });
+            wait(l, [race](error_code ec) { race->arrived(ec); });
         }
     }
 
@@ -160,12 +173,24 @@ error_code lock_group::lost_reason() const {
     return {};
 }
 
+sequencer lock_group::sequencer() const {
+    return size() > 0 ? state_->locks.front().sequencer() : zkr::sequencer{};
+}
+
+bool lock_group::revocation_requested() const noexcept {
+    return std::ranges::any_of(locks(), [](const lock& l) { return l.revocation_requested(); });
+}
+
 void lock_group::release_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
     detail::on_held(state, std::move(h), [](auto& g, auto h) { g.release(std::move(h)); });
 }
 
 void lock_group::wait_lost_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
     detail::on_held(state, std::move(h), [](auto& g, auto h) { g.wait_lost(std::move(h)); });
+}
+
+void lock_group::wait_revocation_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
+    detail::on_held(state, std::move(h), [](auto& g, auto h) { g.wait_revocation(std::move(h)); });
 }
 
 void lock_group::guarded_multi_impl(const state_ptr& state, std::vector<op> ops,

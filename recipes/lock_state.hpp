@@ -64,6 +64,9 @@ class lock_state final : public session_listener, public std::enable_shared_from
     void node_missing() { lose(make_error_code(errc::lock_node_deleted)); }
 
     void on_session_event(session_event event) override;
+    bool holds_node(const std::string& node) const noexcept override {
+        return owned_.load() && node == path_;
+    }
 
   private:
     /// Reports the loss (once): owns() false, lost_reason() `why`, waiters told.
@@ -106,10 +109,38 @@ class lock_state final : public session_listener, public std::enable_shared_from
     std::optional<observed_lock> observed_;  // strand-only
 };
 
+/// The longest max_hold zkr counts: a century, "practically never". A longer bound is cut to it,
+/// since the steady clock's deadline (now + max_hold, in nanoseconds) overflows past ~292 years
+/// into the past, which would take the lock back at once.
+inline constexpr std::chrono::hours longest_hold{24 * 365 * 100};
+
+/// Checks a max_hold (mutex_options, semaphore_options) before anything is created:
+/// errc::invalid_argument for a bound that is not positive (it would take the lock back at once);
+/// a bound past longest_hold is cut to it.
+error_code check_max_hold(std::optional<std::chrono::milliseconds>& max_hold);
+
 /// Runs the queue algorithm and wraps the result in a lock handle: the one entry point of every
 /// lock recipe (mutex, shared_mutex, election).
 void acquire_lock(acquire_request request, loss_policy policy,
                   handler<void(error_code, zkr::lock)> h);
+
+/// True if `node` is a node of `dir` whose name carries `marker`: one async_adopt may take over.
+bool names_node_of(const std::string& node, const std::string& dir, std::string_view marker);
+
+/// Whether this process may take over `node`: it exists, our session owns it, and no handle of
+/// ours holds it (errc::not_owner, errc::already_held otherwise). On success the node stays
+/// claimed (session_ops::holds_node) while the returned claim lives: keep it until the node's
+/// own lock_state has started.
+boost::asio::awaitable<std::tuple<error_code, zkr::stat, std::shared_ptr<node_claim>>>
+claim_own_node(session_ptr s, std::string node);
+
+/// Takes over `node`, a node of the queue `request` describes that our session owns, and
+/// completes once it holds the lock (at once, or after waiting like an acquisition): the
+/// async_adopt of every queue recipe. Errors: errc::invalid_path (not a node of that queue),
+/// errc::invalid_argument (max_hold), claim_own_node's, and acquire_lock's. The max_hold clock
+/// starts once `h` has run.
+void adopt_lock(acquire_request request, std::string node, loss_policy policy,
+                handler<void(error_code, zkr::lock)> h);
 
 /// Creates a lock directory (and its missing ancestors) ahead of the first acquisition: the
 /// async_prepare of every lock recipe. Checks the paths as acquire_lock does.

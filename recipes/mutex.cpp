@@ -18,6 +18,16 @@ std::string default_node_data() {
     return std::string(host) + ":" + std::to_string(getpid());
 }
 
+/// The queue request of a mutex (or of one side of a read-write lock).
+acquire_request mutex_request(const session_ptr& s, const std::string& path,
+                              const std::string& marker, const mutex_options& options,
+                              bool try_only) {
+    acquire_request request{s, path, marker, options.node_data, try_only, log::channels::mutex};
+    request.fast_handoff = marker != names::write_marker;
+    request.max_hold = options.max_hold;
+    return request;
+}
+
 }  // namespace detail
 
 mutex::mutex(session& s, std::string path, mutex_options options)
@@ -50,52 +60,15 @@ void mutex::prepare_impl(const std::shared_ptr<detail::session_ops>& s, const st
 void mutex::adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
                        const std::string& marker, const mutex_options& options, std::string node,
                        detail::handler<void(error_code, lock)> h) {
-    if (detail::validate_path(node) || detail::parent_path(node) != path ||
-        detail::node_name(node).find(marker) == std::string_view::npos) {
-        detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
-        return;
-    }
-    detail::acquire_request request{
-        s, path, marker, options.node_data, false, log::channels::mutex};
-    request.fast_handoff = marker != names::write_marker;
-    request.max_hold = options.max_hold;
-    // The lock reaches the caller one hop after acquire_lock's handler (through spawn): its
-    // max_hold clock starts after that delivery, not acquire_lock's.
-    request.starts_hold_clock = false;
-    detail::spawn(
-        s,
-        [](detail::session_ptr s, detail::acquire_request request, std::string node,
-           loss_policy policy) -> boost::asio::awaitable<std::tuple<error_code, lock>> {
-            auto [ec, st] = co_await detail::call<void(error_code, std::optional<zkr::stat>)>(
-                [&](auto h) { s->exists(node, std::move(h)); });
-            if (!ec && (!st || st->ephemeral_owner != s->session_id())) {
-                ec = make_error_code(errc::not_owner);
-            }
-            if (ec) {
-                co_return std::make_tuple(ec, lock{});
-            }
-            request.existing = detail::acquired_node{node, *st};
-            co_return co_await detail::call<void(error_code, lock)>(
-                [&](auto h) { detail::acquire_lock(std::move(request), policy, std::move(h)); });
-        }(s, std::move(request), std::move(node), options.on_loss),
-        detail::adapt<void(error_code, lock), void(error_code, lock)>(
-            std::move(h), s->completions(), [](auto& pending, error_code ec, lock l) {
-                auto state = detail::access::state_of(l);
-                pending.complete(ec, std::move(l));
-                if (state) {
-                    state->start_hold_clock();
-                }
-            }));
+    detail::adopt_lock(detail::mutex_request(s, path, marker, options, false), std::move(node),
+                       options.on_loss, std::move(h));
 }
 
 void mutex::lock_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
                       const std::string& marker, const mutex_options& options, bool try_only,
                       detail::handler<void(error_code, lock)> h) {
-    detail::acquire_request request{
-        s, path, marker, options.node_data, try_only, log::channels::mutex};
-    request.fast_handoff = marker != names::write_marker;
-    request.max_hold = options.max_hold;
-    detail::acquire_lock(std::move(request), options.on_loss, std::move(h));
+    detail::acquire_lock(detail::mutex_request(s, path, marker, options, try_only), options.on_loss,
+                         std::move(h));
 }
 
 }  // namespace zkr

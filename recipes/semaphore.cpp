@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace zkr {
 namespace detail {
@@ -86,6 +87,55 @@ asio::awaitable<error_code> check_limit(session_ptr s, std::string path, int max
         }
         co_return error_code{};
     }
+}
+
+/// The lease of our nodes, each held from now on.
+lease held_lease(const session_ptr& s, std::vector<acquired_node> nodes,
+                 const semaphore_options& options,
+                 std::optional<std::chrono::milliseconds> max_hold,
+                 const std::optional<observed_lock>& observed = std::nullopt) {
+    std::vector<zkr::lock> leases;
+    for (auto& node : nodes) {
+        auto state = std::make_shared<lock_state>(s, std::move(node), options.on_loss, channel,
+                                                  max_hold, observed);
+        state->start();
+        leases.emplace_back(std::move(state));
+    }
+    return lease(std::move(leases));
+}
+
+/// Takes over lease nodes of ours (semaphore::async_adopt).
+asio::awaitable<std::tuple<error_code, lease>> adopt_leases(session_ptr s,
+                                                            std::vector<std::string> nodes,
+                                                            semaphore_options options) {
+    std::vector<std::shared_ptr<node_claim>> claims;  // until the lease's own states have started
+    std::vector<acquired_node> found;
+    for (auto& node : nodes) {
+        auto [ec, st, claim] = co_await claim_own_node(s, node);
+        if (ec) {
+            co_return std::make_tuple(ec, lease{});
+        }
+        claims.push_back(std::move(claim));
+        found.push_back(acquired_node{std::move(node), st});
+    }
+    co_return std::make_tuple(error_code{},
+                              held_lease(s, std::move(found), options, options.max_hold));
+}
+
+/// Delivers a lease, then starts its max_hold clocks (lock_state::start_hold_clock).
+handler<void(error_code, lease)> delivering(handler<void(error_code, lease)> h,
+                                            const completion_executors& ex) {
+    return adapt<void(error_code, lease), void(error_code, lease)>(
+        std::move(h), ex, [](auto& pending, error_code ec, lease l) {
+            std::vector<std::shared_ptr<lock_state>> states;
+            for (const auto& member : l.locks()) {
+                states.push_back(access::state_of(member));
+            }
+            pending.complete(ec, std::move(l));
+            for (const auto& state : states) {
+                state->start_hold_clock();
+            }
+        });
 }
 
 struct attempt {
@@ -236,15 +286,11 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
         ec = end;  // the session ended meanwhile: our leases went with it
     }
     if (!ec && granted == outcome::granted) {
-        std::vector<zkr::lock> leases;
         for (auto& node : a.created) {
             node.waited = a.waited;
-            auto state = std::make_shared<lock_state>(s, std::move(node), r.options.on_loss,
-                                                      channel, r.options.max_hold, observed);
-            state->start();
-            leases.emplace_back(std::move(state));
         }
-        co_return std::make_tuple(error_code{}, lease(std::move(leases)));
+        co_return std::make_tuple(error_code{}, held_lease(s, std::move(a.created), r.options,
+                                                           r.options.max_hold, observed));
     }
     // Not granted: take back every lease node we made, even ones whose answer was lost.
     if (is_retryable(ec) || ec == asio::error::operation_aborted) {
@@ -277,7 +323,7 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_ops>& session
                              const std::string& path, int max, int count, bool try_only,
                              const semaphore_options& options,
                              detail::handler<void(error_code, lease)> h) {
-    const detail::semaphore_request r{session, path, max, count, try_only, options};
+    detail::semaphore_request r{session, path, max, count, try_only, options};
     const auto& ex = r.session->completions();
     if (detail::validate_path(r.path) || r.path == "/") {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_path));
@@ -285,6 +331,10 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_ops>& session
     }
     if (r.max < 1 || r.count < 1 || r.count > r.max) {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_argument));
+        return;
+    }
+    if (auto ec = detail::check_max_hold(r.options.max_hold)) {
+        detail::fail(std::move(h), ex, ec);
         return;
     }
     // The lease nodes' paths: "<path>/leases/" with a protected prefix and a sequence.
@@ -300,19 +350,29 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_ops>& session
         detail::fail(std::move(h), ex, ec);
         return;
     }
-    // Once the lease is delivered, its max_hold clocks start (lock_state::start_hold_clock).
-    detail::spawn(r.session, detail::acquire_leases(r),
-                  detail::adapt<void(error_code, lease), void(error_code, lease)>(
-                      std::move(h), ex, [](auto& pending, error_code ec, lease l) {
-                          std::vector<std::shared_ptr<detail::lock_state>> states;
-                          for (const auto& member : l.locks()) {
-                              states.push_back(detail::access::state_of(member));
-                          }
-                          pending.complete(ec, std::move(l));
-                          for (const auto& state : states) {
-                              state->start_hold_clock();
-                          }
-                      }));
+    detail::spawn(r.session, detail::acquire_leases(r), detail::delivering(std::move(h), ex));
+}
+
+void semaphore::adopt_impl(const std::shared_ptr<detail::session_ops>& session,
+                           const std::string& path, int max, const semaphore_options& options,
+                           std::vector<std::string> nodes,
+                           detail::handler<void(error_code, lease)> h) {
+    const auto& ex = session->completions();
+    auto checked = options;
+    if (nodes.empty() || std::cmp_greater(nodes.size(), max) ||
+        detail::check_max_hold(checked.max_hold)) {
+        detail::fail(std::move(h), ex, make_error_code(errc::invalid_argument));
+        return;
+    }
+    const auto leases_dir = detail::join_path(path, names::semaphore_leases);
+    for (const auto& node : nodes) {
+        if (!detail::names_node_of(node, leases_dir, names::lease_marker)) {
+            detail::fail(std::move(h), ex, make_error_code(errc::invalid_path));
+            return;
+        }
+    }
+    detail::spawn(session, detail::adopt_leases(session, std::move(nodes), std::move(checked)),
+                  detail::delivering(std::move(h), ex));
 }
 
 }  // namespace zkr

@@ -62,6 +62,11 @@ shared_mutex::shared_mutex(session& s, std::string path, mutex_options options)
       reader_(detail::access::make_mutex(detail::access::ops(s), std::move(path),
                                          names::read_marker, std::move(options))) {}
 
+mutex& shared_mutex::side_of(const std::string& node) noexcept {
+    return detail::node_name(node).find(names::read_marker) != std::string_view::npos ? reader_
+                                                                                      : writer_;
+}
+
 void shared_mutex::downgrade_impl(const mutex& reader, lock write_lock,
                                   detail::handler<void(error_code, lock)> h) {
     const auto& s = detail::access::session_of(reader);

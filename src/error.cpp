@@ -135,6 +135,14 @@ class zkr_category_impl final : public boost::system::error_category {
             case errc::max_hold_passed:
                 return "held for the longest hold allowed (max_hold): the lock was taken back and "
                        "its node deleted";
+            case errc::already_held:
+                return "this process already holds that node through another handle (adopted, or "
+                       "joined under that id): use that handle; two would each claim the node, "
+                       "and releasing one would leave the other claiming a deleted node";
+            case errc::too_many_open_files:
+                return "out of file descriptors (each session needs 2): close sessions or files "
+                       "that are not needed, or raise the limit (ulimit -n, RLIMIT_NOFILE; "
+                       "fs.file-max for the whole system)";
         }
         return "unknown zkr error";
     }

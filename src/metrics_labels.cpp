@@ -143,6 +143,10 @@ std::string_view zkr_name(errc e) noexcept {
             return "ttl_disabled";
         case errc::max_hold_passed:
             return "max_hold_passed";
+        case errc::already_held:
+            return "already_held";
+        case errc::too_many_open_files:
+            return "too_many_open_files";
         case errc::not_a_lock_node:
             return "not_a_lock_node";
         case errc::not_revocable:

@@ -299,6 +299,18 @@ void session_impl::on_client_state(int state, std::int64_t id, int timeout_ms,
     }
 }
 
+bool session_impl::on_client_failure(error_code reason) {
+    // Only a first connection fails for it: a session that was connected keeps retrying while
+    // it lives (descriptors may come back), and its holders are told by the loss deadline.
+    if (state_.load() != session_state::connecting || ever_connected_) {
+        return false;
+    }
+    ZKR_LOG(error, channel, "cannot connect to '" << config_.hosts << "': " << reason.message());
+    connect_waiters_.complete_all(reason);
+    asio::post(strand(), [self = self()] { self->shut_down({}); });
+    return true;
+}
+
 void session_impl::apply_state(session_state next) {
     const auto previous = state_.load();
     if (previous == next || (is_final(previous) && next != session_state::closed) ||

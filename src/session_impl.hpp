@@ -94,6 +94,9 @@ class session_impl final : public session_ops, public client_observer {
     /// Remembers a bounded number of names; past that it says false, once it said so in the log.
     bool first_notice(const std::string& dir, const std::string& name) override;
     void add_listener(std::weak_ptr<session_listener> listener) override;
+    bool holds_node(const std::string& node) const override {
+        return listeners_hold(listeners_, node);
+    }
 
     /// Operations and watches the C client may still call back (for leak checks in tests).
     std::size_t pending_operations() const noexcept;
@@ -104,6 +107,7 @@ class session_impl final : public session_ops, public client_observer {
     /// From the transport: the C client's session state changed.
     void on_client_state(int state, std::int64_t id, int timeout_ms,
                          const std::array<char, 16>& password) override;
+    bool on_client_failure(error_code reason) override;
 
   private:
     template <class Op, class Start>

@@ -46,6 +46,8 @@ enum class session_event {
 class session_listener {
   public:
     virtual void on_session_event(session_event event) = 0;
+    /// True if this listener stands for a handle on `node` (session_ops::holds_node).
+    virtual bool holds_node(const std::string& /*node*/) const noexcept { return false; }
 
   protected:
     ~session_listener() = default;
@@ -107,6 +109,11 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
     virtual void wait_state(session_state seen, handler<void(error_code, session_state)> h) = 0;
     /// Registers a listener for session events (call on the driver strand). Held weakly.
     virtual void add_listener(std::weak_ptr<session_listener> listener) = 0;
+    /// True if a handle of this process holds `node` on this session (a lock, a lease, a
+    /// membership, or an adoption under way): a second handle on it is refused with
+    /// errc::already_held, since releasing one would leave the other claiming a deleted node.
+    /// The handles are the session's listeners (listeners_hold). Driver strand.
+    virtual bool holds_node(const std::string& node) const = 0;
 
     // Requests. `ttl_ms` > 0 for the TTL modes.
     virtual void create(std::string path, std::string data, create_mode mode,
@@ -163,5 +170,28 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
 };
 
 using session_ptr = std::shared_ptr<session_ops>;
+
+/// session_ops::holds_node over a session's listeners: only a rare refusal path walks them.
+inline bool listeners_hold(const std::vector<std::weak_ptr<session_listener>>& listeners,
+                           const std::string& node) {
+    for (const auto& weak : listeners) {
+        if (auto listener = weak.lock(); listener && listener->holds_node(node)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// A node being taken over (mutex::async_adopt), held for holds_node until the handle that
+/// adopts it is registered itself: two adoptions at once cannot both pass the check.
+class node_claim final : public session_listener {
+  public:
+    explicit node_claim(std::string node) : node_(std::move(node)) {}
+    void on_session_event(session_event) override {}
+    bool holds_node(const std::string& node) const noexcept override { return node == node_; }
+
+  private:
+    std::string node_;
+};
 
 }  // namespace zkr::detail

@@ -39,6 +39,18 @@ constexpr std::chrono::milliseconds retry_floor{10};
 constexpr std::array<unsigned char, 12> close_request{0,    0,    0,    8,    0x7a, 0x6b,
                                                       0x72, 0x00, 0xff, 0xff, 0xff, 0xf5};
 
+/// True when the process (EMFILE) or the system (ENFILE) has no descriptor left. The C client's
+/// failed connection attempt does not say why, and its logging has been through errno since:
+/// one socket of our own tells, on this rare path only.
+bool out_of_descriptors() {
+    const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0) {
+        ::close(probe);
+        return false;
+    }
+    return errno == EMFILE || errno == ENFILE;
+}
+
 std::chrono::milliseconds to_duration(const timeval& tv) {
     return std::chrono::milliseconds(tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
@@ -177,6 +189,9 @@ void transport::update() {
             return;
         }
         auto wait = to_duration(tv);
+        if (rc != ZOK && gave_up_for_descriptors()) {
+            return;
+        }
         if (rc != ZOK) {
             // The C client handled a connection failure; it answers again after a pause.
             fd = -1;
@@ -187,6 +202,8 @@ void transport::update() {
             drop_socket();
         } else if (adopt_socket(fd)) {
             wait_for(interest);
+        } else if (gave_up_for_descriptors()) {
+            return;
         } else {
             wait = std::max(wait, retry_floor);
         }
@@ -211,6 +228,21 @@ bool transport::adopt_socket(int fd) {
         ZKR_LOG(error, channel, "cannot wait on the ZooKeeper connection: " << ec.message());
         return false;
     }
+    return true;
+}
+
+bool transport::gave_up_for_descriptors() {
+    if (!out_of_descriptors()) {
+        return false;
+    }
+    // Retrying would fail the same way until the connect timeout, logging each attempt.
+    auto observer = observer_.lock();
+    if (!observer || !observer->on_client_failure(make_error_code(errc::too_many_open_files))) {
+        return false;
+    }
+    drop_socket();
+    timer_.cancel();
+    timer_armed_ = false;
     return true;
 }
 

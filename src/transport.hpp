@@ -49,6 +49,10 @@ class client_observer {
   public:
     virtual void on_client_state(int state, std::int64_t session_id, int timeout_ms,
                                  const std::array<char, 16>& password) = 0;
+    /// The client cannot open a connection, for `reason` (errc::too_many_open_files): true if
+    /// the session ends for it (then the transport stops retrying), false to retry as usual.
+    /// Called inside the transport: end the session through a post, not in place.
+    virtual bool on_client_failure(error_code reason) = 0;
 
   protected:
     ~client_observer() = default;
@@ -131,6 +135,9 @@ class transport : public std::enable_shared_from_this<transport> {
     void wait_for(int events);
     /// Follows the C client's socket: takes a duplicate of `fd` if we have none.
     bool adopt_socket(int fd);
+    /// After a failure to connect or to follow the connection: true if the process has run out
+    /// of descriptors and the observer ended the session for it (nothing to wait for then).
+    bool gave_up_for_descriptors();
     void drop_socket();
     /// After a C call: lets our socket go if the client lost its own, and reports a
     /// disconnection the client did not report itself.

@@ -129,6 +129,9 @@ class fake_session final : public detail::session_ops {
     void wait_state(session_state seen,
                     detail::handler<void(error_code, session_state)> h) override;
     void add_listener(std::weak_ptr<detail::session_listener> listener) override;
+    bool holds_node(const std::string& node) const override {
+        return detail::listeners_hold(listeners_, node);
+    }
     void create(std::string path, std::string data, create_mode mode,
                 detail::handler<void(error_code, created_node)> h,
                 std::int64_t ttl_ms = 0) override;

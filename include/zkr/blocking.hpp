@@ -21,6 +21,13 @@
 //
 // Errors: every call has a form that throws boost::system::system_error and one that takes an
 // error_code&. Each call may be made from any thread except the client's.
+//
+// Lifetimes: mutexes, leaders and locks may outlive their client (as zkr::mutex may outlive
+// its session). Destroying the client closes the session: its locks are lost, its leaders stop,
+// and every blocking call after that fails with errc::session_closed (or with the error that
+// ended the session first, zk_errc::session_expired). The asynchronous objects underneath
+// (mutex::async(), lock::async_*) run on the client's io_context: they must not be used once
+// the client is gone. No object may be used while its client is being destroyed.
 #pragma once
 
 #include <zkr/config.hpp>
@@ -29,7 +36,9 @@
 #include <zkr/leader_election.hpp>
 #include <zkr/lock.hpp>
 #include <zkr/mutex.hpp>
+#include <zkr/semaphore.hpp>
 #include <zkr/session.hpp>
+#include <zkr/shared_mutex.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -49,7 +58,8 @@ class ZKR_API client {
     /// Starts the thread and connects: waits up to config.connect_timeout. Throws
     /// boost::system::system_error with async_connect's error when no server accepts.
     explicit client(session_config config);
-    /// Closes the session (every lock and election node of it goes) and joins the thread.
+    /// Closes the session (every lock and election node of it goes) and joins the thread. The
+    /// blocking objects built on this client then fail with errc::session_closed.
     ~client();
     client(const client&) = delete;
     client& operator=(const client&) = delete;
@@ -94,16 +104,66 @@ class ZKR_API mutex {
     zkr::mutex mutex_;
 };
 
-/// Releases `l` and waits until its node is gone (zkr::lock::async_release). A lock that was
-/// lost gives the loss reason; an empty one errc::not_owner.
+/// A zkr::shared_mutex (read-write lock) with blocking operations: each side is a
+/// blocking::mutex, writer().lock() for exclusive holds, reader().lock() for shared ones.
+class ZKR_API shared_mutex {
+  public:
+    shared_mutex(client& c, std::string path, mutex_options options = {});
+
+    /// The exclusive side ("__WRIT__" nodes).
+    mutex& writer() noexcept { return writer_; }
+    /// The shared side ("__READ__" nodes).
+    mutex& reader() noexcept { return reader_; }
+
+    /// The asynchronous read-write lock underneath (async_downgrade, async_adopt).
+    zkr::shared_mutex& async() noexcept { return shared_; }
+
+  private:
+    zkr::shared_mutex shared_;
+    mutex writer_;
+    mutex reader_;
+};
+
+/// A zkr::semaphore with blocking operations: acquisitions of `count` leases (all or nothing)
+/// returning the ordinary zkr::lease, which releases when destroyed.
+class ZKR_API semaphore {
+  public:
+    /// A semaphore of `max_leases` at `path` (see zkr::semaphore).
+    semaphore(client& c, std::string path, int max_leases, semaphore_options options = {});
+
+    /// Acquires `count` leases, waiting as long as it takes.
+    zkr::lease acquire(int count = 1);
+    zkr::lease acquire(int count, error_code& ec);
+
+    /// Acquires `count` leases only if they are free now: an empty lease when they are not.
+    zkr::lease try_acquire(int count = 1);
+    zkr::lease try_acquire(int count, error_code& ec);
+
+    /// Acquires `count` leases, waiting at most `timeout`: an empty lease (and no error) when it
+    /// passes; our waiting nodes are deleted before the call returns.
+    zkr::lease try_acquire_for(std::chrono::milliseconds timeout, int count = 1);
+    zkr::lease try_acquire_for(std::chrono::milliseconds timeout, int count, error_code& ec);
+
+    /// The asynchronous semaphore underneath.
+    zkr::semaphore& async() noexcept { return semaphore_; }
+
+  private:
+    zkr::semaphore semaphore_;
+};
+
+/// Releases `l` and waits until its node (a lease: every node) is gone (async_release). A
+/// handle that was lost gives the loss reason; an empty one errc::not_owner.
 ZKR_API error_code release(zkr::lock& l);
+ZKR_API error_code release(zkr::lease& l);
 
-/// Waits until `l` is lost and returns the reason (zkr::lock::async_wait_lost):
-/// operation_aborted if it is released first.
+/// Waits until `l` is lost and returns the reason (async_wait_lost): operation_aborted if it is
+/// released first.
 ZKR_API error_code wait_lost(zkr::lock& l);
+ZKR_API error_code wait_lost(zkr::lease& l);
 
-/// As wait_lost, for at most `timeout`: an empty error_code if the lock is still held then.
+/// As wait_lost, for at most `timeout`: an empty error_code if the handle is still held then.
 ZKR_API error_code wait_lost_for(zkr::lock& l, std::chrono::milliseconds timeout);
+ZKR_API error_code wait_lost_for(zkr::lease& l, std::chrono::milliseconds timeout);
 
 /// What a leader is told. Both run on the client's thread.
 struct leader_callbacks {

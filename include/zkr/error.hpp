@@ -75,14 +75,16 @@ enum class errc : int {
     chroot_missing,    ///< the connect string's chroot does not exist on the server
     path_in_use,       ///< the path holds data of another kind: something else uses it
     deadlock,  ///< a blocking call (zkr::blocking) from the thread that would have to complete it
-    ttl_disabled,        ///< the server does not allow TTL nodes (zookeeper.extendedTypesEnabled)
-    max_hold_passed,     ///< held for mutex_options::max_hold: the lock was taken back
-    quorum_unreachable,  ///< connected, but no answer through the leader for so long that it
-                         ///< may have expired us (session_config::quorum_check)
-    not_a_lock_node,     ///< revocation or a sequencer check named a node that is no contender
-                         ///< of a lock recipe (a persistent node, a directory, another recipe's)
-    not_revocable,       ///< a lock node whose recipe does not heed revocation (an election's,
-                         ///< a semaphore's)
+    ttl_disabled,         ///< the server does not allow TTL nodes (zookeeper.extendedTypesEnabled)
+    max_hold_passed,      ///< held for mutex_options::max_hold: the lock was taken back
+    quorum_unreachable,   ///< connected, but no answer through the leader for so long that it
+                          ///< may have expired us (session_config::quorum_check)
+    already_held,         ///< a handle of this process already holds that node (adopted or joined)
+    too_many_open_files,  ///< the process (EMFILE) or the system (ENFILE) ran out of descriptors
+    not_a_lock_node,      ///< revocation or a sequencer check named a node that is no contender
+                          ///< of a lock recipe (a persistent node, a directory, another recipe's)
+    not_revocable,        ///< a lock node whose recipe does not heed revocation (an election's,
+                          ///< a semaphore's)
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

@@ -50,7 +50,9 @@ class ZKR_API group {
 
     /// Joins as `id` with `data` (the group's directory is created if missing).
     /// Handler signature: void(error_code, lock): the membership.
-    /// Errors: zk_errc::node_exists when another session is a member under this id.
+    /// Errors: zk_errc::node_exists when another session is a member under this id;
+    /// errc::already_held when this process joined under this id on this session already (use
+    /// that membership: two handles would each claim the one node).
     /// Not cancellable.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_join(std::string id, std::string data, Token&& token = {}) {

@@ -169,6 +169,20 @@ class ZKR_API leader_election {
             });
     }
 
+    /// Takes over an election node of ours (leadership::path()) after a restart that resumed
+    /// the session, as mutex::async_adopt does: completes once that node leads, at once if it
+    /// did. Handler signature: void(error_code, leadership). Errors and cancellation: as
+    /// mutex::async_adopt.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_adopt(std::string node_path, Token&& token = {}) {
+        return detail::initiate<void(error_code, leadership)>(
+            std::forward<Token>(token),
+            [session = session_, path = path_, options = options_](auto h, std::string node) {
+                adopt_impl(session, path, options, std::move(node), std::move(h));
+            },
+            std::move(node_path));
+    }
+
     /// Creates the election's directory now: like mutex::async_prepare.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_prepare(Token&& token = {}) {
@@ -220,6 +234,9 @@ class ZKR_API leader_election {
     using session_ptr = std::shared_ptr<detail::session_ops>;
     leader_election(session_ptr s, std::string path, std::string participant_id,
                     election_options options);
+    static void adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
+                           const election_options& options, std::string node,
+                           detail::handler<void(error_code, leadership)> h);
     static void campaign_impl(const session_ptr&, const std::string& path, const std::string& id,
                               const election_options&,
                               detail::handler<void(error_code, leadership)>);

@@ -89,26 +89,13 @@ class ZKR_API lock : public detail::held_operations<lock> {
     /// Empty node for an empty handle.
     zkr::sequencer sequencer() const;
 
-    // async_release, async_wait_lost, async_guarded_multi: detail::held_operations.
+    // async_release, async_wait_lost, async_guarded_multi, async_wait_revocation:
+    // detail::held_operations.
 
     /// True once another client asked us to let go (async_revoke, Curator's Revoker).
     bool revocation_requested() const noexcept;
 
-    /// Waits until another client asks us to let go: zkr::async_revoke, `zkr revoke`, or
-    /// Curator's Revoker.attemptRevoke, which write names::revoke_request into our node. Letting
-    /// go is ours to do (async_release); a forced revocation deletes the node after its grace
-    /// period, and the lock is then lost (errc::lock_node_deleted) like any other.
-    ///
-    /// Handler signature: void(error_code): success once requested (at once if it was); the
-    /// loss reason if the lock is lost first; operation_aborted if released first or cancelled;
-    /// errc::not_owner for an empty handle. The first call makes zkr watch our node (one
-    /// request), as async_wait_lost does. Cancellation: terminal, partial, total.
-    template <class Token = boost::asio::deferred_t>
-    [[nodiscard]] auto async_wait_revocation(Token&& token = {}) {
-        return detail::initiate<void(error_code)>(
-            std::forward<Token>(token),
-            [state = state_](auto h) { wait_revocation_impl(state, std::move(h)); });
-    }
+    // async_wait_revocation: detail::held_operations.
 
   private:
     friend struct detail::access;

@@ -2,8 +2,8 @@
 //
 // Returned by async_lock_all (several mutexes, all or nothing) and by semaphore::async_acquire
 // (zkr::lease: one or more lease nodes). The contract is the lock's: owns() while every member is
-// held, async_wait_lost when any member is lost, async_release for all, and the destructor
-// releases all without waiting.
+// held, async_wait_lost when any member is lost, async_wait_revocation when any is asked to let
+// go, async_release for all, and the destructor releases all without waiting.
 #pragma once
 
 #include <zkr/detail/held_operations.hpp>
@@ -11,6 +11,7 @@
 #include <zkr/error.hpp>
 #include <zkr/export.hpp>
 #include <zkr/lock.hpp>
+#include <zkr/sequencer.hpp>
 
 #include <memory>
 #include <vector>
@@ -51,9 +52,14 @@ class ZKR_API lock_group : public detail::held_operations<lock_group> {
     std::int64_t fencing_token() const noexcept;
     /// Why a member was lost (the first lost member's reason; empty while all are held).
     error_code lost_reason() const;
+    /// The first member's node and fencing token, for a resource to check (lock::sequencer):
+    /// the one the group's fencing_token() names. Empty node for an empty group.
+    zkr::sequencer sequencer() const;
+    /// True once another client asked any member to let go (lock::revocation_requested).
+    bool revocation_requested() const noexcept;
 
-    // async_release, async_wait_lost, async_guarded_multi (one check per member):
-    // detail::held_operations.
+    // async_release, async_wait_lost, async_guarded_multi (one check per member),
+    // async_wait_revocation (any member asked): detail::held_operations.
 
   private:
     friend class detail::held_operations<lock_group>;
@@ -62,6 +68,7 @@ class ZKR_API lock_group : public detail::held_operations<lock_group> {
     static void wait_lost_impl(const state_ptr&, detail::handler<void(error_code)>);
     static void guarded_multi_impl(const state_ptr&, std::vector<op>,
                                    detail::handler<void(error_code, std::vector<op_result>)>);
+    static void wait_revocation_impl(const state_ptr&, detail::handler<void(error_code)>);
 
     state_ptr state_;
 };

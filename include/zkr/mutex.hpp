@@ -37,6 +37,8 @@ struct mutex_options {
     /// (errc::max_hold_passed, through async_wait_lost as any loss) and its node is deleted, so
     /// the next waiter goes ahead. Unset: no limit. A frozen holder cannot be told: its node
     /// stays until its session expires (docs/mutex.md, "Bounded holds"); fencing covers that.
+    /// Zero or negative: acquisitions fail with errc::invalid_argument before creating anything.
+    /// Longer than a century: a century ("practically never").
     std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
 };
 
@@ -71,9 +73,9 @@ class ZKR_API mutex {
     /// boost::asio::error::operation_aborted. For a timeout, combine with a timer:
     ///   co_await (m.async_lock(as_tuple(use_awaitable)) || timer.async_wait(use_awaitable))
     /// Connection loss while waiting is survived as long as the session lives.
-    /// Errors: errc::invalid_path, zk_errc::session_expired, errc::session_closed,
-    /// zk_errc::no_auth (the lock directory's ACL denies us), errc::lock_node_deleted (our node
-    /// was deleted while we waited).
+    /// Errors: errc::invalid_path, errc::invalid_argument (options.max_hold not positive),
+    /// zk_errc::session_expired, errc::session_closed, zk_errc::no_auth (the lock directory's ACL
+    /// denies us), errc::lock_node_deleted (our node was deleted while we waited).
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_lock(Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
@@ -103,9 +105,10 @@ class ZKR_API mutex {
     /// Only one process may use a session: the previous one must be gone (docs/session.md).
     ///
     /// Handler signature: void(error_code, lock).
-    /// Errors: errc::not_owner (no such node, or another session owns it), errc::invalid_path
-    /// (not a node of this directory and kind), and async_lock's. Cancellation: as async_lock
-    /// (the adopted node is deleted).
+    /// Errors: errc::not_owner (no such node, or another session owns it), errc::already_held
+    /// (a handle of this process holds the node already, or is adopting it: use that one),
+    /// errc::invalid_path (not a node of this directory and kind), and async_lock's. Cancellation:
+    /// as async_lock (the adopted node is deleted).
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_adopt(std::string node_path, Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(

@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace zkr {
 
@@ -39,7 +40,8 @@ struct semaphore_options {
     loss_policy on_loss = loss_policy::on_expiry;
     /// Data stored in our lease nodes. Empty: "<hostname>:<pid>".
     std::string node_data = {};
-    /// The longest a lease may be held: as mutex_options::max_hold, for every node of the lease.
+    /// The longest a lease may be held: as mutex_options::max_hold (positive, at most a century),
+    /// for every node of the lease.
     std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
 };
 
@@ -67,7 +69,8 @@ class ZKR_API semaphore {
     /// Handler signature: void(error_code, lease).
     /// Cancellation: terminal, partial, total: our lease nodes and our place in the queue are
     /// deleted, then operation_aborted. Use `||` with a timer for a timeout.
-    /// Errors: errc::invalid_argument (count < 1 or > max_leases),
+    /// Errors: errc::invalid_argument (count < 1 or > max_leases, or options.max_hold not
+    /// positive),
     /// errc::semaphore_limit_mismatch, errc::invalid_path, session errors.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_acquire(int count, Token&& token = {}) {
@@ -88,6 +91,26 @@ class ZKR_API semaphore {
         return start(1, true, std::forward<Token>(token));
     }
 
+    /// Takes over lease nodes our session holds (lease::locks()[i].path()) after a restart that
+    /// resumed the session (session_config::resume), as mutex::async_adopt does: a lease node
+    /// is a granted lease (the queue is only for acquiring), so the lease is held at once.
+    ///
+    /// Handler signature: void(error_code, lease).
+    /// Errors: errc::invalid_path (not a lease node of this semaphore), errc::invalid_argument
+    /// (no node, more than max_leases, options.max_hold not positive), errc::not_owner (no such
+    /// node, or another session owns it), errc::already_held (a handle of this process holds
+    /// it, or it is listed twice), the session's errors. Not cancellable.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_adopt(std::vector<std::string> lease_nodes, Token&& token = {}) {
+        return detail::initiate<void(error_code, lease)>(
+            std::forward<Token>(token),
+            [session = session_, path = path_, max = max_, options = options_](
+                auto h, std::vector<std::string> nodes) {
+                adopt_impl(session, path, max, options, std::move(nodes), std::move(h));
+            },
+            std::move(lease_nodes));
+    }
+
   private:
     friend struct detail::access;
     semaphore(std::shared_ptr<detail::session_ops> s, std::string path, int max_leases,
@@ -105,6 +128,10 @@ class ZKR_API semaphore {
                              const std::string& path, int max, int count, bool try_only,
                              const semaphore_options& options,
                              detail::handler<void(error_code, lease)> h);
+    static void adopt_impl(const std::shared_ptr<detail::session_ops>& session,
+                           const std::string& path, int max, const semaphore_options& options,
+                           std::vector<std::string> nodes,
+                           detail::handler<void(error_code, lease)> h);
 
     std::shared_ptr<detail::session_ops> session_;
     std::string path_;

@@ -100,8 +100,10 @@ class ZKR_API session {
     /// Cancellation: terminal, partial, total: the wait ends with operation_aborted; the session
     /// keeps connecting until it is closed or destroyed.
     /// Errors: errc::connect_timeout (no server answered within config().connect_timeout),
-    /// errc::invalid_connect_string, errc::ipv6_literal, errc::chroot_missing (the session is
-    /// closed then), zk_errc::auth_failed, errc::session_closed.
+    /// errc::invalid_connect_string, errc::ipv6_literal, errc::chroot_missing,
+    /// errc::too_many_open_files (the process or the system is out of descriptors: reported at
+    /// the first failed attempt, not after connect_timeout) (the session is closed then),
+    /// zk_errc::auth_failed, errc::session_closed.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_connect(Token&& token = {}) {
         return detail::initiate<void(error_code)>(

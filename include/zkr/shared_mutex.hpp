@@ -78,7 +78,18 @@ class ZKR_API shared_mutex {
             std::move(write_lock));
     }
 
+    /// Takes over a read or a write node of this lock that our session owns (after a restart
+    /// that resumed the session): mutex::async_adopt on the side its name says.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_adopt(std::string node_path, Token&& token = {}) {
+        auto& side = side_of(node_path);
+        return side.async_adopt(std::move(node_path), std::forward<Token>(token));
+    }
+
   private:
+    /// The reader for a "__READ__" node, else the writer (which refuses a node not its own).
+    mutex& side_of(const std::string& node) noexcept;
+
     static void downgrade_impl(const mutex& reader, lock write_lock,
                                detail::handler<void(error_code, lock)> h);
 

@@ -13,7 +13,8 @@
 namespace zkr::detail {
 
 /// Mixed into `Handle`, which has a member `state_` and the static functions release_impl,
-/// wait_lost_impl and guarded_multi_impl taking it (defined in the library).
+/// wait_lost_impl, guarded_multi_impl and wait_revocation_impl taking it (defined in the
+/// library).
 ///
 /// Common to these operations: the handler runs on its associated executor, by default the
 /// session's (the first member's for a group); never inline from the initiating function. The
@@ -67,6 +68,24 @@ class held_operations {
                 Handle::guarded_multi_impl(state, std::move(o), std::move(h));
             },
             std::move(ops));
+    }
+
+    /// Waits until another client asks us to let go (a group: any member): zkr::async_revoke,
+    /// `zkr revoke`, or Curator's Revoker.attemptRevoke, which write names::revoke_request into
+    /// our node. Letting go is ours to do (async_release); a forced revocation deletes the node
+    /// after its grace period, and the handle is then lost (errc::lock_node_deleted) like any
+    /// other.
+    ///
+    /// Handler signature: void(error_code): success once requested (at once if it was); the
+    /// loss reason if the node is lost first; operation_aborted if released first or cancelled.
+    /// The first call makes zkr watch the node (one request), as async_wait_lost does.
+    /// Cancellation: terminal, partial, total.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_wait_revocation(Token&& token = {}) {
+        return initiate<void(error_code)>(std::forward<Token>(token),
+                                          [state = handle().state_](auto h) {
+                                              Handle::wait_revocation_impl(state, std::move(h));
+                                          });
     }
 
   private:
