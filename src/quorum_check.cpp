@@ -22,7 +22,7 @@ quorum_check::quorum_check(session_ops& session, std::function<std::chrono::mill
 template <class F>
 auto quorum_check::while_alive(F f) {
     // The check is a member of the session: alive while the session is.
-    return [this, alive = session_.weak_from_this(), f = std::move(f)](auto&&... args) mutable {
+    return [alive = session_.weak_from_this(), f = std::move(f)](auto&&... args) mutable {
         if (alive.lock()) {
             f(std::forward<decltype(args)>(args)...);
         }
