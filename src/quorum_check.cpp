@@ -42,7 +42,7 @@ bool quorum_check::ordered_through_leader(error_code ec) noexcept {
 template <class F>
 auto quorum_check::while_alive(F f) {
     // The check is a member of the session: alive while the session is.
-    return [this, alive = session_.weak_from_this(), f = std::move(f)](auto&&... args) mutable {
+    return [alive = session_.weak_from_this(), f = std::move(f)](auto&&... args) mutable {
         if (alive.lock()) {
             f(std::forward<decltype(args)>(args)...);
         }
