@@ -102,7 +102,7 @@ TEST(Cli, UsageAndConnectionErrors) {
     EXPECT_EQ(shell("$ZKR lock /x -- true", "127.0.0.1:1").first, 69);
 }
 
-TEST(Cli, DeletedLockNodeStopsTheCommandAndExits76) {
+TEST(Cli, DeletedLockNodeKillsTheCommandAndExits76) {
     const auto dir = fresh_root() + "/lock";
     record_file record;
     auto p = zkr_in_background(
@@ -114,9 +114,9 @@ TEST(Cli, DeletedLockNodeStopsTheCommandAndExits76) {
     ASSERT_EQ(nodes.size(), 1u);
     delete_node(shared_hosts(), dir + "/" + nodes[0]);
     EXPECT_EQ(p.wait(10s), 76);
+    // Lost, the lock may already be another's: SIGKILL at once, no SIGTERM to linger on.
     std::ifstream in(record.path);
-    std::getline(in, line);
-    EXPECT_EQ(line, "got-term");
+    EXPECT_FALSE(std::getline(in, line)) << line;
 }
 
 TEST(Cli, SessionLostToAPausedServerStopsTheCommandAndExits76) {
@@ -408,7 +408,8 @@ TEST(Cli, RevokeAsksTheHolderWhichStopsAndExits77) {
     EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
     // Nobody holds it now.
     EXPECT_EQ(shell("$ZKR revoke " + dir).first, 75);
-    EXPECT_EQ(shell("$ZKR revoke --node nosuchnode " + dir).first, 75);
+    EXPECT_EQ(shell("$ZKR revoke --node _c_0-lock-0000000099 " + dir).first, 75);
+    EXPECT_EQ(shell("$ZKR revoke --node nosuchnode " + dir).first, 64);  // no lock node's name
 }
 
 TEST(Cli, ForcedRevocationEvictsAHolderThatIgnoresRequests) {
@@ -496,9 +497,12 @@ std::vector<std::string> heartbeat_command(const std::string& record, bool stubb
                 record + "; sleep 0.05; done) & echo ready; wait"};
 }
 
-/// Takes the lock on `dir` after the current holder, and records "next" in `record` when in.
+/// Takes the lock on `dir` after the current holder, records "next" in `record` when in, and
+/// holds for 300 ms: six heartbeats of any process of the first holder's tree still running.
 int next_holder(const std::string& dir, const std::string& record) {
-    return shell("$ZKR lock --timeout 30 " + dir + " -- sh -c 'echo next >> " + record + "'").first;
+    return shell("$ZKR lock --timeout 30 " + dir + " -- sh -c 'echo next >> " + record +
+                 "; sleep 0.3'")
+        .first;
 }
 
 /// Nothing of the first holder's tree wrote after the next holder entered.
@@ -619,6 +623,7 @@ TEST(CliTree, ALostLockKillsTheWholeTreeAtOnce) {
 
 TEST(CliTree, RevokeAndCheckRefuseNodesThatAreNotLocks) {
     const auto root = fresh_root();
+    create_node(shared_hosts(), root, "");
     create_node(shared_hosts(), root + "/config", "setting");
     for (const auto* force : {"", "--force --grace 0 "}) {
         const auto [status, said] =

@@ -93,22 +93,26 @@ TEST(Sequencer, ValidOnlyWhileItsNodeHolds) {
         EXPECT_FALSE(holds) << holds.message();
 
         // Nodes that are no contender at all: vouched for by nothing.
-        const auto plain = fresh_root() + "/config";
+        const auto plain = dir + "-config";  // beside the lock directory
         create_node(shared_hosts(), plain, "x");
-        auto [st] = co_await other.async_exists(plain, asio::use_awaitable);
+        auto st = co_await other.async_exists(plain, asio::use_awaitable);
         CO_REQUIRE(st.has_value());
-        auto [persistent] = co_await async_check(other, sequencer{plain, st->czxid}, tuple);
+        // Named: g++ 12 destroys a braced temporary in a co_await expression twice.
+        const sequencer persistent_seq{plain, st->czxid};
+        auto [persistent] = co_await async_check(other, persistent_seq, tuple);
         EXPECT_EQ(persistent, errc::not_a_lock_node);
-        auto [dir_stat] = co_await other.async_exists(dir, asio::use_awaitable);
+        auto dir_stat = co_await other.async_exists(dir, asio::use_awaitable);
         CO_REQUIRE(dir_stat.has_value());
-        auto [directory] = co_await async_check(other, sequencer{dir, dir_stat->czxid}, tuple);
+        const sequencer dir_seq{dir, dir_stat->czxid};
+        auto [directory] = co_await async_check(other, dir_seq, tuple);
         EXPECT_EQ(directory, errc::not_a_lock_node);
         // Named like a lock node, but persistent (a forgery, or someone's leftover).
         std::string forged;
         create_node(shared_hosts(), dir + "/_c_0-lock-", "", true, &forged);
-        auto [fst] = co_await other.async_exists(forged, asio::use_awaitable);
+        auto fst = co_await other.async_exists(forged, asio::use_awaitable);
         CO_REQUIRE(fst.has_value());
-        auto [fake] = co_await async_check(other, sequencer{forged, fst->czxid}, tuple);
+        const sequencer forged_seq{forged, fst->czxid};
+        auto [fake] = co_await async_check(other, forged_seq, tuple);
         EXPECT_EQ(fake, errc::not_a_lock_node);
         delete_node(shared_hosts(), forged);
 
@@ -163,6 +167,8 @@ TEST(Revocation, TouchesNothingButMutexAndReadWriteLockNodes) {
         forced.force = true;
         forced.grace = 100ms;
         const auto plain = root + "/config";
+        create_node(shared_hosts(), root, "");
+        create_node(shared_hosts(), root + "/dir", "");
         create_node(shared_hosts(), plain, "keep me");
         std::string sequential;
         create_node(shared_hosts(), root + "/dir/_c_0-lock-", "keep me too", true, &sequential);
@@ -172,10 +178,10 @@ TEST(Revocation, TouchesNothingButMutexAndReadWriteLockNodes) {
                 EXPECT_EQ(ec, errc::not_a_lock_node) << target << ": " << ec.message();
             }
         }
-        auto [data] = co_await revoker.async_get_data(plain, asio::use_awaitable);
+        auto data = co_await revoker.async_get_data(plain, asio::use_awaitable);
         EXPECT_EQ(data.data, "keep me");
         EXPECT_EQ(data.stat.version, 0);
-        auto [seq_data] = co_await revoker.async_get_data(sequential, asio::use_awaitable);
+        auto seq_data = co_await revoker.async_get_data(sequential, asio::use_awaitable);
         EXPECT_EQ(seq_data.data, "keep me too");
 
         leader_election election(owner, root + "/election", "node-1");
@@ -188,14 +194,15 @@ TEST(Revocation, TouchesNothingButMutexAndReadWriteLockNodes) {
                 EXPECT_EQ(ec, errc::not_revocable) << target << ": " << ec.message();
             }
         }
-        auto [leader_data] = co_await revoker.async_get_data(leading.path(), asio::use_awaitable);
+        auto leader_data = co_await revoker.async_get_data(leading.path(), asio::use_awaitable);
         EXPECT_EQ(leader_data.data, "node-1");
-        EXPECT_TRUE(leading.owns());
+        EXPECT_TRUE(leading.is_leader());
         EXPECT_TRUE(lease.owns());
         co_await leading.async_resign(asio::use_awaitable);
         co_await lease.async_release(asio::use_awaitable);
         delete_node(shared_hosts(), plain);
         delete_node(shared_hosts(), sequential);
+        delete_node(shared_hosts(), root + "/dir");
     });
 }
 
