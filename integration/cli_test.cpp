@@ -5,10 +5,19 @@
 
 #include <boost/asio/use_awaitable.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 namespace zkr::test {
@@ -454,19 +463,92 @@ TEST(Cli, MaxHoldStopsTheCommandAndLetsTheNextOneIn) {
     EXPECT_EQ(shell("$ZKR lock --max-hold 0 " + dir + " -- true").first, 64);
 }
 
+/// `zkr ARGS` started with a command that prints "ready" and waits: its metrics port in `port`
+/// (0 if it did not tell one), read from the address it prints on stderr.
+child_process serving_metrics(const std::string& args, unsigned short& port) {
+    child_process p({"env", "ZKR_HOSTS=" + shared_hosts(), "sh", "-c",
+                     "exec \"$0\" " + args + " -- sh -c 'echo ready; sleep 30' 2>&1", ZKR_CLI},
+                    true);
+    std::string line;
+    port = p.read_line(line, 30s) ? port_in(line) : 0;
+    if (port != 0 && !(p.read_line(line, 30s) && line == "ready")) {
+        ADD_FAILURE() << "the command did not start: " << line;
+        port = 0;
+    }
+    return p;
+}
+
+/// A TCP connection to 127.0.0.1:PORT, closed on destruction: a client that may say nothing.
+class raw_connection {
+  public:
+    explicit raw_connection(unsigned short port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) {
+            ADD_FAILURE() << "cannot connect to port " << port;
+        }
+    }
+    ~raw_connection() { ::close(fd_); }
+    raw_connection(const raw_connection&) = delete;
+    raw_connection& operator=(const raw_connection&) = delete;
+
+    void send(std::string_view text) {
+        EXPECT_EQ(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(text.size()));
+    }
+
+    /// What the server sends until it closes the connection; nullopt if it is still open at
+    /// `deadline`.
+    std::optional<std::string> read_to_close(std::chrono::steady_clock::time_point deadline) {
+        std::string out;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            pollfd readable{fd_, POLLIN, 0};
+            if (left <= 0ms || ::poll(&readable, 1, static_cast<int>(left.count())) != 1) {
+                return std::nullopt;
+            }
+            char buf[4096];
+            const auto n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                return out;  // closed (or reset: an unread request, as a closing server may)
+            }
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+
+  private:
+    int fd_;
+};
+
+/// The endpoint's whole answer to `request`, or "" if none came and closed within `limit`.
+std::string ask(unsigned short port, std::string_view request,
+                std::chrono::milliseconds limit = 3s) {
+    raw_connection c(port);
+    c.send(request);
+    return c.read_to_close(std::chrono::steady_clock::now() + limit).value_or("");
+}
+
+constexpr std::string_view scrape = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+/// How many sockets process `pid` has open.
+std::size_t sockets_of(int pid) {
+    std::size_t n = 0;
+    for (const auto& fd :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        std::error_code ec;
+        n += std::filesystem::read_symlink(fd.path(), ec).string().starts_with("socket:");
+    }
+    return n;
+}
+
 TEST(Cli, MetricsAreServedWhileTheCommandRuns) {
     const auto dir = fresh_root() + "/lock";
-    // The address is told on stderr: read it with the command's own output.
-    child_process holder(
-        {"env", "ZKR_HOSTS=" + shared_hosts(), "sh", "-c",
-         "exec \"$0\" lock --metrics 127.0.0.1:0 " + dir + " -- sh -c 'echo ready; sleep 30' 2>&1",
-         ZKR_CLI},
-        true);
-    std::string line;
-    ASSERT_TRUE(holder.read_line(line, 30s)) << "no address";
-    const auto port = port_in(line);
-    ASSERT_NE(port, 0) << line;
-    ASSERT_TRUE(holder.read_line(line, 30s) && line == "ready") << line;
+    unsigned short port = 0;
+    auto holder = serving_metrics("lock --metrics 127.0.0.1:0 " + dir, port);
+    ASSERT_NE(port, 0);
     const auto page = http_get(port);
     const auto series = "{recipe=\"mutex\",path=\"" + dir + "\"}";
     EXPECT_EQ(sample_in(page, "zkr_acquisitions_total" + series), 1) << page;
@@ -481,6 +563,61 @@ TEST(Cli, MetricsAreServedWhileTheCommandRuns) {
     EXPECT_NE(said.find("cannot serve metrics"), std::string::npos) << said;
     EXPECT_EQ(said.find("ran"), std::string::npos) << said;
     EXPECT_EQ(shell("$ZKR lock --metrics localhost " + dir + " -- true").first, 64);
+    holder.kill(SIGTERM);
+    EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
+}
+
+TEST(Cli, MetricsScrapesAreNotHeldUpByIdleOrUnfinishedConnections) {
+    const auto dir = fresh_root() + "/lock";
+    unsigned short port = 0;
+    auto holder = serving_metrics("lock --metrics 127.0.0.1:0 " + dir, port);
+    ASSERT_NE(port, 0);
+    // Ten that say nothing, ten that never finish their request (slowloris).
+    const auto opened = std::chrono::steady_clock::now();
+    std::vector<std::unique_ptr<raw_connection>> slow;
+    for (int i = 0; i < 20; ++i) {
+        slow.push_back(std::make_unique<raw_connection>(port));
+        if (i % 2 == 1) {
+            slow.back()->send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+        }
+    }
+    // A scrape beside them is answered at once, well within their deadline of 5 s.
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(ask(port, scrape).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+    // Each of them is closed once its own deadline passes, not one after another.
+    for (auto& c : slow) {
+        EXPECT_TRUE(c->read_to_close(opened + 5s + 3s));
+    }
+    // A flood of idle connections, more than it serves at once: the newest are served, and it
+    // keeps at most 32 (docs/cli.md), besides its session's and the listener.
+    slow.clear();
+    for (int i = 0; i < 100; ++i) {
+        slow.push_back(std::make_unique<raw_connection>(port));
+    }
+    start = std::chrono::steady_clock::now();
+    EXPECT_EQ(ask(port, scrape).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+    EXPECT_LE(sockets_of(holder.pid()), 32u + 4u);
+    // A request that does not end within 16 KiB is no scrape: closed at once.
+    raw_connection huge(port);
+    huge.send(std::string(17 * 1024, 'x'));
+    EXPECT_TRUE(huge.read_to_close(std::chrono::steady_clock::now() + 2s));
+    holder.kill(SIGTERM);
+    EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
+}
+
+TEST(Cli, MetricsAnswerRequestsWhoseLinesEndInBareLineFeeds) {
+    const auto dir = fresh_root() + "/lock";
+    unsigned short port = 0;
+    auto holder = serving_metrics("lock --metrics 127.0.0.1:0 " + dir, port);
+    ASSERT_NE(port, 0);
+    for (const char* request :
+         {"GET /metrics HTTP/1.0\n\n", "GET /metrics HTTP/1.1\nHost: x\n\n"}) {
+        const auto answer = ask(port, request);
+        EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << request << answer;
+        EXPECT_NE(answer.find("zkr_sessions{state=\"connected\"} 1"), std::string::npos) << answer;
+    }
     holder.kill(SIGTERM);
     EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
 }
