@@ -5,10 +5,19 @@
 
 #include <boost/asio/use_awaitable.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 namespace zkr::test {
@@ -273,6 +282,30 @@ TEST(Cli, AFrozenHolderThawedAfterItsSessionExpiredHearsThatCause) {
     EXPECT_EQ(out.find("deleted by another client"), std::string::npos) << out;
 }
 
+/// A fresh path of `bytes` bytes.
+std::string long_path(std::size_t bytes) {
+    auto path = fresh_root() + "/";
+    return path + std::string(bytes - path.size(), 'a');
+}
+
+TEST(Cli, HelpPrintsUsageAndExits0) {
+    for (const auto* asked : {"lock --help", "lock -h", "help lock", "lock --try -h"}) {
+        auto [status, out] = shell(std::string("$ZKR ") + asked);
+        EXPECT_EQ(status, 0) << asked << "\n" << out;
+        EXPECT_NE(out.find("zkr lock [--read|--write]"), std::string::npos) << asked << "\n" << out;
+        EXPECT_EQ(out.find("zkr semaphore"), std::string::npos) << asked << "\n" << out;
+    }
+    for (const auto* asked : {"help", "--help", "-h"}) {
+        auto [status, out] = shell(std::string("$ZKR ") + asked);
+        EXPECT_EQ(status, 0) << asked << "\n" << out;
+        EXPECT_NE(out.find("zkr semaphore"), std::string::npos) << asked << "\n" << out;
+    }
+    auto [status, out] = shell("$ZKR barrier --help");
+    EXPECT_EQ(status, 0) << out;
+    EXPECT_NE(out.find("zkr barrier set|remove|wait"), std::string::npos) << out;
+    EXPECT_NE(out.find("zkr barrier enter"), std::string::npos) << out;
+}
+
 TEST(Cli, NumbersAndPathsOutOfRangeAreUsageErrors) {
     const auto dir = fresh_root() + "/lock";
     const std::pair<std::string, std::string> cases[] = {
@@ -283,6 +316,28 @@ TEST(Cli, NumbersAndPathsOutOfRangeAreUsageErrors) {
         {"$ZKR --session-timeout 99999999999 status " + dir, "--session-timeout takes"},
         {"$ZKR lock " + dir + "//x -- true", "empty node name"},
         {"$ZKR lock relative -- true", "does not start with '/'"},
+        {"$ZKR lock --max-hold -1 " + dir + " -- true", "--max-hold takes a whole number from 1 "},
+        {"$ZKR lock --metrics 224.0.0.1:9464 " + dir + " -- true", "multicast"},
+        {"$ZKR lock --metrics [ff02::1]:9464 " + dir + " -- true", "multicast"},
+        {"$ZKR revoke --node ../x " + dir, "--node takes the name of a node in PATH"},
+        {"$ZKR revoke --node a/b " + dir, "--node takes the name of a node in PATH"},
+        {"$ZKR revoke --node .. " + dir, "--node takes the name of a node in PATH"},
+        // The recipes keep their nodes in PATH: the root cannot be theirs.
+        {"$ZKR lock / -- true", "not the root"},
+        {"$ZKR semaphore --max 2 / -- true", "not the root"},
+        {"$ZKR elect --id a / -- true", "not the root"},
+        {"$ZKR barrier enter --members 2 / -- true", "not the root"},
+        {"$ZKR barrier set /", "not the root"},
+        {"$ZKR barrier wait /", "not the root"},
+        // A PATH within ZooKeeper's length that the nodes beneath it would take beyond: a lock
+        // node adds "/_c_<uuid>-lock-<10 digits>" (56 bytes), a lease "/leases/_c_<uuid>-lease-
+        // <10 digits>" (64), a read lock's "-__READ__" 3 more than a lock's.
+        {"$ZKR lock " + long_path(4041) + " -- true", "too long for lock"},
+        {"$ZKR lock --read " + long_path(4038) + " -- true", "at most 4037"},
+        {"$ZKR semaphore --max 2 " + long_path(4033) + " -- true", "at most 4032"},
+        {"$ZKR elect --id a " + long_path(4040) + " -- true", "at most 4039"},
+        {"$ZKR barrier enter --members 2 " + long_path(4060) + " -- true", "at most 4059"},
+        {"$ZKR help nosuchcommand", "unknown command nosuchcommand"},
     };
     for (const auto& [command, message] : cases) {
         auto [status, out] = shell(command);
@@ -290,6 +345,10 @@ TEST(Cli, NumbersAndPathsOutOfRangeAreUsageErrors) {
         EXPECT_NE(out.find(message), std::string::npos) << command << "\n" << out;
     }
     EXPECT_FALSE(node_exists(shared_hosts(), dir));  // nothing was created for them
+    // The longest PATH a lock takes is taken.
+    const auto longest = long_path(4040);
+    auto [longest_status, longest_out] = shell("$ZKR lock --try " + longest + " -- true");
+    EXPECT_EQ(longest_status, 0) << longest_out;
     // --timeout 0 is one look: a free lock is taken, a held one is reported busy at once.
     auto [free_status, free_out] = shell("$ZKR lock --timeout 0 " + dir + " -- echo ran");
     EXPECT_EQ(free_status, 0) << free_out;
@@ -319,6 +378,16 @@ TEST(Cli, BarrierHoldsWaitersUntilRemoved) {
     auto [bad_status, bad_out] = shell("$ZKR barrier open " + gate);
     EXPECT_EQ(bad_status, 64) << bad_out;
     EXPECT_NE(bad_out.find("set, remove, wait or enter"), std::string::npos) << bad_out;
+}
+
+TEST(Cli, BarrierWaitInterruptedExits128PlusTheSignal) {
+    const auto gate = fresh_root() + "/gate";
+    EXPECT_EQ(shell("$ZKR barrier set " + gate).first, 0);
+    auto waiter = zkr_in_background({"barrier", "wait", gate});
+    ASSERT_TRUE(wait_until([&] { return server_watches_path(shared_hosts(), gate); }));
+    waiter.kill(SIGINT);
+    EXPECT_EQ(waiter.wait(10s), 128 + SIGINT);
+    EXPECT_EQ(shell("$ZKR barrier remove " + gate).first, 0);
 }
 
 TEST(Cli, BarrierEnterRunsTheCommandOnceAllMembersAreIn) {
@@ -455,19 +524,106 @@ TEST(Cli, MaxHoldStopsTheCommandAndLetsTheNextOneIn) {
     EXPECT_EQ(shell("$ZKR lock --max-hold 0 " + dir + " -- true").first, 64);
 }
 
+/// `zkr ARGS` started with a command that prints "ready" and waits: its metrics port in `port`
+/// (0 if it did not tell one), read from the address it prints on stderr.
+child_process serving_metrics(const std::string& args, unsigned short& port) {
+    child_process p({"env", "ZKR_HOSTS=" + shared_hosts(), "sh", "-c",
+                     "exec \"$0\" " + args + " -- sh -c 'echo ready; sleep 30' 2>&1", ZKR_CLI},
+                    true);
+    std::string line;
+    port = p.read_line(line, 30s) ? port_in(line) : 0;
+    if (port != 0 && !(p.read_line(line, 30s) && line == "ready")) {
+        ADD_FAILURE() << "the command did not start: " << line;
+        port = 0;
+    }
+    return p;
+}
+
+/// Ends a background zkr with SIGTERM, which its command gets too and dies of: 128+SIGTERM.
+void expect_ends_on_term(child_process& p) {
+    p.kill(SIGTERM);
+    EXPECT_EQ(p.wait(10s), 128 + SIGTERM);
+}
+
+/// A TCP connection to 127.0.0.1:PORT, closed on destruction: a client that may say nothing.
+class raw_connection {
+  public:
+    explicit raw_connection(unsigned short port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) {
+            ADD_FAILURE() << "cannot connect to port " << port;
+        }
+    }
+    ~raw_connection() { ::close(fd_); }
+    raw_connection(const raw_connection&) = delete;
+    raw_connection& operator=(const raw_connection&) = delete;
+
+    void send(std::string_view text) {
+        EXPECT_EQ(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(text.size()));
+    }
+
+    /// What the server sends until it closes the connection; nullopt if it is still open at
+    /// `deadline`.
+    std::optional<std::string> read_to_close(std::chrono::steady_clock::time_point deadline) {
+        std::string out;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            pollfd readable{fd_, POLLIN, 0};
+            if (left <= 0ms || ::poll(&readable, 1, static_cast<int>(left.count())) != 1) {
+                return std::nullopt;
+            }
+            char buf[4096];
+            const auto n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                return out;  // closed (or reset: an unread request, as a closing server may)
+            }
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+
+  private:
+    int fd_;
+};
+
+/// The endpoint's whole answer to `request`, or "" if none came and closed within `limit`.
+std::string ask(unsigned short port, std::string_view request,
+                std::chrono::milliseconds limit = 3s) {
+    raw_connection c(port);
+    c.send(request);
+    return c.read_to_close(std::chrono::steady_clock::now() + limit).value_or("");
+}
+
+/// Scrapes the endpoint on `port` and expects the page within 2 s: well within the 5 s an idle
+/// connection is kept, so that no such connection was waited for.
+void expect_prompt_scrape(unsigned short port) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(ask(port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                  .rfind("HTTP/1.1 200 OK\r\n", 0),
+              0u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+/// How many sockets process `pid` has open.
+std::size_t sockets_of(int pid) {
+    std::size_t n = 0;
+    for (const auto& fd :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        std::error_code ec;
+        n += std::filesystem::read_symlink(fd.path(), ec).string().starts_with("socket:");
+    }
+    return n;
+}
+
 TEST(Cli, MetricsAreServedWhileTheCommandRuns) {
     const auto dir = fresh_root() + "/lock";
-    // The address is told on stderr: read it with the command's own output.
-    child_process holder(
-        {"env", "ZKR_HOSTS=" + shared_hosts(), "sh", "-c",
-         "exec \"$0\" lock --metrics 127.0.0.1:0 " + dir + " -- sh -c 'echo ready; sleep 30' 2>&1",
-         ZKR_CLI},
-        true);
-    std::string line;
-    ASSERT_TRUE(holder.read_line(line, 30s)) << "no address";
-    const auto port = port_in(line);
-    ASSERT_NE(port, 0) << line;
-    ASSERT_TRUE(holder.read_line(line, 30s) && line == "ready") << line;
+    unsigned short port = 0;
+    auto holder = serving_metrics("lock --metrics 127.0.0.1:0 " + dir, port);
+    ASSERT_NE(port, 0);
     const auto page = http_get(port);
     const auto series = "{recipe=\"mutex\",path=\"" + dir + "\"}";
     EXPECT_EQ(sample_in(page, "zkr_acquisitions_total" + series), 1) << page;
@@ -482,8 +638,66 @@ TEST(Cli, MetricsAreServedWhileTheCommandRuns) {
     EXPECT_NE(said.find("cannot serve metrics"), std::string::npos) << said;
     EXPECT_EQ(said.find("ran"), std::string::npos) << said;
     EXPECT_EQ(shell("$ZKR lock --metrics localhost " + dir + " -- true").first, 64);
-    holder.kill(SIGTERM);
-    EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
+    expect_ends_on_term(holder);
+}
+
+TEST(Cli, MetricsScrapesAreNotHeldUpByIdleOrUnfinishedConnections) {
+    const auto dir = fresh_root() + "/lock";
+    unsigned short port = 0;
+    auto holder = serving_metrics("lock --metrics 127.0.0.1:0 " + dir, port);
+    ASSERT_NE(port, 0);
+    // Ten that say nothing, ten that never finish their request (slowloris).
+    const auto opened = std::chrono::steady_clock::now();
+    std::vector<std::unique_ptr<raw_connection>> slow;
+    for (int i = 0; i < 20; ++i) {
+        slow.push_back(std::make_unique<raw_connection>(port));
+        if (i % 2 == 1) {
+            slow.back()->send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+        }
+    }
+    expect_prompt_scrape(port);  // beside them
+    // Each of them is closed once its own deadline passes, not one after another.
+    for (auto& c : slow) {
+        EXPECT_TRUE(c->read_to_close(opened + 5s + 3s));
+    }
+    // A flood of idle connections, more than it serves at once: the newest are served, and it
+    // keeps at most 32 (docs/cli.md), besides its session's and the listener.
+    slow.clear();
+    for (int i = 0; i < 100; ++i) {
+        slow.push_back(std::make_unique<raw_connection>(port));
+    }
+    expect_prompt_scrape(port);
+    EXPECT_LE(sockets_of(holder.pid()), 32u + 4u);
+    // A request that does not end within 16 KiB is no scrape: closed at once.
+    raw_connection huge(port);
+    huge.send(std::string(17 * 1024, 'x'));
+    EXPECT_TRUE(huge.read_to_close(std::chrono::steady_clock::now() + 2s));
+    expect_ends_on_term(holder);
+}
+
+TEST(Cli, MetricsAnswerRequestsWhoseLinesEndInBareLineFeeds) {
+    const auto dir = fresh_root() + "/lock";
+    unsigned short port = 0;
+    auto holder = serving_metrics("lock --metrics 127.0.0.1:0 " + dir, port);
+    ASSERT_NE(port, 0);
+    for (const char* request :
+         {"GET /metrics HTTP/1.0\n\n", "GET /metrics HTTP/1.1\nHost: x\n\n"}) {
+        const auto answer = ask(port, request);
+        EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << request << answer;
+        EXPECT_NE(answer.find("zkr_sessions{state=\"connected\"} 1"), std::string::npos) << answer;
+    }
+    expect_ends_on_term(holder);
+}
+
+TEST(Cli, BarrierEnterServesMetrics) {
+    const auto dir = fresh_root() + "/round";
+    unsigned short port = 0;
+    auto member = serving_metrics("barrier enter --members 1 --metrics 127.0.0.1:0 " + dir, port);
+    ASSERT_NE(port, 0);
+    const auto page = http_get(port);
+    EXPECT_EQ(sample_in(page, "zkr_sessions{state=\"connected\"}"), 1) << page;
+    EXPECT_GE(sample_in(page, "zkr_request_seconds_count{op=\"create\"}").value_or(0), 1) << page;
+    expect_ends_on_term(member);
 }
 
 // The command is its whole process tree: every promise about it holds for each descendant.

@@ -85,6 +85,27 @@ TEST(Group, MembersJoinLeaveAndWatchersSeeEachChange) {
     });
 }
 
+TEST(Group, ADataChangeIsReportedByTheNextReadOfTheMembers) {
+    // Data is not watched, but every wait reads it: a change that lands before a wait reads the
+    // members ends that wait at once.
+    const auto path = fresh_root() + "/group";
+    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+        session s(ioc.get_executor(), config_for(shared_hosts()));
+        co_await connect(s);
+        group g(s, path);
+        const std::string alpha_id = "alpha", one = "1", two = "2";
+        auto [jec, alpha] = co_await g.async_join(alpha_id, one, tuple);
+        CO_REQUIRE(!jec);
+        auto [c1, first] = co_await g.async_wait_change(tuple);
+        EXPECT_EQ(first, (std::vector<member>{member{"alpha", "1"}}));
+        auto [sec, st] = co_await s.async_set_data(alpha.path(), two, -1, tuple);
+        CO_REQUIRE(!sec);
+        auto [c2, changed] = co_await g.async_wait_change(tuple);
+        EXPECT_EQ(changed, (std::vector<member>{member{"alpha", "2"}}));
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(Group, AMembershipEndsWithItsSessionAndItsHolderIsTold) {
     const auto path = fresh_root() + "/group";
     run([&](asio::io_context& ioc) -> asio::awaitable<void> {

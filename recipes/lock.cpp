@@ -354,7 +354,7 @@ namespace {
 
 /// The longest node path a lock directory will hold: a protected prefix and a sequence more.
 std::string longest_node(const std::string& dir, const std::string& marker) {
-    return join_path(dir, protected_prefix(std::string(36, '0'), marker)) + "0000000000";
+    return join_path(dir, std::string(names::protected_name_length(marker), '0'));
 }
 
 /// The recipe a queue's marker stands for, as lock_subject names it.

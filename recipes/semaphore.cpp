@@ -340,8 +340,7 @@ void semaphore::acquire_impl(const std::shared_ptr<detail::session_ops>& session
     // The lease nodes' paths: "<path>/leases/" with a protected prefix and a sequence.
     const auto node =
         detail::join_path(detail::join_path(r.path, names::semaphore_leases),
-                          detail::protected_prefix(std::string(36, '0'), names::lease_marker)) +
-        "0000000000";
+                          std::string(names::protected_name_length(names::lease_marker), '0'));
     if (detail::validate_path(node)) {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_path));
         return;

@@ -8,7 +8,9 @@
 //
 // A member whose session ends inside the barrier (a crash) leaves with it: its node goes, so the
 // others are not held for it. A member that dies before the count is reached is no longer
-// counted: the others wait for another member to arrive.
+// counted: the others wait for another member to arrive. A killed process (SIGKILL, a crash) ends
+// its session only when the server expires it, a session timeout later: until then its node
+// stands and the member still counts, toward entering and as one still to leave (as in Curator).
 #pragma once
 
 #include <zkr/detail/initiate.hpp>

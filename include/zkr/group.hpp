@@ -74,8 +74,10 @@ class ZKR_API group {
     }
 
     /// Completes with the members when they differ from what this object reported last (the
-    /// first call reports them at once). Joins and leaves wake it (one children watch); a member
-    /// that only changes its data is not watched: the change shows with the next join or leave.
+    /// first call reports them at once), ids and data compared. Joins and leaves wake it (one
+    /// children watch); data is not watched (that would cost a watch per member), but it is read
+    /// with every listing: a data change is reported with the next join or leave, or at once if it
+    /// lands before this wait has read the members (between two waits, or while it reads).
     /// A member that came and went within a round trip may be missed.
     /// Handler signature: void(error_code, std::vector<member>).
     /// Cancellation: terminal, partial and total (operation_aborted; the watch is removed).

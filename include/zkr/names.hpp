@@ -8,12 +8,23 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <string_view>
 
 namespace zkr::names {
 
 /// Curator's "protected" node prefix, before the creator's uuid.
 inline constexpr std::string_view protection_prefix = "_c_";
+
+/// The creator's uuid in a protected name, as text ("8-4-4-4-12" hex digits), and the sequence the
+/// server appends to a sequential node's name: their lengths.
+inline constexpr std::size_t uuid_length = 36;
+inline constexpr std::size_t sequence_length = 10;
+
+/// The length of a protected sequential node's name with `marker`: "_c_<uuid><marker><sequence>".
+constexpr std::size_t protected_name_length(std::string_view marker) noexcept {
+    return protection_prefix.size() + uuid_length + marker.size() + sequence_length;
+}
 
 /// Markers between the uuid and the sequence number.
 inline constexpr std::string_view lock_marker = "-lock-";      ///< mutex, semaphore queue

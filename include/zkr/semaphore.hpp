@@ -8,7 +8,8 @@
 //
 // The maximum is stored in the data of the "<path>" node (persistent) by the first user; a client
 // that brings another maximum gets errc::semaphore_limit_mismatch instead of silently
-// over-admitting (Curator does not check this; kazoo does).
+// over-admitting (Curator does not check this; kazoo does). A "<path>" node holding data that is
+// not a count belongs to something else: errc::path_in_use.
 #pragma once
 
 #include <zkr/detail/initiate.hpp>
@@ -70,8 +71,8 @@ class ZKR_API semaphore {
     /// Cancellation: terminal, partial, total: our lease nodes and our place in the queue are
     /// deleted, then operation_aborted. Use `||` with a timer for a timeout.
     /// Errors: errc::invalid_argument (count < 1 or > max_leases, or options.max_hold not
-    /// positive),
-    /// errc::semaphore_limit_mismatch, errc::invalid_path, session errors.
+    /// positive), errc::semaphore_limit_mismatch, errc::path_in_use (the "<path>" node holds data
+    /// that is not a lease count: another kind of node), errc::invalid_path, session errors.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_acquire(int count, Token&& token = {}) {
         return start(count, false, std::forward<Token>(token));

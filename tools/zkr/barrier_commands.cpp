@@ -65,8 +65,11 @@ asio::awaitable<int> run_barrier(session& s, const options& o) {
         asio::signal_set interrupts(co_await asio::this_coro::executor, SIGINT, SIGTERM, SIGHUP);
         auto r = co_await (gate.async_wait(tuple) || deadline.async_wait(tuple) ||
                            interrupts.async_wait(tuple));
-        if (r.index() != 0) {
+        if (r.index() == 1) {
             co_return exit_not_acquired;
+        }
+        if (r.index() == 2) {
+            co_return 128 + std::get<1>(std::get<2>(r));
         }
         std::tie(ec) = std::get<0>(r);
     }

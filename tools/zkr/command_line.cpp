@@ -49,26 +49,69 @@ const option_spec* accepted_option(const command_forms& forms, const subcommand*
     return every_form_takes_it ? spec : nullptr;
 }
 
-/// The usage error of a command line read to its end without one: a missing action, PATH,
-/// command or required option, or a PATH the server would refuse. Empty if there is none.
+/// What is wrong with PATH for `what`, a command whose recipe keeps its nodes there: the root,
+/// or a PATH its nodes would take beyond the longest path zkr sends. Empty if nothing.
+std::string path_problem_for(const std::string& what, const std::string& path, std::size_t suffix) {
+    if (path == "/") {
+        return "PATH / is the root: " + what + " needs a node of its own, not the root (such as " +
+               "/app/NAME)";
+    }
+    if (path.size() + suffix > zkr::max_path_length) {
+        return "PATH is too long for " + what + ": the nodes it keeps there add " +
+               std::to_string(suffix) + " bytes to it, and zkr sends paths of at most " +
+               std::to_string(zkr::max_path_length) + " bytes, so PATH may have at most " +
+               std::to_string(zkr::max_path_length - suffix) + " (it has " +
+               std::to_string(path.size()) + ")";
+    }
+    return {};
+}
+
+/// What is wrong with the operand of command line `o`: a missing or malformed PATH or
+/// SEQUENCER, a PATH the server or the recipe would refuse, a command that does not exist. Empty
+/// if nothing.
+std::string operand_problem(const options& o, const std::string& what) {
+    switch (o.entry->operand) {
+        case operand::sequencer:
+            if (o.path.empty()) {
+                return what + " needs a SEQUENCER";
+            }
+            if (!sequencer::parse(o.path)) {
+                return "SEQUENCER " + o.path + " is not a sequencer (zkr-seq-1:TOKEN:PATH, as in " +
+                       "$ZKR_SEQUENCER)";
+            }
+            return {};
+        case operand::topic:
+            if (!o.path.empty() && forms_of(o.path).empty()) {
+                return "unknown command " + o.path;
+            }
+            return {};
+        case operand::path:
+            break;
+    }
+    if (o.path.empty()) {
+        return what + " needs a PATH";
+    }
+    if (std::string path_problem; zkr::validate_path(o.path, &path_problem)) {
+        return "PATH " + o.path + " is not a valid ZooKeeper path: " + path_problem;
+    }
+    if (o.entry->node_suffix != nullptr) {
+        return path_problem_for(what, o.path, o.entry->node_suffix(o));
+    }
+    return {};
+}
+
+/// The usage error of a command line read to its end without one: a missing action, operand,
+/// command or required option, or a PATH the server or the recipe would refuse. Empty if there
+/// is none.
 std::string what_is_wrong(const options& o, const command_forms& forms) {
     const auto& cmd = o.command_name;
     const auto* form = o.entry;
     if (form == nullptr) {
         return cmd + " needs " + action_choices(forms);
     }
-    if (form->operand == operand::sequencer) {
-        if (o.path.empty()) {
-            return cmd + " needs a SEQUENCER";
-        }
-        if (!sequencer::parse(o.path)) {
-            return "SEQUENCER " + o.path + " is not a sequencer (zkr-seq-1:TOKEN:PATH, as in " +
-                   "$ZKR_SEQUENCER)";
-        }
-    } else if (o.path.empty()) {
-        return cmd + " needs a PATH";
-    } else if (std::string path_problem; zkr::validate_path(o.path, &path_problem)) {
-        return "PATH " + o.path + " is not a valid ZooKeeper path: " + path_problem;
+    const auto what = o.action.empty() ? cmd : cmd + " " + o.action;
+    if (auto problem = operand_problem(o, what); !problem.empty()) {
+        return problem;
     }
     if (form->runs_command && o.command.empty()) {
         return cmd + " needs a command after --";
@@ -78,16 +121,29 @@ std::string what_is_wrong(const options& o, const command_forms& forms) {
     }
     for (const auto* spec : form->accepts) {
         if (spec->required() && spec->missing(o)) {
-            return (o.action.empty() ? cmd : cmd + " " + o.action) + " needs " +
-                   std::string(spec->synopsis);
+            return what + " needs " + std::string(spec->synopsis);
         }
     }
     return {};
 }
 
+/// -h and --help, anywhere before "--": usage, not an unknown option.
+bool asks_for_help(std::string_view word) {
+    return word == "-h" || word == "--help";
+}
+
 }  // namespace
 
-std::string usage_text() {
+std::string usage_text(std::string_view command) {
+    if (!command.empty()) {
+        std::string text;
+        for (const auto* form : forms_of(command)) {
+            text.append(text.empty() ? "usage: " : "       ").append(form->usage()).append("\n");
+        }
+        return text +
+               "\nThe options before COMMAND, the environment and the exit statuses: zkr "
+               "help.\n";
+    }
     std::string text = "usage: zkr";
     for (const auto* spec : global_options()) {
         text.append(" ").append(spec->usage());
@@ -101,7 +157,8 @@ std::string usage_text() {
            "lock, semaphore and elect run CMD while holding the lock, a lease, or leadership (CMD\n"
            "gets ZKR_LOCK_PATH and ZKR_FENCING_TOKEN; if the lock is lost it gets SIGTERM, then\n"
            "SIGKILL after --grace seconds, default 10); barrier enter runs it between entering\n"
-           "and leaving. INT, TERM and HUP are forwarded to CMD.\n"
+           "and leaving. INT, TERM and HUP are forwarded to CMD. -h or --help after COMMAND\n"
+           "prints its usage only.\n"
            "HOSTS defaults to $ZKR_HOSTS, then 127.0.0.1:2181.\n"
            "\n"
            "Exit status: CMD's own (128+N if killed by signal N); 64 usage error; 69 cannot "
@@ -126,8 +183,9 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
     // Global options, then the command's name.
     for (; !words.done() && o.command_name.empty(); words.advance()) {
         const auto& word = words.current();
-        if (word == "-h" || word == "--help") {
-            return std::nullopt;
+        if (asks_for_help(word)) {
+            o.help = "";
+            return o;
         }
         if (word == "--version") {
             o.version = true;
@@ -159,6 +217,10 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
             o.command = words.rest();
             break;
         }
+        if (asks_for_help(word)) {
+            o.help = cmd;
+            return o;
+        }
         if (const auto* spec = accepted_option(forms, o.entry, word)) {
             if (!spec->read(words, word, o)) {
                 return usage_error(words.error());
@@ -181,6 +243,9 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
     }
     if (auto wrong = what_is_wrong(o, forms); !wrong.empty()) {
         return usage_error(std::move(wrong));
+    }
+    if (o.entry->operand == operand::topic) {
+        o.help = o.path;
     }
     return o;
 }

@@ -5,12 +5,14 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace zkr::cli {
 
-/// Parses argv. Returns nullopt with `error` empty for --help, with `error` set for a usage error.
+/// Parses argv. Returns nullopt, with `error` set, for a usage error.
 std::optional<options> parse_options(int argc, char** argv, std::string& error);
 
-std::string usage_text();
+/// The usage of every command, or of `command` only.
+std::string usage_text(std::string_view command = {});
 
 }  // namespace zkr::cli

@@ -2,8 +2,37 @@
 
 #include "handlers.hpp"
 
+#include <zkr/names.hpp>
+
+#include <algorithm>
+
 namespace zkr::cli {
 namespace {
+
+// What each recipe's longest node adds to PATH (subcommand::node_suffix), from its names.
+std::size_t lock_nodes(const options& o) {
+    const auto marker = o.side == "read"    ? names::read_marker
+                        : o.side == "write" ? names::write_marker
+                                            : names::lock_marker;
+    return 1 + names::protected_name_length(marker);
+}
+std::size_t semaphore_nodes(const options&) {
+    // PATH/leases/<lease> and PATH/locks/<queue turn>.
+    return std::max(
+               names::semaphore_leases.size() + names::protected_name_length(names::lease_marker),
+               names::semaphore_queue.size() + names::protected_name_length(names::lock_marker)) +
+           2;
+}
+std::size_t election_nodes(const options&) {
+    return 1 + names::protected_name_length(names::latch_marker);
+}
+std::size_t barrier_node(const options&) {
+    return 0;
+}
+std::size_t double_barrier_nodes(const options&) {
+    // PATH/<uuid> for each member, and PATH/ready.
+    return 1 + std::max(names::uuid_length, names::double_barrier_ready.size());
+}
 
 // What each form accepts, in the order its usage line shows them (named *_accepts: zkr has
 // option structs of its own, such as zkr::semaphore_options, that these must not shadow).
@@ -18,26 +47,45 @@ constexpr const option_spec* elect_accepts[] = {&id, &timeout, &grace, &quiet, &
 constexpr const option_spec* watch_accepts[] = {&watch};
 constexpr const option_spec* status_accepts[] = {&json};
 constexpr const option_spec* barrier_accepts[] = {&timeout};
-constexpr const option_spec* barrier_enter_accepts[] = {&members, &timeout, &grace, &quiet};
+constexpr const option_spec* barrier_enter_accepts[] = {&members, &timeout, &grace, &quiet,
+                                                        &metrics};
 
 constexpr std::string_view barrier_actions[] = {"set", "remove", "wait"};
 constexpr std::string_view barrier_enter_action[] = {"enter"};
 
 constexpr subcommand table[] = {
-    {.name = "lock", .accepts = lock_accepts, .runs_command = true, .run = run_lock},
-    {.name = "semaphore", .accepts = semaphore_accepts, .runs_command = true, .run = run_semaphore},
-    {.name = "elect", .accepts = elect_accepts, .runs_command = true, .run = run_elect},
+    {.name = "lock",
+     .accepts = lock_accepts,
+     .runs_command = true,
+     .node_suffix = lock_nodes,
+     .run = run_lock},
+    {.name = "semaphore",
+     .accepts = semaphore_accepts,
+     .runs_command = true,
+     .node_suffix = semaphore_nodes,
+     .run = run_semaphore},
+    {.name = "elect",
+     .accepts = elect_accepts,
+     .runs_command = true,
+     .node_suffix = election_nodes,
+     .run = run_elect},
     {.name = "leader", .accepts = watch_accepts, .run = run_leader},
     {.name = "status", .accepts = status_accepts, .run = run_status},
-    {.name = "barrier", .actions = barrier_actions, .accepts = barrier_accepts, .run = run_barrier},
+    {.name = "barrier",
+     .actions = barrier_actions,
+     .accepts = barrier_accepts,
+     .node_suffix = barrier_node,
+     .run = run_barrier},
     {.name = "barrier",
      .actions = barrier_enter_action,
      .accepts = barrier_enter_accepts,
      .runs_command = true,
+     .node_suffix = double_barrier_nodes,
      .run = run_barrier_enter},
     {.name = "members", .accepts = watch_accepts, .run = run_members},
     {.name = "revoke", .accepts = revoke_accepts, .run = run_revoke},
     {.name = "check", .operand = operand::sequencer, .run = run_check},
+    {.name = "help", .operand = operand::topic},
 };
 
 }  // namespace
@@ -53,7 +101,17 @@ std::string subcommand::usage() const {
     for (const auto* option : accepts) {
         line.append(" ").append(option->usage());
     }
-    line.append(operand == operand::path ? " PATH" : " SEQUENCER");
+    switch (operand) {
+        case operand::path:
+            line.append(" PATH");
+            break;
+        case operand::sequencer:
+            line.append(" SEQUENCER");
+            break;
+        case operand::topic:
+            line.append(" [COMMAND]");
+            break;
+    }
     if (runs_command) {
         line += " -- CMD [ARGS...]";
     }

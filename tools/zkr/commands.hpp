@@ -24,6 +24,7 @@ using handler = boost::asio::awaitable<int> (*)(session& s, const options& o);
 enum class operand {
     path,       ///< a ZooKeeper path (checked as the server would)
     sequencer,  ///< a sequencer's text (zkr::sequencer::to_string, $ZKR_SEQUENCER)
+    topic,      ///< the name of a command, or none (help)
 };
 
 /// One form of a subcommand: "zkr NAME [ACTION] OPTIONS... PATH [-- CMD [ARGS...]]".
@@ -38,6 +39,12 @@ struct subcommand {
     zkr::cli::operand operand = operand::path;
     /// Runs "-- CMD [ARGS...]" (under a lock, a lease, a leadership or a barrier).
     bool runs_command = false;
+    /// Set for a command whose recipe keeps its nodes at PATH: how many bytes the longest of them
+    /// adds to PATH (0 when PATH itself is the node, as a barrier's). The recipe refuses the root
+    /// as PATH, and a PATH that its nodes would take beyond zkr::max_path_length: both are usage
+    /// errors.
+    std::size_t (*node_suffix)(const options& o) = nullptr;
+    /// Null for a command that needs no session (help).
     handler run = nullptr;
 
     /// "zkr lock [--read|--write] ... PATH -- CMD [ARGS...]"

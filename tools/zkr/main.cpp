@@ -101,13 +101,14 @@ int main(int argc, char** argv) {
     std::string error;
     auto parsed = parse_options(argc, argv, error);
     if (!parsed) {
-        if (!error.empty()) {
-            std::fprintf(stderr, "zkr: %s\n\n", error.c_str());
-        }
-        std::fputs(usage_text().c_str(), error.empty() ? stdout : stderr);
-        return error.empty() ? 0 : exit_usage;
+        std::fprintf(stderr, "zkr: %s\n\n%s", error.c_str(), usage_text().c_str());
+        return exit_usage;
     }
     const auto& o = *parsed;
+    if (o.help) {
+        std::fputs(usage_text(*o.help).c_str(), stdout);
+        return 0;
+    }
     if (o.version) {
         print_version();
         return 0;

@@ -26,14 +26,19 @@ class metrics_endpoint {
     /// Where it listens (the port chosen when asked for port 0).
     boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
-    /// Answers scrapes, one connection at a time, until cancelled.
+    /// Answers scrapes until cancelled, then closes every connection. Connections are served
+    /// side by side, each within its own deadline, so that idle or slow clients delay no scrape;
+    /// at most a few dozen at once (a new one beyond closes the oldest).
     boost::asio::awaitable<void> serve();
 
   private:
-    boost::asio::awaitable<void> answer(boost::asio::ip::tcp::socket socket);
+    struct connections;
+    /// One connection: its request, its answer, within its deadline.
+    static boost::asio::awaitable<void> answer(
+        std::shared_ptr<connections> all, std::shared_ptr<boost::asio::ip::tcp::socket> socket);
 
     boost::asio::ip::tcp::acceptor acceptor_;
-    std::shared_ptr<const metrics> source_;
+    std::shared_ptr<connections> open_;
 };
 
 }  // namespace zkr::cli

@@ -2,6 +2,8 @@
 
 #include "metrics_endpoint.hpp"
 
+#include <zkr/path.hpp>
+
 #include <algorithm>
 
 namespace zkr::cli {
@@ -24,9 +26,10 @@ bool read_text(argument_reader& words, const std::string& spelling, options& o) 
     return words.value(spelling, o.*field);
 }
 
-bool read_seconds(argument_reader& words, const std::string& spelling, std::chrono::seconds& out) {
+bool read_seconds(argument_reader& words, const std::string& spelling, std::chrono::seconds& out,
+                  long long at_least = 0) {
     long long s = 0;
-    if (!words.number(spelling, 0, max_seconds, s)) {
+    if (!words.number(spelling, at_least, max_seconds, s)) {
         return false;
     }
     out = std::chrono::seconds(s);
@@ -73,13 +76,11 @@ bool read_timeout(argument_reader& words, const std::string& spelling, options& 
     return true;
 }
 
+// At least a second: a hold of 0 would take the lock back before the command starts.
 bool read_max_hold(argument_reader& words, const std::string& spelling, options& o) {
     std::chrono::seconds s{};
-    if (!read_seconds(words, spelling, s)) {
+    if (!read_seconds(words, spelling, s, 1)) {
         return false;
-    }
-    if (s == std::chrono::seconds::zero()) {
-        return words.fail("--max-hold takes at least 1 second");
     }
     o.max_hold = s;
     return true;
@@ -89,8 +90,34 @@ bool read_metrics(argument_reader& words, const std::string& spelling, options& 
     if (!words.value(spelling, o.metrics)) {
         return false;
     }
-    if (!parse_listen_address(o.metrics)) {
+    const auto where = parse_listen_address(o.metrics);
+    if (!where) {
         return words.fail("--metrics takes ADDR:PORT, such as 127.0.0.1:9464 or [::1]:9464");
+    }
+    if (where->address().is_multicast()) {
+        return words.fail("--metrics takes an address of this machine to listen on, not the " +
+                          std::string("multicast address ") + where->address().to_string() +
+                          " (such as 127.0.0.1, or 0.0.0.0 for every interface)");
+    }
+    return true;
+}
+
+// The name of one node in PATH, as `zkr status` shows it: no path of its own.
+bool read_node(argument_reader& words, const std::string& spelling, options& o) {
+    if (!words.value(spelling, o.node)) {
+        return false;
+    }
+    std::string problem;
+    if (o.node.empty()) {
+        problem = "it is empty";
+    } else if (o.node.find('/') != std::string::npos) {
+        problem = "it contains '/'";
+    } else if (zkr::validate_path("/" + o.node, &problem)) {
+        problem = "as the path /" + o.node + ", " + problem;
+    }
+    if (!problem.empty()) {
+        return words.fail("--node takes the name of a node in PATH, as zkr status shows it, not '" +
+                          o.node + "': " + problem);
     }
     return true;
 }
@@ -156,7 +183,7 @@ const option_spec members{"--members N", {"--members"}, read_count, no_count};
 const option_spec id{"--id ID", {"--id"}, read_text<&options::id>, no_id};
 const option_spec watch{"--watch", {"--watch"}, set_flag<&options::watch>};
 const option_spec json{"--json", {"--json"}, set_flag<&options::json>};
-const option_spec node{"--node NAME", {"--node"}, read_text<&options::node>};
+const option_spec node{"--node NAME", {"--node"}, read_node};
 const option_spec force{"--force", {"--force"}, set_flag<&options::force>};
 const option_spec metrics{"--metrics ADDR:PORT", {"--metrics"}, read_metrics};
 const option_spec ignore_revocation{

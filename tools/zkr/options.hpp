@@ -17,6 +17,8 @@ struct options {
     std::string auth;  ///< USER:PASS
     bool verbose = false;
     bool version = false;
+    /// -h, --help, help [COMMAND]: print the usage of that command ("" for all) and exit 0.
+    std::optional<std::string> help;
 
     // The command.
     std::string
