@@ -3,7 +3,9 @@
 # own ZooKeeper servers (integration/zk.sh) on free loopback ports and stop them at the end.
 #   1. ASan+UBSan build of everything: the whole suite (unit, real-server, multi-process, fault
 #      harness, bad input, interop, examples, demo, packages), two tests at a time;
-#   2. TSan build: the session, mutex and blocking-layer tests (where threads meet).
+#   2. TSan build: the session, mutex and blocking-layer tests (where threads meet);
+#   3. clang 16 build (libstdc++, warnings as errors): the library, the CLI and the unit tests,
+#      which it runs.
 # The optimised build is the benchmark's (bench/run.sh) and the demo's (tools/demo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,8 +33,9 @@ build() {
 
 # Two tests at a time: most of their time is spent waiting for servers and session timeouts.
 # Packaged under /usr as Debian does (the .deb test then sees the multiarch library directory).
+# The benchmark drivers are not built here: no test runs them (bench/run.sh builds its own).
 build build/asan all -DCMAKE_BUILD_TYPE=Debug -DZKR_SANITIZE=address -DCMAKE_INSTALL_PREFIX=/usr \
-    -DZKR_WITH_PROMETHEUS=ON
+    -DZKR_WITH_PROMETHEUS=ON -DZKR_BUILD_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions=$PWD/integration/lsan.supp \
     ctest --test-dir build/asan --output-on-failure -j2
@@ -41,3 +44,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 build build/tsan zkr_bridge_tests -DCMAKE_BUILD_TYPE=Debug -DZKR_SANITIZE=thread -DZKR_BUILD_BENCH=OFF
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build/tsan --output-on-failure -R '^bridge$'
+
+# The second compiler the project supports: its warnings are errors too.
+build build/clang "zkr zkr_cli zkr_unit_tests" -DCMAKE_BUILD_TYPE=Debug -DZKR_BUILD_BENCH=OFF \
+    -DCMAKE_CXX_COMPILER=clang++-16
+ctest --test-dir build/clang --output-on-failure -R '^unit$'
