@@ -160,7 +160,7 @@ TEST(Sequencer, AReaderHoldsUnlessAWriterIsAheadAndALeaseWithinTheMaximum) {
 
 TEST(Revocation, TouchesNothingButMutexAndReadWriteLockNodes) {
     // zkr never writes into or deletes a node that is not a revocable lock node: configuration
-    // nodes, an election's leader (whose data is what `zkr leader` prints), a semaphore's lease.
+    // nodes, an election's leader (whose data is what `zkr leader` prints).
     const auto root = fresh_root();
     with_two_sessions([&](session& owner, session& revoker) -> asio::awaitable<void> {
         revoke_options forced;
@@ -186,20 +186,14 @@ TEST(Revocation, TouchesNothingButMutexAndReadWriteLockNodes) {
 
         leader_election election(owner, root + "/election", "node-1");
         auto leading = co_await election.async_campaign(asio::use_awaitable);
-        semaphore sem(owner, root + "/sem", 2);
-        auto lease = co_await sem.async_acquire(asio::use_awaitable);
-        for (const auto& target : {leading.path(), lease.locks().front().path()}) {
-            for (const auto& how : {revoke_options{}, forced}) {
-                auto [ec, outcome] = co_await async_revoke(revoker, target, how, tuple);
-                EXPECT_EQ(ec, errc::not_revocable) << target << ": " << ec.message();
-            }
+        for (const auto& how : {revoke_options{}, forced}) {
+            auto [ec, outcome] = co_await async_revoke(revoker, leading.path(), how, tuple);
+            EXPECT_EQ(ec, errc::not_revocable) << ec.message();
         }
         auto leader_data = co_await revoker.async_get_data(leading.path(), asio::use_awaitable);
         EXPECT_EQ(leader_data.data, "node-1");
         EXPECT_TRUE(leading.is_leader());
-        EXPECT_TRUE(lease.owns());
         co_await leading.async_resign(asio::use_awaitable);
-        co_await lease.async_release(asio::use_awaitable);
         delete_node(shared_hosts(), plain);
         delete_node(shared_hosts(), sequential);
         delete_node(shared_hosts(), root + "/dir");

@@ -38,12 +38,15 @@ asio::awaitable<std::tuple<error_code, bool>> gone_before(session_ptr s, std::st
     }
 }
 
-/// The node, if revocation may write into it: a mutex's or a read-write lock's contender.
+/// The node, if revocation may write into it: a mutex's or a read-write lock's contender, or
+/// a semaphore's lease (its holder hears through any of its nodes: lock_group).
 asio::awaitable<std::tuple<error_code, stat>> revocable(session_ptr s, const std::string& node) {
     auto [ec, found] = co_await inspect_lock_node(s, node, false);
     if (!ec && found.role != names::kinds::lock && found.role != names::kinds::read &&
-        found.role != names::kinds::write) {
-        ec = make_error_code(errc::not_revocable);  // an election's latch, a semaphore's node
+        found.role != names::kinds::write && found.role != lease_role) {
+        // An election's latch (its data is the leader's published value), a turn in a
+        // semaphore's queue (no holder hears there).
+        ec = make_error_code(errc::not_revocable);
     }
     co_return std::make_tuple(ec, found.stat);
 }

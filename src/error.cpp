@@ -98,8 +98,9 @@ class zkr_category_impl final : public boost::system::error_category {
                        "(a persistent node, a lock directory, another recipe's node); name a "
                        "holder's node, as lock::path() or `zkr status` shows it";
             case errc::not_revocable:
-                return "not revocable: only mutex and read-write lock nodes heed revocation "
-                       "(an election's or a semaphore's node is refused, and nothing was written)";
+                return "not revocable: only mutex, read-write lock and semaphore lease nodes heed "
+                       "revocation (an election's node or a semaphore's queue turn is refused, "
+                       "and nothing was written)";
             case errc::not_owner:
                 return "the handle does not own a lock";
             case errc::invalid_argument:

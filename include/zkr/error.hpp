@@ -84,7 +84,7 @@ enum class errc : int {
     not_a_lock_node,      ///< revocation or a sequencer check named a node that is no contender
                           ///< of a lock recipe (a persistent node, a directory, another recipe's)
     not_revocable,        ///< a lock node whose recipe does not heed revocation (an election's,
-                          ///< a semaphore's)
+                          ///< a turn in a semaphore's queue)
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

@@ -47,7 +47,12 @@ ZKR_API void revoke_impl(session& s, std::string node, revoke_options options,
 /// options.grace.
 ///
 /// Handler signature: void(error_code, revocation).
-/// Errors: zk_errc::no_node when `node` does not exist (nothing held there); errc::invalid_path;
+/// Only a mutex's, a read-write lock's or a semaphore lease's node is ever written to or
+/// deleted, and only the node looked at (the request is written at the version read, the
+/// eviction deletes the same creation, czxid): anything else is refused before any write.
+/// Errors: zk_errc::no_node when `node` does not exist (nothing held there);
+/// errc::not_a_lock_node (a persistent node, a directory, a node of no lock recipe);
+/// errc::not_revocable (an election's node, a turn in a semaphore's queue); errc::invalid_path;
 /// zk_errc::no_auth; the session's errors. Waits through connection loss. Not cancellable.
 /// `s` must be valid until the operation is initiated.
 template <class Token = boost::asio::deferred_t>

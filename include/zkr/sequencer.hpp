@@ -41,10 +41,14 @@ ZKR_API void check_sequencer_impl(session& s, sequencer seq, handler<void(error_
 }
 
 /// Asks ZooKeeper whether `seq`'s holder still holds: after a sync (so that the server answering
-/// has seen every write before the check), its node must exist with creation zxid `seq.token`.
+/// has seen every write before the check), its node must exist with creation zxid `seq.token`,
+/// be ephemeral, and hold: nothing ahead of it in its queue (the head of a mutex's or an
+/// election's queue, a reader with no writer ahead, a lease among the semaphore's first
+/// maximum by sequence). Two or three reads after the sync.
 ///
 /// Handler signature: void(error_code): success while the holder holds; errc::lock_lost once
-/// it does not (node gone, or a node of the same path created since); errc::invalid_path for a
+/// it does not (node gone, created again since, or waiting behind another); errc::not_a_lock_node
+/// for a node of no lock recipe (a persistent node, a lock directory); errc::invalid_path for a
 /// malformed node path; the session's errors. Waits through connection loss. Not cancellable.
 /// `s` must be valid until the operation is initiated.
 template <class Token = boost::asio::deferred_t>

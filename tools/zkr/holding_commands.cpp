@@ -130,7 +130,7 @@ asio::awaitable<int> run_under(const options& o, Handle& handle) {
     h.wait_lost = [&handle](std::function<void(boost::system::error_code)> f) {
         handle.async_wait_lost(std::move(f));
     };
-    if constexpr (std::is_same_v<Handle, lock>) {
+    if constexpr (std::is_same_v<Handle, lock> || std::is_same_v<Handle, lease>) {
         h.wait_revocation = [&handle](std::function<void(boost::system::error_code)> f) {
             handle.async_wait_revocation(std::move(f));
         };
