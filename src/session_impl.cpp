@@ -686,6 +686,7 @@ void session_impl::read(std::string path, int watch_type, handler<typename Op::s
         op->watcher->state->c_context = op->watcher.get();
     }
     start_request(std::move(op), [server_config](zhandle_t* zh, Op* o) {
+        static_cast<void>(server_config);  // read by get_data's instantiation only
         watcher_fn fn = Op::watching ? &bridge::on_watch : nullptr;
         void* ctx = o->watcher.get();
         const char* p = o->path.c_str();
