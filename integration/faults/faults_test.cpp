@@ -214,6 +214,32 @@ class harness {
 
     const run_spec& spec() const { return spec_; }
 
+    /// Waits until every client has connected once (its history's "C" line): by then it heeds
+    /// SIGUSR1, which would otherwise kill it. A client slowed down at start (sanitizers, a busy
+    /// machine) must not meet a partition's request first.
+    void wait_started() {
+        for (std::size_t i = 0; i < slots_.size(); ++i) {
+            const auto history = dir_ + "/c" + std::to_string(i + 1) + ".hist";
+            const auto connected = "C " + std::to_string(slots_[i]->pid()) + " ";
+            const bool started = test::wait_until(
+                [&] {
+                    std::ifstream in(history);
+                    std::string line;
+                    while (std::getline(in, line)) {
+                        if (line.rfind(connected, 0) == 0) {
+                            return true;
+                        }
+                    }
+                    return false;
+                },
+                30s);
+            if (!started) {
+                ADD_FAILURE() << spec_.name << ": client " << i << " did not connect within 30 s\n"
+                              << slots_[i]->report();
+            }
+        }
+    }
+
   private:
     void start(std::size_t i) { start_slot(i); }
 
@@ -306,6 +332,7 @@ class harness {
         const auto plan = plan_partition(pattern_of(kind), leader);
         const auto& keep = plan.quorum_side;
         if (!keep.empty()) {
+            wait_started();  // a client restarted by an earlier fault included
             const auto cut_off = [&](std::size_t slot) {
                 return std::find(keep.begin(), keep.end(), server_of(slot)) == keep.end();
             };
@@ -430,7 +457,7 @@ class harness {
 
 void run_faults(zk_server& server, const run_spec& spec, partitioned_ensemble* net = nullptr) {
     harness h(server, spec, net);
-    sleep_ms(1500);  // let every client connect and queue
+    h.wait_started();
     const auto t0 = std::chrono::steady_clock::now();
     int round = 0;
     do {
