@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # README command 2: installs what is missing, builds, and runs every test. The tests start their
 # own ZooKeeper servers (integration/zk.sh) on free loopback ports and stop them at the end.
-#   1. ASan+UBSan build of everything: the whole suite (unit, real-server, multi-process, fault
-#      harness, bad input, interop, examples, demo, packages), two tests at a time;
-#   2. TSan build: the session, mutex and blocking-layer tests (where threads meet);
-#   3. clang 16 build (libstdc++, warnings as errors): the library, the CLI and the unit tests,
-#      which it runs.
+#   1. ASan+UBSan build (g++) of everything: the whole suite (unit, real-server, multi-process,
+#      fault harness, bad input, interop, examples, demo, packages), two tests at a time;
+#   2. clang 16 + TSan build (warnings are errors with the second compiler too) of the library,
+#      the CLI, the unit tests and the tests where threads meet (the C-client bridge, the session,
+#      the mutex, the blocking layer), which it runs. It builds at the lowest priority while the
+#      first stage's tests run: they spend most of their time waiting for servers and session
+#      timeouts, and a niced compiler yields the CPU to them whenever they want it.
 # The optimised build is the benchmark's (bench/run.sh) and the demo's (tools/demo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,9 @@ bash tools/install-deps.sh
 # a crashed test run left behind are stopped by the PID that points into it.
 work=$(mktemp -d "${TMPDIR:-/tmp}/zkr-test-run-XXXXXX")
 export TMPDIR=$work
+second_build=
 cleanup() {
+    if [ -n "$second_build" ]; then kill -- -"$second_build" 2>/dev/null || true; fi
     for pid in $(pgrep -f "$work/" 2>/dev/null || true); do kill -9 "$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
@@ -31,21 +35,31 @@ build() {
     cmake --build "$dir" --target $targets
 }
 
-# Two tests at a time: most of their time is spent waiting for servers and session timeouts.
 # Packaged under /usr as Debian does (the .deb test then sees the multiarch library directory).
 # The benchmark drivers are not built here: no test runs them (bench/run.sh builds its own).
 build build/asan all -DCMAKE_BUILD_TYPE=Debug -DZKR_SANITIZE=address -DCMAKE_INSTALL_PREFIX=/usr \
     -DZKR_WITH_PROMETHEUS=ON -DZKR_BUILD_BENCH=OFF
+
+# Stage 2's build, in a process group of its own (the cleanup stops it if stage 1 fails).
+set -m
+(
+    renice -n 19 -p "$BASHPID" >/dev/null
+    build build/tsan "zkr zkr_cli zkr_unit_tests zkr_bridge_tests" -DCMAKE_BUILD_TYPE=Debug \
+        -DZKR_SANITIZE=thread -DZKR_BUILD_BENCH=OFF -DCMAKE_CXX_COMPILER=clang++-16
+) >"$work/tsan-build.log" 2>&1 &
+second_build=$!
+set +m
+
+# Two tests at a time: most of their time is spent waiting for servers and session timeouts.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions=$PWD/integration/lsan.supp \
     ctest --test-dir build/asan --output-on-failure -j2
 
-# Under TSan only the tests where threads meet are built (a smaller executable, a shorter build).
-build build/tsan zkr_bridge_tests -DCMAKE_BUILD_TYPE=Debug -DZKR_SANITIZE=thread -DZKR_BUILD_BENCH=OFF
+if ! wait "$second_build"; then
+    cat "$work/tsan-build.log"
+    exit 1
+fi
+second_build=
+cat "$work/tsan-build.log"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --test-dir build/tsan --output-on-failure -R '^bridge$'
-
-# The second compiler the project supports: its warnings are errors too.
-build build/clang "zkr zkr_cli zkr_unit_tests" -DCMAKE_BUILD_TYPE=Debug -DZKR_BUILD_BENCH=OFF \
-    -DCMAKE_CXX_COMPILER=clang++-16
-ctest --test-dir build/clang --output-on-failure -R '^unit$'
+    ctest --test-dir build/tsan --output-on-failure -R '^(bridge|unit)$'
