@@ -1,4 +1,5 @@
-// zkr::mutex against a real server, one test per point of the algorithm (design.md §4).
+// zkr::mutex against a real server, one test per point of the algorithm (docs/mutex.md,
+// "Guarantees").
 #include "tcp_proxy.hpp"
 #include "test_support.hpp"
 

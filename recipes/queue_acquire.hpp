@@ -1,6 +1,6 @@
 // The queue algorithm shared by the mutex, the read-write lock and leader election
-// (design.md §4): protected create pipelined with the first listing, watch one node only, fast
-// hand-off, survive connection loss, and never leave a node behind.
+// (docs/mutex.md, "Guarantees"): protected create pipelined with the first listing, watch one node
+// only, fast hand-off, survive connection loss, and never leave a node behind.
 #pragma once
 
 #include "await_ops.hpp"

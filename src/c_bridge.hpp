@@ -1,4 +1,5 @@
-// The bridge from the ZooKeeper C client's callbacks to zkr (design.md §2).
+// The bridge from the ZooKeeper C client's callbacks to zkr (docs/design-notes.md, "The
+// transport").
 //
 // Each request hands the C client a heap context (a request_op) as its `data` pointer; each
 // watching read adds a watch_context as its `watcherCtx`. The C client calls `bridge` from inside

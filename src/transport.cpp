@@ -393,12 +393,7 @@ void transport::close_step() {
                     finish_close();
                     return;
                 }
-                write_armed_ = true;
-                socket_.async_wait(asio::posix::descriptor_base::wait_write,
-                                   [self = shared_from_this(),
-                                    generation = generation_](const boost::system::error_code& ec) {
-                                       self->on_ready(ZOOKEEPER_WRITE, generation, ec);
-                                   });
+                wait_for(ZOOKEEPER_WRITE);
             }
             return;
         }
@@ -410,12 +405,7 @@ void transport::close_step() {
             const auto n = ::send(fd, close_request.data() + close_sent_,
                                   close_request.size() - close_sent_, MSG_NOSIGNAL);
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-                write_armed_ = true;
-                socket_.async_wait(asio::posix::descriptor_base::wait_write,
-                                   [self = shared_from_this(),
-                                    generation = generation_](const boost::system::error_code& ec) {
-                                       self->on_ready(ZOOKEEPER_WRITE, generation, ec);
-                                   });
+                wait_for(ZOOKEEPER_WRITE);
                 return;
             }
             if (n <= 0) {
@@ -434,12 +424,7 @@ void transport::close_step() {
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            read_armed_ = true;
-            socket_.async_wait(asio::posix::descriptor_base::wait_read,
-                               [self = shared_from_this(),
-                                generation = generation_](const boost::system::error_code& ec) {
-                                   self->on_ready(ZOOKEEPER_READ, generation, ec);
-                               });
+            wait_for(ZOOKEEPER_READ);
             return;
         }
         finish_close();  // the server hung up (or the connection failed): done

@@ -7,7 +7,7 @@
 // client_gate held. So the C client has no thread of its own and recipe logic continues inside
 // its callbacks, on the strand, without a hand-off (docs/design-notes.md, "The transport").
 //
-// Three things the C client does not do the Asio way, and how they are handled:
+// Four things the C client does not do the Asio way, and how they are handled:
 // - Its socket changes on every reconnect and it closes it itself, sometimes silently (a failed
 //   send inside a request call). Asio waits on a duplicate of it (dup): a number the C client
 //   cannot close or recycle under the reactor. After every C call the client's state says whether
