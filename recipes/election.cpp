@@ -258,11 +258,11 @@ void leader_election::lead_impl(const session_ptr& s, const std::string& path,
 }
 
 leader_observer::leader_observer(session& s, std::string path)
-    : state_(std::make_shared<detail::observer_state>(
+    : impl_(std::make_shared<detail::observer_state>(
           detail::observer_state{detail::access::ops(s), std::move(path), false, std::nullopt})) {}
 
 void leader_observer::wait_change_impl(
-    const std::shared_ptr<detail::observer_state>& state, bool with_data,
+    const impl_ptr& state, bool with_data,
     detail::handler<void(error_code, std::optional<leader_info>)> h) {
     if (detail::validate_path(state->path)) {
         detail::fail(std::move(h), state->session->completions(),

@@ -23,7 +23,7 @@ struct access {
     static session_ptr ops(const session& s);
 
     static const session_ptr& session_of(const mutex& m) noexcept { return m.session_; }
-    static const std::shared_ptr<lock_state>& state_of(const lock& l) noexcept { return l.state_; }
+    static const std::shared_ptr<lock_state>& state_of(const lock& l) noexcept { return l.impl_; }
     static const mutex_options& options_of(const mutex& m) noexcept { return m.options_; }
     static const session_ptr& session_of(const semaphore& s) noexcept { return s.session_; }
 

@@ -98,8 +98,8 @@ class leadership {
     [[nodiscard]] auto async_publish(std::string data, Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [state = lock_.state_](auto h, std::string d) {
-                publish_impl(state, std::move(d), std::move(h));
+            [impl = lock_.impl_](auto h, std::string d) {
+                publish_impl(impl, std::move(d), std::move(h));
             },
             std::move(data));
     }
@@ -274,7 +274,7 @@ class ZKR_API leader_observer {
     [[nodiscard]] auto async_wait_leader_change(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
             std::forward<Token>(token),
-            [state = state_](auto h) { wait_change_impl(state, false, std::move(h)); });
+            [impl = impl_](auto h) { wait_change_impl(impl, false, std::move(h)); });
     }
 
     /// As async_wait_leader_change, and completes also when the leader publishes
@@ -290,14 +290,16 @@ class ZKR_API leader_observer {
     [[nodiscard]] auto async_wait_update(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
             std::forward<Token>(token),
-            [state = state_](auto h) { wait_change_impl(state, true, std::move(h)); });
+            [impl = impl_](auto h) { wait_change_impl(impl, true, std::move(h)); });
     }
 
   private:
+    friend struct detail::access;
+    using impl_ptr = std::shared_ptr<detail::observer_state>;
     /// `with_data`: a new value of the same leader counts as a change (async_wait_update).
-    static void wait_change_impl(const std::shared_ptr<detail::observer_state>&, bool with_data,
+    static void wait_change_impl(const impl_ptr&, bool with_data,
                                  detail::handler<void(error_code, std::optional<leader_info>)>);
-    std::shared_ptr<detail::observer_state> state_;
+    impl_ptr impl_;
 };
 
 }  // namespace zkr
