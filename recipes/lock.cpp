@@ -487,7 +487,7 @@ void adopt_lock(acquire_request request, std::string node, loss_policy policy,
         }(std::move(request), std::move(node), policy),
         adapt<void(error_code, zkr::lock), void(error_code, zkr::lock)>(
             std::move(h), s->completions(), [](auto& pending, error_code ec, zkr::lock l) {
-                auto state = access::state_of(l);
+                auto state = access::get_impl(l);
                 pending.complete(ec, std::move(l));
                 if (state) {
                     state->start_hold_clock();

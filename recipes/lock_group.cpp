@@ -119,7 +119,7 @@ struct group_state {
     void guarded_multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) {
         std::vector<std::shared_ptr<lock_state>> guards;
         for (const auto& l : locks) {
-            const auto& state = access::state_of(l);
+            const auto& state = access::get_impl(l);
             if (!state) {
                 fail(std::move(h), boost::asio::system_executor(),
                      make_error_code(errc::not_owner));
