@@ -9,6 +9,13 @@
 
 namespace zkr {
 namespace detail {
+
+/// What a zkr::barrier is made of (its impl_).
+struct barrier_impl {
+    session_ptr session;
+    std::string path;  ///< the barrier's node
+};
+
 namespace {
 
 namespace asio = boost::asio;
@@ -61,22 +68,24 @@ void start(const std::shared_ptr<session_ops>& s, const std::string& path, Body 
 
 barrier::barrier(session& s, std::string path) : barrier(detail::access::ops(s), std::move(path)) {}
 
-barrier::barrier(session_ptr s, std::string path)
-    : session_(std::move(s)), path_(std::move(path)) {}
+barrier::barrier(std::shared_ptr<detail::session_ops> s, std::string path)
+    : impl_(std::make_shared<const detail::barrier_impl>(
+          detail::barrier_impl{std::move(s), std::move(path)})) {}
 
-void barrier::set_impl(const session_ptr& s, const std::string& path,
-                       detail::handler<void(error_code)> h) {
-    detail::start(s, path, &detail::set_barrier, std::move(h));
+const std::string& barrier::path() const noexcept {
+    return impl_->path;
 }
 
-void barrier::remove_impl(const session_ptr& s, const std::string& path,
-                          detail::handler<void(error_code)> h) {
-    detail::start(s, path, &detail::remove_barrier, std::move(h));
+void barrier::set_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {
+    detail::start(b->session, b->path, &detail::set_barrier, std::move(h));
 }
 
-void barrier::wait_impl(const session_ptr& s, const std::string& path,
-                        detail::handler<void(error_code)> h) {
-    detail::start(s, path, &detail::wait_barrier, std::move(h));
+void barrier::remove_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {
+    detail::start(b->session, b->path, &detail::remove_barrier, std::move(h));
+}
+
+void barrier::wait_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {
+    detail::start(b->session, b->path, &detail::wait_barrier, std::move(h));
 }
 
 }  // namespace zkr

@@ -1,6 +1,8 @@
 #include "access.hpp"
 #include "lock_state.hpp"
 #include "log.hpp"
+#include "mutex_impl.hpp"
+#include "semaphore_impl.hpp"
 #include "session_impl.hpp"
 
 #include <zkr/blocking.hpp>
@@ -108,13 +110,13 @@ std::tuple<error_code, Values...> wait_for(const asio::any_io_executor& ex,
 
 /// The session behind what a blocking call works on (null for an empty handle).
 const zkr::detail::session_ops* session_of(const zkr::mutex& m) {
-    return zkr::detail::access::session_of(m).get();
+    return zkr::detail::access::get_impl(m)->session.get();
 }
 const zkr::detail::session_ops* session_of(const zkr::semaphore& s) {
-    return zkr::detail::access::session_of(s).get();
+    return zkr::detail::access::get_impl(s)->session.get();
 }
 const zkr::detail::session_ops* session_of(const zkr::lock& l) {
-    const auto& state = zkr::detail::access::state_of(l);
+    const auto& state = zkr::detail::access::get_impl(l);
     return state ? state->session().get() : nullptr;
 }
 const zkr::detail::session_ops* session_of(const zkr::lease& l) {

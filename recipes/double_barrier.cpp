@@ -204,22 +204,22 @@ double_barrier::double_barrier(session& s, std::string path, int members)
 
 double_barrier::double_barrier(std::shared_ptr<detail::session_ops> s, std::string path,
                                int members)
-    : state_(std::make_shared<detail::double_barrier_state>()) {
-    state_->session = std::move(s);
-    state_->node = detail::join_path(path, detail::make_uuid());
-    state_->path = std::move(path);
-    state_->members = members;
+    : impl_(std::make_shared<detail::double_barrier_state>()) {
+    impl_->session = std::move(s);
+    impl_->node = detail::join_path(path, detail::make_uuid());
+    impl_->path = std::move(path);
+    impl_->members = members;
 }
 
 const std::string& double_barrier::path() const noexcept {
-    return state_->path;
+    return impl_->path;
 }
 
-void double_barrier::enter_impl(const state_ptr& b, detail::handler<void(error_code)> h) {
+void double_barrier::enter_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {
     detail::start(b, &detail::enter, std::move(h));
 }
 
-void double_barrier::leave_impl(const state_ptr& b, detail::handler<void(error_code)> h) {
+void double_barrier::leave_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {
     detail::start(b, &detail::leave, std::move(h));
 }
 

@@ -85,6 +85,14 @@ asio::awaitable<std::tuple<error_code>> lead(session_ptr s, std::string path, st
 
 }  // namespace
 
+/// What a zkr::leader_election is made of (its impl_).
+struct election_impl {
+    session_ptr session;
+    std::string path;  ///< the election's directory
+    std::string id;    ///< our participant id: our node's data
+    election_options options;
+};
+
 /// What an observer has reported so far.
 struct observer_state {
     session_ptr session;
@@ -186,12 +194,18 @@ leader_election::leader_election(session& s, std::string path, std::string parti
     : leader_election(detail::access::ops(s), std::move(path), std::move(participant_id), options) {
 }
 
-leader_election::leader_election(session_ptr s, std::string path, std::string participant_id,
-                                 election_options options)
-    : session_(std::move(s)),
-      path_(std::move(path)),
-      id_(std::move(participant_id)),
-      options_(options) {}
+leader_election::leader_election(std::shared_ptr<detail::session_ops> s, std::string path,
+                                 std::string participant_id, election_options options)
+    : impl_(std::make_shared<const detail::election_impl>(detail::election_impl{
+          std::move(s), std::move(path), std::move(participant_id), options})) {}
+
+const std::string& leader_election::path() const noexcept {
+    return impl_->path;
+}
+
+const std::string& leader_election::id() const noexcept {
+    return impl_->id;
+}
 
 namespace {
 
@@ -205,40 +219,39 @@ auto as_leadership(const detail::session_ptr& s, detail::handler<void(error_code
 
 }  // namespace
 
-void leader_election::campaign_impl(const session_ptr& s, const std::string& path,
-                                    const std::string& id, const election_options& options,
+void leader_election::campaign_impl(const impl_ptr& e,
                                     detail::handler<void(error_code, leadership)> h) {
-    detail::acquire_lock(detail::campaign_request(s, path, id), options.on_loss,
-                         as_leadership(s, std::move(h)));
+    detail::acquire_lock(detail::campaign_request(e->session, e->path, e->id), e->options.on_loss,
+                         as_leadership(e->session, std::move(h)));
 }
 
-void leader_election::adopt_impl(const session_ptr& s, const std::string& path,
-                                 const election_options& options, std::string node,
+void leader_election::adopt_impl(const impl_ptr& e, std::string node,
                                  detail::handler<void(error_code, leadership)> h) {
-    detail::adopt_lock(detail::campaign_request(s, path, {}), std::move(node), options.on_loss,
-                       as_leadership(s, std::move(h)));
+    detail::adopt_lock(detail::campaign_request(e->session, e->path, {}), std::move(node),
+                       e->options.on_loss, as_leadership(e->session, std::move(h)));
 }
 
-void leader_election::prepare_impl(const session_ptr& s, const std::string& path,
-                                   detail::handler<void(error_code)> h) {
-    detail::prepare_lock_dir(s, path, detail::campaign_request(s, path, {}).marker, std::move(h));
+void leader_election::prepare_impl(const impl_ptr& e, detail::handler<void(error_code)> h) {
+    detail::prepare_lock_dir(e->session, e->path,
+                             detail::campaign_request(e->session, e->path, {}).marker,
+                             std::move(h));
 }
 
 void leader_election::current_leader_impl(
-    const session_ptr& s, const std::string& path,
-    detail::handler<void(error_code, std::optional<leader_info>)> h) {
-    if (detail::validate_path(path)) {
+    const impl_ptr& e, detail::handler<void(error_code, std::optional<leader_info>)> h) {
+    const auto& s = e->session;
+    if (detail::validate_path(e->path)) {
         detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
         return;
     }
-    detail::spawn(s, detail::current_leader(s, path), std::move(h));
+    detail::spawn(s, detail::current_leader(s, e->path), std::move(h));
 }
 
 void leader_election::participants_impl(
-    const session_ptr& s, const std::string& path,
-    detail::handler<void(error_code, std::vector<participant>)> h) {
+    const impl_ptr& impl, detail::handler<void(error_code, std::vector<participant>)> h) {
+    const auto& s = impl->session;
     detail::read_queue_impl(
-        s, path, true,
+        s, impl->path, true,
         detail::adapt<void(error_code, std::vector<queue_entry>)>(
             std::move(h), s->completions(),
             [](auto& pending, error_code ec, std::vector<queue_entry> q) {
@@ -251,18 +264,18 @@ void leader_election::participants_impl(
             }));
 }
 
-void leader_election::lead_impl(const session_ptr& s, const std::string& path,
-                                const std::string& id, const election_options& options,
-                                work_function work, detail::handler<void(error_code)> h) {
-    detail::spawn(s, detail::lead(s, path, id, options, std::move(work)), std::move(h));
+void leader_election::lead_impl(const impl_ptr& e, work_function work,
+                                detail::handler<void(error_code)> h) {
+    detail::spawn(e->session, detail::lead(e->session, e->path, e->id, e->options, std::move(work)),
+                  std::move(h));
 }
 
 leader_observer::leader_observer(session& s, std::string path)
-    : state_(std::make_shared<detail::observer_state>(
+    : impl_(std::make_shared<detail::observer_state>(
           detail::observer_state{detail::access::ops(s), std::move(path), false, std::nullopt})) {}
 
 void leader_observer::wait_change_impl(
-    const std::shared_ptr<detail::observer_state>& state, bool with_data,
+    const impl_ptr& state, bool with_data,
     detail::handler<void(error_code, std::optional<leader_info>)> h) {
     if (detail::validate_path(state->path)) {
         detail::fail(std::move(h), state->session->completions(),

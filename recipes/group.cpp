@@ -166,14 +166,14 @@ asio::awaitable<members_result> members(std::shared_ptr<member_group_state> g, b
 group::group(session& s, std::string path) : group(detail::access::ops(s), std::move(path)) {}
 
 group::group(std::shared_ptr<detail::session_ops> s, std::string path)
-    : state_(std::make_shared<detail::member_group_state>(
+    : impl_(std::make_shared<detail::member_group_state>(
           detail::member_group_state{std::move(s), std::move(path), false, {}})) {}
 
 const std::string& group::path() const noexcept {
-    return state_->path;
+    return impl_->path;
 }
 
-void group::join_impl(const state_ptr& g, std::string id, std::string data,
+void group::join_impl(const impl_ptr& g, std::string id, std::string data,
                       detail::handler<void(error_code, lock)> h) {
     const auto& s = g->session;
     const auto node = detail::join_path(g->path, id);
@@ -190,7 +190,7 @@ void group::join_impl(const state_ptr& g, std::string id, std::string data,
     detail::spawn(s, detail::join(s, g->path, node, std::move(data)), std::move(h));
 }
 
-void group::members_impl(const state_ptr& g, bool wait_change,
+void group::members_impl(const impl_ptr& g, bool wait_change,
                          detail::handler<void(error_code, std::vector<member>)> h) {
     if (detail::validate_path(g->path)) {
         detail::fail(std::move(h), g->session->completions(), make_error_code(errc::invalid_path));

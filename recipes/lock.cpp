@@ -487,7 +487,7 @@ void adopt_lock(acquire_request request, std::string node, loss_policy policy,
         }(std::move(request), std::move(node), policy),
         adapt<void(error_code, zkr::lock), void(error_code, zkr::lock)>(
             std::move(h), s->completions(), [](auto& pending, error_code ec, zkr::lock l) {
-                auto state = access::state_of(l);
+                auto state = access::get_impl(l);
                 pending.complete(ec, std::move(l));
                 if (state) {
                     state->start_hold_clock();
@@ -512,7 +512,7 @@ void prepare_lock_dir(const session_ptr& s, const std::string& dir, const std::s
 }  // namespace detail
 
 lock::lock() noexcept = default;
-lock::lock(std::shared_ptr<detail::lock_state> state) noexcept : state_(std::move(state)) {}
+lock::lock(std::shared_ptr<detail::lock_state> state) noexcept : impl_(std::move(state)) {}
 lock::lock(lock&&) noexcept = default;
 
 namespace {
@@ -533,34 +533,34 @@ void release_detached(const std::shared_ptr<detail::lock_state>& state) noexcept
 
 lock& lock::operator=(lock&& other) noexcept {
     if (this != &other) {
-        release_detached(state_);
-        state_ = std::move(other.state_);
+        release_detached(impl_);
+        impl_ = std::move(other.impl_);
     }
     return *this;
 }
 
 lock::~lock() {
-    release_detached(state_);
+    release_detached(impl_);
 }
 
 lock::executor_type lock::get_executor() const noexcept {
-    if (state_) {
-        return state_->executor();
+    if (impl_) {
+        return impl_->executor();
     }
     return boost::asio::system_executor();
 }
 
 bool lock::owns() const noexcept {
-    return state_ && state_->owns();
+    return impl_ && impl_->owns();
 }
 
 const std::string& lock::path() const noexcept {
     static const std::string empty;
-    return state_ ? state_->path() : empty;
+    return impl_ ? impl_->path() : empty;
 }
 
 std::int64_t lock::fencing_token() const noexcept {
-    return state_ ? state_->fencing_token() : 0;
+    return impl_ ? impl_->fencing_token() : 0;
 }
 
 sequencer lock::sequencer() const {
@@ -568,28 +568,28 @@ sequencer lock::sequencer() const {
 }
 
 error_code lock::lost_reason() const {
-    return state_ ? state_->lost_reason() : error_code{};
+    return impl_ ? impl_->lost_reason() : error_code{};
 }
 
-void lock::release_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
-    detail::on_held(state, std::move(h), [](auto& s, auto h) { s.release(std::move(h)); });
+void lock::release_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+    detail::on_held(impl, std::move(h), [](auto& s, auto h) { s.release(std::move(h)); });
 }
 
-void lock::wait_lost_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
-    detail::on_held(state, std::move(h), [](auto& s, auto h) { s.wait_lost(std::move(h)); });
+void lock::wait_lost_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+    detail::on_held(impl, std::move(h), [](auto& s, auto h) { s.wait_lost(std::move(h)); });
 }
 
 bool lock::revocation_requested() const noexcept {
-    return state_ && state_->revocation_requested();
+    return impl_ && impl_->revocation_requested();
 }
 
-void lock::wait_revocation_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
-    detail::on_held(state, std::move(h), [](auto& s, auto h) { s.wait_revocation(std::move(h)); });
+void lock::wait_revocation_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+    detail::on_held(impl, std::move(h), [](auto& s, auto h) { s.wait_revocation(std::move(h)); });
 }
 
-void lock::guarded_multi_impl(const state_ptr& state, std::vector<op> ops,
+void lock::guarded_multi_impl(const impl_ptr& impl, std::vector<op> ops,
                               detail::handler<void(error_code, std::vector<op_result>)> h) {
-    detail::on_held(state, std::move(h), [&](auto& s, auto h) {
+    detail::on_held(impl, std::move(h), [&](auto& s, auto h) {
         detail::guarded_multi({s.shared_from_this()}, std::move(ops), std::move(h));
     });
 }

@@ -119,7 +119,7 @@ struct group_state {
     void guarded_multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) {
         std::vector<std::shared_ptr<lock_state>> guards;
         for (const auto& l : locks) {
-            const auto& state = access::state_of(l);
+            const auto& state = access::get_impl(l);
             if (!state) {
                 fail(std::move(h), boost::asio::system_executor(),
                      make_error_code(errc::not_owner));
@@ -135,12 +135,12 @@ struct group_state {
 
 lock_group::lock_group() noexcept = default;
 lock_group::lock_group(std::vector<lock> locks)
-    : state_(std::make_shared<detail::group_state>(detail::group_state{std::move(locks)})) {}
+    : impl_(std::make_shared<detail::group_state>(detail::group_state{std::move(locks)})) {}
 lock_group::lock_group(lock_group&&) noexcept = default;
 
 lock_group& lock_group::operator=(lock_group&& other) noexcept {
     if (this != &other) {
-        state_ = std::move(other.state_);  // the old members' handles release on destruction
+        impl_ = std::move(other.impl_);  // the old members' handles release on destruction
     }
     return *this;
 }
@@ -148,20 +148,20 @@ lock_group& lock_group::operator=(lock_group&& other) noexcept {
 lock_group::~lock_group() = default;
 
 bool lock_group::owns() const noexcept {
-    return size() > 0 && std::ranges::all_of(state_->locks, [](const lock& l) { return l.owns(); });
+    return size() > 0 && std::ranges::all_of(impl_->locks, [](const lock& l) { return l.owns(); });
 }
 
 std::size_t lock_group::size() const noexcept {
-    return state_ ? state_->locks.size() : 0;
+    return impl_ ? impl_->locks.size() : 0;
 }
 
 const std::vector<lock>& lock_group::locks() const noexcept {
     static const std::vector<lock> none;
-    return state_ ? state_->locks : none;
+    return impl_ ? impl_->locks : none;
 }
 
 std::int64_t lock_group::fencing_token() const noexcept {
-    return size() > 0 ? state_->locks.front().fencing_token() : 0;
+    return size() > 0 ? impl_->locks.front().fencing_token() : 0;
 }
 
 error_code lock_group::lost_reason() const {
@@ -174,28 +174,28 @@ error_code lock_group::lost_reason() const {
 }
 
 sequencer lock_group::sequencer() const {
-    return size() > 0 ? state_->locks.front().sequencer() : zkr::sequencer{};
+    return size() > 0 ? impl_->locks.front().sequencer() : zkr::sequencer{};
 }
 
 bool lock_group::revocation_requested() const noexcept {
     return std::ranges::any_of(locks(), [](const lock& l) { return l.revocation_requested(); });
 }
 
-void lock_group::release_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
-    detail::on_held(state, std::move(h), [](auto& g, auto h) { g.release(std::move(h)); });
+void lock_group::release_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+    detail::on_held(impl, std::move(h), [](auto& g, auto h) { g.release(std::move(h)); });
 }
 
-void lock_group::wait_lost_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
-    detail::on_held(state, std::move(h), [](auto& g, auto h) { g.wait_lost(std::move(h)); });
+void lock_group::wait_lost_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+    detail::on_held(impl, std::move(h), [](auto& g, auto h) { g.wait_lost(std::move(h)); });
 }
 
-void lock_group::wait_revocation_impl(const state_ptr& state, detail::handler<void(error_code)> h) {
-    detail::on_held(state, std::move(h), [](auto& g, auto h) { g.wait_revocation(std::move(h)); });
+void lock_group::wait_revocation_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+    detail::on_held(impl, std::move(h), [](auto& g, auto h) { g.wait_revocation(std::move(h)); });
 }
 
-void lock_group::guarded_multi_impl(const state_ptr& state, std::vector<op> ops,
+void lock_group::guarded_multi_impl(const impl_ptr& impl, std::vector<op> ops,
                                     detail::handler<void(error_code, std::vector<op_result>)> h) {
-    detail::on_held(state, std::move(h),
+    detail::on_held(impl, std::move(h),
                     [&](auto& g, auto h) { g.guarded_multi(std::move(ops), std::move(h)); });
 }
 

@@ -1,6 +1,7 @@
 #include "access.hpp"
 #include "await_ops.hpp"
 #include "log.hpp"
+#include "mutex_impl.hpp"
 
 #include <zkr/multi_lock.hpp>
 
@@ -59,7 +60,7 @@ void lock_all_impl(std::vector<mutex> mutexes, handler<void(error_code, lock_gro
         fail(std::move(h), asio::system_executor(), make_error_code(errc::invalid_argument));
         return;
     }
-    const auto session = access::session_of(mutexes.front());
+    const auto session = access::get_impl(mutexes.front())->session;
     spawn(session, lock_all(std::move(mutexes)), std::move(h));
 }
 

@@ -1,5 +1,6 @@
 #include "access.hpp"
 #include "lock_state.hpp"
+#include "mutex_impl.hpp"
 #include "path.hpp"
 
 #include <zkr/mutex.hpp>
@@ -19,55 +20,56 @@ std::string default_node_data() {
 }
 
 /// The queue request of a mutex (or of one side of a read-write lock).
-acquire_request mutex_request(const session_ptr& s, const std::string& path,
-                              const std::string& marker, const mutex_options& options,
-                              bool try_only) {
-    acquire_request request{s, path, marker, options.node_data, try_only, log::channels::mutex};
-    request.fast_handoff = marker != names::write_marker;
-    request.max_hold = options.max_hold;
+acquire_request mutex_request(const mutex_impl& m, bool try_only) {
+    acquire_request request{m.session,           m.path,   m.marker,
+                            m.options.node_data, try_only, log::channels::mutex};
+    request.fast_handoff = m.marker != names::write_marker;
+    request.max_hold = m.options.max_hold;
     return request;
+}
+
+/// The impl of a mutex, its node data filled in.
+std::shared_ptr<const mutex_impl> make_mutex_impl(session_ptr s, std::string path,
+                                                  std::string marker, mutex_options options) {
+    if (options.node_data.empty()) {
+        options.node_data = default_node_data();
+    }
+    return std::make_shared<const mutex_impl>(
+        mutex_impl{std::move(s), std::move(path), std::move(marker), std::move(options)});
 }
 
 }  // namespace detail
 
 mutex::mutex(session& s, std::string path, mutex_options options)
-    : session_(detail::access::ops(s)), path_(std::move(path)), options_(std::move(options)) {
-    if (options_.node_data.empty()) {
-        options_.node_data = detail::default_node_data();
-    }
-}
+    : mutex(detail::access::ops(s), std::move(path), std::string(names::lock_marker),
+            std::move(options)) {}
 
 mutex::mutex(std::shared_ptr<detail::session_ops> s, std::string path, std::string marker,
              mutex_options options)
-    : session_(std::move(s)),
-      path_(std::move(path)),
-      marker_(std::move(marker)),
-      options_(std::move(options)) {
-    if (options_.node_data.empty()) {
-        options_.node_data = detail::default_node_data();
-    }
+    : impl_(detail::make_mutex_impl(std::move(s), std::move(path), std::move(marker),
+                                    std::move(options))) {}
+
+const std::string& mutex::path() const noexcept {
+    return impl_->path;
 }
 
 mutex::executor_type mutex::get_executor() const noexcept {
-    return session_->executor();
+    return impl_->session->executor();
 }
 
-void mutex::prepare_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
-                         const std::string& marker, detail::handler<void(error_code)> h) {
-    detail::prepare_lock_dir(s, path, marker, std::move(h));
+void mutex::prepare_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+    detail::prepare_lock_dir(impl->session, impl->path, impl->marker, std::move(h));
 }
 
-void mutex::adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
-                       const std::string& marker, const mutex_options& options, std::string node,
+void mutex::adopt_impl(const impl_ptr& impl, std::string node,
                        detail::handler<void(error_code, lock)> h) {
-    detail::adopt_lock(detail::mutex_request(s, path, marker, options, false), std::move(node),
-                       options.on_loss, std::move(h));
+    detail::adopt_lock(detail::mutex_request(*impl, false), std::move(node), impl->options.on_loss,
+                       std::move(h));
 }
 
-void mutex::lock_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
-                      const std::string& marker, const mutex_options& options, bool try_only,
+void mutex::lock_impl(const impl_ptr& impl, bool try_only,
                       detail::handler<void(error_code, lock)> h) {
-    detail::acquire_lock(detail::mutex_request(s, path, marker, options, try_only), options.on_loss,
+    detail::acquire_lock(detail::mutex_request(*impl, try_only), impl->options.on_loss,
                          std::move(h));
 }
 

@@ -4,6 +4,7 @@
 #include "lock_state.hpp"
 #include "log.hpp"
 #include "path.hpp"
+#include "semaphore_impl.hpp"
 
 #include <zkr/semaphore.hpp>
 #include <zkr/session.hpp>
@@ -20,13 +21,12 @@ namespace detail {
 
 std::string default_node_data();
 
+/// One acquisition: the semaphore's impl, and what this acquisition asks of it.
 struct semaphore_request {
-    session_ptr session;
-    std::string path;
-    int max;
+    std::shared_ptr<const semaphore_impl> impl;
     int count;
     bool try_only;
-    semaphore_options options;
+    std::optional<std::chrono::milliseconds> max_hold;  ///< options.max_hold, checked
 };
 
 namespace {
@@ -129,7 +129,7 @@ handler<void(error_code, lease)> delivering(handler<void(error_code, lease)> h,
         std::move(h), ex, [](auto& pending, error_code ec, lease l) {
             std::vector<std::shared_ptr<lock_state>> states;
             for (const auto& member : l.locks()) {
-                states.push_back(access::state_of(member));
+                states.push_back(access::get_impl(member));
             }
             pending.complete(ec, std::move(l));
             for (const auto& state : states) {
@@ -245,21 +245,22 @@ asio::awaitable<std::tuple<error_code, outcome>> wait_for_room(attempt& a, int m
 asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request r) {
     co_await asio::this_coro::throw_if_cancelled(false);
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    auto& s = r.session;
-    auto observed = observed_lock::start(s, "semaphore", r.path);
+    const auto& m = *r.impl;  // kept alive by r, in this frame
+    const auto& s = m.session;
+    auto observed = observed_lock::start(s, "semaphore", m.path);
     const auto failed = [&observed](error_code ec) {
         if (ec && observed) {
             observed->failed(ec);
         }
         return std::make_tuple(ec, lease{});
     };
-    if (auto ec = co_await check_limit(s, r.path, r.max)) {
+    if (auto ec = co_await check_limit(s, m.path, m.max)) {
         co_return failed(ec);
     }
-    const auto data = r.options.node_data.empty() ? default_node_data() : r.options.node_data;
+    const auto data = m.options.node_data.empty() ? default_node_data() : m.options.node_data;
     // First in line for the lease directory: only the queue's head watches it.
     acquire_request turn_request{s,
-                                 join_path(r.path, names::semaphore_queue),
+                                 join_path(m.path, names::semaphore_queue),
                                  std::string(names::lock_marker),
                                  data,
                                  r.try_only,
@@ -272,13 +273,13 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
         co_return failed(qec);
     }
     attempt a{s,
-              join_path(r.path, names::semaphore_leases),
+              join_path(m.path, names::semaphore_leases),
               protected_prefix(make_uuid(), names::lease_marker),
               {}};
     auto ec = co_await create_leases(a, r.count, data);
     auto granted = outcome::busy;
     if (!ec) {
-        std::tie(ec, granted) = co_await wait_for_room(a, r.max, r.count, r.try_only, data);
+        std::tie(ec, granted) = co_await wait_for_room(a, m.max, r.count, r.try_only, data);
     }
     co_await asio::this_coro::reset_cancellation_state();
     co_await turn.async_release(use_tuple);
@@ -289,8 +290,8 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
         for (auto& node : a.created) {
             node.waited = a.waited;
         }
-        co_return std::make_tuple(error_code{}, held_lease(s, std::move(a.created), r.options,
-                                                           r.options.max_hold, observed));
+        co_return std::make_tuple(
+            error_code{}, held_lease(s, std::move(a.created), m.options, r.max_hold, observed));
     }
     // Not granted: take back every lease node we made, even ones whose answer was lost.
     if (is_retryable(ec) || ec == asio::error::operation_aborted) {
@@ -314,56 +315,63 @@ semaphore::semaphore(session& s, std::string path, int max_leases, semaphore_opt
 
 semaphore::semaphore(std::shared_ptr<detail::session_ops> s, std::string path, int max_leases,
                      semaphore_options options)
-    : session_(std::move(s)),
-      path_(std::move(path)),
-      max_(max_leases),
-      options_(std::move(options)) {}
+    : impl_(std::make_shared<const detail::semaphore_impl>(
+          detail::semaphore_impl{std::move(s), std::move(path), max_leases, std::move(options)})) {}
 
-void semaphore::acquire_impl(const std::shared_ptr<detail::session_ops>& session,
-                             const std::string& path, int max, int count, bool try_only,
-                             const semaphore_options& options,
+const std::string& semaphore::path() const noexcept {
+    return impl_->path;
+}
+
+int semaphore::max_leases() const noexcept {
+    return impl_->max;
+}
+
+void semaphore::acquire_impl(const impl_ptr& impl, int count, bool try_only,
                              detail::handler<void(error_code, lease)> h) {
-    detail::semaphore_request r{session, path, max, count, try_only, options};
-    const auto& ex = r.session->completions();
-    if (detail::validate_path(r.path) || r.path == "/") {
+    const auto& m = *impl;
+    const auto& ex = m.session->completions();
+    if (detail::validate_path(m.path) || m.path == "/") {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_path));
         return;
     }
-    if (r.max < 1 || r.count < 1 || r.count > r.max) {
+    if (m.max < 1 || count < 1 || count > m.max) {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_argument));
         return;
     }
-    if (auto ec = detail::check_max_hold(r.options.max_hold)) {
+    auto max_hold = m.options.max_hold;
+    if (auto ec = detail::check_max_hold(max_hold)) {
         detail::fail(std::move(h), ex, ec);
         return;
     }
     // The lease nodes' paths: "<path>/leases/" with a protected prefix and a sequence.
     const auto node =
-        detail::join_path(detail::join_path(r.path, names::semaphore_leases),
+        detail::join_path(detail::join_path(m.path, names::semaphore_leases),
                           std::string(names::protected_name_length(names::lease_marker), '0'));
     if (detail::validate_path(node)) {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_path));
         return;
     }
-    if (auto ec = r.session->check_request_size(node, r.options.node_data.size())) {
+    if (auto ec = m.session->check_request_size(node, m.options.node_data.size())) {
         detail::fail(std::move(h), ex, ec);
         return;
     }
-    detail::spawn(r.session, detail::acquire_leases(r), detail::delivering(std::move(h), ex));
+    detail::spawn(
+        m.session,
+        detail::acquire_leases(detail::semaphore_request{impl, count, try_only, max_hold}),
+        detail::delivering(std::move(h), ex));
 }
 
-void semaphore::adopt_impl(const std::shared_ptr<detail::session_ops>& session,
-                           const std::string& path, int max, const semaphore_options& options,
-                           std::vector<std::string> nodes,
+void semaphore::adopt_impl(const impl_ptr& impl, std::vector<std::string> nodes,
                            detail::handler<void(error_code, lease)> h) {
+    const auto& session = impl->session;
     const auto& ex = session->completions();
-    auto checked = options;
-    if (nodes.empty() || std::cmp_greater(nodes.size(), max) ||
+    auto checked = impl->options;
+    if (nodes.empty() || std::cmp_greater(nodes.size(), impl->max) ||
         detail::check_max_hold(checked.max_hold)) {
         detail::fail(std::move(h), ex, make_error_code(errc::invalid_argument));
         return;
     }
-    const auto leases_dir = detail::join_path(path, names::semaphore_leases);
+    const auto leases_dir = detail::join_path(impl->path, names::semaphore_leases);
     for (const auto& node : nodes) {
         if (!detail::names_node_of(node, leases_dir, names::lease_marker)) {
             detail::fail(std::move(h), ex, make_error_code(errc::invalid_path));

@@ -1,6 +1,7 @@
 #include "access.hpp"
 #include "lock_state.hpp"
 #include "log.hpp"
+#include "mutex_impl.hpp"
 #include "path.hpp"
 
 #include <zkr/session.hpp>
@@ -57,10 +58,11 @@ asio::awaitable<std::tuple<error_code, zkr::lock>> downgrade(session_ptr s, std:
 }  // namespace detail
 
 shared_mutex::shared_mutex(session& s, std::string path, mutex_options options)
-    : writer_(
-          detail::access::make_mutex(detail::access::ops(s), path, names::write_marker, options)),
-      reader_(detail::access::make_mutex(detail::access::ops(s), std::move(path),
-                                         names::read_marker, std::move(options))) {}
+    : writer_(detail::access::construct<mutex>(detail::access::ops(s), path,
+                                               std::string(names::write_marker), options)),
+      reader_(detail::access::construct<mutex>(detail::access::ops(s), std::move(path),
+                                               std::string(names::read_marker),
+                                               std::move(options))) {}
 
 mutex& shared_mutex::side_of(const std::string& node) noexcept {
     return detail::node_name(node).find(names::read_marker) != std::string_view::npos ? reader_
@@ -69,9 +71,10 @@ mutex& shared_mutex::side_of(const std::string& node) noexcept {
 
 void shared_mutex::downgrade_impl(const mutex& reader, lock write_lock,
                                   detail::handler<void(error_code, lock)> h) {
-    const auto& s = detail::access::session_of(reader);
-    const auto& path = reader.path();
-    const auto& options = detail::access::options_of(reader);
+    const auto& impl = *detail::access::get_impl(reader);
+    const auto& s = impl.session;
+    const auto& path = impl.path;
+    const auto& options = impl.options;
     const auto name = detail::node_name(write_lock.path());
     if (!write_lock.owns() || detail::parent_path(write_lock.path()) != path ||
         name.find(names::write_marker) == std::string_view::npos || name.size() < 10) {

@@ -1,43 +1,37 @@
 // Internal access to the state behind public objects, for the recipes built on them (Boost.MySQL's
-// detail::access idiom): the public headers declare it a friend and expose nothing else.
+// detail::access idiom): the public headers declare it a friend and expose nothing else. Every
+// public object keeps what it is made of behind one member, `impl_`; this header names no class
+// of its own (the core knows no recipe), so each user includes the headers of what it reaches.
 #pragma once
 
-#include "session_ops.hpp"
+#include <memory>
+#include <utility>
 
-#include <zkr/barrier.hpp>
-#include <zkr/double_barrier.hpp>
-#include <zkr/group.hpp>
-#include <zkr/leader_election.hpp>
-#include <zkr/mutex.hpp>
-#include <zkr/semaphore.hpp>
-#include <zkr/session.hpp>
-
-#include <string>
+namespace zkr {
+class session;
+}  // namespace zkr
 
 namespace zkr::detail {
 
-class lock_state;
+class session_ops;
 
 struct access {
-    /// What the recipes see of a session (session.cpp).
-    static session_ptr ops(const session& s);
-
-    static const session_ptr& session_of(const mutex& m) noexcept { return m.session_; }
-    static const std::shared_ptr<lock_state>& state_of(const lock& l) noexcept { return l.state_; }
-    static const mutex_options& options_of(const mutex& m) noexcept { return m.options_; }
-    static const session_ptr& session_of(const semaphore& s) noexcept { return s.session_; }
-
-    /// The recipes over a given session (the step tests' fake one).
-    template <class Recipe, class... Args>
-    static Recipe make(session_ptr s, Args&&... args) {
-        return Recipe(std::move(s), std::forward<Args>(args)...);
+    /// The state behind a public object: its `impl_` member.
+    template <class T>
+    static const auto& get_impl(const T& object) noexcept {
+        return object.impl_;
     }
 
-    /// A mutex over any queue of the lock recipes: `marker` names its nodes (names.hpp).
-    static mutex make_mutex(session_ptr s, std::string path, std::string_view marker,
-                            mutex_options options) {
-        return mutex(std::move(s), std::move(path), std::string(marker), std::move(options));
+    /// A public object made with one of its private constructors (the recipes over a given
+    /// session, e.g. the step tests' fake one).
+    template <class T, class... Args>
+    static T construct(Args&&... args) {
+        return T(std::forward<Args>(args)...);
     }
+
+    /// What the recipes see of a session: get_impl as a session_ops (session.cpp, which knows
+    /// that session_impl is one).
+    static std::shared_ptr<session_ops> ops(const session& s);
 };
 
 }  // namespace zkr::detail

@@ -64,7 +64,7 @@ session::~session() {
 }
 
 detail::session_ptr detail::access::ops(const session& s) {
-    return s.impl_;
+    return get_impl(s);
 }
 
 session::executor_type session::get_executor() const noexcept {

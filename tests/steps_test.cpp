@@ -4,8 +4,13 @@
 
 #include "access.hpp"
 
+#include <zkr/barrier.hpp>
+#include <zkr/double_barrier.hpp>
+#include <zkr/group.hpp>
+#include <zkr/leader_election.hpp>
 #include <zkr/multi_lock.hpp>
 #include <zkr/names.hpp>
+#include <zkr/semaphore.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 
@@ -96,7 +101,8 @@ recipe_case queue_lock(std::string name, std::string_view marker, Setup setup,
                        std::vector<std::string> script) {
     return acquisition<lock>(
         std::move(name), setup, std::move(script), [marker](session_ptr s, auto handler) {
-            access::make_mutex(std::move(s), "/app/lk", marker, {}).async_lock(std::move(handler));
+            access::construct<mutex>(std::move(s), "/app/lk", std::string(marker), mutex_options{})
+                .async_lock(std::move(handler));
         });
 }
 
@@ -181,7 +187,7 @@ TEST(Steps, ElectionCampaign) {
             "remove /app/lk/_c_<uuid>-latch-0000000001",
         },
         [](session_ptr s, auto handler) {
-            access::make<leader_election>(std::move(s), "/app/lk", "me", election_options{})
+            access::construct<leader_election>(std::move(s), "/app/lk", "me", election_options{})
                 .async_campaign(std::move(handler));
         }));
 }
@@ -213,7 +219,7 @@ TEST(Steps, ElectionPublish) {
                         handler(ec == errc::lock_lost ? term->lost_reason() : ec, std::move(*term));
                     }));
             };
-            access::make<leader_election>(std::move(s), "/app/lk", "me", election_options{})
+            access::construct<leader_election>(std::move(s), "/app/lk", "me", election_options{})
                 .async_campaign(asio::bind_cancellation_slot(slot, std::move(published)));
         }));
 }
@@ -228,7 +234,7 @@ recipe_case semaphore_case(std::string name, int max, std::vector<std::string> s
         },
         std::move(script),
         [max](session_ptr s, auto handler) {
-            access::make<semaphore>(std::move(s), "/app/lk", max, semaphore_options{})
+            access::construct<semaphore>(std::move(s), "/app/lk", max, semaphore_options{})
                 .async_acquire(std::move(handler));
         });
 }
@@ -282,8 +288,11 @@ TEST(Steps, MultiLock) {
             "remove /app/b/_c_<uuid>-lock-0000000001",
         },
         [](session_ptr s, auto handler) {
-            std::vector<mutex> both{access::make_mutex(s, "/app/b", names::lock_marker, {}),
-                                    access::make_mutex(s, "/app/a", names::lock_marker, {})};
+            std::vector<mutex> both{
+                access::construct<mutex>(s, "/app/b", std::string(names::lock_marker),
+                                         mutex_options{}),
+                access::construct<mutex>(s, "/app/a", std::string(names::lock_marker),
+                                         mutex_options{})};
             async_lock_all(std::move(both), std::move(handler));
         }));
 }
@@ -297,7 +306,7 @@ TEST(Steps, GroupJoin) {
                                    "remove /app/lk/me",
                                },
                                [](session_ptr s, auto handler) {
-                                   access::make<group>(std::move(s), "/app/lk")
+                                   access::construct<group>(std::move(s), "/app/lk")
                                        .async_join("me", "data", std::move(handler));
                                });
     // Another session joined under our id first.
@@ -317,7 +326,7 @@ TEST(Steps, BarrierWait) {
             "watch_exists /app/lk",
         },
         [](session_ptr s, auto handler) {
-            access::make<barrier>(std::move(s), "/app/lk").async_wait(std::move(handler));
+            access::construct<barrier>(std::move(s), "/app/lk").async_wait(std::move(handler));
         }));
 }
 
@@ -345,7 +354,7 @@ TEST(Steps, DoubleBarrierEnter) {
         [](session_ptr s, auto handler) {
             // Enter, then leave (which deletes our node): the operation under test is both.
             auto member = std::make_shared<double_barrier>(
-                access::make<double_barrier>(std::move(s), "/app/lk", 2));
+                access::construct<double_barrier>(std::move(s), "/app/lk", 2));
             auto slot = asio::get_associated_cancellation_slot(handler);
             member->async_enter(asio::bind_cancellation_slot(
                 slot, [member, handler = std::move(handler)](error_code ec) mutable {

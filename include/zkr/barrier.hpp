@@ -21,6 +21,7 @@ class session;
 namespace detail {
 class session_ops;
 struct access;
+struct barrier_impl;
 }  // namespace detail
 
 /// A barrier (see the file comment).
@@ -36,7 +37,7 @@ class ZKR_API barrier {
   public:
     barrier(session& s, std::string path);
 
-    const std::string& path() const noexcept { return path_; }
+    const std::string& path() const noexcept;
 
     /// Sets the barrier: creates its node (and missing ancestors, as container nodes).
     /// Handler signature: void(error_code): success also when it was set already.
@@ -44,8 +45,7 @@ class ZKR_API barrier {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_set(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
-            std::forward<Token>(token),
-            [session = session_, path = path_](auto h) { set_impl(session, path, std::move(h)); });
+            std::forward<Token>(token), [impl = impl_](auto h) { set_impl(impl, std::move(h)); });
     }
 
     /// Removes the barrier: every waiter proceeds.
@@ -54,10 +54,9 @@ class ZKR_API barrier {
     /// Not cancellable.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_remove(Token&& token = {}) {
-        return detail::initiate<void(error_code)>(std::forward<Token>(token),
-                                                  [session = session_, path = path_](auto h) {
-                                                      remove_impl(session, path, std::move(h));
-                                                  });
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { remove_impl(impl, std::move(h)); });
     }
 
     /// Waits until the barrier is not set: at once if it is not. Costs one watch while waiting.
@@ -67,23 +66,19 @@ class ZKR_API barrier {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_wait(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
-            std::forward<Token>(token),
-            [session = session_, path = path_](auto h) { wait_impl(session, path, std::move(h)); });
+            std::forward<Token>(token), [impl = impl_](auto h) { wait_impl(impl, std::move(h)); });
     }
 
   private:
     friend struct detail::access;
-    using session_ptr = std::shared_ptr<detail::session_ops>;
-    barrier(session_ptr s, std::string path);
-    static void set_impl(const session_ptr&, const std::string& path,
-                         detail::handler<void(error_code)>);
-    static void remove_impl(const session_ptr&, const std::string& path,
-                            detail::handler<void(error_code)>);
-    static void wait_impl(const session_ptr&, const std::string& path,
-                          detail::handler<void(error_code)>);
+    barrier(std::shared_ptr<detail::session_ops> s, std::string path);
 
-    session_ptr session_;
-    std::string path_;
+    using impl_ptr = std::shared_ptr<const detail::barrier_impl>;
+    static void set_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void remove_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void wait_impl(const impl_ptr&, detail::handler<void(error_code)>);
+
+    impl_ptr impl_;
 };
 
 }  // namespace zkr

@@ -49,8 +49,7 @@ class ZKR_API double_barrier {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_enter(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
-            std::forward<Token>(token),
-            [state = state_](auto h) { enter_impl(state, std::move(h)); });
+            std::forward<Token>(token), [impl = impl_](auto h) { enter_impl(impl, std::move(h)); });
     }
 
     /// Leaves and completes once every member has left. Handler signature: void(error_code).
@@ -59,19 +58,18 @@ class ZKR_API double_barrier {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_leave(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
-            std::forward<Token>(token),
-            [state = state_](auto h) { leave_impl(state, std::move(h)); });
+            std::forward<Token>(token), [impl = impl_](auto h) { leave_impl(impl, std::move(h)); });
     }
 
   private:
     friend struct detail::access;
     double_barrier(std::shared_ptr<detail::session_ops> s, std::string path, int members);
 
-    using state_ptr = std::shared_ptr<detail::double_barrier_state>;
-    static void enter_impl(const state_ptr&, detail::handler<void(error_code)>);
-    static void leave_impl(const state_ptr&, detail::handler<void(error_code)>);
+    using impl_ptr = std::shared_ptr<detail::double_barrier_state>;
+    static void enter_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void leave_impl(const impl_ptr&, detail::handler<void(error_code)>);
 
-    state_ptr state_;
+    impl_ptr impl_;
 };
 
 }  // namespace zkr

@@ -58,8 +58,8 @@ class ZKR_API group {
     [[nodiscard]] auto async_join(std::string id, std::string data, Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
-            [state = state_](auto h, std::string i, std::string d) {
-                join_impl(state, std::move(i), std::move(d), std::move(h));
+            [impl = impl_](auto h, std::string i, std::string d) {
+                join_impl(impl, std::move(i), std::move(d), std::move(h));
             },
             std::move(id), std::move(data));
     }
@@ -70,7 +70,7 @@ class ZKR_API group {
     [[nodiscard]] auto async_members(Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<member>)>(
             std::forward<Token>(token),
-            [state = state_](auto h) { members_impl(state, false, std::move(h)); });
+            [impl = impl_](auto h) { members_impl(impl, false, std::move(h)); });
     }
 
     /// Completes with the members when they differ from what this object reported last (the
@@ -86,20 +86,20 @@ class ZKR_API group {
     [[nodiscard]] auto async_wait_change(Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<member>)>(
             std::forward<Token>(token),
-            [state = state_](auto h) { members_impl(state, true, std::move(h)); });
+            [impl = impl_](auto h) { members_impl(impl, true, std::move(h)); });
     }
 
   private:
     friend struct detail::access;
     group(std::shared_ptr<detail::session_ops> s, std::string path);
 
-    using state_ptr = std::shared_ptr<detail::member_group_state>;
-    static void join_impl(const state_ptr&, std::string id, std::string data,
+    using impl_ptr = std::shared_ptr<detail::member_group_state>;
+    static void join_impl(const impl_ptr&, std::string id, std::string data,
                           detail::handler<void(error_code, lock)>);
-    static void members_impl(const state_ptr&, bool wait_change,
+    static void members_impl(const impl_ptr&, bool wait_change,
                              detail::handler<void(error_code, std::vector<member>)>);
 
-    state_ptr state_;
+    impl_ptr impl_;
 };
 
 }  // namespace zkr

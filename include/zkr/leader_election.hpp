@@ -35,6 +35,7 @@ class session;
 namespace detail {
 class session_ops;
 struct access;
+struct election_impl;
 struct observer_state;
 }  // namespace detail
 
@@ -98,8 +99,8 @@ class leadership {
     [[nodiscard]] auto async_publish(std::string data, Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [state = lock_.state_](auto h, std::string d) {
-                publish_impl(state, std::move(d), std::move(h));
+            [impl = lock_.impl_](auto h, std::string d) {
+                publish_impl(impl, std::move(d), std::move(h));
             },
             std::move(data));
     }
@@ -152,8 +153,8 @@ class ZKR_API leader_election {
     leader_election(session& s, std::string path, std::string participant_id,
                     election_options options = {});
 
-    const std::string& path() const noexcept { return path_; }
-    const std::string& id() const noexcept { return id_; }
+    const std::string& path() const noexcept;
+    const std::string& id() const noexcept;
 
     /// Joins the election and completes when we lead. Before claiming leadership, zkr reads its
     /// own node back and checks that our session owns it.
@@ -164,9 +165,7 @@ class ZKR_API leader_election {
     [[nodiscard]] auto async_campaign(Token&& token = {}) {
         return detail::initiate<void(error_code, leadership)>(
             std::forward<Token>(token),
-            [session = session_, path = path_, id = id_, options = options_](auto h) {
-                campaign_impl(session, path, id, options, std::move(h));
-            });
+            [impl = impl_](auto h) { campaign_impl(impl, std::move(h)); });
     }
 
     /// Takes over an election node of ours (leadership::path()) after a restart that resumed
@@ -177,8 +176,8 @@ class ZKR_API leader_election {
     [[nodiscard]] auto async_adopt(std::string node_path, Token&& token = {}) {
         return detail::initiate<void(error_code, leadership)>(
             std::forward<Token>(token),
-            [session = session_, path = path_, options = options_](auto h, std::string node) {
-                adopt_impl(session, path, options, std::move(node), std::move(h));
+            [impl = impl_](auto h, std::string node) {
+                adopt_impl(impl, std::move(node), std::move(h));
             },
             std::move(node_path));
     }
@@ -186,19 +185,17 @@ class ZKR_API leader_election {
     /// Creates the election's directory now: like mutex::async_prepare.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_prepare(Token&& token = {}) {
-        return detail::initiate<void(error_code)>(std::forward<Token>(token),
-                                                  [session = session_, path = path_](auto h) {
-                                                      prepare_impl(session, path, std::move(h));
-                                                  });
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { prepare_impl(impl, std::move(h)); });
     }
 
     /// Handler signature: void(error_code, std::optional<leader_info>): empty if nobody leads.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_current_leader(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
-            std::forward<Token>(token), [session = session_, path = path_](auto h) {
-                current_leader_impl(session, path, std::move(h));
-            });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { current_leader_impl(impl, std::move(h)); });
     }
 
     /// Every participant in queue order, the leader first.
@@ -206,9 +203,8 @@ class ZKR_API leader_election {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_participants(Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<participant>)>(
-            std::forward<Token>(token), [session = session_, path = path_](auto h) {
-                participants_impl(session, path, std::move(h));
-            });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { participants_impl(impl, std::move(h)); });
     }
 
     /// Campaigns, runs `work` while leading, and resigns when it returns. If leadership is lost
@@ -222,38 +218,29 @@ class ZKR_API leader_election {
     [[nodiscard]] auto async_lead(work_function work, Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [session = session_, path = path_, id = id_, options = options_](auto h,
-                                                                             work_function w) {
-                lead_impl(session, path, id, options, std::move(w), std::move(h));
+            [impl = impl_](auto h, work_function w) {
+                lead_impl(impl, std::move(w), std::move(h));
             },
             std::move(work));
     }
 
   private:
     friend struct detail::access;
-    using session_ptr = std::shared_ptr<detail::session_ops>;
-    leader_election(session_ptr s, std::string path, std::string participant_id,
-                    election_options options);
-    static void adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
-                           const election_options& options, std::string node,
-                           detail::handler<void(error_code, leadership)> h);
-    static void campaign_impl(const session_ptr&, const std::string& path, const std::string& id,
-                              const election_options&,
-                              detail::handler<void(error_code, leadership)>);
-    static void prepare_impl(const session_ptr&, const std::string& path,
-                             detail::handler<void(error_code)>);
-    static void current_leader_impl(const session_ptr&, const std::string& path,
-                                    detail::handler<void(error_code, std::optional<leader_info>)>);
-    static void participants_impl(const session_ptr&, const std::string& path,
-                                  detail::handler<void(error_code, std::vector<participant>)>);
-    static void lead_impl(const session_ptr&, const std::string& path, const std::string& id,
-                          const election_options&, work_function,
-                          detail::handler<void(error_code)>);
+    leader_election(std::shared_ptr<detail::session_ops> s, std::string path,
+                    std::string participant_id, election_options options);
 
-    session_ptr session_;
-    std::string path_;
-    std::string id_;
-    election_options options_;
+    using impl_ptr = std::shared_ptr<const detail::election_impl>;
+    static void adopt_impl(const impl_ptr&, std::string node,
+                           detail::handler<void(error_code, leadership)> h);
+    static void campaign_impl(const impl_ptr&, detail::handler<void(error_code, leadership)>);
+    static void prepare_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void current_leader_impl(const impl_ptr&,
+                                    detail::handler<void(error_code, std::optional<leader_info>)>);
+    static void participants_impl(const impl_ptr&,
+                                  detail::handler<void(error_code, std::vector<participant>)>);
+    static void lead_impl(const impl_ptr&, work_function, detail::handler<void(error_code)>);
+
+    impl_ptr impl_;
 };
 
 /// Follows an election without taking part in it.
@@ -274,7 +261,7 @@ class ZKR_API leader_observer {
     [[nodiscard]] auto async_wait_leader_change(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
             std::forward<Token>(token),
-            [state = state_](auto h) { wait_change_impl(state, false, std::move(h)); });
+            [impl = impl_](auto h) { wait_change_impl(impl, false, std::move(h)); });
     }
 
     /// As async_wait_leader_change, and completes also when the leader publishes
@@ -290,14 +277,16 @@ class ZKR_API leader_observer {
     [[nodiscard]] auto async_wait_update(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
             std::forward<Token>(token),
-            [state = state_](auto h) { wait_change_impl(state, true, std::move(h)); });
+            [impl = impl_](auto h) { wait_change_impl(impl, true, std::move(h)); });
     }
 
   private:
+    friend struct detail::access;
+    using impl_ptr = std::shared_ptr<detail::observer_state>;
     /// `with_data`: a new value of the same leader counts as a change (async_wait_update).
-    static void wait_change_impl(const std::shared_ptr<detail::observer_state>&, bool with_data,
+    static void wait_change_impl(const impl_ptr&, bool with_data,
                                  detail::handler<void(error_code, std::optional<leader_info>)>);
-    std::shared_ptr<detail::observer_state> state_;
+    impl_ptr impl_;
 };
 
 }  // namespace zkr

@@ -101,14 +101,14 @@ class ZKR_API lock : public detail::held_operations<lock> {
     friend struct detail::access;
     friend class detail::held_operations<lock>;
     friend class leadership;  // async_publish writes the lock's node
-    using state_ptr = std::shared_ptr<detail::lock_state>;
-    static void release_impl(const state_ptr&, detail::handler<void(error_code)>);
-    static void wait_lost_impl(const state_ptr&, detail::handler<void(error_code)>);
-    static void guarded_multi_impl(const state_ptr&, std::vector<op>,
+    using impl_ptr = std::shared_ptr<detail::lock_state>;
+    static void release_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void wait_lost_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void guarded_multi_impl(const impl_ptr&, std::vector<op>,
                                    detail::handler<void(error_code, std::vector<op_result>)>);
-    static void wait_revocation_impl(const state_ptr&, detail::handler<void(error_code)>);
+    static void wait_revocation_impl(const impl_ptr&, detail::handler<void(error_code)>);
 
-    state_ptr state_;
+    impl_ptr impl_;
 };
 
 }  // namespace zkr

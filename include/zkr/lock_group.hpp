@@ -63,14 +63,14 @@ class ZKR_API lock_group : public detail::held_operations<lock_group> {
 
   private:
     friend class detail::held_operations<lock_group>;
-    using state_ptr = std::shared_ptr<detail::group_state>;
-    static void release_impl(const state_ptr&, detail::handler<void(error_code)>);
-    static void wait_lost_impl(const state_ptr&, detail::handler<void(error_code)>);
-    static void guarded_multi_impl(const state_ptr&, std::vector<op>,
+    using impl_ptr = std::shared_ptr<detail::group_state>;
+    static void release_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void wait_lost_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void guarded_multi_impl(const impl_ptr&, std::vector<op>,
                                    detail::handler<void(error_code, std::vector<op_result>)>);
-    static void wait_revocation_impl(const state_ptr&, detail::handler<void(error_code)>);
+    static void wait_revocation_impl(const impl_ptr&, detail::handler<void(error_code)>);
 
-    state_ptr state_;
+    impl_ptr impl_;
 };
 
 }  // namespace zkr

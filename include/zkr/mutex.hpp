@@ -27,6 +27,7 @@ class session;
 namespace detail {
 class session_ops;
 struct access;
+struct mutex_impl;
 }  // namespace detail
 
 struct mutex_options {
@@ -62,7 +63,7 @@ class ZKR_API mutex {
     /// operations fail with errc::session_closed. `s` must not be a moved-from session.
     mutex(session& s, std::string path, mutex_options options = {});
 
-    const std::string& path() const noexcept { return path_; }
+    const std::string& path() const noexcept;
 
     /// Acquires the lock, waiting as long as it takes.
     ///
@@ -80,9 +81,7 @@ class ZKR_API mutex {
     [[nodiscard]] auto async_lock(Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
-            [session = session_, path = path_, marker = marker_, options = options_](auto h) {
-                lock_impl(session, path, marker, options, false, std::move(h));
-            });
+            [impl = impl_](auto h) { lock_impl(impl, false, std::move(h)); });
     }
 
     /// Acquires the lock only if it is free now; never waits for another holder.
@@ -93,9 +92,7 @@ class ZKR_API mutex {
     [[nodiscard]] auto async_try_lock(Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
-            [session = session_, path = path_, marker = marker_, options = options_](auto h) {
-                lock_impl(session, path, marker, options, true, std::move(h));
-            });
+            [impl = impl_](auto h) { lock_impl(impl, true, std::move(h)); });
     }
 
     /// Takes over a node of this mutex's directory that our session already owns, by its path
@@ -113,9 +110,8 @@ class ZKR_API mutex {
     [[nodiscard]] auto async_adopt(std::string node_path, Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
-            [session = session_, path = path_, marker = marker_, options = options_](
-                auto h, std::string node) {
-                adopt_impl(session, path, marker, options, std::move(node), std::move(h));
+            [impl = impl_](auto h, std::string node) {
+                adopt_impl(impl, std::move(node), std::move(h));
             },
             std::move(node_path));
     }
@@ -134,9 +130,7 @@ class ZKR_API mutex {
     [[nodiscard]] auto async_prepare(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [session = session_, path = path_, marker = marker_](auto h) {
-                prepare_impl(session, path, marker, std::move(h));
-            });
+            [impl = impl_](auto h) { prepare_impl(impl, std::move(h)); });
     }
 
     using executor_type = boost::asio::any_io_executor;
@@ -149,19 +143,14 @@ class ZKR_API mutex {
     mutex(std::shared_ptr<detail::session_ops> s, std::string path, std::string marker,
           mutex_options options);
 
-    static void prepare_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
-                             const std::string& marker, detail::handler<void(error_code)> h);
-    static void adopt_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
-                           const std::string& marker, const mutex_options& options,
-                           std::string node, detail::handler<void(error_code, lock)> h);
-    static void lock_impl(const std::shared_ptr<detail::session_ops>& s, const std::string& path,
-                          const std::string& marker, const mutex_options& options, bool try_only,
+    using impl_ptr = std::shared_ptr<const detail::mutex_impl>;
+    static void prepare_impl(const impl_ptr& impl, detail::handler<void(error_code)> h);
+    static void adopt_impl(const impl_ptr& impl, std::string node,
+                           detail::handler<void(error_code, lock)> h);
+    static void lock_impl(const impl_ptr& impl, bool try_only,
                           detail::handler<void(error_code, lock)> h);
 
-    std::shared_ptr<detail::session_ops> session_;
-    std::string path_;
-    std::string marker_{names::lock_marker};
-    mutex_options options_;
+    impl_ptr impl_;
 };
 
 }  // namespace zkr

@@ -30,7 +30,7 @@ struct semaphore_options;
 namespace detail {
 class session_ops;
 struct access;
-struct semaphore_request;
+struct semaphore_impl;
 }  // namespace detail
 
 /// One or more leases held together: the lock-handle contract (owns, loss, release, destructor
@@ -62,8 +62,8 @@ class ZKR_API semaphore {
     /// "locks" and "leases" folders, one round trip per missing path component.
     semaphore(session& s, std::string path, int max_leases, semaphore_options options = {});
 
-    const std::string& path() const noexcept { return path_; }
-    int max_leases() const noexcept { return max_; }
+    const std::string& path() const noexcept;
+    int max_leases() const noexcept;
 
     /// Acquires `count` leases, all or nothing, waiting as long as it takes.
     ///
@@ -105,9 +105,8 @@ class ZKR_API semaphore {
     [[nodiscard]] auto async_adopt(std::vector<std::string> lease_nodes, Token&& token = {}) {
         return detail::initiate<void(error_code, lease)>(
             std::forward<Token>(token),
-            [session = session_, path = path_, max = max_, options = options_](
-                auto h, std::vector<std::string> nodes) {
-                adopt_impl(session, path, max, options, std::move(nodes), std::move(h));
+            [impl = impl_](auto h, std::vector<std::string> nodes) {
+                adopt_impl(impl, std::move(nodes), std::move(h));
             },
             std::move(lease_nodes));
     }
@@ -120,24 +119,17 @@ class ZKR_API semaphore {
     template <class Token>
     auto start(int count, bool try_only, Token&& token) {
         return detail::initiate<void(error_code, lease)>(
-            std::forward<Token>(token), [session = session_, path = path_, max = max_, count,
-                                         try_only, options = options_](auto h) {
-                acquire_impl(session, path, max, count, try_only, options, std::move(h));
+            std::forward<Token>(token), [impl = impl_, count, try_only](auto h) {
+                acquire_impl(impl, count, try_only, std::move(h));
             });
     }
-    static void acquire_impl(const std::shared_ptr<detail::session_ops>& session,
-                             const std::string& path, int max, int count, bool try_only,
-                             const semaphore_options& options,
+    using impl_ptr = std::shared_ptr<const detail::semaphore_impl>;
+    static void acquire_impl(const impl_ptr& impl, int count, bool try_only,
                              detail::handler<void(error_code, lease)> h);
-    static void adopt_impl(const std::shared_ptr<detail::session_ops>& session,
-                           const std::string& path, int max, const semaphore_options& options,
-                           std::vector<std::string> nodes,
+    static void adopt_impl(const impl_ptr& impl, std::vector<std::string> nodes,
                            detail::handler<void(error_code, lease)> h);
 
-    std::shared_ptr<detail::session_ops> session_;
-    std::string path_;
-    int max_;
-    semaphore_options options_;
+    impl_ptr impl_;
 };
 
 }  // namespace zkr

@@ -12,7 +12,7 @@
 
 namespace zkr::detail {
 
-/// Mixed into `Handle`, which has a member `state_` and the static functions release_impl,
+/// Mixed into `Handle`, which has a member `impl_` and the static functions release_impl,
 /// wait_lost_impl, guarded_multi_impl and wait_revocation_impl taking it (defined in the
 /// library).
 ///
@@ -35,7 +35,7 @@ class held_operations {
     [[nodiscard]] auto async_release(Token&& token = {}) {
         return initiate<void(error_code)>(
             std::forward<Token>(token),
-            [state = handle().state_](auto h) { Handle::release_impl(state, std::move(h)); });
+            [impl = handle().impl_](auto h) { Handle::release_impl(impl, std::move(h)); });
     }
 
     /// Waits until the handle's node (a group: any member's) is lost.
@@ -50,7 +50,7 @@ class held_operations {
     [[nodiscard]] auto async_wait_lost(Token&& token = {}) {
         return initiate<void(error_code)>(
             std::forward<Token>(token),
-            [state = handle().state_](auto h) { Handle::wait_lost_impl(state, std::move(h)); });
+            [impl = handle().impl_](auto h) { Handle::wait_lost_impl(impl, std::move(h)); });
     }
 
     /// Runs `ops` as one ZooKeeper transaction that first checks that the handle's node(s)
@@ -64,8 +64,8 @@ class held_operations {
     [[nodiscard]] auto async_guarded_multi(std::vector<op> ops, Token&& token = {}) {
         return initiate<void(error_code, std::vector<op_result>)>(
             std::forward<Token>(token),
-            [state = handle().state_](auto h, std::vector<op> o) {
-                Handle::guarded_multi_impl(state, std::move(o), std::move(h));
+            [impl = handle().impl_](auto h, std::vector<op> o) {
+                Handle::guarded_multi_impl(impl, std::move(o), std::move(h));
             },
             std::move(ops));
     }
@@ -82,10 +82,9 @@ class held_operations {
     /// Cancellation: terminal, partial, total.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_wait_revocation(Token&& token = {}) {
-        return initiate<void(error_code)>(std::forward<Token>(token),
-                                          [state = handle().state_](auto h) {
-                                              Handle::wait_revocation_impl(state, std::move(h));
-                                          });
+        return initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [impl = handle().impl_](auto h) { Handle::wait_revocation_impl(impl, std::move(h)); });
     }
 
   private:

@@ -1,0 +1,21 @@
+// What a zkr::mutex is made of (its impl_): shared by its copies, and by every operation started
+// on it for as long as that operation runs.
+#pragma once
+
+#include <zkr/mutex.hpp>
+
+#include <memory>
+#include <string>
+
+namespace zkr::detail {
+
+class session_ops;
+
+struct mutex_impl {
+    std::shared_ptr<session_ops> session;
+    std::string path;       ///< the lock directory
+    std::string marker;     ///< names its nodes: names::lock_marker, or a read-write lock's side
+    mutex_options options;  ///< node_data filled in ("<hostname>:<pid>" when given empty)
+};
+
+}  // namespace zkr::detail
