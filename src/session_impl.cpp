@@ -479,59 +479,6 @@ void session_impl::notify(session_event event) {
     }
 }
 
-void session_impl::first_look_listing(
-    const std::string& dir, handler<void(error_code, std::shared_ptr<shared_listing>)> h) {
-    auto& batch = listings_[dir];
-    if (batch.in_flight == 0 && batch.waiting.empty()) {
-        std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> one;
-        one.push_back(std::move(h));
-        list_for(dir, std::move(one));
-        return;
-    }
-    batch.waiting.push_back(std::move(h));
-    if (!batch.flush_posted) {
-        // After the current handler: every create issued meanwhile goes out before the listing.
-        batch.flush_posted = true;
-        asio::post(strand(), [self = self(), dir] {
-            auto& b = self->listings_[dir];
-            b.flush_posted = false;
-            self->list_for(dir, std::move(b.waiting));
-            b.waiting.clear();
-        });
-    }
-}
-
-void session_impl::list_for(
-    const std::string& dir,
-    std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> callers) {
-    ++listings_[dir].in_flight;
-    get_children(dir, [self = self(), dir, callers = std::move(callers)](error_code ec,
-                                                                         children kids) mutable {
-        auto it = self->listings_.find(dir);
-        if (--it->second.in_flight == 0 && it->second.waiting.empty() && !it->second.flush_posted) {
-            self->listings_.erase(it);
-        }
-        auto listing =
-            std::make_shared<shared_listing>(shared_listing{std::move(kids), callers.size(), {}});
-        for (auto& caller : callers) {
-            std::move(caller)(ec, listing);
-        }
-    });
-}
-
-bool session_impl::first_notice(const std::string& dir, const std::string& name) {
-    constexpr std::size_t remembered = 10000;
-    if (noticed_.size() >= remembered) {
-        return false;
-    }
-    const bool first = noticed_.insert(join_path(dir, name)).second;
-    if (first && noticed_.size() == remembered) {
-        ZKR_LOG(warning, channel,
-                "more than " << remembered << " foreign nodes seen: no more warnings about them");
-    }
-    return first;
-}
-
 void session_impl::add_listener(std::weak_ptr<session_listener> listener) {
     std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
     listeners_.push_back(std::move(listener));

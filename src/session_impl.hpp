@@ -15,6 +15,7 @@
 #pragma once
 
 #include "completion.hpp"
+#include "queue_services.hpp"
 #include "quorum_check.hpp"
 #include "session_ops.hpp"
 #include "transport.hpp"
@@ -29,8 +30,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace zkr::detail {
@@ -83,16 +82,17 @@ class session_impl final : public session_ops, public client_observer {
     void multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) override;
     void sync(std::string path, handler<void(error_code)> h) override;
 
-    /// The first contender of `dir` gets a listing of its own, right behind its create: one
-    /// round trip. Contenders that come while it is answered share one listing taken after all
-    /// their creates: a burst of waiters of one session costs two listings, not one each (each
-    /// would carry the whole queue).
+    /// Batched over get_children (queue_services.hpp).
     void first_look_listing(const std::string& dir,
-                            handler<void(error_code, std::shared_ptr<shared_listing>)> h) override;
+                            handler<void(error_code, std::shared_ptr<shared_listing>)> h) override {
+        listings_.first_look_listing(dir, std::move(h));
+    }
     void remove_watch(std::shared_ptr<watch_state> state) override;
     error_code check_request_size(const std::string& path, std::size_t data_bytes) const override;
-    /// Remembers a bounded number of names; past that it says false, once it said so in the log.
-    bool first_notice(const std::string& dir, const std::string& name) override;
+    /// Remembers a bounded number of names (queue_services.hpp).
+    bool first_notice(const std::string& dir, const std::string& name) override {
+        return notices_.first_notice(dir, name);
+    }
     void add_listener(std::weak_ptr<session_listener> listener) override;
     bool holds_node(const std::string& node) const override {
         return listeners_hold(listeners_, node);
@@ -175,19 +175,11 @@ class session_impl final : public session_ops, public client_observer {
     struct acl_storage;
     std::unique_ptr<acl_storage> acl_;
     std::size_t chroot_length_ = 0;               // the servers see our paths with it in front
-    std::unordered_set<std::string> noticed_;     // driver strand: see first_notice
     std::atomic<bool> watch_budget_full_{false};  // the last watch asked for was refused
 
-    /// Listings of first looks per directory (driver strand): requests in flight, and the
-    /// contenders waiting for the next one.
-    struct listing_batch {
-        int in_flight = 0;
-        bool flush_posted = false;
-        std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> waiting;
-    };
-    std::unordered_map<std::string, listing_batch> listings_;
-    void list_for(const std::string& dir,
-                  std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> callers);
+    // Driver strand: the queues' services, over this session's own requests.
+    listing_batcher listings_{*this};
+    notice_memory notices_;
 };
 
 }  // namespace zkr::detail

@@ -549,28 +549,9 @@ void fake_session::sync(std::string path, detail::handler<void(error_code)> h) {
     });
 }
 
-void fake_session::first_look_listing(
-    const std::string& dir,
-    detail::handler<void(error_code, std::shared_ptr<detail::shared_listing>)> h) {
-    get_children(dir, [h = std::move(h)](error_code ec, children kids) mutable {
-        auto listing = std::make_shared<detail::shared_listing>();
-        listing->kids = std::move(kids);
-        std::move(h)(ec, ec ? nullptr : std::move(listing));
-    });
-}
-
 void fake_session::remove_watch(std::shared_ptr<detail::watch_state> state) {
     server_.disarm(state.get());
     state->detach_context();
-}
-
-bool fake_session::first_notice(const std::string& dir, const std::string& name) {
-    const auto key = detail::join_path(dir, name);
-    if (std::find(noticed_.begin(), noticed_.end(), key) != noticed_.end()) {
-        return false;
-    }
-    noticed_.push_back(key);
-    return true;
 }
 
 }  // namespace zkr::test

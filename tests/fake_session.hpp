@@ -7,8 +7,12 @@
 // one-shot watches (data, exists, children), answers in request order and never inline. A
 // connection loss suspends the session and reconnects it at once (posted); watches survive it, as
 // the C client re-arms them.
+//
+// What a session does over its own requests (the first-look batching, the notice memory) is not
+// modelled: the fake holds the real session's (src/queue_services.hpp).
 #pragma once
 
+#include "queue_services.hpp"
 #include "session_ops.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -152,12 +156,19 @@ class fake_session final : public detail::session_ops {
     void multi(std::vector<op> ops,
                detail::handler<void(error_code, std::vector<op_result>)> h) override;
     void sync(std::string path, detail::handler<void(error_code)> h) override;
+    /// The session's own batching (queue_services.hpp), over this fake's get_children.
     void first_look_listing(
         const std::string& dir,
-        detail::handler<void(error_code, std::shared_ptr<detail::shared_listing>)> h) override;
+        detail::handler<void(error_code, std::shared_ptr<detail::shared_listing>)> h) override {
+        listings_.first_look_listing(dir, std::move(h));
+    }
     void remove_watch(std::shared_ptr<detail::watch_state> state) override;
     error_code check_request_size(const std::string&, std::size_t) const override { return {}; }
-    bool first_notice(const std::string& dir, const std::string& name) override;
+    bool first_notice(const std::string& dir, const std::string& name) override {
+        return notices_.first_notice(dir, name);
+    }
+    /// True when no first-look listing is in flight or waiting.
+    bool listings_idle() const noexcept { return listings_.idle(); }
 
   private:
     /// Runs one request: records it, applies the fault planned for it, and posts the answer.
@@ -191,7 +202,8 @@ class fake_session final : public detail::session_ops {
     std::vector<std::weak_ptr<detail::session_listener>> listeners_;
     std::vector<std::pair<session_state, detail::handler<void(error_code, session_state)>>>
         state_waiters_;
-    std::vector<std::string> noticed_;
+    detail::listing_batcher listings_{*this};
+    detail::notice_memory notices_;
 };
 
 }  // namespace zkr::test
