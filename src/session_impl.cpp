@@ -469,21 +469,6 @@ void session_impl::hold_ended() {
     }
 }
 
-void session_impl::notify(session_event event) {
-    auto listeners = listeners_;
-    std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
-    for (auto& weak : listeners) {
-        if (auto l = weak.lock()) {
-            l->on_session_event(event);
-        }
-    }
-}
-
-void session_impl::add_listener(std::weak_ptr<session_listener> listener) {
-    std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
-    listeners_.push_back(std::move(listener));
-}
-
 void session_impl::wait_state(session_state seen, handler<void(error_code, session_state)> h) {
     using list = waiter_list<void(error_code, session_state)>;
     auto waiter = list::prepare(std::move(h), strand(), completions());

@@ -17,6 +17,7 @@
 #include "completion.hpp"
 #include "queue_services.hpp"
 #include "quorum_check.hpp"
+#include "session_listeners.hpp"
 #include "session_ops.hpp"
 #include "transport.hpp"
 #include "waiter_list.hpp"
@@ -93,10 +94,10 @@ class session_impl final : public session_ops, public client_observer {
     bool first_notice(const std::string& dir, const std::string& name) override {
         return notices_.first_notice(dir, name);
     }
-    void add_listener(std::weak_ptr<session_listener> listener) override;
-    bool holds_node(const std::string& node) const override {
-        return listeners_hold(listeners_, node);
+    void add_listener(std::weak_ptr<session_listener> listener) override {
+        listeners_.add(std::move(listener));
     }
+    bool holds_node(const std::string& node) const override { return listeners_.hold(node); }
 
     /// Operations and watches the C client may still call back (for leak checks in tests).
     std::size_t pending_operations() const noexcept;
@@ -124,7 +125,7 @@ class session_impl final : public session_ops, public client_observer {
     /// What a watch on `path` weighs in that packet.
     std::size_t watch_bytes(const std::string& path) const noexcept;
     void apply_state(session_state next);
-    void notify(session_event event);
+    void notify(session_event event) { listeners_.notify(event); }
     void arm_connect_timer();
     void arm_deadline_timer();
     /// The first connection: completes async_connect once the chroot (if any) is known to exist.
@@ -163,7 +164,7 @@ class session_impl final : public session_ops, public client_observer {
     // Driver-strand state.
     waiter_list<void(error_code)> connect_waiters_;
     waiter_list<void(error_code, session_state)> state_waiters_;
-    std::vector<std::weak_ptr<session_listener>> listeners_;
+    session_listeners listeners_;
     boost::asio::steady_timer connect_timer_;
     boost::asio::steady_timer deadline_timer_;
     boost::asio::steady_timer give_up_timer_;

@@ -228,10 +228,6 @@ void fake_session::wait_state(session_state seen,
     state_waiters_.emplace_back(seen, std::move(h));
 }
 
-void fake_session::add_listener(std::weak_ptr<detail::session_listener> listener) {
-    listeners_.push_back(std::move(listener));
-}
-
 void fake_session::set_state(session_state next) {
     state_ = next;
     auto waiters = std::move(state_waiters_);
@@ -239,14 +235,6 @@ void fake_session::set_state(session_state next) {
     for (auto& [seen, h] : waiters) {
         asio::post(strand(),
                    [h = std::move(h), next]() mutable { std::move(h)(error_code{}, next); });
-    }
-}
-
-void fake_session::notify(detail::session_event event) {
-    for (auto& weak : listeners_) {
-        if (auto l = weak.lock()) {
-            l->on_session_event(event);
-        }
     }
 }
 

@@ -8,11 +8,13 @@
 // connection loss suspends the session and reconnects it at once (posted); watches survive it, as
 // the C client re-arms them.
 //
-// What a session does over its own requests (the first-look batching, the notice memory) is not
-// modelled: the fake holds the real session's (src/queue_services.hpp).
+// What a session does over its own requests (the first-look batching, the notice memory, the
+// listeners) is not modelled: the fake holds the real session's (src/queue_services.hpp,
+// src/session_listeners.hpp).
 #pragma once
 
 #include "queue_services.hpp"
+#include "session_listeners.hpp"
 #include "session_ops.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -132,10 +134,10 @@ class fake_session final : public detail::session_ops {
     error_code final_error() const noexcept override;
     void wait_state(session_state seen,
                     detail::handler<void(error_code, session_state)> h) override;
-    void add_listener(std::weak_ptr<detail::session_listener> listener) override;
-    bool holds_node(const std::string& node) const override {
-        return detail::listeners_hold(listeners_, node);
+    void add_listener(std::weak_ptr<detail::session_listener> listener) override {
+        listeners_.add(std::move(listener));
     }
+    bool holds_node(const std::string& node) const override { return listeners_.hold(node); }
     void create(std::string path, std::string data, create_mode mode,
                 detail::handler<void(error_code, created_node)> h,
                 std::int64_t ttl_ms = 0) override;
@@ -188,7 +190,7 @@ class fake_session final : public detail::session_ops {
     std::optional<node_data> node_at(const std::string& path) const;
     std::optional<children> children_at(const std::string& path) const;
     void set_state(session_state next);
-    void notify(detail::session_event event);
+    void notify(detail::session_event event) { listeners_.notify(event); }
     zkr::watch arm(const std::string& path, fake_server::watch_kind kind);
 
     fake_server& server_;
@@ -199,7 +201,7 @@ class fake_session final : public detail::session_ops {
     fault fault_ = fault::none;
     bool fault_applied_ = false;
     bool answer_lost_ = false;  // the next answer is lost with the connection
-    std::vector<std::weak_ptr<detail::session_listener>> listeners_;
+    detail::session_listeners listeners_;
     std::vector<std::pair<session_state, detail::handler<void(error_code, session_state)>>>
         state_waiters_;
     detail::listing_batcher listings_{*this};
