@@ -1,10 +1,9 @@
-// The session state machine and the ZooKeeper requests. The C client's callbacks live in
-// c_bridge.cpp, its I/O in transport.cpp; everything here runs on the driver strand unless it
-// says otherwise.
+// The ZooKeeper requests of a session (the connection is session_connection.cpp's). The C
+// client's callbacks live in c_bridge.cpp, its I/O in transport.cpp; everything here runs on the
+// driver strand unless it says otherwise.
 #include "session_impl.hpp"
 
 #include "c_bridge.hpp"
-#include "connect_string.hpp"
 #include "io_thread.hpp"
 #include "log.hpp"
 #include "observed_request.hpp"
@@ -16,22 +15,12 @@
 
 #include <zookeeper/zookeeper.h>
 
-#include <cstring>
-
 namespace zkr::detail {
 namespace {
 
 namespace asio = boost::asio;
 
-constexpr std::chrono::milliseconds min_session_timeout{100};
-constexpr std::chrono::milliseconds max_session_timeout{24 * 60 * 60 * 1000};
-
 constexpr const char* channel = log::channels::session;
-
-bool is_final(session_state s) {
-    return s == session_state::expired || s == session_state::auth_failed ||
-           s == session_state::closed;
-}
 
 using io_strand = asio::strand<asio::io_context::executor_type>;
 using any_strand = asio::strand<asio::any_io_executor>;
@@ -51,26 +40,6 @@ asio::any_io_executor make_session_strand(const asio::any_io_executor& ex) {
 }
 
 }  // namespace
-
-const char* to_string_impl(session_state s) noexcept {
-    switch (s) {
-        case session_state::not_started:
-            return "not_started";
-        case session_state::connecting:
-            return "connecting";
-        case session_state::connected:
-            return "connected";
-        case session_state::suspended:
-            return "suspended";
-        case session_state::expired:
-            return "expired";
-        case session_state::auth_failed:
-            return "auth_failed";
-        case session_state::closed:
-            return "closed";
-    }
-    return "unknown";
-}
 
 struct session_impl::acl_storage {
     explicit acl_storage(acl_list acl) : entries(std::move(acl)) {
@@ -153,11 +122,10 @@ session_impl::session_impl(executors ex, session_config config)
     : session_ops(ex.driver, ex.user, ex.thread, config.observer),
       config_(std::move(config)),
       io_thread_(std::move(ex.thread)),
+      fsm_(config_.connect_timeout),
       transport_(std::make_shared<transport>(strand(), io_thread_)),
-      connect_timer_(strand()),
-      deadline_timer_(strand()),
-      give_up_timer_(strand()),
-      stable_timer_(strand()),
+      timers_{asio::steady_timer(strand()), asio::steady_timer(strand()),
+              asio::steady_timer(strand()), asio::steady_timer(strand())},
       quorum_(
           *this, [this] { return negotiated_timeout(); },
           [this] { notify(session_event::quorum_unreachable); },
@@ -193,413 +161,8 @@ client_id session_impl::id() const {
     return client_id{session_id_.load(), password_};
 }
 
-std::chrono::milliseconds session_impl::negotiated_timeout() const noexcept {
-    return std::chrono::milliseconds(negotiated_timeout_ms_.load());
-}
-
-std::chrono::milliseconds session_impl::local_loss_delay() const noexcept {
-    // The C client declares a connection dead after 2/3 of the timeout without a response, so at
-    // the moment we hear of a disconnect up to 2/3 T may already have passed since the server
-    // last heard from us. The server may expire us T after that: at the earliest T/3 from now.
-    // A further T/12 covers network delay and clock-rate differences.
-    return negotiated_timeout() / 4;
-}
-
 std::size_t session_impl::pending_operations() const noexcept {
     return transport_->registry().size();
-}
-
-void session_impl::connect(handler<void(error_code)> h) {
-    auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), strand(), completions());
-    asio::post(strand(), [self = self(), waiter = std::move(waiter)]() mutable {
-        const auto state = self->state_.load();
-        if (state == session_state::connected || state == session_state::suspended) {
-            waiter.complete(error_code{});
-            return;
-        }
-        if (state == session_state::connecting) {
-            self->connect_waiters_.add(std::move(waiter));
-            return;
-        }
-        if (state != session_state::not_started) {
-            waiter.complete(state == session_state::expired
-                                ? make_error_code(zk_errc::session_expired)
-                                : make_error_code(errc::session_closed));
-            return;
-        }
-        const auto& config = self->config_;
-        if (auto ec = validate_connect_string(config.hosts)) {
-            waiter.complete(ec);
-            return;
-        }
-        // The C client derives its handshake deadline from the requested timeout and keeps it in
-        // an int: out of this range it cannot connect at all, which would look like a network
-        // fault. The server clamps further into its own [min, max]SessionTimeout.
-        if (config.session_timeout < min_session_timeout ||
-            config.session_timeout > max_session_timeout || config.connect_timeout.count() <= 0) {
-            waiter.complete(make_error_code(errc::invalid_argument));
-            return;
-        }
-        self->state_ = session_state::connecting;
-        self->connect_waiters_.add(std::move(waiter));
-        if (!self->transport_->open(c_client_hosts(config.hosts),
-                                    static_cast<int>(config.session_timeout.count()),
-                                    config.resume.id, config.resume.password, self->weak_self())) {
-            ZKR_LOG(error, channel,
-                    "zookeeper_init failed for '" << config.hosts << "': " << std::strerror(errno));
-            self->connect_waiters_.complete_all(make_error_code(errc::invalid_connect_string));
-            self->shut_down({});
-            return;
-        }
-        if (!config.digest_credentials.empty()) {
-            const auto& cred = config.digest_credentials;
-            self->transport_->call([&](zhandle_t* zh) {
-                return zoo_add_auth(zh, "digest", cred.data(), static_cast<int>(cred.size()),
-                                    nullptr, nullptr);
-            });
-        }
-        self->arm_connect_timer();
-        ZKR_LOG(debug, channel, "connecting to " << config.hosts);
-    });
-}
-
-void session_impl::arm_connect_timer() {
-    connect_timer_.expires_after(config_.connect_timeout);
-    connect_timer_.async_wait([weak = weak_self()](error_code ec) {
-        auto self = weak.lock();
-        if (ec || !self || self->state_.load() != session_state::connecting) {
-            return;
-        }
-        ZKR_LOG(warning, channel,
-                "no server of '" << self->config_.hosts << "' answered within "
-                                 << self->config_.connect_timeout.count() << " ms");
-        self->connect_waiters_.complete_all(make_error_code(errc::connect_timeout));
-        self->shut_down({});
-    });
-}
-
-void session_impl::on_client_state(int state, std::int64_t id, int timeout_ms,
-                                   const std::array<char, 16>& password) {
-    if (state == ZOO_CONNECTED_STATE) {
-        session_id_ = id;
-        negotiated_timeout_ms_ = timeout_ms;
-        {
-            std::lock_guard lock(password_mutex_);
-            password_ = password;
-        }
-        apply_state(session_state::connected);
-    } else if (state == ZOO_CONNECTING_STATE || state == ZOO_ASSOCIATING_STATE) {
-        if (ever_connected_) {
-            apply_state(session_state::suspended);
-        }
-    } else if (state == ZOO_EXPIRED_SESSION_STATE) {
-        apply_state(session_state::expired);
-    } else if (state == ZOO_AUTH_FAILED_STATE) {
-        apply_state(session_state::auth_failed);
-    }
-}
-
-bool session_impl::on_client_failure(error_code reason) {
-    // Only a first connection fails for it: a session that was connected keeps retrying while
-    // it lives (descriptors may come back), and its holders are told by the loss deadline.
-    if (state_.load() != session_state::connecting || ever_connected_) {
-        return false;
-    }
-    ZKR_LOG(error, channel, "cannot connect to '" << config_.hosts << "': " << reason.message());
-    connect_waiters_.complete_all(reason);
-    asio::post(strand(), [self = self()] { self->shut_down({}); });
-    return true;
-}
-
-void session_impl::apply_state(session_state next) {
-    const auto previous = state_.load();
-    if (previous == next || (is_final(previous) && next != session_state::closed) ||
-        previous == session_state::closed) {
-        return;
-    }
-    state_ = next;
-    if (const auto& o = observer()) {
-        o->session_state_changed(previous, next);
-    }
-    ZKR_LOG(info, channel,
-            "session 0x" << std::hex << session_id_.load() << std::dec << ": "
-                         << to_string_impl(previous) << " -> " << to_string_impl(next));
-    state_waiters_.complete_all(error_code{}, next);
-    switch (next) {
-        case session_state::connected:
-            connect_timer_.cancel();
-            deadline_timer_.cancel();
-            quorum_.confirmed_now();  // the server has just validated the session with the leader
-            confirm_recovery();
-            if (!ever_connected_) {
-                ever_connected_ = true;
-                check_chroot_then_complete_connect();
-            } else {
-                notify(session_event::reconnected);
-            }
-            break;
-        case session_state::suspended:
-            notify(session_event::suspended);
-            arm_deadline_timer();
-            stable_timer_.cancel();
-            if (!giving_up_) {
-                giving_up_ = true;  // a connection that drops again soon does not restart it
-                give_up_timer_.expires_after(negotiated_timeout());
-                wait_to_give_up();
-            }
-            break;
-        case session_state::expired:
-        case session_state::auth_failed: {
-            const auto ec = next == session_state::expired
-                                ? make_error_code(zk_errc::session_expired)
-                                : make_error_code(zk_errc::auth_failed);
-            connect_timer_.cancel();
-            deadline_timer_.cancel();
-            give_up_timer_.cancel();
-            stable_timer_.cancel();
-            connect_waiters_.complete_all(ec);
-            quorum_.stop();
-            notify(session_event::expired);
-            // The handle is useless now (every call returns ZINVALIDSTATE): free it.
-            transport_->close(ec, {});
-            break;
-        }
-        case session_state::closed:
-            connect_timer_.cancel();
-            deadline_timer_.cancel();
-            give_up_timer_.cancel();
-            stable_timer_.cancel();
-            connect_waiters_.complete_all(make_error_code(errc::session_closed));
-            quorum_.stop();
-            notify(session_event::closed);
-            break;
-        default:
-            break;
-    }
-}
-
-void session_impl::check_chroot_then_complete_connect() {
-    if (chroot_length_ <= 1) {
-        connect_waiters_.complete_all(error_code{});
-        return;
-    }
-    // Under a chroot that does not exist every request fails with "no node": a cause nobody
-    // would guess from that. Say it at connection time instead.
-    exists("/", [self = self()](error_code ec, std::optional<stat> st) {
-        if (!ec && !st) {
-            ZKR_LOG(error, channel,
-                    "the chroot of '" << self->config_.hosts << "' does not exist on the server");
-            self->connect_waiters_.complete_all(make_error_code(errc::chroot_missing));
-            self->shut_down({});
-            return;
-        }
-        self->connect_waiters_.complete_all(error_code{});
-    });
-}
-
-void session_impl::arm_deadline_timer() {
-    deadline_timer_.expires_after(local_loss_delay());
-    deadline_timer_.async_wait([weak = weak_self()](error_code ec) {
-        auto self = weak.lock();
-        if (ec || !self || self->state_.load() != session_state::suspended) {
-            return;
-        }
-        ZKR_LOG(warning, channel,
-                "disconnected for " << self->local_loss_delay().count()
-                                    << " ms: the server may expire the session; locks held "
-                                       "through it are considered lost");
-        self->notify(session_event::deadline_passed);
-    });
-}
-
-void session_impl::wait_to_give_up() {
-    // No server kept the session for a whole session timeout: any server that knew it has
-    // expired it by now, and one that does not know it (restarted with its data wiped: it
-    // refuses us on every reconnection) never will; a server that drops every reconnection
-    // (a packet over its limit, each time) keeps it alive for nothing. Waiting on would leave
-    // acquisitions and elections waiting for good and the session's nodes blocking everyone:
-    // the session ends here, as expired, and the server expires it for want of news.
-    give_up_timer_.async_wait([weak = weak_self()](error_code ec) {
-        auto self = weak.lock();
-        if (ec || !self || !self->giving_up_) {
-            return;
-        }
-        if (self->state_.load() == session_state::connected) {
-            // Back, but not yet for long: look again when the connection has proved itself.
-            self->give_up_timer_.expires_after(self->negotiated_timeout() / 3);
-            self->wait_to_give_up();
-            return;
-        }
-        if (self->state_.load() != session_state::suspended) {
-            return;
-        }
-        ZKR_LOG(warning, channel,
-                "session 0x" << std::hex << self->session_id_.load() << std::dec
-                             << ": no server kept it within its timeout ("
-                             << self->negotiated_timeout().count() << " ms): ending it as expired");
-        self->apply_state(session_state::expired);
-    });
-}
-
-void session_impl::confirm_recovery() {
-    if (!giving_up_) {
-        return;
-    }
-    // A reconnection counts once it has lasted a third of the timeout (a ping's interval).
-    stable_timer_.expires_after(negotiated_timeout() / 3);
-    stable_timer_.async_wait([weak = weak_self()](error_code ec) {
-        auto self = weak.lock();
-        if (ec || !self || self->state_.load() != session_state::connected) {
-            return;
-        }
-        self->giving_up_ = false;
-        self->give_up_timer_.cancel();
-    });
-}
-
-void session_impl::hold_began() {
-    if (config_.quorum_check) {
-        quorum_.hold_began();
-    }
-}
-
-void session_impl::hold_ended() {
-    if (config_.quorum_check) {
-        quorum_.hold_ended();
-    }
-}
-
-void session_impl::notify(session_event event) {
-    auto listeners = listeners_;
-    std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
-    for (auto& weak : listeners) {
-        if (auto l = weak.lock()) {
-            l->on_session_event(event);
-        }
-    }
-}
-
-void session_impl::first_look_listing(
-    const std::string& dir, handler<void(error_code, std::shared_ptr<shared_listing>)> h) {
-    auto& batch = listings_[dir];
-    if (batch.in_flight == 0 && batch.waiting.empty()) {
-        std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> one;
-        one.push_back(std::move(h));
-        list_for(dir, std::move(one));
-        return;
-    }
-    batch.waiting.push_back(std::move(h));
-    if (!batch.flush_posted) {
-        // After the current handler: every create issued meanwhile goes out before the listing.
-        batch.flush_posted = true;
-        asio::post(strand(), [self = self(), dir] {
-            auto& b = self->listings_[dir];
-            b.flush_posted = false;
-            self->list_for(dir, std::move(b.waiting));
-            b.waiting.clear();
-        });
-    }
-}
-
-void session_impl::list_for(
-    const std::string& dir,
-    std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> callers) {
-    ++listings_[dir].in_flight;
-    get_children(dir, [self = self(), dir, callers = std::move(callers)](error_code ec,
-                                                                         children kids) mutable {
-        auto it = self->listings_.find(dir);
-        if (--it->second.in_flight == 0 && it->second.waiting.empty() && !it->second.flush_posted) {
-            self->listings_.erase(it);
-        }
-        auto listing =
-            std::make_shared<shared_listing>(shared_listing{std::move(kids), callers.size(), {}});
-        for (auto& caller : callers) {
-            std::move(caller)(ec, listing);
-        }
-    });
-}
-
-bool session_impl::first_notice(const std::string& dir, const std::string& name) {
-    constexpr std::size_t remembered = 10000;
-    if (noticed_.size() >= remembered) {
-        return false;
-    }
-    const bool first = noticed_.insert(join_path(dir, name)).second;
-    if (first && noticed_.size() == remembered) {
-        ZKR_LOG(warning, channel,
-                "more than " << remembered << " foreign nodes seen: no more warnings about them");
-    }
-    return first;
-}
-
-void session_impl::add_listener(std::weak_ptr<session_listener> listener) {
-    std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
-    listeners_.push_back(std::move(listener));
-}
-
-void session_impl::wait_state(session_state seen, handler<void(error_code, session_state)> h) {
-    using list = waiter_list<void(error_code, session_state)>;
-    auto waiter = list::prepare(std::move(h), strand(), completions());
-    on_driver([self = self(), seen, waiter = std::move(waiter)]() mutable {
-        const auto now = self->state_.load();
-        if (now != seen) {
-            waiter.complete(error_code{}, now);
-        } else if (is_final(now)) {
-            // A final state never changes: waiting would hang.
-            waiter.complete(make_error_code(errc::session_closed), now);
-        } else {
-            self->state_waiters_.add(std::move(waiter));
-        }
-    });
-}
-
-void session_impl::close(handler<void(error_code)> h) {
-    asio::post(strand(), [self = self(), h = std::move(h)]() mutable {
-        self->shut_down(pending_handler<void(error_code)>(std::move(h), self->completions()));
-    });
-}
-
-void session_impl::close_detached() {
-    asio::post(strand(), [self = self()] { self->shut_down({}); });
-}
-
-void session_impl::shut_down(pending_handler<void(error_code)> done) {
-    apply_state(session_state::closed);
-    // The session stays alive until the C handle is freed: completions still reach it.
-    transport_->close(final_error(), [self = self(), done = std::move(done)]() mutable {
-        if (done) {
-            done.complete(error_code{});
-        }
-    });
-}
-
-error_code session_impl::set_servers(const std::string& hosts) {
-    if (auto ec = validate_connect_string(hosts)) {
-        return ec;
-    }
-    const int rc = transport_->set_servers(c_client_hosts(hosts));
-    if (rc == transport::invalid_state) {
-        return make_error_code(errc::not_connected);
-    }
-    return from_zk_code(rc);
-}
-
-error_code session_impl::final_error() const noexcept {
-    switch (state_.load()) {
-        case session_state::expired:
-            return make_error_code(zk_errc::session_expired);
-        case session_state::auth_failed:
-            return make_error_code(zk_errc::auth_failed);
-        case session_state::closed:
-            return make_error_code(errc::session_closed);
-        default:
-            return {};
-    }
-}
-
-error_code session_impl::unavailable_error() const noexcept {
-    const auto ec = final_error();
-    return ec ? ec : make_error_code(errc::not_connected);
 }
 
 template <class Op, class Start>

@@ -1,5 +1,11 @@
-// The shared state behind zkr::session: the session's state machine and the requests the recipes
-// are built from, over the transport (transport.hpp) that drives the C client.
+// The shared state behind zkr::session: the session's connection and the requests the recipes
+// are built from, over the transport (transport.hpp) that drives the C client. Three parts, in
+// three files:
+// - session_connection.cpp: connecting, closing, the C client's state, the timers, the
+//   listeners: the actions of the connection state machine (connection_fsm.hpp, no I/O);
+// - session_impl.cpp: the requests;
+// - queue_services.hpp: the first-look batching and the notice memory, over the requests (the
+//   step tests' fake session uses the same).
 //
 // Two executors:
 // - the driver strand, where the C client is driven and its callbacks run: every request
@@ -15,7 +21,10 @@
 #pragma once
 
 #include "completion.hpp"
+#include "connection_fsm.hpp"
+#include "queue_services.hpp"
 #include "quorum_check.hpp"
+#include "session_listeners.hpp"
 #include "session_ops.hpp"
 #include "transport.hpp"
 #include "waiter_list.hpp"
@@ -25,12 +34,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace zkr::detail {
@@ -49,14 +57,16 @@ class session_impl final : public session_ops, public client_observer {
     bool running_in_driver() const noexcept override;
 
     const session_config& config() const noexcept { return config_; }
-    session_state state() const noexcept override { return state_.load(); }
+    session_state state() const noexcept override { return fsm_.state(); }
     std::int64_t session_id() const noexcept override { return session_id_.load(); }
     client_id id() const;
-    std::chrono::milliseconds negotiated_timeout() const noexcept;
+    std::chrono::milliseconds negotiated_timeout() const noexcept {
+        return fsm_.negotiated_timeout();
+    }
     /// The error every operation gets once the session reached a final state; empty before.
-    error_code final_error() const noexcept override;
+    error_code final_error() const noexcept override { return fsm_.final_error(); }
     /// How long after a disconnect a lock must consider itself lost (see docs/mutex.md).
-    std::chrono::milliseconds local_loss_delay() const noexcept;
+    std::chrono::milliseconds local_loss_delay() const noexcept { return fsm_.local_loss_delay(); }
 
     void connect(handler<void(error_code)> h);
     void close(handler<void(error_code)> h);
@@ -83,20 +93,21 @@ class session_impl final : public session_ops, public client_observer {
     void multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) override;
     void sync(std::string path, handler<void(error_code)> h) override;
 
-    /// The first contender of `dir` gets a listing of its own, right behind its create: one
-    /// round trip. Contenders that come while it is answered share one listing taken after all
-    /// their creates: a burst of waiters of one session costs two listings, not one each (each
-    /// would carry the whole queue).
+    /// Batched over get_children (queue_services.hpp).
     void first_look_listing(const std::string& dir,
-                            handler<void(error_code, std::shared_ptr<shared_listing>)> h) override;
+                            handler<void(error_code, std::shared_ptr<shared_listing>)> h) override {
+        listings_.first_look_listing(dir, std::move(h));
+    }
     void remove_watch(std::shared_ptr<watch_state> state) override;
     error_code check_request_size(const std::string& path, std::size_t data_bytes) const override;
-    /// Remembers a bounded number of names; past that it says false, once it said so in the log.
-    bool first_notice(const std::string& dir, const std::string& name) override;
-    void add_listener(std::weak_ptr<session_listener> listener) override;
-    bool holds_node(const std::string& node) const override {
-        return listeners_hold(listeners_, node);
+    /// Remembers a bounded number of names (queue_services.hpp).
+    bool first_notice(const std::string& dir, const std::string& name) override {
+        return notices_.first_notice(dir, name);
     }
+    void add_listener(std::weak_ptr<session_listener> listener) override {
+        listeners_.add(std::move(listener));
+    }
+    bool holds_node(const std::string& node) const override { return listeners_.hold(node); }
 
     /// Operations and watches the C client may still call back (for leak checks in tests).
     std::size_t pending_operations() const noexcept;
@@ -123,16 +134,16 @@ class session_impl final : public session_ops, public client_observer {
     error_code check_watch_budget(const std::string& path);
     /// What a watch on `path` weighs in that packet.
     std::size_t watch_bytes(const std::string& path) const noexcept;
-    void apply_state(session_state next);
-    void notify(session_event event);
-    void arm_connect_timer();
-    void arm_deadline_timer();
+    /// Carries out what the state machine decided (connection_fsm::actions, in their order).
+    void run(const connection_fsm::actions& a);
+    void notify(session_event event) { listeners_.notify(event); }
+    /// Arms `t` to fire after `after`; the state machine decides what its firing means.
+    void arm_timer(connection_fsm::timer t, std::chrono::milliseconds after);
+    boost::asio::steady_timer& timer(connection_fsm::timer t) {
+        return timers_[static_cast<std::size_t>(t)];
+    }
     /// The first connection: completes async_connect once the chroot (if any) is known to exist.
     void check_chroot_then_complete_connect();
-    /// Ends the session as expired if no connection lasts until give_up_timer_ fires.
-    void wait_to_give_up();
-    /// A reconnection: once it has lasted, the session stops giving up.
-    void confirm_recovery();
     /// Closes the transport; completes `done` (if any) once the C handle is freed.
     void shut_down(pending_handler<void(error_code)> done);
 
@@ -152,9 +163,8 @@ class session_impl final : public session_ops, public client_observer {
 
     session_config config_;
     std::shared_ptr<io_thread> io_thread_;
-    std::atomic<session_state> state_{session_state::not_started};
+    connection_fsm fsm_;
     std::atomic<std::int64_t> session_id_{0};
-    std::atomic<int> negotiated_timeout_ms_{0};
     mutable std::mutex password_mutex_;  // id() reads it from any thread
     std::array<char, 16> password_{};
 
@@ -163,31 +173,18 @@ class session_impl final : public session_ops, public client_observer {
     // Driver-strand state.
     waiter_list<void(error_code)> connect_waiters_;
     waiter_list<void(error_code, session_state)> state_waiters_;
-    std::vector<std::weak_ptr<session_listener>> listeners_;
-    boost::asio::steady_timer connect_timer_;
-    boost::asio::steady_timer deadline_timer_;
-    boost::asio::steady_timer give_up_timer_;
-    boost::asio::steady_timer stable_timer_;
+    session_listeners listeners_;
+    std::array<boost::asio::steady_timer, connection_fsm::timer_count> timers_;
     quorum_check quorum_;
-    bool giving_up_ = false;  // disconnected, and not yet back for long
-    bool ever_connected_ = false;
 
     struct acl_storage;
     std::unique_ptr<acl_storage> acl_;
     std::size_t chroot_length_ = 0;               // the servers see our paths with it in front
-    std::unordered_set<std::string> noticed_;     // driver strand: see first_notice
     std::atomic<bool> watch_budget_full_{false};  // the last watch asked for was refused
 
-    /// Listings of first looks per directory (driver strand): requests in flight, and the
-    /// contenders waiting for the next one.
-    struct listing_batch {
-        int in_flight = 0;
-        bool flush_posted = false;
-        std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> waiting;
-    };
-    std::unordered_map<std::string, listing_batch> listings_;
-    void list_for(const std::string& dir,
-                  std::vector<handler<void(error_code, std::shared_ptr<shared_listing>)>> callers);
+    // Driver strand: the queues' services, over this session's own requests.
+    listing_batcher listings_{*this};
+    notice_memory notices_;
 };
 
 }  // namespace zkr::detail

@@ -228,10 +228,6 @@ void fake_session::wait_state(session_state seen,
     state_waiters_.emplace_back(seen, std::move(h));
 }
 
-void fake_session::add_listener(std::weak_ptr<detail::session_listener> listener) {
-    listeners_.push_back(std::move(listener));
-}
-
 void fake_session::set_state(session_state next) {
     state_ = next;
     auto waiters = std::move(state_waiters_);
@@ -239,14 +235,6 @@ void fake_session::set_state(session_state next) {
     for (auto& [seen, h] : waiters) {
         asio::post(strand(),
                    [h = std::move(h), next]() mutable { std::move(h)(error_code{}, next); });
-    }
-}
-
-void fake_session::notify(detail::session_event event) {
-    for (auto& weak : listeners_) {
-        if (auto l = weak.lock()) {
-            l->on_session_event(event);
-        }
     }
 }
 
@@ -549,28 +537,9 @@ void fake_session::sync(std::string path, detail::handler<void(error_code)> h) {
     });
 }
 
-void fake_session::first_look_listing(
-    const std::string& dir,
-    detail::handler<void(error_code, std::shared_ptr<detail::shared_listing>)> h) {
-    get_children(dir, [h = std::move(h)](error_code ec, children kids) mutable {
-        auto listing = std::make_shared<detail::shared_listing>();
-        listing->kids = std::move(kids);
-        std::move(h)(ec, ec ? nullptr : std::move(listing));
-    });
-}
-
 void fake_session::remove_watch(std::shared_ptr<detail::watch_state> state) {
     server_.disarm(state.get());
     state->detach_context();
-}
-
-bool fake_session::first_notice(const std::string& dir, const std::string& name) {
-    const auto key = detail::join_path(dir, name);
-    if (std::find(noticed_.begin(), noticed_.end(), key) != noticed_.end()) {
-        return false;
-    }
-    noticed_.push_back(key);
-    return true;
 }
 
 }  // namespace zkr::test

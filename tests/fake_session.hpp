@@ -7,8 +7,14 @@
 // one-shot watches (data, exists, children), answers in request order and never inline. A
 // connection loss suspends the session and reconnects it at once (posted); watches survive it, as
 // the C client re-arms them.
+//
+// What a session does over its own requests (the first-look batching, the notice memory, the
+// listeners) is not modelled: the fake holds the real session's (src/queue_services.hpp,
+// src/session_listeners.hpp).
 #pragma once
 
+#include "queue_services.hpp"
+#include "session_listeners.hpp"
 #include "session_ops.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -128,10 +134,10 @@ class fake_session final : public detail::session_ops {
     error_code final_error() const noexcept override;
     void wait_state(session_state seen,
                     detail::handler<void(error_code, session_state)> h) override;
-    void add_listener(std::weak_ptr<detail::session_listener> listener) override;
-    bool holds_node(const std::string& node) const override {
-        return detail::listeners_hold(listeners_, node);
+    void add_listener(std::weak_ptr<detail::session_listener> listener) override {
+        listeners_.add(std::move(listener));
     }
+    bool holds_node(const std::string& node) const override { return listeners_.hold(node); }
     void create(std::string path, std::string data, create_mode mode,
                 detail::handler<void(error_code, created_node)> h,
                 std::int64_t ttl_ms = 0) override;
@@ -152,12 +158,19 @@ class fake_session final : public detail::session_ops {
     void multi(std::vector<op> ops,
                detail::handler<void(error_code, std::vector<op_result>)> h) override;
     void sync(std::string path, detail::handler<void(error_code)> h) override;
+    /// The session's own batching (queue_services.hpp), over this fake's get_children.
     void first_look_listing(
         const std::string& dir,
-        detail::handler<void(error_code, std::shared_ptr<detail::shared_listing>)> h) override;
+        detail::handler<void(error_code, std::shared_ptr<detail::shared_listing>)> h) override {
+        listings_.first_look_listing(dir, std::move(h));
+    }
     void remove_watch(std::shared_ptr<detail::watch_state> state) override;
     error_code check_request_size(const std::string&, std::size_t) const override { return {}; }
-    bool first_notice(const std::string& dir, const std::string& name) override;
+    bool first_notice(const std::string& dir, const std::string& name) override {
+        return notices_.first_notice(dir, name);
+    }
+    /// True when no first-look listing is in flight or waiting.
+    bool listings_idle() const noexcept { return listings_.idle(); }
 
   private:
     /// Runs one request: records it, applies the fault planned for it, and posts the answer.
@@ -177,7 +190,7 @@ class fake_session final : public detail::session_ops {
     std::optional<node_data> node_at(const std::string& path) const;
     std::optional<children> children_at(const std::string& path) const;
     void set_state(session_state next);
-    void notify(detail::session_event event);
+    void notify(detail::session_event event) { listeners_.notify(event); }
     zkr::watch arm(const std::string& path, fake_server::watch_kind kind);
 
     fake_server& server_;
@@ -188,10 +201,11 @@ class fake_session final : public detail::session_ops {
     fault fault_ = fault::none;
     bool fault_applied_ = false;
     bool answer_lost_ = false;  // the next answer is lost with the connection
-    std::vector<std::weak_ptr<detail::session_listener>> listeners_;
+    detail::session_listeners listeners_;
     std::vector<std::pair<session_state, detail::handler<void(error_code, session_state)>>>
         state_waiters_;
-    std::vector<std::string> noticed_;
+    detail::listing_batcher listings_{*this};
+    detail::notice_memory notices_;
 };
 
 }  // namespace zkr::test

@@ -1,0 +1,74 @@
+// What a session does for the queues beyond single requests, written once over the seam
+// (session_ops.hpp): the real session (session_impl) and the step tests' fake
+// (tests/fake_session) both hold these, so the step tests run the same batching as production.
+//
+// - listing_batcher: the first look of a new contender (session_ops::first_look_listing). The
+//   first contender of a directory gets a listing of its own, right behind its create: one round
+//   trip. Contenders that come while it is answered share one listing taken after all their
+//   creates: a burst of waiters of one session costs two listings, not one each (each would
+//   carry the whole queue). Built on the session's own get_children, so any session batches.
+// - notice_memory: which foreign names in which directories a session has already warned about
+//   (session_ops::first_notice), bounded.
+//
+// Driver strand only.
+#pragma once
+
+#include "session_ops.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace zkr::detail {
+
+class listing_batcher {
+  public:
+    using listing_handler = handler<void(error_code, std::shared_ptr<shared_listing>)>;
+
+    /// Lists through `session`, which owns this batcher (a member of it): a listing under way
+    /// keeps the session, and so the batcher, alive.
+    explicit listing_batcher(session_ops& session) noexcept : session_(session) {}
+    listing_batcher(const listing_batcher&) = delete;
+    listing_batcher& operator=(const listing_batcher&) = delete;
+
+    /// session_ops::first_look_listing: `h` gets a listing taken after every create the caller
+    /// (and any contender of `dir` before it in this handler) has sent.
+    void first_look_listing(const std::string& dir, listing_handler h);
+
+    /// True when no listing is in flight or waiting (for tests).
+    bool idle() const noexcept { return batches_.empty(); }
+
+  private:
+    /// Listings of first looks of one directory: requests in flight, and the contenders waiting
+    /// for the next one.
+    struct batch {
+        int in_flight = 0;
+        bool flush_posted = false;
+        std::vector<listing_handler> waiting;
+    };
+    void list_for(const std::string& dir, std::vector<listing_handler> callers);
+    /// This batcher, owned with the session it belongs to.
+    std::shared_ptr<listing_batcher> keep_alive();
+
+    session_ops& session_;
+    std::unordered_map<std::string, batch> batches_;
+};
+
+class notice_memory {
+  public:
+    static constexpr std::size_t default_capacity = 10000;
+    explicit notice_memory(std::size_t capacity = default_capacity) : capacity_(capacity) {}
+
+    /// True the first time `name` in `dir` is noticed. Remembers `capacity` names; past that it
+    /// says false, once it said so in the log.
+    bool first_notice(const std::string& dir, const std::string& name);
+
+  private:
+    std::size_t capacity_;
+    std::unordered_set<std::string> noticed_;
+};
+
+}  // namespace zkr::detail

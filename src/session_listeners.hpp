@@ -1,0 +1,40 @@
+// A session's listeners (session_ops::add_listener), held weakly: one implementation for the real
+// session and the step tests' fake, so the step tests deliver events as production does. Driver
+// strand.
+#pragma once
+
+#include "session_ops.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace zkr::detail {
+
+class session_listeners {
+  public:
+    void add(std::weak_ptr<session_listener> listener) {
+        std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
+        listeners_.push_back(std::move(listener));
+    }
+
+    /// Tells every live listener. A listener may add listeners meanwhile: they hear the next
+    /// event, not this one.
+    void notify(session_event event) {
+        auto listeners = listeners_;
+        std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
+        for (auto& weak : listeners) {
+            if (auto l = weak.lock()) {
+                l->on_session_event(event);
+            }
+        }
+    }
+
+    /// session_ops::holds_node.
+    bool hold(const std::string& node) const { return listeners_hold(listeners_, node); }
+
+  private:
+    std::vector<std::weak_ptr<session_listener>> listeners_;
+};
+
+}  // namespace zkr::detail
