@@ -88,9 +88,12 @@ TEST(Cli, ExitStatusesAndSignalsPassThrough) {
         shell("$ZKR lock " + dir + " -- sh -c 'echo $ZKR_LOCK_PATH $ZKR_FENCING_TOKEN'");
     EXPECT_EQ(env_status, 0);
     EXPECT_EQ(env_output.rfind(dir + "/_c_", 0), 0u) << env_output;
-    // A TERM sent to zkr reaches the command, whose own exit status zkr then returns.
-    auto p = zkr_in_background(
-        {"lock", dir, "--", "sh", "-c", "trap 'exit 42' TERM; echo ready; sleep 30 & wait"});
+    // A TERM sent to zkr reaches the command, whose own exit status zkr then returns. The child
+    // says "ready" once it runs a program of its own: a forked shell catches a TERM with the
+    // trap it inherited until it has set up its own, and would outlive the signal (zkr would
+    // then rightly hold on for it).
+    auto p = zkr_in_background({"lock", dir, "--", "sh", "-c",
+                                "trap 'exit 42' TERM; sh -c 'echo ready; exec sleep 30' & wait"});
     std::string line;
     ASSERT_TRUE(p.read_line(line, 30s) && line == "ready");
     p.kill(SIGTERM);
@@ -703,11 +706,12 @@ TEST(Cli, BarrierEnterServesMetrics) {
 
 /// A command whose child (the command's grandchild, in the background) appends "alive" to
 /// `record` every 50 ms; `stubborn`: the child ignores SIGTERM. The command prints "ready" once
-/// the child runs, then waits for it.
+/// the child has written its first heartbeat, then waits for it.
 std::vector<std::string> heartbeat_command(const std::string& record, bool stubborn) {
     return {"sh", "-c",
             std::string("(") + (stubborn ? "trap '' TERM; " : "") + "while :; do echo alive >> " +
-                record + "; sleep 0.05; done) & echo ready; wait"};
+                record + "; sleep 0.05; done) & until [ -s " + record +
+                " ]; do sleep 0.01; done; echo ready; wait"};
 }
 
 /// Takes the lock on `dir` after the current holder, records "next" in `record` when in, and

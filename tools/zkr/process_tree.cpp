@@ -27,9 +27,16 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
     return out;
 }
 
-/// Reads what zkr needs of /proc/PID/stat: the parent, and whether it still runs. The command
-/// name (field 2) may hold spaces and parentheses: the fields after it follow the last ')'.
-bool read_stat(pid_t pid, pid_t& parent, bool& alive) {
+/// What zkr needs of /proc/PID/stat.
+struct process_stat {
+    pid_t parent = 0;
+    pid_t group = 0;
+    bool alive = false;
+};
+
+/// Reads /proc/PID/stat. The command name (field 2) may hold spaces and parentheses: the fields
+/// after it follow the last ')'.
+bool read_stat(pid_t pid, process_stat& out) {
     char path[64];
     std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
     FILE* f = std::fopen(path, "re");
@@ -45,11 +52,13 @@ bool read_stat(pid_t pid, pid_t& parent, bool& alive) {
         return false;
     }
     const char state = close[2];
-    alive = state != 'Z' && state != 'X' && state != 'x';
-    const char* p = close + 4;
+    out.alive = state != 'Z' && state != 'X' && state != 'x';
     const char* end = buf + n;
-    auto [stop, err] = std::from_chars(p, end, parent);
-    return err == std::errc{};
+    auto [after_parent, err] = std::from_chars(close + 4, end, out.parent);
+    if (err != std::errc{} || after_parent == end) {
+        return false;
+    }
+    return std::from_chars(after_parent + 1, end, out.group).ec == std::errc{};
 }
 
 /// The keeper's whole life (a fork of zkr: async-signal-safe calls only). It waits for a word on
@@ -215,8 +224,16 @@ bool process_tree::reap() {
 }
 
 std::vector<pid_t> process_tree::members() const {
+    std::vector<pid_t> out;
+    for (const auto& m : walk()) {
+        out.push_back(m.pid);
+    }
+    return out;
+}
+
+std::vector<process_tree::member> process_tree::walk() const {
     std::unordered_map<pid_t, std::vector<pid_t>> children;
-    std::unordered_map<pid_t, bool> alive;
+    std::unordered_map<pid_t, process_stat> stats;
     if (DIR* proc = ::opendir("/proc")) {
         while (const dirent* entry = ::readdir(proc)) {
             pid_t pid = 0;
@@ -225,16 +242,15 @@ std::vector<pid_t> process_tree::members() const {
             if (err != std::errc{} || *end != '\0') {
                 continue;
             }
-            pid_t parent = 0;
-            bool running = false;
-            if (read_stat(pid, parent, running)) {
-                children[parent].push_back(pid);
-                alive[pid] = running;
+            process_stat stat;
+            if (read_stat(pid, stat)) {
+                children[stat.parent].push_back(pid);
+                stats[pid] = stat;
             }
         }
         ::closedir(proc);
     }
-    std::vector<pid_t> out;
+    std::vector<member> out;
     std::vector<pid_t> next{::getpid()};
     while (!next.empty()) {
         const pid_t p = next.back();
@@ -243,8 +259,8 @@ std::vector<pid_t> process_tree::members() const {
             if (c == keeper_) {
                 continue;
             }
-            if (alive[c]) {
-                out.push_back(c);
+            if (stats[c].alive) {
+                out.push_back({c, stats[c].group});
             }
             next.push_back(c);
         }
@@ -253,9 +269,22 @@ std::vector<pid_t> process_tree::members() const {
 }
 
 std::size_t process_tree::signal_all(int signal) {
+    // Sent to the group, a signal also reaches a process being forked meanwhile (the kernel
+    // orders a group's signals and its forks), which a walk of /proc would miss: that child would
+    // run on unsignalled, and zkr would wait for it. The keeper ignores every signal but SIGKILL,
+    // which would end its watch: a SIGKILL goes to each process found, and the kill's sweep finds
+    // what is forked meanwhile.
+    const bool to_group = keeper_ > 0 && signal != SIGKILL;
+    if (to_group) {
+        ::kill(-keeper_, signal);
+    }
     std::size_t sent = 0;
-    for (pid_t pid : members()) {
-        sent += ::kill(pid, signal) == 0 ? 1 : 0;
+    for (const auto& m : walk()) {
+        if (to_group && m.group == keeper_) {
+            ++sent;  // sent already
+        } else {
+            sent += ::kill(m.pid, signal) == 0 ? 1 : 0;  // it left the group (setsid, a daemon)
+        }
     }
     return sent;
 }

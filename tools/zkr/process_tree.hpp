@@ -53,6 +53,12 @@ class process_tree {
     void dismiss_keeper();
 
   private:
+    struct member {
+        pid_t pid;
+        pid_t group;
+    };
+    /// The live processes of the tree, with their process groups.
+    std::vector<member> walk() const;
     void take_terminal_back();
 
     pid_t keeper_ = -1;
