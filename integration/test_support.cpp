@@ -125,11 +125,11 @@ zk_server::zk_server(int members, std::string dir, const std::string& peers_file
 void zk_server::start(const std::string& options) {
     const auto args = "start '" + dir_ + "' " + options;
     int status = 0;
-    hosts_ = shell(
-        "ZK_JAVA_OPTS='" + java_opts_ + "' bash '" + source_dir() + "/integration/zk.sh' " + args,
-        &status);
+    hosts_ =
+        shell("ZK_JAVA_OPTS='" + java_opts_ + "' bash '" + source_dir() + "/tools/zk.sh' " + args,
+              &status);
     if (status != 0 || hosts_.empty()) {
-        throw std::runtime_error("could not start ZooKeeper (integration/zk.sh " + args + ")");
+        throw std::runtime_error("could not start ZooKeeper (tools/zk.sh " + args + ")");
     }
 }
 
@@ -139,8 +139,8 @@ zk_server::~zk_server() {
 }
 
 std::string zk_server::script(const std::string& verb, int n, int* status) {
-    auto command = "ZK_JAVA_OPTS='" + java_opts_ + "' bash '" + source_dir() +
-                   "/integration/zk.sh' " + verb + " '" + dir_ + "'";
+    auto command = "ZK_JAVA_OPTS='" + java_opts_ + "' bash '" + source_dir() + "/tools/zk.sh' " +
+                   verb + " '" + dir_ + "'";
     if (n > 0) {
         command += " " + std::to_string(n);
     }

@@ -32,7 +32,7 @@ namespace zkr::test {
 
 using namespace std::chrono_literals;
 
-/// A ZooKeeper server (or three-node ensemble) started with integration/zk.sh, stopped on
+/// A ZooKeeper server (or three-node ensemble) started with tools/zk.sh, stopped on
 /// destruction.
 class zk_server {
   public:
@@ -41,7 +41,7 @@ class zk_server {
     explicit zk_server(int members = 1, std::string java_opts = {});
     /// An ensemble of `members` servers in `dir` (".../zk" in a directory of fresh_temp_dir();
     /// `dir` is removed on destruction, and its parent if empty) whose servers reach one another
-    /// where `peers_file` says (integration/zk.sh start --peers).
+    /// where `peers_file` says (tools/zk.sh start --peers).
     zk_server(int members, std::string dir, const std::string& peers_file);
     ~zk_server();
     zk_server(const zk_server&) = delete;
@@ -72,7 +72,7 @@ class zk_server {
 const std::string& shared_hosts();
 zk_server* shared_server();  // null when ZKR_TEST_HOSTS is used
 
-/// Path of integration/zk.sh and of the peer drivers (from the build).
+/// Path of tools/zk.sh and of the peer drivers (from the build).
 std::string source_dir();
 
 /// A new empty directory under $TMPDIR (default /tmp); the caller removes it.
