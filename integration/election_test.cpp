@@ -173,9 +173,7 @@ TEST(Election, ObserverSeesEveryChangeInOrderAndResignHandsOverAtOnce) {
 
 TEST(Election, LeadRequeuesAfterLosingItsNodeAndFinishesWhenWorkReturns) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         leader_election e(s, dir, "worker");
         int starts = 0;
         bool finish = false;
@@ -210,9 +208,7 @@ TEST(Election, LeadRequeuesAfterLosingItsNodeAndFinishesWhenWorkReturns) {
 /// leader must resign.
 void lead_with_work_that_never_suspends(leader_election::work_function work, error_code expected) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
         leader_election e(s, dir, "instant");
         asio::steady_timer limit(ioc, 10s);
         auto outcome = co_await (e.async_lead(work, tuple) || limit.async_wait(tuple));
@@ -244,9 +240,7 @@ TEST(Election, LeadCompletesWhenTheWorkIsAnEmptyFunction) {
 
 TEST(Election, CancellingLeadEndsItAndResigns) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         leader_election e(s, dir, "cancelled");
         bool started = false;
         asio::cancellation_signal stop;
@@ -277,9 +271,7 @@ TEST(Election, AnObserverWaitsAgainWhileTheSameLeaderLeads) {
     // compiled into a double free (an init-capture of a lambda inside a co_await expression).
     // Run under ASan by tools/test.sh.
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         leader_election e(s, dir, "steady");
         auto leading = co_await e.async_campaign(asio::use_awaitable);
         leader_observer observer(s, dir);
@@ -310,12 +302,9 @@ TEST(Election, AnObserverWaitsAgainWhileTheSameLeaderLeads) {
 TEST(Election, EnsembleLeaderLossDoesNotChangeTheElectionLeader) {
     zk_server ensemble(3);
     const std::string dir = "/election";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session a(ioc.get_executor(), config_for(ensemble.hosts(), 8000ms));
-            session b(ioc.get_executor(), config_for(ensemble.hosts(), 8000ms));
-            co_await connect(a);
-            co_await connect(b);
+    with_sessions(
+        {config_for(ensemble.hosts(), 8000ms), config_for(ensemble.hosts(), 8000ms)},
+        [&](session& a, session& b) -> asio::awaitable<void> {
             leader_election ea(a, dir, "a"), eb(b, dir, "b");
             auto term = co_await ea.async_campaign(asio::use_awaitable);
             bool b_leads = false;

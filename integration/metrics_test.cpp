@@ -116,9 +116,7 @@ TEST(Metrics, CountLocksHandOffsAndLosses) {
 TEST(Metrics, CountLeasesAndLeadershipsUnderTheirOwnNames) {
     const auto root = fresh_root();
     auto m = std::make_shared<metrics>();
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), observed_by(m));
-        co_await connect(s);
+    with_sessions({observed_by(m)}, [&](session& s) -> asio::awaitable<void> {
         semaphore sem(s, root + "/sem", 2);
         auto lease = co_await sem.async_acquire(2, asio::use_awaitable);
         co_await lease.async_release(asio::use_awaitable);

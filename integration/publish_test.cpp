@@ -24,11 +24,7 @@ std::string leader_id(const std::optional<leader_info>& l) {
 
 TEST(ElectionPublish, ObserversSeeEachPublishedValueInOrder) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session leader_session(ioc.get_executor(), config_for(shared_hosts()));
-        session watcher(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(leader_session);
-        co_await connect(watcher);
+    with_sessions<2>([&](session& leader_session, session& watcher) -> asio::awaitable<void> {
         leader_election e(leader_session, dir, "node-a");
         auto term = co_await e.async_campaign(asio::use_awaitable);
 
@@ -84,11 +80,7 @@ TEST(ElectionPublish, ObserversSeeEachPublishedValueInOrder) {
 
 TEST(ElectionPublish, PublishingWithoutLeadingFailsAndCreatesNothing) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(a);
-        co_await connect(b);
+    with_sessions<2>([&](session& a, session& b) -> asio::awaitable<void> {
         leader_election ea(a, dir, "a");
         leader_election eb(b, dir, "b");
 
@@ -189,10 +181,9 @@ TEST(ElectionPublish, APublicationWaitingForTheConnectionEndsWithLeadership) {
 
 TEST(Interop, CuratorLatchReadsThePublishedValueAsTheLeaderId) {
     const auto dir = fresh_root() + "/election";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
-            co_await connect(s);
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())},
+        [&](session& s) -> asio::awaitable<void> {
             leader_election e(s, dir, "zkr-participant");
             auto term = co_await e.async_campaign(asio::use_awaitable);
             auto [ec] = co_await term.async_publish("10.0.0.7:8080 epoch 4", tuple);

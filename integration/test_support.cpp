@@ -268,6 +268,38 @@ asio::awaitable<void> connect(session& s) {
     co_await s.async_connect(asio::use_awaitable);
 }
 
+void detail::run_connected(std::vector<session_config> configs, connected_body body,
+                           std::chrono::milliseconds limit) {
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            std::vector<std::unique_ptr<session>> sessions;
+            // Destroyed last first, as a coroutine's local sessions would be, also on an
+            // exception.
+            struct in_reverse {
+                std::vector<std::unique_ptr<session>>& sessions;
+                ~in_reverse() {
+                    while (!sessions.empty()) {
+                        sessions.pop_back();
+                    }
+                }
+            } destroy{sessions};
+            for (const auto& config : configs) {
+                sessions.push_back(std::make_unique<session>(ioc.get_executor(), config));
+                auto [ec] =
+                    co_await sessions.back()->async_connect(asio::as_tuple(asio::use_awaitable));
+                if (ec) {
+                    ADD_FAILURE() << "session " << sessions.size() << " of " << configs.size()
+                                  << " could not connect to " << config.hosts << " (within "
+                                  << config.connect_timeout.count() << " ms): " << ec.message()
+                                  << "; is a ZooKeeper server running there?";
+                    co_return;
+                }
+            }
+            co_await body(ioc, sessions);
+        },
+        limit);
+}
+
 namespace {
 
 /// A four-letter word's answer from the first server of `hosts`. A query that fails must not

@@ -10,10 +10,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <iterator>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -93,6 +99,51 @@ boost::asio::awaitable<bool> eventually(std::function<bool()> condition,
 /// Connects `s` (throws on failure).
 boost::asio::awaitable<void> connect(session& s);
 
+session_config config_for(const std::string& hosts,
+                          std::chrono::milliseconds session_timeout = 4000ms);
+
+namespace detail {
+using connected_body = std::function<boost::asio::awaitable<void>(
+    boost::asio::io_context&, std::vector<std::unique_ptr<session>>&)>;
+void run_connected(std::vector<session_config> configs, connected_body body,
+                   std::chrono::milliseconds limit);
+template <std::size_t>
+using session_ref = session&;
+}  // namespace detail
+
+/// Runs `body` like run(), with one session per config, each connected before `body` starts (in
+/// order; destroyed in reverse order once `body` has finished). `body` takes the sessions
+/// (session&...), or the io_context first and then the sessions. A session that cannot connect
+/// (within its config's connect_timeout) fails the test with a message naming its hosts, and
+/// `body` does not run.
+template <std::size_t N, class Body>
+void with_sessions(const session_config (&configs)[N], Body body,
+                   std::chrono::milliseconds limit = 30s) {
+    detail::run_connected(
+        std::vector<session_config>(std::begin(configs), std::end(configs)),
+        [&](boost::asio::io_context& ioc, std::vector<std::unique_ptr<session>>& sessions) {
+            return [&]<std::size_t... I>(std::index_sequence<I...>) {
+                if constexpr (std::is_invocable_v<Body&, boost::asio::io_context&,
+                                                  detail::session_ref<I>...>) {
+                    return body(ioc, *sessions[I]...);
+                } else {
+                    return body(*sessions[I]...);
+                }
+            }
+            (std::make_index_sequence<N>{});
+        },
+        limit);
+}
+
+/// with_sessions() with N sessions on the shared server, each with config_for(shared_hosts()).
+template <std::size_t N = 1, class Body>
+void with_sessions(Body body, std::chrono::milliseconds limit = 30s) {
+    const auto config = config_for(shared_hosts());
+    session_config configs[N];
+    std::fill(std::begin(configs), std::end(configs), config);
+    with_sessions(configs, std::move(body), limit);
+}
+
 /// Watches the server holds for `session_id` (its "wchc" four-letter word), on the first server
 /// of `hosts`.
 std::size_t server_watches(const std::string& hosts, std::int64_t session_id);
@@ -114,9 +165,6 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 
 /// A fresh absolute path for the current test: "/t/<suite>.<test>-<random>".
 std::string fresh_root();
-
-session_config config_for(const std::string& hosts,
-                          std::chrono::milliseconds session_timeout = 4000ms);
 
 /// config_for(hosts) with the session pinging from zkr's own thread: for tests that block their
 /// io_context's thread while they wait for a peer process (a Java driver starting, say).
