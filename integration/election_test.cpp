@@ -72,44 +72,42 @@ TEST(Election, DeposedLeaderIsToldBeforeTheNextOneLeads) {
     // timeout later and the next participant leads. The deposed leader's work must have been
     // cancelled before that moment.
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session a(ioc.get_executor(), config_for(proxy.address(), 2000ms));
-        session b(ioc.get_executor(), config_for(shared_hosts(), 4000ms));
-        co_await connect(a);
-        co_await connect(b);
-        leader_election ea(a, dir, "a", election_options{loss_policy::on_expiry, false});
-        leader_election eb(b, dir, "b");
-        bool a_working = false;
-        clock::time_point a_stopped{};
-        error_code a_result = make_error_code(errc::not_connected);
-        ea.async_lead(
-            [&]() -> asio::awaitable<void> {
-                a_working = true;
-                try {
-                    co_await pause_for(60s);
-                } catch (...) {
-                    a_stopped = clock::now();
-                    throw;
-                }
-            },
-            [&](error_code ec) { a_result = ec; });
-        CO_REQUIRE(co_await eventually([&] { return a_working; }));
-        leadership b_term;
-        clock::time_point b_started{};
-        eb.async_campaign([&](error_code, leadership l) {
-            b_started = clock::now();
-            b_term = std::move(l);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions(
+        {config_for(proxy.address(), 2000ms), config_for(shared_hosts(), 4000ms)},
+        [&](session& a, session& b) -> asio::awaitable<void> {
+            leader_election ea(a, dir, "a", election_options{loss_policy::on_expiry, false});
+            leader_election eb(b, dir, "b");
+            bool a_working = false;
+            clock::time_point a_stopped{};
+            error_code a_result = make_error_code(errc::not_connected);
+            ea.async_lead(
+                [&]() -> asio::awaitable<void> {
+                    a_working = true;
+                    try {
+                        co_await pause_for(60s);
+                    } catch (...) {
+                        a_stopped = clock::now();
+                        throw;
+                    }
+                },
+                [&](error_code ec) { a_result = ec; });
+            CO_REQUIRE(co_await eventually([&] { return a_working; }));
+            leadership b_term;
+            clock::time_point b_started{};
+            eb.async_campaign([&](error_code, leadership l) {
+                b_started = clock::now();
+                b_term = std::move(l);
+            });
+            CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
+            proxy.cut();
+            CO_REQUIRE(co_await eventually([&] { return b_term.is_leader(); }, 10s));
+            CO_REQUIRE(a_stopped != clock::time_point{});
+            EXPECT_LT(a_stopped, b_started) << "the old leader still worked when the new one began";
+            EXPECT_EQ(a_result, errc::session_deadline);
+            co_await b_term.async_resign(asio::use_awaitable);
+            co_await b.async_close(asio::use_awaitable);
         });
-        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
-        proxy.cut();
-        CO_REQUIRE(co_await eventually([&] { return b_term.is_leader(); }, 10s));
-        CO_REQUIRE(a_stopped != clock::time_point{});
-        EXPECT_LT(a_stopped, b_started) << "the old leader still worked when the new one began";
-        EXPECT_EQ(a_result, errc::session_deadline);
-        co_await b_term.async_resign(asio::use_awaitable);
-        co_await b.async_close(asio::use_awaitable);
-    });
 }
 
 TEST(Election, ObserverSeesEveryChangeInOrderAndResignHandsOverAtOnce) {

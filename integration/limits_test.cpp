@@ -130,14 +130,11 @@ void queue_past_the_watch_budget(std::size_t limit, int waiters, std::chrono::se
     const std::string opts = limit == 1048575 ? "" : "-Djute.maxbuffer=" + std::to_string(limit);
     zk_server server(1, opts);
     const auto dir = fresh_root() + "/lock";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            auto config = config_for(server.hosts(), 20000ms);
-            config.max_packet_bytes = limit;
-            session holder_session(ioc.get_executor(), config);
-            session waiter_session(ioc.get_executor(), config);
-            co_await connect(holder_session);
-            co_await connect(waiter_session);
+    auto config = config_for(server.hosts(), 20000ms);
+    config.max_packet_bytes = limit;
+    with_sessions(
+        {config, config},
+        [&](session& holder_session, session& waiter_session) -> asio::awaitable<void> {
             mutex held(holder_session, dir);
             auto holder = co_await held.async_lock(asio::use_awaitable);
             mutex m(waiter_session, dir);

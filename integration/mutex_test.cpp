@@ -334,42 +334,39 @@ TEST(Mutex, DiscardedHandleReleasesAtOnce) {
 
 TEST(Mutex, ConnectionLossWhileWaitingIsSurvived) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-        co_await connect(a);
-        co_await connect(b);
-        mutex ma(a, dir), mb(b, dir);
-        auto holder = co_await ma.async_lock(asio::use_awaitable);
-        lock waiter;
-        error_code waiter_ec;
-        mb.async_lock([&](error_code ec, lock l) {
-            waiter_ec = ec;
-            waiter = std::move(l);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions(
+        {config_for(shared_hosts()), config_for(proxy.address(), 8000ms)},
+        [&](session& a, session& b) -> asio::awaitable<void> {
+            mutex ma(a, dir), mb(b, dir);
+            auto holder = co_await ma.async_lock(asio::use_awaitable);
+            lock waiter;
+            error_code waiter_ec;
+            mb.async_lock([&](error_code ec, lock l) {
+                waiter_ec = ec;
+                waiter = std::move(l);
+            });
+            CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
+            proxy.cut();
+            CO_REQUIRE(co_await eventually([&] { return b.state() == session_state::suspended; }));
+            proxy.restore();
+            CO_REQUIRE(co_await eventually([&] { return b.state() == session_state::connected; }));
+            co_await holder.async_release(asio::use_awaitable);
+            CO_REQUIRE(co_await eventually([&] { return waiter.owns(); }));
+            EXPECT_FALSE(waiter_ec);
+            EXPECT_EQ(children_count(dir), 1u);  // the same node: none was added or lost
+            co_await waiter.async_release(asio::use_awaitable);
+            co_await a.async_close(asio::use_awaitable);
+            co_await b.async_close(asio::use_awaitable);
         });
-        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
-        proxy.cut();
-        CO_REQUIRE(co_await eventually([&] { return b.state() == session_state::suspended; }));
-        proxy.restore();
-        CO_REQUIRE(co_await eventually([&] { return b.state() == session_state::connected; }));
-        co_await holder.async_release(asio::use_awaitable);
-        CO_REQUIRE(co_await eventually([&] { return waiter.owns(); }));
-        EXPECT_FALSE(waiter_ec);
-        EXPECT_EQ(children_count(dir), 1u);  // the same node: none was added or lost
-        co_await waiter.async_release(asio::use_awaitable);
-        co_await a.async_close(asio::use_awaitable);
-        co_await b.async_close(asio::use_awaitable);
-    });
 }
 
 TEST(Mutex, ConnectionLossAroundTheCreateNeverLeaksOrDuplicates) {
     const auto dir = fresh_root() + "/lock";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            tcp_proxy proxy(shared_hosts());
-            session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-            co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions(
+        {config_for(proxy.address(), 8000ms)},
+        [&](session& s) -> asio::awaitable<void> {
             mutex m(s, dir);
             co_await m.async_lock(asio::use_awaitable);  // parents exist from here on
             for (int i = 0; i < 10; ++i) {
@@ -401,10 +398,8 @@ TEST(Mutex, ConnectionLossAroundTheCreateNeverLeaksOrDuplicates) {
 
 TEST(Mutex, CreateDoneByTheServerButUnansweredIsAdoptedNotDuplicated) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-        co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 8000ms)}, [&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         co_await m.async_lock(asio::use_awaitable);  // parents exist from here on
         CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 0; }));
@@ -427,10 +422,8 @@ TEST(Mutex, CreateDoneByTheServerButUnansweredIsAdoptedNotDuplicated) {
 
 TEST(Mutex, CancelledWhileDisconnectedCompletesAtOnceAndCleansUpLater) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-        co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 8000ms)}, [&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         co_await m.async_lock(asio::use_awaitable);  // parents exist from here on
         CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 0; }));
@@ -573,10 +566,8 @@ TEST(Mutex, ManyConcurrentAcquirersOnOneObjectTakeTurns) {
 
 TEST(Mutex, StrictPolicyLosesOnDisconnectAndCleansUpAfterReconnect) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-        co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 8000ms)}, [&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir, mutex_options{loss_policy::on_suspend, "strict"});
         auto held = co_await m.async_lock(asio::use_awaitable);
         error_code lost;
@@ -595,10 +586,8 @@ TEST(Mutex, StrictPolicyLosesOnDisconnectAndCleansUpAfterReconnect) {
 
 TEST(Mutex, LongDisconnectLosesTheLockBeforeTheServerCouldExpireIt) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session s(ioc.get_executor(), config_for(proxy.address(), 4000ms));
-        co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 4000ms)}, [&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         auto held = co_await m.async_lock(asio::use_awaitable);
         error_code lost;

@@ -170,11 +170,9 @@ TEST(Quorum, OnAnEnsembleAPausedLeaderCostsTheHoldsOnlyPastThreeEighthsOfTheTime
     ASSERT_GT(leader, 0);
     const int follower = leader % 3 + 1;
     auto counter = std::make_shared<sync_counter>();
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(),
-                      counted(nth_host(ensemble.hosts(), follower), timeout, counter));
-            co_await connect(s);
+    with_sessions(
+        {counted(nth_host(ensemble.hosts(), follower), timeout, counter)},
+        [&](session& s) -> asio::awaitable<void> {
             auto held = co_await hold_many(s, fresh_root(), 10);
 
             // Shorter than 3T/8 (600 ms): nothing lost.
