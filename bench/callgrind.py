@@ -10,7 +10,7 @@ the most (inclusive and exclusive) so that differences between rows can be attri
                  [--scenario uncontended|contended|waiters] [--secs 10] [--n 8] [--top 40]
 
 The annotated dump stays in BUILD/bench-logs/callgrind.<row>.<scenario>.out.1 for
-callgrind_annotate. Start a server with `bash integration/zk.sh start DIR` first.
+callgrind_annotate. Start a server with `bash tools/zk.sh start DIR` first.
 """
 import argparse
 import json

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -143,6 +144,30 @@ inline void expect(const std::string& verb) {
     const auto c = read_command();
     if (c.verb != verb) {
         die("expected '" + verb + "', got '" + c.verb + "'");
+    }
+}
+
+/// A scenario: set up, "ready", measure on "go", "done {json}", close on "end".
+using scenario = std::function<void(const command&)>;
+
+/// A driver's command loop: runs each "run SCENARIO key=value..." command's scenario, then says
+/// "closed" (the scenario has closed its sessions by then), until "quit" or the end of input.
+/// Another command or an unknown scenario is a protocol error.
+inline void command_loop(const std::map<std::string, scenario>& scenarios) {
+    for (;;) {
+        const auto cmd = read_command();
+        if (cmd.verb == "quit") {
+            return;
+        }
+        if (cmd.verb != "run") {
+            die("unknown command '" + cmd.verb + "'");
+        }
+        const auto it = scenarios.find(cmd.scenario);
+        if (it == scenarios.end()) {
+            die("unknown scenario '" + cmd.scenario + "'");
+        }
+        it->second(cmd);
+        say("closed");
     }
 }
 

@@ -844,29 +844,14 @@ int main(int argc, char** argv) {
         g_app = &app;
         app_thread = std::thread([&] { app.run(); });
     }
-    for (;;) {
-        const auto cmd = bench::read_command();
-        if (cmd.verb == "quit") {
-            keep_running.reset();
-            if (app_thread.joinable()) {
-                app_thread.join();
-            }
-            return 0;
-        }
-        if (cmd.verb != "run") {
-            die("unknown command '" + cmd.verb + "'");
-        }
-        if (cmd.scenario == "uncontended") {
-            run_uncontended(cmd);
-        } else if (cmd.scenario == "contended") {
-            run_contended(cmd);
-        } else if (cmd.scenario == "waiters") {
-            run_waiters(cmd);
-        } else if (cmd.scenario == "sessions") {
-            run_sessions(cmd);
-        } else {
-            die("unknown scenario '" + cmd.scenario + "'");
-        }
-        bench::say("closed");  // the scenario's connections closed on leaving its scope
+    // Each scenario's connections close on leaving its scope, before "closed".
+    bench::command_loop({{"uncontended", run_uncontended},
+                         {"contended", run_contended},
+                         {"waiters", run_waiters},
+                         {"sessions", run_sessions}});
+    keep_running.reset();
+    if (app_thread.joinable()) {
+        app_thread.join();
     }
+    return 0;
 }

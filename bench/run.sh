@@ -28,7 +28,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DZKR_BUILD_TES
 cmake --build "$build" --target zkr-bench-floor zkr-bench-floor-st zkr-bench-zkr zkr-bench-curator >&2
 
 zkdir=$(mktemp -d "${TMPDIR:-/tmp}/zkr-bench-zk.XXXXXX")
-stop_server() { bash "$root/integration/zk.sh" stop "$zkdir" || true; }
+stop_server() { bash "$root/tools/zk.sh" stop "$zkdir" || true; }
 trap stop_server EXIT
 trap 'exit 130' INT TERM HUP
 # The test scripts run the server with C1 only (fast start) and a 256 MB heap; a benchmark wants
@@ -36,7 +36,7 @@ trap 'exit 130' INT TERM HUP
 # needs heap: their pipelined listings (up to 10,000 names each) wait in the server's output
 # queue, and 256 MB runs out (OutOfMemoryError, the server dies).
 export ZK_JAVA_OPTS="-XX:TieredStopAtLevel=4 -Xmx2g"
-hosts=$(bash "$root/integration/zk.sh" start "$zkdir")
+hosts=$(bash "$root/tools/zk.sh" start "$zkdir")
 echo "== ZooKeeper $(echo srvr | nc -N -w 2 "${hosts%:*}" "${hosts##*:}" | head -1 | sed 's/.*version: //; s/-.*//') on $hosts" >&2
 
 /usr/bin/python3 "$here/orchestrate.py" --hosts "$hosts" --build "$build" --command "$command" \

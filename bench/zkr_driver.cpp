@@ -373,27 +373,10 @@ int main(int argc, char** argv) {
     boost::log::core::get()->set_logging_enabled(false);
     auto work = asio::make_work_guard(g_ioc);
     std::thread io([] { g_ioc.run(); });
-    for (;;) {
-        const auto cmd = bench::read_command();
-        if (cmd.verb == "quit") {
-            break;
-        }
-        if (cmd.verb != "run") {
-            die("unknown command '" + cmd.verb + "'");
-        }
-        if (cmd.scenario == "uncontended") {
-            run_uncontended(cmd);
-        } else if (cmd.scenario == "contended") {
-            run_contended(cmd);
-        } else if (cmd.scenario == "waiters") {
-            run_waiters(cmd);
-        } else if (cmd.scenario == "sessions") {
-            run_sessions(cmd);
-        } else {
-            die("unknown scenario '" + cmd.scenario + "'");
-        }
-        bench::say("closed");
-    }
+    bench::command_loop({{"uncontended", run_uncontended},
+                         {"contended", run_contended},
+                         {"waiters", run_waiters},
+                         {"sessions", run_sessions}});
     work.reset();
     io.join();
     return 0;

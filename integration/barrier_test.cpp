@@ -21,11 +21,7 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 TEST(Barrier, WaitersPassOnlyOnceItIsRemoved) {
     const auto path = fresh_root() + "/gate";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session setter(ioc.get_executor(), config_for(shared_hosts()));
-        session waiters(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(setter);
-        co_await connect(waiters);
+    with_sessions<2>([&](session& setter, session& waiters) -> asio::awaitable<void> {
         barrier gate(setter, path);
         auto [sec] = co_await gate.async_set(tuple);
         CO_REQUIRE(!sec);
@@ -67,9 +63,7 @@ TEST(Barrier, WaitersPassOnlyOnceItIsRemoved) {
 
 TEST(Barrier, ACancelledWaitLeavesNoWatchAndBadPathsAreRefused) {
     const auto path = fresh_root() + "/gate";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
         barrier gate(s, path);
         CO_REQUIRE(!std::get<0>(co_await gate.async_set(tuple)));
         asio::steady_timer timer(ioc, std::chrono::milliseconds(200));
@@ -91,42 +85,40 @@ TEST(Barrier, ACancelledWaitLeavesNoWatchAndBadPathsAreRefused) {
 TEST(Barrier, AWaiterCutOffWhileTheBarrierIsRemovedPassesOnReconnecting) {
     const auto path = fresh_root() + "/gate";
     tcp_proxy proxy(shared_hosts());
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session setter(ioc.get_executor(), config_for(shared_hosts()));
-        session waiter(ioc.get_executor(), config_for(proxy.address(), std::chrono::seconds(10)));
-        co_await connect(setter);
-        co_await connect(waiter);
-        barrier gate(setter, path);
-        CO_REQUIRE(!std::get<0>(co_await gate.async_set(tuple)));
-        bool passed = false;
-        error_code result;
-        barrier(waiter, path).async_wait([&](error_code ec) {
-            result = ec;
-            passed = true;
+    with_sessions(
+        {config_for(shared_hosts()), config_for(proxy.address(), std::chrono::seconds(10))},
+        [&](session& setter, session& waiter) -> asio::awaitable<void> {
+            barrier gate(setter, path);
+            CO_REQUIRE(!std::get<0>(co_await gate.async_set(tuple)));
+            bool passed = false;
+            error_code result;
+            barrier(waiter, path).async_wait([&](error_code ec) {
+                result = ec;
+                passed = true;
+            });
+            CO_REQUIRE(co_await eventually(
+                [&] { return server_watches(shared_hosts(), waiter.session_id()) == 1u; }));
+            proxy.cut();
+            CO_REQUIRE(
+                co_await eventually([&] { return waiter.state() == session_state::suspended; }));
+            CO_REQUIRE(!std::get<0>(co_await gate.async_remove(tuple)));
+            EXPECT_FALSE(passed);
+            proxy.restore();
+            CO_REQUIRE(co_await eventually([&] { return passed; }, std::chrono::seconds(20)));
+            EXPECT_FALSE(result) << result.message();
+            EXPECT_TRUE(co_await settled(waiter));
+            co_await setter.async_close(asio::use_awaitable);
+            co_await waiter.async_close(asio::use_awaitable);
         });
-        CO_REQUIRE(co_await eventually(
-            [&] { return server_watches(shared_hosts(), waiter.session_id()) == 1u; }));
-        proxy.cut();
-        CO_REQUIRE(co_await eventually([&] { return waiter.state() == session_state::suspended; }));
-        CO_REQUIRE(!std::get<0>(co_await gate.async_remove(tuple)));
-        EXPECT_FALSE(passed);
-        proxy.restore();
-        CO_REQUIRE(co_await eventually([&] { return passed; }, std::chrono::seconds(20)));
-        EXPECT_FALSE(result) << result.message();
-        EXPECT_TRUE(co_await settled(waiter));
-        co_await setter.async_close(asio::use_awaitable);
-        co_await waiter.async_close(asio::use_awaitable);
-    });
 }
 
 /// A barrier set by zkr is waited on by `driver` (curator-coordination, kazoo_coordination.py)
 /// and removed by zkr; then one set by the driver is waited on by zkr and removed by the driver.
 void barriers_hold_each_other(const std::string& driver) {
     const auto path = fresh_root() + "/gate";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
-            co_await connect(s);
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())},
+        [&](session& s) -> asio::awaitable<void> {
             barrier gate(s, path);
             // Set by zkr, waited on by the peer, removed by zkr.
             CO_REQUIRE(!std::get<0>(co_await gate.async_set(tuple)));

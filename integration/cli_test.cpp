@@ -204,11 +204,10 @@ TEST(Cli, StatusJsonParsesAndLeaderPrintsTheLeader) {
 
 TEST(Cli, LeaderWatchPrintsEachPublishedValue) {
     const auto dir = fresh_root() + "/election";
-    run(
-        [&](boost::asio::io_context& ioc) -> boost::asio::awaitable<void> {
-            // read_line blocks this thread: the session pings from zkr's own.
-            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
-            co_await connect(s);
+    // read_line blocks this thread: the session pings from zkr's own.
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())},
+        [&](session& s) -> boost::asio::awaitable<void> {
             leader_election e(s, dir, "first");
             auto term = co_await e.async_campaign(boost::asio::use_awaitable);
             auto watch = zkr_in_background({"leader", "--watch", dir});

@@ -50,11 +50,7 @@ auto reporting(done_fn done) {
 }
 
 void waiter_loses_its_node(const std::string& dir, const acquire_fn& acquire) {
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(a);
-        co_await connect(b);
+    with_sessions<2>([&](session& a, session& b) -> asio::awaitable<void> {
         bool holder_done = false, waiter_done = false, waiter_acquired = false;
         error_code holder_ec, waiter_ec;
         std::vector<std::shared_ptr<void>> handles;
@@ -120,11 +116,7 @@ TEST(DeletedNode, ElectionCandidate) {
 TEST(DeletedNode, SemaphoreLeaseIsMadeAgainAndGrantedOnlyWithItsNode) {
     const auto path = fresh_root() + "/semaphore";
     const auto leases = path + "/leases";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(a);
-        co_await connect(b);
+    with_sessions<2>([&](session& a, session& b) -> asio::awaitable<void> {
         semaphore sa(a, path, 1);
         auto held = co_await sa.async_acquire(1, asio::use_awaitable);
         CO_REQUIRE(held.owns());

@@ -106,10 +106,9 @@ TEST(DoubleBarrier, AMemberThatDiesInsideDoesNotHoldTheOthersAndACancelledEntryL
 
 TEST(Interop, ZkrAndCuratorMembersShareADoubleBarrier) {
     const auto path = fresh_root() + "/double";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
-            co_await connect(s);
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())},
+        [&](session& s) -> asio::awaitable<void> {
             auto java = peer("curator-coordination", {"double-barrier", path, "2"});
             expect_ready(java, "curator-coordination double-barrier");
             CO_REQUIRE(co_await eventually([&] { return children_count(path) == 1; }, 30s));

@@ -72,44 +72,42 @@ TEST(Election, DeposedLeaderIsToldBeforeTheNextOneLeads) {
     // timeout later and the next participant leads. The deposed leader's work must have been
     // cancelled before that moment.
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session a(ioc.get_executor(), config_for(proxy.address(), 2000ms));
-        session b(ioc.get_executor(), config_for(shared_hosts(), 4000ms));
-        co_await connect(a);
-        co_await connect(b);
-        leader_election ea(a, dir, "a", election_options{loss_policy::on_expiry, false});
-        leader_election eb(b, dir, "b");
-        bool a_working = false;
-        clock::time_point a_stopped{};
-        error_code a_result = make_error_code(errc::not_connected);
-        ea.async_lead(
-            [&]() -> asio::awaitable<void> {
-                a_working = true;
-                try {
-                    co_await pause_for(60s);
-                } catch (...) {
-                    a_stopped = clock::now();
-                    throw;
-                }
-            },
-            [&](error_code ec) { a_result = ec; });
-        CO_REQUIRE(co_await eventually([&] { return a_working; }));
-        leadership b_term;
-        clock::time_point b_started{};
-        eb.async_campaign([&](error_code, leadership l) {
-            b_started = clock::now();
-            b_term = std::move(l);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions(
+        {config_for(proxy.address(), 2000ms), config_for(shared_hosts(), 4000ms)},
+        [&](session& a, session& b) -> asio::awaitable<void> {
+            leader_election ea(a, dir, "a", election_options{loss_policy::on_expiry, false});
+            leader_election eb(b, dir, "b");
+            bool a_working = false;
+            clock::time_point a_stopped{};
+            error_code a_result = make_error_code(errc::not_connected);
+            ea.async_lead(
+                [&]() -> asio::awaitable<void> {
+                    a_working = true;
+                    try {
+                        co_await pause_for(60s);
+                    } catch (...) {
+                        a_stopped = clock::now();
+                        throw;
+                    }
+                },
+                [&](error_code ec) { a_result = ec; });
+            CO_REQUIRE(co_await eventually([&] { return a_working; }));
+            leadership b_term;
+            clock::time_point b_started{};
+            eb.async_campaign([&](error_code, leadership l) {
+                b_started = clock::now();
+                b_term = std::move(l);
+            });
+            CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
+            proxy.cut();
+            CO_REQUIRE(co_await eventually([&] { return b_term.is_leader(); }, 10s));
+            CO_REQUIRE(a_stopped != clock::time_point{});
+            EXPECT_LT(a_stopped, b_started) << "the old leader still worked when the new one began";
+            EXPECT_EQ(a_result, errc::session_deadline);
+            co_await b_term.async_resign(asio::use_awaitable);
+            co_await b.async_close(asio::use_awaitable);
         });
-        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
-        proxy.cut();
-        CO_REQUIRE(co_await eventually([&] { return b_term.is_leader(); }, 10s));
-        CO_REQUIRE(a_stopped != clock::time_point{});
-        EXPECT_LT(a_stopped, b_started) << "the old leader still worked when the new one began";
-        EXPECT_EQ(a_result, errc::session_deadline);
-        co_await b_term.async_resign(asio::use_awaitable);
-        co_await b.async_close(asio::use_awaitable);
-    });
 }
 
 TEST(Election, ObserverSeesEveryChangeInOrderAndResignHandsOverAtOnce) {
@@ -173,9 +171,7 @@ TEST(Election, ObserverSeesEveryChangeInOrderAndResignHandsOverAtOnce) {
 
 TEST(Election, LeadRequeuesAfterLosingItsNodeAndFinishesWhenWorkReturns) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         leader_election e(s, dir, "worker");
         int starts = 0;
         bool finish = false;
@@ -210,9 +206,7 @@ TEST(Election, LeadRequeuesAfterLosingItsNodeAndFinishesWhenWorkReturns) {
 /// leader must resign.
 void lead_with_work_that_never_suspends(leader_election::work_function work, error_code expected) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
         leader_election e(s, dir, "instant");
         asio::steady_timer limit(ioc, 10s);
         auto outcome = co_await (e.async_lead(work, tuple) || limit.async_wait(tuple));
@@ -244,9 +238,7 @@ TEST(Election, LeadCompletesWhenTheWorkIsAnEmptyFunction) {
 
 TEST(Election, CancellingLeadEndsItAndResigns) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         leader_election e(s, dir, "cancelled");
         bool started = false;
         asio::cancellation_signal stop;
@@ -277,9 +269,7 @@ TEST(Election, AnObserverWaitsAgainWhileTheSameLeaderLeads) {
     // compiled into a double free (an init-capture of a lambda inside a co_await expression).
     // Run under ASan by tools/test.sh.
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         leader_election e(s, dir, "steady");
         auto leading = co_await e.async_campaign(asio::use_awaitable);
         leader_observer observer(s, dir);
@@ -310,12 +300,9 @@ TEST(Election, AnObserverWaitsAgainWhileTheSameLeaderLeads) {
 TEST(Election, EnsembleLeaderLossDoesNotChangeTheElectionLeader) {
     zk_server ensemble(3);
     const std::string dir = "/election";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session a(ioc.get_executor(), config_for(ensemble.hosts(), 8000ms));
-            session b(ioc.get_executor(), config_for(ensemble.hosts(), 8000ms));
-            co_await connect(a);
-            co_await connect(b);
+    with_sessions(
+        {config_for(ensemble.hosts(), 8000ms), config_for(ensemble.hosts(), 8000ms)},
+        [&](session& a, session& b) -> asio::awaitable<void> {
             leader_election ea(a, dir, "a"), eb(b, dir, "b");
             auto term = co_await ea.async_campaign(asio::use_awaitable);
             bool b_leads = false;

@@ -28,13 +28,8 @@ std::vector<std::string> ids(const std::vector<member>& members) {
 
 TEST(Group, MembersJoinLeaveAndWatchersSeeEachChange) {
     const auto path = fresh_root() + "/group";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(shared_hosts()));
-        session watcher(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(a);
-        co_await connect(b);
-        co_await connect(watcher);
+    with_sessions<3>([&](asio::io_context& ioc, session& a, session& b,
+                         session& watcher) -> asio::awaitable<void> {
         // Named objects and strings: no temporary in a co_await expression (g++ 12).
         group seen(watcher, path);
         group of_a(a, path);
@@ -89,9 +84,7 @@ TEST(Group, ADataChangeIsReportedByTheNextReadOfTheMembers) {
     // Data is not watched, but every wait reads it: a change that lands before a wait reads the
     // members ends that wait at once.
     const auto path = fresh_root() + "/group";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         group g(s, path);
         const std::string alpha_id = "alpha", one = "1", two = "2";
         auto [jec, alpha] = co_await g.async_join(alpha_id, one, tuple);
@@ -108,11 +101,7 @@ TEST(Group, ADataChangeIsReportedByTheNextReadOfTheMembers) {
 
 TEST(Group, AMembershipEndsWithItsSessionAndItsHolderIsTold) {
     const auto path = fresh_root() + "/group";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        session watcher(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
-        co_await connect(watcher);
+    with_sessions<2>([&](session& s, session& watcher) -> asio::awaitable<void> {
         group seen(watcher, path);
         group mine(s, path);
         const std::string id = "me", no_data;
@@ -139,9 +128,7 @@ TEST(Group, AMembershipEndsWithItsSessionAndItsHolderIsTold) {
 
 TEST(Group, JoiningTwiceUnderOneIdFromOneSessionIsRefused) {
     const auto path = fresh_root() + "/group";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         group g(s, path);
         const std::string id = "me", data = "first", other_data = "second";
         auto [jec, me] = co_await g.async_join(id, data, tuple);
@@ -167,10 +154,9 @@ TEST(Group, JoiningTwiceUnderOneIdFromOneSessionIsRefused) {
 
 TEST(Interop, ZkrAndCuratorGroupMembersSeeEachOther) {
     const auto path = fresh_root() + "/group";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
-            co_await connect(s);
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())},
+        [&](session& s) -> asio::awaitable<void> {
             group g(s, path);
             auto [first_ec, none] = co_await g.async_wait_change(tuple);
             CO_REQUIRE(!first_ec && none.empty());

@@ -82,10 +82,9 @@ void hand_off_both_ways(const handoff& h, const take_fn& take) {
     const auto queue = h.queue_dir.empty() ? path : path + "/" + h.queue_dir;
     record_file record;
     std::size_t holders_taken = 0;
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
-            co_await connect(s);
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())},
+        [&](session& s) -> asio::awaitable<void> {
             auto holders = co_await take(s, path);
             holders_taken = holders.size();
             CO_REQUIRE(!holders.empty());

@@ -93,9 +93,7 @@ class descriptor_limit {
 
 TEST(Limits, DataOverThePacketLimitIsRefusedAndTheSessionCarriesOn) {
     const auto root = fresh_root();
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         const std::string huge(1100 * 1024, 'x');  // the server's limit is 1 MiB - 1
         auto [cec, node] =
             co_await s.async_create(root + "-big", huge, create_mode::persistent, tuple);
@@ -132,14 +130,11 @@ void queue_past_the_watch_budget(std::size_t limit, int waiters, std::chrono::se
     const std::string opts = limit == 1048575 ? "" : "-Djute.maxbuffer=" + std::to_string(limit);
     zk_server server(1, opts);
     const auto dir = fresh_root() + "/lock";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            auto config = config_for(server.hosts(), 20000ms);
-            config.max_packet_bytes = limit;
-            session holder_session(ioc.get_executor(), config);
-            session waiter_session(ioc.get_executor(), config);
-            co_await connect(holder_session);
-            co_await connect(waiter_session);
+    auto config = config_for(server.hosts(), 20000ms);
+    config.max_packet_bytes = limit;
+    with_sessions(
+        {config, config},
+        [&](session& holder_session, session& waiter_session) -> asio::awaitable<void> {
             mutex held(holder_session, dir);
             auto holder = co_await held.async_lock(asio::use_awaitable);
             mutex m(waiter_session, dir);
@@ -205,11 +200,8 @@ TEST(Limits, AListingOverThePacketLimitIsReadWhole) {
     // listing is 1.2 MB, over 1 MiB (350 foreign names of 3,500 bytes here: it could be 20,000
     // waiters) is served.
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session holder_session(ioc.get_executor(), config_for(shared_hosts()));
-        session waiter_session(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(holder_session);
-        co_await connect(waiter_session);
+    with_sessions<2>([&](session& holder_session,
+                         session& waiter_session) -> asio::awaitable<void> {
         mutex held(holder_session, dir);
         auto holder = co_await held.async_lock(asio::use_awaitable);
         const std::string long_name(3500, 'f');  // zkr paths are at most 4 KiB
@@ -242,10 +234,9 @@ TEST(Limits, ASessionWhoseWatchesNoServerTakesEndsInsteadOfFlapping) {
     // end as expired within about its timeout, and the server must free its nodes.
     zk_server server(1, "-Djute.maxbuffer=8192");
     const std::string root = "/flapping";  // a server of its own: no other test's nodes
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for(server.hosts(), 4000ms));
-            co_await connect(s);
+    with_sessions(
+        {config_for(server.hosts(), 4000ms)},
+        [&](session& s) -> asio::awaitable<void> {
             auto [cec, node] =
                 co_await s.async_create(root, std::string(), create_mode::ephemeral, tuple);
             CO_REQUIRE(!cec);

@@ -54,61 +54,59 @@ TEST(Metrics, CountLocksHandOffsAndLosses) {
     const auto dir = fresh_root() + "/lock";
     auto m = std::make_shared<metrics>();
     const label_list lock{{"recipe", "mutex"}, {"path", dir}};
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), observed_by(m));
-        session b(ioc.get_executor(), observed_by(m));
-        session other(ioc.get_executor(), config_for(shared_hosts()));  // not observed
-        co_await connect(a);
-        co_await connect(b);
-        co_await connect(other);
-        EXPECT_EQ(value_of(*m, "zkr_sessions", {{"state", "connected"}}), 2);
+    with_sessions(
+        {observed_by(m), observed_by(m), config_for(shared_hosts())},  // `other`: not observed
+        [&](asio::io_context& ioc, session& a, session& b,
+            session& other) -> asio::awaitable<void> {
+            EXPECT_EQ(value_of(*m, "zkr_sessions", {{"state", "connected"}}), 2);
 
-        mutex first(a, dir);
-        mutex second(b, dir);
-        auto held = co_await first.async_lock(asio::use_awaitable);
-        EXPECT_EQ(value_of(*m, "zkr_held", lock), 1);
-        // b waits behind a, and gets the lock when a lets go: a hand-off.
-        auto waiting =
-            asio::co_spawn(ioc, second.async_lock(asio::use_awaitable), asio::use_future);
-        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
-        co_await held.async_release(asio::use_awaitable);
-        CO_REQUIRE(
-            co_await eventually([&] { return waiting.wait_for(0s) == std::future_status::ready; }));
-        auto next = waiting.get();
-        EXPECT_EQ(value_of(*m, "zkr_acquisitions_total", lock), 2);
-        EXPECT_EQ(value_of(*m, "zkr_handoffs_total", lock), 1);
-        EXPECT_EQ(value_of(*m, "zkr_held", lock), 1);
-        EXPECT_EQ(value_of(*m, "zkr_hold_seconds", lock), 1);  // a's hold ended
-        EXPECT_EQ(value_of(*m, "zkr_wait_seconds", lock), 2);
+            mutex first(a, dir);
+            mutex second(b, dir);
+            auto held = co_await first.async_lock(asio::use_awaitable);
+            EXPECT_EQ(value_of(*m, "zkr_held", lock), 1);
+            // b waits behind a, and gets the lock when a lets go: a hand-off.
+            auto waiting =
+                asio::co_spawn(ioc, second.async_lock(asio::use_awaitable), asio::use_future);
+            CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
+            co_await held.async_release(asio::use_awaitable);
+            CO_REQUIRE(co_await eventually(
+                [&] { return waiting.wait_for(0s) == std::future_status::ready; }));
+            auto next = waiting.get();
+            EXPECT_EQ(value_of(*m, "zkr_acquisitions_total", lock), 2);
+            EXPECT_EQ(value_of(*m, "zkr_handoffs_total", lock), 1);
+            EXPECT_EQ(value_of(*m, "zkr_held", lock), 1);
+            EXPECT_EQ(value_of(*m, "zkr_hold_seconds", lock), 1);  // a's hold ended
+            EXPECT_EQ(value_of(*m, "zkr_wait_seconds", lock), 2);
 
-        // Someone deletes b's node: a loss, with its reason.
-        co_await other.async_remove(next.path(), -1, asio::use_awaitable);
-        auto [lost] = co_await next.async_wait_lost(tuple);
-        EXPECT_EQ(lost, errc::lock_node_deleted);
-        CO_REQUIRE(co_await eventually([&] {
-            return value_of(*m, "zkr_losses_total", {{"reason", "lock_node_deleted"}}) == 1;
-        }));
-        EXPECT_EQ(value_of(*m, "zkr_held", lock), 0);
-        EXPECT_EQ(value_of(*m, "zkr_hold_seconds", lock), 2);
+            // Someone deletes b's node: a loss, with its reason.
+            co_await other.async_remove(next.path(), -1, asio::use_awaitable);
+            auto [lost] = co_await next.async_wait_lost(tuple);
+            EXPECT_EQ(lost, errc::lock_node_deleted);
+            CO_REQUIRE(co_await eventually([&] {
+                return value_of(*m, "zkr_losses_total", {{"reason", "lock_node_deleted"}}) == 1;
+            }));
+            EXPECT_EQ(value_of(*m, "zkr_held", lock), 0);
+            EXPECT_EQ(value_of(*m, "zkr_hold_seconds", lock), 2);
 
-        // A try_lock that finds the lock busy is no failure; a cancelled wait is.
-        auto again = co_await first.async_lock(asio::use_awaitable);
-        auto [busy_ec, busy] = co_await second.async_try_lock(tuple);
-        EXPECT_FALSE(busy_ec);
-        EXPECT_FALSE(busy.owns());
-        asio::steady_timer timer(ioc, 50ms);
-        auto raced = co_await (second.async_lock(tuple) || timer.async_wait(asio::use_awaitable));
-        EXPECT_EQ(raced.index(), 1U);  // the timer won: the acquisition was cancelled
-        EXPECT_EQ(value_of(*m, "zkr_acquisition_failures_total", lock), 1);
-        co_await again.async_release(asio::use_awaitable);
+            // A try_lock that finds the lock busy is no failure; a cancelled wait is.
+            auto again = co_await first.async_lock(asio::use_awaitable);
+            auto [busy_ec, busy] = co_await second.async_try_lock(tuple);
+            EXPECT_FALSE(busy_ec);
+            EXPECT_FALSE(busy.owns());
+            asio::steady_timer timer(ioc, 50ms);
+            auto raced =
+                co_await (second.async_lock(tuple) || timer.async_wait(asio::use_awaitable));
+            EXPECT_EQ(raced.index(), 1U);  // the timer won: the acquisition was cancelled
+            EXPECT_EQ(value_of(*m, "zkr_acquisition_failures_total", lock), 1);
+            co_await again.async_release(asio::use_awaitable);
 
-        // Every request was timed; none of the unobserved session's.
-        EXPECT_GE(value_of(*m, "zkr_request_seconds", {{"op", "create"}}), 4);
-        EXPECT_GE(value_of(*m, "zkr_request_seconds", {{"op", "remove"}}), 2);
-        co_await a.async_close(asio::use_awaitable);
-        co_await b.async_close(asio::use_awaitable);
-        co_await other.async_close(asio::use_awaitable);
-    });
+            // Every request was timed; none of the unobserved session's.
+            EXPECT_GE(value_of(*m, "zkr_request_seconds", {{"op", "create"}}), 4);
+            EXPECT_GE(value_of(*m, "zkr_request_seconds", {{"op", "remove"}}), 2);
+            co_await a.async_close(asio::use_awaitable);
+            co_await b.async_close(asio::use_awaitable);
+            co_await other.async_close(asio::use_awaitable);
+        });
     EXPECT_EQ(value_of(*m, "zkr_sessions", {{"state", "connected"}}), 0);
     EXPECT_EQ(value_of(*m, "zkr_session_transitions_total", {{"state", "closed"}}), 2);
 }
@@ -116,9 +114,7 @@ TEST(Metrics, CountLocksHandOffsAndLosses) {
 TEST(Metrics, CountLeasesAndLeadershipsUnderTheirOwnNames) {
     const auto root = fresh_root();
     auto m = std::make_shared<metrics>();
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), observed_by(m));
-        co_await connect(s);
+    with_sessions({observed_by(m)}, [&](session& s) -> asio::awaitable<void> {
         semaphore sem(s, root + "/sem", 2);
         auto lease = co_await sem.async_acquire(2, asio::use_awaitable);
         co_await lease.async_release(asio::use_awaitable);

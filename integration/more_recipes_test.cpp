@@ -33,9 +33,7 @@ void start(Op&& op, Handle& out, bool& done) {
 
 TEST(SharedMutex, ReadersShareWritersExcludeAndWritersAreNotStarved) {
     const auto dir = fresh_root() + "/rw";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         shared_mutex rw(s, dir);
         auto r1 = co_await rw.async_lock_shared(asio::use_awaitable);
         auto r2 = co_await rw.async_lock_shared(asio::use_awaitable);  // readers share
@@ -72,9 +70,7 @@ TEST(SharedMutex, OneReleaseWakesExactlyThoseWhoCanProceed) {
         GTEST_FAIL() << "needs the project's own server (unset ZKR_TEST_HOSTS)";
     }
     const auto dir = fresh_root() + "/rw";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
         shared_mutex rw(s, dir);
         auto w1 = co_await rw.async_lock(asio::use_awaitable);
         const auto base = server->mntr_value("zk_watch_count");
@@ -124,11 +120,7 @@ TEST(SharedMutex, OneReleaseWakesExactlyThoseWhoCanProceed) {
 
 TEST(SharedMutex, ADowngradeLetsNoQueuedWriterIn) {
     const auto dir = fresh_root() + "/rw";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(a);
-        co_await connect(b);
+    with_sessions<2>([&](session& a, session& b) -> asio::awaitable<void> {
         shared_mutex rw(a, dir);
         shared_mutex other(b, dir);
         auto write = co_await rw.async_lock(asio::use_awaitable);
@@ -195,11 +187,7 @@ TEST(Interop, AZkrWriterWaitsOutACuratorDowngrade) {
     // (CURATOR-621) and lets queued writers in, so the peer's requests are played here as it
     // sends them, from a session of its own.
     const auto dir = fresh_root() + "/rw";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session peer_session(ioc.get_executor(), config_for(shared_hosts()));
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(peer_session);
-        co_await connect(s);
+    with_sessions<2>([&](session& peer_session, session& s) -> asio::awaitable<void> {
         shared_mutex peer_lock(peer_session, dir);
         auto peer_write = co_await peer_lock.async_lock(asio::use_awaitable);
         shared_mutex rw(s, dir);
@@ -288,9 +276,7 @@ TEST(Semaphore, KilledHolderFreesItsLeaseAfterTheSessionTimeout) {
 
 TEST(Semaphore, SeveralLeasesAllOrNothingAndCancellationLeavesNothing) {
     const auto dir = fresh_root() + "/sem";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
         semaphore sem(s, dir, 3);
         auto two = co_await sem.async_acquire(2, asio::use_awaitable);
         EXPECT_TRUE(two.owns());
@@ -329,9 +315,7 @@ TEST(Semaphore, SeveralLeasesAllOrNothingAndCancellationLeavesNothing) {
 
 TEST(Semaphore, ALeaseIsLostWithItsSession) {
     const auto dir = fresh_root() + "/sem";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         semaphore sem(s, dir, 2);
         auto l = co_await sem.async_acquire(asio::use_awaitable);
         error_code lost;
@@ -345,9 +329,7 @@ TEST(Semaphore, ALeaseIsLostWithItsSession) {
 
 TEST(Semaphore, BadInputAndALimitMismatchAreClearErrors) {
     const auto dir = fresh_root() + "/sem";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         semaphore three(s, dir, 3);
         auto l = co_await three.async_acquire(asio::use_awaitable);
         semaphore four(s, dir, 4);
@@ -374,12 +356,8 @@ TEST(Semaphore, BadInputAndALimitMismatchAreClearErrors) {
 
 TEST(MultiLock, OppositeOrdersNeverDeadlock) {
     const auto root = fresh_root();
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session a(ioc.get_executor(), config_for(shared_hosts()));
-            session b(ioc.get_executor(), config_for(shared_hosts()));
-            co_await connect(a);
-            co_await connect(b);
+    with_sessions<2>(
+        [&](asio::io_context& ioc, session& a, session& b) -> asio::awaitable<void> {
             int inside = 0, max_inside = 0, finished = 0;
             auto worker = [&](session& s, std::string first,
                               std::string second) -> asio::awaitable<void> {
@@ -408,9 +386,7 @@ TEST(MultiLock, OppositeOrdersNeverDeadlock) {
 
 TEST(MultiLock, PartialFailureOrTimeoutLeavesNothingHeld) {
     const auto root = fresh_root();
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
         mutex b(s, root + "/B");
         auto held_b = co_await b.async_lock(asio::use_awaitable);
         // A is free, B is held: a timeout while waiting for B releases A again.
@@ -436,11 +412,7 @@ TEST(MultiLock, PartialFailureOrTimeoutLeavesNothingHeld) {
 
 TEST(MultiLock, GuardedWriteChecksEveryMemberAcrossSessions) {
     const auto root = fresh_root();
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(a);
-        co_await connect(b);
+    with_sessions<2>([&](session& a, session& b) -> asio::awaitable<void> {
         // Members on two sessions: the transaction runs on the first and checks both nodes.
         std::vector<mutex> set{mutex(a, root + "/A"), mutex(b, root + "/B")};
         auto group = co_await async_lock_all(std::move(set), asio::use_awaitable);

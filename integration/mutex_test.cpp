@@ -35,9 +35,7 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 TEST(Mutex, UncontendedAcquireCreatesOneCuratorStyleNodeAndReleaseRemovesIt) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         auto lk = co_await m.async_lock(asio::use_awaitable);
         EXPECT_TRUE(lk.owns());
@@ -66,9 +64,7 @@ TEST(Mutex, UncontendedAcquireIsTwoRequestsAndReleaseOne) {
         GTEST_FAIL() << "needs the project's own server (unset ZKR_TEST_HOSTS)";
     }
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts(), 30000ms));
-        co_await connect(s);
+    with_sessions({config_for(shared_hosts(), 30000ms)}, [&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         co_await m.async_lock(asio::use_awaitable);  // creates the parents; released at once
         CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 0; }));
@@ -101,9 +97,7 @@ TEST(Mutex, KazooNodesAreContendersAndForeignNodesAreIgnored) {
     std::string kazoo;
     create_node(shared_hosts(), dir + "/0123456789abcdef0123456789abcdef__lock__", "kazoo", true,
                 &kazoo);
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         auto busy = co_await m.async_try_lock(asio::use_awaitable);
         EXPECT_FALSE(busy.owns());           // kazoo holds it
@@ -138,9 +132,7 @@ TEST(Mutex, EachForeignNodeIsReportedOnceNotAtEveryListing) {
     sink->set_filter(zkr::log::channel == "zkr.mutex");
     sink->set_formatter(logging::expressions::stream << logging::expressions::smessage);
     logging::core::get()->add_sink(sink);
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         for (int i = 0; i < 10; ++i) {
             auto lk = co_await m.async_lock(asio::use_awaitable);
@@ -169,9 +161,7 @@ TEST(Mutex, WaitersWatchOnlyTheirPredecessorAndOneReleaseWakesOne) {
     }
     const auto dir = fresh_root() + "/lock";
     constexpr int waiters = 5;
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         auto holder = co_await m.async_lock(asio::use_awaitable);
         const auto base_watches = server->mntr_value("zk_watch_count");
@@ -212,9 +202,7 @@ TEST(Mutex, AWaiterGivingUpMidQueueMakesTheOneBehindWatchTheNextNodeAhead) {
         GTEST_FAIL() << "needs the project's own server (unset ZKR_TEST_HOSTS)";
     }
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         auto holder = co_await m.async_lock(asio::use_awaitable);
         const auto base_watches = server->mntr_value("zk_watch_count");
@@ -270,40 +258,36 @@ TEST(Mutex, HandOffToTheSecondInLineNeedsNoListing) {
         GTEST_FAIL() << "needs the project's own server (unset ZKR_TEST_HOSTS)";
     }
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts(), 30000ms));
-        session b(ioc.get_executor(), config_for(shared_hosts(), 30000ms));
-        co_await connect(a);
-        co_await connect(b);
-        mutex ma(a, dir), mb(b, dir);
-        std::int64_t best = 1 << 20;
-        for (int trial = 0; trial < 3; ++trial) {
-            auto first = co_await ma.async_lock(asio::use_awaitable);
-            const auto watches = server->mntr_value("zk_watch_count");
-            lock second;
-            mb.async_lock([&](error_code, lock l) { second = std::move(l); });
-            CO_REQUIRE(co_await eventually(
-                [&] { return server->mntr_value("zk_watch_count") == watches + 1; }));
-            const auto before = server->mntr_value("zk_packets_received");
-            co_await first.async_release(asio::use_awaitable);
-            CO_REQUIRE(co_await eventually([&] { return second.owns(); }));
-            best = std::min(best, server->mntr_value("zk_packets_received") - before - 1);
-            EXPECT_GT(second.fencing_token(), first.fencing_token());
-            co_await second.async_release(asio::use_awaitable);
-        }
-        // The release's delete, and the waiter's check that its own node is still there: no
-        // listing.
-        EXPECT_EQ(best, 2);
-        co_await a.async_close(asio::use_awaitable);
-        co_await b.async_close(asio::use_awaitable);
-    });
+    with_sessions({config_for(shared_hosts(), 30000ms), config_for(shared_hosts(), 30000ms)},
+                  [&](session& a, session& b) -> asio::awaitable<void> {
+                      mutex ma(a, dir), mb(b, dir);
+                      std::int64_t best = 1 << 20;
+                      for (int trial = 0; trial < 3; ++trial) {
+                          auto first = co_await ma.async_lock(asio::use_awaitable);
+                          const auto watches = server->mntr_value("zk_watch_count");
+                          lock second;
+                          mb.async_lock([&](error_code, lock l) { second = std::move(l); });
+                          CO_REQUIRE(co_await eventually(
+                              [&] { return server->mntr_value("zk_watch_count") == watches + 1; }));
+                          const auto before = server->mntr_value("zk_packets_received");
+                          co_await first.async_release(asio::use_awaitable);
+                          CO_REQUIRE(co_await eventually([&] { return second.owns(); }));
+                          best = std::min(best,
+                                          server->mntr_value("zk_packets_received") - before - 1);
+                          EXPECT_GT(second.fencing_token(), first.fencing_token());
+                          co_await second.async_release(asio::use_awaitable);
+                      }
+                      // The release's delete, and the waiter's check that its own node is still
+                      // there: no listing.
+                      EXPECT_EQ(best, 2);
+                      co_await a.async_close(asio::use_awaitable);
+                      co_await b.async_close(asio::use_awaitable);
+                  });
 }
 
 TEST(Mutex, CancellationTimeoutAndTryLockLeaveNothingBehind) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         auto holder = co_await m.async_lock(asio::use_awaitable);
         // Timeout, the || idiom.
@@ -339,9 +323,7 @@ TEST(Mutex, CancellationTimeoutAndTryLockLeaveNothingBehind) {
 
 TEST(Mutex, DiscardedHandleReleasesAtOnce) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         { auto discarded = co_await m.async_lock(asio::use_awaitable); }
         EXPECT_TRUE(co_await eventually([&] { return children_count(dir) == 0; }));
@@ -353,42 +335,39 @@ TEST(Mutex, DiscardedHandleReleasesAtOnce) {
 
 TEST(Mutex, ConnectionLossWhileWaitingIsSurvived) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-        co_await connect(a);
-        co_await connect(b);
-        mutex ma(a, dir), mb(b, dir);
-        auto holder = co_await ma.async_lock(asio::use_awaitable);
-        lock waiter;
-        error_code waiter_ec;
-        mb.async_lock([&](error_code ec, lock l) {
-            waiter_ec = ec;
-            waiter = std::move(l);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions(
+        {config_for(shared_hosts()), config_for(proxy.address(), 8000ms)},
+        [&](session& a, session& b) -> asio::awaitable<void> {
+            mutex ma(a, dir), mb(b, dir);
+            auto holder = co_await ma.async_lock(asio::use_awaitable);
+            lock waiter;
+            error_code waiter_ec;
+            mb.async_lock([&](error_code ec, lock l) {
+                waiter_ec = ec;
+                waiter = std::move(l);
+            });
+            CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
+            proxy.cut();
+            CO_REQUIRE(co_await eventually([&] { return b.state() == session_state::suspended; }));
+            proxy.restore();
+            CO_REQUIRE(co_await eventually([&] { return b.state() == session_state::connected; }));
+            co_await holder.async_release(asio::use_awaitable);
+            CO_REQUIRE(co_await eventually([&] { return waiter.owns(); }));
+            EXPECT_FALSE(waiter_ec);
+            EXPECT_EQ(children_count(dir), 1u);  // the same node: none was added or lost
+            co_await waiter.async_release(asio::use_awaitable);
+            co_await a.async_close(asio::use_awaitable);
+            co_await b.async_close(asio::use_awaitable);
         });
-        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
-        proxy.cut();
-        CO_REQUIRE(co_await eventually([&] { return b.state() == session_state::suspended; }));
-        proxy.restore();
-        CO_REQUIRE(co_await eventually([&] { return b.state() == session_state::connected; }));
-        co_await holder.async_release(asio::use_awaitable);
-        CO_REQUIRE(co_await eventually([&] { return waiter.owns(); }));
-        EXPECT_FALSE(waiter_ec);
-        EXPECT_EQ(children_count(dir), 1u);  // the same node: none was added or lost
-        co_await waiter.async_release(asio::use_awaitable);
-        co_await a.async_close(asio::use_awaitable);
-        co_await b.async_close(asio::use_awaitable);
-    });
 }
 
 TEST(Mutex, ConnectionLossAroundTheCreateNeverLeaksOrDuplicates) {
     const auto dir = fresh_root() + "/lock";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            tcp_proxy proxy(shared_hosts());
-            session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-            co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions(
+        {config_for(proxy.address(), 8000ms)},
+        [&](session& s) -> asio::awaitable<void> {
             mutex m(s, dir);
             co_await m.async_lock(asio::use_awaitable);  // parents exist from here on
             for (int i = 0; i < 10; ++i) {
@@ -420,10 +399,8 @@ TEST(Mutex, ConnectionLossAroundTheCreateNeverLeaksOrDuplicates) {
 
 TEST(Mutex, CreateDoneByTheServerButUnansweredIsAdoptedNotDuplicated) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-        co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 8000ms)}, [&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         co_await m.async_lock(asio::use_awaitable);  // parents exist from here on
         CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 0; }));
@@ -446,10 +423,8 @@ TEST(Mutex, CreateDoneByTheServerButUnansweredIsAdoptedNotDuplicated) {
 
 TEST(Mutex, CancelledWhileDisconnectedCompletesAtOnceAndCleansUpLater) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-        co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 8000ms)}, [&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         co_await m.async_lock(asio::use_awaitable);  // parents exist from here on
         CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 0; }));
@@ -476,11 +451,7 @@ TEST(Mutex, CancelledWhileDisconnectedCompletesAtOnceAndCleansUpLater) {
 
 TEST(Mutex, SessionExpiryLosesTheLockAndAnotherSessionAcquires) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(a);
-        co_await connect(b);
+    with_sessions<2>([&](session& a, session& b) -> asio::awaitable<void> {
         mutex ma(a, dir), mb(b, dir);
         auto held = co_await ma.async_lock(asio::use_awaitable);
         error_code lost;
@@ -501,9 +472,7 @@ TEST(Mutex, SessionExpiryLosesTheLockAndAnotherSessionAcquires) {
 
 TEST(Mutex, DeletingOurNodeByHandLosesTheLock) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         auto held = co_await m.async_lock(asio::use_awaitable);
         error_code lost;
@@ -520,9 +489,7 @@ TEST(Mutex, DeletingOurNodeByHandLosesTheLock) {
 TEST(Mutex, GuardedWriteIsRejectedByTheServerOnceTheLockIsGone) {
     const auto root = fresh_root();
     const auto dir = root + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         auto held = co_await m.async_lock(asio::use_awaitable);
         const auto data_path = root + "/data";
@@ -568,10 +535,8 @@ TEST(Mutex, FencingTokensIncreaseAcrossHolders) {
 
 TEST(Mutex, ManyConcurrentAcquirersOnOneObjectTakeTurns) {
     const auto dir = fresh_root() + "/lock";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for(shared_hosts()));
-            co_await connect(s);
+    with_sessions(
+        [&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
             mutex m(s, dir);
             int inside = 0, max_inside = 0, finished = 0, sections = 0;
             for (int worker = 0; worker < 8; ++worker) {
@@ -602,10 +567,8 @@ TEST(Mutex, ManyConcurrentAcquirersOnOneObjectTakeTurns) {
 
 TEST(Mutex, StrictPolicyLosesOnDisconnectAndCleansUpAfterReconnect) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-        co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 8000ms)}, [&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir, mutex_options{loss_policy::on_suspend, "strict"});
         auto held = co_await m.async_lock(asio::use_awaitable);
         error_code lost;
@@ -624,10 +587,8 @@ TEST(Mutex, StrictPolicyLosesOnDisconnectAndCleansUpAfterReconnect) {
 
 TEST(Mutex, LongDisconnectLosesTheLockBeforeTheServerCouldExpireIt) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session s(ioc.get_executor(), config_for(proxy.address(), 4000ms));
-        co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 4000ms)}, [&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         auto held = co_await m.async_lock(asio::use_awaitable);
         error_code lost;
@@ -648,9 +609,7 @@ TEST(Mutex, LongDisconnectLosesTheLockBeforeTheServerCouldExpireIt) {
 
 TEST(Mutex, BadInputGetsClearErrorsAndLeavesNothing) {
     const auto root = fresh_root();
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
         for (const char* path : {"", "relative", "/", "/trailing/", "/a//b"}) {
             mutex bad(s, path);
             auto [ec, l] = co_await bad.async_lock(tuple);

@@ -28,11 +28,7 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// Runs `body` with two connected sessions (a holder's and another client's), then closes them.
 void with_two_sessions(std::function<asio::awaitable<void>(session&, session&)> body) {
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(a);
-        co_await connect(b);
+    with_sessions<2>([&](session& a, session& b) -> asio::awaitable<void> {
         co_await body(a, b);
         co_await a.async_close(asio::use_awaitable);
         co_await b.async_close(asio::use_awaitable);
@@ -228,9 +224,7 @@ TEST(MaxHold, TheHolderIsToldAndTheNextWaiterGoesAhead) {
 
 TEST(MaxHold, BoundsAnAdoptedLock) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex_options bounded;
         bounded.max_hold = 300ms;
         mutex m(s, dir, bounded);
@@ -251,9 +245,7 @@ TEST(MaxHold, BoundsAnAdoptedLock) {
 
 TEST(MaxHold, BoundsALeaseToo) {
     const auto dir = fresh_root() + "/sem";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         semaphore_options bounded;
         bounded.max_hold = 300ms;
         semaphore sem(s, dir, 1, bounded);
@@ -267,9 +259,7 @@ TEST(MaxHold, BoundsALeaseToo) {
 
 TEST(MaxHold, NonPositiveBoundsAreRefusedBeforeAnyNode) {
     const auto dir = fresh_root();
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         for (auto bad : {0ms, -5ms}) {
             mutex_options options;
             options.max_hold = bad;
@@ -294,9 +284,7 @@ TEST(MaxHold, NonPositiveBoundsAreRefusedBeforeAnyNode) {
 
 TEST(MaxHold, AHugeBoundMeansPracticallyNever) {
     const auto dir = fresh_root();
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
         mutex_options options;
         options.max_hold = std::chrono::milliseconds::max();  // ~292 million years
         mutex m(s, dir + "/lock", options);
@@ -428,10 +416,9 @@ TEST(Revocation, ForcedButReleasedWithinGrace) {
 
 TEST(Revocation, CuratorAndZkrAskEachOther) {
     const auto dir = fresh_root() + "/lock";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
-            co_await connect(s);
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())},
+        [&](session& s) -> asio::awaitable<void> {
             // zkr asks a Curator holder made revocable: it lets go.
             auto java = peer("curator-coordination", {"revocable-lock", dir});
             CO_REQUIRE(java.expect_line("locked", peer_start_limit));

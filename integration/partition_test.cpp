@@ -38,12 +38,9 @@ TEST(Partition, AnIsolatedLeaderStepsDownTheMajorityElectsAnotherAndItRejoinsAsF
     ASSERT_NE(old_leader, 0) << "no leader in a healthy ensemble";
     const auto others = ensemble.others_than(old_leader);
     const auto dir = fresh_root() + "/lock";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session isolated(ioc.get_executor(), on_server(ensemble, old_leader));
-            session majority(ioc.get_executor(), on_server(ensemble, others[0]));
-            co_await connect(isolated);
-            co_await connect(majority);
+    with_sessions(
+        {on_server(ensemble, old_leader), on_server(ensemble, others[0])},
+        [&](asio::io_context& ioc, session& isolated, session& majority) -> asio::awaitable<void> {
             mutex on_isolated(isolated, dir), on_majority(majority, dir);
             auto held = co_await on_isolated.async_lock(asio::use_awaitable);
             bool told = false;
@@ -179,12 +176,9 @@ silent_cut_outcome cut_a_holders_follower_silently(partitioned_ensemble& ensembl
                                                    int follower, session_config holder_config) {
     silent_cut_outcome out;
     const auto dir = fresh_root() + "/lock";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session holder_session(ioc.get_executor(), holder_config);
-            session waiter_session(ioc.get_executor(), on_server(ensemble, leader));
-            co_await connect(holder_session);
-            co_await connect(waiter_session);
+    with_sessions(
+        {holder_config, on_server(ensemble, leader)},
+        [&](session& holder_session, session& waiter_session) -> asio::awaitable<void> {
             mutex on_follower(holder_session, dir), on_leader(waiter_session, dir);
             auto held = co_await on_follower.async_lock(asio::use_awaitable);
             std::optional<clock::time_point> told_at, acquired_at;

@@ -4,7 +4,7 @@
 //
 // Server i reaches server j (its quorum port and its election port) through proxies "i->j" that
 // forward to j's own ports; server i's zoo.cfg lists server j at the proxies' addresses
-// (integration/zk.sh start --peers). Cutting the link {i, j} cuts both directions, i->j and
+// (tools/zk.sh start --peers). Cutting the link {i, j} cuts both directions, i->j and
 // j->i: ZooKeeper opens election connections from either side (QuorumCnxManager keeps the one
 // from the server of higher id) and a follower connects to its leader's quorum port.
 #pragma once

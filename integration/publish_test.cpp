@@ -24,11 +24,7 @@ std::string leader_id(const std::optional<leader_info>& l) {
 
 TEST(ElectionPublish, ObserversSeeEachPublishedValueInOrder) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session leader_session(ioc.get_executor(), config_for(shared_hosts()));
-        session watcher(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(leader_session);
-        co_await connect(watcher);
+    with_sessions<2>([&](session& leader_session, session& watcher) -> asio::awaitable<void> {
         leader_election e(leader_session, dir, "node-a");
         auto term = co_await e.async_campaign(asio::use_awaitable);
 
@@ -84,11 +80,7 @@ TEST(ElectionPublish, ObserversSeeEachPublishedValueInOrder) {
 
 TEST(ElectionPublish, PublishingWithoutLeadingFailsAndCreatesNothing) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(a);
-        co_await connect(b);
+    with_sessions<2>([&](session& a, session& b) -> asio::awaitable<void> {
         leader_election ea(a, dir, "a");
         leader_election eb(b, dir, "b");
 
@@ -138,43 +130,39 @@ TEST(ElectionPublish, PublishingWithoutLeadingFailsAndCreatesNothing) {
 
 TEST(ElectionPublish, APublicationRidesOutAShortDisconnection) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session s(ioc.get_executor(), config_for(proxy.address(), 8000ms));
-        session watcher(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
-        co_await connect(watcher);
-        leader_election e(s, dir, "a");
-        auto term = co_await e.async_campaign(asio::use_awaitable);
-        proxy.cut();
-        CO_REQUIRE(co_await eventually([&] { return s.state() == session_state::suspended; }));
-        bool done = false;
-        error_code result = make_error_code(errc::not_connected);
-        term.async_publish("published while cut off", [&](error_code ec) {
-            result = ec;
-            done = true;
+    tcp_proxy proxy(shared_hosts());
+    with_sessions(
+        {config_for(proxy.address(), 8000ms), config_for(shared_hosts())},
+        [&](session& s, session& watcher) -> asio::awaitable<void> {
+            leader_election e(s, dir, "a");
+            auto term = co_await e.async_campaign(asio::use_awaitable);
+            proxy.cut();
+            CO_REQUIRE(co_await eventually([&] { return s.state() == session_state::suspended; }));
+            bool done = false;
+            error_code result = make_error_code(errc::not_connected);
+            term.async_publish("published while cut off", [&](error_code ec) {
+                result = ec;
+                done = true;
+            });
+            proxy.restore();
+            CO_REQUIRE(co_await eventually([&] { return done; }));
+            EXPECT_FALSE(result) << result.message();
+            EXPECT_TRUE(term.is_leader());
+            leader_election view(watcher, dir, "view");
+            auto [cec, current] = co_await view.async_current_leader(tuple);
+            EXPECT_EQ(leader_id(current), "published while cut off");
+            co_await term.async_resign(asio::use_awaitable);
+            co_await s.async_close(asio::use_awaitable);
+            co_await watcher.async_close(asio::use_awaitable);
         });
-        proxy.restore();
-        CO_REQUIRE(co_await eventually([&] { return done; }));
-        EXPECT_FALSE(result) << result.message();
-        EXPECT_TRUE(term.is_leader());
-        leader_election view(watcher, dir, "view");
-        auto [cec, current] = co_await view.async_current_leader(tuple);
-        EXPECT_EQ(leader_id(current), "published while cut off");
-        co_await term.async_resign(asio::use_awaitable);
-        co_await s.async_close(asio::use_awaitable);
-        co_await watcher.async_close(asio::use_awaitable);
-    });
 }
 
 TEST(ElectionPublish, APublicationWaitingForTheConnectionEndsWithLeadership) {
     // Cut off for good: the leader is deposed locally at a quarter of the session timeout, and
     // the publication waiting for the connection ends then, not when the session does.
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        tcp_proxy proxy(shared_hosts());
-        session s(ioc.get_executor(), config_for(proxy.address(), 4000ms));
-        co_await connect(s);
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 4000ms)}, [&](session& s) -> asio::awaitable<void> {
         leader_election e(s, dir, "a");
         auto term = co_await e.async_campaign(asio::use_awaitable);
         proxy.cut();
@@ -189,10 +177,9 @@ TEST(ElectionPublish, APublicationWaitingForTheConnectionEndsWithLeadership) {
 
 TEST(Interop, CuratorLatchReadsThePublishedValueAsTheLeaderId) {
     const auto dir = fresh_root() + "/election";
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for_peer_tests(shared_hosts()));
-            co_await connect(s);
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())},
+        [&](session& s) -> asio::awaitable<void> {
             leader_election e(s, dir, "zkr-participant");
             auto term = co_await e.async_campaign(asio::use_awaitable);
             auto [ec] = co_await term.async_publish("10.0.0.7:8080 epoch 4", tuple);

@@ -98,10 +98,9 @@ TEST(Quorum, AStandaloneServerPausedPastHalfTheTimeoutLosesNoLockAndSendsNoSync)
     zk_server server;
     constexpr auto timeout = 6000ms;
     auto counter = std::make_shared<sync_counter>();
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), counted(server.hosts(), timeout, counter));
-            co_await connect(s);
+    with_sessions(
+        {counted(server.hosts(), timeout, counter)},
+        [&](session& s) -> asio::awaitable<void> {
             auto held = co_await hold_many(s, fresh_root(), 100);
             // A round trip just before the pause: the client's own 2T/3 without an answer
             // counts from here.
@@ -131,10 +130,9 @@ TEST(Quorum, ASessionThatWritesSendsNoSyncAndOneThatStopsDoes) {
     zk_server ensemble(3);
     constexpr auto timeout = 2000ms;
     auto counter = std::make_shared<sync_counter>();
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), counted(ensemble.hosts(), timeout, counter));
-            co_await connect(s);
+    with_sessions(
+        {counted(ensemble.hosts(), timeout, counter)},
+        [&](session& s) -> asio::awaitable<void> {
             const auto root = fresh_root();
             auto held = co_await hold_many(s, root, 1);
             // The hold's first confirmation is a sync (the lock was granted without one).
@@ -172,11 +170,9 @@ TEST(Quorum, OnAnEnsembleAPausedLeaderCostsTheHoldsOnlyPastThreeEighthsOfTheTime
     ASSERT_GT(leader, 0);
     const int follower = leader % 3 + 1;
     auto counter = std::make_shared<sync_counter>();
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(),
-                      counted(nth_host(ensemble.hosts(), follower), timeout, counter));
-            co_await connect(s);
+    with_sessions(
+        {counted(nth_host(ensemble.hosts(), follower), timeout, counter)},
+        [&](session& s) -> asio::awaitable<void> {
             auto held = co_await hold_many(s, fresh_root(), 10);
 
             // Shorter than 3T/8 (600 ms): nothing lost.
@@ -244,10 +240,9 @@ void one_and_a_thousand_holders(int members) {
     const std::chrono::milliseconds timeout(env != nullptr ? std::atoi(env) : 2000);
     const auto window = timeout * 2;
     auto counter = std::make_shared<sync_counter>();
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), counted(servers.hosts(), timeout, counter));
-            co_await connect(s);
+    with_sessions(
+        {counted(servers.hosts(), timeout, counter)},
+        [&](session& s) -> asio::awaitable<void> {
             const auto root = fresh_root();
             const auto idle = co_await measure(servers, members, *counter, window);
             auto one = co_await hold_many(s, root + "/one", 1);

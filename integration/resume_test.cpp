@@ -46,9 +46,7 @@ asio::awaitable<std::string> own_node(session& s, std::string dir, std::string_v
 
 TEST(Resume, ReadWriteElectionAndLeaseNodesAreAdoptedToo) {
     const auto root = fresh_root();
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         // Named paths: no temporary in a co_await expression (g++ 12).
         const auto rw_dir = root + "/rw", election_dir = root + "/election",
                    leases_dir = root + "/sem/leases";
@@ -110,9 +108,7 @@ TEST(Resume, ReadWriteElectionAndLeaseNodesAreAdoptedToo) {
 
 TEST(Resume, ANodeThisProcessHoldsCannotBeAdoptedAgain) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         auto held = co_await m.async_lock(asio::use_awaitable);
         const auto node = held.path();
@@ -145,12 +141,9 @@ TEST(Resume, ANodeThisProcessHoldsCannotBeAdoptedAgain) {
 TEST(Resume, AHeldLockIsTakenBackWithItsTokenAfterARestart) {
     const auto dir = fresh_root() + "/lock";
     tcp_proxy proxy(shared_hosts());
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session first(ioc.get_executor(), through(proxy));
-            session other(ioc.get_executor(), config_for(shared_hosts()));
-            co_await connect(first);
-            co_await connect(other);
+    with_sessions(
+        {through(proxy), config_for(shared_hosts())},
+        [&](asio::io_context& ioc, session& first, session& other) -> asio::awaitable<void> {
             mutex first_mutex(first, dir);  // named: no temporary in a co_await expression (g++ 12)
             auto held = co_await first_mutex.async_lock(asio::use_awaitable);
             const auto node = held.path();
@@ -198,12 +191,10 @@ TEST(Resume, AHeldLockIsTakenBackWithItsTokenAfterARestart) {
 TEST(Resume, AQueuedNodeTakenBackWaitsForItsTurn) {
     const auto dir = fresh_root() + "/lock";
     tcp_proxy proxy(shared_hosts());
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session holder_session(ioc.get_executor(), config_for(shared_hosts()));
-            session first(ioc.get_executor(), through(proxy));
-            co_await connect(holder_session);
-            co_await connect(first);
+    with_sessions(
+        {config_for(shared_hosts()), through(proxy)},
+        [&](asio::io_context& ioc, session& holder_session,
+            session& first) -> asio::awaitable<void> {
             mutex holder_mutex(holder_session, dir);
             auto holder = co_await holder_mutex.async_lock(asio::use_awaitable);
             mutex(first, dir).async_lock([](error_code, lock) {});  // queued when the process dies

@@ -330,12 +330,9 @@ TEST(Session, AServerThatNoLongerKnowsTheSessionEndsItAfterTheTimeoutWithOneErro
     // local deadline; waiting acquisitions and campaigns must not wait for good: after the
     // session timeout the session ends as expired, and every waiter gets that one error.
     zk_server server;
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session holder_session(ioc.get_executor(), config_for(server.hosts(), 2000ms));
-            session s(ioc.get_executor(), config_for(server.hosts(), 2000ms));
-            co_await connect(holder_session);
-            co_await connect(s);
+    with_sessions(
+        {config_for(server.hosts(), 2000ms), config_for(server.hosts(), 2000ms)},
+        [&](session& holder_session, session& s) -> asio::awaitable<void> {
             const auto root = fresh_root();
             mutex held(holder_session, root + "/lock");
             auto holder = co_await held.async_lock(asio::use_awaitable);

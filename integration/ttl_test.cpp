@@ -17,10 +17,9 @@ TEST(Ttl, ANodeWithATtlIsRemovedByAServerThatAllowsThem) {
     // The server's TTL and container sweep runs every 100 ms here (one minute by default).
     zk_server server(1,
                      "-Dzookeeper.extendedTypesEnabled=true -Dznode.container.checkIntervalMs=100");
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for(server.hosts()));
-            co_await connect(s);
+    with_sessions(
+        {config_for(server.hosts())},
+        [&](session& s) -> asio::awaitable<void> {
             auto [ec, node] =
                 co_await s.async_create_ttl(std::string("/short-lived"), std::string("x"),
                                             create_mode::persistent_with_ttl, 300ms, tuple);
@@ -44,9 +43,7 @@ TEST(Ttl, ANodeWithATtlIsRemovedByAServerThatAllowsThem) {
 TEST(Ttl, AServerWithoutThemAndBadArgumentsGetClearErrors) {
     const auto path = fresh_root() + "-ttl";
     create_node(shared_hosts(), "/t", "");
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(s);
+    with_sessions([&](session& s) -> asio::awaitable<void> {
         auto [ec, node] = co_await s.async_create_ttl(path, std::string(),
                                                       create_mode::persistent_with_ttl, 1s, tuple);
         EXPECT_EQ(ec, errc::ttl_disabled) << ec.message();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 2: installs what is missing, builds, and runs every test. The tests start their
-# own ZooKeeper servers (integration/zk.sh) on free loopback ports and stop them at the end.
+# own ZooKeeper servers (tools/zk.sh) on free loopback ports and stop them at the end.
 #   1. ASan+UBSan build (g++) of everything: the whole suite (unit, real-server, multi-process,
 #      fault harness, bad input, interop, examples, demo, packages), two tests at a time;
 #   2. clang 16 + TSan build (warnings are errors with the second compiler too) of the library,

@@ -1,5 +1,5 @@
 // Bad inputs: each must give a clear error, never hang, and leave nothing behind in ZooKeeper.
-// Runs against the shared test server (integration/zk.sh config: minSessionTimeout=400,
+// Runs against the shared test server (tools/zk.sh config: minSessionTimeout=400,
 // maxSessionTimeout=60000).
 #include "../test_support.hpp"
 

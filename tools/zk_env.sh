@@ -1,6 +1,6 @@
 # zk_env.sh - sourceable helper: a throw-away ZooKeeper server for a test script.
 #
-#   source integration/zk_env.sh
+#   source tools/zk_env.sh
 #   zk_up                   # or: zk_up --ensemble 3
 #   ./my_test "$ZKR_TEST_HOSTS"
 #

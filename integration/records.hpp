@@ -1,0 +1,30 @@
+// Enter/exit records that lock clients in other processes write (integration/peers/README.md)
+// and their checks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace zkr::test {
+
+/// Checks an enter/exit record (see integration/peers/README.md; "lead"/"unlead" count as
+/// enter/exit): at most `max_inside` holders inside at once ("enter-read"/"exit-read" mark
+/// shared holders, who may overlap each other but no exclusive one), each exit matching an
+/// entry. Returns the number of critical sections; adds a test failure per violation.
+std::size_t check_record(const std::string& file, std::size_t max_inside = 1);
+
+/// A temporary record file (see check_record), removed on destruction.
+struct record_file {
+    record_file();
+    ~record_file();
+    record_file(const record_file&) = delete;
+    record_file& operator=(const record_file&) = delete;
+    std::string path;
+};
+
+/// Fencing tokens of the critical sections in a record ("enter NAME PID TOKEN"), in order.
+std::vector<std::int64_t> tokens_in(const std::string& record);
+
+}  // namespace zkr::test

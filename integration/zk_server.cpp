@@ -1,0 +1,128 @@
+#include "zk_server.hpp"
+
+#include "shell.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+namespace zkr::test {
+
+zk_server::zk_server(int members, std::string java_opts)
+    : dir_(fresh_temp_dir() + "/zk"), java_opts_(std::move(java_opts)) {
+    start(members > 1 ? "--ensemble " + std::to_string(members) : "");
+}
+
+zk_server::zk_server(int members, std::string dir, const std::string& peers_file)
+    : dir_(std::move(dir)) {
+    start("--ensemble " + std::to_string(members) + " --peers '" + peers_file + "'");
+}
+
+void zk_server::start(const std::string& options) {
+    const auto args = "start '" + dir_ + "' " + options;
+    int status = 0;
+    hosts_ =
+        shell("ZK_JAVA_OPTS='" + java_opts_ + "' bash '" + source_dir() + "/tools/zk.sh' " + args,
+              &status);
+    if (status != 0 || hosts_.empty()) {
+        throw std::runtime_error("could not start ZooKeeper (tools/zk.sh " + args + ")");
+    }
+}
+
+zk_server::~zk_server() {
+    script("stop");
+    ::rmdir(dir_.substr(0, dir_.rfind('/')).c_str());
+}
+
+std::string zk_server::script(const std::string& verb, int n, int* status) {
+    auto command = "ZK_JAVA_OPTS='" + java_opts_ + "' bash '" + source_dir() + "/tools/zk.sh' " +
+                   verb + " '" + dir_ + "'";
+    if (n > 0) {
+        command += " " + std::to_string(n);
+    }
+    return shell(command, status);
+}
+
+void zk_server::pause(int n) {
+    script("pause", n);
+}
+void zk_server::resume(int n) {
+    script("resume", n);
+}
+void zk_server::kill(int n) {
+    script("kill", n);
+}
+
+void zk_server::restart(int n) {
+    int status = 0;
+    script("restart", n, &status);
+    if (status != 0) {
+        ADD_FAILURE() << "restart of server " << n << " failed";
+    }
+}
+
+void zk_server::wipe(int n) {
+    kill(n);
+    shell("rm -rf '" + dir_ + "/" + std::to_string(n) + "/data/version-2'");
+    restart(n);
+}
+
+int zk_server::leader() {
+    int status = 0;
+    auto out = script("leader", 0, &status);
+    return status == 0 ? std::atoi(out.c_str()) : 0;
+}
+
+std::map<std::string, std::string> zk_server::mntr(int n) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(script("mntr", n));
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto tab = line.find('\t');
+        if (tab != std::string::npos) {
+            out[line.substr(0, tab)] = line.substr(tab + 1);
+        }
+    }
+    return out;
+}
+
+std::int64_t zk_server::mntr_value(const std::string& key, int n) {
+    auto values = mntr(n);
+    auto it = values.find(key);
+    if (it == values.end()) {
+        ADD_FAILURE() << "mntr has no " << key;
+        return -1;
+    }
+    return std::stoll(it->second);
+}
+
+namespace {
+std::unique_ptr<zk_server>& shared_server_ptr() {
+    static std::unique_ptr<zk_server> server;
+    return server;
+}
+}  // namespace
+
+const std::string& shared_hosts() {
+    static const std::string hosts = [] {
+        if (const char* env = std::getenv("ZKR_TEST_HOSTS"); env != nullptr && *env != '\0') {
+            return std::string(env);
+        }
+        shared_server_ptr() = std::make_unique<zk_server>();
+        std::atexit([] { shared_server_ptr().reset(); });
+        return shared_server_ptr()->hosts();
+    }();
+    return hosts;
+}
+
+zk_server* shared_server() {
+    shared_hosts();
+    return shared_server_ptr().get();
+}
+}  // namespace zkr::test

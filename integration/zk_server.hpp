@@ -1,0 +1,52 @@
+// The ZooKeeper servers the real-server tests run against: one started with tools/zk.sh per
+// zk_server (a standalone server or an ensemble), and the one the whole run shares.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace zkr::test {
+
+/// A ZooKeeper server (or three-node ensemble) started with tools/zk.sh, stopped on
+/// destruction.
+class zk_server {
+  public:
+    /// `java_opts`: extra JVM options for every start of the servers (ZK_JAVA_OPTS of zk.sh),
+    /// e.g. "-Djute.maxbuffer=65536".
+    explicit zk_server(int members = 1, std::string java_opts = {});
+    /// An ensemble of `members` servers in `dir` (".../zk" in a directory of fresh_temp_dir();
+    /// `dir` is removed on destruction, and its parent if empty) whose servers reach one another
+    /// where `peers_file` says (tools/zk.sh start --peers).
+    zk_server(int members, std::string dir, const std::string& peers_file);
+    ~zk_server();
+    zk_server(const zk_server&) = delete;
+    zk_server& operator=(const zk_server&) = delete;
+
+    const std::string& hosts() const { return hosts_; }
+    void pause(int n = 1);
+    void resume(int n = 1);
+    void kill(int n);
+    void restart(int n);
+    /// Kills server n, deletes its data (snapshots and transaction log) and starts it again: a
+    /// server that no longer knows any session, and has seen fewer transactions than its clients.
+    void wipe(int n);
+    int leader();
+    /// mntr of server n, as key -> value.
+    std::map<std::string, std::string> mntr(int n = 1);
+    std::int64_t mntr_value(const std::string& key, int n = 1);
+
+  private:
+    void start(const std::string& args);
+    std::string script(const std::string& verb, int n = 0, int* status = nullptr);
+    std::string dir_;
+    std::string hosts_;
+    std::string java_opts_;
+};
+
+/// The server shared by the whole run (started once; ZKR_TEST_HOSTS overrides it).
+const std::string& shared_hosts();
+zk_server* shared_server();  // null when ZKR_TEST_HOSTS is used
+
+}  // namespace zkr::test
