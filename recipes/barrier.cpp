@@ -73,7 +73,7 @@ barrier::barrier(std::shared_ptr<detail::session_ops> s, std::string path)
           detail::barrier_impl{std::move(s), std::move(path)})) {}
 
 const std::string& barrier::path() const noexcept {
-    return impl_->path;
+    return detail::access::path_of(*this);
 }
 
 void barrier::set_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {

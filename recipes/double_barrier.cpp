@@ -212,7 +212,7 @@ double_barrier::double_barrier(std::shared_ptr<detail::session_ops> s, std::stri
 }
 
 const std::string& double_barrier::path() const noexcept {
-    return impl_->path;
+    return detail::access::path_of(*this);
 }
 
 void double_barrier::enter_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {

@@ -200,11 +200,12 @@ leader_election::leader_election(std::shared_ptr<detail::session_ops> s, std::st
           std::move(s), std::move(path), std::move(participant_id), options})) {}
 
 const std::string& leader_election::path() const noexcept {
-    return impl_->path;
+    return detail::access::path_of(*this);
 }
 
 const std::string& leader_election::id() const noexcept {
-    return impl_->id;
+    static const std::string none;
+    return impl_ ? impl_->id : none;  // moved from
 }
 
 namespace {

@@ -170,7 +170,7 @@ group::group(std::shared_ptr<detail::session_ops> s, std::string path)
           detail::member_group_state{std::move(s), std::move(path), false, {}})) {}
 
 const std::string& group::path() const noexcept {
-    return impl_->path;
+    return detail::access::path_of(*this);
 }
 
 void group::join_impl(const impl_ptr& g, std::string id, std::string data,

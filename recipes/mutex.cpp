@@ -50,7 +50,7 @@ mutex::mutex(std::shared_ptr<detail::session_ops> s, std::string path, std::stri
                                     std::move(options))) {}
 
 const std::string& mutex::path() const noexcept {
-    return impl_->path;
+    return detail::access::path_of(*this);
 }
 
 mutex::executor_type mutex::get_executor() const noexcept {

@@ -319,11 +319,11 @@ semaphore::semaphore(std::shared_ptr<detail::session_ops> s, std::string path, i
           detail::semaphore_impl{std::move(s), std::move(path), max_leases, std::move(options)})) {}
 
 const std::string& semaphore::path() const noexcept {
-    return impl_->path;
+    return detail::access::path_of(*this);
 }
 
 int semaphore::max_leases() const noexcept {
-    return impl_->max;
+    return impl_ ? impl_->max : 0;  // moved from
 }
 
 void semaphore::acquire_impl(const impl_ptr& impl, int count, bool try_only,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <utility>
 
 namespace zkr {
@@ -20,6 +21,14 @@ struct access {
     template <class T>
     static const auto& get_impl(const T& object) noexcept {
         return object.impl_;
+    }
+
+    /// The path in an object's impl_; empty for a moved-from object (no impl_), as the string
+    /// member it replaced was.
+    template <class T>
+    static const std::string& path_of(const T& object) noexcept {
+        static const std::string none;
+        return object.impl_ ? object.impl_->path : none;
     }
 
     /// A public object made with one of its private constructors (the recipes over a given

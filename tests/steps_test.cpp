@@ -367,5 +367,25 @@ TEST(Steps, DoubleBarrierEnter) {
         }));
 }
 
+/// What a moved-from recipe object still answers: an empty path, as before its fields moved
+/// behind one impl_ (a std::string member moved from is empty).
+template <class Recipe, class... Args>
+void expect_empty_path_once_moved_from(session_ptr s, Args... args) {
+    auto from = access::construct<Recipe>(std::move(s), std::string("/app/lk"), args...);
+    EXPECT_EQ(from.path(), "/app/lk");
+    const Recipe to(std::move(from));
+    EXPECT_EQ(to.path(), "/app/lk");
+    EXPECT_EQ(from.path(), "");  // NOLINT(bugprone-use-after-move): what this test is about
+}
+
+TEST(Steps, MovedFromRecipesHaveAnEmptyPath) {
+    asio::io_context ioc;
+    fake_server server;
+    session_ptr s = std::make_shared<fake_session>(ioc, server, 0x100);
+    expect_empty_path_once_moved_from<barrier>(s);
+    expect_empty_path_once_moved_from<mutex>(s, std::string(names::lock_marker), mutex_options{});
+    expect_empty_path_once_moved_from<group>(s);
+}
+
 }  // namespace
 }  // namespace zkr::test
