@@ -2,7 +2,7 @@
 // current leader, the participants, and an observer that follows changes of leader and of what
 // the leader publishes (publish.cpp).
 #include "access.hpp"
-#include "lock_state.hpp"
+#include "lock_acquire.hpp"
 #include "log.hpp"
 #include "path.hpp"
 #include "queue_reader.hpp"

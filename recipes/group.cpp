@@ -5,6 +5,7 @@
 #include "path.hpp"
 
 #include <zkr/group.hpp>
+#include <zkr/log.hpp>
 #include <zkr/session.hpp>
 
 #include <boost/asio/this_coro.hpp>

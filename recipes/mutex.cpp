@@ -1,5 +1,5 @@
 #include "access.hpp"
-#include "lock_state.hpp"
+#include "lock_acquire.hpp"
 #include "mutex_impl.hpp"
 #include "path.hpp"
 

@@ -39,10 +39,6 @@ struct acquire_request {
     /// Reported to the session's observer; off for a recipe's internal steps (the semaphore's
     /// turn in its queue), which are not acquisitions of their own.
     bool observed = true;
-    /// Whether acquire_lock starts the max_hold clock once its handler has run; false when the
-    /// caller delivers the lock through a handler of its own, and starts the clock after that
-    /// one (lock_state::start_hold_clock), as mutex::async_adopt does.
-    bool starts_hold_clock = true;
     /// How long the lock may be held once acquired (mutex_options::max_hold).
     std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
 };

@@ -1,7 +1,7 @@
 // The counting semaphore: Curator's InterProcessSemaphoreV2 layout ("locks" queue, "leases"),
 // with the maximum kept in the semaphore node and checked.
 #include "access.hpp"
-#include "lock_state.hpp"
+#include "lock_acquire.hpp"
 #include "log.hpp"
 #include "path.hpp"
 #include "semaphore_impl.hpp"
@@ -120,22 +120,6 @@ asio::awaitable<std::tuple<error_code, lease>> adopt_leases(session_ptr s,
     }
     co_return std::make_tuple(error_code{},
                               held_lease(s, std::move(found), options, options.max_hold));
-}
-
-/// Delivers a lease, then starts its max_hold clocks (lock_state::start_hold_clock).
-handler<void(error_code, lease)> delivering(handler<void(error_code, lease)> h,
-                                            const completion_executors& ex) {
-    return adapt<void(error_code, lease), void(error_code, lease)>(
-        std::move(h), ex, [](auto& pending, error_code ec, lease l) {
-            std::vector<std::shared_ptr<lock_state>> states;
-            for (const auto& member : l.locks()) {
-                states.push_back(access::get_impl(member));
-            }
-            pending.complete(ec, std::move(l));
-            for (const auto& state : states) {
-                state->start_hold_clock();
-            }
-        });
 }
 
 struct attempt {

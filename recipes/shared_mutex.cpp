@@ -1,4 +1,5 @@
 #include "access.hpp"
+#include "contender.hpp"
 #include "lock_state.hpp"
 #include "log.hpp"
 #include "mutex_impl.hpp"

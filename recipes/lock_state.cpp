@@ -1,0 +1,316 @@
+// The state behind a held lock: ownership, loss (session events, our node's deletion, max_hold),
+// revocation requests and release (lock_state.hpp).
+#include "lock_state.hpp"
+
+#include "log.hpp"
+
+#include <zkr/names.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
+namespace zkr::detail {
+
+namespace asio = boost::asio;
+
+lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel,
+                       std::optional<std::chrono::milliseconds> max_hold,
+                       std::optional<observed_lock> observed)
+    : session_(std::move(s)),
+      path_(std::move(node.path)),
+      token_(node.stat.czxid),
+      policy_(policy),
+      channel_(channel),
+      max_hold_(max_hold),
+      observed_(std::move(observed)) {
+    if (observed_) {
+        observed_->acquired(node.waited);  // a state exists only for a node just acquired
+    }
+}
+
+void lock_state::start_hold_clock() {
+    if (!max_hold_) {
+        return;
+    }
+    // Behind the handler that delivered the lock, on the same executors: the clock starts once
+    // the holder has its handle, so that it is told of the loss before the node goes (lose()).
+    asio::post(session_->completions().via,
+               asio::bind_executor(session_->executor(), [self = shared_from_this()] {
+                   asio::post(self->session_->strand(), [self] { self->arm_hold_timer(); });
+               }));
+}
+
+void lock_state::arm_hold_timer() {
+    if (released_ || !owned_.load()) {
+        return;
+    }
+    hold_timer_.emplace(session_->strand(), *max_hold_);
+    hold_timer_->async_wait([weak = weak_from_this()](error_code ec) {
+        auto self = weak.lock();
+        if (!ec && self && !self->released_ && self->owned_.load()) {
+            self->lose(make_error_code(errc::max_hold_passed));
+        }
+    });
+}
+
+lock_state::~lock_state() {
+    end_hold();
+}
+
+void lock_state::end_hold() {
+    if (counted_.exchange(false)) {
+        session_->hold_ended();
+    }
+}
+
+void lock_state::start() {
+    counted_ = true;
+    session_->hold_began();
+    session_->add_listener(weak_from_this());
+    // Events before registration were seen by nobody: catch up with the current state.
+    switch (session_->state()) {
+        case session_state::suspended:
+            on_session_event(session_event::suspended);
+            break;
+        case session_state::expired:
+        case session_state::auth_failed:
+            on_session_event(session_event::expired);
+            break;
+        case session_state::closed:
+            on_session_event(session_event::closed);
+            break;
+        default:
+            break;
+    }
+}
+
+error_code lock_state::lost_reason() const {
+    std::lock_guard lock(reason_mutex_);
+    if (!reason_ && cause_pending_) {
+        return make_error_code(errc::lock_lost);  // lost; the server is being asked why
+    }
+    return reason_;
+}
+
+void lock_state::on_session_event(session_event event) {
+    switch (event) {
+        case session_event::suspended:
+            if (policy_ == loss_policy::on_suspend) {
+                lose(make_error_code(errc::session_suspended));
+            }
+            break;
+        case session_event::deadline_passed:
+            lose(make_error_code(errc::session_deadline));
+            release_waiters_.complete_all(make_error_code(errc::session_deadline));
+            break;
+        case session_event::quorum_unreachable:
+            lose(make_error_code(errc::quorum_unreachable));
+            break;
+        case session_event::expired:
+            lose(make_error_code(zk_errc::session_expired));
+            break;
+        case session_event::closed:
+            lose(make_error_code(errc::session_closed));
+            break;
+        case session_event::reconnected:
+            break;
+    }
+}
+
+void lock_state::lose(error_code why) {
+    owned_ = false;
+    end_hold();
+    if (loss_reported_) {
+        return;
+    }
+    loss_reported_ = true;
+    {
+        std::lock_guard lock(reason_mutex_);
+        reason_ = why;
+    }
+    if (observed_) {
+        observed_->ended(why);
+    }
+    if (why == errc::session_closed) {
+        ZKR_LOG(info, channel_, "lock " << path_ << " ends with its session");
+    } else {
+        ZKR_LOG(warning, channel_, "lock " << path_ << " lost: " << why.message());
+    }
+    lost_waiters_.complete_all(why);
+    revocation_waiters_.complete_all(why);
+    stop_watch_.emit(asio::cancellation_type::terminal);
+    if (hold_timer_) {
+        hold_timer_->cancel();
+    }
+    // Lost while the session may live on: our node may still exist and would block everyone
+    // behind it until the session ends. Delete it (once the connection is back).
+    if (why == errc::session_suspended || why == errc::session_deadline ||
+        why == errc::quorum_unreachable) {
+        remove_in_background(session_, path_, channel_);
+    } else if (why == errc::max_hold_passed) {
+        // Taken back once the holder has been told: the deletion follows the loss handlers
+        // through the same executors, so nobody else enters before the holder's executor ran
+        // them. A holder whose executor is stuck keeps the node until it is free again or its
+        // session ends (docs/guide.md, "Bounded holds").
+        asio::post(session_->completions().via,
+                   asio::bind_executor(session_->executor(),
+                                       [s = session_, path = path_, channel = channel_] {
+                                           remove_in_background(s, path, channel);
+                                       }));
+    }
+}
+
+void lock_state::release(handler<void(error_code)> h) {
+    auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), session_->strand(),
+                                                         session_->completions());
+    session_->on_driver([self = shared_from_this(), waiter = std::move(waiter)]() mutable {
+        if (self->released_) {
+            waiter.complete(make_error_code(errc::not_owner));
+            return;
+        }
+        self->released_ = true;
+        self->end_hold();
+        if (!self->owned_.exchange(false)) {
+            waiter.complete(self->lost_reason());
+            return;
+        }
+        self->loss_reported_ = true;  // released, not lost: a late loss is nobody's news
+        if (self->observed_) {
+            self->observed_->ended(error_code{});
+        }
+        self->lost_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
+        self->revocation_waiters_.complete_all(make_error_code(asio::error::operation_aborted));
+        self->stop_watch_.emit(asio::cancellation_type::terminal);
+        if (self->hold_timer_) {
+            self->hold_timer_->cancel();
+        }
+        self->release_waiters_.add(std::move(waiter));
+        remove_for_sure(self->session_, self->path_, [self](error_code ec) {
+            ZKR_LOG(debug, self->channel_, "released " << self->path_);
+            self->release_waiters_.complete_all(ec);
+        });
+    });
+}
+
+void lock_state::wait_lost(handler<void(error_code)> h, bool watch_for_deletion) {
+    auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), session_->strand(),
+                                                         session_->completions());
+    session_->on_driver(
+        [self = shared_from_this(), waiter = std::move(waiter), watch_for_deletion]() mutable {
+            if (self->released_) {
+                waiter.complete(make_error_code(errc::not_owner));
+                return;
+            }
+            if (!self->owned_.load()) {
+                waiter.complete(self->lost_reason());
+                return;
+            }
+            self->lost_waiters_.add(std::move(waiter));
+            if (watch_for_deletion) {
+                self->watch_node();
+            }
+        });
+}
+
+void lock_state::wait_revocation(handler<void(error_code)> h) {
+    auto waiter = waiter_list<void(error_code)>::prepare(std::move(h), session_->strand(),
+                                                         session_->completions());
+    session_->on_driver([self = shared_from_this(), waiter = std::move(waiter)]() mutable {
+        if (self->released_) {
+            waiter.complete(make_error_code(errc::not_owner));
+        } else if (!self->owned_.load()) {
+            waiter.complete(self->lost_reason());
+        } else if (self->revoke_requested_.load()) {
+            waiter.complete(error_code{});
+        } else {
+            self->revocation_waiters_.add(std::move(waiter));
+            self->watch_node();
+        }
+    });
+}
+
+void lock_state::watch_node() {
+    if (watching_) {
+        return;
+    }
+    watching_ = true;
+    asio::co_spawn(session_->strand(), watch_loop(), asio::detached);
+}
+
+asio::awaitable<void> lock_state::lose_node() {
+    // Owned no more, from this instant. Why: another client deleted the node, or the server
+    // expired our session and took its ephemeral nodes with it. After a freeze both look the
+    // same here (the deletion's event arrives first, the session's end with the next answer):
+    // ask the server once, so that the holder hears the real cause.
+    owned_ = false;
+    end_hold();
+    {
+        std::lock_guard lock(reason_mutex_);
+        cause_pending_ = true;
+    }
+    for (;;) {
+        auto [ec, st] = co_await call<void(error_code, std::optional<stat>)>(
+            [&](auto h) { session_->exists(path_, std::move(h)); });
+        if (!ec) {
+            lose(make_error_code(errc::lock_node_deleted));
+            co_return;
+        }
+        if (is_retryable(ec)) {
+            if (auto end = co_await wait_connected(session_)) {
+                ec = end;
+            } else {
+                continue;
+            }
+        }
+        lose(ec);  // the session's end, as the session reports it (once: a session event may
+                   // have reported it already)
+        co_return;
+    }
+}
+
+asio::awaitable<void> lock_state::watch_loop() {
+    auto self = shared_from_this();
+    while (owned_.load()) {
+        // Reading the data as well: a revoker writes its request there (Curator's way).
+        auto [ec, data, w] = co_await call<void(error_code, node_data, zkr::watch)>(
+            [&](auto h) { session_->watch_data(path_, std::move(h)); });
+        if (!owned_.load()) {
+            co_return;
+        }
+        if (ec == zk_errc::no_node) {
+            lose(make_error_code(errc::lock_node_deleted));
+            co_return;
+        }
+        if (!ec && data.data == names::revoke_request && !revoke_requested_.exchange(true)) {
+            ZKR_LOG(info, channel_, "revocation of " << path_ << " requested");
+            if (observed_) {
+                observed_->revocation_requested();
+            }
+            revocation_waiters_.complete_all(error_code{});
+        }
+        if (is_retryable(ec)) {
+            if (co_await wait_connected(session_)) {
+                co_return;  // the session's end reaches us as a session event
+            }
+            continue;
+        }
+        if (ec) {
+            co_return;
+        }
+        auto [wait_ec, event] =
+            co_await w.async_wait(asio::bind_cancellation_slot(stop_watch_.slot(), use_tuple));
+        if (wait_ec) {
+            co_return;
+        }
+        if (event.type == watch_event_type::deleted) {
+            co_await lose_node();
+            co_return;
+        }
+        // Our node's data changed: the watch is spent, set it again.
+    }
+}
+
+}  // namespace zkr::detail
