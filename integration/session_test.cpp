@@ -165,9 +165,7 @@ TEST(Session, SurvivesEnsembleLeaderLoss) {
 TEST(Session, ChrootConfinesPaths) {
     const auto root = fresh_root();
     create_node(shared_hosts(), "/t", "");  // may exist already
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session plain(ioc.get_executor(), config_for(shared_hosts()));
-        co_await plain.async_connect(asio::use_awaitable);
+    with_sessions([&](asio::io_context& ioc, session& plain) -> asio::awaitable<void> {
         co_await plain.async_create(root, std::string(), create_mode::persistent, tuple);
         session chrooted(ioc.get_executor(), config_for(shared_hosts() + root));
         co_await chrooted.async_connect(asio::use_awaitable);
