@@ -21,12 +21,10 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 TEST(DoubleBarrier, MembersEnterOnlyTogetherAndLeaveNothingBehind) {
     const auto path = fresh_root() + "/double";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        std::array<std::unique_ptr<session>, 3> sessions;
+    with_sessions<3>([&](session& s0, session& s1, session& s2) -> asio::awaitable<void> {
+        std::array<session*, 3> sessions{&s0, &s1, &s2};
         std::array<std::unique_ptr<double_barrier>, 3> members;
         for (std::size_t i = 0; i < 3; ++i) {
-            sessions[i] = std::make_unique<session>(ioc.get_executor(), config_for(shared_hosts()));
-            co_await connect(*sessions[i]);
             members[i] = std::make_unique<double_barrier>(*sessions[i], path, 3);
         }
         std::array<int, 3> entered{};
@@ -68,12 +66,9 @@ TEST(DoubleBarrier, MembersEnterOnlyTogetherAndLeaveNothingBehind) {
 
 TEST(DoubleBarrier, AMemberThatDiesInsideDoesNotHoldTheOthersAndACancelledEntryLeavesNoNode) {
     const auto path = fresh_root() + "/double";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session a(ioc.get_executor(), config_for(shared_hosts()));
-        session b(ioc.get_executor(), config_for(shared_hosts()));
+    with_sessions<2>([&](asio::io_context& ioc, session& a, session& b) -> asio::awaitable<void> {
+        // Destroyed below, inside the barrier: built here rather than held by with_sessions.
         auto doomed = std::make_unique<session>(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(a);
-        co_await connect(b);
         co_await connect(*doomed);
         double_barrier ma(a, path, 3), mb(b, path, 3), md(*doomed, path, 3);
         // A lone member gives up waiting (a timeout): its node goes.

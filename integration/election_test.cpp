@@ -18,6 +18,8 @@
 
 #include <signal.h>
 
+#include <array>
+
 namespace zkr::test {
 namespace {
 
@@ -112,61 +114,60 @@ TEST(Election, DeposedLeaderIsToldBeforeTheNextOneLeads) {
 
 TEST(Election, ObserverSeesEveryChangeInOrderAndResignHandsOverAtOnce) {
     const auto dir = fresh_root() + "/election";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        std::vector<std::unique_ptr<session>> sessions;
-        std::vector<std::unique_ptr<leader_election>> elections;
-        for (const char* id : {"a", "b", "c"}) {
-            sessions.push_back(
-                std::make_unique<session>(ioc.get_executor(), config_for(shared_hosts(), 10000ms)));
-            co_await connect(*sessions.back());
-            elections.push_back(std::make_unique<leader_election>(*sessions.back(), dir, id));
-        }
-        session watcher(ioc.get_executor(), config_for(shared_hosts()));
-        co_await connect(watcher);
-        leader_observer observer(watcher, dir);
-        auto [first_ec, first] = co_await observer.async_wait_leader_change(tuple);
-        EXPECT_FALSE(first_ec);
-        EXPECT_FALSE(first.has_value());  // nobody leads yet
+    const auto candidate = config_for(shared_hosts(), 10000ms);
+    with_sessions(
+        {candidate, candidate, candidate, config_for(shared_hosts())},
+        [&](session& a, session& b, session& c, session& watcher) -> asio::awaitable<void> {
+            const std::array<session*, 3> sessions{&a, &b, &c};
+            std::vector<std::unique_ptr<leader_election>> elections;
+            auto next = sessions.begin();
+            for (const char* id : {"a", "b", "c"}) {
+                elections.push_back(std::make_unique<leader_election>(**next++, dir, id));
+            }
+            leader_observer observer(watcher, dir);
+            auto [first_ec, first] = co_await observer.async_wait_leader_change(tuple);
+            EXPECT_FALSE(first_ec);
+            EXPECT_FALSE(first.has_value());  // nobody leads yet
 
-        std::vector<leadership> terms(3);
-        for (int i = 0; i < 3; ++i) {
-            elections[i]->async_campaign(
-                [&, i](error_code, leadership l) { terms[i] = std::move(l); });
-            CO_REQUIRE(
-                co_await eventually([&] { return children_count(dir) == std::size_t(i + 1); }));
-        }
-        std::vector<std::string> seen;
-        for (int i = 0; i < 3; ++i) {
-            auto [ec, now] = co_await observer.async_wait_leader_change(tuple);
-            EXPECT_FALSE(ec);
-            seen.push_back(leader_id(now));
-            auto [cec, current] = co_await elections[2]->async_current_leader(tuple);
-            EXPECT_EQ(leader_id(current), seen.back());
-            if (i == 0) {
-                auto [pec, all] = co_await elections[0]->async_participants(tuple);
-                CO_REQUIRE(all.size() == 3u);
-                EXPECT_EQ(all[0].id, "a");
-                EXPECT_TRUE(all[0].leader);
-                EXPECT_EQ(all[2].id, "c");
-                EXPECT_FALSE(all[2].leader);
+            std::vector<leadership> terms(3);
+            for (int i = 0; i < 3; ++i) {
+                elections[i]->async_campaign(
+                    [&, i](error_code, leadership l) { terms[i] = std::move(l); });
+                CO_REQUIRE(
+                    co_await eventually([&] { return children_count(dir) == std::size_t(i + 1); }));
             }
-            // Resign hands over at once: far sooner than any session timeout (10 s).
-            const auto resigned = clock::now();
-            co_await terms[i].async_resign(asio::use_awaitable);
-            if (i < 2) {
-                CO_REQUIRE(co_await eventually([&] { return terms[i + 1].is_leader(); }, 2s));
-                EXPECT_LT(clock::now() - resigned, 1s);
+            std::vector<std::string> seen;
+            for (int i = 0; i < 3; ++i) {
+                auto [ec, now] = co_await observer.async_wait_leader_change(tuple);
+                EXPECT_FALSE(ec);
+                seen.push_back(leader_id(now));
+                auto [cec, current] = co_await elections[2]->async_current_leader(tuple);
+                EXPECT_EQ(leader_id(current), seen.back());
+                if (i == 0) {
+                    auto [pec, all] = co_await elections[0]->async_participants(tuple);
+                    CO_REQUIRE(all.size() == 3u);
+                    EXPECT_EQ(all[0].id, "a");
+                    EXPECT_TRUE(all[0].leader);
+                    EXPECT_EQ(all[2].id, "c");
+                    EXPECT_FALSE(all[2].leader);
+                }
+                // Resign hands over at once: far sooner than any session timeout (10 s).
+                const auto resigned = clock::now();
+                co_await terms[i].async_resign(asio::use_awaitable);
+                if (i < 2) {
+                    CO_REQUIRE(co_await eventually([&] { return terms[i + 1].is_leader(); }, 2s));
+                    EXPECT_LT(clock::now() - resigned, 1s);
+                }
             }
-        }
-        auto [lec, last] = co_await observer.async_wait_leader_change(tuple);
-        EXPECT_FALSE(lec);
-        seen.push_back(leader_id(last));
-        EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "c", "<none>"}));
-        for (auto& s : sessions) {
-            co_await s->async_close(asio::use_awaitable);
-        }
-        co_await watcher.async_close(asio::use_awaitable);
-    });
+            auto [lec, last] = co_await observer.async_wait_leader_change(tuple);
+            EXPECT_FALSE(lec);
+            seen.push_back(leader_id(last));
+            EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "c", "<none>"}));
+            for (auto& s : sessions) {
+                co_await s->async_close(asio::use_awaitable);
+            }
+            co_await watcher.async_close(asio::use_awaitable);
+        });
 }
 
 TEST(Election, LeadRequeuesAfterLosingItsNodeAndFinishesWhenWorkReturns) {

@@ -15,6 +15,8 @@
 
 #include <signal.h>
 
+#include <array>
+
 namespace zkr::test {
 namespace {
 
@@ -70,21 +72,19 @@ TEST(SharedMutex, OneReleaseWakesExactlyThoseWhoCanProceed) {
         GTEST_FAIL() << "needs the project's own server (unset ZKR_TEST_HOSTS)";
     }
     const auto dir = fresh_root() + "/rw";
-    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
+    with_sessions<5>([&](session& s, session& r1, session& r2, session& w2,
+                         session& r3) -> asio::awaitable<void> {
         shared_mutex rw(s, dir);
         auto w1 = co_await rw.async_lock(asio::use_awaitable);
         const auto base = server->mntr_value("zk_watch_count");
         // Queue: W1 | R1 R2 W2 R3. R1 and R2 watch W1; W2 watches R2; R3 watches W2 only. Each
         // waiter has its own session: the server counts one watch per node and connection.
-        std::vector<std::unique_ptr<session>> sessions;
+        const std::array<session*, 4> sessions{&r1, &r2, &w2, &r3};
         std::vector<std::unique_ptr<shared_mutex>> locks;
         std::vector<lock> held(4);
         std::vector<bool> done(4, false);
         for (int i = 0; i < 4; ++i) {
-            sessions.push_back(
-                std::make_unique<session>(ioc.get_executor(), config_for(shared_hosts())));
-            co_await connect(*sessions.back());
-            locks.push_back(std::make_unique<shared_mutex>(*sessions.back(), dir));
+            locks.push_back(std::make_unique<shared_mutex>(*sessions[i], dir));
             auto& m = i == 2 ? locks.back()->writer() : locks.back()->reader();
             m.async_lock([&, i](error_code, lock l) {
                 held[i] = std::move(l);

@@ -23,6 +23,7 @@
 #include <boost/log/sinks/text_ostream_backend.hpp>
 #include <boost/make_shared.hpp>
 
+#include <array>
 #include <regex>
 #include <sstream>
 
@@ -511,14 +512,11 @@ TEST(Mutex, GuardedWriteIsRejectedByTheServerOnceTheLockIsGone) {
 
 TEST(Mutex, FencingTokensIncreaseAcrossHolders) {
     const auto dir = fresh_root() + "/lock";
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        std::vector<std::unique_ptr<session>> sessions;
+    with_sessions<3>([&](session& a, session& b, session& c) -> asio::awaitable<void> {
+        const std::array<session*, 3> sessions{&a, &b, &c};
         std::vector<mutex> mutexes;
-        for (int i = 0; i < 3; ++i) {
-            sessions.push_back(
-                std::make_unique<session>(ioc.get_executor(), config_for(shared_hosts())));
-            co_await connect(*sessions.back());
-            mutexes.emplace_back(*sessions.back(), dir);
+        for (auto* s : sessions) {
+            mutexes.emplace_back(*s, dir);
         }
         std::int64_t last = 0;
         for (int round = 0; round < 12; ++round) {
@@ -609,7 +607,12 @@ TEST(Mutex, LongDisconnectLosesTheLockBeforeTheServerCouldExpireIt) {
 
 TEST(Mutex, BadInputGetsClearErrorsAndLeavesNothing) {
     const auto root = fresh_root();
-    with_sessions([&](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
+    // The owner of a directory whose ACL forbids us to create.
+    auto owner_config = config_for(shared_hosts());
+    owner_config.digest_credentials = "owner:pw";
+    owner_config.acl = read_only_for_others_acl();
+    const session_config configs[] = {config_for(shared_hosts()), owner_config};
+    with_sessions(configs, [&](session& s, session& owner) -> asio::awaitable<void> {
         for (const char* path : {"", "relative", "/", "/trailing/", "/a//b"}) {
             mutex bad(s, path);
             auto [ec, l] = co_await bad.async_lock(tuple);
@@ -624,11 +627,6 @@ TEST(Mutex, BadInputGetsClearErrorsAndLeavesNothing) {
         auto [eec, el] = co_await under_ephemeral.async_lock(tuple);
         EXPECT_EQ(eec, zk_errc::no_children_for_ephemerals);
         // A directory whose ACL forbids us to create.
-        auto config = config_for(shared_hosts());
-        config.digest_credentials = "owner:pw";
-        config.acl = read_only_for_others_acl();
-        session owner(ioc.get_executor(), config);
-        co_await connect(owner);
         const auto guarded = root + "/guarded";
         co_await owner.async_create(guarded, std::string(), create_mode::persistent, tuple);
         mutex denied(s, guarded);

@@ -62,9 +62,7 @@ TEST(Session, ConnectsReportsItselfAndCloses) {
 }
 
 TEST(Session, ClosingWithOperationsInFlightCompletesThemAll) {
-    run([](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await s.async_connect(asio::use_awaitable);
+    with_sessions([](session& s) -> asio::awaitable<void> {
         const auto root = fresh_root();
         co_await s.async_create(std::string("/t"), std::string(), create_mode::persistent, tuple);
         co_await s.async_create(root, std::string(), create_mode::persistent, tuple);
@@ -96,10 +94,9 @@ TEST(Session, ClosingWithOperationsInFlightCompletesThemAll) {
 
 TEST(Session, ShortServerPauseSuspendsThenReconnectsSameSession) {
     zk_server server;
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for(server.hosts(), 6000ms));
-            co_await s.async_connect(asio::use_awaitable);
+    with_sessions(
+        {config_for(server.hosts(), 6000ms)},
+        [&](session& s) -> asio::awaitable<void> {
             const auto id = s.session_id();
             server.pause();
             // The client notices after 2/3 of the timeout without an answer.
@@ -117,9 +114,7 @@ TEST(Session, ShortServerPauseSuspendsThenReconnectsSameSession) {
 }
 
 TEST(Session, ForcedExpiryIsReportedAndEphemeralsAreGone) {
-    run([](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts(), 4000ms));
-        co_await s.async_connect(asio::use_awaitable);
+    with_sessions({config_for(shared_hosts(), 4000ms)}, [](session& s) -> asio::awaitable<void> {
         const auto root = fresh_root();
         co_await s.async_create(std::string("/t"), std::string(), create_mode::persistent, tuple);
         co_await s.async_create(root, std::string(), create_mode::persistent, tuple);
@@ -142,10 +137,9 @@ TEST(Session, ForcedExpiryIsReportedAndEphemeralsAreGone) {
 
 TEST(Session, SurvivesEnsembleLeaderLoss) {
     zk_server ensemble(3);
-    run(
-        [&](asio::io_context& ioc) -> asio::awaitable<void> {
-            session s(ioc.get_executor(), config_for(ensemble.hosts(), 6000ms));
-            co_await s.async_connect(asio::use_awaitable);
+    with_sessions(
+        {config_for(ensemble.hosts(), 6000ms)},
+        [&](session& s) -> asio::awaitable<void> {
             const auto id = s.session_id();
             auto [cec, node] = co_await s.async_create(std::string("/survivor"), std::string("x"),
                                                        create_mode::ephemeral, tuple);
@@ -171,9 +165,7 @@ TEST(Session, SurvivesEnsembleLeaderLoss) {
 TEST(Session, ChrootConfinesPaths) {
     const auto root = fresh_root();
     create_node(shared_hosts(), "/t", "");  // may exist already
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        session plain(ioc.get_executor(), config_for(shared_hosts()));
-        co_await plain.async_connect(asio::use_awaitable);
+    with_sessions([&](asio::io_context& ioc, session& plain) -> asio::awaitable<void> {
         co_await plain.async_create(root, std::string(), create_mode::persistent, tuple);
         session chrooted(ioc.get_executor(), config_for(shared_hosts() + root));
         co_await chrooted.async_connect(asio::use_awaitable);
@@ -197,11 +189,9 @@ TEST(Session, ChrootConfinesPaths) {
 TEST(Session, ConnectsToAnIpv6Address) {
     // The test server listens on 127.0.0.1 only: a proxy on [::1] leads to it.
     tcp_proxy proxy(shared_hosts(), "::1");
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+    EXPECT_EQ(proxy.address().front(), '[');
+    with_sessions({config_for(proxy.address())}, [&](session& s) -> asio::awaitable<void> {
         const auto root = fresh_root();
-        session s(ioc.get_executor(), config_for(proxy.address()));
-        EXPECT_EQ(proxy.address().front(), '[');
-        co_await connect(s);
         auto [cec, created] =
             co_await s.async_create(root, std::string(), create_mode::ephemeral, tuple);
         EXPECT_FALSE(cec) << cec.message();
@@ -214,12 +204,11 @@ TEST(Session, ConnectsToAnIpv6Address) {
 
 TEST(Session, DigestAuthAndAclDenial) {
     const auto root = fresh_root();
-    run([&](asio::io_context& ioc) -> asio::awaitable<void> {
-        auto alice_config = config_for(shared_hosts());
-        alice_config.digest_credentials = "alice:secret";
-        alice_config.acl = creator_all_acl();
-        session alice(ioc.get_executor(), alice_config);
-        co_await alice.async_connect(asio::use_awaitable);
+    auto alice_config = config_for(shared_hosts());
+    alice_config.digest_credentials = "alice:secret";
+    alice_config.acl = creator_all_acl();
+    const session_config configs[] = {alice_config};
+    with_sessions(configs, [&](asio::io_context& ioc, session& alice) -> asio::awaitable<void> {
         co_await alice.async_create(std::string("/t"), std::string(), create_mode::persistent,
                                     tuple);
         auto [cec, node] = co_await alice.async_create(root, std::string("private"),
@@ -301,9 +290,7 @@ TEST(Session, EveryCompletionTokenKind) {
 }
 
 TEST(Session, CancellingAPendingWatchRemovesIt) {
-    run([](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await s.async_connect(asio::use_awaitable);
+    with_sessions([](session& s) -> asio::awaitable<void> {
         const auto path = fresh_root() + "-absent";
         auto [ec, st, w] = co_await s.async_watch_exists(path, tuple);
         CO_REQUIRE(!ec);
@@ -366,9 +353,7 @@ TEST(Session, AServerThatNoLongerKnowsTheSessionEndsItAfterTheTimeoutWithOneErro
 }
 
 TEST(Session, AnAbandonedWatchLeavesNothingPendingNorOnTheServer) {
-    run([](asio::io_context& ioc) -> asio::awaitable<void> {
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await s.async_connect(asio::use_awaitable);
+    with_sessions([](session& s) -> asio::awaitable<void> {
         const auto path = fresh_root() + "-watched";
         create_node(shared_hosts(), "/t", "");  // its parent, when this test runs alone
         {
@@ -405,7 +390,7 @@ TEST(Session, AnAbandonedWatchLeavesNothingPendingNorOnTheServer) {
 }
 
 TEST(Session, BadInputGetsClearErrors) {
-    run([](asio::io_context& ioc) -> asio::awaitable<void> {
+    with_sessions([](asio::io_context& ioc, session& s) -> asio::awaitable<void> {
         {
             auto config = config_for("127.0.0.1:1");
             config.connect_timeout = 500ms;
@@ -419,8 +404,6 @@ TEST(Session, BadInputGetsClearErrors) {
             auto [ec] = co_await bad.async_connect(tuple);
             EXPECT_EQ(ec, errc::invalid_connect_string) << hosts;
         }
-        session s(ioc.get_executor(), config_for(shared_hosts()));
-        co_await s.async_connect(asio::use_awaitable);
         for (const char* path : {"", "relative", "/trailing/", "/double//slash", "/dot/."}) {
             auto [ec, node] = co_await s.async_create(std::string(path), std::string(),
                                                       create_mode::persistent, tuple);

@@ -1,5 +1,6 @@
 #include "queue_acquire.hpp"
 
+#include "access.hpp"
 #include "log.hpp"
 #include "path.hpp"
 #include "watch_state.hpp"
@@ -290,7 +291,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     void cancel() {
         cancelled_ = true;
         in_flight_.emit(asio::cancellation_type::terminal);
-        if (auto* w = watch_access::state(watch_)) {
+        if (const auto& w = access::get_impl(watch_)) {
             w->cancel_here();  // the wait ends with operation_aborted
         }
     }
@@ -383,7 +384,7 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
         }
         watch_ = std::move(w);
         // In place on the driver strand: the hand-off continues inside the C client's callback.
-        watch_access::state(watch_)->wait_here(
+        access::get_impl(watch_)->wait_here(
             [self = shared_from_this(), watched_last_blocker](error_code ec, watch_event event) {
                 self->watch_ = zkr::watch{};
                 if (ec) {

@@ -1,5 +1,6 @@
 #include "quorum_check.hpp"
 
+#include "access.hpp"
 #include "log.hpp"
 #include "watch_state.hpp"
 
@@ -139,12 +140,11 @@ void quorum_check::on_config(error_code ec, const std::string& config, zkr::watc
     }
     if (watch.armed()) {
         config_watch_ = std::move(watch);
-        watch_access::state(config_watch_)
-            ->wait_here(while_alive([this](error_code wec, watch_event) {
-                if (!wec && !stopped_) {
-                    read_config();
-                }
-            }));
+        access::get_impl(config_watch_)->wait_here(while_alive([this](error_code wec, watch_event) {
+            if (!wec && !stopped_) {
+                read_config();
+            }
+        }));
     }
     const int members = members_in(config);
     ensemble_ = members > 1 ? members::several : members::one;

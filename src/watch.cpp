@@ -86,7 +86,7 @@ void watch_state::cancel() {
 }  // namespace detail
 
 watch::watch() noexcept = default;
-watch::watch(std::shared_ptr<detail::watch_state> state) noexcept : state_(std::move(state)) {}
+watch::watch(std::shared_ptr<detail::watch_state> state) noexcept : impl_(std::move(state)) {}
 watch::watch(watch&&) noexcept = default;
 
 namespace {
@@ -105,29 +105,28 @@ void abandon(const std::shared_ptr<detail::watch_state>& state) noexcept {
 
 watch& watch::operator=(watch&& other) noexcept {
     if (this != &other) {
-        abandon(state_);
-        state_ = std::move(other.state_);
+        abandon(impl_);
+        impl_ = std::move(other.impl_);
     }
     return *this;
 }
 
 watch::~watch() {
-    abandon(state_);
+    abandon(impl_);
 }
 
 bool watch::armed() const noexcept {
-    return state_ && state_->armed();
+    return impl_ && impl_->armed();
 }
 
-void watch::wait_impl(const std::shared_ptr<detail::watch_state>& state,
-                      detail::handler<void(error_code, watch_event)> h) {
-    if (!state) {
+void watch::wait_impl(const impl_ptr& impl, detail::handler<void(error_code, watch_event)> h) {
+    if (!impl) {
         // An empty watch belongs to no session: complete through the system executor.
         detail::fail(std::move(h), boost::asio::system_executor(),
                      make_error_code(errc::invalid_argument));
         return;
     }
-    state->wait(std::move(h));
+    impl->wait(std::move(h));
 }
 
 }  // namespace zkr

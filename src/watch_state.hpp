@@ -71,9 +71,4 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     handler<void(error_code, watch_event)> waiter;
 };
 
-/// The recipes' way into a zkr::watch: waiting in place on the driver strand.
-struct watch_access {
-    static watch_state* state(const zkr::watch& w) noexcept { return w.state_.get(); }
-};
-
 }  // namespace zkr::detail

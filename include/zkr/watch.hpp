@@ -17,7 +17,7 @@ namespace zkr {
 
 namespace detail {
 struct watch_state;
-struct watch_access;
+struct access;
 }  // namespace detail
 
 enum class watch_event_type { created, deleted, changed, child };
@@ -53,15 +53,15 @@ class ZKR_API watch {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_wait(Token&& token = {}) {
         return detail::initiate<void(error_code, watch_event)>(
-            std::forward<Token>(token),
-            [state = state_](auto h) { wait_impl(state, std::move(h)); });
+            std::forward<Token>(token), [impl = impl_](auto h) { wait_impl(impl, std::move(h)); });
     }
 
   private:
-    friend struct detail::watch_access;
-    static void wait_impl(const std::shared_ptr<detail::watch_state>& state,
-                          detail::handler<void(error_code, watch_event)> h);
-    std::shared_ptr<detail::watch_state> state_;
+    friend struct detail::access;
+    using impl_ptr = std::shared_ptr<detail::watch_state>;
+    static void wait_impl(const impl_ptr& impl, detail::handler<void(error_code, watch_event)> h);
+
+    impl_ptr impl_;
 };
 
 }  // namespace zkr
