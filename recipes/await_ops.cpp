@@ -112,7 +112,7 @@ std::optional<error_code> removal_settled(error_code ec) {
 }  // namespace
 
 boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string path) {
-    co_await boost::asio::this_coro::reset_cancellation_state();
+    co_await forget_cancellation();
     for (;;) {
         auto [ec] =
             co_await call<void(error_code)>([&](auto h) { s->remove(path, -1, std::move(h)); });

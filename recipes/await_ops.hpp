@@ -103,19 +103,36 @@ boost::asio::awaitable<error_code> ensure_path(session_ptr s, std::string dir);
 /// end, in the background if need be.
 boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string path);
 
-/// Runs `body` with cancellation reported, never thrown: a recipe's body checks for it
-/// (cancellation_requested, a wait's operation_aborted) and cleans up before it returns. An
-/// exception thrown instead would skip that cleanup. (The setting belongs to the whole
-/// coroutine thread, so one co_await here covers `body`.)
+/// Sets the awaiting coroutine up as every recipe body expects: cancellation reported, never
+/// thrown (a body checks for it with cancellation_requested or a wait's operation_aborted, and
+/// cleans up before it returns; an exception would skip that cleanup), and every type of
+/// cancellation heard (terminal, partial, total). The setting belongs to the whole coroutine
+/// thread: spawn() does it for its body and everything that body awaits; only a coroutine
+/// started otherwise (co_spawn) calls this itself, first.
+inline boost::asio::awaitable<void> report_cancellation() {
+    co_await boost::asio::this_coro::throw_if_cancelled(false);
+    co_await boost::asio::this_coro::reset_cancellation_state(
+        boost::asio::enable_total_cancellation());
+}
+
+/// Before cleanup after a cancellation (releasing what was taken, deleting a node): forgets the
+/// cancellation received so far, so that the cleanup's waits run to their end. Back to Asio's
+/// default filter (only a further terminal cancellation is heard). For the whole coroutine
+/// thread, as above.
+inline boost::asio::awaitable<void> forget_cancellation() {
+    co_await boost::asio::this_coro::reset_cancellation_state();
+}
+
+/// Runs `body` after report_cancellation().
 template <class Result>
 boost::asio::awaitable<Result> reporting_cancellation(boost::asio::awaitable<Result> body) {
-    co_await boost::asio::this_coro::throw_if_cancelled(false);
+    co_await report_cancellation();
     co_return co_await std::move(body);
 }
 
-/// Runs `body` on the driver strand and completes `h` with its result: a coroutine returning
-/// std::tuple<error_code, Values...> for a handler void(error_code, Values...); an exception
-/// escaping it becomes zk_errc::system_error.
+/// Runs `body` on the driver strand, its cancellation set up (report_cancellation), and
+/// completes `h` with its result: a coroutine returning std::tuple<error_code, Values...> for a
+/// handler void(error_code, Values...); an exception escaping it becomes zk_errc::system_error.
 ///
 /// The caller's per-operation cancellation is forwarded through a signal we own, emitted on the
 /// strand. (Boost 1.81's co_spawn, given the caller's slot, posts its emit through a raw pointer

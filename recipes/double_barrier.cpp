@@ -8,8 +8,6 @@
 #include <zkr/session.hpp>
 #include <zkr/watch.hpp>
 
-#include <boost/asio/this_coro.hpp>
-
 #include <algorithm>
 
 namespace zkr {
@@ -39,8 +37,6 @@ std::vector<std::string> members_of(std::vector<std::string> names) {
 }
 
 asio::awaitable<std::tuple<error_code>> enter(state_ptr b) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     const auto& s = b->session;
     if (b->inside) {
         co_return make_error_code(errc::invalid_argument);  // entered already
@@ -105,14 +101,12 @@ asio::awaitable<std::tuple<error_code>> enter(state_ptr b) {
             break;
         }
     }
-    co_await asio::this_coro::reset_cancellation_state();
+    co_await forget_cancellation();
     co_await remove_for_sure(s, b->node);  // not entered: nothing of ours stays
     co_return result;
 }
 
 asio::awaitable<std::tuple<error_code>> leave(state_ptr b) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     const auto& s = b->session;
     if (!b->inside) {
         co_return make_error_code(errc::invalid_argument);  // not entered

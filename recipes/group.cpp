@@ -7,8 +7,6 @@
 #include <zkr/group.hpp>
 #include <zkr/session.hpp>
 
-#include <boost/asio/this_coro.hpp>
-
 #include <algorithm>
 
 namespace zkr {
@@ -92,8 +90,6 @@ asio::awaitable<members_result> read_members(const session_ptr& s, const std::st
 
 /// Lists the members, and with `wait_change` waits until they differ from the last report.
 asio::awaitable<members_result> members(std::shared_ptr<member_group_state> g, bool wait_change) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     const auto& s = g->session;
     for (;;) {
         if (co_await cancellation_requested()) {

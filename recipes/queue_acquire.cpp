@@ -6,7 +6,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/this_coro.hpp>
 
 #include <optional>
 
@@ -139,7 +138,7 @@ asio::awaitable<error_code> verify_owner(attempt& a) {
 
 /// Leaves nothing behind: deletes our node (or, after a lost create, whatever carries our uuid).
 asio::awaitable<void> clean_up(attempt& a) {
-    co_await asio::this_coro::reset_cancellation_state();
+    co_await forget_cancellation();
     auto& s = a.req.session;
     if (a.own) {
         // Deleting now keeps a following attempt from queueing behind our own stale node; if
@@ -209,8 +208,7 @@ enum class from { the_first_answer, a_relisting, the_head };
 /// (from::the_first_answer).
 asio::awaitable<std::tuple<error_code, queue_view>> advance(attempt& a, from start,
                                                             first_look first) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    co_await report_cancellation();  // co_spawn, not spawn
     auto& s = a.req.session;
     children kids;
     bool relist = start == from::a_relisting;

@@ -10,7 +10,6 @@
 #include <zkr/session.hpp>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/this_coro.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -243,8 +242,6 @@ asio::awaitable<std::tuple<error_code, outcome>> wait_for_room(attempt& a, int m
 }
 
 asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request r) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     const auto& m = *r.impl;  // kept alive by r, in this frame
     const auto& s = m.session;
     auto observed = observed_lock::start(s, "semaphore", m.path);
@@ -281,7 +278,7 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     if (!ec) {
         std::tie(ec, granted) = co_await wait_for_room(a, m.max, r.count, r.try_only, data);
     }
-    co_await asio::this_coro::reset_cancellation_state();
+    co_await forget_cancellation();
     co_await turn.async_release(use_tuple);
     if (auto end = s->final_error(); end && !ec) {
         ec = end;  // the session ended meanwhile: our leases went with it
