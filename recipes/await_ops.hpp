@@ -43,25 +43,44 @@ struct call_result<void(error_code, Args...)> {
 /// Waits until the session is connected (see below).
 boost::asio::awaitable<error_code> wait_connected(session_ptr s);
 
-/// The "retry once reconnected" loop of every recipe, for a request that may be sent again
-/// (a read, a sync, a write that checks a version): sends it until it is answered over a live
-/// connection. Ends with the session's end (its error) or the awaiting coroutine's
-/// cancellation (operation_aborted) if they come first.
+/// The error a round's result carries: the result itself, or its first element.
+inline error_code& error_of(error_code& ec) {
+    return ec;
+}
+template <class... Values>
+error_code& error_of(std::tuple<error_code, Values...>& result) {
+    return std::get<0>(result);
+}
+
+/// The "retry once reconnected" loop of every recipe, for a round of requests that may be sent
+/// again as a whole: awaits `round()` (an awaitable completing with an error_code, or a tuple
+/// starting with one) until its error is not retryable, waiting for the connection between
+/// attempts. Ends with the session's end (its error) or the awaiting coroutine's cancellation
+/// (operation_aborted) if they come first.
+///   auto [ec, leader] = co_await retrying(s, [&] { return current_leader(s, path); });
+template <class Round, class Result = typename std::invoke_result_t<Round&>::value_type>
+boost::asio::awaitable<Result> retrying(session_ptr s, Round round) {
+    for (;;) {
+        auto result = co_await round();
+        if (!is_retryable(error_of(result))) {
+            co_return result;
+        }
+        if (auto end = co_await wait_connected(s)) {
+            error_of(result) = end;
+            co_return result;
+        }
+    }
+}
+
+/// retrying() for one request (a read, a sync, a write that checks a version): sends it until
+/// it is answered over a live connection.
 ///   auto [ec, data] = co_await call_retrying<void(error_code, node_data)>(
 ///       s, [&](auto h) { s->get_data(path, std::move(h)); });
 template <class Signature, class Start>
 boost::asio::awaitable<typename call_result<Signature>::type> call_retrying(session_ptr s,
                                                                             Start start) {
-    for (;;) {
-        auto result = co_await call<Signature>(start);
-        if (!is_retryable(std::get<0>(result))) {
-            co_return result;
-        }
-        if (auto end = co_await wait_connected(s)) {
-            std::get<0>(result) = end;
-            co_return result;
-        }
-    }
+    return retrying(std::move(s),
+                    [start = std::move(start)]() mutable { return call<Signature>(start); });
 }
 
 /// One of our nodes: its path and its stat at creation (czxid: the fencing token).

@@ -120,13 +120,7 @@ asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> next_leader(
             co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
                                       std::optional<leader_info>{});
         }
-        auto [ec, now] = co_await current_leader(s, o->path);
-        if (is_retryable(ec)) {
-            if (auto wait_ec = co_await wait_connected(s)) {
-                co_return std::make_tuple(wait_ec, std::optional<leader_info>{});
-            }
-            continue;
-        }
+        auto [ec, now] = co_await retrying(s, [&] { return current_leader(s, o->path); });
         if (ec) {
             co_return std::make_tuple(ec, std::optional<leader_info>{});
         }

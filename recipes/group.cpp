@@ -33,38 +33,39 @@ asio::awaitable<std::tuple<error_code, zkr::lock>> join(session_ptr s, std::stri
     if (auto ec = co_await ensure_path(s, dir)) {
         co_return std::make_tuple(ec, zkr::lock{});
     }
-    for (;;) {
-        auto [ec, created] = co_await call<void(error_code, created_node)>(
-            [&](auto h) { s->create(node, data, create_mode::ephemeral, std::move(h)); });
-        if (ec == zk_errc::node_exists) {
-            auto [eec, st] = co_await call<void(error_code, std::optional<stat>)>(
-                [&](auto h) { s->exists(node, std::move(h)); });
-            if (!eec && st && st->ephemeral_owner == s->session_id()) {
-                if (s->holds_node(node)) {
-                    // Joined already under this id: not a create of ours whose answer was lost.
-                    co_return std::make_tuple(make_error_code(errc::already_held), zkr::lock{});
+    auto create_member = [&]() -> asio::awaitable<std::tuple<error_code, created_node>> {
+        for (;;) {
+            auto [ec, created] = co_await call<void(error_code, created_node)>(
+                [&](auto h) { s->create(node, data, create_mode::ephemeral, std::move(h)); });
+            if (ec == zk_errc::node_exists) {
+                auto [eec, st] = co_await call<void(error_code, std::optional<stat>)>(
+                    [&](auto h) { s->exists(node, std::move(h)); });
+                if (!eec && st && st->ephemeral_owner == s->session_id()) {
+                    if (s->holds_node(node)) {
+                        // Joined already under this id: not a create of ours whose answer was
+                        // lost.
+                        co_return std::make_tuple(make_error_code(errc::already_held),
+                                                  created_node{});
+                    }
+                    ec = {};
+                    created = created_node{node, *st};
+                } else if (!eec && !st) {
+                    continue;  // its member just left: try again
+                } else if (!is_retryable(eec)) {
+                    ec = eec ? eec : ec;
                 }
-                ec = {};
-                created = created_node{node, *st};
-            } else if (!eec && !st) {
-                continue;  // its member just left: try again
-            } else if (!is_retryable(eec)) {
-                co_return std::make_tuple(eec ? eec : ec, zkr::lock{});
             }
+            co_return std::make_tuple(ec, std::move(created));
         }
-        if (!ec) {
-            auto state = std::make_shared<lock_state>(s, acquired_node{created.path, created.stat},
-                                                      loss_policy::on_expiry, log::channels::group);
-            state->start();
-            co_return std::make_tuple(error_code{}, zkr::lock(std::move(state)));
-        }
-        if (!is_retryable(ec)) {
-            co_return std::make_tuple(ec, zkr::lock{});
-        }
-        if (auto wait_ec = co_await wait_connected(s)) {
-            co_return std::make_tuple(wait_ec, zkr::lock{});
-        }
+    };
+    auto [ec, created] = co_await retrying(s, create_member);
+    if (ec) {
+        co_return std::make_tuple(ec, zkr::lock{});
     }
+    auto state = std::make_shared<lock_state>(s, acquired_node{created.path, created.stat},
+                                              loss_policy::on_expiry, log::channels::group);
+    state->start();
+    co_return std::make_tuple(error_code{}, zkr::lock(std::move(state)));
 }
 
 /// The members in `names`, by id, with their data; members that left meanwhile are skipped.

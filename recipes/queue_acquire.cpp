@@ -221,31 +221,22 @@ asio::awaitable<std::tuple<error_code, queue_view>> advance(attempt& a, from sta
     if (start == from::the_head) {
         view.found = view.acquired = true;
     } else {
-        for (;;) {
-            if (co_await cancellation_requested()) {
-                co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
+        if (co_await cancellation_requested()) {
+            co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
+                                      queue_view{});
+        }
+        if (relist) {
+            auto [list_ec, listing] = co_await call_retrying<void(error_code, children)>(
+                s, [&](auto h) { s->get_children(a.req.dir, std::move(h)); });
+            if (list_ec) {
+                co_return std::make_tuple(list_ec == zk_errc::no_node
+                                              ? make_error_code(errc::lock_node_deleted)
+                                              : list_ec,
                                           queue_view{});
             }
-            if (relist) {
-                auto [list_ec, listing] = co_await call<void(error_code, children)>(
-                    [&](auto h) { s->get_children(a.req.dir, std::move(h)); });
-                if (is_retryable(list_ec)) {
-                    if (auto ec = co_await wait_connected(s)) {
-                        co_return std::make_tuple(ec, queue_view{});
-                    }
-                    continue;
-                }
-                if (list_ec) {
-                    co_return std::make_tuple(list_ec == zk_errc::no_node
-                                                  ? make_error_code(errc::lock_node_deleted)
-                                                  : list_ec,
-                                              queue_view{});
-                }
-                kids = std::move(listing);
-            }
-            view = look_at(a, kids);
-            break;
+            kids = std::move(listing);
         }
+        view = look_at(a, kids);
     }
     if (view.found && view.acquired && a.req.verify_owner) {
         if (auto ec = co_await verify_owner(a)) {

@@ -200,14 +200,8 @@ asio::awaitable<std::tuple<error_code, outcome>> wait_for_room(attempt& a, int m
             co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
                                       outcome::busy);
         }
-        auto [ec, kids, w] = co_await call<void(error_code, children, zkr::watch)>(
-            [&](auto h) { a.s->watch_children(a.leases_dir, std::move(h)); });
-        if (is_retryable(ec)) {
-            if (auto wec = co_await wait_connected(a.s)) {
-                co_return std::make_tuple(wec, outcome::busy);
-            }
-            continue;
-        }
+        auto [ec, kids, w] = co_await call_retrying<void(error_code, children, zkr::watch)>(
+            a.s, [&](auto h) { a.s->watch_children(a.leases_dir, std::move(h)); });
         if (ec) {
             co_return std::make_tuple(ec, outcome::busy);
         }
