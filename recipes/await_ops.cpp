@@ -69,19 +69,9 @@ boost::asio::awaitable<std::tuple<error_code, std::vector<acquired_node>>> find_
 
 boost::asio::awaitable<error_code> create_for_sure(session_ptr s, std::string path,
                                                    create_mode mode) {
-    for (;;) {
-        auto [ec, node] = co_await call<void(error_code, created_node)>(
-            [&](auto h) { s->create(path, {}, mode, std::move(h)); });
-        if (!ec || ec == zk_errc::node_exists) {
-            co_return error_code{};
-        }
-        if (!is_retryable(ec)) {
-            co_return ec;
-        }
-        if (auto wait_ec = co_await wait_connected(s)) {
-            co_return wait_ec;
-        }
-    }
+    auto [ec, node] = co_await call_retrying<void(error_code, created_node)>(
+        s, [&](auto h) { s->create(path, {}, mode, std::move(h)); });
+    co_return ec == zk_errc::node_exists ? error_code{} : ec;
 }
 
 boost::asio::awaitable<error_code> ensure_path(session_ptr s, std::string dir) {
@@ -112,7 +102,7 @@ std::optional<error_code> removal_settled(error_code ec) {
 }  // namespace
 
 boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string path) {
-    co_await boost::asio::this_coro::reset_cancellation_state();
+    co_await forget_cancellation();
     for (;;) {
         auto [ec] =
             co_await call<void(error_code)>([&](auto h) { s->remove(path, -1, std::move(h)); });

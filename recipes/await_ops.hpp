@@ -43,25 +43,44 @@ struct call_result<void(error_code, Args...)> {
 /// Waits until the session is connected (see below).
 boost::asio::awaitable<error_code> wait_connected(session_ptr s);
 
-/// The "retry once reconnected" loop of every recipe, for a request that may be sent again
-/// (a read, a sync, a write that checks a version): sends it until it is answered over a live
-/// connection. Ends with the session's end (its error) or the awaiting coroutine's
-/// cancellation (operation_aborted) if they come first.
+/// The error a round's result carries: the result itself, or its first element.
+inline error_code& error_of(error_code& ec) {
+    return ec;
+}
+template <class... Values>
+error_code& error_of(std::tuple<error_code, Values...>& result) {
+    return std::get<0>(result);
+}
+
+/// The "retry once reconnected" loop of every recipe, for a round of requests that may be sent
+/// again as a whole: awaits `round()` (an awaitable completing with an error_code, or a tuple
+/// starting with one) until its error is not retryable, waiting for the connection between
+/// attempts. Ends with the session's end (its error) or the awaiting coroutine's cancellation
+/// (operation_aborted) if they come first.
+///   auto [ec, leader] = co_await retrying(s, [&] { return current_leader(s, path); });
+template <class Round, class Result = typename std::invoke_result_t<Round&>::value_type>
+boost::asio::awaitable<Result> retrying(session_ptr s, Round round) {
+    for (;;) {
+        auto result = co_await round();
+        if (!is_retryable(error_of(result))) {
+            co_return result;
+        }
+        if (auto end = co_await wait_connected(s)) {
+            error_of(result) = end;
+            co_return result;
+        }
+    }
+}
+
+/// retrying() for one request (a read, a sync, a write that checks a version): sends it until
+/// it is answered over a live connection.
 ///   auto [ec, data] = co_await call_retrying<void(error_code, node_data)>(
 ///       s, [&](auto h) { s->get_data(path, std::move(h)); });
 template <class Signature, class Start>
 boost::asio::awaitable<typename call_result<Signature>::type> call_retrying(session_ptr s,
                                                                             Start start) {
-    for (;;) {
-        auto result = co_await call<Signature>(start);
-        if (!is_retryable(std::get<0>(result))) {
-            co_return result;
-        }
-        if (auto end = co_await wait_connected(s)) {
-            std::get<0>(result) = end;
-            co_return result;
-        }
-    }
+    return retrying(std::move(s),
+                    [start = std::move(start)]() mutable { return call<Signature>(start); });
 }
 
 /// One of our nodes: its path and its stat at creation (czxid: the fencing token).
@@ -103,19 +122,36 @@ boost::asio::awaitable<error_code> ensure_path(session_ptr s, std::string dir);
 /// end, in the background if need be.
 boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string path);
 
-/// Runs `body` with cancellation reported, never thrown: a recipe's body checks for it
-/// (cancellation_requested, a wait's operation_aborted) and cleans up before it returns. An
-/// exception thrown instead would skip that cleanup. (The setting belongs to the whole
-/// coroutine thread, so one co_await here covers `body`.)
+/// Sets the awaiting coroutine up as every recipe body expects: cancellation reported, never
+/// thrown (a body checks for it with cancellation_requested or a wait's operation_aborted, and
+/// cleans up before it returns; an exception would skip that cleanup), and every type of
+/// cancellation heard (terminal, partial, total). The setting belongs to the whole coroutine
+/// thread: spawn() does it for its body and everything that body awaits; only a coroutine
+/// started otherwise (co_spawn) calls this itself, first.
+inline boost::asio::awaitable<void> report_cancellation() {
+    co_await boost::asio::this_coro::throw_if_cancelled(false);
+    co_await boost::asio::this_coro::reset_cancellation_state(
+        boost::asio::enable_total_cancellation());
+}
+
+/// Before cleanup after a cancellation (releasing what was taken, deleting a node): forgets the
+/// cancellation received so far, so that the cleanup's waits run to their end. Back to Asio's
+/// default filter (only a further terminal cancellation is heard). For the whole coroutine
+/// thread, as above.
+inline boost::asio::awaitable<void> forget_cancellation() {
+    co_await boost::asio::this_coro::reset_cancellation_state();
+}
+
+/// Runs `body` after report_cancellation().
 template <class Result>
 boost::asio::awaitable<Result> reporting_cancellation(boost::asio::awaitable<Result> body) {
-    co_await boost::asio::this_coro::throw_if_cancelled(false);
+    co_await report_cancellation();
     co_return co_await std::move(body);
 }
 
-/// Runs `body` on the driver strand and completes `h` with its result: a coroutine returning
-/// std::tuple<error_code, Values...> for a handler void(error_code, Values...); an exception
-/// escaping it becomes zk_errc::system_error.
+/// Runs `body` on the driver strand, its cancellation set up (report_cancellation), and
+/// completes `h` with its result: a coroutine returning std::tuple<error_code, Values...> for a
+/// handler void(error_code, Values...); an exception escaping it becomes zk_errc::system_error.
 ///
 /// The caller's per-operation cancellation is forwarded through a signal we own, emitted on the
 /// strand. (Boost 1.81's co_spawn, given the caller's slot, posts its emit through a raw pointer

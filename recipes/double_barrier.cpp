@@ -8,8 +8,6 @@
 #include <zkr/session.hpp>
 #include <zkr/watch.hpp>
 
-#include <boost/asio/this_coro.hpp>
-
 #include <algorithm>
 
 namespace zkr {
@@ -38,9 +36,36 @@ std::vector<std::string> members_of(std::vector<std::string> names) {
     return names;
 }
 
+/// One round of enter: open (the "ready" node exists, or we complete the count and create it),
+/// or else a watch on "ready" to wait with.
+asio::awaitable<std::tuple<error_code, bool, zkr::watch>> look_for_ready(
+    const double_barrier_state& b, const std::string& ready) {
+    const auto& s = b.session;
+    auto [ec, st, w] = co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
+        [&](auto h) { s->watch_exists(ready, std::move(h)); });
+    if (ec || st) {
+        co_return std::make_tuple(ec, !ec, std::move(w));
+    }
+    // Read what the server has committed, not what this server has seen so far: two members
+    // arriving together must not both count one short.
+    auto [sync_ec] =
+        co_await call<void(error_code)>([&](auto h) { s->sync(b.path, std::move(h)); });
+    auto [lec, kids] = co_await call<void(error_code, children)>(
+        [&](auto h) { s->get_children(b.path, std::move(h)); });
+    ec = sync_ec ? sync_ec : lec;
+    if (!ec && static_cast<int>(members_of(std::move(kids.names)).size()) >= b.members) {
+        auto [rec, node] = co_await call<void(error_code, created_node)>([&](auto h) {
+            s->create(ready, std::string(), create_mode::persistent, std::move(h));
+        });
+        if (!rec || rec == zk_errc::node_exists) {
+            co_return std::make_tuple(error_code{}, true, zkr::watch{});
+        }
+        ec = rec;
+    }
+    co_return std::make_tuple(ec, false, std::move(w));
+}
+
 asio::awaitable<std::tuple<error_code>> enter(state_ptr b) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     const auto& s = b->session;
     if (b->inside) {
         co_return make_error_code(errc::invalid_argument);  // entered already
@@ -59,37 +84,15 @@ asio::awaitable<std::tuple<error_code>> enter(state_ptr b) {
             result = asio::error::operation_aborted;
             break;
         }
-        auto [eec, st, w] = co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
-            [&](auto h) { s->watch_exists(ready, std::move(h)); });
-        error_code ec = eec;
-        if (!ec && st) {
+        auto [ec, open, w] = co_await retrying(s, [&] { return look_for_ready(*b, ready); });
+        if (open) {
             b->inside = true;
             co_return error_code{};
         }
-        if (!ec) {
-            // Read what the server has committed, not what this server has seen so far: two
-            // members arriving together must not both count one short.
-            auto [sync_ec] =
-                co_await call<void(error_code)>([&](auto h) { s->sync(b->path, std::move(h)); });
-            auto [lec, kids] = co_await call<void(error_code, children)>(
-                [&](auto h) { s->get_children(b->path, std::move(h)); });
-            ec = sync_ec ? sync_ec : lec;
-            if (!ec && static_cast<int>(members_of(std::move(kids.names)).size()) >= b->members) {
-                auto [rec, node] = co_await call<void(error_code, created_node)>([&](auto h) {
-                    s->create(ready, std::string(), create_mode::persistent, std::move(h));
-                });
-                if (!rec || rec == zk_errc::node_exists) {
-                    b->inside = true;
-                    co_return error_code{};
-                }
-                ec = rec;
-            }
-        }
-        if (is_retryable(ec)) {
-            if (auto wait_ec = co_await wait_connected(s)) {
-                co_return wait_ec;  // the session ended: our node with it
-            }
-            continue;
+        if (ec == asio::error::operation_aborted || is_session_lost(ec)) {
+            // The session ended (our node with it), or a cancellation ended the wait for the
+            // connection: returned as they are, without the removal below.
+            co_return ec;
         }
         if (ec) {
             result = ec;
@@ -105,14 +108,12 @@ asio::awaitable<std::tuple<error_code>> enter(state_ptr b) {
             break;
         }
     }
-    co_await asio::this_coro::reset_cancellation_state();
+    co_await forget_cancellation();
     co_await remove_for_sure(s, b->node);  // not entered: nothing of ours stays
     co_return result;
 }
 
 asio::awaitable<std::tuple<error_code>> leave(state_ptr b) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     const auto& s = b->session;
     if (!b->inside) {
         co_return make_error_code(errc::invalid_argument);  // not entered
@@ -124,14 +125,8 @@ asio::awaitable<std::tuple<error_code>> leave(state_ptr b) {
             b->inside = ours_there;
             co_return asio::error::operation_aborted;
         }
-        auto [lec, kids] = co_await call<void(error_code, children)>(
-            [&](auto h) { s->get_children(b->path, std::move(h)); });
-        if (is_retryable(lec)) {
-            if (auto wait_ec = co_await wait_connected(s)) {
-                co_return wait_ec;
-            }
-            continue;
-        }
+        auto [lec, kids] = co_await call_retrying<void(error_code, children)>(
+            s, [&](auto h) { s->get_children(b->path, std::move(h)); });
         if (lec && lec != zk_errc::no_node) {
             co_return lec;
         }

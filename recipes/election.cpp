@@ -12,7 +12,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/this_coro.hpp>
 
 namespace zkr {
 namespace detail {
@@ -46,8 +45,6 @@ asio::awaitable<std::tuple<error_code>> lead(session_ptr s, std::string path, st
                                              election_options options,
                                              leader_election::work_function work) {
     using namespace asio::experimental::awaitable_operators;
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     for (;;) {
         auto [ec, l] = co_await call<void(error_code, zkr::lock)>([&](auto h) {
             acquire_lock(campaign_request(s, path, id), options.on_loss, std::move(h));
@@ -117,21 +114,13 @@ bool same_leader(const std::optional<leader_info>& a, const std::optional<leader
 /// as on its deletion, or the directory while it has no contender.
 asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> next_leader(
     std::shared_ptr<observer_state> o, bool with_data) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     auto& s = o->session;
     for (;;) {
         if (co_await cancellation_requested()) {
             co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
                                       std::optional<leader_info>{});
         }
-        auto [ec, now] = co_await current_leader(s, o->path);
-        if (is_retryable(ec)) {
-            if (auto wait_ec = co_await wait_connected(s)) {
-                co_return std::make_tuple(wait_ec, std::optional<leader_info>{});
-            }
-            continue;
-        }
+        auto [ec, now] = co_await retrying(s, [&] { return current_leader(s, o->path); });
         if (ec) {
             co_return std::make_tuple(ec, std::optional<leader_info>{});
         }

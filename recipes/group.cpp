@@ -8,8 +8,6 @@
 #include <zkr/log.hpp>
 #include <zkr/session.hpp>
 
-#include <boost/asio/this_coro.hpp>
-
 #include <algorithm>
 
 namespace zkr {
@@ -36,38 +34,39 @@ asio::awaitable<std::tuple<error_code, zkr::lock>> join(session_ptr s, std::stri
     if (auto ec = co_await ensure_path(s, dir)) {
         co_return std::make_tuple(ec, zkr::lock{});
     }
-    for (;;) {
-        auto [ec, created] = co_await call<void(error_code, created_node)>(
-            [&](auto h) { s->create(node, data, create_mode::ephemeral, std::move(h)); });
-        if (ec == zk_errc::node_exists) {
-            auto [eec, st] = co_await call<void(error_code, std::optional<stat>)>(
-                [&](auto h) { s->exists(node, std::move(h)); });
-            if (!eec && st && st->ephemeral_owner == s->session_id()) {
-                if (s->holds_node(node)) {
-                    // Joined already under this id: not a create of ours whose answer was lost.
-                    co_return std::make_tuple(make_error_code(errc::already_held), zkr::lock{});
+    auto create_member = [&]() -> asio::awaitable<std::tuple<error_code, created_node>> {
+        for (;;) {
+            auto [ec, created] = co_await call<void(error_code, created_node)>(
+                [&](auto h) { s->create(node, data, create_mode::ephemeral, std::move(h)); });
+            if (ec == zk_errc::node_exists) {
+                auto [eec, st] = co_await call<void(error_code, std::optional<stat>)>(
+                    [&](auto h) { s->exists(node, std::move(h)); });
+                if (!eec && st && st->ephemeral_owner == s->session_id()) {
+                    if (s->holds_node(node)) {
+                        // Joined already under this id: not a create of ours whose answer was
+                        // lost.
+                        co_return std::make_tuple(make_error_code(errc::already_held),
+                                                  created_node{});
+                    }
+                    ec = {};
+                    created = created_node{node, *st};
+                } else if (!eec && !st) {
+                    continue;  // its member just left: try again
+                } else if (!is_retryable(eec)) {
+                    ec = eec ? eec : ec;
                 }
-                ec = {};
-                created = created_node{node, *st};
-            } else if (!eec && !st) {
-                continue;  // its member just left: try again
-            } else if (!is_retryable(eec)) {
-                co_return std::make_tuple(eec ? eec : ec, zkr::lock{});
             }
+            co_return std::make_tuple(ec, std::move(created));
         }
-        if (!ec) {
-            auto state = std::make_shared<lock_state>(s, acquired_node{created.path, created.stat},
-                                                      loss_policy::on_expiry, log::channels::group);
-            state->start();
-            co_return std::make_tuple(error_code{}, zkr::lock(std::move(state)));
-        }
-        if (!is_retryable(ec)) {
-            co_return std::make_tuple(ec, zkr::lock{});
-        }
-        if (auto wait_ec = co_await wait_connected(s)) {
-            co_return std::make_tuple(wait_ec, zkr::lock{});
-        }
+    };
+    auto [ec, created] = co_await retrying(s, create_member);
+    if (ec) {
+        co_return std::make_tuple(ec, zkr::lock{});
     }
+    auto state = std::make_shared<lock_state>(s, acquired_node{created.path, created.stat},
+                                              loss_policy::on_expiry, log::channels::group);
+    state->start();
+    co_return std::make_tuple(error_code{}, zkr::lock(std::move(state)));
 }
 
 /// The members in `names`, by id, with their data; members that left meanwhile are skipped.
@@ -91,15 +90,11 @@ asio::awaitable<members_result> read_members(const session_ptr& s, const std::st
     co_return members_result{error_code{}, std::move(out)};
 }
 
-/// Lists the members, and with `wait_change` waits until they differ from the last report.
-asio::awaitable<members_result> members(std::shared_ptr<member_group_state> g, bool wait_change) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    const auto& s = g->session;
+/// One look at the group: its members, and with `wait_change` a watch for the next change (on
+/// the listing, or on the group's node while there is none).
+asio::awaitable<std::tuple<error_code, std::vector<member>, zkr::watch>> look_at_members(
+    const session_ptr& s, const std::string& path, bool wait_change) {
     for (;;) {
-        if (co_await cancellation_requested()) {
-            co_return members_result{asio::error::operation_aborted, {}};
-        }
         // A watch only when we may wait. A missing group has no members, and its creation is
         // a change (watched with exists).
         error_code ec;
@@ -107,39 +102,50 @@ asio::awaitable<members_result> members(std::shared_ptr<member_group_state> g, b
         zkr::watch w;
         if (wait_change) {
             auto [wec, listed, watch] = co_await call<void(error_code, children, zkr::watch)>(
-                [&](auto h) { s->watch_children(g->path, std::move(h)); });
+                [&](auto h) { s->watch_children(path, std::move(h)); });
             ec = wec;
             kids = std::move(listed);
             w = std::move(watch);
         } else {
             auto [lec, listed] = co_await call<void(error_code, children)>(
-                [&](auto h) { s->get_children(g->path, std::move(h)); });
+                [&](auto h) { s->get_children(path, std::move(h)); });
             ec = lec;
             kids = std::move(listed);
         }
         if (ec == zk_errc::no_node && !wait_change) {
-            co_return members_result{error_code{}, {}};
+            co_return std::make_tuple(error_code{}, std::vector<member>{}, zkr::watch{});
         }
         if (ec == zk_errc::no_node) {
             auto [eec, st, ewatch] =
                 co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
-                    [&](auto h) { s->watch_exists(g->path, std::move(h)); });
+                    [&](auto h) { s->watch_exists(path, std::move(h)); });
             ec = eec;
             w = std::move(ewatch);
             if (!ec && st) {
+                if (co_await cancellation_requested()) {
+                    co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
+                                              std::vector<member>{}, zkr::watch{});
+                }
                 continue;  // created meanwhile: list it
             }
         }
         std::vector<member> now;
         if (!ec) {
-            std::tie(ec, now) = co_await read_members(s, g->path, std::move(kids.names));
+            std::tie(ec, now) = co_await read_members(s, path, std::move(kids.names));
         }
-        if (is_retryable(ec)) {
-            if (auto wait_ec = co_await wait_connected(s)) {
-                co_return members_result{wait_ec, {}};
-            }
-            continue;
+        co_return std::make_tuple(ec, std::move(now), std::move(w));
+    }
+}
+
+/// Lists the members, and with `wait_change` waits until they differ from the last report.
+asio::awaitable<members_result> members(std::shared_ptr<member_group_state> g, bool wait_change) {
+    const auto& s = g->session;
+    for (;;) {
+        if (co_await cancellation_requested()) {
+            co_return members_result{asio::error::operation_aborted, {}};
         }
+        auto [ec, now, w] =
+            co_await retrying(s, [&] { return look_at_members(s, g->path, wait_change); });
         if (ec) {
             co_return members_result{ec, {}};
         }

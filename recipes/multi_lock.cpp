@@ -7,7 +7,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/system_executor.hpp>
-#include <boost/asio/this_coro.hpp>
 
 #include <algorithm>
 
@@ -17,8 +16,6 @@ namespace {
 namespace asio = boost::asio;
 
 asio::awaitable<std::tuple<error_code, lock_group>> lock_all(std::vector<mutex> mutexes) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     std::vector<lock> held;
     error_code ec;
     for (auto& m : mutexes) {
@@ -38,7 +35,7 @@ asio::awaitable<std::tuple<error_code, lock_group>> lock_all(std::vector<mutex> 
     }
     ZKR_LOG(debug, log::channels::multi_lock,
             "acquisition of " << mutexes.size() << " locks failed: " << ec.message());
-    co_await asio::this_coro::reset_cancellation_state();
+    co_await forget_cancellation();
     for (auto it = held.rbegin(); it != held.rend(); ++it) {
         co_await it->async_release(use_tuple);
     }

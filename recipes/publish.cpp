@@ -13,7 +13,6 @@
 #include <zkr/names.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/this_coro.hpp>
 
 namespace zkr {
 namespace detail {
@@ -37,7 +36,6 @@ void lock_state::publish(std::string data, handler<void(error_code)> h) {
 asio::awaitable<std::tuple<error_code>> lock_state::write_data(std::shared_ptr<lock_state> self,
                                                                std::string data) {
     using namespace asio::experimental::awaitable_operators;
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     const auto& s = self->session_;
     for (;;) {
         if (self->released_) {

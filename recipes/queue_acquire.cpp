@@ -7,7 +7,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/this_coro.hpp>
 
 #include <optional>
 
@@ -140,7 +139,7 @@ asio::awaitable<error_code> verify_owner(attempt& a) {
 
 /// Leaves nothing behind: deletes our node (or, after a lost create, whatever carries our uuid).
 asio::awaitable<void> clean_up(attempt& a) {
-    co_await asio::this_coro::reset_cancellation_state();
+    co_await forget_cancellation();
     auto& s = a.req.session;
     if (a.own) {
         // Deleting now keeps a following attempt from queueing behind our own stale node; if
@@ -210,8 +209,7 @@ enum class from { the_first_answer, a_relisting, the_head };
 /// (from::the_first_answer).
 asio::awaitable<std::tuple<error_code, queue_view>> advance(attempt& a, from start,
                                                             first_look first) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    co_await report_cancellation();  // co_spawn, not spawn
     auto& s = a.req.session;
     children kids;
     bool relist = start == from::a_relisting;
@@ -224,31 +222,22 @@ asio::awaitable<std::tuple<error_code, queue_view>> advance(attempt& a, from sta
     if (start == from::the_head) {
         view.found = view.acquired = true;
     } else {
-        for (;;) {
-            if (co_await cancellation_requested()) {
-                co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
+        if (co_await cancellation_requested()) {
+            co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
+                                      queue_view{});
+        }
+        if (relist) {
+            auto [list_ec, listing] = co_await call_retrying<void(error_code, children)>(
+                s, [&](auto h) { s->get_children(a.req.dir, std::move(h)); });
+            if (list_ec) {
+                co_return std::make_tuple(list_ec == zk_errc::no_node
+                                              ? make_error_code(errc::lock_node_deleted)
+                                              : list_ec,
                                           queue_view{});
             }
-            if (relist) {
-                auto [list_ec, listing] = co_await call<void(error_code, children)>(
-                    [&](auto h) { s->get_children(a.req.dir, std::move(h)); });
-                if (is_retryable(list_ec)) {
-                    if (auto ec = co_await wait_connected(s)) {
-                        co_return std::make_tuple(ec, queue_view{});
-                    }
-                    continue;
-                }
-                if (list_ec) {
-                    co_return std::make_tuple(list_ec == zk_errc::no_node
-                                                  ? make_error_code(errc::lock_node_deleted)
-                                                  : list_ec,
-                                              queue_view{});
-                }
-                kids = std::move(listing);
-            }
-            view = look_at(a, kids);
-            break;
+            kids = std::move(listing);
         }
+        view = look_at(a, kids);
     }
     if (view.found && view.acquired && a.req.verify_owner) {
         if (auto ec = co_await verify_owner(a)) {

@@ -10,7 +10,6 @@
 #include <zkr/session.hpp>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/this_coro.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -185,14 +184,8 @@ asio::awaitable<std::tuple<error_code, outcome>> wait_for_room(attempt& a, int m
             co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
                                       outcome::busy);
         }
-        auto [ec, kids, w] = co_await call<void(error_code, children, zkr::watch)>(
-            [&](auto h) { a.s->watch_children(a.leases_dir, std::move(h)); });
-        if (is_retryable(ec)) {
-            if (auto wec = co_await wait_connected(a.s)) {
-                co_return std::make_tuple(wec, outcome::busy);
-            }
-            continue;
-        }
+        auto [ec, kids, w] = co_await call_retrying<void(error_code, children, zkr::watch)>(
+            a.s, [&](auto h) { a.s->watch_children(a.leases_dir, std::move(h)); });
         if (ec) {
             co_return std::make_tuple(ec, outcome::busy);
         }
@@ -227,8 +220,6 @@ asio::awaitable<std::tuple<error_code, outcome>> wait_for_room(attempt& a, int m
 }
 
 asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request r) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     const auto& m = *r.impl;  // kept alive by r, in this frame
     const auto& s = m.session;
     auto observed = observed_lock::start(s, "semaphore", m.path);
@@ -265,7 +256,7 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     if (!ec) {
         std::tie(ec, granted) = co_await wait_for_room(a, m.max, r.count, r.try_only, data);
     }
-    co_await asio::this_coro::reset_cancellation_state();
+    co_await forget_cancellation();
     co_await turn.async_release(use_tuple);
     if (auto end = s->final_error(); end && !ec) {
         ec = end;  // the session ended meanwhile: our leases went with it

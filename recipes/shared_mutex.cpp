@@ -21,7 +21,7 @@ asio::awaitable<std::tuple<error_code, zkr::lock>> downgrade(session_ptr s, std:
     const auto write_name = node_name(write.path());
     const auto node = join_path(dir, protected_prefix(make_uuid(), names::read_marker)) +
                       std::string(write_name.substr(write_name.size() - 10));
-    for (;;) {
+    auto create_read_node = [&]() -> asio::awaitable<std::tuple<error_code, created_node>> {
         auto [ec, created] = co_await call<void(error_code, created_node)>(
             [&](auto h) { s->create(node, data, create_mode::ephemeral, std::move(h)); });
         if (ec == zk_errc::node_exists) {  // ours, if the answer to a first try was lost
@@ -32,27 +32,24 @@ asio::awaitable<std::tuple<error_code, zkr::lock>> downgrade(session_ptr s, std:
                 created = created_node{node, *st};
             }
         }
-        if (!ec) {
-            auto read = std::make_shared<lock_state>(s, acquired_node{created.path, created.stat},
-                                                     policy, log::channels::mutex);
-            read->start();
-            if (!write.owns()) {
-                // Lost while we created the read node: a writer may be in; ours must go.
-                auto reason = write.lost_reason();
-                zkr::lock undo(std::move(read));  // a named local: no temporary in a co_await
-                co_await undo.async_release(use_tuple);
-                co_return std::make_tuple(reason, std::move(write));
-            }
-            co_await write.async_release(use_tuple);
-            co_return std::make_tuple(error_code{}, zkr::lock(std::move(read)));
-        }
-        if (!is_retryable(ec)) {
-            co_return std::make_tuple(ec, std::move(write));
-        }
-        if (auto wait_ec = co_await wait_connected(s)) {
-            co_return std::make_tuple(wait_ec, std::move(write));
-        }
+        co_return std::make_tuple(ec, std::move(created));
+    };
+    auto [ec, created] = co_await retrying(s, create_read_node);
+    if (ec) {
+        co_return std::make_tuple(ec, std::move(write));
     }
+    auto read = std::make_shared<lock_state>(s, acquired_node{created.path, created.stat}, policy,
+                                             log::channels::mutex);
+    read->start();
+    if (!write.owns()) {
+        // Lost while we created the read node: a writer may be in; ours must go.
+        auto reason = write.lost_reason();
+        zkr::lock undo(std::move(read));  // a named local: no temporary in a co_await
+        co_await undo.async_release(use_tuple);
+        co_return std::make_tuple(reason, std::move(write));
+    }
+    co_await write.async_release(use_tuple);
+    co_return std::make_tuple(error_code{}, zkr::lock(std::move(read)));
 }
 
 }  // namespace
