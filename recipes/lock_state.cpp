@@ -251,32 +251,27 @@ asio::awaitable<void> lock_state::lose_node() {
         std::lock_guard lock(reason_mutex_);
         cause_pending_ = true;
     }
-    for (;;) {
-        auto [ec, st] = co_await call<void(error_code, std::optional<stat>)>(
-            [&](auto h) { session_->exists(path_, std::move(h)); });
-        if (!ec) {
-            lose(make_error_code(errc::lock_node_deleted));
-            co_return;
-        }
-        if (is_retryable(ec)) {
-            if (auto end = co_await wait_connected(session_)) {
-                ec = end;
-            } else {
-                continue;
-            }
-        }
-        lose(ec);  // the session's end, as the session reports it (once: a session event may
-                   // have reported it already)
-        co_return;
-    }
+    auto [ec, st] = co_await call_retrying<void(error_code, std::optional<stat>)>(
+        session_, [&](auto h) { session_->exists(path_, std::move(h)); });
+    // An answer: someone deleted it. No answer: the session's end, as the session reports it
+    // (once: a session event may have reported it already).
+    lose(ec ? ec : make_error_code(errc::lock_node_deleted));
 }
 
 asio::awaitable<void> lock_state::watch_loop() {
     auto self = shared_from_this();
     while (owned_.load()) {
-        // Reading the data as well: a revoker writes its request there (Curator's way).
-        auto [ec, data, w] = co_await call<void(error_code, node_data, zkr::watch)>(
-            [&](auto h) { session_->watch_data(path_, std::move(h)); });
+        // Reading the data as well: a revoker writes its request there (Curator's way). Sent
+        // again after a connection loss, unless the lock was lost meanwhile.
+        auto [ec, data, w] = co_await retrying(
+            session_, [&]() -> asio::awaitable<std::tuple<error_code, node_data, zkr::watch>> {
+                auto answer = co_await call<void(error_code, node_data, zkr::watch)>(
+                    [&](auto h) { session_->watch_data(path_, std::move(h)); });
+                if (!owned_.load()) {
+                    std::get<0>(answer) = make_error_code(errc::lock_lost);  // not retryable
+                }
+                co_return answer;
+            });
         if (!owned_.load()) {
             co_return;
         }
@@ -291,14 +286,8 @@ asio::awaitable<void> lock_state::watch_loop() {
             }
             revocation_waiters_.complete_all(error_code{});
         }
-        if (is_retryable(ec)) {
-            if (co_await wait_connected(session_)) {
-                co_return;  // the session's end reaches us as a session event
-            }
-            continue;
-        }
         if (ec) {
-            co_return;
+            co_return;  // the session's end reaches us as a session event
         }
         auto [wait_ec, event] =
             co_await w.async_wait(asio::bind_cancellation_slot(stop_watch_.slot(), use_tuple));
