@@ -1,6 +1,6 @@
 // The barrier: one persistent node; waiters watch it until it is gone.
 #include "access.hpp"
-#include "await_ops.hpp"
+#include "coroutines.hpp"
 #include "path.hpp"
 
 #include <zkr/barrier.hpp>
@@ -54,7 +54,7 @@ asio::awaitable<std::tuple<error_code>> wait_barrier(session_ptr s, std::string 
 }
 
 template <class Body>
-void start(const std::shared_ptr<session_ops>& s, const std::string& path, Body body,
+void start(const std::shared_ptr<session_seam>& s, const std::string& path, Body body,
            handler<void(error_code)> h) {
     if (validate_path(path) || path == "/") {
         fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
@@ -66,9 +66,10 @@ void start(const std::shared_ptr<session_ops>& s, const std::string& path, Body 
 }  // namespace
 }  // namespace detail
 
-barrier::barrier(session& s, std::string path) : barrier(detail::access::ops(s), std::move(path)) {}
+barrier::barrier(session& s, std::string path)
+    : barrier(detail::access::seam(s), std::move(path)) {}
 
-barrier::barrier(std::shared_ptr<detail::session_ops> s, std::string path)
+barrier::barrier(std::shared_ptr<detail::session_seam> s, std::string path)
     : impl_(std::make_shared<const detail::barrier_impl>(
           detail::barrier_impl{std::move(s), std::move(path)})) {}
 
@@ -76,15 +77,15 @@ const std::string& barrier::path() const noexcept {
     return detail::access::path_of(*this);
 }
 
-void barrier::set_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {
+void barrier::initiate_set(const impl_ptr& b, detail::handler<void(error_code)> h) {
     detail::start(b->session, b->path, &detail::set_barrier, std::move(h));
 }
 
-void barrier::remove_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {
+void barrier::initiate_remove(const impl_ptr& b, detail::handler<void(error_code)> h) {
     detail::start(b->session, b->path, &detail::remove_barrier, std::move(h));
 }
 
-void barrier::wait_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {
+void barrier::initiate_wait(const impl_ptr& b, detail::handler<void(error_code)> h) {
     detail::start(b->session, b->path, &detail::wait_barrier, std::move(h));
 }
 

@@ -109,17 +109,17 @@ std::tuple<error_code, Values...> wait_for(const asio::any_io_executor& ex,
 }
 
 /// The session behind what a blocking call works on (null for an empty handle).
-const zkr::detail::session_ops* session_of(const zkr::mutex& m) {
+const zkr::detail::session_seam* session_of(const zkr::mutex& m) {
     return zkr::detail::access::get_impl(m)->session.get();
 }
-const zkr::detail::session_ops* session_of(const zkr::semaphore& s) {
+const zkr::detail::session_seam* session_of(const zkr::semaphore& s) {
     return zkr::detail::access::get_impl(s)->session.get();
 }
-const zkr::detail::session_ops* session_of(const zkr::lock& l) {
+const zkr::detail::session_seam* session_of(const zkr::lock& l) {
     const auto& state = zkr::detail::access::get_impl(l);
     return state ? state->session().get() : nullptr;
 }
-const zkr::detail::session_ops* session_of(const zkr::lease& l) {
+const zkr::detail::session_seam* session_of(const zkr::lease& l) {
     return l.size() > 0 ? session_of(l.locks().front()) : nullptr;
 }
 

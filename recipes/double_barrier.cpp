@@ -1,7 +1,7 @@
 // The double barrier, in Curator's layout and order of operations (see the header).
 #include "access.hpp"
-#include "await_ops.hpp"
 #include "contender.hpp"
+#include "coroutines.hpp"
 #include "path.hpp"
 
 #include <zkr/double_barrier.hpp>
@@ -195,9 +195,9 @@ void start(const state_ptr& b, Body body, handler<void(error_code)> h) {
 }  // namespace detail
 
 double_barrier::double_barrier(session& s, std::string path, int members)
-    : double_barrier(detail::access::ops(s), std::move(path), members) {}
+    : double_barrier(detail::access::seam(s), std::move(path), members) {}
 
-double_barrier::double_barrier(std::shared_ptr<detail::session_ops> s, std::string path,
+double_barrier::double_barrier(std::shared_ptr<detail::session_seam> s, std::string path,
                                int members)
     : impl_(std::make_shared<detail::double_barrier_state>()) {
     impl_->session = std::move(s);
@@ -210,11 +210,11 @@ const std::string& double_barrier::path() const noexcept {
     return detail::access::path_of(*this);
 }
 
-void double_barrier::enter_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {
+void double_barrier::initiate_enter(const impl_ptr& b, detail::handler<void(error_code)> h) {
     detail::start(b, &detail::enter, std::move(h));
 }
 
-void double_barrier::leave_impl(const impl_ptr& b, detail::handler<void(error_code)> h) {
+void double_barrier::initiate_leave(const impl_ptr& b, detail::handler<void(error_code)> h) {
     detail::start(b, &detail::leave, std::move(h));
 }
 

@@ -180,10 +180,10 @@ asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> next_leader(
 
 leader_election::leader_election(session& s, std::string path, std::string participant_id,
                                  election_options options)
-    : leader_election(detail::access::ops(s), std::move(path), std::move(participant_id), options) {
-}
+    : leader_election(detail::access::seam(s), std::move(path), std::move(participant_id),
+                      options) {}
 
-leader_election::leader_election(std::shared_ptr<detail::session_ops> s, std::string path,
+leader_election::leader_election(std::shared_ptr<detail::session_seam> s, std::string path,
                                  std::string participant_id, election_options options)
     : impl_(std::make_shared<const detail::election_impl>(detail::election_impl{
           std::move(s), std::move(path), std::move(participant_id), options})) {}
@@ -209,25 +209,25 @@ auto as_leadership(const detail::session_ptr& s, detail::handler<void(error_code
 
 }  // namespace
 
-void leader_election::campaign_impl(const impl_ptr& e,
-                                    detail::handler<void(error_code, leadership)> h) {
+void leader_election::initiate_campaign(const impl_ptr& e,
+                                        detail::handler<void(error_code, leadership)> h) {
     detail::acquire_lock(detail::campaign_request(e->session, e->path, e->id), e->options.on_loss,
                          as_leadership(e->session, std::move(h)));
 }
 
-void leader_election::adopt_impl(const impl_ptr& e, std::string node,
-                                 detail::handler<void(error_code, leadership)> h) {
+void leader_election::initiate_adopt(const impl_ptr& e, std::string node,
+                                     detail::handler<void(error_code, leadership)> h) {
     detail::adopt_lock(detail::campaign_request(e->session, e->path, {}), std::move(node),
                        e->options.on_loss, as_leadership(e->session, std::move(h)));
 }
 
-void leader_election::prepare_impl(const impl_ptr& e, detail::handler<void(error_code)> h) {
+void leader_election::initiate_prepare(const impl_ptr& e, detail::handler<void(error_code)> h) {
     detail::prepare_lock_dir(e->session, e->path,
                              detail::campaign_request(e->session, e->path, {}).marker,
                              std::move(h));
 }
 
-void leader_election::current_leader_impl(
+void leader_election::initiate_current_leader(
     const impl_ptr& e, detail::handler<void(error_code, std::optional<leader_info>)> h) {
     const auto& s = e->session;
     if (detail::validate_path(e->path)) {
@@ -237,10 +237,10 @@ void leader_election::current_leader_impl(
     detail::spawn(s, detail::current_leader(s, e->path), std::move(h));
 }
 
-void leader_election::participants_impl(
+void leader_election::initiate_participants(
     const impl_ptr& impl, detail::handler<void(error_code, std::vector<participant>)> h) {
     const auto& s = impl->session;
-    detail::read_queue_impl(
+    detail::initiate_read_queue(
         s, impl->path, true,
         detail::adapt<void(error_code, std::vector<queue_entry>)>(
             std::move(h), s->completions(),
@@ -254,17 +254,17 @@ void leader_election::participants_impl(
             }));
 }
 
-void leader_election::lead_impl(const impl_ptr& e, work_function work,
-                                detail::handler<void(error_code)> h) {
+void leader_election::initiate_lead(const impl_ptr& e, work_function work,
+                                    detail::handler<void(error_code)> h) {
     detail::spawn(e->session, detail::lead(e->session, e->path, e->id, e->options, std::move(work)),
                   std::move(h));
 }
 
 leader_observer::leader_observer(session& s, std::string path)
     : impl_(std::make_shared<detail::observer_state>(
-          detail::observer_state{detail::access::ops(s), std::move(path), false, std::nullopt})) {}
+          detail::observer_state{detail::access::seam(s), std::move(path), false, std::nullopt})) {}
 
-void leader_observer::wait_change_impl(
+void leader_observer::initiate_wait_change(
     const impl_ptr& state, bool with_data,
     detail::handler<void(error_code, std::optional<leader_info>)> h) {
     if (detail::validate_path(state->path)) {

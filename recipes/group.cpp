@@ -170,9 +170,9 @@ asio::awaitable<members_result> members(std::shared_ptr<member_group_state> g, b
 }  // namespace
 }  // namespace detail
 
-group::group(session& s, std::string path) : group(detail::access::ops(s), std::move(path)) {}
+group::group(session& s, std::string path) : group(detail::access::seam(s), std::move(path)) {}
 
-group::group(std::shared_ptr<detail::session_ops> s, std::string path)
+group::group(std::shared_ptr<detail::session_seam> s, std::string path)
     : impl_(std::make_shared<detail::member_group_state>(
           detail::member_group_state{std::move(s), std::move(path), false, {}})) {}
 
@@ -180,8 +180,8 @@ const std::string& group::path() const noexcept {
     return detail::access::path_of(*this);
 }
 
-void group::join_impl(const impl_ptr& g, std::string id, std::string data,
-                      detail::handler<void(error_code, lock)> h) {
+void group::initiate_join(const impl_ptr& g, std::string id, std::string data,
+                          detail::handler<void(error_code, lock)> h) {
     const auto& s = g->session;
     const auto node = detail::join_path(g->path, id);
     // The id must be one node name: "a/b" would join somewhere else.
@@ -197,8 +197,8 @@ void group::join_impl(const impl_ptr& g, std::string id, std::string data,
     detail::spawn(s, detail::join(s, g->path, node, std::move(data)), std::move(h));
 }
 
-void group::members_impl(const impl_ptr& g, bool wait_change,
-                         detail::handler<void(error_code, std::vector<member>)> h) {
+void group::initiate_members(const impl_ptr& g, bool wait_change,
+                             detail::handler<void(error_code, std::vector<member>)> h) {
     if (detail::validate_path(g->path)) {
         detail::fail(std::move(h), g->session->completions(), make_error_code(errc::invalid_path));
         return;

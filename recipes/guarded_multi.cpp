@@ -1,6 +1,6 @@
-// Transactions guarded by held nodes (handle_ops.hpp): the server applies them only while every
+// Transactions guarded by held nodes (on_held.hpp): the server applies them only while every
 // guard's node exists.
-#include "handle_ops.hpp"
+#include "on_held.hpp"
 
 #include "path.hpp"
 

@@ -1,6 +1,6 @@
 // zkr::lock, the handle of a held node: its operations run on the lock's state (lock_state.hpp)
-// through the helpers every holding handle shares (handle_ops.hpp).
-#include "handle_ops.hpp"
+// through the helpers every holding handle shares (on_held.hpp).
+#include "on_held.hpp"
 
 #include <boost/asio/system_executor.hpp>
 
@@ -66,11 +66,11 @@ error_code lock::lost_reason() const {
     return impl_ ? impl_->lost_reason() : error_code{};
 }
 
-void lock::release_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+void lock::initiate_release(const impl_ptr& impl, detail::handler<void(error_code)> h) {
     detail::on_held(impl, std::move(h), [](auto& s, auto h) { s.release(std::move(h)); });
 }
 
-void lock::wait_lost_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+void lock::initiate_wait_lost(const impl_ptr& impl, detail::handler<void(error_code)> h) {
     detail::on_held(impl, std::move(h), [](auto& s, auto h) { s.wait_lost(std::move(h)); });
 }
 
@@ -78,12 +78,12 @@ bool lock::revocation_requested() const noexcept {
     return impl_ && impl_->revocation_requested();
 }
 
-void lock::wait_revocation_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+void lock::initiate_wait_revocation(const impl_ptr& impl, detail::handler<void(error_code)> h) {
     detail::on_held(impl, std::move(h), [](auto& s, auto h) { s.wait_revocation(std::move(h)); });
 }
 
-void lock::guarded_multi_impl(const impl_ptr& impl, std::vector<op> ops,
-                              detail::handler<void(error_code, std::vector<op_result>)> h) {
+void lock::initiate_guarded_multi(const impl_ptr& impl, std::vector<op> ops,
+                                  detail::handler<void(error_code, std::vector<op_result>)> h) {
     detail::on_held(impl, std::move(h), [&](auto& s, auto h) {
         detail::guarded_multi({s.shared_from_this()}, std::move(ops), std::move(h));
     });

@@ -37,7 +37,7 @@ bool names_node_of(const std::string& node, const std::string& dir, std::string_
 
 /// Whether this process may take over `node`: it exists, our session owns it, and no handle of
 /// ours holds it (errc::not_owner, errc::already_held otherwise). On success the node stays
-/// claimed (session_ops::holds_node) while the returned claim lives: keep it until the node's
+/// claimed (session_seam::holds_node) while the returned claim lives: keep it until the node's
 /// own lock_state has started.
 boost::asio::awaitable<std::tuple<error_code, zkr::stat, std::shared_ptr<node_claim>>>
 claim_own_node(session_ptr s, std::string node);

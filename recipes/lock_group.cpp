@@ -1,8 +1,8 @@
 // Fan-out over the members of a lock group: release all and wait for all, wait for the first
 // loss, or guard one transaction with every member's node.
 #include "access.hpp"
-#include "handle_ops.hpp"
 #include "lock_state.hpp"
+#include "on_held.hpp"
 
 #include <zkr/lock_group.hpp>
 
@@ -181,20 +181,22 @@ bool lock_group::revocation_requested() const noexcept {
     return std::ranges::any_of(locks(), [](const lock& l) { return l.revocation_requested(); });
 }
 
-void lock_group::release_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+void lock_group::initiate_release(const impl_ptr& impl, detail::handler<void(error_code)> h) {
     detail::on_held(impl, std::move(h), [](auto& g, auto h) { g.release(std::move(h)); });
 }
 
-void lock_group::wait_lost_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+void lock_group::initiate_wait_lost(const impl_ptr& impl, detail::handler<void(error_code)> h) {
     detail::on_held(impl, std::move(h), [](auto& g, auto h) { g.wait_lost(std::move(h)); });
 }
 
-void lock_group::wait_revocation_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+void lock_group::initiate_wait_revocation(const impl_ptr& impl,
+                                          detail::handler<void(error_code)> h) {
     detail::on_held(impl, std::move(h), [](auto& g, auto h) { g.wait_revocation(std::move(h)); });
 }
 
-void lock_group::guarded_multi_impl(const impl_ptr& impl, std::vector<op> ops,
-                                    detail::handler<void(error_code, std::vector<op_result>)> h) {
+void lock_group::initiate_guarded_multi(
+    const impl_ptr& impl, std::vector<op> ops,
+    detail::handler<void(error_code, std::vector<op_result>)> h) {
     detail::on_held(impl, std::move(h),
                     [&](auto& g, auto h) { g.guarded_multi(std::move(ops), std::move(h)); });
 }

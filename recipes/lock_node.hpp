@@ -3,7 +3,7 @@
 // never writes to, deletes or vouches for a node that is not a lock node of a known recipe.
 #pragma once
 
-#include "await_ops.hpp"
+#include "coroutines.hpp"
 
 #include <zkr/znode.hpp>
 

@@ -6,7 +6,7 @@
 // another client.
 #pragma once
 
-#include "await_ops.hpp"
+#include "coroutines.hpp"
 #include "observed_lock.hpp"
 #include "waiter_list.hpp"
 
@@ -35,14 +35,14 @@ class lock_state final : public session_listener, public std::enable_shared_from
     lock_state& operator=(const lock_state&) = delete;
 
     /// Starts listening to the session (on the strand, right after acquisition), and counts as
-    /// one of its holds (session_ops::hold_began) until ownership ends.
+    /// one of its holds (session_seam::hold_began) until ownership ends.
     void start();
     /// Starts the max_hold clock, if any, once the handle has been delivered: deliver_held's
     /// (lock_acquire.hpp), nobody else's.
     void start_hold_clock();
 
     bool owns() const noexcept { return owned_.load(); }
-    /// Never: a lock's state exists only for a held node (on_held, handle_ops.hpp).
+    /// Never: a lock's state exists only for a held node (on_held, on_held.hpp).
     bool empty() const noexcept { return false; }
     const session_ptr& session() const noexcept { return session_; }
     boost::asio::any_io_executor executor() const noexcept { return session_->executor(); }

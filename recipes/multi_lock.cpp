@@ -1,5 +1,5 @@
 #include "access.hpp"
-#include "await_ops.hpp"
+#include "coroutines.hpp"
 #include "log.hpp"
 #include "mutex_impl.hpp"
 
@@ -44,7 +44,7 @@ asio::awaitable<std::tuple<error_code, lock_group>> lock_all(std::vector<mutex> 
 
 }  // namespace
 
-void lock_all_impl(std::vector<mutex> mutexes, handler<void(error_code, lock_group)> h) {
+void initiate_lock_all(std::vector<mutex> mutexes, handler<void(error_code, lock_group)> h) {
     // The canonical order: by path. Two multi-locks over the same set then queue in the same
     // order and cannot hold one lock each while waiting for the other's.
     std::stable_sort(mutexes.begin(), mutexes.end(),

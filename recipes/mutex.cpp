@@ -41,10 +41,10 @@ std::shared_ptr<const mutex_impl> make_mutex_impl(session_ptr s, std::string pat
 }  // namespace detail
 
 mutex::mutex(session& s, std::string path, mutex_options options)
-    : mutex(detail::access::ops(s), std::move(path), std::string(names::lock_marker),
+    : mutex(detail::access::seam(s), std::move(path), std::string(names::lock_marker),
             std::move(options)) {}
 
-mutex::mutex(std::shared_ptr<detail::session_ops> s, std::string path, std::string marker,
+mutex::mutex(std::shared_ptr<detail::session_seam> s, std::string path, std::string marker,
              mutex_options options)
     : impl_(detail::make_mutex_impl(std::move(s), std::move(path), std::move(marker),
                                     std::move(options))) {}
@@ -57,18 +57,18 @@ mutex::executor_type mutex::get_executor() const noexcept {
     return impl_->session->executor();
 }
 
-void mutex::prepare_impl(const impl_ptr& impl, detail::handler<void(error_code)> h) {
+void mutex::initiate_prepare(const impl_ptr& impl, detail::handler<void(error_code)> h) {
     detail::prepare_lock_dir(impl->session, impl->path, impl->marker, std::move(h));
 }
 
-void mutex::adopt_impl(const impl_ptr& impl, std::string node,
-                       detail::handler<void(error_code, lock)> h) {
+void mutex::initiate_adopt(const impl_ptr& impl, std::string node,
+                           detail::handler<void(error_code, lock)> h) {
     detail::adopt_lock(detail::mutex_request(*impl, false), std::move(node), impl->options.on_loss,
                        std::move(h));
 }
 
-void mutex::lock_impl(const impl_ptr& impl, bool try_only,
-                      detail::handler<void(error_code, lock)> h) {
+void mutex::initiate_lock(const impl_ptr& impl, bool try_only,
+                          detail::handler<void(error_code, lock)> h) {
     detail::acquire_lock(detail::mutex_request(*impl, try_only), impl->options.on_loss,
                          std::move(h));
 }

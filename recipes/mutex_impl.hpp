@@ -9,10 +9,10 @@
 
 namespace zkr::detail {
 
-class session_ops;
+class session_seam;
 
 struct mutex_impl {
-    std::shared_ptr<session_ops> session;
+    std::shared_ptr<session_seam> session;
     std::string path;       ///< the lock directory
     std::string marker;     ///< names its nodes: names::lock_marker, or a read-write lock's side
     mutex_options options;  ///< node_data filled in ("<hostname>:<pid>" when given empty)

@@ -2,7 +2,7 @@
 // hold it leads to.
 #pragma once
 
-#include "await_ops.hpp"
+#include "coroutines.hpp"
 
 #include <zkr/observer.hpp>
 

@@ -5,9 +5,9 @@
 // more, so it may be retried like a read. A versioned write would not make that safer (a
 // revocation request written into the node moves its version too) and would fail for a reason
 // that says nothing about leadership.
-#include "handle_ops.hpp"
 #include "lock_state.hpp"
 #include "log.hpp"
+#include "on_held.hpp"
 
 #include <zkr/leader_election.hpp>
 #include <zkr/names.hpp>
@@ -79,8 +79,8 @@ asio::awaitable<std::tuple<error_code>> lock_state::write_data(std::shared_ptr<l
 
 }  // namespace detail
 
-void leadership::publish_impl(const std::shared_ptr<detail::lock_state>& state, std::string data,
-                              detail::handler<void(error_code)> h) {
+void leadership::initiate_publish(const std::shared_ptr<detail::lock_state>& state,
+                                  std::string data, detail::handler<void(error_code)> h) {
     detail::on_held(state, std::move(h),
                     [&](auto& s, auto h) { s.publish(std::move(data), std::move(h)); });
 }

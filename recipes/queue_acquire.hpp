@@ -3,8 +3,8 @@
 // only, fast hand-off, survive connection loss, and never leave a node behind.
 #pragma once
 
-#include "await_ops.hpp"
 #include "contender.hpp"
+#include "coroutines.hpp"
 
 #include <zkr/log.hpp>
 #include <zkr/znode.hpp>
@@ -17,7 +17,7 @@
 
 namespace zkr::detail {
 
-/// Our node once we lead the queue (acquired_node, await_ops.hpp). An empty path means "not
+/// Our node once we lead the queue (acquired_node, coroutines.hpp). An empty path means "not
 /// acquired" (try_only and busy).
 struct acquire_request {
     session_ptr session;

@@ -46,13 +46,13 @@ boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_qu
     co_return std::make_tuple(error_code{}, std::move(out));
 }
 
-void read_queue_impl(session& public_session, std::string path, bool with_data,
-                     handler<void(error_code, std::vector<queue_entry>)> h) {
-    read_queue_impl(access::ops(public_session), std::move(path), with_data, std::move(h));
+void initiate_read_queue(session& public_session, std::string path, bool with_data,
+                         handler<void(error_code, std::vector<queue_entry>)> h) {
+    initiate_read_queue(access::seam(public_session), std::move(path), with_data, std::move(h));
 }
 
-void read_queue_impl(const session_ptr& s, std::string path, bool with_data,
-                     handler<void(error_code, std::vector<queue_entry>)> h) {
+void initiate_read_queue(const session_ptr& s, std::string path, bool with_data,
+                         handler<void(error_code, std::vector<queue_entry>)> h) {
     if (validate_path(path)) {
         fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
         return;

@@ -2,7 +2,7 @@
 // participants and current leader, and the tool's progress messages.
 #pragma once
 
-#include "await_ops.hpp"
+#include "coroutines.hpp"
 
 #include <zkr/queue.hpp>
 
@@ -22,7 +22,7 @@ boost::asio::awaitable<std::tuple<error_code, std::vector<queue_entry>>> read_qu
     session_ptr s, std::string path, queue_detail detail = queue_detail::all);
 
 /// async_read_queue (with_data) and async_list_queue over the recipes' view of a session.
-void read_queue_impl(const session_ptr& s, std::string path, bool with_data,
-                     handler<void(error_code, std::vector<queue_entry>)> h);
+void initiate_read_queue(const session_ptr& s, std::string path, bool with_data,
+                         handler<void(error_code, std::vector<queue_entry>)> h);
 
 }  // namespace zkr::detail

@@ -1,7 +1,7 @@
 // Revocation: the request written into the holder's node, then, if forced, the wait for it to go
 // and the deletion.
 #include "access.hpp"
-#include "await_ops.hpp"
+#include "coroutines.hpp"
 #include "lock_node.hpp"
 #include "log.hpp"
 #include "path.hpp"
@@ -104,9 +104,9 @@ asio::awaitable<std::tuple<error_code, revocation>> revoke(session_ptr s, std::s
 
 }  // namespace
 
-void revoke_impl(session& public_session, std::string node, revoke_options options,
-                 handler<void(error_code, revocation)> h) {
-    auto s = access::ops(public_session);
+void initiate_revoke(session& public_session, std::string node, revoke_options options,
+                     handler<void(error_code, revocation)> h) {
+    auto s = access::seam(public_session);
     if (validate_path(node) || node == "/") {
         fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
         return;

@@ -286,9 +286,9 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
 }  // namespace detail
 
 semaphore::semaphore(session& s, std::string path, int max_leases, semaphore_options options)
-    : semaphore(detail::access::ops(s), std::move(path), max_leases, std::move(options)) {}
+    : semaphore(detail::access::seam(s), std::move(path), max_leases, std::move(options)) {}
 
-semaphore::semaphore(std::shared_ptr<detail::session_ops> s, std::string path, int max_leases,
+semaphore::semaphore(std::shared_ptr<detail::session_seam> s, std::string path, int max_leases,
                      semaphore_options options)
     : impl_(std::make_shared<const detail::semaphore_impl>(
           detail::semaphore_impl{std::move(s), std::move(path), max_leases, std::move(options)})) {}
@@ -301,8 +301,8 @@ int semaphore::max_leases() const noexcept {
     return impl_ ? impl_->max : 0;  // moved from
 }
 
-void semaphore::acquire_impl(const impl_ptr& impl, int count, bool try_only,
-                             detail::handler<void(error_code, lease)> h) {
+void semaphore::initiate_acquire(const impl_ptr& impl, int count, bool try_only,
+                                 detail::handler<void(error_code, lease)> h) {
     const auto& m = *impl;
     const auto& ex = m.session->completions();
     if (detail::validate_path(m.path) || m.path == "/") {
@@ -336,8 +336,8 @@ void semaphore::acquire_impl(const impl_ptr& impl, int count, bool try_only,
         detail::delivering(std::move(h), ex));
 }
 
-void semaphore::adopt_impl(const impl_ptr& impl, std::vector<std::string> nodes,
-                           detail::handler<void(error_code, lease)> h) {
+void semaphore::initiate_adopt(const impl_ptr& impl, std::vector<std::string> nodes,
+                               detail::handler<void(error_code, lease)> h) {
     const auto& session = impl->session;
     const auto& ex = session->completions();
     auto checked = impl->options;

@@ -9,10 +9,10 @@
 
 namespace zkr::detail {
 
-class session_ops;
+class session_seam;
 
 struct semaphore_impl {
-    std::shared_ptr<session_ops> session;
+    std::shared_ptr<session_seam> session;
     std::string path;  ///< the semaphore's node: its data is the maximum
     int max = 0;       ///< leases at most
     semaphore_options options;

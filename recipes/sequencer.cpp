@@ -1,6 +1,6 @@
 // Sequencers: their text form, and the check against the server.
 #include "access.hpp"
-#include "await_ops.hpp"
+#include "coroutines.hpp"
 #include "lock_node.hpp"
 #include "path.hpp"
 
@@ -76,8 +76,8 @@ boost::asio::awaitable<std::tuple<error_code>> check(session_ptr s, sequencer se
 
 }  // namespace
 
-void check_sequencer_impl(session& public_session, sequencer seq, handler<void(error_code)> h) {
-    auto s = access::ops(public_session);
+void initiate_check_sequencer(session& public_session, sequencer seq, handler<void(error_code)> h) {
+    auto s = access::seam(public_session);
     if (validate_path(seq.node) || seq.node == "/") {
         fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
         return;

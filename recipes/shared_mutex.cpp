@@ -56,9 +56,9 @@ asio::awaitable<std::tuple<error_code, zkr::lock>> downgrade(session_ptr s, std:
 }  // namespace detail
 
 shared_mutex::shared_mutex(session& s, std::string path, mutex_options options)
-    : writer_(detail::access::construct<mutex>(detail::access::ops(s), path,
+    : writer_(detail::access::construct<mutex>(detail::access::seam(s), path,
                                                std::string(names::write_marker), options)),
-      reader_(detail::access::construct<mutex>(detail::access::ops(s), std::move(path),
+      reader_(detail::access::construct<mutex>(detail::access::seam(s), std::move(path),
                                                std::string(names::read_marker),
                                                std::move(options))) {}
 
@@ -67,8 +67,8 @@ mutex& shared_mutex::side_of(const std::string& node) noexcept {
                                                                                       : writer_;
 }
 
-void shared_mutex::downgrade_impl(const mutex& reader, lock write_lock,
-                                  detail::handler<void(error_code, lock)> h) {
+void shared_mutex::initiate_downgrade(const mutex& reader, lock write_lock,
+                                      detail::handler<void(error_code, lock)> h) {
     const auto& impl = *detail::access::get_impl(reader);
     const auto& s = impl.session;
     const auto& path = impl.path;

@@ -14,7 +14,7 @@ class session;
 
 namespace zkr::detail {
 
-class session_ops;
+class session_seam;
 
 struct access {
     /// The state behind a public object: its `impl_` member.
@@ -38,9 +38,9 @@ struct access {
         return T(std::forward<Args>(args)...);
     }
 
-    /// What the recipes see of a session: get_impl as a session_ops (session.cpp, which knows
+    /// What the recipes see of a session: get_impl as a session_seam (session.cpp, which knows
     /// that session_impl is one).
-    static std::shared_ptr<session_ops> ops(const session& s);
+    static std::shared_ptr<session_seam> seam(const session& s);
 };
 
 }  // namespace zkr::detail

@@ -1,15 +1,15 @@
 // The bridge from the ZooKeeper C client's callbacks to zkr (docs/design-notes.md, "The
 // transport").
 //
-// Each request hands the C client a heap context (a request_op) as its `data` pointer; each
+// Each request hands the C client a heap context (a request_context) as its `data` pointer; each
 // watching read adds a watch_context as its `watcherCtx`. The C client calls `bridge` from inside
 // zookeeper_process, on the session's driver strand: results are turned into value types and the
 // request's handler runs right there (recipe code continues in place; handlers of users are
 // wrapped to be posted to their own executors).
 #pragma once
 
+#include "callback_registry.hpp"
 #include "completion.hpp"
-#include "op_registry.hpp"
 #include "watch_state.hpp"
 
 #include <zkr/op.hpp>
@@ -29,10 +29,10 @@ namespace zkr::detail {
 
 /// The C client's watcher context for one watch. Owned by the registry from the moment the
 /// server armed the watch until the C client calls it with the event (or the session closes).
-class watch_context final : public pending_op {
+class watch_context final : public pending_callback {
   public:
     /// `bytes`: what the watch weighs in the packet that re-arms watches after a reconnect.
-    watch_context(std::shared_ptr<watch_state> s, op_registry* r, std::size_t bytes)
+    watch_context(std::shared_ptr<watch_state> s, callback_registry* r, std::size_t bytes)
         : state(std::move(s)), registry(r), bytes_(bytes) {
         registry->add_watch_bytes(bytes_);
     }
@@ -52,7 +52,7 @@ class watch_context final : public pending_op {
     void abandon(error_code ec) override { state->deliver(ec, {}); }
 
     std::shared_ptr<watch_state> state;
-    op_registry* const registry;
+    callback_registry* const registry;
 
   private:
     const std::size_t bytes_;
@@ -64,12 +64,12 @@ inline constexpr bool is_watch_v = std::is_same_v<T, zkr::watch>;
 
 /// One request in flight. `Results` are the handler's arguments after the error_code.
 template <class... Results>
-class request_op : public pending_op {
+class request_context : public pending_callback {
   public:
     using signature = void(error_code, Results...);
     static constexpr bool watching = (is_watch_v<Results> || ...);
 
-    request_op(handler<signature> h, op_registry& r, std::string p)
+    request_context(handler<signature> h, callback_registry& r, std::string p)
         : path(std::move(p)), handler_(std::move(h)), registry_(&r) {}
 
     void register_op() { registry_->add(this); }
@@ -133,23 +133,23 @@ class request_op : public pending_op {
 
   private:
     handler<signature> handler_;
-    op_registry* registry_;
+    callback_registry* registry_;
 };
 
-using create_op = request_op<created_node>;
-using void_op = request_op<>;
-using set_op = request_op<stat>;
-using data_op = request_op<node_data>;
-using watch_data_op = request_op<node_data, zkr::watch>;
-using exists_op = request_op<std::optional<stat>>;
-using watch_exists_op = request_op<std::optional<stat>, zkr::watch>;
-using children_op = request_op<children>;
-using watch_children_op = request_op<children, zkr::watch>;
+using create_op = request_context<created_node>;
+using void_op = request_context<>;
+using set_op = request_context<stat>;
+using data_op = request_context<node_data>;
+using watch_data_op = request_context<node_data, zkr::watch>;
+using exists_op = request_context<std::optional<stat>>;
+using watch_exists_op = request_context<std::optional<stat>, zkr::watch>;
+using children_op = request_context<children>;
+using watch_children_op = request_context<children, zkr::watch>;
 
 /// A multi's request: owns the strings and buffers the C structures point into.
-class multi_op final : public request_op<std::vector<op_result>> {
+class multi_op final : public request_context<std::vector<op_result>> {
   public:
-    using request_op::request_op;
+    using request_context::request_context;
     void prepare(std::vector<op> in, const ACL_vector* acl);
     std::vector<op_result> results() const;
 
@@ -161,14 +161,14 @@ class multi_op final : public request_op<std::vector<op_result>> {
 };
 
 /// A request asking the server to drop the session's watch on a path (our last one there).
-class watch_removal final : public pending_op {
+class watch_removal final : public pending_callback {
   public:
-    explicit watch_removal(std::shared_ptr<watch_state> s, op_registry& r)
+    explicit watch_removal(std::shared_ptr<watch_state> s, callback_registry& r)
         : state(std::move(s)), registry(&r) {}
     void abandon(error_code) override {}
 
     std::shared_ptr<watch_state> state;
-    op_registry* const registry;
+    callback_registry* const registry;
 };
 
 stat to_stat(const Stat& s) noexcept;

@@ -15,7 +15,7 @@
 // Driver strand, except the accessors, which any thread may call.
 #pragma once
 
-#include "session_ops.hpp"
+#include "session_seam.hpp"
 
 #include <zkr/error.hpp>
 #include <zkr/session.hpp>

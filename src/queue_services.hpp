@@ -1,19 +1,19 @@
 // What a session does for the queues beyond single requests, written once over the seam
-// (session_ops.hpp): the real session (session_impl) and the step tests' fake
+// (session_seam.hpp): the real session (session_impl) and the step tests' fake
 // (tests/fake_session) both hold these, so the step tests run the same batching as production.
 //
-// - listing_batcher: the first look of a new contender (session_ops::first_look_listing). The
+// - listing_batcher: the first look of a new contender (session_seam::first_look_listing). The
 //   first contender of a directory gets a listing of its own, right behind its create: one round
 //   trip. Contenders that come while it is answered share one listing taken after all their
 //   creates: a burst of waiters of one session costs two listings, not one each (each would
 //   carry the whole queue). Built on the session's own get_children, so any session batches.
 // - notice_memory: which foreign names in which directories a session has already warned about
-//   (session_ops::first_notice), bounded.
+//   (session_seam::first_notice), bounded.
 //
 // Driver strand only.
 #pragma once
 
-#include "session_ops.hpp"
+#include "session_seam.hpp"
 
 #include <cstddef>
 #include <memory>
@@ -30,11 +30,11 @@ class listing_batcher {
 
     /// Lists through `session`, which owns this batcher (a member of it): a listing under way
     /// keeps the session, and so the batcher, alive.
-    explicit listing_batcher(session_ops& session) noexcept : session_(session) {}
+    explicit listing_batcher(session_seam& session) noexcept : session_(session) {}
     listing_batcher(const listing_batcher&) = delete;
     listing_batcher& operator=(const listing_batcher&) = delete;
 
-    /// session_ops::first_look_listing: `h` gets a listing taken after every create the caller
+    /// session_seam::first_look_listing: `h` gets a listing taken after every create the caller
     /// (and any contender of `dir` before it in this handler) has sent.
     void first_look_listing(const std::string& dir, listing_handler h);
 
@@ -53,7 +53,7 @@ class listing_batcher {
     /// This batcher, owned with the session it belongs to.
     std::shared_ptr<listing_batcher> keep_alive();
 
-    session_ops& session_;
+    session_seam& session_;
     std::unordered_map<std::string, batch> batches_;
 };
 

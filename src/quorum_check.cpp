@@ -14,7 +14,8 @@ namespace {
 constexpr const char* channel = "session";
 }
 
-quorum_check::quorum_check(session_ops& session, std::function<std::chrono::milliseconds()> timeout,
+quorum_check::quorum_check(session_seam& session,
+                           std::function<std::chrono::milliseconds()> timeout,
                            std::function<void()> unreachable, config_reader read_config)
     : session_(session),
       timeout_(std::move(timeout)),

@@ -39,7 +39,7 @@
 // watched, since a reconfig can grow or shrink it. Until the answer, the check runs.
 #pragma once
 
-#include "session_ops.hpp"
+#include "session_seam.hpp"
 
 #include <zkr/watch.hpp>
 #include <zkr/znode.hpp>
@@ -63,7 +63,7 @@ class quorum_check {
 
     /// Checks on `session`, whose member it is. `timeout`: the negotiated T; `unreachable`:
     /// the holds are no longer safe, tell their holders (driver strand).
-    quorum_check(session_ops& session, std::function<std::chrono::milliseconds()> timeout,
+    quorum_check(session_seam& session, std::function<std::chrono::milliseconds()> timeout,
                  std::function<void()> unreachable, config_reader read_config);
 
     /// A hold began (driver strand), ended (any thread: a handle may be dropped anywhere).
@@ -120,7 +120,7 @@ class quorum_check {
     template <class F>
     auto while_alive(F f);
 
-    session_ops& session_;
+    session_seam& session_;
     std::function<std::chrono::milliseconds()> timeout_;
     std::function<void()> unreachable_;
     config_reader read_config_;

@@ -7,7 +7,7 @@
 namespace zkr {
 
 namespace detail {
-const char* to_string_impl(session_state s) noexcept;
+const char* session_state_name(session_state s) noexcept;
 }
 
 namespace {
@@ -39,7 +39,7 @@ void checked(const std::shared_ptr<detail::session_impl>& s, const std::string& 
 }  // namespace
 
 const char* to_string(session_state s) noexcept {
-    return detail::to_string_impl(s);
+    return detail::session_state_name(s);
 }
 
 session::session(executor_type ex, session_config config)
@@ -63,7 +63,7 @@ session::~session() {
     }
 }
 
-detail::session_ptr detail::access::ops(const session& s) {
+detail::session_ptr detail::access::seam(const session& s) {
     return get_impl(s);
 }
 
@@ -92,14 +92,14 @@ error_code session::set_servers(const std::string& hosts) {
     return impl_->set_servers(hosts);
 }
 
-void session::connect_impl(const impl_ptr& s, detail::handler<void(error_code)> h) {
+void session::initiate_connect(const impl_ptr& s, detail::handler<void(error_code)> h) {
     s->connect(std::move(h));
 }
-void session::close_impl(const impl_ptr& s, detail::handler<void(error_code)> h) {
+void session::initiate_close(const impl_ptr& s, detail::handler<void(error_code)> h) {
     s->close(std::move(h));
 }
-void session::wait_state_impl(const impl_ptr& s, session_state seen,
-                              detail::handler<void(error_code, session_state)> h) {
+void session::initiate_wait_state(const impl_ptr& s, session_state seen,
+                                  detail::handler<void(error_code, session_state)> h) {
     s->wait_state(seen, std::move(h));
 }
 namespace {
@@ -111,8 +111,8 @@ bool has_ttl(create_mode m) noexcept {
 
 }  // namespace
 
-void session::create_impl(const impl_ptr& s, std::string p, std::string d, create_mode m,
-                          detail::handler<void(error_code, created_node)> h) {
+void session::initiate_create(const impl_ptr& s, std::string p, std::string d, create_mode m,
+                              detail::handler<void(error_code, created_node)> h) {
     if (has_ttl(m)) {
         detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_argument));
         return;
@@ -121,9 +121,9 @@ void session::create_impl(const impl_ptr& s, std::string p, std::string d, creat
             [&](auto user) { s->create(std::move(p), std::move(d), m, std::move(user)); });
 }
 
-void session::create_ttl_impl(const impl_ptr& s, std::string p, std::string d, create_mode m,
-                              std::chrono::milliseconds ttl,
-                              detail::handler<void(error_code, created_node)> h) {
+void session::initiate_create_ttl(const impl_ptr& s, std::string p, std::string d, create_mode m,
+                                  std::chrono::milliseconds ttl,
+                                  detail::handler<void(error_code, created_node)> h) {
     constexpr std::int64_t max_ttl_ms = (std::int64_t{1} << 40) - 1;  // the server's limit
     if (!has_ttl(m) || ttl.count() < 1 || ttl.count() > max_ttl_ms) {
         detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_argument));
@@ -140,49 +140,50 @@ void session::create_ttl_impl(const impl_ptr& s, std::string p, std::string d, c
         s->create(std::move(p), std::move(d), m, std::move(user), ttl.count());
     });
 }
-void session::remove_impl(const impl_ptr& s, std::string p, int v,
-                          detail::handler<void(error_code)> h) {
+void session::initiate_remove(const impl_ptr& s, std::string p, int v,
+                              detail::handler<void(error_code)> h) {
     checked(s, p, std::move(h), [&](auto user) { s->remove(std::move(p), v, std::move(user)); });
 }
-void session::get_data_impl(const impl_ptr& s, std::string p,
-                            detail::handler<void(error_code, node_data)> h) {
+void session::initiate_get_data(const impl_ptr& s, std::string p,
+                                detail::handler<void(error_code, node_data)> h) {
     checked(s, p, std::move(h), [&](auto user) { s->get_data(std::move(p), std::move(user)); });
 }
-void session::watch_data_impl(const impl_ptr& s, std::string p,
-                              detail::handler<void(error_code, node_data, watch)> h) {
+void session::initiate_watch_data(const impl_ptr& s, std::string p,
+                                  detail::handler<void(error_code, node_data, watch)> h) {
     checked(s, p, std::move(h), [&](auto user) { s->watch_data(std::move(p), std::move(user)); });
 }
-void session::exists_impl(const impl_ptr& s, std::string p,
-                          detail::handler<void(error_code, std::optional<stat>)> h) {
+void session::initiate_exists(const impl_ptr& s, std::string p,
+                              detail::handler<void(error_code, std::optional<stat>)> h) {
     checked(s, p, std::move(h), [&](auto user) { s->exists(std::move(p), std::move(user)); });
 }
-void session::watch_exists_impl(const impl_ptr& s, std::string p,
-                                detail::handler<void(error_code, std::optional<stat>, watch)> h) {
+void session::initiate_watch_exists(
+    const impl_ptr& s, std::string p,
+    detail::handler<void(error_code, std::optional<stat>, watch)> h) {
     checked(s, p, std::move(h), [&](auto user) { s->watch_exists(std::move(p), std::move(user)); });
 }
-void session::get_children_impl(const impl_ptr& s, std::string p,
-                                detail::handler<void(error_code, children)> h) {
+void session::initiate_get_children(const impl_ptr& s, std::string p,
+                                    detail::handler<void(error_code, children)> h) {
     checked(s, p, std::move(h), [&](auto user) { s->get_children(std::move(p), std::move(user)); });
 }
-void session::watch_children_impl(const impl_ptr& s, std::string p,
-                                  detail::handler<void(error_code, children, watch)> h) {
+void session::initiate_watch_children(const impl_ptr& s, std::string p,
+                                      detail::handler<void(error_code, children, watch)> h) {
     checked(s, p, std::move(h),
             [&](auto user) { s->watch_children(std::move(p), std::move(user)); });
 }
-void session::set_data_impl(const impl_ptr& s, std::string p, std::string d, int v,
-                            detail::handler<void(error_code, stat)> h) {
+void session::initiate_set_data(const impl_ptr& s, std::string p, std::string d, int v,
+                                detail::handler<void(error_code, stat)> h) {
     checked(s, p, std::move(h),
             [&](auto user) { s->set_data(std::move(p), std::move(d), v, std::move(user)); });
 }
-void session::multi_impl(const impl_ptr& s, std::vector<op> ops,
-                         detail::handler<void(error_code, std::vector<op_result>)> h) {
+void session::initiate_multi(const impl_ptr& s, std::vector<op> ops,
+                             detail::handler<void(error_code, std::vector<op_result>)> h) {
     if (auto ec = detail::validate_ops(ops)) {
         detail::fail(std::move(h), s->completions(), ec);
         return;
     }
     s->multi(std::move(ops), to_user(s, std::move(h)));
 }
-void session::sync_impl(const impl_ptr& s, std::string p, detail::handler<void(error_code)> h) {
+void session::initiate_sync(const impl_ptr& s, std::string p, detail::handler<void(error_code)> h) {
     checked(s, p, std::move(h), [&](auto user) { s->sync(std::move(p), std::move(user)); });
 }
 

@@ -22,7 +22,7 @@ constexpr const char* channel = log::channels::session;
 
 }  // namespace
 
-const char* to_string_impl(session_state s) noexcept {
+const char* session_state_name(session_state s) noexcept {
     switch (s) {
         case session_state::not_started:
             return "not_started";
@@ -160,7 +160,7 @@ void session_impl::run(const connection_fsm::actions& a) {
         }
         ZKR_LOG(info, channel,
                 "session 0x" << std::hex << session_id_.load() << std::dec << ": "
-                             << to_string_impl(*a.left) << " -> " << to_string_impl(now));
+                             << session_state_name(*a.left) << " -> " << session_state_name(now));
         state_waiters_.complete_all(error_code{}, now);
     }
     for (std::size_t i = 0; i < connection_fsm::timer_count; ++i) {

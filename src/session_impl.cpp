@@ -119,7 +119,7 @@ session_impl::session_impl(asio::any_io_executor ex, session_config config)
     : session_impl(choose_executors(ex, config.dedicated_io_thread), std::move(config)) {}
 
 session_impl::session_impl(executors ex, session_config config)
-    : session_ops(ex.driver, ex.user, ex.thread, config.observer),
+    : session_seam(ex.driver, ex.user, ex.thread, config.observer),
       config_(std::move(config)),
       io_thread_(std::move(ex.thread)),
       fsm_(config_.connect_timeout),

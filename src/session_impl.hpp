@@ -25,7 +25,7 @@
 #include "queue_services.hpp"
 #include "quorum_check.hpp"
 #include "session_listeners.hpp"
-#include "session_ops.hpp"
+#include "session_seam.hpp"
 #include "transport.hpp"
 #include "waiter_list.hpp"
 
@@ -46,7 +46,7 @@ namespace zkr::detail {
 struct watch_state;
 class io_thread;
 
-class session_impl final : public session_ops, public client_observer {
+class session_impl final : public session_seam, public client_observer {
   public:
     session_impl(boost::asio::any_io_executor ex, session_config config);
     ~session_impl();
@@ -75,7 +75,7 @@ class session_impl final : public session_ops, public client_observer {
     void wait_state(session_state seen, handler<void(error_code, session_state)> h) override;
     error_code set_servers(const std::string& hosts);
 
-    // The requests (session_ops). A watch costs room in the packet that re-arms the session's
+    // The requests (session_seam). A watch costs room in the packet that re-arms the session's
     // watches after a reconnect: errc::too_many_watches past the servers' packet limit.
     void create(std::string path, std::string data, create_mode mode,
                 handler<void(error_code, created_node)> h, std::int64_t ttl_ms = 0) override;

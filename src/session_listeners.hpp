@@ -1,9 +1,9 @@
-// A session's listeners (session_ops::add_listener), held weakly: one implementation for the real
+// A session's listeners (session_seam::add_listener), held weakly: one implementation for the real
 // session and the step tests' fake, so the step tests deliver events as production does. Driver
 // strand.
 #pragma once
 
-#include "session_ops.hpp"
+#include "session_seam.hpp"
 
 #include <memory>
 #include <string>
@@ -30,7 +30,7 @@ class session_listeners {
         }
     }
 
-    /// session_ops::holds_node.
+    /// session_seam::holds_node.
     bool hold(const std::string& node) const { return listeners_hold(listeners_, node); }
 
   private:

@@ -22,8 +22,8 @@
 //   that arrived together (a pipelined create and list) are handled in one wake-up.
 #pragma once
 
+#include "callback_registry.hpp"
 #include "client_gate.hpp"
-#include "op_registry.hpp"
 
 #include <zkr/detail/initiate.hpp>
 
@@ -102,7 +102,7 @@ class transport : public std::enable_shared_from_this<transport> {
     void close(error_code reason, handler<void()> done);
 
     /// Requests in flight and armed watches: what the C client may still call back.
-    op_registry& registry() noexcept { return registry_; }
+    callback_registry& registry() noexcept { return registry_; }
 
     /// True from open() until close() begins. Callable from any thread.
     bool is_open() const noexcept { return phase_.load(std::memory_order_acquire) == phase::open; }
@@ -156,7 +156,7 @@ class transport : public std::enable_shared_from_this<transport> {
     std::atomic<phase> phase_{phase::idle};  // written with the gate held
     std::weak_ptr<client_observer> observer_;
     int reported_state_ = 0;  // the last state the observer heard of
-    op_registry registry_;
+    callback_registry registry_;
 
     boost::asio::posix::stream_descriptor socket_;  // a dup of the C client's socket
     boost::asio::steady_timer timer_;

@@ -1,6 +1,6 @@
 #include "watch_state.hpp"
 
-#include "session_ops.hpp"
+#include "session_seam.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
@@ -119,7 +119,7 @@ bool watch::armed() const noexcept {
     return impl_ && impl_->armed();
 }
 
-void watch::wait_impl(const impl_ptr& impl, detail::handler<void(error_code, watch_event)> h) {
+void watch::initiate_wait(const impl_ptr& impl, detail::handler<void(error_code, watch_event)> h) {
     if (!impl) {
         // An empty watch belongs to no session: complete through the system executor.
         detail::fail(std::move(h), boost::asio::system_executor(),

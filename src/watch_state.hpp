@@ -20,12 +20,12 @@
 
 namespace zkr::detail {
 
-class session_ops;
+class session_seam;
 
 struct watch_state : std::enable_shared_from_this<watch_state> {
     using strand_type = boost::asio::any_io_executor;
 
-    watch_state(std::weak_ptr<session_ops> s, strand_type driver_strand, strand_type user_ex,
+    watch_state(std::weak_ptr<session_seam> s, strand_type driver_strand, strand_type user_ex,
                 std::string p, int type)
         : session(std::move(s)),
           driver(std::move(driver_strand)),
@@ -58,7 +58,7 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     /// True while the server may still hold the watch and nobody consumed it.
     bool armed() const noexcept { return !consumed.load(); }
 
-    const std::weak_ptr<session_ops> session;
+    const std::weak_ptr<session_seam> session;
     const strand_type driver;
     const strand_type user;
     const std::string path;

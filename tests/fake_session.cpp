@@ -145,7 +145,7 @@ void fake_server::disarm(const detail::watch_state* state) {
     std::erase_if(watches_, [&](const armed_watch& w) { return w.state.get() == state; });
 }
 
-void fake_server::end_watches_of(const detail::session_ops* owner, error_code ec) {
+void fake_server::end_watches_of(const detail::session_seam* owner, error_code ec) {
     std::vector<armed_watch> ended;
     std::erase_if(watches_, [&](armed_watch& w) {
         if (w.state->session.lock().get() != owner) {
@@ -200,7 +200,7 @@ const char* fault_name(fault f) {
 }
 
 fake_session::fake_session(asio::io_context& ioc, fake_server& server, std::int64_t id)
-    : session_ops(ioc.get_executor(), ioc.get_executor()), server_(server), id_(id) {}
+    : session_seam(ioc.get_executor(), ioc.get_executor()), server_(server), id_(id) {}
 
 bool fake_session::running_in_driver() const noexcept {
     // One thread runs everything: being inside a handler is being on the driver.

@@ -1,6 +1,6 @@
 // A session without a server, for testing recipes step by step: an in-memory ZooKeeper tree
 // (fake_server) and sessions on it (fake_session) that implement the recipes' seam
-// (src/session_ops.hpp), record every request, and inject one fault at a chosen request.
+// (src/session_seam.hpp), record every request, and inject one fault at a chosen request.
 //
 // The model keeps ZooKeeper's rules that the recipes rely on: sequence numbers from the parent's
 // counter, czxid increasing, ephemeral nodes owned by a session and deleted when it expires,
@@ -15,7 +15,7 @@
 
 #include "queue_services.hpp"
 #include "session_listeners.hpp"
-#include "session_ops.hpp"
+#include "session_seam.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -72,7 +72,7 @@ class fake_server {
     void arm(armed_watch w) { watches_.push_back(std::move(w)); }
     void disarm(const detail::watch_state* state);
     /// Fires the watches of `session_id` with `ec` (its expiry); they are gone afterwards.
-    void end_watches_of(const detail::session_ops* owner, error_code ec);
+    void end_watches_of(const detail::session_seam* owner, error_code ec);
 
     std::int64_t next_zxid() { return ++zxid_; }
 
@@ -110,7 +110,7 @@ struct request_record {
     std::string str() const { return kind + " " + path; }
 };
 
-class fake_session final : public detail::session_ops {
+class fake_session final : public detail::session_seam {
   public:
     fake_session(boost::asio::io_context& ioc, fake_server& server, std::int64_t id);
 
@@ -127,7 +127,7 @@ class fake_session final : public detail::session_ops {
     const std::vector<request_record>& requests() const noexcept { return requests_; }
     std::int64_t id() const noexcept { return id_; }
 
-    // session_ops
+    // session_seam
     bool running_in_driver() const noexcept override;
     session_state state() const noexcept override { return state_; }
     std::int64_t session_id() const noexcept override { return id_; }

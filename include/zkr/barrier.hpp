@@ -19,7 +19,7 @@ namespace zkr {
 
 class session;
 namespace detail {
-class session_ops;
+class session_seam;
 struct access;
 struct barrier_impl;
 }  // namespace detail
@@ -45,7 +45,8 @@ class ZKR_API barrier {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_set(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
-            std::forward<Token>(token), [impl = impl_](auto h) { set_impl(impl, std::move(h)); });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_set(impl, std::move(h)); });
     }
 
     /// Removes the barrier: every waiter proceeds.
@@ -56,7 +57,7 @@ class ZKR_API barrier {
     [[nodiscard]] auto async_remove(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { remove_impl(impl, std::move(h)); });
+            [impl = impl_](auto h) { initiate_remove(impl, std::move(h)); });
     }
 
     /// Waits until the barrier is not set: at once if it is not. Costs one watch while waiting.
@@ -66,17 +67,18 @@ class ZKR_API barrier {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_wait(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
-            std::forward<Token>(token), [impl = impl_](auto h) { wait_impl(impl, std::move(h)); });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_wait(impl, std::move(h)); });
     }
 
   private:
     friend struct detail::access;
-    barrier(std::shared_ptr<detail::session_ops> s, std::string path);
+    barrier(std::shared_ptr<detail::session_seam> s, std::string path);
 
     using impl_ptr = std::shared_ptr<const detail::barrier_impl>;
-    static void set_impl(const impl_ptr&, detail::handler<void(error_code)>);
-    static void remove_impl(const impl_ptr&, detail::handler<void(error_code)>);
-    static void wait_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_set(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_remove(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_wait(const impl_ptr&, detail::handler<void(error_code)>);
 
     impl_ptr impl_;
 };

@@ -25,7 +25,7 @@ namespace zkr {
 class session;
 namespace detail {
 struct double_barrier_state;
-class session_ops;
+class session_seam;
 struct access;
 }  // namespace detail
 
@@ -49,7 +49,8 @@ class ZKR_API double_barrier {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_enter(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
-            std::forward<Token>(token), [impl = impl_](auto h) { enter_impl(impl, std::move(h)); });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_enter(impl, std::move(h)); });
     }
 
     /// Leaves and completes once every member has left. Handler signature: void(error_code).
@@ -58,16 +59,17 @@ class ZKR_API double_barrier {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_leave(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
-            std::forward<Token>(token), [impl = impl_](auto h) { leave_impl(impl, std::move(h)); });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_leave(impl, std::move(h)); });
     }
 
   private:
     friend struct detail::access;
-    double_barrier(std::shared_ptr<detail::session_ops> s, std::string path, int members);
+    double_barrier(std::shared_ptr<detail::session_seam> s, std::string path, int members);
 
     using impl_ptr = std::shared_ptr<detail::double_barrier_state>;
-    static void enter_impl(const impl_ptr&, detail::handler<void(error_code)>);
-    static void leave_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_enter(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_leave(const impl_ptr&, detail::handler<void(error_code)>);
 
     impl_ptr impl_;
 };

@@ -21,7 +21,7 @@ namespace zkr {
 
 class session;
 namespace detail {
-class session_ops;
+class session_seam;
 struct access;
 struct member_group_state;
 }  // namespace detail
@@ -59,7 +59,7 @@ class ZKR_API group {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string i, std::string d) {
-                join_impl(impl, std::move(i), std::move(d), std::move(h));
+                initiate_join(impl, std::move(i), std::move(d), std::move(h));
             },
             std::move(id), std::move(data));
     }
@@ -70,7 +70,7 @@ class ZKR_API group {
     [[nodiscard]] auto async_members(Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<member>)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { members_impl(impl, false, std::move(h)); });
+            [impl = impl_](auto h) { initiate_members(impl, false, std::move(h)); });
     }
 
     /// Completes with the members when they differ from what this object reported last (the
@@ -86,18 +86,18 @@ class ZKR_API group {
     [[nodiscard]] auto async_wait_change(Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<member>)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { members_impl(impl, true, std::move(h)); });
+            [impl = impl_](auto h) { initiate_members(impl, true, std::move(h)); });
     }
 
   private:
     friend struct detail::access;
-    group(std::shared_ptr<detail::session_ops> s, std::string path);
+    group(std::shared_ptr<detail::session_seam> s, std::string path);
 
     using impl_ptr = std::shared_ptr<detail::member_group_state>;
-    static void join_impl(const impl_ptr&, std::string id, std::string data,
-                          detail::handler<void(error_code, lock)>);
-    static void members_impl(const impl_ptr&, bool wait_change,
-                             detail::handler<void(error_code, std::vector<member>)>);
+    static void initiate_join(const impl_ptr&, std::string id, std::string data,
+                              detail::handler<void(error_code, lock)>);
+    static void initiate_members(const impl_ptr&, bool wait_change,
+                                 detail::handler<void(error_code, std::vector<member>)>);
 
     impl_ptr impl_;
 };

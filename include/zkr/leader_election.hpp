@@ -33,7 +33,7 @@ namespace zkr {
 
 class session;
 namespace detail {
-class session_ops;
+class session_seam;
 struct access;
 struct election_impl;
 struct observer_state;
@@ -100,14 +100,14 @@ class leadership {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [impl = lock_.impl_](auto h, std::string d) {
-                publish_impl(impl, std::move(d), std::move(h));
+                initiate_publish(impl, std::move(d), std::move(h));
             },
             std::move(data));
     }
 
   private:
-    ZKR_API static void publish_impl(const std::shared_ptr<detail::lock_state>&, std::string data,
-                                     detail::handler<void(error_code)>);
+    ZKR_API static void initiate_publish(const std::shared_ptr<detail::lock_state>&,
+                                         std::string data, detail::handler<void(error_code)>);
     lock lock_;
 };
 
@@ -165,7 +165,7 @@ class ZKR_API leader_election {
     [[nodiscard]] auto async_campaign(Token&& token = {}) {
         return detail::initiate<void(error_code, leadership)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { campaign_impl(impl, std::move(h)); });
+            [impl = impl_](auto h) { initiate_campaign(impl, std::move(h)); });
     }
 
     /// Takes over an election node of ours (leadership::path()) after a restart that resumed
@@ -177,7 +177,7 @@ class ZKR_API leader_election {
         return detail::initiate<void(error_code, leadership)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string node) {
-                adopt_impl(impl, std::move(node), std::move(h));
+                initiate_adopt(impl, std::move(node), std::move(h));
             },
             std::move(node_path));
     }
@@ -187,7 +187,7 @@ class ZKR_API leader_election {
     [[nodiscard]] auto async_prepare(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { prepare_impl(impl, std::move(h)); });
+            [impl = impl_](auto h) { initiate_prepare(impl, std::move(h)); });
     }
 
     /// Handler signature: void(error_code, std::optional<leader_info>): empty if nobody leads.
@@ -195,7 +195,7 @@ class ZKR_API leader_election {
     [[nodiscard]] auto async_current_leader(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { current_leader_impl(impl, std::move(h)); });
+            [impl = impl_](auto h) { initiate_current_leader(impl, std::move(h)); });
     }
 
     /// Every participant in queue order, the leader first.
@@ -204,7 +204,7 @@ class ZKR_API leader_election {
     [[nodiscard]] auto async_participants(Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<participant>)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { participants_impl(impl, std::move(h)); });
+            [impl = impl_](auto h) { initiate_participants(impl, std::move(h)); });
     }
 
     /// Campaigns, runs `work` while leading, and resigns when it returns. If leadership is lost
@@ -219,26 +219,26 @@ class ZKR_API leader_election {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, work_function w) {
-                lead_impl(impl, std::move(w), std::move(h));
+                initiate_lead(impl, std::move(w), std::move(h));
             },
             std::move(work));
     }
 
   private:
     friend struct detail::access;
-    leader_election(std::shared_ptr<detail::session_ops> s, std::string path,
+    leader_election(std::shared_ptr<detail::session_seam> s, std::string path,
                     std::string participant_id, election_options options);
 
     using impl_ptr = std::shared_ptr<const detail::election_impl>;
-    static void adopt_impl(const impl_ptr&, std::string node,
-                           detail::handler<void(error_code, leadership)> h);
-    static void campaign_impl(const impl_ptr&, detail::handler<void(error_code, leadership)>);
-    static void prepare_impl(const impl_ptr&, detail::handler<void(error_code)>);
-    static void current_leader_impl(const impl_ptr&,
-                                    detail::handler<void(error_code, std::optional<leader_info>)>);
-    static void participants_impl(const impl_ptr&,
-                                  detail::handler<void(error_code, std::vector<participant>)>);
-    static void lead_impl(const impl_ptr&, work_function, detail::handler<void(error_code)>);
+    static void initiate_adopt(const impl_ptr&, std::string node,
+                               detail::handler<void(error_code, leadership)> h);
+    static void initiate_campaign(const impl_ptr&, detail::handler<void(error_code, leadership)>);
+    static void initiate_prepare(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_current_leader(
+        const impl_ptr&, detail::handler<void(error_code, std::optional<leader_info>)>);
+    static void initiate_participants(const impl_ptr&,
+                                      detail::handler<void(error_code, std::vector<participant>)>);
+    static void initiate_lead(const impl_ptr&, work_function, detail::handler<void(error_code)>);
 
     impl_ptr impl_;
 };
@@ -261,7 +261,7 @@ class ZKR_API leader_observer {
     [[nodiscard]] auto async_wait_leader_change(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { wait_change_impl(impl, false, std::move(h)); });
+            [impl = impl_](auto h) { initiate_wait_change(impl, false, std::move(h)); });
     }
 
     /// As async_wait_leader_change, and completes also when the leader publishes
@@ -277,15 +277,15 @@ class ZKR_API leader_observer {
     [[nodiscard]] auto async_wait_update(Token&& token = {}) {
         return detail::initiate<void(error_code, std::optional<leader_info>)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { wait_change_impl(impl, true, std::move(h)); });
+            [impl = impl_](auto h) { initiate_wait_change(impl, true, std::move(h)); });
     }
 
   private:
     friend struct detail::access;
     using impl_ptr = std::shared_ptr<detail::observer_state>;
     /// `with_data`: a new value of the same leader counts as a change (async_wait_update).
-    static void wait_change_impl(const impl_ptr&, bool with_data,
-                                 detail::handler<void(error_code, std::optional<leader_info>)>);
+    static void initiate_wait_change(const impl_ptr&, bool with_data,
+                                     detail::handler<void(error_code, std::optional<leader_info>)>);
     impl_ptr impl_;
 };
 

@@ -13,7 +13,7 @@
 // ZooKeeper with async_guarded_multi, which the server refuses once our node is gone.
 #pragma once
 
-#include <zkr/detail/held_operations.hpp>
+#include <zkr/detail/holding_handle.hpp>
 #include <zkr/detail/initiate.hpp>
 #include <zkr/error.hpp>
 #include <zkr/export.hpp>
@@ -55,7 +55,7 @@ enum class loss_policy {
 /// - Thread safety: distinct objects are independent; one object may be used from several
 ///   threads (operations are serialised on the session's strand).
 /// - A handle must not be used concurrently with its own move or destruction.
-class ZKR_API lock : public detail::held_operations<lock> {
+class ZKR_API lock : public detail::holding_handle<lock> {
   public:
     /// An empty handle: owns() is false.
     lock() noexcept;
@@ -90,23 +90,23 @@ class ZKR_API lock : public detail::held_operations<lock> {
     zkr::sequencer sequencer() const;
 
     // async_release, async_wait_lost, async_guarded_multi, async_wait_revocation:
-    // detail::held_operations.
+    // detail::holding_handle.
 
     /// True once another client asked us to let go (async_revoke, Curator's Revoker).
     bool revocation_requested() const noexcept;
 
-    // async_wait_revocation: detail::held_operations.
+    // async_wait_revocation: detail::holding_handle.
 
   private:
     friend struct detail::access;
-    friend class detail::held_operations<lock>;
+    friend class detail::holding_handle<lock>;
     friend class leadership;  // async_publish writes the lock's node
     using impl_ptr = std::shared_ptr<detail::lock_state>;
-    static void release_impl(const impl_ptr&, detail::handler<void(error_code)>);
-    static void wait_lost_impl(const impl_ptr&, detail::handler<void(error_code)>);
-    static void guarded_multi_impl(const impl_ptr&, std::vector<op>,
-                                   detail::handler<void(error_code, std::vector<op_result>)>);
-    static void wait_revocation_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_release(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_wait_lost(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_guarded_multi(const impl_ptr&, std::vector<op>,
+                                       detail::handler<void(error_code, std::vector<op_result>)>);
+    static void initiate_wait_revocation(const impl_ptr&, detail::handler<void(error_code)>);
 
     impl_ptr impl_;
 };

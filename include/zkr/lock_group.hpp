@@ -6,7 +6,7 @@
 // go, async_release for all, and the destructor releases all without waiting.
 #pragma once
 
-#include <zkr/detail/held_operations.hpp>
+#include <zkr/detail/holding_handle.hpp>
 #include <zkr/detail/initiate.hpp>
 #include <zkr/error.hpp>
 #include <zkr/export.hpp>
@@ -32,7 +32,7 @@ struct group_state;
 /// - Thread safety: distinct objects are independent; one object may be used from several
 ///   threads (operations are serialised on the session's strand).
 /// - Its handlers default to the first member's session executor.
-class ZKR_API lock_group : public detail::held_operations<lock_group> {
+class ZKR_API lock_group : public detail::holding_handle<lock_group> {
   public:
     lock_group() noexcept;
     explicit lock_group(std::vector<lock> locks);
@@ -59,16 +59,16 @@ class ZKR_API lock_group : public detail::held_operations<lock_group> {
     bool revocation_requested() const noexcept;
 
     // async_release, async_wait_lost, async_guarded_multi (one check per member),
-    // async_wait_revocation (any member asked): detail::held_operations.
+    // async_wait_revocation (any member asked): detail::holding_handle.
 
   private:
-    friend class detail::held_operations<lock_group>;
+    friend class detail::holding_handle<lock_group>;
     using impl_ptr = std::shared_ptr<detail::group_state>;
-    static void release_impl(const impl_ptr&, detail::handler<void(error_code)>);
-    static void wait_lost_impl(const impl_ptr&, detail::handler<void(error_code)>);
-    static void guarded_multi_impl(const impl_ptr&, std::vector<op>,
-                                   detail::handler<void(error_code, std::vector<op_result>)>);
-    static void wait_revocation_impl(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_release(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_wait_lost(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_guarded_multi(const impl_ptr&, std::vector<op>,
+                                       detail::handler<void(error_code, std::vector<op_result>)>);
+    static void initiate_wait_revocation(const impl_ptr&, detail::handler<void(error_code)>);
 
     impl_ptr impl_;
 };

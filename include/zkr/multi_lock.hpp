@@ -18,7 +18,7 @@
 namespace zkr {
 
 namespace detail {
-ZKR_API void lock_all_impl(std::vector<mutex> mutexes, handler<void(error_code, lock_group)> h);
+ZKR_API void initiate_lock_all(std::vector<mutex> mutexes, handler<void(error_code, lock_group)> h);
 }
 
 /// Handler signature: void(error_code, lock_group).
@@ -29,7 +29,7 @@ template <class Token = boost::asio::deferred_t>
 [[nodiscard]] auto async_lock_all(std::vector<mutex> mutexes, Token&& token = {}) {
     return detail::initiate<void(error_code, lock_group)>(
         std::forward<Token>(token),
-        [](auto h, std::vector<mutex> m) { detail::lock_all_impl(std::move(m), std::move(h)); },
+        [](auto h, std::vector<mutex> m) { detail::initiate_lock_all(std::move(m), std::move(h)); },
         std::move(mutexes));
 }
 

@@ -25,7 +25,7 @@ namespace zkr {
 
 class session;
 namespace detail {
-class session_ops;
+class session_seam;
 struct access;
 struct mutex_impl;
 }  // namespace detail
@@ -81,7 +81,7 @@ class ZKR_API mutex {
     [[nodiscard]] auto async_lock(Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { lock_impl(impl, false, std::move(h)); });
+            [impl = impl_](auto h) { initiate_lock(impl, false, std::move(h)); });
     }
 
     /// Acquires the lock only if it is free now; never waits for another holder.
@@ -92,7 +92,7 @@ class ZKR_API mutex {
     [[nodiscard]] auto async_try_lock(Token&& token = {}) {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { lock_impl(impl, true, std::move(h)); });
+            [impl = impl_](auto h) { initiate_lock(impl, true, std::move(h)); });
     }
 
     /// Takes over a node of this mutex's directory that our session already owns, by its path
@@ -111,7 +111,7 @@ class ZKR_API mutex {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string node) {
-                adopt_impl(impl, std::move(node), std::move(h));
+                initiate_adopt(impl, std::move(node), std::move(h));
             },
             std::move(node_path));
     }
@@ -130,7 +130,7 @@ class ZKR_API mutex {
     [[nodiscard]] auto async_prepare(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { prepare_impl(impl, std::move(h)); });
+            [impl = impl_](auto h) { initiate_prepare(impl, std::move(h)); });
     }
 
     using executor_type = boost::asio::any_io_executor;
@@ -140,15 +140,15 @@ class ZKR_API mutex {
   private:
     friend struct detail::access;
     /// One side of a read-write lock: the same queue with Curator's "__READ__"/"__WRIT__" names.
-    mutex(std::shared_ptr<detail::session_ops> s, std::string path, std::string marker,
+    mutex(std::shared_ptr<detail::session_seam> s, std::string path, std::string marker,
           mutex_options options);
 
     using impl_ptr = std::shared_ptr<const detail::mutex_impl>;
-    static void prepare_impl(const impl_ptr& impl, detail::handler<void(error_code)> h);
-    static void adopt_impl(const impl_ptr& impl, std::string node,
-                           detail::handler<void(error_code, lock)> h);
-    static void lock_impl(const impl_ptr& impl, bool try_only,
-                          detail::handler<void(error_code, lock)> h);
+    static void initiate_prepare(const impl_ptr& impl, detail::handler<void(error_code)> h);
+    static void initiate_adopt(const impl_ptr& impl, std::string node,
+                               detail::handler<void(error_code, lock)> h);
+    static void initiate_lock(const impl_ptr& impl, bool try_only,
+                              detail::handler<void(error_code, lock)> h);
 
     impl_ptr impl_;
 };

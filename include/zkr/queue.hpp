@@ -33,8 +33,8 @@ struct queue_entry {
 };
 
 namespace detail {
-ZKR_API void read_queue_impl(session& s, std::string path, bool with_data,
-                             handler<void(error_code, std::vector<queue_entry>)> h);
+ZKR_API void initiate_read_queue(session& s, std::string path, bool with_data,
+                                 handler<void(error_code, std::vector<queue_entry>)> h);
 }
 
 /// Both read through `s`, which must be valid until the operation is initiated (as an Asio
@@ -62,7 +62,7 @@ auto zkr::async_read_queue(session& s, std::string path, Token&& token) {
     return detail::initiate<void(error_code, std::vector<queue_entry>)>(
         std::forward<Token>(token),
         [&s](auto h, std::string p) {
-            detail::read_queue_impl(s, std::move(p), true, std::move(h));
+            detail::initiate_read_queue(s, std::move(p), true, std::move(h));
         },
         std::move(path));
 }
@@ -72,7 +72,7 @@ auto zkr::async_list_queue(session& s, std::string path, Token&& token) {
     return detail::initiate<void(error_code, std::vector<queue_entry>)>(
         std::forward<Token>(token),
         [&s](auto h, std::string p) {
-            detail::read_queue_impl(s, std::move(p), false, std::move(h));
+            detail::initiate_read_queue(s, std::move(p), false, std::move(h));
         },
         std::move(path));
 }

@@ -38,8 +38,8 @@ enum class revocation {
 };
 
 namespace detail {
-ZKR_API void revoke_impl(session& s, std::string node, revoke_options options,
-                         handler<void(error_code, revocation)> h);
+ZKR_API void initiate_revoke(session& s, std::string node, revoke_options options,
+                             handler<void(error_code, revocation)> h);
 }
 
 /// Asks the holder of the lock node `node` (a full path: lock::path(), a queue_entry's node in
@@ -61,7 +61,7 @@ template <class Token = boost::asio::deferred_t>
     return detail::initiate<void(error_code, revocation)>(
         std::forward<Token>(token),
         [&s](auto h, std::string n, revoke_options o) {
-            detail::revoke_impl(s, std::move(n), o, std::move(h));
+            detail::initiate_revoke(s, std::move(n), o, std::move(h));
         },
         std::move(node), options);
 }

@@ -28,7 +28,7 @@ class session;
 
 struct semaphore_options;
 namespace detail {
-class session_ops;
+class session_seam;
 struct access;
 struct semaphore_impl;
 }  // namespace detail
@@ -106,28 +106,28 @@ class ZKR_API semaphore {
         return detail::initiate<void(error_code, lease)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::vector<std::string> nodes) {
-                adopt_impl(impl, std::move(nodes), std::move(h));
+                initiate_adopt(impl, std::move(nodes), std::move(h));
             },
             std::move(lease_nodes));
     }
 
   private:
     friend struct detail::access;
-    semaphore(std::shared_ptr<detail::session_ops> s, std::string path, int max_leases,
+    semaphore(std::shared_ptr<detail::session_seam> s, std::string path, int max_leases,
               semaphore_options options);
 
     template <class Token>
     auto start(int count, bool try_only, Token&& token) {
         return detail::initiate<void(error_code, lease)>(
             std::forward<Token>(token), [impl = impl_, count, try_only](auto h) {
-                acquire_impl(impl, count, try_only, std::move(h));
+                initiate_acquire(impl, count, try_only, std::move(h));
             });
     }
     using impl_ptr = std::shared_ptr<const detail::semaphore_impl>;
-    static void acquire_impl(const impl_ptr& impl, int count, bool try_only,
-                             detail::handler<void(error_code, lease)> h);
-    static void adopt_impl(const impl_ptr& impl, std::vector<std::string> nodes,
-                           detail::handler<void(error_code, lease)> h);
+    static void initiate_acquire(const impl_ptr& impl, int count, bool try_only,
+                                 detail::handler<void(error_code, lease)> h);
+    static void initiate_adopt(const impl_ptr& impl, std::vector<std::string> nodes,
+                               detail::handler<void(error_code, lease)> h);
 
     impl_ptr impl_;
 };

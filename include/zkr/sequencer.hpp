@@ -37,7 +37,7 @@ struct sequencer {
 };
 
 namespace detail {
-ZKR_API void check_sequencer_impl(session& s, sequencer seq, handler<void(error_code)> h);
+ZKR_API void initiate_check_sequencer(session& s, sequencer seq, handler<void(error_code)> h);
 }
 
 /// Asks ZooKeeper whether `seq`'s holder still holds: after a sync (so that the server answering
@@ -55,7 +55,9 @@ template <class Token = boost::asio::deferred_t>
 [[nodiscard]] auto async_check(session& s, sequencer seq, Token&& token = {}) {
     return detail::initiate<void(error_code)>(
         std::forward<Token>(token),
-        [&s](auto h, sequencer q) { detail::check_sequencer_impl(s, std::move(q), std::move(h)); },
+        [&s](auto h, sequencer q) {
+            detail::initiate_check_sequencer(s, std::move(q), std::move(h));
+        },
         std::move(seq));
 }
 

@@ -108,7 +108,7 @@ class ZKR_API session {
     [[nodiscard]] auto async_connect(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h) { connect_impl(impl, std::move(h)); });
+            [impl = impl_](auto h) { initiate_connect(impl, std::move(h)); });
     }
 
     /// Closes the session: ephemeral nodes are deleted by the server at once, pending operations
@@ -118,7 +118,8 @@ class ZKR_API session {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_close(Token&& token = {}) {
         return detail::initiate<void(error_code)>(
-            std::forward<Token>(token), [impl = impl_](auto h) { close_impl(impl, std::move(h)); });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_close(impl, std::move(h)); });
     }
 
     /// Waits until the state differs from `seen` (completes at once if it already does).
@@ -127,7 +128,7 @@ class ZKR_API session {
     [[nodiscard]] auto async_wait_state_change(session_state seen, Token&& token = {}) {
         return detail::initiate<void(error_code, session_state)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h, session_state s) { wait_state_impl(impl, s, std::move(h)); },
+            [impl = impl_](auto h, session_state s) { initiate_wait_state(impl, s, std::move(h)); },
             seen);
     }
 
@@ -149,7 +150,7 @@ class ZKR_API session {
         return detail::initiate<void(error_code, created_node)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p, std::string d, create_mode m) {
-                create_impl(impl, std::move(p), std::move(d), m, std::move(h));
+                initiate_create(impl, std::move(p), std::move(d), m, std::move(h));
             },
             std::move(path), std::move(data), mode);
     }
@@ -160,7 +161,7 @@ class ZKR_API session {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p, int v) {
-                remove_impl(impl, std::move(p), v, std::move(h));
+                initiate_remove(impl, std::move(p), v, std::move(h));
             },
             std::move(path), version);
     }
@@ -171,7 +172,7 @@ class ZKR_API session {
         return detail::initiate<void(error_code, node_data)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
-                get_data_impl(impl, std::move(p), std::move(h));
+                initiate_get_data(impl, std::move(p), std::move(h));
             },
             std::move(path));
     }
@@ -184,7 +185,7 @@ class ZKR_API session {
         return detail::initiate<void(error_code, node_data, watch)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
-                watch_data_impl(impl, std::move(p), std::move(h));
+                initiate_watch_data(impl, std::move(p), std::move(h));
             },
             std::move(path));
     }
@@ -196,7 +197,7 @@ class ZKR_API session {
         return detail::initiate<void(error_code, std::optional<stat>)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
-                exists_impl(impl, std::move(p), std::move(h));
+                initiate_exists(impl, std::move(p), std::move(h));
             },
             std::move(path));
     }
@@ -208,7 +209,7 @@ class ZKR_API session {
         return detail::initiate<void(error_code, std::optional<stat>, watch)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
-                watch_exists_impl(impl, std::move(p), std::move(h));
+                initiate_watch_exists(impl, std::move(p), std::move(h));
             },
             std::move(path));
     }
@@ -219,7 +220,7 @@ class ZKR_API session {
         return detail::initiate<void(error_code, children)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
-                get_children_impl(impl, std::move(p), std::move(h));
+                initiate_get_children(impl, std::move(p), std::move(h));
             },
             std::move(path));
     }
@@ -231,7 +232,7 @@ class ZKR_API session {
         return detail::initiate<void(error_code, children, watch)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p) {
-                watch_children_impl(impl, std::move(p), std::move(h));
+                initiate_watch_children(impl, std::move(p), std::move(h));
             },
             std::move(path));
     }
@@ -243,7 +244,7 @@ class ZKR_API session {
         return detail::initiate<void(error_code, stat)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p, std::string d, int v) {
-                set_data_impl(impl, std::move(p), std::move(d), v, std::move(h));
+                initiate_set_data(impl, std::move(p), std::move(d), v, std::move(h));
             },
             std::move(path), std::move(data), version);
     }
@@ -256,7 +257,7 @@ class ZKR_API session {
         return detail::initiate<void(error_code, std::vector<op_result>)>(
             std::forward<Token>(token),
             [impl = impl_](auto h, std::vector<op> o) {
-                multi_impl(impl, std::move(o), std::move(h));
+                initiate_multi(impl, std::move(o), std::move(h));
             },
             std::move(ops));
     }
@@ -268,7 +269,9 @@ class ZKR_API session {
     [[nodiscard]] auto async_sync(std::string path, Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [impl = impl_](auto h, std::string p) { sync_impl(impl, std::move(p), std::move(h)); },
+            [impl = impl_](auto h, std::string p) {
+                initiate_sync(impl, std::move(p), std::move(h));
+            },
             std::move(path));
     }
 
@@ -289,7 +292,7 @@ class ZKR_API session {
             std::forward<Token>(token),
             [impl = impl_](auto h, std::string p, std::string d, create_mode m,
                            std::chrono::milliseconds t) {
-                create_ttl_impl(impl, std::move(p), std::move(d), m, t, std::move(h));
+                initiate_create_ttl(impl, std::move(p), std::move(d), m, t, std::move(h));
             },
             std::move(path), std::move(data), mode, ttl);
     }
@@ -297,33 +300,35 @@ class ZKR_API session {
   private:
     friend struct detail::access;
     using impl_ptr = std::shared_ptr<detail::session_impl>;
-    static void connect_impl(const impl_ptr&, detail::handler<void(error_code)>);
-    static void close_impl(const impl_ptr&, detail::handler<void(error_code)>);
-    static void wait_state_impl(const impl_ptr&, session_state,
-                                detail::handler<void(error_code, session_state)>);
-    static void create_impl(const impl_ptr&, std::string, std::string, create_mode,
-                            detail::handler<void(error_code, created_node)>);
-    static void create_ttl_impl(const impl_ptr&, std::string, std::string, create_mode,
-                                std::chrono::milliseconds,
+    static void initiate_connect(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_close(const impl_ptr&, detail::handler<void(error_code)>);
+    static void initiate_wait_state(const impl_ptr&, session_state,
+                                    detail::handler<void(error_code, session_state)>);
+    static void initiate_create(const impl_ptr&, std::string, std::string, create_mode,
                                 detail::handler<void(error_code, created_node)>);
-    static void remove_impl(const impl_ptr&, std::string, int, detail::handler<void(error_code)>);
-    static void get_data_impl(const impl_ptr&, std::string,
-                              detail::handler<void(error_code, node_data)>);
-    static void watch_data_impl(const impl_ptr&, std::string,
-                                detail::handler<void(error_code, node_data, watch)>);
-    static void exists_impl(const impl_ptr&, std::string,
-                            detail::handler<void(error_code, std::optional<stat>)>);
-    static void watch_exists_impl(const impl_ptr&, std::string,
-                                  detail::handler<void(error_code, std::optional<stat>, watch)>);
-    static void get_children_impl(const impl_ptr&, std::string,
-                                  detail::handler<void(error_code, children)>);
-    static void watch_children_impl(const impl_ptr&, std::string,
-                                    detail::handler<void(error_code, children, watch)>);
-    static void set_data_impl(const impl_ptr&, std::string, std::string, int,
-                              detail::handler<void(error_code, stat)>);
-    static void multi_impl(const impl_ptr&, std::vector<op>,
-                           detail::handler<void(error_code, std::vector<op_result>)>);
-    static void sync_impl(const impl_ptr&, std::string, detail::handler<void(error_code)>);
+    static void initiate_create_ttl(const impl_ptr&, std::string, std::string, create_mode,
+                                    std::chrono::milliseconds,
+                                    detail::handler<void(error_code, created_node)>);
+    static void initiate_remove(const impl_ptr&, std::string, int,
+                                detail::handler<void(error_code)>);
+    static void initiate_get_data(const impl_ptr&, std::string,
+                                  detail::handler<void(error_code, node_data)>);
+    static void initiate_watch_data(const impl_ptr&, std::string,
+                                    detail::handler<void(error_code, node_data, watch)>);
+    static void initiate_exists(const impl_ptr&, std::string,
+                                detail::handler<void(error_code, std::optional<stat>)>);
+    static void initiate_watch_exists(
+        const impl_ptr&, std::string,
+        detail::handler<void(error_code, std::optional<stat>, watch)>);
+    static void initiate_get_children(const impl_ptr&, std::string,
+                                      detail::handler<void(error_code, children)>);
+    static void initiate_watch_children(const impl_ptr&, std::string,
+                                        detail::handler<void(error_code, children, watch)>);
+    static void initiate_set_data(const impl_ptr&, std::string, std::string, int,
+                                  detail::handler<void(error_code, stat)>);
+    static void initiate_multi(const impl_ptr&, std::vector<op>,
+                               detail::handler<void(error_code, std::vector<op_result>)>);
+    static void initiate_sync(const impl_ptr&, std::string, detail::handler<void(error_code)>);
 
     impl_ptr impl_;
 };

@@ -73,7 +73,7 @@ class ZKR_API shared_mutex {
         return detail::initiate<void(error_code, lock)>(
             std::forward<Token>(token),
             [reader = reader_](auto h, lock w) {
-                downgrade_impl(reader, std::move(w), std::move(h));
+                initiate_downgrade(reader, std::move(w), std::move(h));
             },
             std::move(write_lock));
     }
@@ -90,8 +90,8 @@ class ZKR_API shared_mutex {
     /// The reader for a "__READ__" node, else the writer (which refuses a node not its own).
     mutex& side_of(const std::string& node) noexcept;
 
-    static void downgrade_impl(const mutex& reader, lock write_lock,
-                               detail::handler<void(error_code, lock)> h);
+    static void initiate_downgrade(const mutex& reader, lock write_lock,
+                                   detail::handler<void(error_code, lock)> h);
 
     mutex writer_;
     mutex reader_;

@@ -53,13 +53,15 @@ class ZKR_API watch {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_wait(Token&& token = {}) {
         return detail::initiate<void(error_code, watch_event)>(
-            std::forward<Token>(token), [impl = impl_](auto h) { wait_impl(impl, std::move(h)); });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_wait(impl, std::move(h)); });
     }
 
   private:
     friend struct detail::access;
     using impl_ptr = std::shared_ptr<detail::watch_state>;
-    static void wait_impl(const impl_ptr& impl, detail::handler<void(error_code, watch_event)> h);
+    static void initiate_wait(const impl_ptr& impl,
+                              detail::handler<void(error_code, watch_event)> h);
 
     impl_ptr impl_;
 };

@@ -2,7 +2,7 @@
 // waiting for the connection, creating parents, and deleting a node for sure.
 #pragma once
 
-#include "session_ops.hpp"
+#include "session_seam.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -25,7 +25,7 @@ namespace zkr::detail {
 /// The token recipes await with: no exceptions, errors as values.
 inline constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 
-/// Awaits `start(handler)` where start calls one session_ops operation:
+/// Awaits `start(handler)` where start calls one session_seam operation:
 ///   auto [ec, node] = co_await call<void(error_code, created_node)>([&](auto h) { ... });
 template <class Signature, class Start>
 auto call(Start&& start) {

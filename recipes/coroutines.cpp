@@ -1,4 +1,4 @@
-#include "await_ops.hpp"
+#include "coroutines.hpp"
 
 #include "log.hpp"
 #include "path.hpp"

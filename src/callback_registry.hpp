@@ -16,26 +16,26 @@
 namespace zkr::detail {
 
 /// Base of every context handed to the C client as its `data` / `watcherCtx` pointer.
-class pending_op {
+class pending_callback {
   public:
-    virtual ~pending_op() = default;
+    virtual ~pending_callback() = default;
     /// Completes the operation with `ec` because the C client will never call it.
     virtual void abandon(error_code ec) = 0;
 
   private:
-    friend class op_registry;
-    pending_op* prev_ = nullptr;
-    pending_op* next_ = nullptr;
+    friend class callback_registry;
+    pending_callback* prev_ = nullptr;
+    pending_callback* next_ = nullptr;
     bool registered_ = false;
 };
 
-class op_registry {
+class callback_registry {
   public:
-    op_registry() = default;
-    op_registry(const op_registry&) = delete;
-    op_registry& operator=(const op_registry&) = delete;
+    callback_registry() = default;
+    callback_registry(const callback_registry&) = delete;
+    callback_registry& operator=(const callback_registry&) = delete;
 
-    void add(pending_op* op) noexcept {
+    void add(pending_callback* op) noexcept {
         op->next_ = head_;
         op->prev_ = nullptr;
         if (head_ != nullptr) {
@@ -47,7 +47,7 @@ class op_registry {
     }
 
     /// Unlinks `op`; false if it was not registered (already drained).
-    bool remove(pending_op* op) noexcept {
+    bool remove(pending_callback* op) noexcept {
         if (!op->registered_) {
             return false;
         }
@@ -56,8 +56,8 @@ class op_registry {
     }
 
     /// Every registered operation, for a rare scan (the registry may change in `f`: copied first).
-    std::vector<pending_op*> snapshot() const {
-        std::vector<pending_op*> out;
+    std::vector<pending_callback*> snapshot() const {
+        std::vector<pending_callback*> out;
         for (auto* op = head_; op != nullptr; op = op->next_) {
             out.push_back(op);
         }
@@ -65,8 +65,8 @@ class op_registry {
     }
 
     /// Takes every registered operation out (after zookeeper_close).
-    std::vector<pending_op*> drain() {
-        std::vector<pending_op*> out;
+    std::vector<pending_callback*> drain() {
+        std::vector<pending_callback*> out;
         out.reserve(size());
         while (head_ != nullptr) {
             out.push_back(head_);
@@ -126,7 +126,7 @@ class op_registry {
     bool discarding() const noexcept { return discarding_; }
 
   private:
-    void unlink(pending_op* op) noexcept {
+    void unlink(pending_callback* op) noexcept {
         if (op->prev_ != nullptr) {
             op->prev_->next_ = op->next_;
         } else {
@@ -140,7 +140,7 @@ class op_registry {
         size_.fetch_sub(1, std::memory_order_relaxed);
     }
 
-    pending_op* head_ = nullptr;
+    pending_callback* head_ = nullptr;
     std::atomic<std::size_t> size_{0};
     std::atomic<std::size_t> watch_bytes_{0};
     bool discarding_ = false;

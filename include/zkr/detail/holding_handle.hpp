@@ -12,16 +12,16 @@
 
 namespace zkr::detail {
 
-/// Mixed into `Handle`, which has a member `impl_` and the static functions release_impl,
-/// wait_lost_impl, guarded_multi_impl and wait_revocation_impl taking it (defined in the
-/// library).
+/// Mixed into `Handle`, which has a member `impl_` and the static functions initiate_release,
+/// initiate_wait_lost, initiate_guarded_multi and initiate_wait_revocation taking it (defined in
+/// the library).
 ///
 /// Common to these operations: the handler runs on its associated executor, by default the
 /// session's (the first member's for a group); never inline from the initiating function. The
 /// handle may be destroyed while they are pending. An empty handle fails them with
 /// errc::not_owner.
 template <class Handle>
-class held_operations {
+class holding_handle {
   public:
     /// Releases what the handle holds: deletes its node(s).
     ///
@@ -35,7 +35,7 @@ class held_operations {
     [[nodiscard]] auto async_release(Token&& token = {}) {
         return initiate<void(error_code)>(
             std::forward<Token>(token),
-            [impl = handle().impl_](auto h) { Handle::release_impl(impl, std::move(h)); });
+            [impl = handle().impl_](auto h) { Handle::initiate_release(impl, std::move(h)); });
     }
 
     /// Waits until the handle's node (a group: any member's) is lost.
@@ -50,7 +50,7 @@ class held_operations {
     [[nodiscard]] auto async_wait_lost(Token&& token = {}) {
         return initiate<void(error_code)>(
             std::forward<Token>(token),
-            [impl = handle().impl_](auto h) { Handle::wait_lost_impl(impl, std::move(h)); });
+            [impl = handle().impl_](auto h) { Handle::initiate_wait_lost(impl, std::move(h)); });
     }
 
     /// Runs `ops` as one ZooKeeper transaction that first checks that the handle's node(s)
@@ -65,7 +65,7 @@ class held_operations {
         return initiate<void(error_code, std::vector<op_result>)>(
             std::forward<Token>(token),
             [impl = handle().impl_](auto h, std::vector<op> o) {
-                Handle::guarded_multi_impl(impl, std::move(o), std::move(h));
+                Handle::initiate_guarded_multi(impl, std::move(o), std::move(h));
             },
             std::move(ops));
     }
@@ -82,9 +82,10 @@ class held_operations {
     /// Cancellation: terminal, partial, total.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_wait_revocation(Token&& token = {}) {
-        return initiate<void(error_code)>(
-            std::forward<Token>(token),
-            [impl = handle().impl_](auto h) { Handle::wait_revocation_impl(impl, std::move(h)); });
+        return initiate<void(error_code)>(std::forward<Token>(token),
+                                          [impl = handle().impl_](auto h) {
+                                              Handle::initiate_wait_revocation(impl, std::move(h));
+                                          });
     }
 
   private:

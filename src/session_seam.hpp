@@ -46,14 +46,14 @@ enum class session_event {
 class session_listener {
   public:
     virtual void on_session_event(session_event event) = 0;
-    /// True if this listener stands for a handle on `node` (session_ops::holds_node).
+    /// True if this listener stands for a handle on `node` (session_seam::holds_node).
     virtual bool holds_node(const std::string& /*node*/) const noexcept { return false; }
 
   protected:
     ~session_listener() = default;
 };
 
-/// A directory listing several callers share (see session_ops::first_look_listing), with room
+/// A directory listing several callers share (see session_seam::first_look_listing), with room
 /// for what a recipe derives from it once for all of them. Driver strand.
 struct shared_listing {
     children kids;
@@ -61,7 +61,7 @@ struct shared_listing {
     std::shared_ptr<void> derived;
 };
 
-class session_ops : public std::enable_shared_from_this<session_ops> {
+class session_seam : public std::enable_shared_from_this<session_seam> {
   public:
     /// Strands, held type-erased (copying an any_io_executor that holds a strand only bumps a
     /// count, while converting a strand<> into one allocates).
@@ -69,15 +69,15 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
 
     /// `owner` keeps what runs `driver` alive (zkr's own I/O thread) for as long as the strands:
     /// a base is destroyed after its derived class, which must not take it down first.
-    session_ops(strand_type driver, strand_type user, std::shared_ptr<void> owner = nullptr,
-                std::shared_ptr<zkr::observer> observer = nullptr)
+    session_seam(strand_type driver, strand_type user, std::shared_ptr<void> owner = nullptr,
+                 std::shared_ptr<zkr::observer> observer = nullptr)
         : owner_(std::move(owner)),
           driver_(std::move(driver)),
           user_(std::move(user)),
           completions_{driver_, user_},
           observer_(std::move(observer)) {}
-    session_ops(const session_ops&) = delete;
-    session_ops& operator=(const session_ops&) = delete;
+    session_seam(const session_seam&) = delete;
+    session_seam& operator=(const session_seam&) = delete;
 
     /// The driver strand: where requests start and complete, and recipe logic runs.
     const strand_type& strand() const noexcept { return driver_; }
@@ -159,7 +159,7 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
     virtual bool first_notice(const std::string& dir, const std::string& name) = 0;
 
   protected:
-    ~session_ops() = default;
+    ~session_seam() = default;
 
   private:
     std::shared_ptr<void> owner_;  // declared first: destroyed after the strands
@@ -169,9 +169,9 @@ class session_ops : public std::enable_shared_from_this<session_ops> {
     std::shared_ptr<zkr::observer> observer_;
 };
 
-using session_ptr = std::shared_ptr<session_ops>;
+using session_ptr = std::shared_ptr<session_seam>;
 
-/// session_ops::holds_node over a session's listeners: only a rare refusal path walks them.
+/// session_seam::holds_node over a session's listeners: only a rare refusal path walks them.
 inline bool listeners_hold(const std::vector<std::weak_ptr<session_listener>>& listeners,
                            const std::string& node) {
     for (const auto& weak : listeners) {
