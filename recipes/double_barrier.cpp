@@ -89,10 +89,8 @@ asio::awaitable<std::tuple<error_code>> enter(state_ptr b) {
             b->inside = true;
             co_return error_code{};
         }
-        if (ec == asio::error::operation_aborted || is_session_lost(ec)) {
-            // The session ended (our node with it), or a cancellation ended the wait for the
-            // connection: returned as they are, without the removal below.
-            co_return ec;
+        if (is_session_lost(ec)) {
+            co_return ec;  // our node ended with the session: nothing to remove
         }
         if (ec) {
             result = ec;

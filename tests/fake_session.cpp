@@ -195,6 +195,8 @@ const char* fault_name(fault f) {
             return "another client's change";
         case fault::cancel:
             return "cancellation";
+        case fault::cancel_while_disconnected:
+            return "cancellation while waiting for the connection";
     }
     return "?";
 }
@@ -277,6 +279,7 @@ void fake_session::request(const char* kind, const std::string& path, Apply appl
             return;
         case fault::loss_before:
         case fault::loss_after:
+        case fault::cancel_while_disconnected: {
             fault_applied_ = true;
             if (f == fault::loss_after) {
                 answer_lost_ = true;  // applied, but its answer is lost
@@ -286,14 +289,28 @@ void fake_session::request(const char* kind, const std::string& path, Apply appl
             }
             set_state(session_state::suspended);
             notify(detail::session_event::suspended);
-            asio::post(strand(),
-                       [self = std::static_pointer_cast<fake_session>(shared_from_this())] {
-                           if (self->state_ == session_state::suspended) {
-                               self->set_state(session_state::connected);
-                               self->notify(detail::session_event::reconnected);
-                           }
-                       });
+            auto self = std::static_pointer_cast<fake_session>(shared_from_this());
+            auto reconnect = [self] {
+                if (self->state_ == session_state::suspended) {
+                    self->set_state(session_state::connected);
+                    self->notify(detail::session_event::reconnected);
+                }
+            };
+            if (f != fault::cancel_while_disconnected) {
+                asio::post(strand(), reconnect);
+                return;
+            }
+            // Once the recipe has the answer and waits for the connection: the cancellation, then
+            // (behind what it posts) the reconnection.
+            asio::post(strand(), [self, reconnect] {
+                if (self->on_cancel) {
+                    self->on_cancel();
+                }
+                asio::post(self->strand(),
+                           [self, reconnect] { asio::post(self->strand(), reconnect); });
+            });
             return;
+        }
     }
 }
 

@@ -99,6 +99,10 @@ enum class fault {
     conflict,
     /// The recipe's caller cancels its operation just before the answer arrives.
     cancel,
+    /// The connection drops before the request reaches the server (as loss_before), and the
+    /// caller cancels while the recipe waits for the connection to come back, which it does only
+    /// after that.
+    cancel_while_disconnected,
 };
 
 const char* fault_name(fault f);

@@ -116,6 +116,7 @@ bool allowed(const recipe_case& c, fault f, error_code ec, bool fault_before_com
             return std::find(c.conflict_errors.begin(), c.conflict_errors.end(), ec) !=
                    c.conflict_errors.end();
         case fault::cancel:
+        case fault::cancel_while_disconnected:
             return ec == asio::error::operation_aborted;
     }
     return false;
@@ -136,8 +137,8 @@ void check_every_step(const recipe_case& c) {
     EXPECT_EQ(clean.requests, c.script) << describe(clean);
     EXPECT_TRUE(clean.left_behind.empty()) << describe(clean);
 
-    for (const auto f :
-         {fault::loss_before, fault::loss_after, fault::expiry, fault::conflict, fault::cancel}) {
+    for (const auto f : {fault::loss_before, fault::loss_after, fault::expiry, fault::conflict,
+                         fault::cancel, fault::cancel_while_disconnected}) {
         for (std::size_t step = 0; step < clean.requests.size(); ++step) {
             const auto r = run(c, step, f);
             if (!r.fault_applied) {

@@ -4,7 +4,8 @@
 // checked for what must hold whatever happens:
 // - the operation's handler is called exactly once;
 // - its outcome is one the fault allows (a connection loss is survived, an expiry ends the
-//   operation with session_expired, a cancellation with operation_aborted, ...);
+//   operation with session_expired, a cancellation with operation_aborted, also one that comes
+//   while the recipe waits for the connection, ...);
 // - an operation that says it holds has its node(s) on the server, owned by its session;
 // - once released (or failed), no ephemeral node of the session is left: deleted or never made.
 #pragma once

@@ -357,12 +357,24 @@ TEST(Steps, DoubleBarrierEnter) {
                 access::construct<double_barrier>(std::move(s), "/app/lk", 2));
             auto slot = asio::get_associated_cancellation_slot(handler);
             member->async_enter(asio::bind_cancellation_slot(
-                slot, [member, handler = std::move(handler)](error_code ec) mutable {
+                slot, [member, slot, handler = std::move(handler)](error_code ec) mutable {
                     if (ec) {
                         std::move(handler)(ec);
                         return;
                     }
-                    member->async_leave(std::move(handler));
+                    member->async_leave(asio::bind_cancellation_slot(
+                        slot, [member, handler = std::move(handler)](error_code ec) mutable {
+                            if (ec != asio::error::operation_aborted) {
+                                std::move(handler)(ec);
+                                return;
+                            }
+                            // A cancelled leave keeps us inside while our node is there: the
+                            // caller leaves again (errc::invalid_argument: already out).
+                            member->async_leave(
+                                [member, ec, handler = std::move(handler)](error_code) mutable {
+                                    std::move(handler)(ec);
+                                });
+                        }));
                 }));
         }));
 }
