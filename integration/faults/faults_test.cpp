@@ -397,6 +397,8 @@ class harness {
         const std::regex node(R"re("node": ?"([^"]+)")re"), token(R"re("fencing_token": ?(\d+))re");
         for (int attempt = 0; attempt < 20; ++attempt) {
             const auto i = holder_slot();
+            const auto stopped = slots_[i]->pid();
+            const auto stop = now_ns();
             slots_[i]->kill(SIGSTOP);
             auto [status, json] = test::run_shell(zkr + "status --json " + zpath_);
             std::smatch n, t;
@@ -412,6 +414,11 @@ class harness {
                 }
             }
             slots_[i]->kill(SIGCONT);
+            // A freeze like freeze_client's, if shorter: the process chosen may not hold the lock
+            // by the time it stops (holds last milliseconds), or may have lost it just before,
+            // with its loss handler still to run; stopped, it can be told nothing.
+            nemesis("Z " + std::to_string(stopped) + " " + std::to_string(stop) + " " +
+                    std::to_string(now_ns()));
             if (evicted != 0) {
                 return evicted;
             }
