@@ -155,11 +155,15 @@ void lock_state::lose(error_code why) {
         // through the same executors, so nobody else enters before the holder's executor ran
         // them. A holder whose executor is stuck keeps the node until it is free again or its
         // session ends (docs/guide.md, "Bounded holds").
-        asio::post(session_->completions().via,
-                   asio::bind_executor(session_->executor(),
-                                       [s = session_, path = path_, channel = channel_] {
-                                           remove_in_background(s, path, channel);
-                                       }));
+        // First through the driver strand once more: a wait_lost called before the loss, while
+        // owns() was still true, may be queued there behind the timer that expired (it was
+        // posted after the expiry, before this ran); it is completed, and its handler posted,
+        // before the deletion is.
+        asio::post(session_->strand(), [s = session_, path = path_, channel = channel_] {
+            asio::post(s->completions().via, asio::bind_executor(s->executor(), [s, path, channel] {
+                           remove_in_background(s, path, channel);
+                       }));
+        });
     }
 }
 

@@ -35,6 +35,58 @@ std::string ms(std::int64_t ns) {
     return buf;
 }
 
+/// The time of a history line (history.hpp), 0 if it has none.
+std::int64_t time_of(const std::string& line) {
+    std::istringstream f(line);
+    std::string kind;
+    f >> kind;
+    // Fields before the time: S C T R D K Z V F: 1 (pid, token or fault kind); E L X H, and the
+    // resource's A J: 2 (pid and token); W: 3 (pid, token and accepted).
+    int skip = 1;
+    if (kind == "E" || kind == "L" || kind == "X" || kind == "H" || kind == "A" || kind == "J") {
+        skip = 2;
+    } else if (kind == "W") {
+        skip = 3;
+    }
+    std::string field;
+    for (int i = 0; i < skip && f >> field; ++i) {
+    }
+    std::int64_t t = 0;
+    return f >> t ? t : 0;
+}
+
+/// Every history line of `dir` (the clients', the nemesis's and the resource's) timed within
+/// [from, to], in time order, each with its file and its time relative to `origin` (ms).
+std::string lines_between(const std::string& dir, std::int64_t from, std::int64_t to,
+                          std::int64_t origin) {
+    namespace fs = std::filesystem;
+    std::vector<std::pair<std::int64_t, std::string>> found;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const auto name = entry.path().filename().string();
+        if (entry.path().extension() != ".hist" && name != "resource.log") {
+            continue;
+        }
+        std::ifstream in(entry.path());
+        std::string line;
+        while (std::getline(in, line)) {
+            const auto t = time_of(line);
+            if (t >= from && t <= to) {
+                found.emplace_back(t, name + " @" + ms(t - origin) + ": " + line);
+            }
+        }
+    }
+    std::sort(found.begin(), found.end());
+    std::string out;
+    const std::size_t most = 60;
+    for (std::size_t i = 0; i < found.size() && i < most; ++i) {
+        out += "\n    " + found[i].second;
+    }
+    if (found.size() > most) {
+        out += "\n    ... " + std::to_string(found.size() - most) + " more";
+    }
+    return out;
+}
+
 }  // namespace
 
 bool report::ok() const {
@@ -132,7 +184,10 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
             } else if (kind == "L") {
                 std::int64_t token = 0, t = 0;
                 f >> token >> t;
-                if (auto it = open.find(pid); it != open.end()) {
+                // Only the section of that token: a late handler of the process's previous
+                // section must not count as the next one being told.
+                if (auto it = open.find(pid);
+                    it != open.end() && sections[it->second].token == token) {
                     auto& s = sections[it->second];
                     s.told = std::min(s.told, t);
                     s.lost = true;
@@ -248,7 +303,12 @@ report check_run(const std::string& name, const std::string& dir, int max_holder
                         " ms, accountable until " + ms(a.accountable_end() - first_start) +
                         " ms, lost " + std::to_string(a.lost) + ") and pid " +
                         std::to_string(b.pid) + " token " + std::to_string(b.token) + " (entered " +
-                        ms(b.enter - first_start) + " ms)");
+                        ms(b.enter - first_start) + " ms); the histories from 20 ms before " +
+                        "its entry:" +
+                        lines_between(
+                            dir, a.enter - 20'000'000,
+                            std::max(std::min(a.accountable_end(), last_time), b.enter) + 5'000'000,
+                            first_start));
                     break;
                 }
             }

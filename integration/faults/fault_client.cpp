@@ -57,6 +57,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <variant>
 
 namespace asio = boost::asio;
@@ -188,6 +189,16 @@ asio::awaitable<bool> write_resource(std::int64_t token) {
 /// One critical section with a held handle (lock, leadership or lease).
 template <class Handle>
 asio::awaitable<void> section(Handle& handle, std::mt19937& rng) {
+    // ZKR_FAULTS_SLOW_ENTRY_MS=N: one section in eight starts N ms late, this thread blocked as a
+    // process that is descheduled between the lock's delivery and its first look at the handle
+    // (a loaded machine), so that bounded holds can pass before their holder asks to be told.
+    static const long slow_entry_ms = [] {
+        const char* v = std::getenv("ZKR_FAULTS_SLOW_ENTRY_MS");
+        return v != nullptr ? std::atol(v) : 0L;
+    }();
+    if (slow_entry_ms > 0 && rng() % 8 == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(slow_entry_ms));
+    }
     const auto token = handle.fencing_token();
     const auto tok = std::to_string(token);
     record("E " + pid_text + " " + tok + " " + std::to_string(now_ns()));
@@ -202,6 +213,15 @@ asio::awaitable<void> section(Handle& handle, std::mt19937& rng) {
                    words(ec.message()));
         }
     });
+    // Lost before we asked to be told (a bounded hold whose max_hold passed while this process
+    // was slow to get here): the waiter completes only behind the node's deletion, which may
+    // already be on its way. What the handle says now is what we know now, and nothing of the
+    // deletion runs on this thread before we have recorded it.
+    if (!handle) {
+        flag->lost = true;
+        record("L " + pid_text + " " + tok + " " + std::to_string(now_ns()) +
+               " at_entry:" + words(handle.lost_reason().message()));
+    }
     bool ok = co_await write_resource(token);
     record("W " + pid_text + " " + tok + " " + (ok ? "1" : "0") + " " + std::to_string(now_ns()));
     co_await sleep_for(std::chrono::milliseconds(1 + rng() % 8));
