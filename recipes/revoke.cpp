@@ -5,6 +5,7 @@
 #include "lock_node.hpp"
 #include "log.hpp"
 #include "path.hpp"
+#include "revoke_node.hpp"
 
 #include <zkr/log.hpp>
 #include <zkr/names.hpp>
@@ -91,10 +92,18 @@ asio::awaitable<std::tuple<error_code, revocation>> revoke(session_ptr s, std::s
             co_return std::make_tuple(ec, revocation::requested);
         }
         const auto version = st->version;
-        auto [rec] = co_await call_retrying<void(error_code)>(
-            s, [&](auto h) { s->remove(node, version, std::move(h)); });
+        bool answer_lost = false;  // a delete of ours may have been applied
+        auto rec = co_await retrying(s, [&]() -> asio::awaitable<error_code> {
+            auto [ec] = co_await call<void(error_code)>(
+                [&](auto h) { s->remove(node, version, std::move(h)); });
+            answer_lost = answer_lost || is_retryable(ec);
+            co_return ec;
+        });
         if (rec == zk_errc::no_node) {
-            co_return std::make_tuple(error_code{}, revocation::released);
+            // Gone: by itself, or by a delete of ours whose answer was lost. The holder cannot
+            // have been told in the second case: say evicted, the case to plan for.
+            co_return std::make_tuple(error_code{},
+                                      answer_lost ? revocation::evicted : revocation::released);
         }
         if (rec != zk_errc::bad_version) {
             co_return std::make_tuple(rec, rec ? revocation::requested : revocation::evicted);
@@ -104,14 +113,18 @@ asio::awaitable<std::tuple<error_code, revocation>> revoke(session_ptr s, std::s
 
 }  // namespace
 
-void initiate_revoke(session& public_session, std::string node, revoke_options options,
-                     handler<void(error_code, revocation)> h) {
-    auto s = access::seam(public_session);
+void revoke_node(const session_ptr& s, std::string node, revoke_options options,
+                 handler<void(error_code, revocation)> h) {
     if (validate_path(node) || node == "/") {
         fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
         return;
     }
     spawn(s, revoke(s, std::move(node), options), std::move(h));
+}
+
+void initiate_revoke(session& s, std::string node, revoke_options options,
+                     handler<void(error_code, revocation)> h) {
+    revoke_node(access::seam(s), std::move(node), options, std::move(h));
 }
 
 }  // namespace zkr::detail

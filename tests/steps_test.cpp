@@ -3,6 +3,7 @@
 #include "recipe_steps.hpp"
 
 #include "access.hpp"
+#include "revoke_node.hpp"
 
 #include <zkr/barrier.hpp>
 #include <zkr/double_barrier.hpp>
@@ -16,7 +17,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
 
 namespace zkr::test {
 namespace {
@@ -377,6 +382,52 @@ TEST(Steps, DoubleBarrierEnter) {
                         }));
                 }));
         }));
+}
+
+/// A forced revocation (grace 0) of another client's lock node on the fake, with `f` injected at
+/// request `step`: what it reported, and its requests.
+std::pair<revocation, std::vector<std::string>> force_revocation(std::size_t step, fault f) {
+    asio::io_context ioc;
+    fake_server server;
+    make_dirs(server, {"/app", "/app/lk"});
+    const auto node = server.create_as(other,
+                                       "/app/lk/" + std::string(names::protection_prefix) +
+                                           other_uuid + std::string(names::lock_marker),
+                                       "other", true);
+    auto s = std::make_shared<fake_session>(ioc, server, 0x100);
+    s->inject(step, f);
+    std::optional<revocation> outcome;
+    detail::revoke_node(s, node, revoke_options{.force = true, .grace = {}},
+                        [&](error_code ec, revocation how) {
+                            EXPECT_FALSE(ec) << ec.message();
+                            outcome = how;
+                        });
+    while (!outcome) {
+        ioc.restart();
+        if (ioc.poll() == 0 && !outcome) {
+            ADD_FAILURE() << "the revocation never completed";
+            break;
+        }
+    }
+    std::vector<std::string> requests;
+    for (const auto& r : s->requests()) {
+        requests.push_back(r.kind);
+    }
+    return {outcome.value_or(revocation::requested), requests};
+}
+
+TEST(Steps, AForcedRevocationWhoseDeleteWentUnansweredSaysEvicted) {
+    const auto [clean, requests] = force_revocation(static_cast<std::size_t>(-1), fault::none);
+    EXPECT_EQ(clean, revocation::evicted);
+    const auto at = std::find(requests.begin(), requests.end(), "remove");
+    ASSERT_NE(at, requests.end());
+    const auto remove = static_cast<std::size_t>(at - requests.begin());
+    // Sent again after the lost answer, the delete finds no node: ours was applied, and the
+    // holder was never told. Not "released".
+    EXPECT_EQ(force_revocation(remove, fault::loss_after).first, revocation::evicted);
+    EXPECT_EQ(force_revocation(remove, fault::loss_before).first, revocation::evicted);
+    // Gone just before our delete (the holder let go): released.
+    EXPECT_EQ(force_revocation(remove, fault::conflict).first, revocation::released);
 }
 
 /// What a moved-from recipe object still answers: an empty path, as before its fields moved

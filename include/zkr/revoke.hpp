@@ -34,7 +34,8 @@ struct revoke_options {
 enum class revocation {
     requested,  ///< asked (not forced): the holder lets go when it can, or not at all
     released,   ///< forced, and the holder let go within the grace period
-    evicted,    ///< forced: the grace period passed and the holder's node was deleted
+    evicted,    ///< forced: the grace period passed and the holder's node was deleted (or
+                ///< possibly deleted: our delete's answer was lost and the node is gone)
 };
 
 namespace detail {
