@@ -338,6 +338,8 @@ TEST(Cli, NumbersAndPathsOutOfRangeAreUsageErrors) {
         {"$ZKR semaphore --max 2 " + long_path(4033) + " -- true", "at most 4032"},
         {"$ZKR elect --id a " + long_path(4040) + " -- true", "at most 4039"},
         {"$ZKR barrier enter --members 2 " + long_path(4060) + " -- true", "at most 4059"},
+        {"$ZKR revoke --node abc " + long_path(4093), "at most 4092"},
+        {"$ZKR revoke /", "not the root"},
         {"$ZKR help nosuchcommand", "unknown command nosuchcommand"},
     };
     for (const auto& [command, message] : cases) {

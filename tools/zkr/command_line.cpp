@@ -57,7 +57,7 @@ std::string path_problem_for(const std::string& what, const std::string& path, s
                "/app/NAME)";
     }
     if (path.size() + suffix > zkr::max_path_length) {
-        return "PATH is too long for " + what + ": the nodes it keeps there add " +
+        return "PATH is too long for " + what + ": the nodes it names there add " +
                std::to_string(suffix) + " bytes to it, and zkr sends paths of at most " +
                std::to_string(zkr::max_path_length) + " bytes, so PATH may have at most " +
                std::to_string(zkr::max_path_length - suffix) + " (it has " +

@@ -29,6 +29,9 @@ std::size_t election_nodes(const options&) {
 std::size_t barrier_node(const options&) {
     return 0;
 }
+std::size_t revoked_node(const options& o) {
+    return o.node.empty() ? 0 : 1 + o.node.size();  // PATH/NAME with --node NAME
+}
 std::size_t double_barrier_nodes(const options&) {
     // PATH/<uuid> for each member, and PATH/ready.
     return 1 + std::max(names::uuid_length, names::double_barrier_ready.size());
@@ -83,7 +86,7 @@ constexpr subcommand table[] = {
      .node_suffix = double_barrier_nodes,
      .run = run_barrier_enter},
     {.name = "members", .accepts = watch_accepts, .run = run_members},
-    {.name = "revoke", .accepts = revoke_accepts, .run = run_revoke},
+    {.name = "revoke", .accepts = revoke_accepts, .node_suffix = revoked_node, .run = run_revoke},
     {.name = "check", .operand = operand::sequencer, .run = run_check},
     {.name = "help", .operand = operand::topic},
 };
