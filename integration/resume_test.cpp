@@ -138,6 +138,42 @@ TEST(Resume, ANodeThisProcessHoldsCannotBeAdoptedAgain) {
     });
 }
 
+TEST(Resume, ANodeThisProcessWaitsWithCannotBeAdopted) {
+    // Adopted while its own acquisition waits with it, a node would lead twice in this process
+    // once the holder ahead lets go.
+    const auto dir = fresh_root() + "/lock";
+    with_sessions<2>([&](session& other, session& s) -> asio::awaitable<void> {
+        mutex held_by_other(other, dir);
+        auto held = co_await held_by_other.async_lock(asio::use_awaitable);
+        mutex m(s, dir);
+        lock waiting;
+        bool acquired = false;
+        m.async_lock([&](error_code ec, lock l) {
+            EXPECT_FALSE(ec) << ec.message();
+            waiting = std::move(l);
+            acquired = true;
+        });
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 2; }));
+        auto [lec, kids] = co_await s.async_get_children(dir, tuple);
+        CO_REQUIRE(!lec);
+        std::string ours;
+        for (const auto& name : kids.names) {
+            if (dir + "/" + name != held.path()) {
+                ours = dir + "/" + name;
+            }
+        }
+        auto [ec, adopted] = co_await m.async_adopt(ours, tuple);
+        EXPECT_EQ(ec, errc::already_held) << ec.message();
+        EXPECT_FALSE(adopted.owns());
+        co_await held.async_release(asio::use_awaitable);
+        CO_REQUIRE(co_await eventually([&] { return acquired; }));
+        EXPECT_TRUE(waiting.owns());
+        EXPECT_EQ(waiting.path(), ours);
+        co_await waiting.async_release(asio::use_awaitable);
+        EXPECT_EQ(children_count(dir), 0u);
+    });
+}
+
 TEST(Resume, AHeldLockIsTakenBackWithItsTokenAfterARestart) {
     const auto dir = fresh_root() + "/lock";
     tcp_proxy proxy(shared_hosts());

@@ -251,7 +251,7 @@ asio::awaitable<std::tuple<error_code, queue_view>> advance(attempt& a, from sta
 /// create and list, the watch on the node ahead, its deletion (the hand-off), a relisting;
 /// advance() takes the rest (failed creates, disconnections, reading our node back). Only this
 /// object and the watch are alive while it waits.
-class acquisition : public std::enable_shared_from_this<acquisition> {
+class acquisition : public session_listener, public std::enable_shared_from_this<acquisition> {
   public:
     acquisition(acquire_request request, handler<void(error_code, acquired_node)> on_done)
         : attempt_{std::move(request), make_uuid(), {}, std::nullopt},
@@ -274,6 +274,14 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
             });
         }
         attempt_.req.session->on_driver([self = shared_from_this()] { self->begin(); });
+    }
+
+    /// A waiting acquisition hears of the session through its requests and its watch.
+    void on_session_event(session_event) override {}
+    /// Our node, while we wait with it: an adoption in this process must not take it over
+    /// (claim_own_node), or two handles would lead with one node.
+    bool holds_node(const std::string& node) const noexcept override {
+        return attempt_.own && attempt_.own->path == node;
     }
 
   private:
@@ -348,6 +356,11 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     /// Watches the one node that blocks us (no herd: every waiter watches another node).
     void watch_ahead(const queue_view& view) {
         waited_ = true;
+        if (!listening_) {
+            // Only waiters: an acquisition at the head hands its node to its lock_state at once.
+            listening_ = true;
+            attempt_.req.session->add_listener(weak_from_this());
+        }
         ZKR_LOG(debug, attempt_.req.channel,
                 attempt_.own->path << " waits behind " << view.blockers << " node(s), watching "
                                    << view.watch);
@@ -500,7 +513,8 @@ class acquisition : public std::enable_shared_from_this<acquisition> {
     handler<void(error_code, acquired_node)> on_done_;
     asio::cancellation_signal in_flight_;  ///< cancels the step or the wait in progress
     bool cancelled_ = false;
-    bool waited_ = false;  ///< found a holder ahead of us: acquired_node::waited
+    bool waited_ = false;     ///< found a holder ahead of us: acquired_node::waited
+    bool listening_ = false;  ///< added to the session's listeners (holds_node)
     zkr::watch watch_;
 };
 

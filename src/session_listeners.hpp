@@ -5,6 +5,8 @@
 
 #include "session_seam.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,8 +15,14 @@ namespace zkr::detail {
 
 class session_listeners {
   public:
+    /// Amortised O(1): the ended ones are dropped once the list has doubled since the last
+    /// time (every waiting acquisition is a listener: 10,000 waiters must not cost 10,000
+    /// scans each).
     void add(std::weak_ptr<session_listener> listener) {
-        std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
+        if (listeners_.size() >= prune_at_) {
+            std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
+            prune_at_ = std::max<std::size_t>(16, 2 * listeners_.size());
+        }
         listeners_.push_back(std::move(listener));
     }
 
@@ -35,6 +43,7 @@ class session_listeners {
 
   private:
     std::vector<std::weak_ptr<session_listener>> listeners_;
+    std::size_t prune_at_ = 16;
 };
 
 }  // namespace zkr::detail
