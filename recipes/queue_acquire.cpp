@@ -505,6 +505,9 @@ class acquisition : public session_listener, public std::enable_shared_from_this
     }
 
     void finish(error_code ec, acquired_node node) {
+        if (listening_) {
+            attempt_.req.session->remove_listener(this);  // the lock's state holds it now
+        }
         auto done = std::move(on_done_);
         std::move(done)(ec, std::move(node));
     }

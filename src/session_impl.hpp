@@ -107,6 +107,7 @@ class session_impl final : public session_seam, public client_observer {
     void add_listener(std::weak_ptr<session_listener> listener) override {
         listeners_.add(std::move(listener));
     }
+    void remove_listener(const session_listener* listener) override { listeners_.remove(listener); }
     bool holds_node(const std::string& node) const override { return listeners_.hold(node); }
 
     /// Operations and watches the C client may still call back (for leak checks in tests).

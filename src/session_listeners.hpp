@@ -6,7 +6,7 @@
 #include "session_seam.hpp"
 
 #include <algorithm>
-#include <cstddef>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,22 +15,35 @@ namespace zkr::detail {
 
 class session_listeners {
   public:
-    /// Amortised O(1): the ended ones are dropped once the list has doubled since the last
-    /// time (every waiting acquisition is a listener: 10,000 waiters must not cost 10,000
-    /// scans each).
+    /// Every waiting acquisition is a listener, removed when it ends: in about the order they
+    /// came, so the ended ones are dropped from the front, and removal finds its entry near it.
     void add(std::weak_ptr<session_listener> listener) {
-        if (listeners_.size() >= prune_at_) {
-            std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
-            prune_at_ = std::max<std::size_t>(16, 2 * listeners_.size());
+        while (!listeners_.empty() && listeners_.front().weak.expired()) {
+            listeners_.pop_front();
         }
-        listeners_.push_back(std::move(listener));
+        const auto* raw = listener.lock().get();
+        listeners_.push_back({raw, std::move(listener)});
     }
 
-    /// Tells every live listener. A listener may add listeners meanwhile: they hear the next
-    /// event, not this one.
+    /// Drops `listener` now rather than once it has gone (its memory goes with the last
+    /// reference, which the list would otherwise keep).
+    void remove(const session_listener* listener) {
+        const auto at = std::find_if(listeners_.begin(), listeners_.end(),
+                                     [&](const entry& e) { return e.raw == listener; });
+        if (at != listeners_.end()) {
+            listeners_.erase(at);
+        }
+    }
+
+    /// Tells every live listener. A listener may add or remove listeners meanwhile: those added
+    /// hear the next event, not this one.
     void notify(session_event event) {
-        auto listeners = listeners_;
-        std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
+        std::erase_if(listeners_, [](const entry& e) { return e.weak.expired(); });
+        std::vector<std::weak_ptr<session_listener>> listeners;
+        listeners.reserve(listeners_.size());
+        for (const auto& e : listeners_) {
+            listeners.push_back(e.weak);
+        }
         for (auto& weak : listeners) {
             if (auto l = weak.lock()) {
                 l->on_session_event(event);
@@ -38,12 +51,20 @@ class session_listeners {
         }
     }
 
-    /// session_seam::holds_node.
-    bool hold(const std::string& node) const { return listeners_hold(listeners_, node); }
+    /// session_seam::holds_node: only a rare refusal path walks the listeners.
+    bool hold(const std::string& node) const {
+        return std::any_of(listeners_.begin(), listeners_.end(), [&](const entry& e) {
+            auto l = e.weak.lock();
+            return l && l->holds_node(node);
+        });
+    }
 
   private:
-    std::vector<std::weak_ptr<session_listener>> listeners_;
-    std::size_t prune_at_ = 16;
+    struct entry {
+        const session_listener* raw;  ///< for remove(); never dereferenced
+        std::weak_ptr<session_listener> weak;
+    };
+    std::deque<entry> listeners_;
 };
 
 }  // namespace zkr::detail

@@ -109,10 +109,12 @@ class session_seam : public std::enable_shared_from_this<session_seam> {
     virtual void wait_state(session_state seen, handler<void(error_code, session_state)> h) = 0;
     /// Registers a listener for session events (call on the driver strand). Held weakly.
     virtual void add_listener(std::weak_ptr<session_listener> listener) = 0;
+    /// Unregisters a listener before it ends (driver strand).
+    virtual void remove_listener(const session_listener* listener) = 0;
     /// True if a handle of this process holds `node` on this session (a lock, a lease, a
     /// membership, or an adoption under way): a second handle on it is refused with
     /// errc::already_held, since releasing one would leave the other claiming a deleted node.
-    /// The handles are the session's listeners (listeners_hold). Driver strand.
+    /// The handles are the session's listeners (session_listeners::hold). Driver strand.
     virtual bool holds_node(const std::string& node) const = 0;
 
     // Requests. `ttl_ms` > 0 for the TTL modes.
@@ -170,17 +172,6 @@ class session_seam : public std::enable_shared_from_this<session_seam> {
 };
 
 using session_ptr = std::shared_ptr<session_seam>;
-
-/// session_seam::holds_node over a session's listeners: only a rare refusal path walks them.
-inline bool listeners_hold(const std::vector<std::weak_ptr<session_listener>>& listeners,
-                           const std::string& node) {
-    for (const auto& weak : listeners) {
-        if (auto listener = weak.lock(); listener && listener->holds_node(node)) {
-            return true;
-        }
-    }
-    return false;
-}
 
 /// A node being taken over (mutex::async_adopt), held for holds_node until the handle that
 /// adopts it is registered itself: two adoptions at once cannot both pass the check.

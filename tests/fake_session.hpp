@@ -141,6 +141,9 @@ class fake_session final : public detail::session_seam {
     void add_listener(std::weak_ptr<detail::session_listener> listener) override {
         listeners_.add(std::move(listener));
     }
+    void remove_listener(const detail::session_listener* listener) override {
+        listeners_.remove(listener);
+    }
     bool holds_node(const std::string& node) const override { return listeners_.hold(node); }
     void create(std::string path, std::string data, create_mode mode,
                 detail::handler<void(error_code, created_node)> h,

@@ -103,7 +103,8 @@ class ZKR_API mutex {
     ///
     /// Handler signature: void(error_code, lock).
     /// Errors: errc::not_owner (no such node, or another session owns it), errc::already_held
-    /// (a handle of this process holds the node already, or is adopting it: use that one),
+    /// (a handle of this process holds the node already, is adopting it, or an acquisition of
+    /// this process waits with it: use that one),
     /// errc::invalid_path (not a node of this directory and kind), and async_lock's. Cancellation:
     /// as async_lock (the adopted node is deleted).
     template <class Token = boost::asio::deferred_t>
