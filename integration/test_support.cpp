@@ -193,25 +193,6 @@ std::size_t server_watches(const std::string& hosts, std::int64_t session_id) {
     return count;
 }
 
-std::int64_t server_packets_from(const std::string& hosts, std::int64_t session_id) {
-    const auto out = four_letter_word(hosts, "cons");
-    if (!out) {
-        return -1;
-    }
-    std::ostringstream id;
-    id << "sid=0x" << std::hex << session_id << ",";
-    std::istringstream in(*out);
-    std::string line;
-    while (std::getline(in, line)) {
-        // " /127.0.0.1:40000[1](queued=0,recved=12,sent=12,sid=0x1000...,lop=...)"
-        const auto recved = line.find("recved=");
-        if (line.find(id.str()) != std::string::npos && recved != std::string::npos) {
-            return std::stoll(line.substr(recved + 7));
-        }
-    }
-    return -1;
-}
-
 asio::awaitable<bool> settled(session& s, const std::string& hosts) {
     const auto id = s.session_id();
     co_return co_await eventually(

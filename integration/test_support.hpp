@@ -114,11 +114,6 @@ void with_sessions(Body body, std::chrono::milliseconds limit = 30s) {
 /// of `hosts`.
 std::size_t server_watches(const std::string& hosts, std::int64_t session_id);
 
-/// Requests the server has received from `session_id`'s connection (its "cons" four-letter word:
-/// recved), pings included; -1 if it has no such connection. Unlike mntr's zk_packets_received,
-/// other clients of the server do not count.
-std::int64_t server_packets_from(const std::string& hosts, std::int64_t session_id);
-
 /// True when some session holds a watch on `path` (the "wchp" four-letter word), on the first
 /// server of `hosts`.
 bool server_watches_path(const std::string& hosts, const std::string& path);
