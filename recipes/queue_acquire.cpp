@@ -251,7 +251,8 @@ asio::awaitable<std::tuple<error_code, queue_view>> advance(attempt& a, from sta
 /// create and list, the watch on the node ahead, its deletion (the hand-off), a relisting;
 /// advance() takes the rest (failed creates, disconnections, reading our node back). Only this
 /// object and the watch are alive while it waits.
-class acquisition : public session_listener, public std::enable_shared_from_this<acquisition> {
+class acquisition final : public session_listener,
+                          public std::enable_shared_from_this<acquisition> {
   public:
     acquisition(acquire_request request, handler<void(error_code, acquired_node)> on_done)
         : attempt_{std::move(request), make_uuid(), {}, std::nullopt},
