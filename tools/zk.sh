@@ -437,13 +437,14 @@ cmd_signal() { # SIG DIR N
 }
 
 # A resumed (SIGCONT) old leader keeps claiming "Mode: leader" for a moment after the
-# others elected a new one; if several servers claim leadership, re-ask for up to 5 s.
+# others elected a new one, and a loaded leader may miss srvr's 2 s answer window;
+# unless exactly one server claims leadership, re-ask for up to 10 s.
 cmd_leader() {
   local dir=${1:-} n out count deadline pid
   local -a leaders
   [[ -n $dir && -d $dir ]] || usage
   count=$(server_count "$dir")
-  deadline=$(( $(now_ms) + 5000 ))
+  deadline=$(( $(now_ms) + 10000 ))
   while :; do
     leaders=()
     for (( n = 1; n <= count; n++ )); do
@@ -454,7 +455,7 @@ cmd_leader() {
       if grep -qE '^Mode: (leader|standalone)' <<<"$out"; then leaders+=("$n"); fi
     done
     if (( ${#leaders[@]} == 1 )); then echo "${leaders[0]}"; return 0; fi
-    (( ${#leaders[@]} > 1 && $(now_ms) < deadline )) || break
+    (( $(now_ms) < deadline )) || break
     sleep 0.2
   done
   if (( ${#leaders[@]} == 0 )); then
