@@ -18,9 +18,16 @@ boost::asio::awaitable<bool> cancellation_requested() {
 }
 
 boost::asio::awaitable<error_code> wait_connected(session_ptr s) {
+    co_return co_await wait_connected(s, s->generation());
+}
+
+boost::asio::awaitable<error_code> wait_connected(session_ptr s, std::uint64_t generation) {
     for (;;) {
         if (co_await cancellation_requested()) {
             co_return make_error_code(boost::asio::error::operation_aborted);
+        }
+        if (s->generation() != generation) {
+            co_return make_error_code(zk_errc::session_expired);  // renewed meanwhile
         }
         const auto now = s->state();
         if (now == session_state::connected) {
@@ -33,6 +40,11 @@ boost::asio::awaitable<error_code> wait_connected(session_ptr s) {
             [&](auto h) { s->wait_state(now, std::move(h)); });
         if (ec && ec != errc::session_closed) {
             co_return ec;
+        }
+        if (next == session_state::expired) {
+            // The state we waited in ended with the session; a renewing one has moved on to
+            // its next generation already, which is not ours.
+            co_return make_error_code(zk_errc::session_expired);
         }
     }
 }

@@ -13,6 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,6 +43,9 @@ struct call_result<void(error_code, Args...)> {
 
 /// Waits until the session is connected (see below).
 boost::asio::awaitable<error_code> wait_connected(session_ptr s);
+/// The same for a step of `generation` (session_seam::generation): what a recipe does in one
+/// ZooKeeper session never continues in the next one after a renewal: session_expired then.
+boost::asio::awaitable<error_code> wait_connected(session_ptr s, std::uint64_t generation);
 
 /// The error a round's result carries: the result itself, or its first element.
 inline error_code& error_of(error_code& ec) {
@@ -55,17 +59,19 @@ error_code& error_of(std::tuple<error_code, Values...>& result) {
 /// The "retry once reconnected" loop of every recipe, for a round of requests that may be sent
 /// again as a whole: awaits `round()` (an awaitable completing with an error_code, or a tuple
 /// starting with one) until its error is not retryable, waiting for the connection between
-/// attempts. Ends with the session's end (its error) or the awaiting coroutine's cancellation
-/// (operation_aborted) if they come first.
+/// attempts. Ends with the session's end (its error; session_expired too if the session renews
+/// meanwhile: the round belongs to the generation it began in) or the awaiting coroutine's
+/// cancellation (operation_aborted) if they come first.
 ///   auto [ec, leader] = co_await retrying(s, [&] { return current_leader(s, path); });
 template <class Round, class Result = typename std::invoke_result_t<Round&>::value_type>
 boost::asio::awaitable<Result> retrying(session_ptr s, Round round) {
+    const auto generation = s->generation();
     for (;;) {
         auto result = co_await round();
         if (!is_retryable(error_of(result))) {
             co_return result;
         }
-        if (auto end = co_await wait_connected(s)) {
+        if (auto end = co_await wait_connected(s, generation)) {
             error_of(result) = end;
             co_return result;
         }

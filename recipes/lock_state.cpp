@@ -116,6 +116,7 @@ void lock_state::on_session_event(session_event event) {
             lose(make_error_code(errc::session_closed));
             break;
         case session_event::reconnected:
+        case session_event::renewed:  // heard by lasting listeners only
             break;
     }
 }

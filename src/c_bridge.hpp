@@ -69,10 +69,21 @@ class request_context : public pending_callback {
     using signature = void(error_code, Results...);
     static constexpr bool watching = (is_watch_v<Results> || ...);
 
-    request_context(handler<signature> h, callback_registry& r, std::string p)
-        : path(std::move(p)), handler_(std::move(h)), registry_(&r) {}
+    request_context(handler<signature> h, std::string p)
+        : path(std::move(p)), handler_(std::move(h)) {}
 
-    void register_op() { registry_->add(this); }
+    /// Enters the registry of the C handle it is about to be sent on, with its watch if it
+    /// asked for one (watch_wanted): the handle is chosen only then, on the driver strand (a
+    /// renewed session has a new one).
+    void register_op(callback_registry& r, std::size_t watch_bytes) {
+        registry_ = &r;
+        if (watch_wanted) {
+            watcher =
+                std::make_unique<watch_context>(std::move(watch_wanted), registry_, watch_bytes);
+            watcher->state->c_context = watcher.get();
+        }
+        registry_->add(this);
+    }
     void unregister_op() { registry_->remove(this); }
 
     /// Runs the handler with the results (the error_code first), here and now. Call once.
@@ -129,11 +140,13 @@ class request_context : public pending_callback {
 
     std::string path;
     std::string data;
+    /// The watch a watching read arms, until register_op makes its C context.
+    std::shared_ptr<watch_state> watch_wanted;
     std::unique_ptr<watch_context> watcher;
 
   private:
     handler<signature> handler_;
-    callback_registry* registry_;
+    callback_registry* registry_ = nullptr;
 };
 
 using create_op = request_context<created_node>;

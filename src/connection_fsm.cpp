@@ -9,7 +9,7 @@ bool connection_fsm::actions::none() const noexcept {
         }
     }
     return !left && cancel == 0 && !quorum_confirmed && !quorum_stop && !complete_connect &&
-           !check_chroot && !notify && !close_handle && !shut_down;
+           !check_chroot && !notify && !close_handle && !shut_down && !renew;
 }
 
 error_code connection_fsm::final_error(session_state s) noexcept {
@@ -47,7 +47,21 @@ connection_fsm::actions connection_fsm::begin_connecting() {
         return a;
     }
     state_ = session_state::connecting;
+    generation_ = 1;
     arm(a, timer::connect, connect_timeout_);
+    return a;
+}
+
+connection_fsm::actions connection_fsm::begin_renewal() {
+    actions a;
+    if (state() != session_state::expired || !renews_) {
+        return a;
+    }
+    state_ = session_state::connecting;
+    a.left = session_state::expired;
+    ++generation_;
+    renewing_ = true;
+    giving_up_ = false;
     return a;
 }
 
@@ -57,8 +71,8 @@ connection_fsm::actions connection_fsm::on_connected(duration timeout) {
 }
 
 connection_fsm::actions connection_fsm::on_connecting() {
-    // Before the first connection the session is connecting already.
-    return ever_connected_ ? enter(session_state::suspended) : actions{};
+    // Before the first connection of a generation the session is connecting already.
+    return ever_connected_ && !renewing_ ? enter(session_state::suspended) : actions{};
 }
 
 connection_fsm::actions connection_fsm::enter(session_state next) {
@@ -83,6 +97,9 @@ connection_fsm::actions connection_fsm::enter(session_state next) {
             if (!ever_connected_) {
                 ever_connected_ = true;
                 a.check_chroot = true;
+            } else if (renewing_) {
+                renewing_ = false;
+                a.notify = session_event::renewed;
             } else {
                 a.notify = session_event::reconnected;
             }
@@ -103,6 +120,8 @@ connection_fsm::actions connection_fsm::enter(session_state next) {
             a.quorum_stop = true;
             a.notify = session_event::expired;
             a.close_handle = true;  // every call returns ZINVALIDSTATE now
+            // A session that never connected has nothing to renew (its connect fails).
+            a.renew = renews_ && next == session_state::expired && ever_connected_;
             break;
         case session_state::closed:
             a.cancel = all_timers;

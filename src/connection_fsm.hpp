@@ -11,6 +11,9 @@
 //   (deadline_passed), and once per outage the give-up timer at T: a session that no
 //   connection keeps for T/3 (the stable timer) within T of the disconnect ends as expired.
 // - expired, auth_failed, closed: final; every timer stops, and so does the quorum check.
+//   Unless the session renews (session_config::renew_after_expiry): then expired is announced,
+//   and at once the next generation begins connecting, with no deadline (it retries while the
+//   session lives); its first connection is announced as `renewed`.
 //
 // Driver strand, except the accessors, which any thread may call.
 #pragma once
@@ -67,6 +70,9 @@ class connection_fsm {
         bool close_handle = false;
         /// Close the session (a connect that timed out).
         bool shut_down = false;
+        /// The session expired and renews: after the rest (the old generation told, its handle
+        /// freed), open a new ZooKeeper session and call begin_renewal().
+        bool renew = false;
 
         bool cancels(timer t) const noexcept { return (cancel & bit(t)) != 0; }
         const std::optional<duration>& arms(timer t) const noexcept {
@@ -87,8 +93,9 @@ class connection_fsm {
         error_code error;
     };
 
-    explicit connection_fsm(duration connect_timeout) noexcept
-        : connect_timeout_(connect_timeout) {}
+    /// `renews`: after expiry, a new generation begins (session_config::renew_after_expiry).
+    explicit connection_fsm(duration connect_timeout, bool renews = false) noexcept
+        : connect_timeout_(connect_timeout), renews_(renews) {}
     connection_fsm(const connection_fsm&) = delete;
     connection_fsm& operator=(const connection_fsm&) = delete;
 
@@ -101,6 +108,8 @@ class connection_fsm {
     /// expire the session T/3 after we hear of the disconnect; a further T/12 covers network
     /// delay and clock-rate differences.
     duration local_loss_delay() const noexcept { return negotiated_timeout() / 4; }
+    /// The ZooKeeper session this is: 0 before connecting, 1 from then, one more per renewal.
+    std::uint64_t generation() const noexcept { return generation_.load(); }
     /// The error every operation gets once the session reached a final state; empty before.
     error_code final_error() const noexcept { return final_error(state()); }
     static error_code final_error(session_state s) noexcept;
@@ -114,6 +123,9 @@ class connection_fsm {
     /// not_started -> connecting (announced to nobody: no state waiter waits for it). Arms the
     /// connect timer.
     actions begin_connecting();
+    /// expired -> connecting, the next generation (after actions::renew). No connect timer: a
+    /// renewing session retries for as long as it lives, as a suspended one does.
+    actions begin_renewal();
     /// The C client connected, the server granting `timeout`.
     actions on_connected(duration timeout);
     /// The C client is connecting (again): its CONNECTING or ASSOCIATING state.
@@ -142,7 +154,10 @@ class connection_fsm {
     actions enter(session_state next);
 
     duration connect_timeout_;
+    bool renews_;
     std::atomic<session_state> state_{session_state::not_started};
+    std::atomic<std::uint64_t> generation_{0};
+    bool renewing_ = false;  // the next generation has not connected yet
     std::atomic<std::int64_t> timeout_ms_{0};
     bool ever_connected_ = false;
     bool giving_up_ = false;

@@ -77,6 +77,20 @@ void quorum_check::stop() {
     config_watch_ = zkr::watch();
 }
 
+void quorum_check::renew() {
+    // What the old generation had in flight ends with its handle; its answers find the check
+    // starting over and change nothing but the flags reset here.
+    stopped_ = false;
+    running_ = false;
+    in_flight_ = false;
+    reported_ = false;
+    reading_config_ = false;
+    following_config_ = false;
+    ensemble_ = members::unknown;
+    confirmed_ = clock::time_point{};
+    last_sent_ = clock::time_point{};
+}
+
 void quorum_check::confirmed_at(clock::time_point sent) {
     if (sent > confirmed_) {
         confirmed_ = sent;

@@ -74,6 +74,9 @@ class quorum_check {
     void confirmed_now();
     /// Stops for good (the session ended). Driver strand.
     void stop();
+    /// Starts over after stop(), for a renewed session's next generation: nothing known of
+    /// its ensemble yet. Driver strand.
+    void renew();
 
     /// `h`, made to count as a confirmation once answered when the check needs one (a hold
     /// lasts, and the servers may have a leader apart): for the session's writes. Any thread;

@@ -79,6 +79,9 @@ session_state session::state() const noexcept {
 std::int64_t session::session_id() const noexcept {
     return impl_->session_id();
 }
+std::uint64_t session::generation() const noexcept {
+    return impl_->generation();
+}
 client_id session::id() const noexcept {
     return impl_->id();
 }

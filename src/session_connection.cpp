@@ -69,25 +69,52 @@ void session_impl::connect(handler<void(error_code)> h) {
         }
         const auto connecting = self->fsm_.begin_connecting();
         self->connect_waiters_.add(std::move(waiter));
-        if (!self->transport_->open(c_client_hosts(config.hosts),
-                                    static_cast<int>(config.session_timeout.count()),
-                                    config.resume.id, config.resume.password, self->weak_self())) {
-            ZKR_LOG(error, channel,
-                    "zookeeper_init failed for '" << config.hosts << "': " << std::strerror(errno));
+        if (!self->open_client(config.resume)) {
             self->connect_waiters_.complete_all(make_error_code(errc::invalid_connect_string));
             self->shut_down({});
             return;
         }
-        if (!config.digest_credentials.empty()) {
-            const auto& cred = config.digest_credentials;
-            self->transport_->call([&](zhandle_t* zh) {
-                return zoo_add_auth(zh, "digest", cred.data(), static_cast<int>(cred.size()),
-                                    nullptr, nullptr);
-            });
-        }
         self->run(connecting);
         ZKR_LOG(debug, channel, "connecting to " << config.hosts);
     });
+}
+
+bool session_impl::open_client(const client_id& resume) {
+    const auto& config = config_;
+    if (!transport_->open(c_client_hosts(config.hosts),
+                          static_cast<int>(config.session_timeout.count()), resume.id,
+                          resume.password, weak_self())) {
+        ZKR_LOG(error, channel,
+                "zookeeper_init failed for '" << config.hosts << "': " << std::strerror(errno));
+        return false;
+    }
+    if (!config.digest_credentials.empty()) {
+        const auto& cred = config.digest_credentials;
+        transport_->call([&](zhandle_t* zh) {
+            return zoo_add_auth(zh, "digest", cred.data(), static_cast<int>(cred.size()), nullptr,
+                                nullptr);
+        });
+    }
+    return true;
+}
+
+void session_impl::renew() {
+    // The old generation's holders have been told of the expiry and its handle is closing: its
+    // requests and watches end with session_expired there. What held something in it hears
+    // nothing more; what lasts hears `renewed` once the new session is connected.
+    listeners_.end_generation();
+    {
+        std::lock_guard lock(transport_mutex_);
+        transport_ = std::make_shared<transport>(strand(), io_thread_);
+    }
+    quorum_.renew();
+    run(fsm_.begin_renewal());
+    ZKR_LOG(warning, channel,
+            "session 0x" << std::hex << session_id_.load() << std::dec
+                         << " expired: opening a new one (generation " << fsm_.generation() << ")");
+    if (!open_client(client_id{})) {
+        shut_down({});
+    }
 }
 
 void session_impl::on_client_state(int state, std::int64_t id, int timeout_ms,
@@ -193,6 +220,9 @@ void session_impl::run(const connection_fsm::actions& a) {
     if (a.shut_down) {
         shut_down({});
     }
+    if (a.renew) {
+        renew();
+    }
 }
 
 void session_impl::check_chroot_then_complete_connect() {
@@ -266,7 +296,7 @@ error_code session_impl::set_servers(const std::string& hosts) {
     if (auto ec = validate_connect_string(hosts)) {
         return ec;
     }
-    const int rc = transport_->set_servers(c_client_hosts(hosts));
+    const int rc = current_transport()->set_servers(c_client_hosts(hosts));
     if (rc == transport::invalid_state) {
         return make_error_code(errc::not_connected);
     }

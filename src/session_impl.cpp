@@ -122,7 +122,7 @@ session_impl::session_impl(executors ex, session_config config)
     : session_seam(ex.driver, ex.user, ex.thread, config.observer),
       config_(std::move(config)),
       io_thread_(std::move(ex.thread)),
-      fsm_(config_.connect_timeout),
+      fsm_(config_.connect_timeout, config_.renew_after_expiry),
       transport_(std::make_shared<transport>(strand(), io_thread_)),
       timers_{asio::steady_timer(strand()), asio::steady_timer(strand()),
               asio::steady_timer(strand()), asio::steady_timer(strand())},
@@ -162,7 +162,12 @@ client_id session_impl::id() const {
 }
 
 std::size_t session_impl::pending_operations() const noexcept {
-    return transport_->registry().size();
+    return current_transport()->registry().size();
+}
+
+std::shared_ptr<transport> session_impl::current_transport() const {
+    std::lock_guard lock(transport_mutex_);
+    return transport_;
 }
 
 template <class Op, class Start>
@@ -177,7 +182,13 @@ void session_impl::start_request(std::unique_ptr<Op> op, Start start) {
         op->fail_later(strand(), unavailable_error());
         return;
     }
-    op->register_op();
+    if (op->watch_wanted) {
+        if (auto ec = check_watch_budget(op->path)) {
+            op->fail_later(strand(), ec);
+            return;
+        }
+    }
+    op->register_op(transport_->registry(), watch_bytes(op->path));
     const int rc = transport_->call([&](zhandle_t* zh) { return start(zh, op.get()); });
     if (rc == ZOK) {
         static_cast<void>(op.release());  // the C client calls it back
@@ -195,7 +206,7 @@ void session_impl::create(std::string path, std::string data, create_mode mode,
                           handler<void(error_code, created_node)> h, std::int64_t ttl_ms) {
     auto op = std::make_unique<create_op>(
         observe_round_trip(observer(), request_kind::create, quorum_.confirming(std::move(h))),
-        transport_->registry(), std::move(path));
+        std::move(path));
     if (auto ec = check_request_size(op->path, data.size())) {
         op->fail_later(strand(), ec);
         return;
@@ -212,7 +223,7 @@ void session_impl::create(std::string path, std::string data, create_mode mode,
 void session_impl::remove(std::string path, int version, handler<void(error_code)> h) {
     auto op = std::make_unique<void_op>(
         observe_round_trip(observer(), request_kind::remove, quorum_.confirming(std::move(h))),
-        transport_->registry(), std::move(path));
+        std::move(path));
     start_request(std::move(op), [version](zhandle_t* zh, void_op* o) {
         return zoo_adelete(zh, o->path.c_str(), version, &bridge::on_void, o);
     });
@@ -234,19 +245,11 @@ constexpr request_kind request_kind_of() {
 template <class Op>
 void session_impl::read(std::string path, int watch_type, handler<typename Op::signature> h,
                         bool server_config) {
-    auto op =
-        std::make_unique<Op>(observe_round_trip(observer(), request_kind_of<Op>(), std::move(h)),
-                             transport_->registry(), std::move(path));
+    auto op = std::make_unique<Op>(
+        observe_round_trip(observer(), request_kind_of<Op>(), std::move(h)), std::move(path));
     if constexpr (Op::watching) {
-        if (auto ec = check_watch_budget(op->path)) {
-            op->fail_later(strand(), ec);
-            return;
-        }
-        auto state =
+        op->watch_wanted =
             std::make_shared<watch_state>(weak_self(), strand(), executor(), op->path, watch_type);
-        op->watcher = std::make_unique<watch_context>(std::move(state), &transport_->registry(),
-                                                      watch_bytes(op->path));
-        op->watcher->state->c_context = op->watcher.get();
     }
     start_request(std::move(op), [server_config](zhandle_t* zh, Op* o) {
         static_cast<void>(server_config);  // read by get_data's instantiation only
@@ -306,7 +309,7 @@ void session_impl::set_data(std::string path, std::string data, int version,
                             handler<void(error_code, stat)> h) {
     auto op = std::make_unique<set_op>(
         observe_round_trip(observer(), request_kind::set_data, quorum_.confirming(std::move(h))),
-        transport_->registry(), std::move(path));
+        std::move(path));
     if (auto ec = check_request_size(op->path, data.size())) {
         op->fail_later(strand(), ec);
         return;
@@ -319,9 +322,8 @@ void session_impl::set_data(std::string path, std::string data, int version,
 }
 
 void session_impl::sync(std::string path, handler<void(error_code)> h) {
-    auto op =
-        std::make_unique<void_op>(observe_round_trip(observer(), request_kind::sync, std::move(h)),
-                                  transport_->registry(), std::move(path));
+    auto op = std::make_unique<void_op>(
+        observe_round_trip(observer(), request_kind::sync, std::move(h)), std::move(path));
     start_request(std::move(op), [](zhandle_t* zh, void_op* o) {
         return zoo_async(zh, o->path.c_str(), &bridge::on_sync, o);
     });
@@ -329,8 +331,7 @@ void session_impl::sync(std::string path, handler<void(error_code)> h) {
 
 void session_impl::multi(std::vector<op> ops, handler<void(error_code, std::vector<op_result>)> h) {
     auto m = std::make_unique<multi_op>(
-        observe_round_trip(observer(), request_kind::multi, quorum_.confirming(std::move(h))),
-        transport_->registry(), "/");
+        observe_round_trip(observer(), request_kind::multi, quorum_.confirming(std::move(h))), "/");
     std::size_t bytes = 0;
     for (const auto& o : ops) {
         bytes += request_overhead + o.path.size() + o.data.size() + acl_->bytes;
@@ -350,10 +351,10 @@ void session_impl::remove_watch(std::shared_ptr<watch_state> state) {
     on_driver([self = self(), state = std::move(state)]() mutable {
         // Read on the driver strand, where contexts are freed: the watch may have fired since.
         auto* context = static_cast<watch_context*>(state->c_context);
-        if (context == nullptr) {
-            return;
-        }
         auto& registry = self->transport_->registry();
+        if (context == nullptr || context->registry != &registry) {
+            return;  // fired, or armed in an earlier generation, whose handle frees it
+        }
         const auto type = static_cast<ZooWatcherType>(state->watch_type);
         if (registry.armed_on(state->path, type == ZWATCHTYPE_CHILD) > 1) {
             // Others of ours still need the server's watch on this path: forget ours locally

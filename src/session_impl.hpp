@@ -59,6 +59,7 @@ class session_impl final : public session_seam, public client_observer {
     const session_config& config() const noexcept { return config_; }
     session_state state() const noexcept override { return fsm_.state(); }
     std::int64_t session_id() const noexcept override { return session_id_.load(); }
+    std::uint64_t generation() const noexcept override { return fsm_.generation(); }
     client_id id() const;
     std::chrono::milliseconds negotiated_timeout() const noexcept {
         return fsm_.negotiated_timeout();
@@ -104,8 +105,8 @@ class session_impl final : public session_seam, public client_observer {
     bool first_notice(const std::string& dir, const std::string& name) override {
         return notices_.first_notice(dir, name);
     }
-    void add_listener(std::weak_ptr<session_listener> listener) override {
-        listeners_.add(std::move(listener));
+    void add_listener(std::weak_ptr<session_listener> listener, listener_scope scope) override {
+        listeners_.add(std::move(listener), scope);
     }
     void remove_listener(const session_listener* listener) override { listeners_.remove(listener); }
     bool holds_node(const std::string& node) const override { return listeners_.hold(node); }
@@ -145,6 +146,14 @@ class session_impl final : public session_seam, public client_observer {
     }
     /// The first connection: completes async_connect once the chroot (if any) is known to exist.
     void check_chroot_then_complete_connect();
+    /// Creates the C handle on transport_ (resuming `resume` if its id is not 0) and gives it
+    /// the credentials. False if the C client refused (logged).
+    bool open_client(const client_id& resume);
+    /// The session expired and renews (connection_fsm::actions::renew): a new transport, a
+    /// new ZooKeeper session, the next generation.
+    void renew();
+    /// transport_, from any thread (the driver strand replaces it at a renewal).
+    std::shared_ptr<transport> current_transport() const;
     /// Closes the transport; completes `done` (if any) once the C handle is freed.
     void shut_down(pending_handler<void(error_code)> done);
 
@@ -169,7 +178,10 @@ class session_impl final : public session_seam, public client_observer {
     mutable std::mutex password_mutex_;  // id() reads it from any thread
     std::array<char, 16> password_{};
 
+    // The C handle's driver, one per generation. Replaced on the driver strand, under the
+    // mutex; read there freely, elsewhere through current_transport().
     std::shared_ptr<transport> transport_;
+    mutable std::mutex transport_mutex_;
 
     // Driver-strand state.
     waiter_list<void(error_code)> connect_waiters_;

@@ -17,12 +17,20 @@ class session_listeners {
   public:
     /// Every waiting acquisition is a listener, removed when it ends: in about the order they
     /// came, so the ended ones are dropped from the front, and removal finds its entry near it.
-    void add(std::weak_ptr<session_listener> listener) {
+    void add(std::weak_ptr<session_listener> listener,
+             listener_scope scope = listener_scope::generation) {
         while (!listeners_.empty() && listeners_.front().weak.expired()) {
             listeners_.pop_front();
         }
         const auto* raw = listener.lock().get();
-        listeners_.push_back({raw, std::move(listener)});
+        listeners_.push_back({raw, std::move(listener), scope});
+    }
+
+    /// The ZooKeeper session ended and a new one begins (a renewal): the listeners of the old
+    /// one, told of its expiry already, hear nothing more. Only the lasting ones stay.
+    void end_generation() {
+        std::erase_if(listeners_,
+                      [](const entry& e) { return e.scope == listener_scope::generation; });
     }
 
     /// Drops `listener` now rather than once it has gone (its memory goes with the last
@@ -63,6 +71,7 @@ class session_listeners {
     struct entry {
         const session_listener* raw;  ///< for remove(); never dereferenced
         std::weak_ptr<session_listener> weak;
+        listener_scope scope;
     };
     std::deque<entry> listeners_;
 };

@@ -39,8 +39,21 @@ enum class session_event {
     reconnected,         ///< connection back, same session
     deadline_passed,     ///< suspended so long the server may have expired the session
     quorum_unreachable,  ///< connected, but the leader may have expired the session (quorum_check)
-    expired,             ///< session expired (or authentication failed): final
+    expired,             ///< session expired (or authentication failed): final for what it held
     closed,              ///< closed by the user: final
+    /// A new ZooKeeper session, the next generation, replaced the expired one and is connected
+    /// (session_config::renew_after_expiry). Told to lasting listeners only.
+    renewed,
+};
+
+/// How long a listener hears its session (session_seam::add_listener).
+enum class listener_scope {
+    /// Until the ZooKeeper session it was registered in ends: what is held (a lock, a lease,
+    /// a leadership) ends with it. The listener hears that generation's expiry, then nothing.
+    generation,
+    /// For as long as it lives, across renewals: what carries on in the next generation
+    /// (a persistent node, a cache, a membership that re-joins) hears `renewed`.
+    lasting,
 };
 
 class session_listener {
@@ -107,8 +120,13 @@ class session_seam : public std::enable_shared_from_this<session_seam> {
     virtual error_code final_error() const noexcept = 0;
     /// Completes once the state differs from `seen` (session_closed if `seen` is final).
     virtual void wait_state(session_state seen, handler<void(error_code, session_state)> h) = 0;
+    /// The ZooKeeper session this one is in: 1 from the first connection on, one more at each
+    /// renewal after expiry (session_config::renew_after_expiry); 0 before async_connect. Any
+    /// thread.
+    virtual std::uint64_t generation() const noexcept = 0;
     /// Registers a listener for session events (call on the driver strand). Held weakly.
-    virtual void add_listener(std::weak_ptr<session_listener> listener) = 0;
+    virtual void add_listener(std::weak_ptr<session_listener> listener,
+                              listener_scope scope = listener_scope::generation) = 0;
     /// Unregisters a listener before it ends (driver strand).
     virtual void remove_listener(const session_listener* listener) = 0;
     /// True if a handle of this process holds `node` on this session (a lock, a lease, a

@@ -240,6 +240,26 @@ void fake_session::set_state(session_state next) {
     }
 }
 
+void fake_session::expire() {
+    set_state(session_state::expired);
+    server_.end_watches_of(this, make_error_code(zk_errc::session_expired));
+    server_.expire(id_);
+    notify(detail::session_event::expired);
+    if (!renews) {
+        return;
+    }
+    listeners_.end_generation();
+    ++generation_;
+    id_ += 1'000'000;  // the server's new session
+    set_state(session_state::connecting);
+    asio::post(strand(), [self = std::static_pointer_cast<fake_session>(shared_from_this())] {
+        if (self->state_ == session_state::connecting) {
+            self->set_state(session_state::connected);
+            self->notify(detail::session_event::renewed);
+        }
+    });
+}
+
 template <class Apply>
 void fake_session::request(const char* kind, const std::string& path, Apply apply) {
     const auto step = requests_.size();
@@ -272,10 +292,7 @@ void fake_session::request(const char* kind, const std::string& path, Apply appl
         case fault::expiry:
             fault_applied_ = true;
             apply(make_error_code(zk_errc::session_expired));
-            set_state(session_state::expired);
-            server_.end_watches_of(this, make_error_code(zk_errc::session_expired));
-            server_.expire(id_);
-            notify(detail::session_event::expired);
+            expire();
             return;
         case fault::loss_before:
         case fault::loss_after:

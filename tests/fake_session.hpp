@@ -125,6 +125,9 @@ class fake_session final : public detail::session_seam {
     }
     /// What fault::cancel calls.
     std::function<void()> on_cancel;
+    /// After fault::expiry, the session renews (session_config::renew_after_expiry): a new id,
+    /// the next generation, connected through a post and told to lasting listeners.
+    bool renews = false;
     /// True if the injected fault was applied (a conflict may not apply to its request).
     bool fault_applied() const noexcept { return fault_applied_; }
 
@@ -135,11 +138,13 @@ class fake_session final : public detail::session_seam {
     bool running_in_driver() const noexcept override;
     session_state state() const noexcept override { return state_; }
     std::int64_t session_id() const noexcept override { return id_; }
+    std::uint64_t generation() const noexcept override { return generation_; }
     error_code final_error() const noexcept override;
     void wait_state(session_state seen,
                     detail::handler<void(error_code, session_state)> h) override;
-    void add_listener(std::weak_ptr<detail::session_listener> listener) override {
-        listeners_.add(std::move(listener));
+    void add_listener(std::weak_ptr<detail::session_listener> listener,
+                      detail::listener_scope scope) override {
+        listeners_.add(std::move(listener), scope);
     }
     void remove_listener(const detail::session_listener* listener) override {
         listeners_.remove(listener);
@@ -198,10 +203,13 @@ class fake_session final : public detail::session_seam {
     std::optional<children> children_at(const std::string& path) const;
     void set_state(session_state next);
     void notify(detail::session_event event) { listeners_.notify(event); }
+    /// The expiry of fault::expiry, then the renewal if the session renews.
+    void expire();
     zkr::watch arm(const std::string& path, fake_server::watch_kind kind);
 
     fake_server& server_;
     std::int64_t id_;
+    std::uint64_t generation_ = 1;
     session_state state_ = session_state::connected;
     std::vector<request_record> requests_;
     std::size_t fault_step_ = static_cast<std::size_t>(-1);

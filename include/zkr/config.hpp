@@ -78,6 +78,15 @@ struct session_config {
     /// T/8 per session while it holds something, whatever the number of holds; on an ensemble,
     /// a leader that stops answering for T/2 costs the holds.
     bool quorum_check = true;
+
+    /// After the server expires the session, open a new one with this same configuration
+    /// instead of staying expired (docs/long-lived.md). Expiry stays final for what the
+    /// expired session held: its locks, leases, leaderships and watches end with
+    /// zk_errc::session_expired as without renewal, and nothing held then is ever held again.
+    /// The session object carries on as the next generation (session::generation()): its state
+    /// goes expired -> connecting -> connected, and the long-lived recipes (persistent nodes,
+    /// memberships, elections that requeue, caches) carry on in it. Off by default.
+    bool renew_after_expiry = false;
 };
 
 }  // namespace zkr

@@ -18,8 +18,11 @@
 // within the connection's timeouts: on connection loss with zk_errc::connection_loss. Waits
 // (watches, state changes, connect) support per-operation cancellation.
 //
-// Expiry is final: after zk_errc::session_expired the session stays expired, and every lock and
-// watch it carried is lost. Create a new session to continue.
+// Expiry is final for what the session held: after zk_errc::session_expired every lock, lease,
+// leadership and watch it carried is lost for good. By default the session then stays expired
+// (create a new one to continue); with session_config::renew_after_expiry it opens a new
+// ZooKeeper session, its next generation, and the long-lived recipes carry on in it
+// (docs/long-lived.md).
 #pragma once
 
 #include <zkr/config.hpp>
@@ -52,7 +55,8 @@ enum class session_state {
     connecting,   ///< first connection in progress
     connected,
     suspended,    ///< connection lost; the session may still be alive on the server
-    expired,      ///< the server expired the session: final
+    expired,      ///< the server expired the session: final, unless it renews (then the next
+                  ///< generation goes on connecting at once)
     auth_failed,  ///< the server refused our credentials: final
     closed,       ///< closed by the user: final
 };
@@ -90,6 +94,10 @@ class ZKR_API session {
     session_state state() const noexcept;
     /// The server-assigned id (0 before the first connection).
     std::int64_t session_id() const noexcept;
+    /// Which ZooKeeper session this is: 0 before async_connect, 1 from then on, one more at
+    /// each renewal after expiry (session_config::renew_after_expiry). A lock, lease or
+    /// leadership belongs to the generation it was taken in and ends with it.
+    std::uint64_t generation() const noexcept;
     client_id id() const noexcept;
     /// The session timeout granted by the server (zero before the first connection).
     std::chrono::milliseconds negotiated_timeout() const noexcept;
