@@ -26,15 +26,12 @@ boost::asio::awaitable<error_code> wait_connected(session_ptr s, std::uint64_t g
         if (co_await cancellation_requested()) {
             co_return make_error_code(boost::asio::error::operation_aborted);
         }
-        if (s->generation() != generation) {
-            co_return make_error_code(zk_errc::session_expired);  // renewed meanwhile
+        if (auto ec = ended_since(*s, generation)) {
+            co_return ec;
         }
         const auto now = s->state();
         if (now == session_state::connected) {
             co_return error_code{};
-        }
-        if (auto ec = s->final_error()) {
-            co_return ec;
         }
         auto [ec, next] = co_await call<void(error_code, session_state)>(
             [&](auto h) { s->wait_state(now, std::move(h)); });

@@ -41,6 +41,16 @@ struct call_result<void(error_code, Args...)> {
     using type = std::tuple<error_code, std::decay_t<Args>...>;
 };
 
+/// How a step begun in `generation` (session_seam::generation) finds its session: empty while
+/// that ZooKeeper session lasts; once it has ended, the session's final error, or session_expired
+/// when it renewed since.
+inline error_code ended_since(const session_seam& s, std::uint64_t generation) noexcept {
+    if (auto ec = s.final_error()) {
+        return ec;
+    }
+    return s.generation() != generation ? make_error_code(zk_errc::session_expired) : error_code{};
+}
+
 /// Waits until the session is connected (see below).
 boost::asio::awaitable<error_code> wait_connected(session_ptr s);
 /// The same for a step of `generation` (session_seam::generation): what a recipe does in one
@@ -63,9 +73,18 @@ error_code& error_of(std::tuple<error_code, Values...>& result) {
 /// meanwhile: the round belongs to the generation it began in) or the awaiting coroutine's
 /// cancellation (operation_aborted) if they come first.
 ///   auto [ec, leader] = co_await retrying(s, [&] { return current_leader(s, path); });
+///
+/// `generation`: the ZooKeeper session the caller's step began in, when that was before this
+/// call (0: the current one). Nothing is sent once it has ended.
 template <class Round, class Result = typename std::invoke_result_t<Round&>::value_type>
-boost::asio::awaitable<Result> retrying(session_ptr s, Round round) {
-    const auto generation = s->generation();
+boost::asio::awaitable<Result> retrying(session_ptr s, Round round, std::uint64_t generation = 0) {
+    if (generation == 0) {
+        generation = s->generation();
+    } else if (auto ended = ended_since(*s, generation)) {
+        Result result{};
+        error_of(result) = ended;
+        co_return result;
+    }
     for (;;) {
         auto result = co_await round();
         if (!is_retryable(error_of(result))) {
@@ -83,10 +102,11 @@ boost::asio::awaitable<Result> retrying(session_ptr s, Round round) {
 ///   auto [ec, data] = co_await call_retrying<void(error_code, node_data)>(
 ///       s, [&](auto h) { s->get_data(path, std::move(h)); });
 template <class Signature, class Start>
-boost::asio::awaitable<typename call_result<Signature>::type> call_retrying(session_ptr s,
-                                                                            Start start) {
-    return retrying(std::move(s),
-                    [start = std::move(start)]() mutable { return call<Signature>(start); });
+boost::asio::awaitable<typename call_result<Signature>::type> call_retrying(
+    session_ptr s, Start start, std::uint64_t generation = 0) {
+    return retrying(
+        std::move(s), [start = std::move(start)]() mutable { return call<Signature>(start); },
+        generation);
 }
 
 /// One of our nodes: its path and its stat at creation (czxid: the fencing token).

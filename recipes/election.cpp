@@ -40,6 +40,26 @@ asio::awaitable<std::tuple<error_code, std::optional<leader_info>>> current_lead
                                                 queue[0].czxid, queue[0].data_version}});
 }
 
+/// After `why` ended a campaign or a leadership: true once a renewed session (one that renews
+/// after expiry) is connected in its next generation, where the campaign may start again.
+asio::awaitable<bool> renewed_after(session_ptr s, error_code why) {
+    if (why != zk_errc::session_expired) {
+        co_return false;
+    }
+    // A renewing session begins its next generation in the step that ends the last one: it is
+    // not expired any more by the time anyone hears of the expiry. One that stays expired is.
+    while (!s->final_error()) {
+        const auto ec = co_await wait_connected(s);
+        if (!ec) {
+            co_return true;
+        }
+        if (ec != zk_errc::session_expired) {
+            co_return false;  // cancelled
+        }
+    }
+    co_return false;
+}
+
 /// Runs `work` while leading; see leader_election::async_lead.
 asio::awaitable<std::tuple<error_code>> lead(session_ptr s, std::string path, std::string id,
                                              election_options options,
@@ -50,6 +70,11 @@ asio::awaitable<std::tuple<error_code>> lead(session_ptr s, std::string path, st
             acquire_lock(campaign_request(s, path, id), options.on_loss, std::move(h));
         });
         if (ec) {
+            if (options.requeue && co_await renewed_after(s, ec)) {
+                ZKR_LOG(info, channel,
+                        id << " campaigns again for " << path << " in the renewed session");
+                continue;
+            }
             co_return std::make_tuple(ec);
         }
         ZKR_LOG(info, channel, id << " leads " << path << " (token " << l.fencing_token() << ")");
@@ -74,7 +99,10 @@ asio::awaitable<std::tuple<error_code>> lead(session_ptr s, std::string path, st
         }
         const auto [lost] = std::get<1>(outcome);
         ZKR_LOG(warning, channel, id << " lost leadership of " << path << ": " << lost.message());
-        if (!options.requeue || is_session_lost(lost) || co_await cancellation_requested()) {
+        if (!options.requeue || co_await cancellation_requested()) {
+            co_return std::make_tuple(lost);
+        }
+        if (is_session_lost(lost) && !co_await renewed_after(s, lost)) {
             co_return std::make_tuple(lost);
         }
     }

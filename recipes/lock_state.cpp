@@ -22,6 +22,7 @@ lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, co
     : session_(std::move(s)),
       path_(std::move(node.path)),
       token_(node.stat.czxid),
+      owner_(node.stat.ephemeral_owner),
       policy_(policy),
       channel_(channel),
       max_hold_(max_hold),
@@ -67,6 +68,12 @@ void lock_state::end_hold() {
 }
 
 void lock_state::start() {
+    if (owner_ != session_->session_id()) {
+        // Taken in an earlier ZooKeeper session of a session that has renewed since: that one
+        // has ended, and the node with it. Lost, never carried into the new one.
+        lose(make_error_code(zk_errc::session_expired));
+        return;
+    }
     counted_ = true;
     session_->hold_began();
     session_->add_listener(weak_from_this());

@@ -84,6 +84,7 @@ class lock_state final : public session_listener, public std::enable_shared_from
     const session_ptr session_;
     const std::string path_;
     const std::int64_t token_;
+    const std::int64_t owner_;  // the session that created the node (its ephemeralOwner)
     const loss_policy policy_;
     const char* const channel_;
 

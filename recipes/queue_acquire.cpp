@@ -21,6 +21,8 @@ struct attempt {
     std::string uuid;
     std::string name_prefix;  ///< "_c_<uuid>-lock-": finds our node without knowing its sequence
     std::optional<acquired_node> own;
+    /// The ZooKeeper session it began in: it never continues in a renewed one.
+    std::uint64_t generation = 0;
 
     std::string own_name() const { return std::string(node_name(own->path)); }
     std::string create_path() const { return join_path(req.dir, name_prefix); }
@@ -80,6 +82,9 @@ asio::awaitable<error_code> adopt_lost_create(attempt& a) {
 asio::awaitable<error_code> create_node(attempt& a, first_look look, children& kids, bool& relist) {
     auto& s = a.req.session;
     for (;;) {
+        if (auto ended = ended_since(*s, a.generation)) {
+            co_return ended;  // nothing of this acquisition goes to a renewed session
+        }
         const auto create_ec = look.create_ec;
         if (!create_ec) {
             a.own = acquired_node{std::move(look.node.path), look.node.stat};
@@ -99,7 +104,7 @@ asio::awaitable<error_code> create_node(attempt& a, first_look look, children& k
             ZKR_LOG(debug, a.req.channel,
                     "create in " << a.req.dir << " unanswered (" << create_ec.message()
                                  << "); checking");
-            if (auto ec = co_await wait_connected(s)) {
+            if (auto ec = co_await wait_connected(s, a.generation)) {
                 co_return ec;
             }
             if (auto ec = co_await adopt_lost_create(a); ec && !is_retryable(ec)) {
@@ -124,7 +129,7 @@ asio::awaitable<error_code> create_node(attempt& a, first_look look, children& k
 asio::awaitable<error_code> verify_owner(attempt& a) {
     auto& s = a.req.session;
     auto [ec, data] = co_await call_retrying<void(error_code, node_data)>(
-        s, [&](auto h) { s->get_data(a.own->path, std::move(h)); });
+        s, [&](auto h) { s->get_data(a.own->path, std::move(h)); }, a.generation);
     if (ec == zk_errc::no_node) {
         co_return make_error_code(errc::lock_node_deleted);
     }
@@ -156,7 +161,7 @@ asio::awaitable<void> clean_up(attempt& a) {
         s->strand(),
         [](attempt a) -> asio::awaitable<void> {
             auto& s = a.req.session;
-            if (co_await wait_connected(s)) {
+            if (co_await wait_connected(s, a.generation)) {
                 co_return;  // session ended: nothing of ours is left
             }
             if (!co_await adopt_lost_create(a) && a.own) {
@@ -228,7 +233,7 @@ asio::awaitable<std::tuple<error_code, queue_view>> advance(attempt& a, from sta
         }
         if (relist) {
             auto [list_ec, listing] = co_await call_retrying<void(error_code, children)>(
-                s, [&](auto h) { s->get_children(a.req.dir, std::move(h)); });
+                s, [&](auto h) { s->get_children(a.req.dir, std::move(h)); }, a.generation);
             if (list_ec) {
                 co_return std::make_tuple(list_ec == zk_errc::no_node
                                               ? make_error_code(errc::lock_node_deleted)
@@ -257,6 +262,7 @@ class acquisition final : public session_listener,
     acquisition(acquire_request request, handler<void(error_code, acquired_node)> on_done)
         : attempt_{std::move(request), make_uuid(), {}, std::nullopt},
           on_done_(std::move(on_done)) {
+        attempt_.generation = attempt_.req.session->generation();
         attempt_.name_prefix = protected_prefix(attempt_.uuid, attempt_.req.marker);
         attempt_.own = attempt_.req.existing;
     }

@@ -126,7 +126,8 @@ struct attempt {
     std::string leases_dir;
     std::string prefix;  // "_c_<uuid>-lease-"
     std::vector<acquired_node> created;
-    bool waited = false;  ///< for a lease to be returned: a hand-off, as metrics count it
+    bool waited = false;           ///< for a lease to be returned: a hand-off, as metrics count it
+    std::uint64_t generation = 0;  ///< the ZooKeeper session it began in
 };
 
 /// Creates leases until we have `count`, surviving connection loss.
@@ -149,7 +150,7 @@ asio::awaitable<error_code> create_leases(attempt& a, int count, const std::stri
         if (!is_retryable(ec)) {
             co_return ec;
         }
-        if (auto wec = co_await wait_connected(a.s)) {
+        if (auto wec = co_await wait_connected(a.s, a.generation)) {
             co_return wec;
         }
         auto [fec, ours] = co_await find_own_nodes(a.s, a.leases_dir, a.prefix);
@@ -229,6 +230,7 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
         }
         return std::make_tuple(ec, lease{});
     };
+    const auto generation = s->generation();
     if (auto ec = co_await check_limit(s, m.path, m.max)) {
         co_return failed(ec);
     }
@@ -250,7 +252,9 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     attempt a{s,
               join_path(m.path, names::semaphore_leases),
               protected_prefix(make_uuid(), names::lease_marker),
-              {}};
+              {},
+              false,
+              generation};
     auto ec = co_await create_leases(a, r.count, data);
     auto granted = outcome::busy;
     if (!ec) {
@@ -258,7 +262,7 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     }
     co_await forget_cancellation();
     co_await turn.async_release(use_tuple);
-    if (auto end = s->final_error(); end && !ec) {
+    if (auto end = ended_since(*s, generation); end && !ec) {
         ec = end;  // the session ended meanwhile: our leases went with it
     }
     if (!ec && granted == outcome::granted) {
@@ -270,7 +274,7 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     }
     // Not granted: take back every lease node we made, even ones whose answer was lost.
     if (is_retryable(ec) || ec == asio::error::operation_aborted) {
-        if (!co_await wait_connected(s)) {
+        if (!co_await wait_connected(s, generation)) {
             if (auto [fec, ours] = co_await find_own_nodes(s, a.leases_dir, a.prefix); !fec) {
                 a.created = std::move(ours);
             }

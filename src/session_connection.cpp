@@ -81,9 +81,16 @@ void session_impl::connect(handler<void(error_code)> h) {
 
 bool session_impl::open_client(const client_id& resume) {
     const auto& config = config_;
-    if (!transport_->open(c_client_hosts(config.hosts),
-                          static_cast<int>(config.session_timeout.count()), resume.id,
-                          resume.password, weak_self())) {
+    std::string hosts;
+    {
+        // The servers as set_servers last listed them, under the configuration's chroot.
+        std::lock_guard lock(transport_mutex_);
+        hosts = servers_.empty()
+                    ? config.hosts
+                    : servers_ + config.hosts.substr(config.hosts.size() - chroot_length_);
+    }
+    if (!transport_->open(c_client_hosts(hosts), static_cast<int>(config.session_timeout.count()),
+                          resume.id, resume.password, weak_self())) {
         ZKR_LOG(error, channel,
                 "zookeeper_init failed for '" << config.hosts << "': " << std::strerror(errno));
         return false;
@@ -108,10 +115,13 @@ void session_impl::renew() {
         transport_ = std::make_shared<transport>(strand(), io_thread_);
     }
     quorum_.renew();
-    run(fsm_.begin_renewal());
     ZKR_LOG(warning, channel,
             "session 0x" << std::hex << session_id_.load() << std::dec
-                         << " expired: opening a new one (generation " << fsm_.generation() << ")");
+                         << " expired: opening a new one (generation " << fsm_.generation() + 1
+                         << ")");
+    // No session until the new one is granted: a node the old one owned is nobody's here.
+    session_id_ = 0;
+    run(fsm_.begin_renewal());
     if (!open_client(client_id{})) {
         shut_down({});
     }
@@ -297,6 +307,11 @@ error_code session_impl::set_servers(const std::string& hosts) {
         return ec;
     }
     const int rc = current_transport()->set_servers(c_client_hosts(hosts));
+    if (rc == ZOK) {
+        // A renewal connects to these.
+        std::lock_guard lock(transport_mutex_);
+        servers_ = hosts.substr(0, hosts.find('/'));
+    }
     if (rc == transport::invalid_state) {
         return make_error_code(errc::not_connected);
     }

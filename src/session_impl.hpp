@@ -182,6 +182,7 @@ class session_impl final : public session_seam, public client_observer {
     // mutex; read there freely, elsewhere through current_transport().
     std::shared_ptr<transport> transport_;
     mutable std::mutex transport_mutex_;
+    std::string servers_;  // the servers set_servers listed last (no chroot); under the mutex
 
     // Driver-strand state.
     waiter_list<void(error_code)> connect_waiters_;

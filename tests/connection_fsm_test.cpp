@@ -190,6 +190,8 @@ TEST(ConnectionFsm, ExpiryIsFinal) {
     EXPECT_TRUE(a.quorum_stop);
     EXPECT_TRUE(a.close_handle);
     EXPECT_FALSE(a.shut_down);
+    EXPECT_FALSE(a.renew);
+    EXPECT_TRUE(m.begin_renewal().none());
     // Nothing brings it back.
     EXPECT_TRUE(m.on_connected(T).none());
     EXPECT_TRUE(m.on_connecting().none());
@@ -204,6 +206,84 @@ TEST(ConnectionFsm, ExpiryIsFinal) {
     EXPECT_EQ(closed.notify, session_event::closed);
     EXPECT_FALSE(closed.close_handle);
     EXPECT_EQ(m.state(), session_state::closed);
+}
+
+TEST(ConnectionFsm, ARenewingSessionTellsTheExpiryThenConnectsAsTheNextGeneration) {
+    fsm m(connect_timeout, true);
+    EXPECT_EQ(m.generation(), 0U);
+    connect(m);
+    EXPECT_EQ(m.generation(), 1U);
+
+    // The expiry is told as without renewal: holders lose, the handle goes.
+    auto a = m.on_expired();
+    EXPECT_EQ(a.left, session_state::connected);
+    EXPECT_EQ(a.notify, session_event::expired);
+    EXPECT_TRUE(a.close_handle);
+    EXPECT_TRUE(a.quorum_stop);
+    EXPECT_TRUE(a.renew);
+    EXPECT_EQ(m.state(), session_state::expired);
+    EXPECT_EQ(m.final_error(), zk_errc::session_expired);
+    EXPECT_EQ(m.generation(), 1U);
+
+    // Then the next generation connects, with no deadline (it retries while the session lives).
+    a = m.begin_renewal();
+    EXPECT_EQ(a.left, session_state::expired);
+    EXPECT_EQ(m.state(), session_state::connecting);
+    EXPECT_EQ(m.generation(), 2U);
+    EXPECT_EQ(armed(a), 0U);
+    EXPECT_FALSE(m.final_error());
+    EXPECT_FALSE(m.fails_connect());
+    EXPECT_TRUE(m.begin_renewal().none());  // once per expiry
+    EXPECT_TRUE(m.on_connecting().none());  // still the first connection of this generation
+    EXPECT_EQ(m.on_connect_request().step, fsm::connect_step::join);
+
+    a = m.on_connected(T);
+    EXPECT_EQ(a.left, session_state::connecting);
+    EXPECT_EQ(a.notify, session_event::renewed);
+    EXPECT_TRUE(a.quorum_confirmed);
+    EXPECT_FALSE(a.check_chroot);
+    EXPECT_FALSE(a.complete_connect);
+
+    // From here on, as any session: a disconnection suspends, the next connection reconnects.
+    a = m.on_connecting();
+    EXPECT_EQ(a.notify, session_event::suspended);
+    EXPECT_EQ(m.on_connected(T).notify, session_event::reconnected);
+
+    // And it renews again at the next expiry.
+    EXPECT_TRUE(m.on_expired().renew);
+    m.begin_renewal();
+    EXPECT_EQ(m.generation(), 3U);
+}
+
+TEST(ConnectionFsm, ARenewingSessionRenewsWhenItGivesUpToo) {
+    fsm m(connect_timeout, true);
+    connect(m);
+    m.on_connecting();
+    const auto a = m.on_timer(timer::give_up);
+    EXPECT_EQ(a.notify, session_event::expired);
+    EXPECT_TRUE(a.renew);
+    m.begin_renewal();
+    EXPECT_FALSE(m.giving_up());  // the new session counts its own outages
+    EXPECT_TRUE(m.on_timer(timer::give_up).none());
+    EXPECT_EQ(m.state(), session_state::connecting);
+}
+
+TEST(ConnectionFsm, AuthenticationFailureAndCloseAreFinalEvenForARenewingSession) {
+    fsm m(connect_timeout, true);
+    connect(m);
+    EXPECT_FALSE(m.on_auth_failed().renew);
+    EXPECT_TRUE(m.begin_renewal().none());
+    EXPECT_EQ(m.state(), session_state::auth_failed);
+
+    fsm n(connect_timeout, true);
+    connect(n);
+    n.on_expired();
+    n.begin_renewal();
+    const auto closed = n.on_close();  // closed while the next generation connects
+    EXPECT_EQ(closed.left, session_state::connecting);
+    EXPECT_FALSE(closed.renew);
+    EXPECT_TRUE(n.on_connected(T).none());
+    EXPECT_EQ(n.state(), session_state::closed);
 }
 
 TEST(ConnectionFsm, AuthenticationFailureEndsTheSessionAsExpiredToItsListeners) {

@@ -131,7 +131,9 @@ struct participant {
 struct election_options {
     loss_policy on_loss = loss_policy::on_expiry;
     /// How async_lead reacts when leadership is lost while the work runs: campaign again
-    /// (true), or complete with the loss reason (false).
+    /// (true), or complete with the loss reason (false). An expiry ends it either way, unless
+    /// the session renews (session_config::renew_after_expiry): then async_lead campaigns
+    /// again in the next generation, once it is connected.
     bool requeue = true;
 };
 
@@ -209,7 +211,8 @@ class ZKR_API leader_election {
 
     /// Campaigns, runs `work` while leading, and resigns when it returns. If leadership is lost
     /// first, `work` is cancelled (terminal cancellation reaches its pending operation) and, with
-    /// options.requeue, zkr campaigns again and restarts it.
+    /// options.requeue, zkr campaigns again and restarts it: after an expiry too, in the next
+    /// generation, when the session renews (session_config::renew_after_expiry).
     ///
     /// Handler signature: void(error_code): success when `work` returned; the loss reason when
     /// leadership was lost and requeue is off; operation_aborted when cancelled. An exception

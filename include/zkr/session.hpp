@@ -92,7 +92,7 @@ class ZKR_API session {
     const session_config& config() const noexcept;
 
     session_state state() const noexcept;
-    /// The server-assigned id (0 before the first connection).
+    /// The server-assigned id (0 before the first connection, and while a renewal connects).
     std::int64_t session_id() const noexcept;
     /// Which ZooKeeper session this is: 0 before async_connect, 1 from then on, one more at
     /// each renewal after expiry (session_config::renew_after_expiry). A lock, lease or

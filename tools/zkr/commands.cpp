@@ -46,7 +46,8 @@ constexpr const option_spec* lock_accepts[] = {&read_or_write, &timeout,        
 constexpr const option_spec* revoke_accepts[] = {&node, &force, &grace};
 constexpr const option_spec* semaphore_accepts[] = {&max_leases, &timeout, &try_once, &max_hold,
                                                     &grace,      &quiet,   &progress, &metrics};
-constexpr const option_spec* elect_accepts[] = {&id, &timeout, &grace, &quiet, &progress, &metrics};
+constexpr const option_spec* elect_accepts[] = {&id,    &requeue,  &timeout, &grace,
+                                                &quiet, &progress, &metrics};
 constexpr const option_spec* watch_accepts[] = {&watch};
 constexpr const option_spec* status_accepts[] = {&json};
 constexpr const option_spec* barrier_accepts[] = {&timeout};

@@ -116,10 +116,17 @@ asio::awaitable<std::variant<Handle, int>> acquire(session& s, const options& o,
     }
 }
 
+/// How a command run under a handle ended: zkr's exit status, and whether the handle was lost
+/// (then the status is exit_lost).
+struct run_outcome {
+    int status = 0;
+    bool lost = false;
+};
+
 /// Runs the command under `handle` (a lock, a lease or a leadership), then lets go of it: only
 /// once the command's whole process tree is gone (supervisor.hpp).
 template <class Handle>
-asio::awaitable<int> run_under(const options& o, Handle& handle) {
+asio::awaitable<run_outcome> run_under(const options& o, Handle& handle) {
     held h;
     if constexpr (std::is_same_v<Handle, lease>) {
         h.path = handle.locks().front().path();
@@ -143,22 +150,33 @@ asio::awaitable<int> run_under(const options& o, Handle& handle) {
         co_await handle.async_release(tuple);
     }
     if (outcome.revoked) {
-        co_return exit_revoked;  // asked for, then stopped or evicted: one status either way
+        // Asked for, then stopped or evicted: one status either way.
+        co_return run_outcome{exit_revoked};
     }
     if (outcome.lost || outcome.held_too_long) {
-        co_return exit_lost;
+        co_return run_outcome{exit_lost, outcome.lost};
     }
-    co_return outcome.exit_code;
+    co_return run_outcome{outcome.exit_code};
 }
 
+/// Acquires, runs the command, lets go; with `again` (elect --requeue), acquires and runs it
+/// anew each time the handle is lost under it, until the command ends by itself.
 template <class Handle, class Acquire>
 asio::awaitable<int> acquire_and_run(session& s, const options& o, std::string dir,
-                                     std::string what, Acquire start) {
-    auto got = co_await acquire<Handle>(s, o, std::move(dir), std::move(what), start);
-    if (got.index() == 1) {
-        co_return std::get<1>(got);
+                                     std::string what, Acquire start, bool again = false) {
+    for (;;) {
+        auto got = co_await acquire<Handle>(s, o, dir, what, start);
+        if (got.index() == 1) {
+            co_return std::get<1>(got);
+        }
+        const auto ran = co_await run_under(o, std::get<0>(got));
+        if (!again || !ran.lost) {
+            co_return ran.status;
+        }
+        if (!o.quiet) {
+            std::fprintf(stderr, "zkr: %s lost: waiting for it again (--requeue)\n", what.c_str());
+        }
     }
-    co_return co_await run_under(o, std::get<0>(got));
 }
 
 }  // namespace
@@ -193,7 +211,7 @@ asio::awaitable<int> run_elect(session& s, const options& o) {
     leader_election e(s, o.path, o.id);
     co_return co_await acquire_and_run<leadership>(
         s, o, o.path, "leadership of " + o.path,
-        [&](auto token) { return e.async_campaign(token); });
+        [&](auto token) { return e.async_campaign(token); }, o.requeue);
 }
 
 }  // namespace zkr::cli

@@ -181,6 +181,7 @@ const option_spec progress{"--progress", {"--progress"}, set_flag<&options::prog
 const option_spec max_leases{"--max N", {"--max"}, read_count, no_count};
 const option_spec members{"--members N", {"--members"}, read_count, no_count};
 const option_spec id{"--id ID", {"--id"}, read_text<&options::id>, no_id};
+const option_spec requeue{"--requeue", {"--requeue"}, set_flag<&options::requeue>};
 const option_spec watch{"--watch", {"--watch"}, set_flag<&options::watch>};
 const option_spec json{"--json", {"--json"}, set_flag<&options::json>};
 const option_spec node{"--node NAME", {"--node"}, read_node};

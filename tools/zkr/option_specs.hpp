@@ -36,7 +36,7 @@ namespace option {
 extern const option_spec hosts, session_timeout, auth, verbose;
 // The subcommands'.
 extern const option_spec read_or_write, timeout, try_once, grace, max_hold, quiet, progress,
-    max_leases, members, id, watch, json, node, force, ignore_revocation, metrics;
+    max_leases, members, id, requeue, watch, json, node, force, ignore_revocation, metrics;
 }  // namespace option
 
 /// The global options, in the order the usage line shows them.

@@ -26,9 +26,10 @@ struct options {
     std::string action;  ///< the word after a command that has several forms (barrier's)
     const subcommand* entry = nullptr;  ///< the command's entry in the table (commands.hpp)
     std::string path;
-    std::string side;  ///< lock: "", "read" or "write"
-    int max = 0;       ///< semaphore --max, barrier enter --members
-    std::string id;    ///< elect
+    std::string side;      ///< lock: "", "read" or "write"
+    int max = 0;           ///< semaphore --max, barrier enter --members
+    std::string id;        ///< elect
+    bool requeue = false;  ///< elect: campaign again after a loss (the session renews)
     std::optional<std::chrono::seconds> timeout;
     bool try_only = false;
     std::chrono::seconds grace{10};
