@@ -75,6 +75,7 @@ struct options {
     unsigned seed = 0;
     bool dedicated = false;
     int max_hold_ms = 0;
+    bool renew = false;  // MODE+renew: one session for the whole run, renewed after each expiry
 };
 
 const options* opt = nullptr;
@@ -277,6 +278,7 @@ asio::awaitable<void> run() {
     config.session_timeout = std::chrono::milliseconds(opt->session_ms);
     config.connect_timeout = 3s;
     config.dedicated_io_thread = opt->dedicated;
+    config.renew_after_expiry = opt->renew;
     const auto tuple = asio::as_tuple(asio::use_awaitable);
     record("S " + pid_text + " " + std::to_string(now_ns()));
     while (!stop_requested()) {
@@ -298,11 +300,17 @@ asio::awaitable<void> run() {
         zkr::leader_election election(*session, opt->path, "p" + pid_text);
         zkr::semaphore semaphore(*session, opt->path, opt->max_leases,
                                  zkr::semaphore_options{.max_hold = max_hold});
+        auto generation = session->generation();
         while (!stop_requested()) {
             const auto state = session->state();
-            if (state == zkr::session_state::expired || state == zkr::session_state::closed ||
-                state == zkr::session_state::auth_failed) {
+            if ((state == zkr::session_state::expired && !opt->renew) ||
+                state == zkr::session_state::closed || state == zkr::session_state::auth_failed) {
                 break;
+            }
+            if (session->generation() != generation && state == zkr::session_state::connected) {
+                generation = session->generation();  // renewed: the same objects carry on
+                record("C " + pid_text + " " + std::to_string(now_ns()) + " " +
+                       std::to_string(session->session_id()));
             }
             const bool timed = rng() % 4 == 0;
             if (opt->mode == "lock") {
@@ -336,8 +344,8 @@ asio::awaitable<void> run() {
                     }
                 }
             }
-            if (session->state() == zkr::session_state::suspended) {
-                co_await sleep_for(20ms);  // no busy loop while disconnected
+            if (session->state() != zkr::session_state::connected) {
+                co_await sleep_for(20ms);  // no busy loop while disconnected (or renewing)
             }
         }
         record("R " + pid_text + " " + std::to_string(now_ns()) +
@@ -351,14 +359,19 @@ asio::awaitable<void> run() {
 
 int main(int argc, char** argv) {
     if (argc < 7) {
-        std::fprintf(stderr,
-                     "usage: %s lock|election|semaphore:MAX HOSTS PATH HISTORY RESOURCE STOP_FILE "
-                     "[SESSION_MS] [SEED] [dedicated|shared]\n",
-                     argv[0]);
+        std::fprintf(
+            stderr,
+            "usage: %s lock|election|semaphore:MAX[+renew] HOSTS PATH HISTORY RESOURCE STOP_FILE "
+            "[SESSION_MS] [SEED] [dedicated|shared]\n",
+            argv[0]);
         return 2;
     }
     options o;
     std::string mode = argv[1];
+    if (mode.ends_with("+renew")) {
+        o.renew = true;
+        mode.resize(mode.size() - 6);
+    }
     if (mode.rfind("semaphore:", 0) == 0) {
         o.max_leases = std::atoi(mode.c_str() + 10);
         mode = "semaphore";

@@ -66,7 +66,7 @@ std::vector<report>& all_reports() {
 
 struct run_spec {
     std::string name;
-    std::string mode;  // lock, election, semaphore:N
+    std::string mode;  // lock, election, semaphore:N; +renew: sessions renew after expiry
     int max_holders = 1;
     int clients = 5;
     int session_ms = 2000;
@@ -551,6 +551,11 @@ TEST(Faults, StandaloneServer) {
                                     : std::vector<std::string>{"kill_holder", "freeze_client",
                                                                "pause_server_long"}});
     run_faults(server, bounded_lock_run());
+    // Sessions that renew after expiry: the same session objects carry on through every expiry.
+    run_faults(server,
+               {"lock-renewing", "lock+renew", 1, 5, 2000,
+                long_mode() ? standalone_lock_faults()
+                            : std::vector<std::string>{"freeze_client", "pause_server_long"}});
 }
 
 TEST(Faults, Ensemble) {
