@@ -308,6 +308,39 @@ TEST(PersistentNodeSteps, AnotherSessionsNodeIsLeftAloneThenTakenOverWhenItGoes)
     EXPECT_EQ(w.server.nodes.at("/app/node").data, "theirs again");
 }
 
+TEST(PersistentNodeSteps, AWaitForTheNodeIsCancellableAndTheNodeCarriesOn) {
+    world w;
+    w.server.create_as(other_session, "/app/node", "theirs", false);
+    auto n = w.make("/app/node");
+    EXPECT_EQ(w.start(n), errc::node_taken);
+    asio::cancellation_signal cancel;
+    error_code created = make_error_code(errc::invalid_argument);
+    n.async_wait_created(
+        asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec) { created = ec; }));
+    drain(w.ioc);
+    EXPECT_EQ(created, errc::invalid_argument) << "still waiting";
+    cancel.emit(asio::cancellation_type::terminal);
+    drain(w.ioc);
+    EXPECT_EQ(created, asio::error::operation_aborted);
+    w.server.remove("/app/node");
+    drain(w.ioc);
+    EXPECT_EQ(n.node_path(), "/app/node");
+    EXPECT_EQ(w.server.nodes.at("/app/node").stat.ephemeral_owner, our_session);
+}
+
+TEST(PersistentNodeSteps, DataSetBeforeTheStartIsWhatItCreates) {
+    world w;
+    auto n = w.make("/app/node");
+    error_code set = make_error_code(errc::invalid_argument);
+    n.async_set_data("early", [&](error_code ec) { set = ec; });
+    drain(w.ioc);
+    EXPECT_FALSE(set);
+    EXPECT_TRUE(w.s->requests().empty());
+    EXPECT_FALSE(w.start(n));
+    EXPECT_EQ(w.server.nodes.at("/app/node").data, "early");
+    EXPECT_EQ(w.s->requests().size(), 2u) << "a create and its watch, no write";
+}
+
 TEST(PersistentNodeSteps, BadInputIsRefusedAndNothingIsSent) {
     world w;
     for (const std::string bad : {"", "app", "/app/", "/"}) {
