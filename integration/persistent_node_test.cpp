@@ -1,6 +1,7 @@
 // zkr::persistent_node against a real server: kept through another client's deletion and
 // through a renewed session, deleted on close (ours only), waiting out another session's node,
 // and the TTL mode.
+#include "tcp_proxy.hpp"
 #include "test_support.hpp"
 
 #include <zkr/persistent_node.hpp>
@@ -111,6 +112,69 @@ TEST(PersistentNode, ProtectedNodesTakeANewNameAtEachCreation) {
         auto [cec] = co_await n.async_close(tuple);
         EXPECT_FALSE(cec);
         EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
+    });
+}
+
+TEST(PersistentNode, AProtectedCreateDoneButUnansweredIsFoundByItsUuidNotDuplicated) {
+    const auto dir = fresh_root();
+    create_node(shared_hosts(), "/t", "");
+    create_node(shared_hosts(), dir, "");
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 8000ms)}, [&](session& s) -> asio::awaitable<void> {
+        persistent_node n(s, dir + "/member", "x", {persistent_node_mode::protected_ephemeral, {}});
+        proxy.drop_replies();
+        bool started = false;
+        error_code result = make_error_code(errc::invalid_argument);
+        n.async_start([&](error_code ec) {
+            result = ec;
+            started = true;
+        });
+        // The server has created our node; we never heard back.
+        CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 1; }));
+        const auto created = list_children(shared_hosts(), dir).front();
+        proxy.cut();
+        proxy.restore();
+        CO_REQUIRE(co_await eventually([&] { return started; }));
+        EXPECT_FALSE(result) << result.message();
+        EXPECT_EQ(n.node_path(), dir + "/" + created) << "found, not created again";
+        EXPECT_EQ(children_count(dir), 1u);
+        auto [cec] = co_await n.async_close(tuple);
+        EXPECT_FALSE(cec);
+        EXPECT_EQ(children_count(dir), 0u);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(PersistentNode, APersistentCreateDoneButUnansweredIsTakenAsOurs) {
+    const auto path = fresh_root() + "/node";
+    tcp_proxy proxy(shared_hosts());
+    with_sessions({config_for(proxy.address(), 8000ms)}, [&](session& s) -> asio::awaitable<void> {
+        {
+            // Its parents first, answered.
+            persistent_node warm(s, path, "", {persistent_node_mode::persistent, {}});
+            auto [wec] = co_await warm.async_start(tuple);
+            CO_REQUIRE(!wec);
+            auto [cec] = co_await warm.async_close(tuple);
+            CO_REQUIRE(!cec);
+        }
+        persistent_node n(s, path, "mine", {persistent_node_mode::persistent, {}});
+        proxy.drop_replies();
+        bool started = false;
+        error_code result = make_error_code(errc::invalid_argument);
+        n.async_start([&](error_code ec) {
+            result = ec;
+            started = true;
+        });
+        CO_REQUIRE(co_await eventually([&] { return node_exists(shared_hosts(), path); }));
+        proxy.cut();
+        proxy.restore();
+        CO_REQUIRE(co_await eventually([&] { return started; }));
+        EXPECT_FALSE(result) << result.message() << ": not node_taken";
+        EXPECT_EQ(n.node_path(), path);
+        auto [cec] = co_await n.async_close(tuple);
+        EXPECT_FALSE(cec);
+        EXPECT_FALSE(node_exists(shared_hosts(), path));
+        co_await s.async_close(asio::use_awaitable);
     });
 }
 
