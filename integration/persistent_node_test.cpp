@@ -56,6 +56,7 @@ TEST(PersistentNode, DeletedByAnotherClientItComesBackWithTheLatestData) {
         EXPECT_FALSE(cec) << cec.message();
         EXPECT_FALSE(node_exists(shared_hosts(), path));
         EXPECT_TRUE(n.node_path().empty());
+        EXPECT_TRUE(co_await settled(s)) << "its watch went with it";
     });
 }
 
