@@ -28,7 +28,7 @@ namespace detail {
 namespace asio = boost::asio;
 
 namespace {
-constexpr const char* channel = "zkr.persistent_node";
+constexpr const char* channel = log::channels::persistent_node;
 
 bool is_ephemeral(persistent_node_mode m) {
     return m == persistent_node_mode::ephemeral || m == persistent_node_mode::protected_ephemeral;
