@@ -140,6 +140,12 @@ class zkr_category_impl final : public boost::system::error_category {
                 return "this process already holds that node through another handle (adopted, or "
                        "joined under that id): use that handle; two would each claim the node, "
                        "and releasing one would leave the other claiming a deleted node";
+            case errc::node_taken:
+                return "another session's node holds this path: it is left alone, and the path "
+                       "is taken as soon as that node goes (delete it, or choose another path)";
+            case errc::already_started:
+                return "already started (or closed): start an object once; make a new one to "
+                       "start again";
             case errc::too_many_open_files:
                 return "out of file descriptors (each session needs 2): close sessions or files "
                        "that are not needed, or raise the limit (ulimit -n, RLIMIT_NOFILE; "

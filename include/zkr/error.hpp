@@ -85,6 +85,8 @@ enum class errc : int {
                           ///< of a lock recipe (a persistent node, a directory, another recipe's)
     not_revocable,        ///< a lock node whose recipe does not heed revocation (an election's,
                           ///< a turn in a semaphore's queue)
+    node_taken,           ///< another session's node holds the path (persistent_node waits for it)
+    already_started,      ///< the object was started already (or closed)
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

@@ -50,6 +50,9 @@ inline constexpr const char* election = "zkr.election";
 inline constexpr const char* multi_lock = "zkr.multi_lock";
 /// Group membership: a membership's loss.
 inline constexpr const char* group = "zkr.group";
+/// Persistent nodes: re-creations (info), a path held by another session (warning), a node that
+/// cannot be kept (error).
+inline constexpr const char* persistent_node = "zkr.persistent_node";
 }  // namespace channels
 
 }  // namespace zkr::log

@@ -20,6 +20,7 @@
 #include <zkr/observer.hpp>
 #include <zkr/op.hpp>
 #include <zkr/path.hpp>
+#include <zkr/persistent_node.hpp>
 #include <zkr/queue.hpp>
 #include <zkr/revoke.hpp>
 #include <zkr/semaphore.hpp>
