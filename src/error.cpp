@@ -33,8 +33,8 @@ class zk_category_impl final : public boost::system::error_category {
             case zk_errc::no_children_for_ephemerals:
                 return "ephemeral nodes may not have children";
             case zk_errc::session_expired:
-                return "ZooKeeper session expired: its ephemeral nodes and locks are gone (a "
-                       "session that renews goes on as a new one)";
+                return "ZooKeeper session expired: its ephemeral nodes and locks are gone; take "
+                       "them again in a new session (a renewing session opens one itself)";
             case zk_errc::auth_failed:
                 return "ZooKeeper authentication failed: check the credentials";
             case zk_errc::invalid_acl:
