@@ -140,6 +140,9 @@ class zkr_category_impl final : public boost::system::error_category {
                 return "this process already holds that node through another handle (adopted, or "
                        "joined under that id): use that handle; two would each claim the node, "
                        "and releasing one would leave the other claiming a deleted node";
+            case errc::already_started:
+                return "already started: async_start runs once per object; to start again, "
+                       "make a new object";
             case errc::too_many_open_files:
                 return "out of file descriptors (each session needs 2): close sessions or files "
                        "that are not needed, or raise the limit (ulimit -n, RLIMIT_NOFILE; "

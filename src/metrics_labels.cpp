@@ -151,6 +151,8 @@ std::string_view zkr_name(errc e) noexcept {
             return "not_a_lock_node";
         case errc::not_revocable:
             return "not_revocable";
+        case errc::already_started:
+            return "already_started";
     }
     return "other";
 }

@@ -85,6 +85,7 @@ enum class errc : int {
                           ///< of a lock recipe (a persistent node, a directory, another recipe's)
     not_revocable,        ///< a lock node whose recipe does not heed revocation (an election's,
                           ///< a turn in a semaphore's queue)
+    already_started,      ///< the object's async_start was called before (a cache starts once)
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;
