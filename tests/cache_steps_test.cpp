@@ -9,6 +9,7 @@
 #include "access.hpp"
 #include "cache_events.hpp"
 
+#include <zkr/children_cache.hpp>
 #include <zkr/node_cache.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -18,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -554,6 +556,294 @@ TEST(CacheSteps, CacheEventsMergeOnlyWhatNobodySaw) {
     EXPECT_EQ(q.queued(), 3u);
     q.push(ev(cache_event_type::updated, 1, 5, "e"));  // not merged across a marker
     EXPECT_EQ(q.queued(), 4u);
+}
+
+/// What one run of a children cache saw.
+struct children_run {
+    error_code start_ec;
+    std::vector<cache_event> events;
+    error_code end_ec;
+    std::vector<std::string> requests;
+    bool fault_applied = false;
+    std::map<std::string, node_data> server;
+    std::shared_ptr<const children_cache::snapshot> current;
+    std::size_t watches_left = 0;
+    std::vector<node_data> history;
+
+    std::string str() const {
+        std::ostringstream out;
+        out << "requests:";
+        for (const auto& r : requests) {
+            out << "\n  " << r;
+        }
+        out << "\nevents:";
+        for (const auto& e : events) {
+            out << "\n  " << e.path << " " << describe(e);
+        }
+        out << "\nstart: " << (start_ec ? start_ec.message() : "ok")
+            << "; end: " << (end_ec ? end_ec.message() : "none");
+        return out.str();
+    }
+};
+
+/// A children cache on /app/d (holding a = v1): another client creates b, writes a, deletes b,
+/// deletes a and creates it again; the waits take every event (a cancelled one is made again).
+children_run run_children(std::size_t step, fault f, bool renews) {
+    asio::io_context ioc;
+    fake_server server;
+    children_run r;
+    auto record = [&](const std::string& p) {
+        if (auto it = server.nodes.find(p); it != server.nodes.end()) {
+            r.history.push_back(node_data{it->second.data, it->second.stat});
+        }
+    };
+    auto create = [&](const std::string& p, std::string data) {
+        created_node out;
+        server.apply_create(p, std::move(data), create_mode::persistent, 0, out);
+        record(p);
+    };
+    auto set = [&](const std::string& p, std::string data) {
+        zkr::stat out;
+        server.apply_set(p, std::move(data), -1, out);
+        record(p);
+    };
+    create("/app", {});
+    create("/app/d", {});
+    create("/app/d/a", "v1");
+    auto s = std::make_shared<fake_session>(ioc, server, our_session);
+    s->renews = renews;
+    s->inject(step, f);
+    auto cache = std::make_shared<children_cache>(access::construct<children_cache>(s, "/app/d"));
+    asio::cancellation_signal cancel_start;
+    asio::cancellation_signal cancel;
+    int started = 0;
+    s->on_cancel = [&] {
+        (started == 0 ? cancel_start : cancel).emit(asio::cancellation_type::terminal);
+    };
+    cache->async_start(asio::bind_cancellation_slot(cancel_start.slot(), [&](error_code ec) {
+        ++started;
+        r.start_ec = ec;
+    }));
+    bool closing = false;
+    std::function<void()> wait = [&] {
+        cache->async_wait_event(
+            asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec, cache_event e) {
+                if (closing) {
+                    return;
+                }
+                if (ec == asio::error::operation_aborted && started == 1 &&
+                    r.start_ec != asio::error::operation_aborted) {
+                    wait();
+                    return;
+                }
+                if (ec) {
+                    r.end_ec = ec;
+                    return;
+                }
+                r.events.push_back(std::move(e));
+                wait();
+            }));
+    };
+    wait();
+    drain(ioc);
+    create("/app/d/b", "x1");
+    drain(ioc);
+    set("/app/d/a", "v2");
+    drain(ioc);
+    server.remove("/app/d/b");
+    drain(ioc);
+    server.remove("/app/d/a");
+    drain(ioc);
+    create("/app/d/a", "v3");
+    drain(ioc);
+
+    r.current = cache->current();
+    for (const auto& name : server.children_of("/app/d")) {
+        const auto& n = server.nodes.at("/app/d/" + name);
+        r.server.emplace(name, node_data{n.data, n.stat});
+    }
+    for (const auto& req : s->requests()) {
+        r.requests.push_back(req.str());
+    }
+    r.fault_applied = s->fault_applied();
+    closing = true;
+    cache.reset();
+    drain(ioc);
+    r.watches_left = server.watches_of(s.get());
+    return r;
+}
+
+/// Replays the events child by child (as replay() does for one node) and checks that they end
+/// in the server's children, as the copy does.
+void expect_children_converged(const children_run& r) {
+    std::map<std::string, node_data> copy;
+    for (std::size_t i = 0; i < r.events.size(); ++i) {
+        const auto& e = r.events[i];
+        SCOPED_TRACE("event " + std::to_string(i) + ": " + e.path + " " + describe(e));
+        if (e.type == cache_event_type::initialized || e.type == cache_event_type::resynced) {
+            EXPECT_EQ(e.path, "/app/d");
+            continue;
+        }
+        ASSERT_TRUE(e.node);
+        const auto name = e.path.substr(std::string("/app/d/").size());
+        auto it = copy.find(name);
+        switch (e.type) {
+            case cache_event_type::added:
+                EXPECT_EQ(it, copy.end()) << "added over a child held";
+                copy[name] = *e.node;
+                break;
+            case cache_event_type::updated:
+                ASSERT_NE(it, copy.end());
+                EXPECT_EQ(it->second.stat.czxid, e.node->stat.czxid);
+                EXPECT_GT(e.node->stat.mzxid, it->second.stat.mzxid);
+                it->second = *e.node;
+                break;
+            case cache_event_type::removed:
+                ASSERT_NE(it, copy.end());
+                EXPECT_EQ(it->second.stat.czxid, e.node->stat.czxid);
+                copy.erase(it);
+                break;
+            default:
+                break;
+        }
+        if (e.type != cache_event_type::removed) {
+            bool had = false;
+            for (const auto& h : r.history) {
+                had = had || (h.data == e.node->data && h.stat.czxid == e.node->stat.czxid &&
+                              h.stat.mzxid == e.node->stat.mzxid);
+            }
+            EXPECT_TRUE(had) << "invented";
+        }
+    }
+    auto names = [](const std::map<std::string, node_data>& m) {
+        std::vector<std::string> out;
+        for (const auto& [name, n] : m) {
+            out.push_back(name + "=" + n.data + "@" + std::to_string(n.stat.czxid) + "/" +
+                          std::to_string(n.stat.mzxid));
+        }
+        return out;
+    };
+    EXPECT_EQ(names(copy), names(r.server)) << "the events";
+    ASSERT_TRUE(r.current);
+    EXPECT_EQ(names(*r.current), names(r.server)) << "the copy";
+}
+
+TEST(CacheSteps, ChildrenCacheFollowsItsChildren) {
+    const auto clean = run_children(static_cast<std::size_t>(-1), fault::none, false);
+    SCOPED_TRACE(clean.str());
+    EXPECT_FALSE(clean.start_ec);
+    EXPECT_FALSE(clean.end_ec);
+    EXPECT_EQ(clean.requests, (std::vector<std::string>{
+                                  "watch_children /app/d",
+                                  "watch_data /app/d/a",
+                                  "watch_children /app/d",
+                                  "watch_data /app/d/b",
+                                  "watch_data /app/d/a",
+                                  "watch_children /app/d",
+                                  "watch_children /app/d",
+                                  "watch_children /app/d",
+                                  "watch_data /app/d/a",
+                              }));
+    std::vector<std::string> seen;
+    for (const auto& e : clean.events) {
+        seen.push_back(e.path + " " + describe(e).substr(0, describe(e).find(" (")));
+    }
+    // A child deleted and created again: removed, then added.
+    EXPECT_EQ(seen, (std::vector<std::string>{
+                        "/app/d/a added v1",
+                        "/app/d initialized",
+                        "/app/d/b added x1",
+                        "/app/d/a updated v2",
+                        "/app/d/b removed x1",
+                        "/app/d/a removed v2",
+                        "/app/d/a added v3",
+                    }));
+    expect_children_converged(clean);
+    EXPECT_EQ(clean.watches_left, 0u);
+}
+
+TEST(CacheSteps, ChildrenCacheUnderEveryFaultAtEveryRequest) {
+    const auto clean = run_children(static_cast<std::size_t>(-1), fault::none, false);
+    for (const bool renews : {false, true}) {
+        for (const auto f : {fault::loss_before, fault::loss_after, fault::expiry, fault::conflict,
+                             fault::cancel, fault::cancel_while_disconnected}) {
+            for (std::size_t step = 0; step < clean.requests.size(); ++step) {
+                const auto r = run_children(step, f, renews);
+                if (!r.fault_applied) {
+                    continue;
+                }
+                SCOPED_TRACE(std::string(fault_name(f)) + (renews ? " (renewing)" : "") +
+                             " at request " + std::to_string(step) + "\n" + r.str());
+                EXPECT_EQ(r.watches_left, 0u) << "a closed cache left a watch";
+                if (r.start_ec == asio::error::operation_aborted) {
+                    EXPECT_TRUE(f == fault::cancel || f == fault::cancel_while_disconnected);
+                    continue;
+                }
+                if (f == fault::expiry && !renews) {
+                    EXPECT_EQ(r.start_ec ? r.start_ec : r.end_ec,
+                              make_error_code(zk_errc::session_expired));
+                    continue;
+                }
+                EXPECT_FALSE(r.start_ec) << r.start_ec.message();
+                EXPECT_FALSE(r.end_ec) << r.end_ec.message();
+                expect_children_converged(r);
+                if (f == fault::expiry) {
+                    // Requests 0 and 1 load the first snapshot: an expiry there is followed by
+                    // the first snapshot of the new session, with nothing to resync.
+                    EXPECT_EQ(std::any_of(r.events.begin(), r.events.end(),
+                                          [](const auto& e) {
+                                              return e.type == cache_event_type::resynced;
+                                          }),
+                              step >= 2);
+                }
+            }
+        }
+    }
+}
+
+TEST(CacheSteps, ChildrenCacheOfAMissingDirectoryAndItsWatchBudget) {
+    asio::io_context ioc;
+    fake_server server;
+    created_node ignored;
+    server.apply_create("/app", {}, create_mode::persistent, 0, ignored);
+    auto s = std::make_shared<fake_session>(ioc, server, our_session);
+    auto cache = access::construct<children_cache>(s, "/app/d");
+    std::optional<error_code> started;
+    cache.async_start([&](error_code ec) { started = ec; });
+    drain(ioc);
+    ASSERT_TRUE(started);
+    EXPECT_FALSE(*started);
+    ASSERT_TRUE(cache.current());
+    EXPECT_TRUE(cache.current()->empty()) << "no directory, no children";
+    server.apply_create("/app/d", {}, create_mode::persistent, 0, ignored);
+    drain(ioc);
+    server.apply_create("/app/d/a", "v1", create_mode::persistent, 0, ignored);
+    drain(ioc);
+    ASSERT_EQ(cache.current()->size(), 1u);
+    EXPECT_EQ(cache.current()->at("a").data, "v1");
+    // The next child's watch is refused: the waits end with the refusal, after the events.
+    s->watch_budget = server.watches_of(s.get());
+    server.apply_create("/app/d/b", "x", create_mode::persistent, 0, ignored);
+    drain(ioc);
+    std::vector<std::string> seen;
+    error_code end;
+    std::function<void()> wait = [&] {
+        cache.async_wait_event([&](error_code ec, cache_event e) {
+            if (ec) {
+                end = ec;
+                return;
+            }
+            seen.push_back(e.path + " " + describe(e).substr(0, describe(e).find(" (")));
+            wait();
+        });
+    };
+    wait();
+    drain(ioc);
+    EXPECT_EQ(seen, (std::vector<std::string>{"/app/d initialized", "/app/d/a added v1"}));
+    EXPECT_EQ(end, errc::too_many_watches);
+    cache.close();
+    drain(ioc);
+    EXPECT_EQ(server.watches_of(s.get()), 0u);
 }
 
 }  // namespace

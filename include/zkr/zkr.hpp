@@ -6,6 +6,7 @@
 #include <zkr/barrier.hpp>
 #include <zkr/blocking.hpp>
 #include <zkr/cache_event.hpp>
+#include <zkr/children_cache.hpp>
 #include <zkr/config.hpp>
 #include <zkr/double_barrier.hpp>
 #include <zkr/error.hpp>
