@@ -2,11 +2,14 @@
 // again, a forced expiry with renewal, and no watch left behind.
 #include "test_support.hpp"
 
+#include <zkr/children_cache.hpp>
 #include <zkr/node_cache.hpp>
 #include <zkr/session.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
 
 namespace zkr::test {
 namespace {
@@ -15,7 +18,8 @@ namespace asio = boost::asio;
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// The next event as "type data" ("type" without a node), or the error's message.
-asio::awaitable<std::string> next_event(node_cache& cache) {
+template <class Cache>
+asio::awaitable<std::string> next_event(Cache& cache) {
     static const char* const names[] = {"added", "updated", "removed", "initialized", "resynced"};
     auto [ec, e] = co_await cache.async_wait_event(tuple);
     if (ec) {
@@ -127,6 +131,64 @@ TEST(Cache, NodeCacheResyncsAfterARenewedSessionAndEndsWithoutRenewal) {
                       co_await writer.async_close(asio::use_awaitable);
                       co_await s.async_close(asio::use_awaitable);
                   });
+}
+
+/// The children as "name=data" (empty without a snapshot).
+std::vector<std::string> listed(const children_cache& cache) {
+    std::vector<std::string> out;
+    if (auto now = cache.current()) {
+        for (const auto& [name, n] : *now) {
+            out.push_back(name + "=" + n.data);
+        }
+    }
+    return out;
+}
+
+TEST(Cache, ChildrenCacheFollowsAnotherClientsChildrenAndResyncsAfterRenewal) {
+    const auto root = fresh_root();
+    const auto dir = root + "/d";
+    create_node(shared_hosts(), "/t", "");
+    create_node(shared_hosts(), root, "");
+    create_node(shared_hosts(), dir, "");
+    create_node(shared_hosts(), dir + "/a", "v1");
+    auto renewing = config_for(shared_hosts());
+    renewing.renew_after_expiry = true;
+    const session_config configs[] = {renewing, config_for(shared_hosts())};
+    with_sessions(configs, [&](session& s, session& writer) -> asio::awaitable<void> {
+        const std::string b = dir + "/b", a = dir + "/a", x1 = "x1", v2 = "v2";
+        {
+            children_cache cache(s, dir);
+            CO_REQUIRE(!std::get<0>(co_await cache.async_start(tuple)));
+            EXPECT_EQ(listed(cache), (std::vector<std::string>{"a=v1"}));
+            EXPECT_EQ(co_await next_event(cache), "added v1");
+            EXPECT_EQ(co_await next_event(cache), "initialized");
+
+            CO_REQUIRE(
+                !std::get<0>(co_await writer.async_create(b, x1, create_mode::persistent, tuple)));
+            EXPECT_EQ(co_await next_event(cache), "added x1");
+            CO_REQUIRE(!std::get<0>(co_await writer.async_set_data(a, v2, -1, tuple)));
+            EXPECT_EQ(co_await next_event(cache), "updated v2");
+
+            // Expired while cut off; meanwhile b is deleted and a re-created: the reload in
+            // the new session finds both.
+            expire_session(s, shared_hosts());
+            delete_node(shared_hosts(), b);
+            delete_node(shared_hosts(), a);
+            create_node(shared_hosts(), a, "v3");
+            std::vector<std::string> seen;
+            for (int i = 0; i < 4; ++i) {
+                seen.push_back(co_await next_event(cache));
+            }
+            std::sort(seen.begin(), seen.end() - 1);  // the children in any order, then resynced
+            EXPECT_EQ(seen, (std::vector<std::string>{"added v3", "removed v2", "removed x1",
+                                                      "resynced"}));
+            EXPECT_EQ(listed(cache), (std::vector<std::string>{"a=v3"}));
+        }
+        // Destroyed: no watch of the renewed session is left.
+        EXPECT_TRUE(co_await settled(s));
+        co_await writer.async_close(asio::use_awaitable);
+        co_await s.async_close(asio::use_awaitable);
+    });
 }
 
 }  // namespace
