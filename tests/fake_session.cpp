@@ -145,6 +145,17 @@ void fake_server::disarm(const detail::watch_state* state) {
     std::erase_if(watches_, [&](const armed_watch& w) { return w.state.get() == state; });
 }
 
+std::size_t fake_server::watches_on(const std::string& path) const {
+    return static_cast<std::size_t>(std::count_if(
+        watches_.begin(), watches_.end(), [&](const armed_watch& w) { return w.path == path; }));
+}
+
+std::size_t fake_server::watches_of(const detail::session_seam* owner) const {
+    return static_cast<std::size_t>(std::count_if(
+        watches_.begin(), watches_.end(),
+        [&](const armed_watch& w) { return w.state->session.lock().get() == owner; }));
+}
+
 void fake_server::end_watches_of(const detail::session_seam* owner, error_code ec) {
     std::vector<armed_watch> ended;
     std::erase_if(watches_, [&](armed_watch& w) {
@@ -463,6 +474,10 @@ void fake_session::get_data(std::string path, detail::handler<void(error_code, n
 void fake_session::watch_data(std::string path,
                               detail::handler<void(error_code, node_data, zkr::watch)> h) {
     read("watch_data", path, std::move(h), [this, path] {
+        if (server_.watches_of(this) >= watch_budget) {
+            return std::make_tuple(make_error_code(errc::too_many_watches), node_data{},
+                                   zkr::watch{});
+        }
         auto n = node_at(path);
         // A data watch is set only on a node that exists (exists() watches for its creation).
         return n ? std::make_tuple(error_code{}, std::move(*n),
@@ -482,6 +497,10 @@ void fake_session::exists(std::string path,
 void fake_session::watch_exists(
     std::string path, detail::handler<void(error_code, std::optional<zkr::stat>, zkr::watch)> h) {
     read("watch_exists", path, std::move(h), [this, path] {
+        if (server_.watches_of(this) >= watch_budget) {
+            return std::make_tuple(make_error_code(errc::too_many_watches),
+                                   std::optional<zkr::stat>{}, zkr::watch{});
+        }
         auto n = node_at(path);
         return std::make_tuple(error_code{}, n ? std::optional<zkr::stat>(n->stat) : std::nullopt,
                                arm(path, fake_server::watch_kind::exists));
@@ -499,6 +518,10 @@ void fake_session::get_children(std::string path, detail::handler<void(error_cod
 void fake_session::watch_children(std::string path,
                                   detail::handler<void(error_code, children, zkr::watch)> h) {
     read("watch_children", path, std::move(h), [this, path] {
+        if (server_.watches_of(this) >= watch_budget) {
+            return std::make_tuple(make_error_code(errc::too_many_watches), children{},
+                                   zkr::watch{});
+        }
         auto kids = children_at(path);
         return kids ? std::make_tuple(error_code{}, std::move(*kids),
                                       arm(path, fake_server::watch_kind::children))

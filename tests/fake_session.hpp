@@ -70,6 +70,10 @@ class fake_server {
         std::shared_ptr<detail::watch_state> state;
     };
     void arm(armed_watch w) { watches_.push_back(std::move(w)); }
+    /// Watches armed on `path` (by any session).
+    std::size_t watches_on(const std::string& path) const;
+    /// Watches armed by `owner`.
+    std::size_t watches_of(const detail::session_seam* owner) const;
     void disarm(const detail::watch_state* state);
     /// Fires the watches of `session_id` with `ec` (its expiry); they are gone afterwards.
     void end_watches_of(const detail::session_seam* owner, error_code ec);
@@ -128,6 +132,9 @@ class fake_session final : public detail::session_seam {
     /// After fault::expiry, the session renews (session_config::renew_after_expiry): a new id,
     /// the next generation, connected through a post and told to lasting listeners.
     bool renews = false;
+    /// The watches this session may hold at once: a watch read past it is refused with
+    /// errc::too_many_watches (the real session's budget, session_config::max_packet_bytes).
+    std::size_t watch_budget = static_cast<std::size_t>(-1);
     /// True if the injected fault was applied (a conflict may not apply to its request).
     bool fault_applied() const noexcept { return fault_applied_; }
 

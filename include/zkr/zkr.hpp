@@ -5,6 +5,8 @@
 
 #include <zkr/barrier.hpp>
 #include <zkr/blocking.hpp>
+#include <zkr/cache_event.hpp>
+#include <zkr/children_cache.hpp>
 #include <zkr/config.hpp>
 #include <zkr/double_barrier.hpp>
 #include <zkr/error.hpp>
@@ -17,6 +19,7 @@
 #include <zkr/multi_lock.hpp>
 #include <zkr/mutex.hpp>
 #include <zkr/names.hpp>
+#include <zkr/node_cache.hpp>
 #include <zkr/observer.hpp>
 #include <zkr/op.hpp>
 #include <zkr/path.hpp>

@@ -1,0 +1,195 @@
+// zkr::node_cache against a real server: another client's writes, a node deleted and created
+// again, a forced expiry with renewal, and no watch left behind.
+#include "test_support.hpp"
+
+#include <zkr/children_cache.hpp>
+#include <zkr/node_cache.hpp>
+#include <zkr/session.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace zkr::test {
+namespace {
+
+namespace asio = boost::asio;
+constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+
+/// The next event as "type data" ("type" without a node), or the error's message.
+template <class Cache>
+asio::awaitable<std::string> next_event(Cache& cache) {
+    static const char* const names[] = {"added", "updated", "removed", "initialized", "resynced"};
+    auto [ec, e] = co_await cache.async_wait_event(tuple);
+    if (ec) {
+        co_return ec.message();
+    }
+    std::string out = names[static_cast<int>(e.type)];
+    if (e.node) {
+        out += " " + e.node->data;
+    }
+    co_return out;
+}
+
+TEST(Cache, NodeCacheSeesAnotherClientsWritesAndARecreationAsRemovedThenAdded) {
+    const auto root = fresh_root();
+    const auto path = root + "/n";
+    create_node(shared_hosts(), "/t", "");
+    create_node(shared_hosts(), root, "");
+    with_sessions<2>([&](session& s, session& writer) -> asio::awaitable<void> {
+        const std::string v1 = "v1", v2 = "v2", v3 = "v3";
+        {
+            node_cache cache(s, path);
+            EXPECT_FALSE(cache.current());
+            auto [sec] = co_await cache.async_start(tuple);
+            CO_REQUIRE(!sec);
+            EXPECT_FALSE(cache.current()) << "the node does not exist yet";
+            EXPECT_EQ(co_await next_event(cache), "initialized");
+
+            auto [cec, created] =
+                co_await writer.async_create(path, v1, create_mode::persistent, tuple);
+            CO_REQUIRE(!cec);
+            EXPECT_EQ(co_await next_event(cache), "added v1");
+            CO_REQUIRE(cache.current() != nullptr);
+            EXPECT_EQ(cache.current()->stat.czxid, created.stat.czxid);
+
+            auto [wec, written] = co_await writer.async_set_data(path, v2, -1, tuple);
+            CO_REQUIRE(!wec);
+            EXPECT_EQ(co_await next_event(cache), "updated v2");
+            EXPECT_EQ(cache.current()->stat.mzxid, written.mzxid);
+
+            // Deleted and created again with the same version (0): removed, then added.
+            auto [rec] = co_await writer.async_remove(path, -1, tuple);
+            CO_REQUIRE(!rec);
+            EXPECT_EQ(co_await next_event(cache), "removed v2");
+            auto [c2ec, again] =
+                co_await writer.async_create(path, v3, create_mode::persistent, tuple);
+            CO_REQUIRE(!c2ec);
+            EXPECT_EQ(co_await next_event(cache), "added v3");
+            CO_REQUIRE(cache.current() != nullptr);
+            EXPECT_EQ(cache.current()->data, "v3");
+            EXPECT_EQ(cache.current()->stat.czxid, again.stat.czxid);
+
+            auto [twice] = co_await cache.async_start(tuple);
+            EXPECT_EQ(twice, errc::already_started);
+        }
+        // Destroyed: its watch is gone from the server.
+        EXPECT_TRUE(co_await settled(s));
+        EXPECT_FALSE(server_watches_path(shared_hosts(), path));
+        co_await writer.async_close(asio::use_awaitable);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Cache, NodeCacheResyncsAfterARenewedSessionAndEndsWithoutRenewal) {
+    const auto root = fresh_root();
+    const auto path = root + "/n";
+    create_node(shared_hosts(), "/t", "");
+    create_node(shared_hosts(), root, "");
+    create_node(shared_hosts(), path, "v1");
+    auto renewing = config_for(shared_hosts());
+    renewing.renew_after_expiry = true;
+    const session_config configs[] = {renewing, config_for(shared_hosts()),
+                                      config_for(shared_hosts())};
+    with_sessions(configs,
+                  [&](session& s, session& final_one, session& writer) -> asio::awaitable<void> {
+                      node_cache cache(s, path);
+                      node_cache ending(final_one, path);
+                      CO_REQUIRE(!std::get<0>(co_await cache.async_start(tuple)));
+                      CO_REQUIRE(!std::get<0>(co_await ending.async_start(tuple)));
+                      EXPECT_EQ(co_await next_event(cache), "initialized v1");
+                      EXPECT_EQ(co_await next_event(ending), "initialized v1");
+
+                      // Expired while cut off; before the session can hear of it (nothing runs on
+                      // this thread until the next co_await), the node is deleted and created
+                      // again: only the reload in the new session can find that out.
+                      const auto generation = s.generation();
+                      expire_session(s, shared_hosts());
+                      delete_node(shared_hosts(), path);
+                      create_node(shared_hosts(), path, "v2");
+                      EXPECT_EQ(co_await next_event(cache), "removed v1");
+                      EXPECT_EQ(co_await next_event(cache), "added v2");
+                      EXPECT_EQ(co_await next_event(cache), "resynced v2");
+                      EXPECT_EQ(s.generation(), generation + 1);
+                      auto [gec, now] = co_await writer.async_get_data(path, tuple);
+                      CO_REQUIRE(!gec);
+                      CO_REQUIRE(cache.current() != nullptr);
+                      EXPECT_EQ(cache.current()->stat.czxid, now.stat.czxid);
+                      EXPECT_EQ(cache.current()->stat.mzxid, now.stat.mzxid);
+
+                      // Without renewal the expiry ends the cache, once its events are taken.
+                      EXPECT_EQ(co_await next_event(ending), "removed v1");
+                      EXPECT_EQ(co_await next_event(ending), "added v2");
+                      expire_session(final_one, shared_hosts());
+                      auto [eec, e] = co_await ending.async_wait_event(tuple);
+                      EXPECT_EQ(eec, zk_errc::session_expired) << eec.message();
+
+                      // Closed: no watch of the renewed session is left.
+                      cache.close();
+                      EXPECT_TRUE(co_await settled(s));
+                      co_await writer.async_close(asio::use_awaitable);
+                      co_await s.async_close(asio::use_awaitable);
+                  });
+}
+
+/// The children as "name=data" (empty without a snapshot).
+std::vector<std::string> listed(const children_cache& cache) {
+    std::vector<std::string> out;
+    if (auto now = cache.current()) {
+        for (const auto& [name, n] : *now) {
+            out.push_back(name + "=" + n.data);
+        }
+    }
+    return out;
+}
+
+TEST(Cache, ChildrenCacheFollowsAnotherClientsChildrenAndResyncsAfterRenewal) {
+    const auto root = fresh_root();
+    const auto dir = root + "/d";
+    create_node(shared_hosts(), "/t", "");
+    create_node(shared_hosts(), root, "");
+    create_node(shared_hosts(), dir, "");
+    create_node(shared_hosts(), dir + "/a", "v1");
+    auto renewing = config_for(shared_hosts());
+    renewing.renew_after_expiry = true;
+    const session_config configs[] = {renewing, config_for(shared_hosts())};
+    with_sessions(configs, [&](session& s, session& writer) -> asio::awaitable<void> {
+        const std::string b = dir + "/b", a = dir + "/a", x1 = "x1", v2 = "v2";
+        {
+            children_cache cache(s, dir);
+            CO_REQUIRE(!std::get<0>(co_await cache.async_start(tuple)));
+            EXPECT_EQ(listed(cache), (std::vector<std::string>{"a=v1"}));
+            EXPECT_EQ(co_await next_event(cache), "added v1");
+            EXPECT_EQ(co_await next_event(cache), "initialized");
+
+            CO_REQUIRE(
+                !std::get<0>(co_await writer.async_create(b, x1, create_mode::persistent, tuple)));
+            EXPECT_EQ(co_await next_event(cache), "added x1");
+            CO_REQUIRE(!std::get<0>(co_await writer.async_set_data(a, v2, -1, tuple)));
+            EXPECT_EQ(co_await next_event(cache), "updated v2");
+
+            // Expired while cut off; meanwhile b is deleted and a re-created: the reload in
+            // the new session finds both.
+            expire_session(s, shared_hosts());
+            delete_node(shared_hosts(), b);
+            delete_node(shared_hosts(), a);
+            create_node(shared_hosts(), a, "v3");
+            std::vector<std::string> seen;
+            for (int i = 0; i < 4; ++i) {
+                seen.push_back(co_await next_event(cache));
+            }
+            std::sort(seen.begin(), seen.end() - 1);  // the children in any order, then resynced
+            EXPECT_EQ(seen, (std::vector<std::string>{"added v3", "removed v2", "removed x1",
+                                                      "resynced"}));
+            EXPECT_EQ(listed(cache), (std::vector<std::string>{"a=v3"}));
+        }
+        // Destroyed: no watch of the renewed session is left.
+        EXPECT_TRUE(co_await settled(s));
+        co_await writer.async_close(asio::use_awaitable);
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
+}  // namespace
+}  // namespace zkr::test

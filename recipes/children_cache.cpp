@@ -1,0 +1,343 @@
+// The children cache: one coroutine per started cache lists the directory with a watch, reads
+// each new or changed child with a data watch, and waits until one of those watches fires.
+// Each child is judged by its stat as the node cache judges its node (followed_node).
+#include "access.hpp"
+#include "cache_events.hpp"
+#include "path.hpp"
+
+#include <zkr/children_cache.hpp>
+#include <zkr/session.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace zkr {
+namespace detail {
+
+struct children_cache_impl {
+    children_cache_impl(session_ptr s, std::string p)
+        : session(std::move(s)), path(std::move(p)), wake(session->strand()) {}
+
+    const session_ptr session;
+    const std::string path;
+
+    // ---- Driver strand. ----
+    bool started = false;
+    bool closed = false;
+    cache_events events;
+    cache_start start;
+    std::shared_ptr<boost::asio::cancellation_signal> stop =
+        std::make_shared<boost::asio::cancellation_signal>();
+    /// What was reported of each child, by name (removed ones too: their czxid).
+    std::map<std::string, followed_node> kids;
+    /// What the watches said since the coroutine last looked: the listing changed, these
+    /// children changed, or a watch ended otherwise (the session's end).
+    bool relist = false;
+    std::set<std::string> changed;
+    error_code lost;
+    /// The generation the coroutine's watches belong to: a watch of an older one that ends
+    /// late (its session renewed meanwhile) is no news.
+    std::uint64_t watch_generation = 0;
+    /// Wakes the coroutine (cancelled when a watch fires).
+    boost::asio::steady_timer wake;
+
+    // ---- Any thread. ----
+    std::shared_ptr<const children_cache::snapshot> snapshot() const {
+        std::lock_guard lock(mutex);
+        return current;
+    }
+    void publish() {
+        auto next = std::make_shared<children_cache::snapshot>();
+        for (const auto& [name, kid] : kids) {
+            if (kid.last) {
+                next->emplace(name, *kid.last);
+            }
+        }
+        std::lock_guard lock(mutex);
+        current = std::move(next);
+    }
+
+    void close_here() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stop->emit(boost::asio::cancellation_type::terminal);
+        wake.cancel();
+        start.complete(make_error_code(boost::asio::error::operation_aborted));
+        events.close();
+    }
+
+  private:
+    mutable std::mutex mutex;
+    std::shared_ptr<const children_cache::snapshot> current;
+};
+
+namespace {
+
+namespace asio = boost::asio;
+
+/// Starts waiting on `w`: its firing is recorded in `c` (for child `name`, or the listing when
+/// `name` is empty) and wakes the coroutine.
+void listen(const std::shared_ptr<children_cache_impl>& c, zkr::watch& w, std::string name) {
+    if (!w.armed()) {
+        return;
+    }
+    w.async_wait(asio::bind_executor(
+        c->session->strand(), [weak = std::weak_ptr<children_cache_impl>(c), name = std::move(name),
+                               armed_in = c->watch_generation](error_code ec, watch_event) {
+            auto c = weak.lock();
+            if (!c || c->closed || ec == asio::error::operation_aborted ||
+                armed_in != c->watch_generation) {
+                return;  // closed, a watch we let go of, or one of a session renewed since
+            }
+            if (ec && ec != zk_errc::no_watcher) {
+                c->lost = ec;
+            } else if (name.empty()) {
+                c->relist = true;
+            } else {
+                c->changed.insert(name);
+            }
+            c->wake.cancel();
+        }));
+}
+
+/// Reports the change of child `name` to `now`.
+void report(children_cache_impl& c, const std::string& name, std::optional<node_data> now) {
+    c.kids[name].advance(join_path(c.path, name), std::move(now), c.events);
+}
+
+asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<children_cache_impl> c) {
+    const auto& s = c->session;
+    const auto& dir = c->path;
+    std::map<std::string, zkr::watch> watches;  // one data watch per child
+    zkr::watch dir_watch;
+    std::set<std::string> reread;  // children to read again
+    bool relist = true;
+    bool initialized = false;
+    bool resync = false;
+    auto generation = s->generation();
+    c->watch_generation = generation;
+    for (;;) {
+        if (co_await cancellation_requested()) {
+            co_return std::make_tuple(make_error_code(asio::error::operation_aborted));
+        }
+        error_code ec;
+        if (resync) {
+            auto [sec] =
+                co_await call<void(error_code)>([&](auto h) { s->sync(dir, std::move(h)); });
+            ec = sec == zk_errc::no_node ? error_code{} : sec;
+        }
+        if (!ec && relist) {
+            std::vector<std::string> names;
+            auto [lec, kids, w] = co_await call<void(error_code, children, zkr::watch)>(
+                [&](auto h) { s->watch_children(dir, std::move(h)); });
+            ec = lec;
+            if (!ec) {
+                names = std::move(kids.names);
+                dir_watch = std::move(w);
+            } else if (ec == zk_errc::no_node) {
+                // No directory, no children; its creation is watched.
+                auto [eec, st, ew] =
+                    co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
+                        [&](auto h) { s->watch_exists(dir, std::move(h)); });
+                ec = eec;
+                if (!ec && st) {
+                    continue;  // created meanwhile: list it
+                }
+                dir_watch = std::move(ew);
+            }
+            if (!ec) {
+                relist = false;
+                listen(c, dir_watch, {});
+                const std::set<std::string> listed(names.begin(), names.end());
+                for (auto& [name, kid] : c->kids) {
+                    if (kid.last && !listed.count(name)) {
+                        report(*c, name, std::nullopt);  // the listing is newer than its read
+                        watches.erase(name);
+                        reread.erase(name);
+                    }
+                }
+                for (const auto& name : names) {
+                    if (!watches.count(name)) {
+                        reread.insert(name);
+                    }
+                }
+            }
+        }
+        while (!ec && !reread.empty()) {
+            const auto name = *reread.begin();
+            const auto child = join_path(dir, name);
+            auto [dec, data, w] = co_await call<void(error_code, node_data, zkr::watch)>(
+                [&](auto h) { s->watch_data(child, std::move(h)); });
+            if (dec && dec != zk_errc::no_node) {
+                ec = dec;
+                break;
+            }
+            if (dec) {
+                report(*c, name, std::nullopt);  // gone since the listing
+                watches.erase(name);
+            } else {
+                report(*c, name, std::move(data));
+                auto& kept = watches[name];
+                kept = std::move(w);
+                listen(c, kept, name);
+            }
+            reread.erase(name);
+        }
+        if (!ec && co_await cancellation_requested()) {
+            co_return std::make_tuple(make_error_code(asio::error::operation_aborted));
+        }
+        if (!ec) {
+            c->publish();
+            if (!initialized) {
+                initialized = true;
+                c->events.push(cache_event{cache_event_type::initialized, dir, std::nullopt});
+                c->start.complete({});
+            } else if (resync) {
+                c->events.push(cache_event{cache_event_type::resynced, dir, std::nullopt});
+            }
+            resync = false;
+            while (!c->relist && c->changed.empty() && !c->lost) {
+                c->wake.expires_at(asio::steady_timer::time_point::max());
+                co_await c->wake.async_wait(use_tuple);
+                if (co_await cancellation_requested()) {
+                    co_return std::make_tuple(make_error_code(asio::error::operation_aborted));
+                }
+            }
+            relist = std::exchange(c->relist, false);
+            for (const auto& name : c->changed) {
+                reread.insert(name);
+            }
+            c->changed.clear();
+            ec = std::exchange(c->lost, {});
+            if (!ec) {
+                continue;
+            }
+        }
+        if (is_retryable(ec)) {
+            ec = co_await wait_connected(s, generation);
+            if (!ec) {
+                continue;  // the same session: what was to be read still is
+            }
+        }
+        if (is_session_lost(ec) && ec != errc::session_closed) {
+            ec = co_await follow_renewal(s, generation);
+            if (!ec) {
+                // Every watch ended with the old session: read everything again.
+                generation = s->generation();
+                c->watch_generation = generation;
+                resync = initialized;
+                relist = true;
+                watches.clear();
+                dir_watch = zkr::watch{};
+                c->relist = false;
+                c->changed.clear();
+                c->lost = {};
+                for (const auto& [name, kid] : c->kids) {
+                    if (kid.last) {
+                        reread.insert(name);
+                    }
+                }
+                continue;
+            }
+        }
+        co_return std::make_tuple(ec);
+    }
+}
+
+void finish(children_cache_impl& c, error_code ec) {
+    if (c.closed) {
+        return;
+    }
+    c.start.complete(ec);
+    c.events.end(ec);
+}
+
+}  // namespace
+}  // namespace detail
+
+children_cache::children_cache(session& s, std::string path)
+    : children_cache(detail::access::seam(s), std::move(path)) {}
+
+children_cache::children_cache(std::shared_ptr<detail::session_seam> s, std::string path)
+    : impl_(std::make_shared<detail::children_cache_impl>(std::move(s), std::move(path))) {}
+
+children_cache::children_cache(children_cache&&) noexcept = default;
+
+children_cache& children_cache::operator=(children_cache&& other) noexcept {
+    if (this != &other) {
+        close();
+        impl_ = std::move(other.impl_);
+    }
+    return *this;
+}
+
+children_cache::~children_cache() {
+    close();
+}
+
+const std::string& children_cache::path() const noexcept {
+    return detail::access::path_of(*this);
+}
+
+std::shared_ptr<const children_cache::snapshot> children_cache::current() const {
+    return impl_ ? impl_->snapshot() : nullptr;
+}
+
+void children_cache::close() noexcept {
+    if (!impl_) {
+        return;
+    }
+    try {
+        impl_->session->on_driver([c = impl_] { c->close_here(); });
+    } catch (...) {
+        // Out of memory for the post: the cache ends with its session instead.
+    }
+}
+
+void children_cache::initiate_start(const impl_ptr& c, detail::handler<void(error_code)> h) {
+    namespace asio = boost::asio;
+    const auto& s = c->session;
+    if (detail::validate_path(c->path)) {
+        detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
+        return;
+    }
+    detail::cache_start start;
+    start.prepare(std::move(h), *s, [weak = std::weak_ptr<detail::children_cache_impl>(c)] {
+        if (auto c = weak.lock()) {
+            c->close_here();
+        }
+    });
+    s->on_driver([c, start = std::move(start)]() mutable {
+        if (c->started || c->closed) {
+            start.complete(c->closed ? make_error_code(asio::error::operation_aborted)
+                                     : make_error_code(errc::already_started));
+            return;
+        }
+        c->started = true;
+        c->start = std::move(start);
+        asio::co_spawn(c->session->strand(), detail::reporting_cancellation(detail::follow(c)),
+                       asio::bind_cancellation_slot(c->stop->slot(), [c](std::exception_ptr e,
+                                                                         std::tuple<error_code> r) {
+                           auto ec = e ? make_error_code(zk_errc::system_error) : std::get<0>(r);
+                           detail::finish(*c, ec);
+                       }));
+    });
+}
+
+void children_cache::initiate_wait_event(const impl_ptr& c,
+                                         detail::handler<void(error_code, cache_event)> h) {
+    const auto& s = c->session;
+    auto w = detail::waiter_list<void(error_code, cache_event)>::prepare(std::move(h), s->strand(),
+                                                                         s->completions());
+    s->on_driver([c, w = std::move(w)]() mutable { c->events.wait(std::move(w)); });
+}
+
+}  // namespace zkr
