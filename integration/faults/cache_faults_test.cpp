@@ -5,7 +5,7 @@
 // nothing invented, nothing reordered or stale, every cache at the server's final state.
 //
 //   zkr_faults_tests --gtest_filter='Faults.Caches*'          short mode (CI)
-//   ZKR_FAULTS_LONG=1 ...                                      the faults repeated 5 times
+//   ZKR_FAULTS_LONG=1 ...          the faults repeated: 5 rounds and 20,000 writes at least
 #include "cache_checker.hpp"
 #include "history.hpp"
 
@@ -65,7 +65,8 @@ class writer {
         }
     }
 
-    std::size_t writes() const { return writes_; }
+    /// Any thread.
+    std::size_t writes() const { return writes_.load(); }
     /// The directory as the server has it now.
     std::map<std::string, child_state> state() const {
         std::map<std::string, child_state> out;
@@ -150,7 +151,7 @@ class writer {
     std::ofstream out_;
     std::map<std::string, std::optional<child_state>> known_;
     std::mt19937 rng_{std::random_device{}()};
-    std::size_t writes_ = 0;
+    std::atomic<std::size_t> writes_{0};
 };
 
 TEST(Faults, CachesFollowAWriterThroughFaults) {
@@ -189,7 +190,9 @@ TEST(Faults, CachesFollowAWriterThroughFaults) {
 
     // The nemesis, with T + 0.5 s of normal operation before each fault.
     const bool long_mode = std::getenv("ZKR_FAULTS_LONG") != nullptr;
-    for (int round = 0; round < (long_mode ? 5 : 1); ++round) {
+    // Long mode: at least five rounds and 20,000 writes.
+    for (int round = 0; round < (long_mode ? 5 : 1) || (long_mode && w.writes() < 20000);
+         ++round) {
         sleep_ms(session_ms + 500);
         server.pause(1);  // longer than T: every session expires, the caches renew and resync
         sleep_ms(session_ms * 5 / 2);
