@@ -10,6 +10,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <map>
+
+#include <signal.h>
 
 namespace zkr::test {
 namespace {
@@ -189,6 +192,71 @@ TEST(Cache, ChildrenCacheFollowsAnotherClientsChildrenAndResyncsAfterRenewal) {
         co_await writer.async_close(asio::use_awaitable);
         co_await s.async_close(asio::use_awaitable);
     });
+}
+
+/// The children of `dir` as the Curator driver prints a snapshot: "children n:czxid:mzxid,...".
+std::string snapshot_line(const children_cache::snapshot& kids) {
+    std::string line = "children ";
+    for (const auto& [name, node] : kids) {
+        line += (line.size() > 9 ? "," : "") + name + ":" + std::to_string(node.stat.czxid) +
+                ":" + std::to_string(node.stat.mzxid);
+    }
+    return line;
+}
+
+TEST(Interop, ZkrChildrenCacheAndCuratorTreeCacheReachTheSameState) {
+    const auto root = fresh_root();
+    const auto dir = root + "/tree";
+    create_node(shared_hosts(), "/t", "");  // may exist already
+    create_node(shared_hosts(), root, "");
+    create_node(shared_hosts(), dir, "");
+    auto java = peer("curator-coordination", {"tree-cache", dir});
+    expect_ready(java, "Curator TreeCache driver");
+    std::string expected;
+    with_sessions([&](session& s) -> asio::awaitable<void> {
+        children_cache cache(s, dir);
+        auto [sec] = co_await cache.async_start(tuple);
+        CO_REQUIRE(!sec);
+        // Creates, updates, deletions and re-creations, as fast as round trips allow.
+        std::map<std::string, bool> exists;
+        for (int i = 0; i < 60; ++i) {
+            const auto name = "n" + std::to_string(i % 5);
+            const auto path = dir + "/" + name;
+            if (!exists[name]) {
+                auto [ec, made] = co_await s.async_create(path, std::to_string(i),
+                                                          create_mode::persistent, tuple);
+                EXPECT_FALSE(ec) << ec.message();
+                exists[name] = true;
+            } else if (i % 3 == 0) {
+                auto [ec] = co_await s.async_remove(path, -1, tuple);
+                EXPECT_FALSE(ec) << ec.message();
+                exists[name] = false;
+            } else {
+                auto [ec, st] = co_await s.async_set_data(path, std::to_string(i), -1, tuple);
+                EXPECT_FALSE(ec) << ec.message();
+            }
+        }
+        // The server's state, read directly.
+        auto [lec, kids] = co_await s.async_get_children(dir, tuple);
+        CO_REQUIRE(!lec);
+        children_cache::snapshot server;
+        for (const auto& name : kids.names) {
+            auto [gec, node] = co_await s.async_get_data(dir + "/" + name, tuple);
+            CO_REQUIRE(!gec);
+            server[name] = node;
+        }
+        expected = snapshot_line(server);
+        CO_REQUIRE(co_await eventually(
+            [&] { return cache.current() && snapshot_line(*cache.current()) == expected; }));
+    });
+    // Curator's cache prints its snapshot after every event: it must reach the same one.
+    std::string line;
+    bool reached = false;
+    while (!reached && java.read_line(line, 30s)) {
+        reached = line == expected;
+    }
+    EXPECT_TRUE(reached) << "Curator's last snapshot: " << line << "\nexpected: " << expected;
+    java.kill(SIGTERM);
 }
 
 }  // namespace

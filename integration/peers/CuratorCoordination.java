@@ -17,6 +17,15 @@
 //   CuratorCoordination HOSTS revoke NODE           Revoker.attemptRevoke(NODE), prints "done"
 //   CuratorCoordination HOSTS latch-leader PATH     prints "leader=ID": the id a LeaderLatch on
 //                                                    PATH reads for the leader (getLeader())
+//   CuratorCoordination HOSTS persistent-node PATH DATA
+//                                                    keeps an ephemeral PersistentNode at PATH
+//                                                    with DATA; prints "ready" once it exists;
+//                                                    stays until killed
+//   CuratorCoordination HOSTS tree-cache PATH       follows PATH's children with a TreeCache
+//                                                    (max depth 1); prints "ready" once
+//                                                    initialized, then after every event the
+//                                                    snapshot, "children NAME:CZXID:MZXID,..."
+//                                                    sorted by name; stays until killed
 // Each step's duration goes to stderr, and every step has a budget (Peer.java).
 // Exit 0 on success; non-zero with a message on stderr on any failure.
 
@@ -24,6 +33,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -31,10 +42,15 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorWatcher;
 import org.apache.curator.framework.recipes.barriers.DistributedBarrier;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.TreeCache;
+import org.apache.curator.framework.recipes.cache.TreeCacheEvent;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.Revoker;
 import org.apache.curator.framework.recipes.nodes.GroupMember;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.apache.zookeeper.CreateMode;
 
 public class CuratorCoordination {
     static final TimeUnit MS = TimeUnit.MILLISECONDS;
@@ -140,9 +156,55 @@ public class CuratorCoordination {
                 peer.say("leader=" + id);
                 break;
             }
+            case "persistent-node": {
+                if (args.length != 4) {
+                    Peer.usage("CuratorCoordination HOSTS persistent-node PATH DATA");
+                }
+                PersistentNode node = new PersistentNode(client, CreateMode.EPHEMERAL, false, path,
+                        args[3].getBytes(StandardCharsets.UTF_8));
+                node.start();
+                peer.within(node.waitForInitialCreate(peer.leftMs(), MS), "create the node");
+                peer.say("ready");
+                Thread.sleep(Long.MAX_VALUE);  // until killed
+                break;
+            }
+            case "tree-cache": {
+                TreeCache cache = TreeCache.newBuilder(client, path).setMaxDepth(1).build();
+                CountDownLatch initialized = new CountDownLatch(1);
+                cache.getListenable().addListener((c, event) -> {
+                    if (event.getType() == TreeCacheEvent.Type.INITIALIZED) {
+                        initialized.countDown();
+                    }
+                    if (initialized.getCount() == 0) {
+                        peer.say(snapshot(cache, path));
+                    }
+                });
+                cache.start();
+                peer.within(initialized.await(peer.leftMs(), MS), "initialize the cache");
+                peer.say("ready");
+                peer.say(snapshot(cache, path));
+                Thread.sleep(Long.MAX_VALUE);  // until killed
+                break;
+            }
             default:
                 Peer.usage("CuratorCoordination HOSTS VERB PATH: unknown verb " + verb);
         }
+    }
+
+    /** A TreeCache's children of `path` as one line, sorted by name. */
+    static synchronized String snapshot(TreeCache cache, String path) {
+        Map<String, ChildData> kids = cache.getCurrentChildren(path);
+        StringBuilder line = new StringBuilder("children ");
+        if (kids != null) {
+            String sep = "";
+            for (Map.Entry<String, ChildData> e : new TreeMap<>(kids).entrySet()) {
+                line.append(sep).append(e.getKey()).append(':')
+                        .append(e.getValue().getStat().getCzxid()).append(':')
+                        .append(e.getValue().getStat().getMzxid());
+                sep = ",";
+            }
+        }
+        return line.toString();
     }
 
     /**
