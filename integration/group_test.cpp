@@ -303,5 +303,42 @@ TEST(Interop, ZkrAndCuratorGroupMembersSeeEachOther) {
         180s);
 }
 
+TEST(Interop, ACuratorGroupMemberSeesALastingZkrMemberAndItsDataUpdates) {
+    const auto path = fresh_root() + "/group";
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())},
+        [&](session& s) -> asio::awaitable<void> {
+            group g(s, path);
+            group_member me(g, "cpp", "one");
+            CO_REQUIRE(!std::get<0>(co_await me.async_start(tuple)));
+            // A Curator GroupMember joins and follows the group with its own view.
+            auto java = peer("curator-coordination",
+                             {"member-sees", path, "java", "j", "cpp=one", "cpp=two", "cpp=-"});
+            CO_REQUIRE(java.expect_line("joined", peer_start_limit));
+            CO_REQUIRE(java.expect_line("seen cpp=one"));
+            // zkr sees the Java member, with its data.
+            auto [c1, both] = co_await g.async_wait_change(tuple);
+            while (!c1 && both.size() < 2) {
+                std::tie(c1, both) = co_await g.async_wait_change(tuple);
+            }
+            EXPECT_EQ(both, (std::vector<member>{member{"cpp", "one"}, member{"java", "j"}}));
+            // zkr's data update reaches Curator's view; so does its leaving.
+            const std::string two = "two";
+            CO_REQUIRE(!std::get<0>(co_await me.async_set_data(two, tuple)));
+            CO_REQUIRE(java.expect_line("seen cpp=two"));
+            CO_REQUIRE(!std::get<0>(co_await me.async_close(tuple)));
+            CO_REQUIRE(java.expect_line("seen cpp=-"));
+            EXPECT_TRUE(java.exits_cleanly(peer_start_limit));
+            // The Java member left on close: zkr sees the group empty.
+            auto [c2, now] = co_await g.async_wait_change(tuple);
+            while (!c2 && !now.empty()) {
+                std::tie(c2, now) = co_await g.async_wait_change(tuple);
+            }
+            EXPECT_FALSE(c2) << c2.message();
+            co_await s.async_close(asio::use_awaitable);
+        },
+        180s);
+}
+
 }  // namespace
 }  // namespace zkr::test
