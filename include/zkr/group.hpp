@@ -125,7 +125,8 @@ class ZKR_API group {
 /// member then waits for that node to go and joins (async_wait_created).
 class ZKR_API group_member {
   public:
-    /// Nothing is sent before async_start.
+    /// A member of `g` (not a moved-from group) on g's session. Nothing is sent before
+    /// async_start.
     group_member(const group& g, std::string id, std::string data);
 
     /// "<group path>/<id>" (empty when the id is not one node name).
