@@ -18,6 +18,15 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
+/// The data and owner of `path` as a session reads them.
+asio::awaitable<std::optional<node_data>> read(session& s, const std::string& path) {
+    auto [ec, got] = co_await s.async_get_data(path, tuple);
+    if (ec) {
+        co_return std::nullopt;
+    }
+    co_return got;
+}
+
 std::vector<std::string> ids(const std::vector<member>& members) {
     std::vector<std::string> out;
     for (const auto& m : members) {
@@ -80,9 +89,8 @@ TEST(Group, MembersJoinLeaveAndWatchersSeeEachChange) {
     });
 }
 
-TEST(Group, ADataChangeIsReportedByTheNextReadOfTheMembers) {
-    // Data is not watched, but every wait reads it: a change that lands before a wait reads the
-    // members ends that wait at once.
+TEST(Group, ADataChangeBetweenTwoWaitsIsReportedByTheNext) {
+    // The cache started by the first wait sees the change: the next wait reports it.
     const auto path = fresh_root() + "/group";
     with_sessions([&](session& s) -> asio::awaitable<void> {
         group g(s, path);
@@ -152,6 +160,114 @@ TEST(Group, JoiningTwiceUnderOneIdFromOneSessionIsRefused) {
     });
 }
 
+TEST(Group, AWaitingWatcherSeesAMembersDataUpdate) {
+    // The watcher follows the group with a cache: a data update wakes a wait already waiting.
+    const auto path = fresh_root() + "/group";
+    with_sessions<2>([&](session& s, session& watcher) -> asio::awaitable<void> {
+        group seen(watcher, path);
+        group mine(s, path);
+        group_member me(mine, "alpha", "1");
+        CO_REQUIRE(!std::get<0>(co_await me.async_start(tuple)));
+        EXPECT_EQ(me.node_path(), path + "/alpha");
+        auto [c1, first] = co_await seen.async_wait_change(tuple);
+        EXPECT_EQ(first, (std::vector<member>{member{"alpha", "1"}}));
+        const std::string two = "2";
+        bool done = false;
+        std::vector<member> changed;
+        seen.async_wait_change([&](error_code ec, std::vector<member> now) {
+            EXPECT_FALSE(ec) << ec.message();
+            changed = std::move(now);
+            done = true;
+        });
+        auto [sec] = co_await me.async_set_data(two, tuple);
+        CO_REQUIRE(!sec);
+        CO_REQUIRE(co_await eventually([&] { return done; }));
+        EXPECT_EQ(changed, (std::vector<member>{member{"alpha", "2"}}));
+        CO_REQUIRE(!std::get<0>(co_await me.async_close(tuple)));
+        auto [c3, gone] = co_await seen.async_wait_change(tuple);
+        EXPECT_FALSE(c3) << c3.message();
+        EXPECT_TRUE(gone.empty());
+        co_await s.async_close(asio::use_awaitable);
+        co_await watcher.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Group, ALastingMemberDeletedByAnotherClientComesBack) {
+    const auto path = fresh_root() + "/group";
+    with_sessions<2>([&](session& s, session& other) -> asio::awaitable<void> {
+        group g(s, path);
+        group_member me(g, "me", "one");
+        CO_REQUIRE(!std::get<0>(co_await me.async_start(tuple)));
+        const std::string two = "two";
+        CO_REQUIRE(!std::get<0>(co_await me.async_set_data(two, tuple)));
+        auto [dec] = co_await other.async_remove(path + "/me", -1, tuple);
+        CO_REQUIRE(!dec);
+        CO_REQUIRE(co_await eventually([&] { return node_exists(shared_hosts(), path + "/me"); }));
+        auto got = co_await read(other, path + "/me");
+        CO_REQUIRE(got.has_value());
+        EXPECT_EQ(got->data, "two") << "back with the latest data";
+        EXPECT_EQ(got->stat.ephemeral_owner, s.session_id());
+        // Destroyed, it leaves.
+        { group_member gone(std::move(me)); }
+        CO_REQUIRE(co_await eventually([&] { return children_count(path) == 0; }));
+        co_await s.async_close(asio::use_awaitable);
+        co_await other.async_close(asio::use_awaitable);
+    });
+}
+
+TEST(Group, ALastingMemberIsBackUnderTheRenewedSessionAfterAForcedExpiry) {
+    const auto path = fresh_root() + "/group";
+    auto renewing = config_for(shared_hosts());
+    renewing.renew_after_expiry = true;
+    with_sessions({renewing, config_for(shared_hosts())},
+                  [&](session& s, session& watcher) -> asio::awaitable<void> {
+                      group seen(watcher, path);
+                      group g(s, path);
+                      group_member me(g, "me", "one");
+                      CO_REQUIRE(!std::get<0>(co_await me.async_start(tuple)));
+                      auto [c1, first] = co_await seen.async_wait_change(tuple);
+                      EXPECT_EQ(first, (std::vector<member>{member{"me", "one"}}));
+                      const auto first_id = s.session_id();
+
+                      expire_session(s, shared_hosts());
+                      CO_REQUIRE(co_await eventually([&] { return s.generation() == 2; }));
+                      CO_REQUIRE(!std::get<0>(co_await me.async_wait_created(tuple)));
+                      EXPECT_NE(s.session_id(), first_id);
+                      auto got = co_await read(watcher, path + "/me");
+                      CO_REQUIRE(got.has_value());
+                      EXPECT_EQ(got->stat.ephemeral_owner, s.session_id())
+                          << "a member under the new session";
+                      // Updated after the renewal: the watcher sees it.
+                      const std::string two = "two";
+                      CO_REQUIRE(!std::get<0>(co_await me.async_set_data(two, tuple)));
+                      auto [c2, now] = co_await seen.async_wait_change(tuple);
+                      while (!c2 && now != std::vector<member>{member{"me", "two"}}) {
+                          std::tie(c2, now) = co_await seen.async_wait_change(tuple);
+                      }
+                      EXPECT_FALSE(c2) << c2.message();
+
+                      CO_REQUIRE(!std::get<0>(co_await me.async_close(tuple)));
+                      EXPECT_FALSE(node_exists(shared_hosts(), path + "/me"));
+                      auto [c3, gone] = co_await seen.async_wait_change(tuple);
+                      EXPECT_TRUE(gone.empty());
+                      co_await watcher.async_close(asio::use_awaitable);
+                  });
+}
+
+TEST(Group, AMemberIdMustBeOneNodeName) {
+    const auto path = fresh_root() + "/group";
+    with_sessions([&](session& s) -> asio::awaitable<void> {
+        group g(s, path);
+        for (const std::string bad : {"", "a/b", "."}) {
+            group_member m(g, bad, "x");
+            auto [ec] = co_await m.async_start(tuple);
+            EXPECT_EQ(ec, errc::invalid_path) << bad;
+        }
+        EXPECT_FALSE(node_exists(shared_hosts(), path));
+        co_await s.async_close(asio::use_awaitable);
+    });
+}
+
 TEST(Interop, ZkrAndCuratorGroupMembersSeeEachOther) {
     const auto path = fresh_root() + "/group";
     with_sessions(
@@ -182,6 +298,43 @@ TEST(Interop, ZkrAndCuratorGroupMembersSeeEachOther) {
                 std::tie(lec, without) = co_await g.async_wait_change(tuple);
             }
             EXPECT_EQ(ids(without), (std::vector<std::string>{"cpp"}));
+            co_await s.async_close(asio::use_awaitable);
+        },
+        180s);
+}
+
+TEST(Interop, ACuratorGroupMemberSeesALastingZkrMemberAndItsDataUpdates) {
+    const auto path = fresh_root() + "/group";
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())},
+        [&](session& s) -> asio::awaitable<void> {
+            group g(s, path);
+            group_member me(g, "cpp", "one");
+            CO_REQUIRE(!std::get<0>(co_await me.async_start(tuple)));
+            // A Curator GroupMember joins and follows the group with its own view.
+            auto java = peer("curator-coordination",
+                             {"member-sees", path, "java", "j", "cpp=one", "cpp=two", "cpp=-"});
+            CO_REQUIRE(java.expect_line("joined", peer_start_limit));
+            CO_REQUIRE(java.expect_line("seen cpp=one"));
+            // zkr sees the Java member, with its data.
+            auto [c1, both] = co_await g.async_wait_change(tuple);
+            while (!c1 && both.size() < 2) {
+                std::tie(c1, both) = co_await g.async_wait_change(tuple);
+            }
+            EXPECT_EQ(both, (std::vector<member>{member{"cpp", "one"}, member{"java", "j"}}));
+            // zkr's data update reaches Curator's view; so does its leaving.
+            const std::string two = "two";
+            CO_REQUIRE(!std::get<0>(co_await me.async_set_data(two, tuple)));
+            CO_REQUIRE(java.expect_line("seen cpp=two"));
+            CO_REQUIRE(!std::get<0>(co_await me.async_close(tuple)));
+            CO_REQUIRE(java.expect_line("seen cpp=-"));
+            EXPECT_TRUE(java.exits_cleanly(peer_start_limit));
+            // The Java member left on close: zkr sees the group empty.
+            auto [c2, now] = co_await g.async_wait_change(tuple);
+            while (!c2 && !now.empty()) {
+                std::tie(c2, now) = co_await g.async_wait_change(tuple);
+            }
+            EXPECT_FALSE(c2) << c2.message();
             co_await s.async_close(asio::use_awaitable);
         },
         180s);

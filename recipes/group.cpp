@@ -1,14 +1,16 @@
 // Group membership: ephemeral "<path>/<id>" nodes; members read from the listing and each
-// member's data; changes followed with one children watch.
+// member's data; changes followed with a children_cache of the group.
 #include "access.hpp"
 #include "lock_state.hpp"
 #include "path.hpp"
 
+#include <zkr/children_cache.hpp>
 #include <zkr/group.hpp>
 #include <zkr/log.hpp>
 #include <zkr/session.hpp>
 
 #include <algorithm>
+#include <optional>
 
 namespace zkr {
 namespace detail {
@@ -16,9 +18,11 @@ namespace detail {
 struct member_group_state {
     session_ptr session;
     std::string path;
-    // What async_wait_change reported last (driver strand).
+    // What async_wait_change reported last, and the cache it follows the group with, started
+    // by the first wait (driver strand).
     bool reported = false;
     std::vector<member> last;
+    std::optional<children_cache> cache;
 };
 
 namespace {
@@ -90,81 +94,73 @@ asio::awaitable<members_result> read_members(const session_ptr& s, const std::st
     co_return members_result{error_code{}, std::move(out)};
 }
 
-/// One look at the group: its members, and with `wait_change` a watch for the next change (on
-/// the listing, or on the group's node while there is none).
-asio::awaitable<std::tuple<error_code, std::vector<member>, zkr::watch>> look_at_members(
-    const session_ptr& s, const std::string& path, bool wait_change) {
+/// The members: a listing and each member's data. A group that does not exist has none.
+asio::awaitable<members_result> list_members(const session_ptr& s, const std::string& path) {
+    auto [ec, kids] = co_await call<void(error_code, children)>(
+        [&](auto h) { s->get_children(path, std::move(h)); });
+    if (ec == zk_errc::no_node) {
+        co_return members_result{error_code{}, {}};
+    }
+    if (ec) {
+        co_return members_result{ec, {}};
+    }
+    co_return co_await read_members(s, path, std::move(kids.names));
+}
+
+std::vector<member> members_of(const children_cache::snapshot& snap) {
+    std::vector<member> out;
+    out.reserve(snap.size());
+    for (const auto& [name, node] : snap) {  // by name: a map
+        out.push_back(member{name, node.data});
+    }
+    return out;
+}
+
+/// Waits until the members, as the group's cache holds them, differ from the last report.
+asio::awaitable<members_result> wait_change(std::shared_ptr<member_group_state> g) {
+    // Whatever ends this wait with an error (cancellation included) drops the cache: closed,
+    // its watches removed; the next wait starts another.
+    auto fail = [&](error_code ec) {
+        g->cache.reset();
+        return members_result{ec, {}};
+    };
+    if (co_await cancellation_requested()) {
+        co_return fail(asio::error::operation_aborted);
+    }
+    if (!g->cache) {
+        g->cache.emplace(access::construct<children_cache>(g->session, g->path));
+        auto [sec] = co_await g->cache->async_start(use_tuple);
+        if (sec) {
+            co_return fail(sec);
+        }
+    }
     for (;;) {
-        // A watch only when we may wait. A missing group has no members, and its creation is
-        // a change (watched with exists).
-        error_code ec;
-        children kids;
-        zkr::watch w;
-        if (wait_change) {
-            auto [wec, listed, watch] = co_await call<void(error_code, children, zkr::watch)>(
-                [&](auto h) { s->watch_children(path, std::move(h)); });
-            ec = wec;
-            kids = std::move(listed);
-            w = std::move(watch);
-        } else {
-            auto [lec, listed] = co_await call<void(error_code, children)>(
-                [&](auto h) { s->get_children(path, std::move(h)); });
-            ec = lec;
-            kids = std::move(listed);
-        }
-        if (ec == zk_errc::no_node && !wait_change) {
-            co_return std::make_tuple(error_code{}, std::vector<member>{}, zkr::watch{});
-        }
-        if (ec == zk_errc::no_node) {
-            auto [eec, st, ewatch] =
-                co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
-                    [&](auto h) { s->watch_exists(path, std::move(h)); });
-            ec = eec;
-            w = std::move(ewatch);
-            if (!ec && st) {
-                if (co_await cancellation_requested()) {
-                    co_return std::make_tuple(make_error_code(asio::error::operation_aborted),
-                                              std::vector<member>{}, zkr::watch{});
-                }
-                continue;  // created meanwhile: list it
+        if (auto snap = g->cache->current()) {
+            auto now = members_of(*snap);
+            if (!g->reported || now != g->last) {
+                g->reported = true;
+                g->last = now;
+                co_return members_result{error_code{}, std::move(now)};
             }
         }
-        std::vector<member> now;
-        if (!ec) {
-            std::tie(ec, now) = co_await read_members(s, path, std::move(kids.names));
+        if (co_await cancellation_requested()) {
+            co_return fail(asio::error::operation_aborted);
         }
-        co_return std::make_tuple(ec, std::move(now), std::move(w));
+        auto [ec, event] = co_await g->cache->async_wait_event(use_tuple);
+        if (ec) {
+            co_return fail(ec);
+        }
+        // A member added, updated or removed, or the cache resynced: compare again.
     }
 }
 
-/// Lists the members, and with `wait_change` waits until they differ from the last report.
-asio::awaitable<members_result> members(std::shared_ptr<member_group_state> g, bool wait_change) {
+/// Lists the members, retrying through connection losses.
+asio::awaitable<members_result> members(std::shared_ptr<member_group_state> g) {
     const auto& s = g->session;
-    for (;;) {
-        if (co_await cancellation_requested()) {
-            co_return members_result{asio::error::operation_aborted, {}};
-        }
-        auto [ec, now, w] =
-            co_await retrying(s, [&] { return look_at_members(s, g->path, wait_change); });
-        if (ec) {
-            co_return members_result{ec, {}};
-        }
-        if (!wait_change || !g->reported || now != g->last) {
-            if (wait_change) {
-                g->reported = true;
-                g->last = now;
-            }
-            co_return members_result{error_code{}, std::move(now)};
-        }
-        if (co_await cancellation_requested()) {  // asked while a request was in flight
-            co_return members_result{asio::error::operation_aborted, {}};
-        }
-        auto [wait_ec, event] = co_await w.async_wait(use_tuple);
-        if (wait_ec == asio::error::operation_aborted || is_session_lost(wait_ec)) {
-            co_return members_result{wait_ec, {}};
-        }
-        // A join or leave, or a reconnection: look again.
+    if (co_await cancellation_requested()) {
+        co_return members_result{asio::error::operation_aborted, {}};
     }
+    co_return co_await retrying(s, [&] { return list_members(s, g->path); });
 }
 
 }  // namespace
@@ -174,7 +170,7 @@ group::group(session& s, std::string path) : group(detail::access::seam(s), std:
 
 group::group(std::shared_ptr<detail::session_seam> s, std::string path)
     : impl_(std::make_shared<detail::member_group_state>(
-          detail::member_group_state{std::move(s), std::move(path), false, {}})) {}
+          detail::member_group_state{std::move(s), std::move(path), false, {}, std::nullopt})) {}
 
 const std::string& group::path() const noexcept {
     return detail::access::path_of(*this);
@@ -203,7 +199,27 @@ void group::initiate_members(const impl_ptr& g, bool wait_change,
         detail::fail(std::move(h), g->session->completions(), make_error_code(errc::invalid_path));
         return;
     }
-    detail::spawn(g->session, detail::members(g, wait_change), std::move(h));
+    if (wait_change) {
+        detail::spawn(g->session, detail::wait_change(g), std::move(h));
+    } else {
+        detail::spawn(g->session, detail::members(g), std::move(h));
+    }
 }
+
+namespace {
+/// "<dir>/<id>" when the id is one node name; otherwise empty (an invalid path, refused by the
+/// start).
+std::string member_path(const std::string& dir, const std::string& id) {
+    if (dir == "/" || id.empty() || id.find('/') != std::string::npos) {
+        return {};
+    }
+    return detail::join_path(dir, id);
+}
+}  // namespace
+
+group_member::group_member(const group& g, std::string id, std::string data)
+    : node_(detail::access::construct<persistent_node>(
+          detail::access::get_impl(g)->session, member_path(g.path(), id), std::move(data),
+          persistent_node_options{persistent_node_mode::ephemeral, {}})) {}
 
 }  // namespace zkr

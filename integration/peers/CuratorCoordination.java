@@ -9,6 +9,12 @@
 //   CuratorCoordination HOSTS member PATH ID DATA   joins as ID, prints "joined", stays until
 //                                                    killed (its session then ends the membership)
 //   CuratorCoordination HOSTS members PATH          prints "ID=DATA" per member, sorted, then "end"
+//   CuratorCoordination HOSTS member-sees PATH ID DATA WANT...
+//                                                    joins as ID, prints "joined", then for each
+//                                                    WANT ("ID=DATA", or "ID=-" for no such
+//                                                    member) waits until the GroupMember's view
+//                                                    (getCurrentMembers()) holds it, and prints
+//                                                    "seen WANT"; then leaves
 //   CuratorCoordination HOSTS double-barrier PATH N prints "ready", enters a DistributedDoubleBarrier
 //                                                    of N, prints "entered", leaves, prints "left"
 //   CuratorCoordination HOSTS revocable-lock PATH   takes a revocable InterProcessMutex, prints
@@ -102,6 +108,23 @@ public class CuratorCoordination {
                 peer.within(appears(peer, client, path + "/" + args[3]), "join");
                 peer.say("joined");
                 Thread.sleep(Long.MAX_VALUE);
+                break;
+            }
+            case "member-sees": {
+                if (args.length < 6) {
+                    Peer.usage("CuratorCoordination HOSTS member-sees PATH ID DATA WANT...");
+                }
+                GroupMember member = new GroupMember(
+                        client, path, args[3], args[4].getBytes(StandardCharsets.UTF_8));
+                member.start();
+                peer.within(appears(peer, client, path + "/" + args[3]), "join");
+                peer.say("joined");
+                for (int i = 5; i < args.length; ++i) {
+                    peer.within(sees(peer, member, args[i]), "see " + args[i]);
+                    peer.say("seen " + args[i]);
+                }
+                member.close();
+                peer.step("leave");
                 break;
             }
             case "members": {
@@ -205,6 +228,31 @@ public class CuratorCoordination {
             }
         }
         return line.toString();
+    }
+
+    /**
+     * Waits within the budget until the member's view holds `want` ("ID=DATA", or "ID=-" for no
+     * member ID). GroupMember has no listener: its view (a CuratorCache of the group) is looked
+     * at again every 20 ms until it holds `want` or the budget is spent.
+     */
+    static boolean sees(Peer peer, GroupMember member, String want) throws Exception {
+        int eq = want.indexOf('=');
+        String id = want.substring(0, eq);
+        String data = want.substring(eq + 1);
+        for (;;) {
+            Map<String, byte[]> now = member.getCurrentMembers();
+            byte[] got = now.get(id);
+            boolean holds = data.equals("-")
+                    ? got == null
+                    : got != null && new String(got, StandardCharsets.UTF_8).equals(data);
+            if (holds) {
+                return true;
+            }
+            if (peer.leftMs() <= 1) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
     }
 
     /**
