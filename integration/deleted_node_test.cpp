@@ -8,7 +8,6 @@
 #include <zkr/session.hpp>
 #include <zkr/shared_mutex.hpp>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -18,7 +17,6 @@ namespace zkr::test {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// The children of `dir` that `before` did not have.
 std::vector<std::string> new_children(const std::string& dir,
