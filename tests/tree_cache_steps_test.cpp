@@ -498,6 +498,29 @@ TEST(TreeCacheSteps, MergesWhatNobodyWaitedForButNeverInventsAState) {
                               }));
 }
 
+TEST(TreeCacheSteps, ASubtreeRecreatedUnseenIsToldByItsCzxid) {
+    // Deleted and created again before the cache reads anything: only the new czxid of a tells
+    // it; the old subtree is removed (deepest first) before the new one is added.
+    started_tree t;
+    ASSERT_EQ(t.start_ec, error_code{});
+    static_cast<void>(t.take());
+    t.w.remove_tree(root + "/a");
+    t.w.create(root + "/a", "a2");
+    t.w.create(root + "/a/y", "y");
+    drain(t.ioc);
+    EXPECT_EQ(t.take().first, (std::vector<std::string>{
+                                  "/app/t/a/x/deep removed deep",
+                                  "/app/t/a/x removed x",
+                                  "/app/t/a removed a",
+                                  "/app/t/a added a2",
+                                  "/app/t/a/y added y",
+                              }));
+    ASSERT_TRUE(t.cache->current());
+    EXPECT_EQ(describe(*t.cache->current()), describe(t.w.subtree(tree_cache_options::unlimited)));
+    // Four nodes, two watches each: none left on the old ones.
+    EXPECT_EQ(t.w.server.watches_of(t.s.get()), 8u);
+}
+
 TEST(TreeCacheSteps, OfAMissingRootStartsEmptyAndSeesItsCreation) {
     asio::io_context ioc;
     world w;
