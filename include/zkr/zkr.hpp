@@ -30,6 +30,7 @@
 #include <zkr/sequencer.hpp>
 #include <zkr/session.hpp>
 #include <zkr/shared_mutex.hpp>
+#include <zkr/tree_cache.hpp>
 #include <zkr/version.hpp>
 #include <zkr/watch.hpp>
 #include <zkr/znode.hpp>

@@ -1,0 +1,487 @@
+// The tree cache: one coroutine per started cache reads each node of the subtree with a data
+// watch and lists each node above the maximum depth with a children watch, and waits until one
+// of those watches fires. Each node is judged by its stat as the node cache judges its node
+// (followed_node); the work to do is kept in path order, so a parent is always read before its
+// children and a subtree is only entered under a parent the cache holds.
+#include "access.hpp"
+#include "cache_events.hpp"
+#include "path.hpp"
+
+#include <zkr/session.hpp>
+#include <zkr/tree_cache.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+#include <vector>
+
+namespace zkr {
+namespace detail {
+
+struct tree_cache_impl {
+    tree_cache_impl(session_ptr s, std::string p, int depth)
+        : session(std::move(s)), path(std::move(p)), max_depth(depth), wake(session->strand()) {}
+
+    const session_ptr session;
+    const std::string path;
+    const int max_depth;
+
+    // ---- Driver strand. ----
+    bool started = false;
+    bool closed = false;
+    cache_events events;
+    cache_start start;
+    std::shared_ptr<boost::asio::cancellation_signal> stop =
+        std::make_shared<boost::asio::cancellation_signal>();
+    /// What was reported of each node, by full path (removed ones too: their czxid).
+    std::map<std::string, followed_node> nodes;
+    /// What the watches said since the coroutine last looked: these nodes changed, these
+    /// listings changed, or a watch ended otherwise (the session's end).
+    std::set<std::string> changed;
+    std::set<std::string> relist;
+    error_code lost;
+    /// The generation the coroutine's watches belong to (as in the children cache).
+    std::uint64_t watch_generation = 0;
+    /// Wakes the coroutine (cancelled when a watch fires).
+    boost::asio::steady_timer wake;
+
+    // ---- Any thread. ----
+    std::shared_ptr<const tree_cache::snapshot> snapshot() const {
+        std::lock_guard lock(mutex);
+        return current;
+    }
+    void publish() {
+        auto next = std::make_shared<tree_cache::snapshot>();
+        for (const auto& [p, n] : nodes) {
+            if (n.last) {
+                next->emplace_hint(next->end(), p, *n.last);
+            }
+        }
+        std::lock_guard lock(mutex);
+        current = std::move(next);
+    }
+
+    void close_here() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stop->emit(boost::asio::cancellation_type::terminal);
+        wake.cancel();
+        start.complete(make_error_code(boost::asio::error::operation_aborted));
+        events.close();
+    }
+
+  private:
+    mutable std::mutex mutex;
+    std::shared_ptr<const tree_cache::snapshot> current;
+};
+
+namespace {
+
+namespace asio = boost::asio;
+
+/// The prefix every descendant of `p` starts with.
+std::string below(const std::string& p) {
+    return p == "/" ? p : p + "/";
+}
+
+/// The levels of `p` below `root` (0 for the root itself).
+int depth_of(const std::string& root, const std::string& p) {
+    if (p == root) {
+        return 0;
+    }
+    const auto rest = std::string_view(p).substr(below(root).size());
+    return 1 + static_cast<int>(std::count(rest.begin(), rest.end(), '/'));
+}
+
+/// The watches of one node: on its data (or its existence, for a missing root) and its children.
+struct node_watches {
+    zkr::watch data;
+    zkr::watch kids;
+};
+
+enum class watch_kind { data, children };
+
+/// Starts waiting on `w`: its firing is recorded in `c` for `p` and wakes the coroutine.
+void listen(const std::shared_ptr<tree_cache_impl>& c, zkr::watch& w, std::string p,
+            watch_kind kind) {
+    if (!w.armed()) {
+        return;
+    }
+    w.async_wait(asio::bind_executor(
+        c->session->strand(), [weak = std::weak_ptr<tree_cache_impl>(c), p = std::move(p), kind,
+                               armed_in = c->watch_generation](error_code ec, watch_event) {
+            auto c = weak.lock();
+            if (!c || c->closed || ec == asio::error::operation_aborted ||
+                armed_in != c->watch_generation) {
+                return;  // closed, a watch we let go of, or one of a session renewed since
+            }
+            if (ec && ec != zk_errc::no_watcher) {
+                c->lost = ec;
+            } else if (kind == watch_kind::data) {
+                c->changed.insert(p);
+            } else {
+                c->relist.insert(p);
+            }
+            c->wake.cancel();
+        }));
+}
+
+/// The coroutine's own state: the watches it holds and the work it has to do, in path order.
+struct tree_work {
+    std::map<std::string, node_watches> watches;
+    std::set<std::string> reread;  ///< nodes to read
+    std::set<std::string> relist;  ///< nodes to list
+
+    /// Forgets the descendants of `p` (their watches are removed).
+    void drop_below(const std::string& p) {
+        const auto prefix = below(p);
+        erase_prefixed(watches, prefix);
+        erase_prefixed(reread, prefix);
+        erase_prefixed(relist, prefix);
+    }
+    /// Forgets `p` and its descendants.
+    void drop(const std::string& p) {
+        watches.erase(p);
+        reread.erase(p);
+        relist.erase(p);
+        drop_below(p);
+    }
+
+  private:
+    template <class Sorted>
+    static void erase_prefixed(Sorted& m, const std::string& prefix) {
+        auto first = m.lower_bound(prefix);
+        auto last = first;
+        while (last != m.end() && key_of(*last).compare(0, prefix.size(), prefix) == 0) {
+            ++last;
+        }
+        m.erase(first, last);
+    }
+    static const std::string& key_of(const std::string& k) { return k; }
+    template <class V>
+    static const std::string& key_of(const std::pair<const std::string, V>& kv) {
+        return kv.first;
+    }
+};
+
+/// Reports the removal of every descendant of `p` the cache holds, deepest first, and forgets
+/// them.
+void remove_below(tree_cache_impl& c, tree_work& work, const std::string& p) {
+    const auto prefix = below(p);
+    std::vector<std::string> held;
+    for (auto it = c.nodes.lower_bound(prefix);
+         it != c.nodes.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+        if (it->second.last && it->first != p) {
+            held.push_back(it->first);
+        }
+    }
+    // A child sorts after its parent: backwards, children come first.
+    for (auto it = held.rbegin(); it != held.rend(); ++it) {
+        c.nodes[*it].advance(*it, std::nullopt, c.events);
+    }
+    work.drop_below(p);
+}
+
+/// Reports `p` and its subtree gone, and forgets them.
+void remove_subtree(tree_cache_impl& c, tree_work& work, const std::string& p) {
+    remove_below(c, work, p);
+    c.nodes[p].advance(p, std::nullopt, c.events);
+    work.drop(p);
+}
+
+/// True if `p` is the root or its parent is held: only then is it followed.
+bool reachable(const tree_cache_impl& c, const std::string& p) {
+    if (p == c.path) {
+        return true;
+    }
+    auto it = c.nodes.find(std::string(parent_path(p)));
+    return it != c.nodes.end() && it->second.last.has_value();
+}
+
+asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<tree_cache_impl> c) {
+    const auto& s = c->session;
+    const auto& root = c->path;
+    tree_work work;
+    work.reread.insert(root);
+    bool initialized = false;
+    bool resync = false;
+    auto generation = s->generation();
+    c->watch_generation = generation;
+    for (;;) {
+        if (co_await cancellation_requested()) {
+            co_return std::make_tuple(make_error_code(asio::error::operation_aborted));
+        }
+        error_code ec;
+        if (resync) {
+            auto [sec] =
+                co_await call<void(error_code)>([&](auto h) { s->sync(root, std::move(h)); });
+            ec = sec == zk_errc::no_node ? error_code{} : sec;
+        }
+        // The work in path order: a node is read before it is listed, a parent before its
+        // children.
+        while (!ec && (!work.reread.empty() || !work.relist.empty())) {
+            const bool read = !work.reread.empty() &&
+                              (work.relist.empty() || *work.reread.begin() <= *work.relist.begin());
+            const auto p = read ? *work.reread.begin() : *work.relist.begin();
+            if (!reachable(*c, p)) {
+                work.drop(p);  // under a node gone meanwhile
+                continue;
+            }
+            if (!read && !c->nodes[p].last) {
+                work.relist.erase(p);  // gone meanwhile
+                continue;
+            }
+            if (read) {
+                auto [dec, data, w] = co_await call<void(error_code, node_data, zkr::watch)>(
+                    [&](auto h) { s->watch_data(p, std::move(h)); });
+                if (dec && dec != zk_errc::no_node) {
+                    ec = dec;
+                    break;
+                }
+                if (dec) {
+                    remove_subtree(*c, work, p);
+                    if (p == root) {
+                        // No root, no tree; its creation is watched.
+                        auto [eec, st, ew] =
+                            co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
+                                [&](auto h) { s->watch_exists(p, std::move(h)); });
+                        if (eec) {
+                            ec = eec;
+                            work.reread.insert(p);
+                            break;
+                        }
+                        if (st) {
+                            work.reread.insert(p);  // created meanwhile: read it
+                            continue;
+                        }
+                        auto& kept = work.watches[p].data;
+                        kept = std::move(ew);
+                        listen(c, kept, p, watch_kind::data);
+                    }
+                    continue;
+                }
+                auto& n = c->nodes[p];
+                if (n.last && n.last->stat.czxid != data.stat.czxid && !n.older(data)) {
+                    // Another node at this path: the old one's subtree went with it.
+                    remove_below(*c, work, p);
+                    work.watches[p].kids = zkr::watch{};
+                    work.relist.insert(p);
+                }
+                // A state older than the one reported (a server behind) is dropped; the watch
+                // it came with still tells of the next change.
+                static_cast<void>(c->nodes[p].advance(p, data, c->events));
+                auto& kept = work.watches[p].data;
+                kept = std::move(w);
+                listen(c, kept, p, watch_kind::data);
+                if (depth_of(root, p) < c->max_depth && !work.watches[p].kids.armed()) {
+                    work.relist.insert(p);
+                }
+                work.reread.erase(p);
+                continue;
+            }
+            auto [lec, kids, w] = co_await call<void(error_code, children, zkr::watch)>(
+                [&](auto h) { s->watch_children(p, std::move(h)); });
+            if (lec == zk_errc::no_node) {
+                work.relist.erase(p);
+                work.reread.insert(p);  // the read says what is gone
+                continue;
+            }
+            if (lec) {
+                ec = lec;
+                break;
+            }
+            work.relist.erase(p);
+            auto& kept = work.watches[p].kids;
+            kept = std::move(w);
+            listen(c, kept, p, watch_kind::children);
+            const std::set<std::string> listed(kids.names.begin(), kids.names.end());
+            const auto prefix = below(p);
+            std::vector<std::string> gone;
+            for (auto it = c->nodes.lower_bound(prefix);
+                 it != c->nodes.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+                const auto name = it->first.substr(prefix.size());
+                if (it->second.last && name.find('/') == std::string::npos && !listed.count(name)) {
+                    gone.push_back(it->first);
+                }
+            }
+            for (const auto& g : gone) {
+                remove_subtree(*c, work, g);  // the listing is newer than its read
+            }
+            for (const auto& name : kids.names) {
+                const auto child = join_path(p, name);
+                auto it = work.watches.find(child);
+                if (it == work.watches.end() || !it->second.data.armed()) {
+                    work.reread.insert(child);
+                }
+            }
+        }
+        if (!ec && co_await cancellation_requested()) {
+            co_return std::make_tuple(make_error_code(asio::error::operation_aborted));
+        }
+        if (!ec) {
+            c->publish();
+            if (!initialized) {
+                initialized = true;
+                c->events.push(cache_event{cache_event_type::initialized, root, std::nullopt});
+                c->start.complete({});
+            } else if (resync) {
+                c->events.push(cache_event{cache_event_type::resynced, root, std::nullopt});
+            }
+            resync = false;
+            while (c->relist.empty() && c->changed.empty() && !c->lost) {
+                c->wake.expires_at(asio::steady_timer::time_point::max());
+                co_await c->wake.async_wait(use_tuple);
+                if (co_await cancellation_requested()) {
+                    co_return std::make_tuple(make_error_code(asio::error::operation_aborted));
+                }
+            }
+            for (const auto& p : c->changed) {
+                work.reread.insert(p);
+                // A fired watch is spent: the read arms it again.
+                if (auto it = work.watches.find(p); it != work.watches.end()) {
+                    it->second.data = zkr::watch{};
+                }
+            }
+            for (const auto& p : c->relist) {
+                work.relist.insert(p);
+            }
+            c->changed.clear();
+            c->relist.clear();
+            ec = std::exchange(c->lost, {});
+            if (!ec) {
+                continue;
+            }
+        }
+        if (is_retryable(ec)) {
+            ec = co_await wait_connected(s, generation);
+            if (!ec) {
+                continue;  // the same session: what was to be read still is
+            }
+        }
+        if (is_session_lost(ec) && ec != errc::session_closed) {
+            ec = co_await follow_renewal(s, generation);
+            if (!ec) {
+                // Every watch ended with the old session: read everything again.
+                generation = s->generation();
+                c->watch_generation = generation;
+                resync = initialized;
+                work = tree_work{};
+                work.reread.insert(root);
+                c->changed.clear();
+                c->relist.clear();
+                c->lost = {};
+                for (const auto& [p, n] : c->nodes) {
+                    if (n.last) {
+                        work.reread.insert(p);
+                    }
+                }
+                continue;
+            }
+        }
+        co_return std::make_tuple(ec);
+    }
+}
+
+void finish(tree_cache_impl& c, error_code ec) {
+    if (c.closed) {
+        return;
+    }
+    c.start.complete(ec);
+    c.events.end(ec);
+}
+
+}  // namespace
+}  // namespace detail
+
+tree_cache::tree_cache(session& s, std::string path, tree_cache_options options)
+    : tree_cache(detail::access::seam(s), std::move(path), options) {}
+
+tree_cache::tree_cache(std::shared_ptr<detail::session_seam> s, std::string path,
+                       tree_cache_options options)
+    : impl_(std::make_shared<detail::tree_cache_impl>(std::move(s), std::move(path),
+                                                      options.max_depth)) {}
+
+tree_cache::tree_cache(tree_cache&&) noexcept = default;
+
+tree_cache& tree_cache::operator=(tree_cache&& other) noexcept {
+    if (this != &other) {
+        close();
+        impl_ = std::move(other.impl_);
+    }
+    return *this;
+}
+
+tree_cache::~tree_cache() {
+    close();
+}
+
+const std::string& tree_cache::path() const noexcept {
+    return detail::access::path_of(*this);
+}
+
+std::shared_ptr<const tree_cache::snapshot> tree_cache::current() const {
+    return impl_ ? impl_->snapshot() : nullptr;
+}
+
+void tree_cache::close() noexcept {
+    if (!impl_) {
+        return;
+    }
+    try {
+        impl_->session->on_driver([c = impl_] { c->close_here(); });
+    } catch (...) {
+        // Out of memory for the post: the cache ends with its session instead.
+    }
+}
+
+void tree_cache::initiate_start(const impl_ptr& c, detail::handler<void(error_code)> h) {
+    namespace asio = boost::asio;
+    const auto& s = c->session;
+    if (detail::validate_path(c->path)) {
+        detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
+        return;
+    }
+    if (c->max_depth < 0) {
+        detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_argument));
+        return;
+    }
+    detail::cache_start start;
+    start.prepare(std::move(h), *s, [weak = std::weak_ptr<detail::tree_cache_impl>(c)] {
+        if (auto c = weak.lock()) {
+            c->close_here();
+        }
+    });
+    s->on_driver([c, start = std::move(start)]() mutable {
+        if (c->started || c->closed) {
+            start.complete(c->closed ? make_error_code(asio::error::operation_aborted)
+                                     : make_error_code(errc::already_started));
+            return;
+        }
+        c->started = true;
+        c->start = std::move(start);
+        asio::co_spawn(c->session->strand(), detail::reporting_cancellation(detail::follow(c)),
+                       asio::bind_cancellation_slot(c->stop->slot(), [c](std::exception_ptr e,
+                                                                         std::tuple<error_code> r) {
+                           auto ec = e ? make_error_code(zk_errc::system_error) : std::get<0>(r);
+                           detail::finish(*c, ec);
+                       }));
+    });
+}
+
+void tree_cache::initiate_wait_event(const impl_ptr& c,
+                                     detail::handler<void(error_code, cache_event)> h) {
+    const auto& s = c->session;
+    auto w = detail::waiter_list<void(error_code, cache_event)>::prepare(std::move(h), s->strand(),
+                                                                         s->completions());
+    s->on_driver([c, w = std::move(w)]() mutable { c->events.wait(std::move(w)); });
+}
+
+}  // namespace zkr
