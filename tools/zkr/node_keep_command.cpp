@@ -14,6 +14,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <tuple>
+#include <utility>
 
 namespace zkr::cli {
 
@@ -42,10 +44,16 @@ asio::awaitable<int> wait_for_node(persistent_node& n, const options& o) {
     asio::signal_set interrupts(ex, SIGINT, SIGTERM, SIGHUP);  // gone before the command runs
     asio::steady_timer deadline(ex, o.timeout && !o.try_only ? *o.timeout : no_deadline);
     bool started = false;
+    // Not a conditional expression inside the co_await: g++ 12 destroys such a temporary
+    // awaitable twice.
+    auto created = [&]() -> asio::awaitable<std::tuple<error_code>> {
+        if (std::exchange(started, true)) {
+            co_return co_await n.async_wait_created(tuple);
+        }
+        co_return co_await n.async_start(tuple);
+    };
     for (;;) {
-        auto r = co_await ((started ? n.async_wait_created(tuple) : n.async_start(tuple)) ||
-                           interrupts.async_wait(tuple) || deadline.async_wait(tuple));
-        started = true;
+        auto r = co_await (created() || interrupts.async_wait(tuple) || deadline.async_wait(tuple));
         if (r.index() == 1) {
             co_return 128 + std::get<1>(std::get<1>(r));
         }

@@ -5,7 +5,6 @@
 #include <zkr/cache_event.hpp>
 #include <zkr/children_cache.hpp>
 #include <zkr/node_cache.hpp>
-#include <zkr/path.hpp>
 #include <zkr/session.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -13,7 +12,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <map>
 
 namespace zkr::cli {
 
@@ -160,44 +158,10 @@ void print_line(const options& o, const char* type, const std::string& path,
     std::fflush(stdout);
 }
 
-/// What has been printed of each node: the snapshot of a directory is read from the cache
-/// (current()), which may already hold changes whose events are still queued, and those are
-/// not printed twice.
-class printed_view {
-  public:
-    /// Whether the event tells something the lines printed so far do not (and records it).
-    bool news(const cache_event& e) {
-        if (e.type != cache_event_type::added && e.type != cache_event_type::updated &&
-            e.type != cache_event_type::removed) {
-            return true;
-        }
-        const auto known = nodes_.find(e.path);
-        if (e.type == cache_event_type::removed) {
-            if (known == nodes_.end() || (e.node && known->second.czxid > e.node->stat.czxid)) {
-                return false;  // never printed, or a later node printed already
-            }
-            nodes_.erase(known);
-            return true;
-        }
-        if (known != nodes_.end() && e.node && known->second.czxid == e.node->stat.czxid &&
-            known->second.mzxid >= e.node->stat.mzxid) {
-            return false;
-        }
-        if (e.node) {
-            nodes_[e.path] = e.node->stat;
-        }
-        return true;
-    }
-    void saw(const std::string& path, const zkr::stat& st) { nodes_[path] = st; }
-
-  private:
-    std::map<std::string, zkr::stat> nodes_;
-};
-
 /// Waits for the cache's events and prints them until an interrupt (0) or the cache's end
-/// (exit_unavailable). `snapshot` prints what the `initialized` event stands for.
-template <class Cache, class Snapshot>
-asio::awaitable<int> follow(Cache& cache, const options& o, Snapshot snapshot) {
+/// (exit_unavailable).
+template <class Cache>
+asio::awaitable<int> follow(Cache& cache, const options& o) {
     asio::signal_set interrupts(co_await asio::this_coro::executor, SIGINT, SIGTERM, SIGHUP);
     {
         auto r = co_await (cache.async_start(tuple) || interrupts.async_wait(tuple));
@@ -210,7 +174,6 @@ asio::awaitable<int> follow(Cache& cache, const options& o, Snapshot snapshot) {
             co_return exit_unavailable;
         }
     }
-    printed_view view;
     for (;;) {
         auto r = co_await (cache.async_wait_event(tuple) || interrupts.async_wait(tuple));
         if (r.index() == 1) {
@@ -222,40 +185,22 @@ asio::awaitable<int> follow(Cache& cache, const options& o, Snapshot snapshot) {
                          ec.message().c_str());
             co_return exit_unavailable;
         }
-        if (event.type == cache_event_type::initialized) {
-            snapshot(event, view);
-        } else if (view.news(event)) {
-            print_line(o, type_name(event.type), event.path, event.node ? &*event.node : nullptr);
-        }
+        print_line(o, type_name(event.type), event.path, event.node ? &*event.node : nullptr);
     }
 }
 
 }  // namespace
 
 // Without --children: `initialized PATH` (with the node if it exists), then added, updated,
-// removed and resynced. With --children: the snapshot as an `added` line per child (sorted by
-// name), then `initialized DIR`, then a line per change of a child (and resynced DIR).
+// removed and resynced. With --children: the snapshot as an `added` line per child, then
+// `initialized DIR`, then a line per change of a child (and `resynced DIR`).
 asio::awaitable<int> run_watch(session& s, const options& o) {
     if (!o.children) {
         node_cache cache(s, o.path);
-        co_return co_await follow(cache, o, [&](const cache_event& e, printed_view& view) {
-            if (e.node) {
-                view.saw(e.path, e.node->stat);
-            }
-            print_line(o, "initialized", e.path, e.node ? &*e.node : nullptr);
-        });
+        co_return co_await follow(cache, o);
     }
     children_cache cache(s, o.path);
-    co_return co_await follow(cache, o, [&](const cache_event& e, printed_view& view) {
-        if (const auto children = cache.current()) {
-            for (const auto& [name, node] : *children) {
-                const auto path = join_path(o.path, name);
-                view.saw(path, node.stat);
-                print_line(o, "added", path, &node);
-            }
-        }
-        print_line(o, "initialized", e.path, nullptr);
-    });
+    co_return co_await follow(cache, o);
 }
 
 }  // namespace zkr::cli
