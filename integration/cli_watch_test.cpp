@@ -264,6 +264,17 @@ TEST(CliWatch, NodeKeepKeepsTheNodeWhileTheCommandRuns) {
     EXPECT_FALSE(node_exists(shared_hosts(), node));
 }
 
+TEST(CliWatch, NodeKeepGivesTheCommandItsNodeAndNoInheritedLock) {
+    const auto root = fresh_root();
+    create_node(shared_hosts(), "/t", "");
+    // Under a lock, the node's command sees the node's path, not the lock's.
+    auto [status, out] = shell("$ZKR lock " + root + "-lock -- $ZKR node keep " + root +
+                               " -- sh -c 'echo \"[$ZKR_LOCK_PATH][$ZKR_FENCING_TOKEN]" +
+                               "[$ZKR_NODE_PATH]\"; exit 3'");
+    EXPECT_EQ(status, 3) << out;
+    EXPECT_EQ(out, "[][][" + root + "]\n");
+}
+
 TEST(CliWatch, NodeKeepPersistentIsAPersistentNodeDeletedAfterTheCommand) {
     const auto node = fresh_root();
     create_node(shared_hosts(), "/t", "");
