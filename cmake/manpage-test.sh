@@ -73,7 +73,7 @@ while read -r option; do
         complain "$option (zkr --help) is not in ${page##*/}"
 done < <(long_options <<<"$help")
 # The environment variables the tool reads or sets.
-for variable in ZKR_HOSTS ZKR_LOCK_PATH ZKR_FENCING_TOKEN ZKR_SEQUENCER; do
+for variable in ZKR_HOSTS ZKR_LOCK_PATH ZKR_FENCING_TOKEN ZKR_SEQUENCER ZKR_NODE_PATH; do
     grep -qE "^\.B $variable\$" <<<"$(items '^[.]SH "?ENVIRONMENT')" ||
         complain "$variable is not an item of ENVIRONMENT in ${page##*/}"
 done

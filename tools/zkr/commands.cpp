@@ -32,6 +32,9 @@ std::size_t barrier_node(const options&) {
 std::size_t revoked_node(const options& o) {
     return o.node.empty() ? 0 : 1 + o.node.size();  // PATH/NAME with --node NAME
 }
+std::size_t kept_node(const options&) {
+    return 0;
+}
 std::size_t double_barrier_nodes(const options&) {
     // PATH/<uuid> for each member, and PATH/ready.
     return 1 + std::max(names::uuid_length, names::double_barrier_ready.size());
@@ -54,6 +57,10 @@ constexpr const option_spec* barrier_accepts[] = {&timeout};
 constexpr const option_spec* barrier_enter_accepts[] = {&members, &timeout, &grace, &quiet,
                                                         &metrics};
 
+constexpr const option_spec* follow_accepts[] = {&children, &json};
+constexpr const option_spec* node_keep_accepts[] = {&data, &node_mode, &timeout, &quiet};
+
+constexpr std::string_view node_keep_action[] = {"keep"};
 constexpr std::string_view barrier_actions[] = {"set", "remove", "wait"};
 constexpr std::string_view barrier_enter_action[] = {"enter"};
 
@@ -87,6 +94,14 @@ constexpr subcommand table[] = {
      .node_suffix = double_barrier_nodes,
      .run = run_barrier_enter},
     {.name = "members", .accepts = watch_accepts, .run = run_members},
+    {.name = "watch", .accepts = follow_accepts, .renews_session = true, .run = run_watch},
+    {.name = "node",
+     .actions = node_keep_action,
+     .accepts = node_keep_accepts,
+     .runs_command = true,
+     .renews_session = true,
+     .node_suffix = kept_node,
+     .run = run_node_keep},
     {.name = "revoke", .accepts = revoke_accepts, .node_suffix = revoked_node, .run = run_revoke},
     {.name = "check", .operand = operand::sequencer, .run = run_check},
     {.name = "help", .operand = operand::topic},

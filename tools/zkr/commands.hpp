@@ -39,6 +39,9 @@ struct subcommand {
     zkr::cli::operand operand = operand::path;
     /// Runs "-- CMD [ARGS...]" (under a lock, a lease, a leadership or a barrier).
     bool runs_command = false;
+    /// Carries on after an expiry, in a new ZooKeeper session (session_config::
+    /// renew_after_expiry): a watch and a kept node outlive their first session.
+    bool renews_session = false;
     /// Set for a command whose recipe keeps its nodes at PATH: how many bytes the longest of them
     /// adds to PATH (0 when PATH itself is the node, as a barrier's). The recipe refuses the root
     /// as PATH, and a PATH that its nodes would take beyond zkr::max_path_length: both are usage

@@ -35,6 +35,11 @@ boost::asio::awaitable<int> run_check(session& s, const options& o);
 boost::asio::awaitable<int> run_barrier(session& s, const options& o);
 boost::asio::awaitable<int> run_barrier_enter(session& s, const options& o);
 
+// Following a node or a directory's children (watch_command.cpp).
+boost::asio::awaitable<int> run_watch(session& s, const options& o);
+// Keeping a node while CMD runs (node_keep_command.cpp).
+boost::asio::awaitable<int> run_node_keep(session& s, const options& o);
+
 /// The handlers' completion token: results as tuples, errors as values rather than exceptions.
 inline constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 

@@ -79,8 +79,9 @@ asio::awaitable<int> run(const options& o) {
     config.hosts = o.hosts;
     config.session_timeout = o.session_timeout;
     config.digest_credentials = o.auth;
-    // A candidate that requeues carries on after an expiry, in a new ZooKeeper session.
-    config.renew_after_expiry = o.requeue;
+    // A candidate that requeues, a watch and a kept node carry on after an expiry, in a new
+    // ZooKeeper session.
+    config.renew_after_expiry = o.requeue || o.entry->renews_session;
     if (o.metrics.empty()) {
         session s(ex, config);
         co_return co_await connect_and_run(s, o);

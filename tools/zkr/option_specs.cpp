@@ -122,6 +122,25 @@ bool read_node(argument_reader& words, const std::string& spelling, options& o) 
     return true;
 }
 
+// node keep: how the node is kept. --ephemeral, --persistent and --ttl S exclude each other (the
+// same one twice included: a second mode is a mistake, whichever it is).
+bool read_node_mode(argument_reader& words, const std::string& spelling, options& o) {
+    if (!o.node_mode.empty()) {
+        return words.fail("--ephemeral, --persistent and --ttl exclude each other");
+    }
+    if (spelling == "--ttl") {
+        // At least a second: the server deletes a node unchanged for its TTL, and zkr touches it
+        // every TTL/2.
+        if (!read_seconds(words, spelling, o.ttl, 1)) {
+            return false;
+        }
+        o.node_mode = "ttl";
+        return true;
+    }
+    o.node_mode = spelling.substr(2);
+    return true;
+}
+
 bool read_grace(argument_reader& words, const std::string& spelling, options& o) {
     return read_seconds(words, spelling, o.grace);
 }
@@ -187,6 +206,10 @@ const option_spec json{"--json", {"--json"}, set_flag<&options::json>};
 const option_spec node{"--node NAME", {"--node"}, read_node};
 const option_spec force{"--force", {"--force"}, set_flag<&options::force>};
 const option_spec metrics{"--metrics ADDR:PORT", {"--metrics"}, read_metrics};
+const option_spec children{"--children", {"--children"}, set_flag<&options::children>};
+const option_spec data{"--data D", {"--data"}, read_text<&options::data>};
+const option_spec node_mode{
+    "--ephemeral|--persistent|--ttl S", {"--ephemeral", "--persistent", "--ttl"}, read_node_mode};
 const option_spec ignore_revocation{
     "--ignore-revocation", {"--ignore-revocation"}, set_flag<&options::ignore_revocation>};
 }  // namespace option

@@ -16,7 +16,7 @@ struct option_spec {
     /// The option as usage lines and errors show it: "--timeout S", "--read|--write".
     std::string_view synopsis;
     /// The words that give it on a command line: {"--quiet", "-q"}.
-    std::array<std::string_view, 2> spellings;
+    std::array<std::string_view, 3> spellings;
     /// Reads the option, and its value from `words` if it takes one, into `o`. False on a usage
     /// error, which `words` holds. `spelling` is the word that gave it.
     bool (*read)(argument_reader& words, const std::string& spelling, options& o);
@@ -36,7 +36,8 @@ namespace option {
 extern const option_spec hosts, session_timeout, auth, verbose;
 // The subcommands'.
 extern const option_spec read_or_write, timeout, try_once, grace, max_hold, quiet, progress,
-    max_leases, members, id, requeue, watch, json, node, force, ignore_revocation, metrics;
+    max_leases, members, id, requeue, watch, json, node, force, ignore_revocation, metrics,
+    children, data, node_mode;
 }  // namespace option
 
 /// The global options, in the order the usage line shows them.

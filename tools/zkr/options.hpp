@@ -22,8 +22,8 @@ struct options {
 
     // The command.
     std::string
-        command_name;    ///< as typed: lock, semaphore, elect, leader, status, barrier, members
-    std::string action;  ///< the word after a command that has several forms (barrier's)
+        command_name;    ///< as typed: lock, semaphore, elect, leader, status, barrier, members...
+    std::string action;  ///< the word after a command that has several forms (barrier's, node's)
     const subcommand* entry = nullptr;  ///< the command's entry in the table (commands.hpp)
     std::string path;
     std::string side;      ///< lock: "", "read" or "write"
@@ -39,12 +39,17 @@ struct options {
     bool progress = false;
     /// Progress reports are for people: on a terminal, or when asked (--progress); --quiet wins.
     bool show_progress() const;
-    bool watch = false;                ///< leader, members
-    bool json = false;                 ///< status
-    std::string node;                  ///< revoke: --node NAME (default: the holder)
-    bool force = false;                ///< revoke
-    bool ignore_revocation = false;    ///< lock
-    std::string metrics;               ///< lock, semaphore, elect: --metrics ADDR:PORT
+    bool watch = false;              ///< leader, members
+    bool json = false;               ///< status
+    std::string node;                ///< revoke: --node NAME (default: the holder)
+    bool force = false;              ///< revoke
+    bool ignore_revocation = false;  ///< lock
+    std::string metrics;             ///< lock, semaphore, elect: --metrics ADDR:PORT
+    bool children = false;           ///< watch: the directory's children, not the node
+    std::string data;                ///< node keep: --data D
+    /// node keep: "" (ephemeral, the default), "ephemeral", "persistent" or "ttl" (--ttl S).
+    std::string node_mode;
+    std::chrono::seconds ttl{0};       ///< node keep --ttl S
     std::vector<std::string> command;  ///< after "--"
 };
 

@@ -23,15 +23,22 @@ namespace asio = boost::asio;
 
 namespace {
 
-/// The command's environment: ours plus the lock's identity.
+/// The command's environment: ours plus the identity of what it runs under (a lock's path,
+/// token and sequencer; a kept node's path). Inherited ZKR_ identities are dropped: a command
+/// started from another zkr's command must not see that one's.
 std::vector<std::string> child_environment(const held& h) {
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
         if (std::strncmp(*e, "ZKR_LOCK_PATH=", 14) != 0 &&
             std::strncmp(*e, "ZKR_FENCING_TOKEN=", 18) != 0 &&
-            std::strncmp(*e, "ZKR_SEQUENCER=", 14) != 0) {
+            std::strncmp(*e, "ZKR_SEQUENCER=", 14) != 0 &&
+            std::strncmp(*e, "ZKR_NODE_PATH=", 14) != 0) {
             env.emplace_back(*e);
         }
+    }
+    if (h.kept_node) {
+        env.push_back("ZKR_NODE_PATH=" + h.path);
+        return env;
     }
     env.push_back("ZKR_LOCK_PATH=" + h.path);
     env.push_back("ZKR_FENCING_TOKEN=" + std::to_string(h.fencing_token));

@@ -35,6 +35,9 @@ struct held {
     /// Stop the command when asked (false: --ignore-revocation; the request is still heard, so
     /// that an eviction that follows it is told as a revocation).
     bool heed_revocation = true;
+    /// A node kept in existence (zkr node keep), not a lock: the command gets ZKR_NODE_PATH
+    /// instead of ZKR_LOCK_PATH, ZKR_FENCING_TOKEN and ZKR_SEQUENCER.
+    bool kept_node = false;
 };
 
 /// How zkr ends a hold it decides to end.
