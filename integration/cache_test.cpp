@@ -198,8 +198,8 @@ TEST(Cache, ChildrenCacheFollowsAnotherClientsChildrenAndResyncsAfterRenewal) {
 std::string snapshot_line(const children_cache::snapshot& kids) {
     std::string line = "children ";
     for (const auto& [name, node] : kids) {
-        line += (line.size() > 9 ? "," : "") + name + ":" + std::to_string(node.stat.czxid) +
-                ":" + std::to_string(node.stat.mzxid);
+        line += (line.size() > 9 ? "," : "") + name + ":" + std::to_string(node.stat.czxid) + ":" +
+                std::to_string(node.stat.mzxid);
     }
     return line;
 }

@@ -287,42 +287,44 @@ TEST(Interop, ZkrAndCuratorPersistentNodesBothComeBackAfterADeletion) {
     const auto theirs = root + "/curator", ours = root + "/zkr";
     auto java = peer("curator-coordination", {"persistent-node", theirs, "java"});
     expect_ready(java, "Curator PersistentNode driver");
-    with_sessions({config_for_peer_tests(shared_hosts())}, [&](session& s) -> asio::awaitable<void> {
-        persistent_node node(s, ours, "zkr");
-        auto [sec] = co_await node.async_start(tuple);
-        CO_REQUIRE(!sec);
-        // Named strings: no temporary in a co_await expression (g++ 12).
-        const std::string java_data = "java", zkr_data = "zkr";
-        auto holds = [&](const std::string& path, const std::string& data) -> asio::awaitable<bool> {
-            auto [ec, got] = co_await s.async_get_data(path, tuple);
-            co_return !ec && got.data == data;
-        };
-        const bool curator_first = co_await holds(theirs, java_data);
-        const bool zkr_first = co_await holds(ours, zkr_data);
-        EXPECT_TRUE(curator_first);
-        EXPECT_TRUE(zkr_first);
-        for (int round = 0; round < 3; ++round) {
-            delete_node(shared_hosts(), theirs);
-            delete_node(shared_hosts(), ours);
-            bool both = false;
-            const auto deadline = std::chrono::steady_clock::now() + 20s;
-            while (!both && std::chrono::steady_clock::now() < deadline) {
-                const bool curator_now = co_await holds(theirs, java_data);
-                const bool zkr_now = co_await holds(ours, zkr_data);
-                both = curator_now && zkr_now;
-                if (!both) {
-                    co_await pause_for(20ms);  // polling the server, not synchronising
+    with_sessions(
+        {config_for_peer_tests(shared_hosts())}, [&](session& s) -> asio::awaitable<void> {
+            persistent_node node(s, ours, "zkr");
+            auto [sec] = co_await node.async_start(tuple);
+            CO_REQUIRE(!sec);
+            // Named strings: no temporary in a co_await expression (g++ 12).
+            const std::string java_data = "java", zkr_data = "zkr";
+            auto holds = [&](const std::string& path,
+                             const std::string& data) -> asio::awaitable<bool> {
+                auto [ec, got] = co_await s.async_get_data(path, tuple);
+                co_return !ec && got.data == data;
+            };
+            const bool curator_first = co_await holds(theirs, java_data);
+            const bool zkr_first = co_await holds(ours, zkr_data);
+            EXPECT_TRUE(curator_first);
+            EXPECT_TRUE(zkr_first);
+            for (int round = 0; round < 3; ++round) {
+                delete_node(shared_hosts(), theirs);
+                delete_node(shared_hosts(), ours);
+                bool both = false;
+                const auto deadline = std::chrono::steady_clock::now() + 20s;
+                while (!both && std::chrono::steady_clock::now() < deadline) {
+                    const bool curator_now = co_await holds(theirs, java_data);
+                    const bool zkr_now = co_await holds(ours, zkr_data);
+                    both = curator_now && zkr_now;
+                    if (!both) {
+                        co_await pause_for(20ms);  // polling the server, not synchronising
+                    }
                 }
+                const bool curator_back = co_await holds(theirs, java_data);
+                const bool zkr_back = co_await holds(ours, zkr_data);
+                EXPECT_TRUE(both) << "round " << round << ": Curator's node back: " << curator_back
+                                  << ", zkr's: " << zkr_back;
             }
-            const bool curator_back = co_await holds(theirs, java_data);
-            const bool zkr_back = co_await holds(ours, zkr_data);
-            EXPECT_TRUE(both) << "round " << round << ": Curator's node back: " << curator_back
-                              << ", zkr's: " << zkr_back;
-        }
-        co_await node.async_close(tuple);
-        const bool zkr_after_close = co_await holds(ours, zkr_data);
-        EXPECT_FALSE(zkr_after_close);
-    });
+            co_await node.async_close(tuple);
+            const bool zkr_after_close = co_await holds(ours, zkr_data);
+            EXPECT_FALSE(zkr_after_close);
+        });
     java.kill(SIGTERM);
 }
 

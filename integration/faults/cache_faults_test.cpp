@@ -191,8 +191,7 @@ TEST(Faults, CachesFollowAWriterThroughFaults) {
     // The nemesis, with T + 0.5 s of normal operation before each fault.
     const bool long_mode = std::getenv("ZKR_FAULTS_LONG") != nullptr;
     // Long mode: at least five rounds and 20,000 writes.
-    for (int round = 0; round < (long_mode ? 5 : 1) || (long_mode && w.writes() < 20000);
-         ++round) {
+    for (int round = 0; round < (long_mode ? 5 : 1) || (long_mode && w.writes() < 20000); ++round) {
         sleep_ms(session_ms + 500);
         server.pause(1);  // longer than T: every session expires, the caches renew and resync
         sleep_ms(session_ms * 5 / 2);
