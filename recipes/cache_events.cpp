@@ -1,5 +1,9 @@
 #include "cache_events.hpp"
 
+#include "path.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 
@@ -149,6 +153,79 @@ boost::asio::awaitable<error_code> follow_renewal(session_ptr s, std::uint64_t g
             co_return ec;
         }
         (void)next;
+    }
+}
+
+void cache_core::close_here() {
+    if (closed) {
+        return;
+    }
+    closed = true;
+    stop->emit(boost::asio::cancellation_type::terminal);
+    if (on_close) {
+        on_close();
+    }
+    start.complete(make_error_code(boost::asio::error::operation_aborted));
+    events.close();
+}
+
+void cache_core::finish(error_code ec) {
+    if (closed) {
+        return;
+    }
+    start.complete(ec);
+    events.end(ec);
+}
+
+void start_cache(const std::shared_ptr<cache_core>& c, handler<void(error_code)> h,
+                 cache_follower follow, error_code refused) {
+    namespace asio = boost::asio;
+    const auto& s = c->session;
+    if (validate_path(c->path)) {
+        refused = make_error_code(errc::invalid_path);
+    }
+    if (refused) {
+        fail(std::move(h), s->completions(), refused);
+        return;
+    }
+    cache_start start;
+    start.prepare(std::move(h), *s, [weak = std::weak_ptr<cache_core>(c)] {
+        if (auto c = weak.lock()) {
+            c->close_here();
+        }
+    });
+    s->on_driver([c, start = std::move(start), follow = std::move(follow)]() mutable {
+        if (c->started || c->closed) {
+            start.complete(c->closed ? make_error_code(asio::error::operation_aborted)
+                                     : make_error_code(errc::already_started));
+            return;
+        }
+        c->started = true;
+        c->start = std::move(start);
+        asio::co_spawn(c->session->strand(), reporting_cancellation(follow()),
+                       asio::bind_cancellation_slot(c->stop->slot(), [c](std::exception_ptr e,
+                                                                         std::tuple<error_code> r) {
+                           c->finish(e ? make_error_code(zk_errc::system_error) : std::get<0>(r));
+                       }));
+    });
+}
+
+void wait_cache_event(const std::shared_ptr<cache_core>& c,
+                      handler<void(error_code, cache_event)> h) {
+    const auto& s = c->session;
+    auto w = waiter_list<void(error_code, cache_event)>::prepare(std::move(h), s->strand(),
+                                                                 s->completions());
+    s->on_driver([c, w = std::move(w)]() mutable { c->events.wait(std::move(w)); });
+}
+
+void close_cache(const std::shared_ptr<cache_core>& c) noexcept {
+    if (!c) {
+        return;
+    }
+    try {
+        c->session->on_driver([c] { c->close_here(); });
+    } catch (...) {
+        // Out of memory for the post: the cache ends with its session instead.
     }
 }
 

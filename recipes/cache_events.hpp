@@ -14,9 +14,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 
 namespace zkr::detail {
 
@@ -99,6 +101,46 @@ void cache_start::prepare(handler<void(error_code)> h, const session_seam& s, On
         });
     }
 }
+
+/// What every cache's impl holds besides its copy, and the operations its public object shares
+/// (start, wait for an event, close): node_cache_impl, children_cache_impl and tree_cache_impl
+/// derive from it.
+struct cache_core {
+    cache_core(session_ptr s, std::string p) : session(std::move(s)), path(std::move(p)) {}
+
+    const session_ptr session;
+    const std::string path;
+
+    // ---- Driver strand. ----
+    bool started = false;
+    bool closed = false;
+    cache_events events;
+    cache_start start;
+    /// Stops the coroutine (close()); it removes its watches as it ends.
+    std::shared_ptr<boost::asio::cancellation_signal> stop =
+        std::make_shared<boost::asio::cancellation_signal>();
+    /// What else a close stops (a cache's own timer), if anything.
+    std::function<void()> on_close;
+
+    /// Closes the cache: the coroutine stops, a pending start ends with operation_aborted, the
+    /// waiters with what is queued, then with the close.
+    void close_here();
+    /// The coroutine ended with `ec`: the start (if pending) and the waiters are told.
+    void finish(error_code ec);
+};
+
+/// The cache's coroutine: follows the server until the cache closes or ends.
+using cache_follower = std::function<boost::asio::awaitable<std::tuple<error_code>>()>;
+
+/// Public object's async_start: checks the path (and `refused`, an argument the cache itself
+/// found wrong), then runs `follow` once, on the driver strand. Any thread.
+void start_cache(const std::shared_ptr<cache_core>& c, handler<void(error_code)> h,
+                 cache_follower follow, error_code refused = {});
+/// Public object's async_wait_event. Any thread.
+void wait_cache_event(const std::shared_ptr<cache_core>& c,
+                      handler<void(error_code, cache_event)> h);
+/// Public object's close(): posted to the driver strand. Any thread.
+void close_cache(const std::shared_ptr<cache_core>& c) noexcept;
 
 /// After a request or a watch ended with the session (`ec`, is_session_lost) in `generation`:
 /// waits for the next generation to be connected (session_config::renew_after_expiry), which a

@@ -17,20 +17,10 @@
 namespace zkr {
 namespace detail {
 
-struct node_cache_impl {
-    node_cache_impl(session_ptr s, std::string p) : session(std::move(s)), path(std::move(p)) {}
-
-    const session_ptr session;
-    const std::string path;
+struct node_cache_impl : cache_core {
+    node_cache_impl(session_ptr s, std::string p) : cache_core(std::move(s), std::move(p)) {}
 
     // ---- Driver strand. ----
-    bool started = false;
-    bool closed = false;
-    cache_events events;
-    cache_start start;
-    /// Stops the coroutine (close()); it removes the watch as it ends.
-    std::shared_ptr<boost::asio::cancellation_signal> stop =
-        std::make_shared<boost::asio::cancellation_signal>();
     /// What was reported last.
     followed_node node;
 
@@ -43,16 +33,6 @@ struct node_cache_impl {
         auto next = n ? std::make_shared<const node_data>(*n) : nullptr;
         std::lock_guard lock(mutex);
         current = std::move(next);
-    }
-
-    void close_here() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        stop->emit(boost::asio::cancellation_type::terminal);
-        start.complete(make_error_code(boost::asio::error::operation_aborted));
-        events.close();
     }
 
   private:
@@ -177,14 +157,6 @@ asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<node_cache_impl> 
     }
 }
 
-void finish(node_cache_impl& c, error_code ec) {
-    if (c.closed) {
-        return;
-    }
-    c.start.complete(ec);
-    c.events.end(ec);
-}
-
 }  // namespace
 }  // namespace detail
 
@@ -217,52 +189,16 @@ std::shared_ptr<const node_data> node_cache::current() const {
 }
 
 void node_cache::close() noexcept {
-    if (!impl_) {
-        return;
-    }
-    try {
-        impl_->session->on_driver([c = impl_] { c->close_here(); });
-    } catch (...) {
-        // Out of memory for the post: the cache ends with its session instead.
-    }
+    detail::close_cache(impl_);
 }
 
 void node_cache::initiate_start(const impl_ptr& c, detail::handler<void(error_code)> h) {
-    namespace asio = boost::asio;
-    const auto& s = c->session;
-    if (detail::validate_path(c->path)) {
-        detail::fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
-        return;
-    }
-    detail::cache_start start;
-    start.prepare(std::move(h), *s, [weak = std::weak_ptr<detail::node_cache_impl>(c)] {
-        if (auto c = weak.lock()) {
-            c->close_here();
-        }
-    });
-    s->on_driver([c, start = std::move(start)]() mutable {
-        if (c->started || c->closed) {
-            start.complete(c->closed ? make_error_code(asio::error::operation_aborted)
-                                     : make_error_code(errc::already_started));
-            return;
-        }
-        c->started = true;
-        c->start = std::move(start);
-        asio::co_spawn(c->session->strand(), detail::reporting_cancellation(detail::follow(c)),
-                       asio::bind_cancellation_slot(c->stop->slot(), [c](std::exception_ptr e,
-                                                                         std::tuple<error_code> r) {
-                           auto ec = e ? make_error_code(zk_errc::system_error) : std::get<0>(r);
-                           detail::finish(*c, ec);
-                       }));
-    });
+    detail::start_cache(c, std::move(h), [c] { return detail::follow(c); }, {});
 }
 
 void node_cache::initiate_wait_event(const impl_ptr& c,
                                      detail::handler<void(error_code, cache_event)> h) {
-    const auto& s = c->session;
-    auto w = detail::waiter_list<void(error_code, cache_event)>::prepare(std::move(h), s->strand(),
-                                                                         s->completions());
-    s->on_driver([c, w = std::move(w)]() mutable { c->events.wait(std::move(w)); });
+    detail::wait_cache_event(c, std::move(h));
 }
 
 }  // namespace zkr
