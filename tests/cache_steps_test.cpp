@@ -34,16 +34,6 @@ using detail::access;
 constexpr std::int64_t our_session = 0x100;
 const std::string node = "/app/n";
 
-void drain(asio::io_context& ioc) {
-    for (int rounds = 0; rounds < 100000; ++rounds) {
-        ioc.restart();
-        if (ioc.poll() == 0) {
-            return;
-        }
-    }
-    ADD_FAILURE() << "the cache never settles";
-}
-
 /// Another client's writes, between which the cache is left to settle.
 struct world {
     fake_server server;
@@ -167,15 +157,15 @@ cache_run run(std::size_t step, fault f, bool renews) {
             }));
     };
     wait();
-    drain(ioc);
+    drain(ioc, "the cache");
     w.set("v2");
-    drain(ioc);
+    drain(ioc, "the cache");
     w.remove();
-    drain(ioc);
+    drain(ioc, "the cache");
     w.create("v3");
-    drain(ioc);
+    drain(ioc, "the cache");
     w.set("v4");
-    drain(ioc);
+    drain(ioc, "the cache");
 
     r.current = cache->current();
     r.server_node = w.now();
@@ -185,7 +175,7 @@ cache_run run(std::size_t step, fault f, bool renews) {
     r.fault_applied = s->fault_applied();
     closing = true;
     cache.reset();  // closes it
-    drain(ioc);
+    drain(ioc, "the cache");
     r.watches_left = w.server.watches_on(node);
     // Every reported state is one the server had.
     for (const auto& e : r.events) {
@@ -353,18 +343,18 @@ struct started_cache {
         cache.emplace(access::construct<node_cache>(s, node));
         start_ec = make_error_code(errc::invalid_argument);
         cache->async_start([this](error_code ec) { start_ec = ec; });
-        drain(ioc);
+        drain(ioc, "the cache");
     }
 
     ~started_cache() {
         cache.reset();  // closes it while the fake server and session still exist
-        drain(ioc);
+        drain(ioc, "the cache");
     }
 
     std::pair<error_code, cache_event> next() {
         std::optional<std::pair<error_code, cache_event>> got;
         cache->async_wait_event([&](error_code ec, cache_event e) { got.emplace(ec, e); });
-        drain(ioc);
+        drain(ioc, "the cache");
         EXPECT_TRUE(got) << "the wait never completed";
         return got.value_or(std::pair<error_code, cache_event>{});
     }
@@ -390,7 +380,7 @@ TEST(CacheSteps, NodeCacheOfAMissingNodeStartsEmptyAndSeesItsCreation) {
     EXPECT_FALSE(cache.current());
     std::optional<error_code> started;
     cache.async_start([&](error_code ec) { started = ec; });
-    drain(ioc);
+    drain(ioc, "the cache");
     ASSERT_TRUE(started);
     EXPECT_FALSE(*started);
     EXPECT_FALSE(cache.current());
@@ -404,9 +394,9 @@ TEST(CacheSteps, NodeCacheOfAMissingNodeStartsEmptyAndSeesItsCreation) {
         });
     };
     wait();
-    drain(ioc);
+    drain(ioc, "the cache");
     w.create("here");
-    drain(ioc);
+    drain(ioc, "the cache");
     ASSERT_EQ(events.size(), 2u);
     EXPECT_EQ(events[0].type, cache_event_type::initialized);
     EXPECT_FALSE(events[0].node);
@@ -416,7 +406,7 @@ TEST(CacheSteps, NodeCacheOfAMissingNodeStartsEmptyAndSeesItsCreation) {
     EXPECT_EQ((std::vector<std::string>{s->requests()[0].str(), s->requests()[1].str()}),
               (std::vector<std::string>{"watch_data /app/n", "watch_exists /app/n"}));
     cache.close();
-    drain(ioc);
+    drain(ioc, "the cache");
     EXPECT_EQ(w.server.watches_on(node), 0u);
 }
 
@@ -514,7 +504,7 @@ TEST(CacheSteps, AFollowedNodeJudgesByTheStatAndNeverGoesBack) {
                 detail::handler<void(error_code, cache_event)>(
                     [&](error_code, cache_event e) { out.push_back(describe(e)); }),
                 ioc.get_executor(), ioc.get_executor()));
-            drain(ioc);
+            drain(ioc, "the cache");
         }
         return std::make_pair(taken, out);
     };
@@ -645,17 +635,17 @@ children_run run_children(std::size_t step, fault f, bool renews) {
             }));
     };
     wait();
-    drain(ioc);
+    drain(ioc, "the cache");
     create("/app/d/b", "x1");
-    drain(ioc);
+    drain(ioc, "the cache");
     set("/app/d/a", "v2");
-    drain(ioc);
+    drain(ioc, "the cache");
     server.remove("/app/d/b");
-    drain(ioc);
+    drain(ioc, "the cache");
     server.remove("/app/d/a");
-    drain(ioc);
+    drain(ioc, "the cache");
     create("/app/d/a", "v3");
-    drain(ioc);
+    drain(ioc, "the cache");
 
     r.current = cache->current();
     for (const auto& name : server.children_of("/app/d")) {
@@ -668,7 +658,7 @@ children_run run_children(std::size_t step, fault f, bool renews) {
     r.fault_applied = s->fault_applied();
     closing = true;
     cache.reset();
-    drain(ioc);
+    drain(ioc, "the cache");
     r.watches_left = server.watches_of(s.get());
     return r;
 }
@@ -810,21 +800,21 @@ TEST(CacheSteps, ChildrenCacheOfAMissingDirectoryAndItsWatchBudget) {
     auto cache = access::construct<children_cache>(s, "/app/d");
     std::optional<error_code> started;
     cache.async_start([&](error_code ec) { started = ec; });
-    drain(ioc);
+    drain(ioc, "the cache");
     ASSERT_TRUE(started);
     EXPECT_FALSE(*started);
     ASSERT_TRUE(cache.current());
     EXPECT_TRUE(cache.current()->empty()) << "no directory, no children";
     server.apply_create("/app/d", {}, create_mode::persistent, 0, ignored);
-    drain(ioc);
+    drain(ioc, "the cache");
     server.apply_create("/app/d/a", "v1", create_mode::persistent, 0, ignored);
-    drain(ioc);
+    drain(ioc, "the cache");
     ASSERT_EQ(cache.current()->size(), 1u);
     EXPECT_EQ(cache.current()->at("a").data, "v1");
     // The next child's watch is refused: the waits end with the refusal, after the events.
     s->watch_budget = server.watches_of(s.get());
     server.apply_create("/app/d/b", "x", create_mode::persistent, 0, ignored);
-    drain(ioc);
+    drain(ioc, "the cache");
     std::vector<std::string> seen;
     error_code end;
     std::function<void()> wait = [&] {
@@ -838,11 +828,11 @@ TEST(CacheSteps, ChildrenCacheOfAMissingDirectoryAndItsWatchBudget) {
         });
     };
     wait();
-    drain(ioc);
+    drain(ioc, "the cache");
     EXPECT_EQ(seen, (std::vector<std::string>{"/app/d initialized", "/app/d/a added v1"}));
     EXPECT_EQ(end, errc::too_many_watches);
     cache.close();
-    drain(ioc);
+    drain(ioc, "the cache");
     EXPECT_EQ(server.watches_of(s.get()), 0u);
 }
 

@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <tuple>
@@ -210,6 +212,16 @@ const char* fault_name(fault f) {
             return "cancellation while waiting for the connection";
     }
     return "?";
+}
+
+void drain(asio::io_context& ioc, const char* what) {
+    for (int rounds = 0; rounds < 100000; ++rounds) {
+        ioc.restart();
+        if (ioc.poll() == 0) {
+            return;
+        }
+    }
+    ADD_FAILURE() << what << " never settles";
 }
 
 fake_session::fake_session(asio::io_context& ioc, fake_server& server, std::int64_t id)

@@ -118,6 +118,11 @@ struct request_record {
     std::string str() const { return kind + " " + path; }
 };
 
+/// Runs every handler that is ready, until none is: the fake's answers and reconnections are
+/// posted, never timed. What keeps going without end (a retry loop that never settles) fails
+/// the test here, naming `what`, rather than hanging it.
+void drain(boost::asio::io_context& ioc, const char* what = "the operation");
+
 class fake_session final : public detail::session_seam {
   public:
     fake_session(boost::asio::io_context& ioc, fake_server& server, std::int64_t id);

@@ -38,16 +38,6 @@ constexpr std::int64_t watcher_session = 0x300;
 const std::string group_path = "/app/group";
 const std::string member_node = "/app/group/me";
 
-void drain(asio::io_context& ioc) {
-    for (int rounds = 0; rounds < 100000; ++rounds) {
-        ioc.restart();
-        if (ioc.poll() == 0) {
-            return;
-        }
-    }
-    ADD_FAILURE() << "the member never settles";
-}
-
 std::string str(const std::vector<std::string>& requests) {
     std::ostringstream out;
     for (const auto& r : requests) {
@@ -131,7 +121,7 @@ std::vector<std::string> run(std::size_t step, fault f, bool renews, bool check_
     s->on_cancel = [&] { cancel.emit(asio::cancellation_type::terminal); };
     watcher w(ioc, server);
     w.wait();
-    drain(ioc);
+    drain(ioc, "the member");
     EXPECT_TRUE(w.sees({})) << "a group that does not exist has no members";
 
     s->inject(step, f);
@@ -149,7 +139,7 @@ std::vector<std::string> run(std::size_t step, fault f, bool renews, bool check_
         if (m->node_path().empty() && server.exists(member_node) &&
             server.nodes.at(member_node).stat.ephemeral_owner != s->id()) {
             server.remove(member_node);
-            drain(ioc);
+            drain(ioc, "the member");
         }
     };
     const bool expired = [&] { return f == fault::expiry && !renews; }();
@@ -160,7 +150,7 @@ std::vector<std::string> run(std::size_t step, fault f, bool renews, bool check_
         ++started;
         start_ec = ec;
     }));
-    drain(ioc);
+    drain(ioc, "the member");
     record();
     EXPECT_EQ(started, 1) << str(requests);
     if (start_ec == errc::node_taken) {
@@ -174,11 +164,11 @@ std::vector<std::string> run(std::size_t step, fault f, bool renews, bool check_
     }
     error_code created_ec = make_error_code(errc::invalid_argument);
     m->async_wait_created([&](error_code ec) { created_ec = ec; });
-    drain(ioc);
+    drain(ioc, "the member");
 
     error_code set_ec = make_error_code(errc::invalid_argument);
     m->async_set_data("two", [&](error_code ec) { set_ec = ec; });
-    drain(ioc);
+    drain(ioc, "the member");
     foreign_goes();
     record();
     const bool ended = expired && s->fault_applied();
@@ -194,7 +184,7 @@ std::vector<std::string> run(std::size_t step, fault f, bool renews, bool check_
 
         // Another client deletes it: it comes back, with the latest data.
         server.remove(member_node);
-        drain(ioc);
+        drain(ioc, "the member");
         foreign_goes();
         record();
         if (expired && s->fault_applied()) {  // the session ended while it came back
@@ -209,7 +199,7 @@ std::vector<std::string> run(std::size_t step, fault f, bool renews, bool check_
     // It leaves: its node goes, and the watcher sees it go.
     error_code close_ec = make_error_code(errc::invalid_argument);
     m->async_close([&](error_code ec) { close_ec = ec; });
-    drain(ioc);
+    drain(ioc, "the member");
     record();
     EXPECT_FALSE(close_ec) << close_ec.message() << str(requests);
     EXPECT_FALSE(server.exists(member_node)) << str(requests);
@@ -234,12 +224,12 @@ std::vector<std::string> run(std::size_t step, fault f, bool renews, bool check_
             << str(requests);
     }
     m.reset();
-    drain(ioc);
+    drain(ioc, "the member");
 
     // The watcher's wait, cancelled, closes its cache: no watch of it is left.
     EXPECT_TRUE(w.waiting);
     w.cancel.emit(asio::cancellation_type::terminal);
-    drain(ioc);
+    drain(ioc, "the member");
     EXPECT_FALSE(w.waiting);
     EXPECT_EQ(w.ended, asio::error::operation_aborted);
     EXPECT_EQ(server.watches_of(w.session.get()), 0u);
@@ -274,7 +264,7 @@ TEST(GroupMemberSteps, AnIdThatIsNotOneNodeNameIsRefusedAndNothingIsSent) {
         group_member m(g, bad, "x");
         error_code ec;
         m.async_start([&](error_code e) { ec = e; });
-        drain(ioc);
+        drain(ioc, "the member");
         EXPECT_EQ(ec, errc::invalid_path) << bad;
     }
     EXPECT_TRUE(s->requests().empty());
@@ -292,11 +282,11 @@ TEST(GroupMemberSteps, AnotherSessionsMemberUnderOurIdIsLeftAloneThenReplacedWhe
     group_member m(g, "me", "mine");
     error_code ec;
     m.async_start([&](error_code e) { ec = e; });
-    drain(ioc);
+    drain(ioc, "the member");
     EXPECT_EQ(ec, errc::node_taken);
     EXPECT_EQ(server.nodes.at(member_node).data, "theirs");
     server.remove(member_node);
-    drain(ioc);
+    drain(ioc, "the member");
     EXPECT_EQ(server.nodes.at(member_node).data, "mine");
     EXPECT_EQ(server.nodes.at(member_node).stat.ephemeral_owner, our_session);
 }

@@ -33,16 +33,6 @@ using detail::session_ptr;
 constexpr std::int64_t our_session = 0x100;
 constexpr std::int64_t other_session = 0x200;
 
-void drain(asio::io_context& ioc) {
-    for (int rounds = 0; rounds < 100000; ++rounds) {
-        ioc.restart();
-        if (ioc.poll() == 0) {
-            return;
-        }
-    }
-    ADD_FAILURE() << "the node never settles";
-}
-
 struct life {
     std::string name;
     persistent_node_options options;
@@ -89,7 +79,7 @@ void foreign_node_goes(fake_server& server, const persistent_node& n, const life
                        asio::io_context& ioc) {
     if (n.node_path().empty() && server.exists(l.path) && server.children_of(l.path).empty()) {
         server.remove(l.path);
-        drain(ioc);
+        drain(ioc, "the node");
     }
 }
 
@@ -120,7 +110,7 @@ run_report run(const life& l, std::size_t step, fault f, bool check_script) {
         ++started;
         start_ec = ec;
     }));
-    drain(ioc);
+    drain(ioc, "the node");
     record();
     EXPECT_EQ(started, 1) << report.str();
     const bool conflicted = f == fault::conflict && s->fault_applied();
@@ -134,7 +124,7 @@ run_report run(const life& l, std::size_t step, fault f, bool check_script) {
     }
     error_code created_ec = make_error_code(errc::invalid_argument);
     n->async_wait_created([&](error_code ec) { created_ec = ec; });
-    drain(ioc);
+    drain(ioc, "the node");
     record();
     EXPECT_FALSE(created_ec) << created_ec.message() << report.str();
     EXPECT_TRUE(kept(server, *s, *n, l, "one")) << report.str();
@@ -142,7 +132,7 @@ run_report run(const life& l, std::size_t step, fault f, bool check_script) {
     // A new value.
     error_code set_ec = make_error_code(errc::invalid_argument);
     n->async_set_data("two", [&](error_code ec) { set_ec = ec; });
-    drain(ioc);
+    drain(ioc, "the node");
     foreign_node_goes(server, *n, l, ioc);
     record();
     EXPECT_FALSE(set_ec) << set_ec.message() << report.str();
@@ -153,7 +143,7 @@ run_report run(const life& l, std::size_t step, fault f, bool check_script) {
     if (!before.empty() && server.exists(before)) {
         server.remove(before);
     }
-    drain(ioc);
+    drain(ioc, "the node");
     foreign_node_goes(server, *n, l, ioc);
     record();
     EXPECT_TRUE(kept(server, *s, *n, l, "two")) << report.str();
@@ -162,7 +152,7 @@ run_report run(const life& l, std::size_t step, fault f, bool check_script) {
     const auto last = n->node_path();
     error_code close_ec = make_error_code(errc::invalid_argument);
     n->async_close([&](error_code ec) { close_ec = ec; });
-    drain(ioc);
+    drain(ioc, "the node");
     record();
     EXPECT_FALSE(close_ec) << close_ec.message() << report.str();
     EXPECT_FALSE(server.exists(last)) << last << report.str();
@@ -172,7 +162,7 @@ run_report run(const life& l, std::size_t step, fault f, bool check_script) {
         EXPECT_EQ(report.requests, l.script) << report.str();
     }
     n.reset();
-    drain(ioc);
+    drain(ioc, "the node");
     return report;
 }
 
@@ -276,7 +266,7 @@ struct world {
     error_code start(persistent_node& n) {
         error_code out = make_error_code(errc::invalid_argument);
         n.async_start([&](error_code ec) { out = ec; });
-        drain(ioc);
+        drain(ioc, "the node");
         return out;
     }
 };

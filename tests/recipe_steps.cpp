@@ -17,19 +17,6 @@ namespace {
 constexpr std::int64_t our_session = 0x100;
 constexpr std::int64_t other_session = 0x200;
 
-/// Runs every handler that is ready, until none is: the fake's answers and reconnections are
-/// posted, never timed. A recipe that keeps going without end (a retry loop that never
-/// settles) fails here rather than hanging the test.
-void drain(asio::io_context& ioc) {
-    for (int rounds = 0; rounds < 100000; ++rounds) {
-        ioc.restart();
-        if (ioc.poll() == 0) {
-            return;
-        }
-    }
-    ADD_FAILURE() << "the operation never settles";
-}
-
 /// What one run saw.
 struct run_report {
     int completions = 0;
@@ -61,13 +48,13 @@ run_report run(const recipe_case& c, std::size_t step, fault f, bool renews = fa
         r.held_nodes_on_completion = !server.owned_by(our_session).empty();
         r.outcome = std::move(o);
     });
-    drain(ioc);
+    drain(ioc, "the operation");
     if (r.completions == 0) {
         // Waiting for others: they leave (their nodes go, as when their sessions end).
         for (const auto& path : server.owned_by(other_session)) {
             server.remove(path);
         }
-        drain(ioc);
+        drain(ioc, "the operation");
     }
     if (r.completions == 1 && r.outcome.holds) {
         bool released = false;
@@ -75,7 +62,7 @@ run_report run(const recipe_case& c, std::size_t step, fault f, bool renews = fa
             released = true;
             r.release_ec = ec;
         });
-        drain(ioc);
+        drain(ioc, "the operation");
         EXPECT_TRUE(released) << "the release never completed";
     }
     r.left_behind = server.owned_by(our_session);
@@ -90,7 +77,7 @@ run_report run(const recipe_case& c, std::size_t step, fault f, bool renews = fa
     r.fault_applied = s->fault_applied();
     // The handle (and its timers) goes while its io_context still exists.
     r.outcome.release = nullptr;
-    drain(ioc);
+    drain(ioc, "the operation");
     return r;
 }
 

@@ -32,16 +32,6 @@ using detail::access;
 constexpr std::int64_t our_session = 0x100;
 const std::string root = "/app/t";
 
-void drain(asio::io_context& ioc) {
-    for (int rounds = 0; rounds < 100000; ++rounds) {
-        ioc.restart();
-        if (ioc.poll() == 0) {
-            return;
-        }
-    }
-    ADD_FAILURE() << "the cache never settles";
-}
-
 const char* type_name(cache_event_type t) {
     static const char* const names[] = {"added", "updated", "removed", "initialized", "resynced"};
     return names[static_cast<int>(t)];
@@ -255,20 +245,20 @@ tree_run run_tree(std::size_t step, fault f, bool renews) {
             }));
     };
     wait();
-    drain(ioc);
+    drain(ioc, "the cache");
     w.create(root + "/b", "b1");
-    drain(ioc);
+    drain(ioc, "the cache");
     w.set(root + "/a/x", "x2");
-    drain(ioc);
+    drain(ioc, "the cache");
     w.create(root + "/a/x/deep", "d1");
-    drain(ioc);
+    drain(ioc, "the cache");
     w.remove_tree(root + "/a");
-    drain(ioc);
+    drain(ioc, "the cache");
     w.create(root + "/a", "a2");
     w.create(root + "/a/y", "y1");
-    drain(ioc);
+    drain(ioc, "the cache");
     w.set(root, "r2");
-    drain(ioc);
+    drain(ioc, "the cache");
 
     r.current = cache->current();
     r.server = w.subtree(tree_cache_options::unlimited);
@@ -279,7 +269,7 @@ tree_run run_tree(std::size_t step, fault f, bool renews) {
     r.replayed = replay(r.events, w);
     closing = true;
     cache.reset();
-    drain(ioc);
+    drain(ioc, "the cache");
     r.watches_left = w.server.watches_of(s.get());
     return r;
 }
@@ -383,11 +373,11 @@ struct started_tree {
         s->watch_budget = watch_budget;
         cache = std::make_unique<tree_cache>(access::construct<tree_cache>(s, root, options));
         cache->async_start([this](error_code ec) { start_ec = ec; });
-        drain(ioc);
+        drain(ioc, "the cache");
     }
     ~started_tree() {
         cache.reset();
-        drain(ioc);
+        drain(ioc, "the cache");
     }
     started_tree(const started_tree&) = delete;
     started_tree& operator=(const started_tree&) = delete;
@@ -400,11 +390,11 @@ struct started_tree {
             asio::cancellation_signal cancel;
             cache->async_wait_event(asio::bind_cancellation_slot(
                 cancel.slot(), [&](error_code ec, cache_event e) { got.emplace(ec, e); }));
-            drain(ioc);
+            drain(ioc, "the cache");
             if (!got) {
                 // Nothing queued: the wait is cancelled (it loses no event).
                 cancel.emit(asio::cancellation_type::partial);
-                drain(ioc);
+                drain(ioc, "the cache");
                 return {seen, {}};
             }
             if (got->first) {
@@ -528,20 +518,20 @@ TEST(TreeCacheSteps, OfAMissingRootStartsEmptyAndSeesItsCreation) {
     auto cache = access::construct<tree_cache>(s, root);
     std::optional<error_code> started;
     cache.async_start([&](error_code ec) { started = ec; });
-    drain(ioc);
+    drain(ioc, "the cache");
     ASSERT_TRUE(started);
     EXPECT_FALSE(*started);
     ASSERT_TRUE(cache.current());
     EXPECT_TRUE(cache.current()->empty());
     EXPECT_EQ(w.server.watches_on(root), 1u);
     w.create(root, "r");
-    drain(ioc);
+    drain(ioc, "the cache");
     w.create(root + "/c", "c");
-    drain(ioc);
+    drain(ioc, "the cache");
     ASSERT_EQ(cache.current()->size(), 2u);
     EXPECT_EQ(cache.current()->at(root + "/c").data, "c");
     cache.close();
-    drain(ioc);
+    drain(ioc, "the cache");
     EXPECT_EQ(w.server.watches_of(s.get()), 0u);
 }
 
