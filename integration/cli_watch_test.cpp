@@ -216,11 +216,39 @@ TEST(CliWatch, ChildrenJsonParses) {
     EXPECT_EQ(parsed, "added " + dir + "/a 1\ninitialized " + dir + " None\n");
 }
 
+TEST(CliWatch, TreePrintsTheSubtreeDownToItsDepth) {
+    const auto root = fresh_root();
+    create_node(shared_hosts(), "/t", "");
+    create_node(shared_hosts(), root, "r");
+    create_node(shared_hosts(), root + "/a", "1");
+    create_node(shared_hosts(), root + "/a/x", "2");
+    create_node(shared_hosts(), root + "/a/x/deep", "3");  // below --depth 2: not followed
+    auto watch = zkr_in_background({"watch", "--tree", "--depth", "2", root});
+    std::string line;
+    for (const auto& [path, data] : std::vector<std::pair<std::string, std::string>>{
+             {root, "r"}, {root + "/a", "1"}, {root + "/a/x", "2"}}) {
+        ASSERT_TRUE(watch.read_line(line, 30s)) << watch.report();
+        EXPECT_TRUE(line_is(line, "added " + path + " version=0 ", " data=" + data));
+    }
+    EXPECT_TRUE(watch.expect_line("initialized " + root));
+    set_data(root + "/a/x/deep", "changed");  // below the depth: no line
+    create_node(shared_hosts(), root + "/b", "4");
+    ASSERT_TRUE(watch.read_line(line, 30s)) << watch.report();
+    EXPECT_TRUE(line_is(line, "added " + root + "/b version=0 ", " data=4"));
+    set_data(root + "/a/x", "two");
+    ASSERT_TRUE(watch.read_line(line, 30s)) << watch.report();
+    EXPECT_TRUE(line_is(line, "updated " + root + "/a/x version=1 ", " data=two"));
+    watch.kill(SIGTERM);
+    EXPECT_EQ(watch.wait(10s), 0) << watch.report();
+}
+
 TEST(CliWatch, UsageErrors) {
-    EXPECT_EQ(shell("$ZKR watch").first, 64);                 // no PATH
-    EXPECT_EQ(shell("$ZKR watch relative").first, 64);        // not a path
-    EXPECT_EQ(shell("$ZKR watch /trailing/").first, 64);      // not a valid path
-    EXPECT_EQ(shell("$ZKR watch --tree /x").first, 64);       // not an option (yet)
+    EXPECT_EQ(shell("$ZKR watch").first, 64);               // no PATH
+    EXPECT_EQ(shell("$ZKR watch relative").first, 64);      // not a path
+    EXPECT_EQ(shell("$ZKR watch /trailing/").first, 64);    // not a valid path
+    EXPECT_EQ(shell("$ZKR watch --depth 2 /x").first, 64);  // --depth without --tree
+    EXPECT_EQ(shell("$ZKR watch --tree --depth -1 /x").first, 64);
+    EXPECT_EQ(shell("$ZKR watch --tree --children /x").first, 64);
     EXPECT_EQ(shell("$ZKR watch /x -- true").first, 64);      // runs no command
     EXPECT_EQ(shell("$ZKR node").first, 64);                  // no action
     EXPECT_EQ(shell("$ZKR node frob /x -- true").first, 64);  // unknown action

@@ -57,7 +57,7 @@ constexpr const option_spec* barrier_accepts[] = {&timeout};
 constexpr const option_spec* barrier_enter_accepts[] = {&members, &timeout, &grace, &quiet,
                                                         &metrics};
 
-constexpr const option_spec* follow_accepts[] = {&children, &json};
+constexpr const option_spec* follow_accepts[] = {&scope, &depth, &json};
 constexpr const option_spec* node_keep_accepts[] = {&data, &node_mode, &timeout, &quiet};
 
 constexpr std::string_view node_keep_action[] = {"keep"};

@@ -122,6 +122,25 @@ bool read_node(argument_reader& words, const std::string& spelling, options& o) 
     return true;
 }
 
+// watch: --children or --tree, not both (nor either twice).
+bool read_scope(argument_reader& words, const std::string& spelling, options& o) {
+    if (!o.scope.empty()) {
+        return words.fail("--children and --tree exclude each other");
+    }
+    o.scope = spelling.substr(2);
+    return true;
+}
+
+// watch --tree: how many levels below PATH (0: PATH alone).
+bool read_depth(argument_reader& words, const std::string& spelling, options& o) {
+    long long n = 0;
+    if (!words.number(spelling, 0, max_count, n)) {
+        return false;
+    }
+    o.depth = static_cast<int>(n);
+    return true;
+}
+
 // node keep: how the node is kept. --ephemeral, --persistent and --ttl S exclude each other (the
 // same one twice included: a second mode is a mistake, whichever it is).
 bool read_node_mode(argument_reader& words, const std::string& spelling, options& o) {
@@ -206,7 +225,8 @@ const option_spec json{"--json", {"--json"}, set_flag<&options::json>};
 const option_spec node{"--node NAME", {"--node"}, read_node};
 const option_spec force{"--force", {"--force"}, set_flag<&options::force>};
 const option_spec metrics{"--metrics ADDR:PORT", {"--metrics"}, read_metrics};
-const option_spec children{"--children", {"--children"}, set_flag<&options::children>};
+const option_spec scope{"--children|--tree", {"--children", "--tree"}, read_scope};
+const option_spec depth{"--depth N", {"--depth"}, read_depth};
 const option_spec data{"--data D", {"--data"}, read_text<&options::data>};
 const option_spec node_mode{
     "--ephemeral|--persistent|--ttl S", {"--ephemeral", "--persistent", "--ttl"}, read_node_mode};

@@ -36,8 +36,8 @@ namespace option {
 extern const option_spec hosts, session_timeout, auth, verbose;
 // The subcommands'.
 extern const option_spec read_or_write, timeout, try_once, grace, max_hold, quiet, progress,
-    max_leases, members, id, requeue, watch, json, node, force, ignore_revocation, metrics,
-    children, data, node_mode;
+    max_leases, members, id, requeue, watch, json, node, force, ignore_revocation, metrics, scope,
+    depth, data, node_mode;
 }  // namespace option
 
 /// The global options, in the order the usage line shows them.

@@ -45,7 +45,8 @@ struct options {
     bool force = false;              ///< revoke
     bool ignore_revocation = false;  ///< lock
     std::string metrics;             ///< lock, semaphore, elect: --metrics ADDR:PORT
-    bool children = false;           ///< watch: the directory's children, not the node
+    std::string scope;               ///< watch: "" (the node), "children" or "tree"
+    std::optional<int> depth;        ///< watch --tree: --depth N, the levels below PATH
     std::string data;                ///< node keep: --data D
     /// node keep: "" (ephemeral, the default), "ephemeral", "persistent" or "ttl" (--ttl S).
     std::string node_mode;

@@ -1,11 +1,13 @@
-// zkr watch: follows one node (zkr::node_cache) or a directory's children (zkr::children_cache)
-// and prints the snapshot, then a line per change, until interrupted.
+// zkr watch: follows one node (zkr::node_cache), a directory's children (zkr::children_cache)
+// or a subtree (zkr::tree_cache) and prints the snapshot, then a line per change, until
+// interrupted.
 #include "handlers.hpp"
 
 #include <zkr/cache_event.hpp>
 #include <zkr/children_cache.hpp>
 #include <zkr/node_cache.hpp>
 #include <zkr/session.hpp>
+#include <zkr/tree_cache.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -191,15 +193,25 @@ asio::awaitable<int> follow(Cache& cache, const options& o) {
 
 }  // namespace
 
-// Without --children: `initialized PATH` (with the node if it exists), then added, updated,
-// removed and resynced. With --children: the snapshot as an `added` line per child, then
-// `initialized DIR`, then a line per change of a child (and `resynced DIR`).
+// Without --children or --tree: `initialized PATH` (with the node if it exists), then added,
+// updated, removed and resynced. With --children (--tree): the snapshot as an `added` line per
+// child (per node of the subtree, PATH included, down to --depth levels below it), then
+// `initialized PATH`, then a line per change (and `resynced PATH`).
 asio::awaitable<int> run_watch(session& s, const options& o) {
-    if (!o.children) {
-        node_cache cache(s, o.path);
+    if (o.depth && o.scope != "tree") {
+        std::fprintf(stderr, "zkr: --depth goes with --tree\n");
+        co_return exit_usage;
+    }
+    if (o.scope == "tree") {
+        tree_cache cache(s, o.path,
+                         tree_cache_options{o.depth.value_or(tree_cache_options::unlimited)});
         co_return co_await follow(cache, o);
     }
-    children_cache cache(s, o.path);
+    if (o.scope == "children") {
+        children_cache cache(s, o.path);
+        co_return co_await follow(cache, o);
+    }
+    node_cache cache(s, o.path);
     co_return co_await follow(cache, o);
 }
 
