@@ -4,6 +4,7 @@
 // states the server had, in order, never an older one after a newer, a re-created node as
 // removed + added; the copy converges to the server's node; a renewed session ends in
 // `resynced`; a closed cache leaves no watch.
+#include "cache_runs.hpp"
 #include "fake_session.hpp"
 
 #include "access.hpp"
@@ -73,9 +74,8 @@ struct world {
 };
 
 std::string describe(const cache_event& e) {
-    static const char* const names[] = {"added", "updated", "removed", "initialized", "resynced"};
     std::ostringstream out;
-    out << names[static_cast<int>(e.type)];
+    out << to_string(e.type);
     if (e.node) {
         out << " " << e.node->data << " (czxid " << e.node->stat.czxid << ", mzxid "
             << e.node->stat.mzxid << ")";
@@ -83,37 +83,17 @@ std::string describe(const cache_event& e) {
     return out.str();
 }
 
-/// What one run saw.
-struct cache_run {
-    int start_completions = 0;
-    error_code start_ec;
-    std::vector<cache_event> events;
-    error_code end_ec;  ///< what the waits ended with, if they did
-    std::vector<std::string> requests;
-    bool fault_applied = false;
+/// What one run saw, and the node on the server and in the copy at its end.
+struct cache_run : cache_trace {
     std::optional<node_data> server_node;
     std::shared_ptr<const node_data> current;
-    std::size_t watches_left = 0;  ///< on the node, once the cache is closed
 
-    std::string str() const {
-        std::ostringstream out;
-        out << "requests:";
-        for (const auto& r : requests) {
-            out << "\n  " << r;
-        }
-        out << "\nevents:";
-        for (const auto& e : events) {
-            out << "\n  " << describe(e);
-        }
-        out << "\nstart: " << (start_ec ? start_ec.message() : "ok")
-            << "; end: " << (end_ec ? end_ec.message() : "none");
-        return out.str();
-    }
+    std::string str() const { return cache_trace::str(describe); }
 };
 
-/// Starts a cache on /app/n (holding "v1"), waits for its events all along (a cancelled wait
-/// is made again), and lets another client write v2, delete the node, create it with v3 and
-/// write v4. With `renews`, an expiry renews the session.
+/// Starts a cache on /app/n (holding "v1"), waits for its events all along, and lets another
+/// client write v2, delete the node, create it with v3 and write v4. With `renews`, an expiry
+/// renews the session.
 cache_run run(std::size_t step, fault f, bool renews) {
     asio::io_context ioc;
     world w;
@@ -125,58 +105,13 @@ cache_run run(std::size_t step, fault f, bool renews) {
     s->inject(step, f);
 
     cache_run r;
-    auto cache = std::make_shared<node_cache>(access::construct<node_cache>(s, node));
-    // The caller cancels what it waits for: the start while it runs, then the wait.
-    asio::cancellation_signal cancel_start;
-    asio::cancellation_signal cancel;
-    s->on_cancel = [&] {
-        (r.start_completions == 0 ? cancel_start : cancel).emit(asio::cancellation_type::terminal);
-    };
-    cache->async_start(asio::bind_cancellation_slot(cancel_start.slot(), [&](error_code ec) {
-        ++r.start_completions;
-        r.start_ec = ec;
-    }));
-    bool closing = false;
-    std::function<void()> wait = [&] {
-        cache->async_wait_event(
-            asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec, cache_event e) {
-                if (closing) {
-                    return;  // the wait the close below ends
-                }
-                if (ec == asio::error::operation_aborted && r.start_completions == 1 &&
-                    r.start_ec != asio::error::operation_aborted) {
-                    wait();  // a cancelled wait: the events stay queued for the next one
-                    return;
-                }
-                if (ec) {
-                    r.end_ec = ec;
-                    return;
-                }
-                r.events.push_back(std::move(e));
-                wait();
-            }));
-    };
-    wait();
-    drain(ioc, "the cache");
-    w.set("v2");
-    drain(ioc, "the cache");
-    w.remove();
-    drain(ioc, "the cache");
-    w.create("v3");
-    drain(ioc, "the cache");
-    w.set("v4");
-    drain(ioc, "the cache");
-
-    r.current = cache->current();
-    r.server_node = w.now();
-    for (const auto& req : s->requests()) {
-        r.requests.push_back(req.str());
-    }
-    r.fault_applied = s->fault_applied();
-    closing = true;
-    cache.reset();  // closes it
-    drain(ioc, "the cache");
-    r.watches_left = w.server.watches_on(node);
+    static_cast<cache_trace&>(r) = follow_cache<node_cache>(
+        ioc, w.server, s, std::make_shared<node_cache>(access::construct<node_cache>(s, node)),
+        {[&] { w.set("v2"); }, [&] { w.remove(); }, [&] { w.create("v3"); }, [&] { w.set("v4"); }},
+        [&](const node_cache& cache) {
+            r.current = cache.current();
+            r.server_node = w.now();
+        });
     // Every reported state is one the server had.
     for (const auto& e : r.events) {
         if (e.node && e.type != cache_event_type::removed) {
@@ -250,6 +185,14 @@ void expect_converged(const cache_run& r) {
     EXPECT_EQ(copy->stat.mzxid, r.server_node->stat.mzxid);
 }
 
+TEST(CacheSteps, EveryEventTypeHasItsName) {
+    EXPECT_STREQ(to_string(cache_event_type::added), "added");
+    EXPECT_STREQ(to_string(cache_event_type::updated), "updated");
+    EXPECT_STREQ(to_string(cache_event_type::removed), "removed");
+    EXPECT_STREQ(to_string(cache_event_type::initialized), "initialized");
+    EXPECT_STREQ(to_string(cache_event_type::resynced), "resynced");
+}
+
 TEST(CacheSteps, NodeCacheFollowsWritesDeletionAndRecreation) {
     const auto clean = run(static_cast<std::size_t>(-1), fault::none, false);
     SCOPED_TRACE(clean.str());
@@ -283,47 +226,26 @@ TEST(CacheSteps, NodeCacheFollowsWritesDeletionAndRecreation) {
 
 TEST(CacheSteps, NodeCacheUnderEveryFaultAtEveryRequest) {
     const auto clean = run(static_cast<std::size_t>(-1), fault::none, false);
-    for (const bool renews : {false, true}) {
-        for (const auto f : {fault::loss_before, fault::loss_after, fault::expiry, fault::conflict,
-                             fault::cancel, fault::cancel_while_disconnected}) {
-            for (std::size_t step = 0; step < clean.requests.size(); ++step) {
-                const auto r = run(step, f, renews);
-                if (!r.fault_applied) {
-                    continue;
-                }
-                SCOPED_TRACE(std::string(fault_name(f)) + (renews ? " (renewing)" : "") +
-                             " at request " + std::to_string(step) + "\n" + r.str());
-                ASSERT_EQ(r.start_completions, 1);
-                EXPECT_EQ(r.watches_left, 0u) << "a closed cache left its watch";
-                const bool cancelled_start = r.start_ec == asio::error::operation_aborted;
-                if (cancelled_start) {
-                    // Only a cancellation during the start ends it; the cache is closed.
-                    EXPECT_TRUE(f == fault::cancel || f == fault::cancel_while_disconnected);
-                    EXPECT_TRUE(r.events.empty());
-                    EXPECT_EQ(r.end_ec, asio::error::operation_aborted);
-                    continue;
-                }
-                if (f == fault::expiry && !renews) {
-                    // Final: the start or the waits end with it, after the events before it.
-                    EXPECT_EQ(r.start_ec ? r.start_ec : r.end_ec,
-                              make_error_code(zk_errc::session_expired));
-                    replay(r);
-                    continue;
-                }
-                EXPECT_FALSE(r.start_ec) << r.start_ec.message();
-                EXPECT_FALSE(r.end_ec) << r.end_ec.message();
-                expect_converged(r);
-                if (f == fault::expiry) {
-                    const bool resynced = std::any_of(
-                        r.events.begin(), r.events.end(),
-                        [](const cache_event& e) { return e.type == cache_event_type::resynced; });
-                    // An expiry at the first read renews before anything was loaded: the
-                    // first snapshot is taken in the new session, nothing to resync.
-                    EXPECT_EQ(resynced, step != 0);
-                }
-            }
+    for_every_fault(clean.requests.size(), [&](std::size_t step, fault f, bool renews) {
+        const auto r = run(step, f, renews);
+        if (!r.fault_applied) {
+            return;
         }
-    }
+        SCOPED_TRACE(fault_label(f, renews, step) + "\n" + r.str());
+        ASSERT_EQ(r.start_completions, 1);
+        switch (expect_outcome(r, f, renews, step, clean.requests_at_start)) {
+            case run_outcome::cancelled_start:
+                EXPECT_TRUE(r.events.empty());
+                EXPECT_EQ(r.end_ec, asio::error::operation_aborted);
+                break;
+            case run_outcome::expired:
+                replay(r);  // the events before the expiry still follow each other
+                break;
+            case run_outcome::carried_on:
+                expect_converged(r);
+                break;
+        }
+    });
 }
 
 /// A cache on a fake session holding "/app/n", started, with its io_context drained.
@@ -548,43 +470,27 @@ TEST(CacheSteps, CacheEventsMergeOnlyWhatNobodySaw) {
     EXPECT_EQ(q.queued(), 4u);
 }
 
-/// What one run of a children cache saw.
-struct children_run {
-    error_code start_ec;
-    std::vector<cache_event> events;
-    error_code end_ec;
-    std::vector<std::string> requests;
-    bool fault_applied = false;
+/// What one run of a children cache saw, and the children on the server and in the copy at
+/// its end.
+struct children_run : cache_trace {
     std::map<std::string, node_data> server;
     std::shared_ptr<const children_cache::snapshot> current;
-    std::size_t watches_left = 0;
     std::vector<node_data> history;
 
     std::string str() const {
-        std::ostringstream out;
-        out << "requests:";
-        for (const auto& r : requests) {
-            out << "\n  " << r;
-        }
-        out << "\nevents:";
-        for (const auto& e : events) {
-            out << "\n  " << e.path << " " << describe(e);
-        }
-        out << "\nstart: " << (start_ec ? start_ec.message() : "ok")
-            << "; end: " << (end_ec ? end_ec.message() : "none");
-        return out.str();
+        return cache_trace::str([](const cache_event& e) { return e.path + " " + describe(e); });
     }
 };
 
 /// A children cache on /app/d (holding a = v1): another client creates b, writes a, deletes b,
-/// deletes a and creates it again; the waits take every event (a cancelled one is made again).
+/// deletes a and creates it again; the waits take every event.
 children_run run_children(std::size_t step, fault f, bool renews) {
     asio::io_context ioc;
     fake_server server;
-    children_run r;
+    std::vector<node_data> history;
     auto record = [&](const std::string& p) {
         if (auto it = server.nodes.find(p); it != server.nodes.end()) {
-            r.history.push_back(node_data{it->second.data, it->second.stat});
+            history.push_back(node_data{it->second.data, it->second.stat});
         }
     };
     auto create = [&](const std::string& p, std::string data) {
@@ -603,63 +509,21 @@ children_run run_children(std::size_t step, fault f, bool renews) {
     auto s = std::make_shared<fake_session>(ioc, server, our_session);
     s->renews = renews;
     s->inject(step, f);
-    auto cache = std::make_shared<children_cache>(access::construct<children_cache>(s, "/app/d"));
-    asio::cancellation_signal cancel_start;
-    asio::cancellation_signal cancel;
-    int started = 0;
-    s->on_cancel = [&] {
-        (started == 0 ? cancel_start : cancel).emit(asio::cancellation_type::terminal);
-    };
-    cache->async_start(asio::bind_cancellation_slot(cancel_start.slot(), [&](error_code ec) {
-        ++started;
-        r.start_ec = ec;
-    }));
-    bool closing = false;
-    std::function<void()> wait = [&] {
-        cache->async_wait_event(
-            asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec, cache_event e) {
-                if (closing) {
-                    return;
-                }
-                if (ec == asio::error::operation_aborted && started == 1 &&
-                    r.start_ec != asio::error::operation_aborted) {
-                    wait();
-                    return;
-                }
-                if (ec) {
-                    r.end_ec = ec;
-                    return;
-                }
-                r.events.push_back(std::move(e));
-                wait();
-            }));
-    };
-    wait();
-    drain(ioc, "the cache");
-    create("/app/d/b", "x1");
-    drain(ioc, "the cache");
-    set("/app/d/a", "v2");
-    drain(ioc, "the cache");
-    server.remove("/app/d/b");
-    drain(ioc, "the cache");
-    server.remove("/app/d/a");
-    drain(ioc, "the cache");
-    create("/app/d/a", "v3");
-    drain(ioc, "the cache");
-
-    r.current = cache->current();
-    for (const auto& name : server.children_of("/app/d")) {
-        const auto& n = server.nodes.at("/app/d/" + name);
-        r.server.emplace(name, node_data{n.data, n.stat});
-    }
-    for (const auto& req : s->requests()) {
-        r.requests.push_back(req.str());
-    }
-    r.fault_applied = s->fault_applied();
-    closing = true;
-    cache.reset();
-    drain(ioc, "the cache");
-    r.watches_left = server.watches_of(s.get());
+    children_run r;
+    static_cast<cache_trace&>(r) = follow_cache<children_cache>(
+        ioc, server, s,
+        std::make_shared<children_cache>(access::construct<children_cache>(s, "/app/d")),
+        {[&] { create("/app/d/b", "x1"); }, [&] { set("/app/d/a", "v2"); },
+         [&] { server.remove("/app/d/b"); }, [&] { server.remove("/app/d/a"); },
+         [&] { create("/app/d/a", "v3"); }},
+        [&](const children_cache& cache) {
+            r.current = cache.current();
+            for (const auto& name : server.children_of("/app/d")) {
+                const auto& n = server.nodes.at("/app/d/" + name);
+                r.server.emplace(name, node_data{n.data, n.stat});
+            }
+        });
+    r.history = std::move(history);
     return r;
 }
 
@@ -754,41 +618,17 @@ TEST(CacheSteps, ChildrenCacheFollowsItsChildren) {
 
 TEST(CacheSteps, ChildrenCacheUnderEveryFaultAtEveryRequest) {
     const auto clean = run_children(static_cast<std::size_t>(-1), fault::none, false);
-    for (const bool renews : {false, true}) {
-        for (const auto f : {fault::loss_before, fault::loss_after, fault::expiry, fault::conflict,
-                             fault::cancel, fault::cancel_while_disconnected}) {
-            for (std::size_t step = 0; step < clean.requests.size(); ++step) {
-                const auto r = run_children(step, f, renews);
-                if (!r.fault_applied) {
-                    continue;
-                }
-                SCOPED_TRACE(std::string(fault_name(f)) + (renews ? " (renewing)" : "") +
-                             " at request " + std::to_string(step) + "\n" + r.str());
-                EXPECT_EQ(r.watches_left, 0u) << "a closed cache left a watch";
-                if (r.start_ec == asio::error::operation_aborted) {
-                    EXPECT_TRUE(f == fault::cancel || f == fault::cancel_while_disconnected);
-                    continue;
-                }
-                if (f == fault::expiry && !renews) {
-                    EXPECT_EQ(r.start_ec ? r.start_ec : r.end_ec,
-                              make_error_code(zk_errc::session_expired));
-                    continue;
-                }
-                EXPECT_FALSE(r.start_ec) << r.start_ec.message();
-                EXPECT_FALSE(r.end_ec) << r.end_ec.message();
-                expect_children_converged(r);
-                if (f == fault::expiry) {
-                    // Requests 0 and 1 load the first snapshot: an expiry there is followed by
-                    // the first snapshot of the new session, with nothing to resync.
-                    EXPECT_EQ(std::any_of(r.events.begin(), r.events.end(),
-                                          [](const auto& e) {
-                                              return e.type == cache_event_type::resynced;
-                                          }),
-                              step >= 2);
-                }
-            }
+    for_every_fault(clean.requests.size(), [&](std::size_t step, fault f, bool renews) {
+        const auto r = run_children(step, f, renews);
+        if (!r.fault_applied) {
+            return;
         }
-    }
+        SCOPED_TRACE(fault_label(f, renews, step) + "\n" + r.str());
+        if (expect_outcome(r, f, renews, step, clean.requests_at_start) ==
+            run_outcome::carried_on) {
+            expect_children_converged(r);
+        }
+    });
 }
 
 TEST(CacheSteps, ChildrenCacheOfAMissingDirectoryAndItsWatchBudget) {

@@ -111,6 +111,11 @@ enum class fault {
 
 const char* fault_name(fault f);
 
+/// Every fault but none: what the step tests inject at every request.
+inline constexpr fault every_fault[] = {fault::loss_before, fault::loss_after,
+                                        fault::expiry,      fault::conflict,
+                                        fault::cancel,      fault::cancel_while_disconnected};
+
 /// One request as the recipe made it.
 struct request_record {
     std::string kind;  ///< "create", "remove", "get_data", "watch_data", "exists", ...

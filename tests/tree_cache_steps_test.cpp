@@ -3,6 +3,7 @@
 // tree that is always a tree (no node without its parent, none removed before its children),
 // of states the server had, in order, ending in the server's subtree; a renewed session ends in
 // `resynced`; the maximum depth and the watch budget are kept; a closed cache leaves no watch.
+#include "cache_runs.hpp"
 #include "fake_session.hpp"
 
 #include "access.hpp"
@@ -32,14 +33,9 @@ using detail::access;
 constexpr std::int64_t our_session = 0x100;
 const std::string root = "/app/t";
 
-const char* type_name(cache_event_type t) {
-    static const char* const names[] = {"added", "updated", "removed", "initialized", "resynced"};
-    return names[static_cast<int>(t)];
-}
-
 /// "path type data", without the stat.
 std::string brief(const cache_event& e) {
-    return e.path + " " + type_name(e.type) + (e.node ? " " + e.node->data : "");
+    return e.path + " " + to_string(e.type) + (e.node ? " " + e.node->data : "");
 }
 
 /// Another client's writes, every state recorded.
@@ -170,38 +166,19 @@ std::map<std::string, node_data> replay(const std::vector<cache_event>& events, 
     return copy;
 }
 
-/// What one run saw.
-struct tree_run {
-    error_code start_ec;
-    std::size_t requests_at_start = 0;
-    std::vector<cache_event> events;
-    error_code end_ec;
-    std::vector<std::string> requests;
-    bool fault_applied = false;
+/// What one run saw, and the tree on the server, replayed from the events and in the copy at
+/// its end.
+struct tree_run : cache_trace {
     std::map<std::string, node_data> server;
     std::map<std::string, node_data> replayed;
     std::shared_ptr<const tree_cache::snapshot> current;
-    std::size_t watches_left = 0;
 
-    std::string str() const {
-        std::ostringstream out;
-        out << "requests:";
-        for (const auto& r : requests) {
-            out << "\n  " << r;
-        }
-        out << "\nevents:";
-        for (const auto& e : events) {
-            out << "\n  " << brief(e);
-        }
-        out << "\nstart: " << (start_ec ? start_ec.message() : "ok")
-            << "; end: " << (end_ec ? end_ec.message() : "none");
-        return out.str();
-    }
+    std::string str() const { return cache_trace::str(brief); }
 };
 
 /// A tree cache on /app/t (holding a, a/x): another client creates b, writes a/x, creates
 /// a/x/deep, deletes the subtree a, creates a and a/y, writes the root; the waits take every
-/// event (a cancelled one is made again).
+/// event.
 tree_run run_tree(std::size_t step, fault f, bool renews) {
     asio::io_context ioc;
     world w;
@@ -212,65 +189,20 @@ tree_run run_tree(std::size_t step, fault f, bool renews) {
     s->renews = renews;
     s->inject(step, f);
     tree_run r;
-    auto cache = std::make_shared<tree_cache>(access::construct<tree_cache>(s, root));
-    asio::cancellation_signal cancel_start;
-    asio::cancellation_signal cancel;
-    int started = 0;
-    s->on_cancel = [&] {
-        (started == 0 ? cancel_start : cancel).emit(asio::cancellation_type::terminal);
-    };
-    cache->async_start(asio::bind_cancellation_slot(cancel_start.slot(), [&](error_code ec) {
-        ++started;
-        r.start_ec = ec;
-        r.requests_at_start = s->requests().size();
-    }));
-    bool closing = false;
-    std::function<void()> wait = [&] {
-        cache->async_wait_event(
-            asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec, cache_event e) {
-                if (closing) {
-                    return;
-                }
-                if (ec == asio::error::operation_aborted && started == 1 &&
-                    r.start_ec != asio::error::operation_aborted) {
-                    wait();
-                    return;
-                }
-                if (ec) {
-                    r.end_ec = ec;
-                    return;
-                }
-                r.events.push_back(std::move(e));
-                wait();
-            }));
-    };
-    wait();
-    drain(ioc, "the cache");
-    w.create(root + "/b", "b1");
-    drain(ioc, "the cache");
-    w.set(root + "/a/x", "x2");
-    drain(ioc, "the cache");
-    w.create(root + "/a/x/deep", "d1");
-    drain(ioc, "the cache");
-    w.remove_tree(root + "/a");
-    drain(ioc, "the cache");
-    w.create(root + "/a", "a2");
-    w.create(root + "/a/y", "y1");
-    drain(ioc, "the cache");
-    w.set(root, "r2");
-    drain(ioc, "the cache");
-
-    r.current = cache->current();
-    r.server = w.subtree(tree_cache_options::unlimited);
-    for (const auto& req : s->requests()) {
-        r.requests.push_back(req.str());
-    }
-    r.fault_applied = s->fault_applied();
+    static_cast<cache_trace&>(r) = follow_cache<tree_cache>(
+        ioc, w.server, s, std::make_shared<tree_cache>(access::construct<tree_cache>(s, root)),
+        {[&] { w.create(root + "/b", "b1"); }, [&] { w.set(root + "/a/x", "x2"); },
+         [&] { w.create(root + "/a/x/deep", "d1"); }, [&] { w.remove_tree(root + "/a"); },
+         [&] {
+             w.create(root + "/a", "a2");
+             w.create(root + "/a/y", "y1");
+         },
+         [&] { w.set(root, "r2"); }},
+        [&](const tree_cache& cache) {
+            r.current = cache.current();
+            r.server = w.subtree(tree_cache_options::unlimited);
+        });
     r.replayed = replay(r.events, w);
-    closing = true;
-    cache.reset();
-    drain(ioc, "the cache");
-    r.watches_left = w.server.watches_of(s.get());
     return r;
 }
 
@@ -314,42 +246,18 @@ TEST(TreeCacheSteps, UnderEveryFaultAtEveryRequest) {
     const auto clean = run_tree(static_cast<std::size_t>(-1), fault::none, false);
     ASSERT_GT(clean.requests_at_start, 0u);
     std::size_t applied = 0;
-    for (const bool renews : {false, true}) {
-        for (const auto f : {fault::loss_before, fault::loss_after, fault::expiry, fault::conflict,
-                             fault::cancel, fault::cancel_while_disconnected}) {
-            for (std::size_t step = 0; step < clean.requests.size(); ++step) {
-                const auto r = run_tree(step, f, renews);
-                if (!r.fault_applied) {
-                    continue;
-                }
-                ++applied;
-                SCOPED_TRACE(std::string(fault_name(f)) + (renews ? " (renewing)" : "") +
-                             " at request " + std::to_string(step) + "\n" + r.str());
-                EXPECT_EQ(r.watches_left, 0u) << "a closed cache left a watch";
-                if (r.start_ec == asio::error::operation_aborted) {
-                    EXPECT_TRUE(f == fault::cancel || f == fault::cancel_while_disconnected);
-                    continue;
-                }
-                if (f == fault::expiry && !renews) {
-                    EXPECT_EQ(r.start_ec ? r.start_ec : r.end_ec,
-                              make_error_code(zk_errc::session_expired));
-                    continue;
-                }
-                EXPECT_FALSE(r.start_ec) << r.start_ec.message();
-                EXPECT_FALSE(r.end_ec) << r.end_ec.message();
-                expect_converged(r);
-                if (f == fault::expiry) {
-                    // An expiry while the first snapshot loads is followed by the first
-                    // snapshot of the new session; after it, by a resync.
-                    EXPECT_EQ(std::any_of(r.events.begin(), r.events.end(),
-                                          [](const auto& e) {
-                                              return e.type == cache_event_type::resynced;
-                                          }),
-                              step >= clean.requests_at_start);
-                }
-            }
+    for_every_fault(clean.requests.size(), [&](std::size_t step, fault f, bool renews) {
+        const auto r = run_tree(step, f, renews);
+        if (!r.fault_applied) {
+            return;
         }
-    }
+        ++applied;
+        SCOPED_TRACE(fault_label(f, renews, step) + "\n" + r.str());
+        if (expect_outcome(r, f, renews, step, clean.requests_at_start) ==
+            run_outcome::carried_on) {
+            expect_converged(r);
+        }
+    });
     // Every fault but a conflict applies at every request.
     EXPECT_GE(applied, 2 * 5 * clean.requests.size());
 }
