@@ -23,12 +23,11 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 /// The next event as "type data" ("type" without a node), or the error's message.
 template <class Cache>
 asio::awaitable<std::string> next_event(Cache& cache) {
-    static const char* const names[] = {"added", "updated", "removed", "initialized", "resynced"};
     auto [ec, e] = co_await cache.async_wait_event(tuple);
     if (ec) {
         co_return ec.message();
     }
-    std::string out = names[static_cast<int>(e.type)];
+    std::string out = to_string(e.type);
     if (e.node) {
         out += " " + e.node->data;
     }

@@ -20,13 +20,12 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 /// The next event as "path type data" (the path relative to `root`, "." for the root itself),
 /// or the error's message.
 asio::awaitable<std::string> next_event(tree_cache& cache, const std::string& root) {
-    static const char* const names[] = {"added", "updated", "removed", "initialized", "resynced"};
     auto [ec, e] = co_await cache.async_wait_event(tuple);
     if (ec) {
         co_return ec.message();
     }
     std::string out = e.path == root ? "." : e.path.substr(root.size() + 1);
-    out += std::string(" ") + names[static_cast<int>(e.type)];
+    out += std::string(" ") + to_string(e.type);
     if (e.node) {
         out += " " + e.node->data;
     }

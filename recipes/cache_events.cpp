@@ -230,3 +230,23 @@ void close_cache(const std::shared_ptr<cache_core>& c) noexcept {
 }
 
 }  // namespace zkr::detail
+
+namespace zkr {
+
+const char* to_string(cache_event_type t) noexcept {
+    switch (t) {
+        case cache_event_type::added:
+            return "added";
+        case cache_event_type::updated:
+            return "updated";
+        case cache_event_type::removed:
+            return "removed";
+        case cache_event_type::initialized:
+            return "initialized";
+        case cache_event_type::resynced:
+            return "resynced";
+    }
+    return "unknown";
+}
+
+}  // namespace zkr

@@ -8,6 +8,7 @@
 // as removed, then added, never as an update.
 #pragma once
 
+#include <zkr/export.hpp>
 #include <zkr/znode.hpp>
 
 #include <optional>
@@ -25,6 +26,9 @@ enum class cache_event_type {
     /// server again; `node` is it, if the node exists.
     resynced,
 };
+
+/// The type's name as written above ("added", ..., "resynced"): for logs and `zkr watch`.
+ZKR_API const char* to_string(cache_event_type t) noexcept;
 
 /// One change of a cache's copy.
 struct cache_event {

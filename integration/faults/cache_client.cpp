@@ -53,22 +53,6 @@ std::string words(std::string text) {
     return text;
 }
 
-const char* type_name(zkr::cache_event_type t) {
-    switch (t) {
-        case zkr::cache_event_type::added:
-            return "added";
-        case zkr::cache_event_type::updated:
-            return "updated";
-        case zkr::cache_event_type::removed:
-            return "removed";
-        case zkr::cache_event_type::initialized:
-            return "initialized";
-        case zkr::cache_event_type::resynced:
-            return "resynced";
-    }
-    return "?";
-}
-
 /// Completes once the stop file exists (polled: it is written by another process).
 asio::awaitable<void> stop_requested() {
     asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -112,7 +96,7 @@ asio::awaitable<int> run(std::string hosts, std::string dir, int session_ms) {
             record("Y " + std::to_string(zkr::faults::now_ns()));
         } else {
             const auto& st = event.node ? event.node->stat : zkr::stat{};
-            record(std::string("E ") + type_name(event.type) + " " +
+            record(std::string("E ") + to_string(event.type) + " " +
                    event.path.substr(event.path.rfind('/') + 1) + " " + std::to_string(st.czxid) +
                    " " + std::to_string(st.mzxid));
         }

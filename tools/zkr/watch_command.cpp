@@ -22,22 +22,6 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-const char* type_name(cache_event_type t) {
-    switch (t) {
-        case cache_event_type::added:
-            return "added";
-        case cache_event_type::updated:
-            return "updated";
-        case cache_event_type::removed:
-            return "removed";
-        case cache_event_type::initialized:
-            return "initialized";
-        case cache_event_type::resynced:
-            return "resynced";
-    }
-    return "unknown";
-}
-
 /// The length of the UTF-8 sequence that starts `s` at `i`, or 0 if none does (a stray
 /// continuation byte, an overlong form, a surrogate, a code point past U+10FFFF, a truncated
 /// sequence).
@@ -187,7 +171,7 @@ asio::awaitable<int> follow(Cache& cache, const options& o) {
                          ec.message().c_str());
             co_return exit_unavailable;
         }
-        print_line(o, type_name(event.type), event.path, event.node ? &*event.node : nullptr);
+        print_line(o, to_string(event.type), event.path, event.node ? &*event.node : nullptr);
     }
 }
 
