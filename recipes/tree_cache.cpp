@@ -176,17 +176,21 @@ void remove_below(tree_cache_impl& c, tree_work& work, const std::string& p) {
 /// Reports `p` and its subtree gone, and forgets them.
 void remove_subtree(tree_cache_impl& c, tree_work& work, const std::string& p) {
     remove_below(c, work, p);
-    c.nodes[p].advance(p, std::nullopt, c.events);
+    if (auto it = c.nodes.find(p); it != c.nodes.end()) {
+        it->second.advance(p, std::nullopt, c.events);
+    }
     work.drop(p);
+}
+
+/// True if the cache holds a node at `p` (looked up, never added).
+bool holds(const tree_cache_impl& c, const std::string& p) {
+    auto it = c.nodes.find(p);
+    return it != c.nodes.end() && it->second.last.has_value();
 }
 
 /// True if `p` is the root or its parent is held: only then is it followed.
 bool reachable(const tree_cache_impl& c, const std::string& p) {
-    if (p == c.path) {
-        return true;
-    }
-    auto it = c.nodes.find(std::string(parent_path(p)));
-    return it != c.nodes.end() && it->second.last.has_value();
+    return p == c.path || holds(c, std::string(parent_path(p)));
 }
 
 asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<tree_cache_impl> c) {
@@ -218,7 +222,7 @@ asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<tree_cache_impl> 
                 work.drop(p);  // under a node gone meanwhile
                 continue;
             }
-            if (!read && !c->nodes[p].last) {
+            if (!read && !holds(*c, p)) {
                 work.relist.erase(p);  // gone meanwhile
                 continue;
             }
@@ -260,7 +264,7 @@ asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<tree_cache_impl> 
                 }
                 // A state older than the one reported (a server behind) is dropped; the watch
                 // it came with still tells of the next change.
-                static_cast<void>(c->nodes[p].advance(p, data, c->events));
+                static_cast<void>(n.advance(p, data, c->events));
                 auto& kept = work.watches[p].data;
                 kept = std::move(w);
                 listen(c, kept, p, watch_kind::data);
