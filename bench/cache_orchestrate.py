@@ -20,8 +20,6 @@ row in turn, starts that row's driver (a fresh process) and speaks this protocol
        in ns, as decimal text, taken just before the request is handed to its client)
     <- stop writes=N                wait for N updates (or 5 s without one)
     -> done {events, cpu_ns, latency_ns: [...]}   latency = clock at the event - the stamp
-    <- reload                       close the cache, start a new one in the same process
-    -> reloaded {load_ns}           the second load: a warm runtime (the JIT has run)
     <- quit
 
 Requests per change come from the server: the `cons` four-letter word lists every connection
@@ -112,8 +110,6 @@ def measure(row, a, zk, targets, nodes, writes, interval_s, host, port, log_dir)
         drv.send("stop writes=%d" % writes)
         done = json.loads(drv.expect("done", timeout=120))
         recved1 = received_by(host, port, loaded["session"])
-        drv.send("reload")
-        reloaded = json.loads(drv.expect("reloaded", timeout=600))
     finally:
         drv.stop()
     lat = done["latency_ns"]
@@ -126,7 +122,6 @@ def measure(row, a, zk, targets, nodes, writes, interval_s, host, port, log_dir)
         "cpu_us_per_event": done["cpu_ns"] / 1e3 / max(1, done["events"]),
         "requests_per_write": (recved1 - recved0) / writes,
         "load_s": loaded["load_ns"] / 1e9,
-        "reload_s": reloaded["load_ns"] / 1e9,
         "rss_bytes_per_node": loaded["rss_bytes"] / nodes,
     }
 
@@ -140,8 +135,7 @@ TABLE = [
     ("events_per_write", "events seen / writes", "%.3f"),
     ("cpu_us_per_event", "client CPU us/event", "%.1f"),
     ("requests_per_write", "server requests/write", "%.2f"),
-    ("load_s", "initial load, cold process (s)", "%.3f"),
-    ("reload_s", "initial load, warm process (s)", "%.3f"),
+    ("load_s", "initial load (s)", "%.3f"),
     ("rss_bytes_per_node", "RSS growth per node (bytes)", "%.0f"),
 ]
 

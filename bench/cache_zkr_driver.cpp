@@ -133,15 +133,6 @@ class driver {
         return log_->latency_ns;
     }
 
-    void close_cache() {
-        std::promise<void> closed;
-        asio::post(ioc_, [this, &closed] {
-            cache_.reset();  // closes it: its watches are removed
-            closed.set_value();
-        });
-        closed.get_future().get();
-    }
-
     std::int64_t session_id() const { return session_->session_id(); }
 
   private:
@@ -214,11 +205,6 @@ int main(int argc, char** argv) {
                              .num("cpu_ns", cpu)
                              .array("latency_ns", latencies)
                              .text());
-    bench::expect("reload");
-    d.close_cache();
-    const auto reload_ns = d.load();
-    d.close_cache();
-    bench::say("reloaded " + bench::json().num("load_ns", reload_ns).text());
     bench::expect("quit");
     return 0;
 }

@@ -165,11 +165,6 @@ public class CuratorCacheBench {
         }
         say(done.append("]}").toString());
 
-        expect("reload");
-        cache[0].close();
-        long reloadNs = load(client, root, new EventLog(), cache);
-        cache[0].close();
-        say("reloaded {\"load_ns\":" + reloadNs + "}");
         expect("quit");
         client.close();
         System.exit(0);

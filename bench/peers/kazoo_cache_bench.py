@@ -120,11 +120,6 @@ def main():
     cpu = time.process_time_ns() - cpu0
     say("done " + json.dumps({"events": len(latencies), "cpu_ns": cpu, "latency_ns": latencies}))
 
-    expect("reload")
-    cache.close()
-    cache, reload_ns = load(client, args["--root"], EventLog())
-    cache.close()
-    say("reloaded " + json.dumps({"load_ns": reload_ns}))
     expect("quit")
     client.stop()
     client.close()
