@@ -1,0 +1,271 @@
+#!/usr/bin/python3
+"""The cache benchmark: zkr::tree_cache, Curator's TreeCache and kazoo's TreeCache on one
+ZooKeeper server, interleaved, with ratios taken within each repetition.
+
+Started by bench/cache.sh, which builds the drivers and starts the server:
+
+    cache_orchestrate.py --hosts 127.0.0.1:PORT --build BUILD_DIR [--quick] [--reps N]
+                         [--rows zkr,curator,kazoo] [--out FILE.jsonl]
+
+This process is the writer: it creates the tree (a root, `fanout` children, `fanout`
+grandchildren each, 16 bytes of data per node) with kazoo, then, for each repetition and each
+row in turn, starts that row's driver (a fresh process) and speaks this protocol with it:
+
+    -> connected                    its session is up, no cache yet
+    <- load                         start a cache on the root
+    -> loaded {load_ns, rss_bytes, session}   the cache said "initialized"; RSS grown meanwhile
+    <- go                           record the updates from now on (CPU clock starts)
+    -> ready
+       (the writer sets data on leaves, paced: each node's data is the writer's CLOCK_MONOTONIC
+       in ns, as decimal text, taken just before the request is handed to its client)
+    <- stop writes=N                wait for N updates (or 5 s without one)
+    -> done {events, cpu_ns, latency_ns: [...]}   latency = clock at the event - the stamp
+    <- quit
+
+Requests per change come from the server: the `cons` four-letter word lists every connection
+with its session id and its `recved` packet count; the driver's session is read right after
+"ready" and right after "done", and the difference is divided by the writes.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+
+from orchestrate import (CURATOR_CP, Driver, DriverError, LoadSampler, four_letters,
+                         machine_name, median_of, pct, ratio_of)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROWS = ["zkr", "curator", "kazoo"]
+ROOT = "/zcb"  # short: zkr counts its watches' path bytes against the session's budget
+SCENARIO = "cache"
+
+
+def driver_argv(row, build, hosts):
+    bench = os.path.join(build, "bench")
+    if row == "zkr":
+        return [os.path.join(bench, "zkr-bench-cache-zkr"), "--hosts", hosts, "--root", ROOT]
+    if row == "curator":
+        # The JVM's defaults (G1, tiered JIT), as in the lock benchmark.
+        return ["java", "-cp", os.path.join(bench, "peers-java") + ":" + CURATOR_CP,
+                "CuratorCacheBench", "--hosts", hosts, "--root", ROOT]
+    if row == "kazoo":
+        return ["/usr/bin/python3", os.path.join(HERE, "peers", "kazoo_cache_bench.py"),
+                "--hosts", hosts, "--root", ROOT]
+    raise ValueError(row)
+
+
+# ---------------------------------------------------------------- the writer
+
+def make_tree(zk, fanout):
+    """The tree, pipelined; returns its leaves and the number of nodes."""
+    data = b"x" * 16
+    zk.create(ROOT, data)
+    leaves = []
+    for i in range(fanout):
+        parent = "%s/c%02d" % (ROOT, i)
+        zk.create(parent, data)
+        pending = [zk.create_async("%s/n%02d" % (parent, j), data) for j in range(fanout)]
+        for p in pending:
+            leaves.append(p.get(timeout=30))
+    return leaves, 1 + fanout + fanout * fanout
+
+
+def write_paced(zk, targets, writes, interval_s):
+    """`writes` set_data requests, one every `interval_s`, each carrying its send time."""
+    start = time.monotonic()
+    for i in range(writes):
+        delay = start + i * interval_s - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        zk.set(targets[i % len(targets)], str(time.monotonic_ns()).encode())
+
+
+def received_by(host, port, session):
+    """The packets the server received on the connection of `session` (cons)."""
+    sid = int(session, 16)
+    for line in four_letters(host, port, "cons").splitlines():
+        m = re.search(r"recved=(\d+).*sid=(0x[0-9a-f]+)", line)
+        if m and int(m.group(2), 16) == sid:
+            return int(m.group(1))
+    raise DriverError("cons lists no connection of session %s" % session)
+
+
+# ---------------------------------------------------------------- one measurement
+
+def measure(row, a, zk, targets, nodes, writes, interval_s, host, port, log_dir):
+    drv = Driver("cache-" + row, driver_argv(row, a.build, a.hosts), log_dir)
+    try:
+        drv.expect("connected", timeout=60)
+        drv.send("load")
+        loaded = json.loads(drv.expect("loaded", timeout=600))
+        drv.send("go")
+        drv.expect("ready", timeout=60)
+        recved0 = received_by(host, port, loaded["session"])
+        write_paced(zk, targets, writes, interval_s)
+        drv.send("stop writes=%d" % writes)
+        done = json.loads(drv.expect("done", timeout=120))
+        recved1 = received_by(host, port, loaded["session"])
+    finally:
+        drv.stop()
+    lat = done["latency_ns"]
+    return {
+        "writes": writes,
+        "events": done["events"],
+        "events_per_write": done["events"] / writes,
+        "latency_p50_us": pct(lat, 50) / 1e3,
+        "latency_p99_us": pct(lat, 99) / 1e3,
+        "cpu_us_per_event": done["cpu_ns"] / 1e3 / max(1, done["events"]),
+        "requests_per_write": (recved1 - recved0) / writes,
+        "load_s": loaded["load_ns"] / 1e9,
+        "rss_bytes_per_node": loaded["rss_bytes"] / nodes,
+    }
+
+
+# ---------------------------------------------------------------- the report
+
+# (metric, label, format)
+TABLE = [
+    ("latency_p50_us", "write to event p50 (us)", "%.0f"),
+    ("latency_p99_us", "write to event p99 (us)", "%.0f"),
+    ("events_per_write", "events seen / writes", "%.3f"),
+    ("cpu_us_per_event", "client CPU us/event", "%.1f"),
+    ("requests_per_write", "server requests/write", "%.2f"),
+    ("load_s", "initial load (s)", "%.3f"),
+    ("rss_bytes_per_node", "RSS growth per node (bytes)", "%.0f"),
+]
+
+
+def render(results, rows, meta):
+    pairs = [("zkr", other) for other in ("curator", "kazoo") if "zkr" in rows and other in rows]
+    head = ["metric"] + rows + ["%s/%s" % p for p in pairs]
+    table = [head]
+    for metric, label, fmt in TABLE:
+        cells = []
+        for row in rows:
+            v = median_of(results, row, SCENARIO, metric)
+            cells.append("-" if v is None else fmt % v)
+        for num, den in pairs:
+            r = ratio_of(results, SCENARIO, metric, num, den)
+            cells.append("-" if r is None else "%.2f" % r)
+        table.append([label] + cells)
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    lines = []
+    for i, r in enumerate(table):
+        lines.append("  ".join(c.rjust(widths[k]) if k else c.ljust(widths[k])
+                               for k, c in enumerate(r)).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    for f in meta["failures"]:
+        lines.append("FAILED  %s rep %d: %s" % (f["row"], f["rep"], f["error"]))
+    lines.append("")
+    load = meta["load"]
+    lines.append("Load average (1 min) during the run: min %.2f, median %.2f, max %.2f (%d cores)"
+                 % (load["min"], load["median"], load["max"], os.cpu_count()))
+    lines.append("Date %s, %s, %s; %d repetition(s), %d nodes, %d writes per row, one every "
+                 "%.1f ms; %.0f s" % (meta["date"], meta["machine"], meta["kernel"], meta["reps"],
+                                      meta["nodes"], meta["writes"], meta["interval_ms"],
+                                      meta["elapsed_s"]))
+    lines.append("Command: %s" % meta["command"])
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hosts", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--reps", type=int)
+    ap.add_argument("--rows", default=",".join(ROWS))
+    ap.add_argument("--fanout", type=int, default=100,
+                    help="children of the root, and of each child (100: 10,101 nodes)")
+    ap.add_argument("--writes", type=int)
+    ap.add_argument("--interval-ms", type=float, default=3.0)
+    ap.add_argument("--out")
+    ap.add_argument("--command", default="bench/cache.sh")
+    a = ap.parse_args()
+
+    from kazoo.client import KazooClient  # the writer; the drivers never import this script
+
+    rows = [r for r in a.rows.split(",") if r]
+    for r in rows:
+        if r not in ROWS:
+            sys.exit("unknown row %s (rows: %s)" % (r, ", ".join(ROWS)))
+    reps = a.reps or (1 if a.quick else 3)
+    writes = a.writes or (300 if a.quick else 1000)
+    interval_s = a.interval_ms / 1e3
+    host, port = a.hosts.split(",")[0].rsplit(":", 1)
+    port = int(port)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_path = a.out or os.path.join(a.build, "cache-results-%s.jsonl" % stamp)
+    log_dir = os.path.join(a.build, "bench-logs")
+    os.makedirs(log_dir, exist_ok=True)
+
+    sampler = LoadSampler()
+    sampler.start()
+    t_start = time.monotonic()
+    zk = KazooClient(hosts=a.hosts, timeout=30.0)
+    zk.start(timeout=20)
+    leaves, nodes = make_tree(zk, a.fanout)
+    # Leaves spread over the tree, each written again only after a full round of the others:
+    # no write lands while the cache still reads the previous one of the same node.
+    targets = leaves[::max(1, len(leaves) // 500)]
+    print("rows: %s; %d repetition(s); %d nodes; %d writes per row over %d leaves, one every "
+          "%.1f ms" % (", ".join(rows), reps, nodes, writes, len(targets), a.interval_ms),
+          flush=True)
+
+    results, failures = [], []
+    with open(out_path, "w") as out:
+        for rep in range(1, reps + 1):
+            for row in rows:
+                try:
+                    m = measure(row, a, zk, targets, nodes, writes, interval_s, host, port,
+                                log_dir)
+                except DriverError as e:
+                    rec = {"type": "failure", "rep": rep, "scenario": SCENARIO, "row": row,
+                           "error": str(e)}
+                    failures.append(rec)
+                    out.write(json.dumps(rec) + "\n")
+                    print("!! %s rep %d: %s" % (row, rep, e), flush=True)
+                    continue
+                rec = {"type": "measurement", "run": stamp, "rep": rep, "scenario": SCENARIO,
+                       "row": row, "metrics": m}
+                results.append(rec)
+                out.write(json.dumps(rec) + "\n")
+                out.flush()
+                print("rep %d %-8s %s" % (rep, row, ", ".join(
+                    "%s=%.3g" % kv for kv in m.items())), flush=True)
+        zk.stop()
+        zk.close()
+        sampler.done.set()
+        sampler.join()
+        meta = {
+            "type": "summary", "run": stamp,
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "machine": machine_name(), "kernel": platform.platform(), "reps": reps,
+            "rows": rows, "nodes": nodes, "writes": writes, "interval_ms": a.interval_ms,
+            "failures": failures, "elapsed_s": time.monotonic() - t_start,
+            "load": sampler.summary(), "command": a.command,
+            "medians": {row: {metric: median_of(results, row, SCENARIO, metric)
+                              for metric, _, _ in TABLE} for row in rows},
+        }
+        out.write(json.dumps(meta) + "\n")
+    text = render(results, rows, meta)
+    with open(out_path[:-len(".jsonl")] + ".txt" if out_path.endswith(".jsonl")
+              else out_path + ".txt", "w") as f:
+        f.write(text + "\n")
+    print()
+    print(text)
+    print()
+    print("JSON lines: %s" % out_path)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
