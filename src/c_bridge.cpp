@@ -205,13 +205,13 @@ void bridge::on_watch_dropped(int rc, const void* data) {
     // had no watch any more (it fired): the event frees it.
     if (rc == ZOK) {
         const auto& gone = *removal->state;
-        for (auto* op : removal->registry->snapshot()) {
-            auto* context = dynamic_cast<watch_context*>(op);
-            if (context == nullptr || context->state->path != gone.path ||
-                context->state->watch_type != gone.watch_type) {
+        for (auto* op :
+             removal->registry->armed_on(gone.path, gone.watch_type == ZWATCHTYPE_CHILD)) {
+            auto* context = static_cast<watch_context*>(op);
+            if (context->state->watch_type != gone.watch_type ||
+                !removal->registry->remove(context)) {
                 continue;
             }
-            removal->registry->remove(context);
             // A watch armed again on the same path while the removal was in flight went with
             // it: its waiter hears so instead of waiting for good.
             if (context->state.get() != &gone) {

@@ -39,7 +39,7 @@ class watch_context final : public pending_callback {
     ~watch_context() override {
         registry->remove_watch_bytes(bytes_);
         if (armed_) {
-            registry->disarm(state->path, state->watch_type == ZWATCHTYPE_CHILD);
+            registry->disarm(state->path, state->watch_type == ZWATCHTYPE_CHILD, this);
         }
         state->detach_context();
     }
@@ -47,7 +47,7 @@ class watch_context final : public pending_callback {
     /// The server armed it: counted among the session's watches on its path.
     void arm() {
         armed_ = true;
-        registry->arm(state->path, state->watch_type == ZWATCHTYPE_CHILD);
+        registry->arm(state->path, state->watch_type == ZWATCHTYPE_CHILD, this);
     }
     void abandon(error_code ec) override { state->deliver(ec, {}); }
 

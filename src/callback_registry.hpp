@@ -7,6 +7,7 @@
 
 #include <zkr/error.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <string>
@@ -55,15 +56,6 @@ class callback_registry {
         return true;
     }
 
-    /// Every registered operation, for a rare scan (the registry may change in `f`: copied first).
-    std::vector<pending_callback*> snapshot() const {
-        std::vector<pending_callback*> out;
-        for (auto* op = head_; op != nullptr; op = op->next_) {
-            out.push_back(op);
-        }
-        return out;
-    }
-
     /// Takes every registered operation out (after zookeeper_close).
     std::vector<pending_callback*> drain() {
         std::vector<pending_callback*> out;
@@ -90,27 +82,39 @@ class callback_registry {
         watch_bytes_.fetch_sub(n, std::memory_order_relaxed);
     }
 
-    /// Armed watches of ours per path and kind (data/exists, or children): the server keeps one
-    /// watch per session, path and kind, so it may only be removed there when the last of ours
-    /// on that path and kind goes. Driver strand.
-    void arm(const std::string& path, bool child) { ++armed_[child][path]; }
+    /// Armed watches of ours per path and kind (data/exists, or children), each the context
+    /// the C client holds: the server keeps one watch per session, path and kind, so it may
+    /// only be removed there when the last of ours on that path and kind goes, and its removal
+    /// takes all of ours there. Looked up by path, so that dropping each of many watches costs
+    /// no scan of them all. Driver strand.
+    void arm(const std::string& path, bool child, pending_callback* watch) {
+        armed_[child][path].push_back(watch);
+    }
     /// Returns how many of ours remain on that path and kind.
-    int disarm(const std::string& path, bool child) {
+    std::size_t disarm(const std::string& path, bool child, pending_callback* watch) {
         auto& m = armed_[child];
         auto it = m.find(path);
         if (it == m.end()) {
             return 0;
         }
-        if (--it->second == 0) {
+        auto& watches = it->second;
+        watches.erase(std::remove(watches.begin(), watches.end(), watch), watches.end());
+        if (watches.empty()) {
             m.erase(it);
             return 0;
         }
-        return it->second;
+        return watches.size();
     }
-    int armed_on(const std::string& path, bool child) const {
+    /// Ours on that path and kind (copied: the caller may disarm them as it goes).
+    std::vector<pending_callback*> armed_on(const std::string& path, bool child) const {
         const auto& m = armed_[child];
         auto it = m.find(path);
-        return it == m.end() ? 0 : it->second;
+        return it == m.end() ? std::vector<pending_callback*>{} : it->second;
+    }
+    std::size_t armed_count(const std::string& path, bool child) const {
+        const auto& m = armed_[child];
+        auto it = m.find(path);
+        return it == m.end() ? 0 : it->second.size();
     }
 
     /// Why the handle is being closed: what requests the C client completes with ZCLOSING report
@@ -145,7 +149,7 @@ class callback_registry {
     std::atomic<std::size_t> watch_bytes_{0};
     bool discarding_ = false;
     error_code closing_reason_;
-    std::unordered_map<std::string, int> armed_[2];
+    std::unordered_map<std::string, std::vector<pending_callback*>> armed_[2];
 };
 
 }  // namespace zkr::detail

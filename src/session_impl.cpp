@@ -356,7 +356,7 @@ void session_impl::remove_watch(std::shared_ptr<watch_state> state) {
             return;  // fired, or armed in an earlier generation, whose handle frees it
         }
         const auto type = static_cast<ZooWatcherType>(state->watch_type);
-        if (registry.armed_on(state->path, type == ZWATCHTYPE_CHILD) > 1) {
+        if (registry.armed_count(state->path, type == ZWATCHTYPE_CHILD) > 1) {
             // Others of ours still need the server's watch on this path: forget ours locally
             // (synchronous; no completion is called with local removal in this build).
             const int rc = self->transport_->call([&](zhandle_t* zh) {
