@@ -377,10 +377,10 @@ TEST(Interop, CuratorLeaderLatchTakesOverWhenZkrsSessionEndsAndZkrCampaignsAgain
     with_sessions_like<1>(
         config,
         [&](session& s) -> asio::awaitable<void> {
-            // Leadership given up as soon as the connection drops: expire_session ends the
-            // session right after cutting it off, sooner than a server's timeout would, and only
-            // on_suspend steps down before that (on_expiry keeps leading for a part of the
-            // session timeout, as the server would keep the session).
+            // Leadership given up as soon as the connection drops. expire_session ends the
+            // session right after cutting it off, sooner than a server's timeout would: the
+            // default policy steps down only a part of the session timeout after the cut (when
+            // a server could have expired the session), on_suspend at once.
             leader_election e(s, dir, "zkr", election_options{loss_policy::on_suspend, true});
             const auto pid = std::to_string(::getpid());
             std::atomic<int> terms = 0;
@@ -419,7 +419,9 @@ TEST(Interop, CuratorLeaderLatchTakesOverWhenZkrsSessionEndsAndZkrCampaignsAgain
             CO_REQUIRE(java.expect_line("ready", peer_start_limit));
             CO_REQUIRE(observer.expect_line("seen zkr*,curator", peer_start_limit));
 
-            // zkr's session ends; cut off, zkr steps down before the server ends it.
+            // zkr's session ends. A real server ends it only after the session timeout, and zkr
+            // steps down before that: here, cut off, zkr must step down before the session is
+            // ended for it.
             expire_session(s, shared_hosts(), [&] {
                 EXPECT_TRUE(wait_until([&] { return !leading; })) << "zkr still leads, cut off";
             });
