@@ -249,12 +249,67 @@ TEST(Interop, ZkrChildrenCacheAndCuratorTreeCacheReachTheSameState) {
             [&] { return cache.current() && snapshot_line(*cache.current()) == expected; }));
     });
     // Curator's cache prints its snapshot after every event: it must reach the same one.
-    std::string line;
-    bool reached = false;
-    while (!reached && java.read_line(line, 30s)) {
-        reached = line == expected;
+    EXPECT_TRUE(java.expect_line_eventually(expected));
+    java.kill(SIGTERM);
+}
+
+/// The node as the Curator driver prints it: "node CZXID:MZXID:DATA", or "node -".
+std::string node_line(const node_data* node) {
+    if (!node) {
+        return "node -";
     }
-    EXPECT_TRUE(reached) << "Curator's last snapshot: " << line << "\nexpected: " << expected;
+    return "node " + std::to_string(node->stat.czxid) + ":" + std::to_string(node->stat.mzxid) +
+           ":" + node->data;
+}
+
+TEST(Interop, ZkrNodeCacheAndCuratorNodeCacheReachTheSameState) {
+    const auto root = fresh_root();
+    const auto path = root + "/n";
+    create_node(shared_hosts(), "/t", "");  // may exist already
+    create_node(shared_hosts(), root, "");
+    auto java = peer("curator-coordination", {"node-cache", path});
+    expect_ready(java, "Curator NodeCache driver");
+    // The sessions ping from their own thread: the test's thread blocks while it reads the driver.
+    with_sessions_like<2>(
+        config_for_peer_tests(shared_hosts()),
+        [&](session& s, session& writer) -> asio::awaitable<void> {
+            node_cache cache(s, path);
+            CO_REQUIRE(!std::get<0>(co_await cache.async_start(tuple)));
+            // Both caches must come to the node as the server has it now (its czxid tells a node
+            // created again from the one deleted; its mzxid, the last write).
+            auto both_reach_the_servers_node = [&](const char* after) -> asio::awaitable<void> {
+                auto [ec, now] = co_await writer.async_get_data(path, tuple);
+                const auto expected = node_line(ec ? nullptr : &now);
+                EXPECT_TRUE(!ec || ec == zk_errc::no_node) << ec.message();
+                EXPECT_TRUE(co_await eventually([&] {
+                    return node_line(cache.current().get()) == expected;
+                })) << "zkr after "
+                    << after << ": " << node_line(cache.current().get()) << ", expected "
+                    << expected;
+                EXPECT_TRUE(java.expect_line_eventually(expected)) << "Curator after " << after;
+            };
+            const std::string v[] = {"v1", "v2", "v3", "v4"}, other = "other", again = "again";
+            CO_REQUIRE(!std::get<0>(
+                co_await writer.async_create(path, v[0], create_mode::persistent, tuple)));
+            for (int i = 1; i < 4; ++i) {
+                CO_REQUIRE(!std::get<0>(co_await writer.async_set_data(path, v[i], -1, tuple)));
+            }
+            co_await both_reach_the_servers_node("a creation and updates");
+            CO_REQUIRE(!std::get<0>(co_await writer.async_remove(path, -1, tuple)));
+            co_await both_reach_the_servers_node("a deletion");
+            CO_REQUIRE(!std::get<0>(
+                co_await writer.async_create(path, other, create_mode::persistent, tuple)));
+            co_await both_reach_the_servers_node("a creation with other data");
+            // Deleted and created again back to back: a cache may see only the new node, and
+            // must then tell it from the old one by its czxid.
+            CO_REQUIRE(!std::get<0>(co_await writer.async_remove(path, -1, tuple)));
+            CO_REQUIRE(!std::get<0>(
+                co_await writer.async_create(path, again, create_mode::persistent, tuple)));
+            co_await both_reach_the_servers_node("a deletion and a creation back to back");
+            co_await writer.async_close(asio::use_awaitable);
+            co_await s.async_close(asio::use_awaitable);
+        },
+        120s);
     java.kill(SIGTERM);
 }
 

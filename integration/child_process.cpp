@@ -169,6 +169,29 @@ bool child_process::read_line(std::string& line, std::chrono::milliseconds limit
                    << report();
 }
 
+::testing::AssertionResult child_process::expect_line_eventually(const std::string& expected,
+                                                                 std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    std::string line, last = "<no line>";
+    auto result = read_result::timed_out;
+    for (auto left = limit; left > 0ms;
+         left = std::chrono::duration_cast<std::chrono::milliseconds>(
+             deadline - std::chrono::steady_clock::now())) {
+        result = next_line(line, left);
+        if (result != read_result::line) {
+            break;
+        }
+        if (line == expected) {
+            return ::testing::AssertionSuccess();
+        }
+        last = line;
+    }
+    return ::testing::AssertionFailure()
+           << "expected \"" << expected << "\" at last, the last line was \"" << last << "\""
+           << (result == read_result::ended ? ", then the end of its output" : "") << " (limit "
+           << limit.count() << " ms) from " << report();
+}
+
 ::testing::AssertionResult child_process::exits_cleanly(std::chrono::milliseconds limit) {
     const int status = wait(limit);
     if (status == 0) {

@@ -28,6 +28,11 @@ class child_process {
     /// the child's stderr.
     ::testing::AssertionResult expect_line(const std::string& expected,
                                            std::chrono::milliseconds limit = 30s);
+    /// Reads lines until one is `expected`, within `limit` in all: for a driver that prints its
+    /// state after every change, the wait until it reaches a state. On failure the message
+    /// quotes the last line read (the state the driver stopped at) and the child's stderr.
+    ::testing::AssertionResult expect_line_eventually(const std::string& expected,
+                                                      std::chrono::milliseconds limit = 30s);
     /// Waits for the child to exit with status 0 within `limit`; the failure message quotes its
     /// stderr.
     ::testing::AssertionResult exits_cleanly(std::chrono::milliseconds limit = 60s);

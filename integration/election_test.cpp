@@ -17,8 +17,11 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <fstream>
 
 namespace zkr::test {
 namespace {
@@ -348,6 +351,107 @@ TEST(Interop, ZkrAndCuratorLeaderLatchNeverLeadTogether) {
         EXPECT_TRUE(p.exits_cleanly(120s));
     }
     EXPECT_EQ(check_record(record.path), 30u);
+}
+
+/// Who led, in order: the ID of each "lead ID PID" line of a record.
+std::vector<std::string> leaders_in(const std::string& record) {
+    std::ifstream in(record);
+    std::vector<std::string> leaders;
+    for (std::string word, id, rest; in >> word >> id && std::getline(in, rest);) {
+        if (word == "lead") {
+            leaders.push_back(id);
+        }
+    }
+    return leaders;
+}
+
+TEST(Interop, CuratorLeaderLatchTakesOverWhenZkrsSessionEndsAndZkrCampaignsAgainWhenRenewed) {
+    const auto dir = fresh_root() + "/election";
+    record_file record;
+    // Curator's view of the contenders, in queue order ("*" marks the leader): zkr leading with
+    // Curator's latch queued, then Curator leading with zkr queued again in its next session.
+    auto observer =
+        peer("curator-coordination", {"latch-sees", dir, "zkr*,curator", "curator*,zkr"});
+    auto config = config_for_peer_tests(shared_hosts());  // the test's thread reads the drivers
+    config.renew_after_expiry = true;
+    with_sessions_like<1>(
+        config,
+        [&](session& s) -> asio::awaitable<void> {
+            // Leadership given up as soon as the connection drops. expire_session ends the
+            // session right after cutting it off, sooner than a server's timeout would: the
+            // default policy steps down only a part of the session timeout after the cut (when
+            // a server could have expired the session), on_suspend at once.
+            leader_election e(s, dir, "zkr", election_options{loss_policy::on_suspend, true});
+            const auto pid = std::to_string(::getpid());
+            std::atomic<int> terms = 0;
+            std::atomic<bool> leading = false, finish = false, done = false;
+            std::atomic<std::uint64_t> last_term_in = 0;
+            error_code result = make_error_code(errc::not_connected);
+            e.async_lead(
+                [&]() -> asio::awaitable<void> {
+                    EXPECT_TRUE(append_record_line(record.path, "lead zkr " + pid + "\n"));
+                    last_term_in = s.generation();
+                    leading = true;
+                    ++terms;
+                    // The term ends here, when the work returns or is cancelled.
+                    struct end_of_term {
+                        std::atomic<bool>& leading;
+                        const std::string line;
+                        const std::string& record;
+                        ~end_of_term() {
+                            leading = false;
+                            EXPECT_TRUE(append_record_line(record, line));
+                        }
+                    } term{leading, "unlead zkr " + pid + "\n", record.path};
+                    while (!finish) {
+                        co_await pause_for(10ms);
+                    }
+                },
+                [&](error_code ec) {
+                    result = ec;
+                    done = true;
+                });
+            CO_REQUIRE(co_await eventually([&] { return terms == 1; }));
+            const auto first_session = s.session_id();
+
+            // Curator's latch queues behind zkr; it leads for 2 s once it gets there, then closes.
+            auto java = peer("curator-latch", {dir, "curator", record.path, "2000", "1"});
+            CO_REQUIRE(java.expect_line("ready", peer_start_limit));
+            CO_REQUIRE(observer.expect_line("seen zkr*,curator", peer_start_limit));
+
+            // zkr's session ends. A real server ends it only after the session timeout, and zkr
+            // steps down before that: here, cut off, zkr must step down before the session is
+            // ended for it.
+            expire_session(s, shared_hosts(), [&] {
+                EXPECT_TRUE(wait_until([&] { return !leading; })) << "zkr still leads, cut off";
+            });
+            // Curator's latch takes over, and zkr, in its next session, queues behind it: a
+            // contender Curator sees, on a node of the new session.
+            CO_REQUIRE(observer.expect_line("seen curator*,zkr", peer_start_limit));
+            CO_REQUIRE(observer.exits_cleanly());
+            auto [pec, queue] = co_await e.async_participants(tuple);
+            CO_REQUIRE(!pec && queue.size() == 2U);
+            EXPECT_TRUE(queue[0].id == "curator" && queue[0].leader);
+            EXPECT_TRUE(queue[1].id == "zkr" && !queue[1].leader);
+            auto [gec, ours] = co_await s.async_get_data(dir + "/" + queue[1].node, tuple);
+            CO_REQUIRE(!gec);
+            EXPECT_EQ(ours.stat.ephemeral_owner, s.session_id());
+            EXPECT_NE(s.session_id(), first_session);
+            EXPECT_EQ(s.generation(), 2U);
+
+            // Curator's latch closes: zkr leads again, in the new generation.
+            CO_REQUIRE(java.exits_cleanly());
+            CO_REQUIRE(co_await eventually([&] { return terms == 2; }));
+            EXPECT_EQ(last_term_in, 2U);
+            finish = true;
+            CO_REQUIRE(co_await eventually([&] { return done.load(); }));
+            EXPECT_FALSE(result) << result.message();
+            co_await s.async_close(asio::use_awaitable);
+        },
+        180s);
+    // Never both at once, and in this order.
+    EXPECT_EQ(check_record(record.path), 3U);
+    EXPECT_EQ(leaders_in(record.path), (std::vector<std::string>{"zkr", "curator", "zkr"}));
 }
 
 }  // namespace

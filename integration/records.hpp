@@ -7,7 +7,23 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace zkr::test {
+
+/// Appends `line` (its newline included) to a record file in one write(2) on an O_APPEND
+/// descriptor, so that the lines of processes writing at once never mix; false on failure.
+/// Inline: the lock worker, which links no test support, writes its records with it too.
+inline bool append_record_line(const std::string& file, const std::string& line) {
+    const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (fd < 0) {
+        return false;
+    }
+    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ::close(fd);
+    return written;
+}
 
 /// Checks an enter/exit record (see integration/peers/README.md; "lead"/"unlead" count as
 /// enter/exit): at most `max_inside` holders inside at once ("enter-read"/"exit-read" mark

@@ -244,11 +244,15 @@ session_config config_for_peer_tests(const std::string& hosts) {
     return config;
 }
 
-void expire_session(session& s, const std::string& hosts) {
+void expire_session(session& s, const std::string& hosts,
+                    const std::function<void()>& while_cut_off) {
     const auto id = s.id();
     // Cut `s` off first (a different IP: the C client compares addresses by IP only), so that it
     // does not take the session back while the second handle holds it.
     ASSERT_FALSE(s.set_servers("127.0.0.2:1")) << "set_servers";
+    if (while_cut_off) {
+        while_cut_off();
+    }
     // The second handle joins the session, then closing it makes the server end the session.
     with_plain_session<bool>(
         hosts, [](session&) -> asio::awaitable<bool> { co_return true; }, id);

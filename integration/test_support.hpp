@@ -101,13 +101,20 @@ void with_sessions(const session_config (&configs)[N], Body body,
         limit);
 }
 
-/// with_sessions() with N sessions on the shared server, each with config_for(shared_hosts()).
-template <std::size_t N = 1, class Body>
-void with_sessions(Body body, std::chrono::milliseconds limit = 30s) {
-    const auto config = config_for(shared_hosts());
+/// with_sessions() with N sessions of one `config`: with config_for_peer_tests(), say, for a test
+/// whose thread blocks while it reads a peer driver.
+template <std::size_t N, class Body>
+void with_sessions_like(const session_config& config, Body body,
+                        std::chrono::milliseconds limit = 30s) {
     session_config configs[N];
     std::fill(std::begin(configs), std::end(configs), config);
     with_sessions(configs, std::move(body), limit);
+}
+
+/// with_sessions() with N sessions on the shared server, each with config_for(shared_hosts()).
+template <std::size_t N = 1, class Body>
+void with_sessions(Body body, std::chrono::milliseconds limit = 30s) {
+    with_sessions_like<N>(config_for(shared_hosts()), std::move(body), limit);
 }
 
 /// Watches the server holds for `session_id` (its "wchc" four-letter word), on the first server
@@ -138,8 +145,11 @@ session_config config_for_peer_tests(const std::string& hosts);
 
 /// Ends `s`'s session on the server (the C client cannot be told directly): the session is
 /// taken over by a second session (session_config::resume) which then closes it, and `s` is
-/// pointed back at the server, where it learns of the expiry.
-void expire_session(session& s, const std::string& hosts);
+/// pointed back at the server, where it learns of the expiry. `while_cut_off` runs once `s` is
+/// cut off from the server and before its session ends: a test waits there for what a
+/// disconnection must do first (a leader giving up at once, say).
+void expire_session(session& s, const std::string& hosts,
+                    const std::function<void()>& while_cut_off = {});
 
 /// Children of `path` read through a session of its own (independent of the session under test).
 std::vector<std::string> list_children(const std::string& hosts, const std::string& path);

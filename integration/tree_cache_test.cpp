@@ -1,6 +1,7 @@
 // zkr::tree_cache against a real server: another client's writes at several depths, a subtree
 // deleted and created again, the maximum depth kept (no watch below it), a forced expiry with
-// renewal, the watch budget's refusal, and no watch left behind.
+// renewal, the watch budget's refusal, and no watch left behind; and kazoo's TreeCache on the
+// same tree.
 #include "test_support.hpp"
 
 #include <zkr/session.hpp>
@@ -10,6 +11,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+
+#include <signal.h>
 
 namespace zkr::test {
 namespace {
@@ -188,6 +191,91 @@ TEST(TreeCache, TooLargeForTheSessionsWatchesIsRefusedNamingTheLimit) {
         EXPECT_TRUE(co_await settled(s));
         co_await s.async_close(asio::use_awaitable);
     });
+}
+
+/// `root` and everything below it as the server has it now, read through `s` (nothing may
+/// write meanwhile).
+asio::awaitable<tree_cache::snapshot> server_tree(session& s, const std::string& root) {
+    tree_cache::snapshot tree;
+    std::vector<std::string> pending{root};
+    while (!pending.empty()) {
+        const auto path = pending.back();
+        pending.pop_back();
+        auto [dec, node] = co_await s.async_get_data(path, tuple);
+        auto [cec, kids] = co_await s.async_get_children(path, tuple);
+        EXPECT_FALSE(dec || cec) << path << ": " << (dec ? dec : cec).message();
+        tree[path] = node;
+        for (const auto& name : kids.names) {
+            pending.push_back(path + "/" + name);
+        }
+    }
+    co_return tree;
+}
+
+/// A copy of the tree as the kazoo driver prints it: "tree REL:CZXID:MZXID:DATA,..." sorted, REL
+/// relative to `root` ("." for the root).
+std::string tree_line(const tree_cache::snapshot& tree, const std::string& root) {
+    std::vector<std::string> nodes;
+    for (const auto& [p, n] : tree) {
+        nodes.push_back((p == root ? "." : p.substr(root.size() + 1)) + ":" +
+                        std::to_string(n.stat.czxid) + ":" + std::to_string(n.stat.mzxid) + ":" +
+                        n.data);
+    }
+    std::sort(nodes.begin(), nodes.end());
+    std::string line = "tree ";
+    for (const auto& n : nodes) {
+        line += (&n == &nodes.front() ? "" : ",") + n;
+    }
+    return line;
+}
+
+TEST(Interop, ZkrTreeCacheAndKazooTreeCacheReachTheSameState) {
+    const auto top = fresh_root();
+    const auto root = top + "/tree";
+    create_node(shared_hosts(), "/t", "");  // may exist already
+    create_node(shared_hosts(), top, "");
+    create_node(shared_hosts(), root, "r");
+    create_node(shared_hosts(), root + "/a", "a1");
+    create_node(shared_hosts(), root + "/a/x", "x1");
+    auto python = peer("kazoo_coordination.py", {"tree-cache", root});
+    expect_ready(python, "kazoo TreeCache driver");
+    // The sessions ping from their own thread: the test's thread blocks while it reads the driver.
+    with_sessions_like<2>(
+        config_for_peer_tests(shared_hosts()),
+        [&](session& s, session& writer) -> asio::awaitable<void> {
+            tree_cache cache(s, root);
+            CO_REQUIRE(!std::get<0>(co_await cache.async_start(tuple)));
+            // The writer is a third client: creations at two depths, updates, deletions, and b
+            // deleted (with its child) and created again.
+            const std::string a = root + "/a", b = root + "/b", x = a + "/x", y = a + "/y",
+                              z = b + "/z";
+            using write = std::pair<std::string, std::string>;  // path, data
+            for (const auto& [path, data] : {write{b, "b1"}, write{y, "y1"}, write{z, "z1"}}) {
+                CO_REQUIRE(!std::get<0>(
+                    co_await writer.async_create(path, data, create_mode::persistent, tuple)));
+            }
+            for (const auto& [path, data] : {write{root, "r2"}, write{a, "a2"}, write{x, "x2"}}) {
+                CO_REQUIRE(!std::get<0>(co_await writer.async_set_data(path, data, -1, tuple)));
+            }
+            for (const auto& path : {y, z, b}) {
+                CO_REQUIRE(!std::get<0>(co_await writer.async_remove(path, -1, tuple)));
+            }
+            CO_REQUIRE(!std::get<0>(
+                co_await writer.async_create(b, "b2", create_mode::persistent, tuple)));
+
+            const auto expected = tree_line(co_await server_tree(writer, root), root);
+            EXPECT_TRUE(co_await eventually([&] {
+                return cache.current() && tree_line(*cache.current(), root) == expected;
+            })) << "zkr: "
+                << (cache.current() ? tree_line(*cache.current(), root) : "<none>")
+                << "\nexpected: " << expected;
+            // kazoo's cache prints its copy after every event: it must reach the same one.
+            EXPECT_TRUE(python.expect_line_eventually(expected));
+            co_await writer.async_close(asio::use_awaitable);
+            co_await s.async_close(asio::use_awaitable);
+        },
+        120s);
+    python.kill(SIGTERM);
 }
 
 }  // namespace

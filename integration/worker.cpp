@@ -6,6 +6,8 @@
 // Each critical section (or term as leader) appends "enter <name> <pid> <fencing token>" and
 // "exit <name> <pid>" ("enter-read"/"exit-read" for readers) to RECORD_FILE with O_APPEND, and
 // prints "holding <i> <token>" on stdout while inside. <name> is "zkr", or the participant id.
+#include "records.hpp"
+
 #include <zkr/leader_election.hpp>
 #include <zkr/mutex.hpp>
 #include <zkr/semaphore.hpp>
@@ -18,7 +20,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/log/core.hpp>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -31,12 +32,10 @@ namespace asio = boost::asio;
 namespace {
 
 void append(const std::string& file, const std::string& line) {
-    const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
-    if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    if (!zkr::test::append_record_line(file, line)) {
         std::perror("record");
         std::exit(1);
     }
-    ::close(fd);
 }
 
 struct options {

@@ -32,6 +32,16 @@
 //                                                    initialized, then after every event the
 //                                                    snapshot, "children NAME:CZXID:MZXID,..."
 //                                                    sorted by name; stays until killed
+//   CuratorCoordination HOSTS node-cache PATH       follows PATH with a NodeCache; prints "ready"
+//                                                    once started, then after every change the
+//                                                    node, "node CZXID:MZXID:DATA" or "node -";
+//                                                    stays until killed
+//   CuratorCoordination HOSTS latch-sees PATH WANT...
+//                                                    for each WANT, the participants of a
+//                                                    LeaderLatch on PATH in queue order, each ID
+//                                                    with "*" when it leads ("a*,b"), waits until
+//                                                    getParticipants() gives exactly that, and
+//                                                    prints "seen WANT"
 // Each step's duration goes to stderr, and every step has a budget (Peer.java).
 // Exit 0 on success; non-zero with a message on stderr on any failure.
 
@@ -43,15 +53,18 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorWatcher;
 import org.apache.curator.framework.recipes.barriers.DistributedBarrier;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.NodeCache;
 import org.apache.curator.framework.recipes.cache.TreeCache;
 import org.apache.curator.framework.recipes.cache.TreeCacheEvent;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.Participant;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.Revoker;
 import org.apache.curator.framework.recipes.nodes.GroupMember;
@@ -194,23 +207,74 @@ public class CuratorCoordination {
             case "tree-cache": {
                 TreeCache cache = TreeCache.newBuilder(client, path).setMaxDepth(1).build();
                 CountDownLatch initialized = new CountDownLatch(1);
+                StateLines lines = new StateLines(peer, () -> snapshot(cache, path));
                 cache.getListenable().addListener((c, event) -> {
                     if (event.getType() == TreeCacheEvent.Type.INITIALIZED) {
                         initialized.countDown();
                     }
-                    if (initialized.getCount() == 0) {
-                        peer.say(snapshot(cache, path));
-                    }
+                    lines.changed();
                 });
                 cache.start();
                 peer.within(initialized.await(peer.leftMs(), MS), "initialize the cache");
-                peer.say("ready");
-                peer.say(snapshot(cache, path));
+                lines.ready();
                 Thread.sleep(Long.MAX_VALUE);  // until killed
+                break;
+            }
+            case "node-cache": {
+                // NodeCache is deprecated in Curator 5 (CuratorCache replaces it) but still
+                // shipped: it is the single-node cache a Curator 4 fleet runs.
+                NodeCache cache = new NodeCache(client, path);
+                StateLines lines = new StateLines(peer, () -> nodeLine(cache));
+                cache.getListenable().addListener(lines::changed);
+                cache.start(true);  // the first read done before start returns
+                peer.step("start the cache");
+                lines.ready();
+                Thread.sleep(Long.MAX_VALUE);  // until killed
+                break;
+            }
+            case "latch-sees": {
+                if (args.length < 4) {
+                    Peer.usage("CuratorCoordination HOSTS latch-sees PATH WANT...");
+                }
+                // Not started: an observer, as getParticipants() reads the contenders without
+                // taking part.
+                LeaderLatch latch = new LeaderLatch(client, path);
+                for (int i = 3; i < args.length; ++i) {
+                    peer.within(seesParticipants(peer, latch, args[i]), "see " + args[i]);
+                    peer.say("seen " + args[i]);
+                }
                 break;
             }
             default:
                 Peer.usage("CuratorCoordination HOSTS VERB PATH: unknown verb " + verb);
+        }
+    }
+
+    /**
+     * A cache's state as lines: "ready" and the state, then the state after every change, one
+     * line at a time and none before "ready" (which the test reads first, while the cache's
+     * listener may already run).
+     */
+    static final class StateLines {
+        private final Peer peer;
+        private final Supplier<String> state;
+        private boolean ready = false;
+
+        StateLines(Peer peer, Supplier<String> state) {
+            this.peer = peer;
+            this.state = state;
+        }
+
+        synchronized void ready() {
+            peer.say("ready");
+            peer.say(state.get());
+            ready = true;
+        }
+
+        synchronized void changed() {
+            if (ready) {
+                peer.say(state.get());
+            }
         }
     }
 
@@ -228,6 +292,39 @@ public class CuratorCoordination {
             }
         }
         return line.toString();
+    }
+
+    /** A NodeCache's node as one line: "node CZXID:MZXID:DATA", or "node -" when there is none. */
+    static synchronized String nodeLine(NodeCache cache) {
+        ChildData now = cache.getCurrentData();
+        if (now == null) {
+            return "node -";
+        }
+        return "node " + now.getStat().getCzxid() + ":" + now.getStat().getMzxid() + ":"
+                + new String(now.getData(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Waits within the budget until the latch's participants, in queue order with "*" after
+     * the leader's id, are `want` ("a*,b"). The participants are read every 20 ms (a latch that
+     * does not take part has no listener).
+     */
+    static boolean seesParticipants(Peer peer, LeaderLatch latch, String want) throws Exception {
+        for (;;) {
+            StringBuilder now = new StringBuilder();
+            for (Participant p : latch.getParticipants()) {
+                now.append(now.length() > 0 ? "," : "").append(p.getId())
+                        .append(p.isLeader() ? "*" : "");
+            }
+            if (now.toString().equals(want)) {
+                return true;
+            }
+            if (peer.leftMs() <= 1) {
+                peer.note("the participants are " + now);
+                return false;
+            }
+            Thread.sleep(20);
+        }
     }
 
     /**
