@@ -415,7 +415,8 @@ TEST(Faults, CachesFollowAWriterThroughPartitions) {
     EXPECT_GE(v.resyncs, 1U) << "the isolated server's cache renews after the heal";
 }
 
-/// The checker itself, on histories written by hand: each kind of violation is found.
+/// The checker itself, on histories written by hand: each kind of violation is found, for each
+/// kind of cache.
 TEST(Faults, TheCacheCheckerFindsInventedStaleAndUnconvergedReports) {
     const auto dir = test::fresh_temp_dir();
     std::ofstream(dir + "/writer.hist") << "S a 10 10\nS a 10 12\nS a 10 15\nA a 10\n"
@@ -447,6 +448,39 @@ TEST(Faults, TheCacheCheckerFindsInventedStaleAndUnconvergedReports) {
     v = check_cache_run(dir, final_state);
     EXPECT_EQ(v.stale, 1U);
     EXPECT_EQ(v.inconsistent, 1U);
+    std::filesystem::remove(dir + "/cache3.hist");
+
+    // Each kind is held to what it sees of a deeper tree: the children cache to the children,
+    // the tree cache to every level, the node cache to its node; a killed cache (X, written by
+    // the test) to its reports, with neither end nor snapshot.
+    std::ofstream(dir + "/writer.hist", std::ios::app) << "S t 40 40\nS t/g 41 41\n";
+    auto deeper = final_state;
+    deeper["t"] = {40, 40};
+    deeper["t/g"] = {41, 41};
+    std::ofstream(dir + "/cache1.hist") << "K children\nE added a 20 20\nE added b 30 30\n"
+                                           "E added t 40 40\nF a 20 20\nF b 30 30\nF t 40 40\nD\n";
+    std::ofstream(dir + "/cache4.hist") << "K tree\nE added a 20 20\nE added b 30 30\n"
+                                           "E added t 40 40\nE added t/g 41 41\nF a 20 20\n"
+                                           "F b 30 30\nF t 40 40\nF t/g 41 41\nD\n";
+    std::ofstream(dir + "/cache5.hist") << "K node:a\nE initialized a 10 10\nE updated a 10 15\n"
+                                           "E removed a 10 15\nE added a 20 20\nF a 20 20\nD\n";
+    std::ofstream(dir + "/cache6.hist") << "K tree\nE added a 10 12\nX\n";
+    v = check_cache_run(dir, deeper);
+    EXPECT_TRUE(v.passed()) << (v.problems.empty() ? "" : v.problems.front());
+    EXPECT_EQ(v.caches, 4U);
+    EXPECT_EQ(v.killed, 1U);
+
+    // A tree cache without the second level has not converged, nor has a node cache that holds
+    // nothing; a killed cache's invented report still counts.
+    std::ofstream(dir + "/cache4.hist") << "K tree\nE added a 20 20\nE added b 30 30\n"
+                                           "E added t 40 40\nF a 20 20\nF b 30 30\nF t 40 40\nD\n";
+    std::ofstream(dir + "/cache5.hist")
+        << "K node:a\nE initialized a 10 10\nE removed a 10 10\nD\n";
+    std::ofstream(dir + "/cache6.hist") << "K tree\nE added t/g 41 42\nX\n";
+    v = check_cache_run(dir, deeper);
+    EXPECT_EQ(v.unconverged, 2U);
+    EXPECT_EQ(v.invented, 1U);
+    EXPECT_FALSE(v.passed());
     std::filesystem::remove_all(dir);
 }
 
