@@ -91,8 +91,9 @@ std::string name_of(const std::string& path, const std::string& dir) {
     return path.size() > dir.size() ? path.substr(dir.size() + 1) : std::string();
 }
 
-void record_node(const char* what, const std::string& name, const zkr::node_data& node) {
-    record(std::string(what) + " " + name + " " + std::to_string(node.stat.czxid) + " " +
+/// "WHAT name czxid mzxid".
+void record_node(const std::string& what, const std::string& name, const zkr::node_data& node) {
+    record(what + " " + name + " " + std::to_string(node.stat.czxid) + " " +
            std::to_string(node.stat.mzxid));
 }
 
@@ -148,7 +149,7 @@ asio::awaitable<int> follow(Cache cache, zkr::session& s, const std::string& dir
         } else if (event.type == zkr::cache_event_type::resynced) {
             record("Y " + std::to_string(zkr::faults::now_ns()));
         } else if (!name.empty()) {  // a tree_cache's root is not one of the writer's nodes
-            record_node((std::string("E ") + type_name(event.type)).c_str(), name,
+            record_node(std::string("E ") + type_name(event.type), name,
                         event.node ? *event.node : zkr::node_data{});
         }
     }
