@@ -106,6 +106,12 @@ struct link : std::enable_shared_from_this<link> {
     }
 
     void start() {
+        // Forward each write as it comes, as a direct link would: with Nagle's algorithm on the
+        // proxy's own sockets, a small message waits for the peer's delayed ACK (tens of ms per
+        // quorum round trip, which slowed every write of a proxied ensemble).
+        boost::system::error_code ignored;
+        client.set_option(tcp::no_delay(true), ignored);
+        server.set_option(tcp::no_delay(true), ignored);
         pump(client, server, up);
         pump(server, client, down);
     }

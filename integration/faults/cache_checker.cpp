@@ -54,19 +54,25 @@ void note(cache_verdict& v, std::string problem) {
     }
 }
 
-void check_one(const std::string& file, const histories& writer,
-               const std::map<std::string, child_state>& final_state, cache_verdict& v) {
+void check_one(const std::string& file, const histories& writer, const directory_state& final_state,
+               cache_verdict& v) {
     ++v.caches;
     const auto cache = std::filesystem::path(file).filename().string();
-    std::map<std::string, long> at;  // per child: the writer entry last matched
-    std::map<std::string, child_state> snapshot;
+    std::map<std::string, long> at;  // per node: the writer entry last matched
+    directory_state snapshot;
+    std::string mode = "children";
     bool ended = false;
+    bool killed = false;
     std::ifstream in(file);
     for (std::string line; std::getline(in, line);) {
         std::istringstream words(line);
         std::string kind;
         words >> kind;
-        if (kind == "Y") {
+        if (kind == "K") {
+            words >> mode;
+        } else if (kind == "X") {
+            killed = true;
+        } else if (kind == "Y") {
             ++v.resyncs;
         } else if (kind == "R") {
             ++v.errors;
@@ -99,14 +105,19 @@ void check_one(const std::string& file, const histories& writer,
             }
         }
     }
+    if (killed) {
+        ++v.killed;
+        return;  // neither an end nor a snapshot: its reports are what counts
+    }
     if (!ended) {
         ++v.errors;
         note(v, cache + ": did not end cleanly");
     }
-    if (snapshot != final_state) {
+    const auto expected = seen_by(mode, final_state);
+    if (snapshot != expected) {
         ++v.unconverged;
-        note(v, cache + ": its final snapshot (" + std::to_string(snapshot.size()) +
-                    " children) is not the server's (" + std::to_string(final_state.size()) + ")");
+        note(v, cache + " (" + mode + "): its final snapshot (" + std::to_string(snapshot.size()) +
+                    " nodes) is not the server's (" + std::to_string(expected.size()) + ")");
     }
     if (replay_cache_history(file) != snapshot) {
         ++v.inconsistent;
@@ -116,8 +127,8 @@ void check_one(const std::string& file, const histories& writer,
 
 }  // namespace
 
-std::map<std::string, child_state> replay_cache_history(const std::string& history) {
-    std::map<std::string, child_state> view;
+directory_state replay_cache_history(const std::string& history) {
+    directory_state view;
     std::ifstream in(history);
     for (std::string line; std::getline(in, line);) {
         std::istringstream words(line);
@@ -137,8 +148,27 @@ std::map<std::string, child_state> replay_cache_history(const std::string& histo
     return view;
 }
 
-cache_verdict check_cache_run(const std::string& dir,
-                              const std::map<std::string, child_state>& final_state) {
+directory_state seen_by(const std::string& mode, const directory_state& state) {
+    directory_state out;
+    for (const auto& [name, s] : state) {
+        const bool seen =
+            mode == "tree" ||
+            (mode == "children" ? name.find('/') == std::string::npos : mode == "node:" + name);
+        if (seen) {
+            out.emplace(name, s);
+        }
+    }
+    return out;
+}
+
+std::string cache_mode(const std::string& history) {
+    std::ifstream in(history);
+    std::string kind, mode;
+    in >> kind >> mode;
+    return kind == "K" ? mode : "children";
+}
+
+cache_verdict check_cache_run(const std::string& dir, const directory_state& final_state) {
     cache_verdict v;
     const auto writer = read_writer(dir + "/writer.hist", v.writes);
     for (const auto& f : std::filesystem::directory_iterator(dir)) {

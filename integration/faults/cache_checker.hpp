@@ -5,14 +5,18 @@
 // unanswered request it reads the node back and records what it finds):
 //   S name czxid mzxid      the child `name` had this state (created, or its data set)
 //   A name czxid            the child `name`, incarnation czxid, was deleted
-// The caches' histories: cache_client.cpp.
+// A name is the node's path below the directory ("c3", or "t/g1" a level deeper).
+// The caches' histories: cache_client.cpp (its first line names the kind of cache); a history
+// the test ends with "X" is that of a process the nemesis killed.
 //
-// For every cache and every child, the states the cache reported must be a subsequence of the
-// writer's states of that child in order: each report matches a state strictly after the one
+// For every cache and every node, the states the cache reported must be a subsequence of the
+// writer's states of that node in order: each report matches a state strictly after the one
 // matched before (a report that matches nothing is invented; one that matches only an earlier or
 // the same state is stale: reordered or repeated). Removals match the deletion of the
-// incarnation they name. The final snapshot must be the server's final state, and the events,
-// replayed, must give that same snapshot.
+// incarnation they name. The final snapshot must be the server's final state as the cache's
+// kind sees it (children: the directory's children; tree: every node below it; node:NAME: that
+// node), and the events, replayed, must give that same snapshot. A killed cache has neither
+// final snapshot nor end: its reports are checked, and its successor's.
 #pragma once
 
 #include <cstddef>
@@ -32,7 +36,8 @@ struct child_state {
 
 struct cache_verdict {
     std::size_t writes = 0;   ///< states in the writer's history
-    std::size_t caches = 0;   ///< cache histories read
+    std::size_t caches = 0;   ///< cache histories read (killed caches included)
+    std::size_t killed = 0;   ///< of which killed by the nemesis
     std::size_t events = 0;   ///< child events reported, all caches
     std::size_t resyncs = 0;  ///< resynced events, all caches
     std::size_t invented = 0;
@@ -47,11 +52,18 @@ struct cache_verdict {
     }
 };
 
+using directory_state = std::map<std::string, child_state>;
+
 /// The state of a directory after replaying the events of one cache history.
-std::map<std::string, child_state> replay_cache_history(const std::string& history);
+directory_state replay_cache_history(const std::string& history);
+
+/// What a cache of kind `mode` (cache_client.cpp's MODE) holds of the directory `state`.
+directory_state seen_by(const std::string& mode, const directory_state& state);
+
+/// The kind of cache (its K line) of a history.
+std::string cache_mode(const std::string& history);
 
 /// Checks the histories in `dir` (writer.hist, cache*.hist) against the server's final state.
-cache_verdict check_cache_run(const std::string& dir,
-                              const std::map<std::string, child_state>& final_state);
+cache_verdict check_cache_run(const std::string& dir, const directory_state& final_state);
 
 }  // namespace zkr::faults

@@ -1,14 +1,18 @@
-// The cache fault run: one writer applies random creates, updates and deletes to the children of
-// a directory as fast as round trips allow, three cache processes (zkr_cache_client, each a
-// children_cache on a session that renews after expiry) follow it, and a nemesis pauses,
-// restarts and freezes in between. The checker (cache_checker.hpp) then reads the histories:
-// nothing invented, nothing reordered or stale, every cache at the server's final state.
+// The cache fault runs: one writer applies random creates, updates and deletes to the nodes of
+// a directory (two levels) as fast as round trips allow, three cache processes (zkr_cache_client,
+// a children_cache, a tree_cache and a node_cache, each on a session that renews after expiry)
+// follow it, and a nemesis pauses, restarts, freezes and kills in between: on a standalone
+// server, on a three-node ensemble that loses its leader, and on one whose links are cut. The
+// checker (cache_checker.hpp) then reads the histories: nothing invented, nothing reordered or
+// stale, every cache at the server's final state.
 //
 //   zkr_faults_tests --gtest_filter='Faults.Caches*'          short mode (CI)
-//   ZKR_FAULTS_LONG=1 ...          the faults repeated: 5 rounds and 20,000 writes at least
+//   ZKR_FAULTS_LONG=1 ...          the faults repeated: 5 rounds and 20,000 writes at least, per
+//   run
 #include "cache_checker.hpp"
 #include "history.hpp"
 
+#include "../partitioned_ensemble.hpp"
 #include "../test_support.hpp"
 
 #include <zkr/session.hpp>
@@ -29,6 +33,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <random>
 #include <thread>
@@ -39,11 +44,18 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using test::child_process;
+using test::partitioned_ensemble;
 using test::zk_server;
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 constexpr int session_ms = 2000;
-constexpr int children = 8;
+
+/// The nodes the writer writes, by name below its directory: eight children, and four
+/// grandchildren under the child "t" (made first, never deleted) for the tree cache.
+const std::vector<std::string> written_nodes = {"c0", "c1", "c2",   "c3",   "c4",   "c5",
+                                                "c6", "c7", "t/g0", "t/g1", "t/g2", "t/g3"};
+/// One cache process of each kind (cache_client.cpp's MODE); the node cache follows c0.
+const std::vector<std::string> cache_modes = {"children", "tree", "node:c0"};
 
 void sleep_ms(long ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));  // time passing, not a wait
@@ -57,6 +69,12 @@ class writer {
         : s_(s), dir_(std::move(dir)), out_(history) {}
 
     asio::awaitable<void> run(const std::atomic<bool>& stop) {
+        auto [ec, made] = co_await s_.async_create(dir_ + "/t", "", create_mode::persistent, tuple);
+        if (ec) {
+            ADD_FAILURE() << "the writer could not make " << dir_ << "/t: " << ec.message();
+            co_return;
+        }
+        saw("t", child_state{made.stat.czxid, made.stat.mzxid});
         asio::steady_timer pace(co_await asio::this_coro::executor);
         while (!stop) {
             co_await step();
@@ -68,8 +86,8 @@ class writer {
     /// Any thread.
     std::size_t writes() const { return writes_.load(); }
     /// The directory as the server has it now.
-    std::map<std::string, child_state> state() const {
-        std::map<std::string, child_state> out;
+    directory_state state() const {
+        directory_state out;
         for (const auto& [name, s] : known_) {
             if (s) {
                 out[name] = *s;
@@ -80,7 +98,7 @@ class writer {
 
   private:
     asio::awaitable<void> step() {
-        const auto name = "c" + std::to_string(rng_() % children);
+        const auto& name = written_nodes[rng_() % written_nodes.size()];
         const auto path = dir_ + "/" + name;
         auto& known = known_[name];
         const auto data = std::to_string(writes_);
@@ -154,15 +172,92 @@ class writer {
     std::atomic<std::size_t> writes_{0};
 };
 
-TEST(Faults, CachesFollowAWriterThroughFaults) {
-    zk_server server;
+/// The cache processes of one run, one per kind, each on its own hosts. A process the nemesis
+/// kills is replaced by a new one with a history of its own (cacheN-G.hist, G its generation).
+class cache_fleet {
+  public:
+    cache_fleet(std::string dir, std::string zdir, std::vector<std::string> hosts)
+        : dir_(std::move(dir)),
+          zdir_(std::move(zdir)),
+          hosts_(std::move(hosts)),
+          generations_(cache_modes.size(), 0),
+          processes_(cache_modes.size()) {
+        for (std::size_t i = 0; i < cache_modes.size(); ++i) {
+            start(i);
+        }
+    }
+
+    std::size_t size() const { return processes_.size(); }
+    child_process& process(std::size_t i) { return *processes_[i]; }
+
+    /// SIGKILL of cache i, and a new process in its place (it starts from nothing).
+    void replace(std::size_t i) {
+        processes_[i]->kill(SIGKILL);
+        EXPECT_EQ(processes_[i]->wait(10s), 128 + SIGKILL);
+        std::ofstream(history(i), std::ios::app) << "X\n";  // dead: nobody else writes it now
+        ++generations_[i];
+        start(i);
+    }
+
+    /// The histories of the processes running now.
+    std::vector<std::string> live_histories() const {
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < size(); ++i) {
+            out.push_back(history(i));
+        }
+        return out;
+    }
+
+    /// Tells every process to stop and waits for each.
+    void stop() {
+        std::ofstream(dir_ + "/stop").put('\n');
+        for (auto& p : processes_) {
+            EXPECT_EQ(p->wait(30s), 0) << p->report();
+        }
+    }
+
+  private:
+    std::string history(std::size_t i) const {
+        return dir_ + "/cache" + std::to_string(i + 1) + "-" + std::to_string(generations_[i]) +
+               ".hist";
+    }
+
+    void start(std::size_t i) {
+        processes_[i].emplace(std::vector<std::string>{ZKR_CACHE_CLIENT, cache_modes[i], hosts_[i],
+                                                       zdir_, history(i), dir_ + "/stop",
+                                                       std::to_string(session_ms)});
+    }
+
+    std::string dir_;
+    std::string zdir_;
+    std::vector<std::string> hosts_;
+    std::vector<int> generations_;
+    std::vector<std::optional<child_process>> processes_;
+};
+
+bool long_mode() {
+    return std::getenv("ZKR_FAULTS_LONG") != nullptr;
+}
+
+/// One run: where the writer and each cache connect, and one round of its nemesis (the rounds
+/// are repeated in long mode). Each fault follows T + 0.5 s of normal operation.
+struct cache_run {
+    std::string name;
+    std::string writer_hosts;
+    std::vector<std::string> cache_hosts;  ///< one per cache_modes entry
+    std::function<void(cache_fleet&, int round)> round;
+};
+
+/// Runs the writer, the caches and the nemesis, then checks the histories; prints the run's row.
+cache_verdict run_caches(const cache_run& run) {
+    const auto started = std::chrono::steady_clock::now();
     const auto dir = test::fresh_temp_dir();
-    const auto zdir = "/cachefaults-" + std::to_string(::getpid());
-    test::create_node(server.hosts(), zdir, "");
+    const auto zdir = "/cachefaults-" + std::to_string(::getpid()) + "-" + run.name;
+    test::create_node(run.writer_hosts, zdir, "");
 
     // The writer, on a thread of its own, with a session that renews (pauses expire it too).
     asio::io_context ioc;
-    auto config = test::config_for(server.hosts(), std::chrono::milliseconds(session_ms));
+    auto config = test::config_for(run.writer_hosts, std::chrono::milliseconds(session_ms));
     config.renew_after_expiry = true;
     config.dedicated_io_thread = true;
     session s(ioc.get_executor(), config);
@@ -181,78 +276,147 @@ TEST(Faults, CachesFollowAWriterThroughFaults) {
         ioc.run();
     });
 
-    std::vector<child_process> caches;
-    for (int i = 1; i <= 3; ++i) {
-        caches.emplace_back(std::vector<std::string>{ZKR_CACHE_CLIENT, server.hosts(), zdir,
-                                                     dir + "/cache" + std::to_string(i) + ".hist",
-                                                     dir + "/stop", std::to_string(session_ms)});
-    }
-
-    // The nemesis, with T + 0.5 s of normal operation before each fault.
-    const bool long_mode = std::getenv("ZKR_FAULTS_LONG") != nullptr;
+    cache_fleet caches(dir, zdir, run.cache_hosts);
     // Long mode: at least five rounds and 20,000 writes.
-    for (int round = 0; round < (long_mode ? 5 : 1) || (long_mode && w.writes() < 20000); ++round) {
-        sleep_ms(session_ms + 500);
-        server.pause(1);  // longer than T: every session expires, the caches renew and resync
-        sleep_ms(session_ms * 5 / 2);
-        server.resume(1);
-        sleep_ms(session_ms + 500);
-        server.kill(1);
-        sleep_ms(500);
-        server.restart(1);
-        sleep_ms(session_ms + 500);
-        caches[0].kill(SIGSTOP);  // one cache's session expires while it is frozen
-        sleep_ms(2 * session_ms + 500);
-        caches[0].kill(SIGCONT);
-        sleep_ms(session_ms + 500);
-        server.pause(1);  // shorter than T: connections stall, sessions survive
-        sleep_ms(session_ms * 6 / 10);
-        server.resume(1);
+    for (int round = 0; round < (long_mode() ? 5 : 1) || (long_mode() && w.writes() < 20000);
+         ++round) {
+        run.round(caches, round);
     }
     sleep_ms(session_ms + 500);
     stop = true;
     writing.join();
-    ASSERT_TRUE(writer_done);
+    EXPECT_TRUE(writer_done);
     const auto final_state = w.state();
 
     // Every cache reaches the server's state within the session timeout, and some time to read.
     const auto converged = test::wait_until(
         [&] {
-            for (int i = 1; i <= 3; ++i) {
-                const auto history = dir + "/cache" + std::to_string(i) + ".hist";
-                if (replay_cache_history(history) != final_state) {
+            for (const auto& history : caches.live_histories()) {
+                if (replay_cache_history(history) != seen_by(cache_mode(history), final_state)) {
                     return false;
                 }
             }
             return true;
         },
         std::chrono::milliseconds(3 * session_ms + 5000), 50ms);
-    EXPECT_TRUE(converged) << "the caches did not reach the server's final state";
-    std::ofstream(dir + "/stop").put('\n');
-    for (auto& c : caches) {
-        EXPECT_EQ(c.wait(30s), 0) << c.report();
-    }
+    EXPECT_TRUE(converged) << run.name << ": the caches did not reach the server's final state";
+    caches.stop();
 
     const auto v = check_cache_run(dir, final_state);
+    const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
     std::printf(
-        "\n| run | writes | caches | events | resyncs | invented | stale | unconverged | "
-        "inconsistent | errors | verdict |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-        "\n| caches | %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu | %zu | %s |\n\n",
-        v.writes, v.caches, v.events, v.resyncs, v.invented, v.stale, v.unconverged, v.inconsistent,
-        v.errors, v.passed() ? "pass" : "FAIL");
+        "\n| run | writes | caches (killed) | events | resyncs | invented | stale | unconverged | "
+        "inconsistent | errors | time | verdict |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+        "| %s | %zu | %zu (%zu) | %zu | %zu | %zu | %zu | %zu | %zu | %zu | %.0f s | %s |\n\n",
+        run.name.c_str(), v.writes, v.caches, v.killed, v.events, v.resyncs, v.invented, v.stale,
+        v.unconverged, v.inconsistent, v.errors, seconds.count(), v.passed() ? "pass" : "FAIL");
     for (const auto& p : v.problems) {
-        ADD_FAILURE() << p;
+        ADD_FAILURE() << run.name << ": " << p;
     }
-    EXPECT_EQ(v.caches, 3U);
     EXPECT_GT(v.writes, 100U);
-    EXPECT_GE(v.resyncs, 3U) << "every cache renews at the long pause";
-    EXPECT_TRUE(v.passed());
-    if (std::getenv("ZKR_FAULTS_KEEP") == nullptr) {
+    EXPECT_TRUE(v.passed()) << run.name << ": histories in " << dir;
+    if (v.passed() && std::getenv("ZKR_FAULTS_KEEP") == nullptr) {
         std::filesystem::remove_all(dir);
     }
+    return v;
 }
 
-/// The checker itself, on histories written by hand: each kind of violation is found.
+/// The cache killed in `round`: each kind in turn.
+std::size_t victim(const cache_fleet& caches, int round) {
+    return static_cast<std::size_t>(round) % caches.size();
+}
+
+TEST(Faults, CachesFollowAWriterThroughFaults) {
+    zk_server server;
+    const auto v = run_caches({"caches", server.hosts(),
+                               std::vector<std::string>(cache_modes.size(), server.hosts()),
+                               [&](cache_fleet& caches, int round) {
+                                   sleep_ms(session_ms + 500);
+                                   server.pause(1);  // longer than T: every session expires
+                                   sleep_ms(session_ms * 5 / 2);
+                                   server.resume(1);
+                                   sleep_ms(session_ms + 500);
+                                   server.kill(1);
+                                   sleep_ms(500);
+                                   server.restart(1);
+                                   sleep_ms(session_ms + 500);
+                                   auto& frozen = caches.process(victim(caches, round));
+                                   frozen.kill(SIGSTOP);  // its session alone expires
+                                   sleep_ms(2 * session_ms + 500);
+                                   frozen.kill(SIGCONT);
+                                   sleep_ms(session_ms + 500);
+                                   server.pause(1);  // shorter than T: sessions survive
+                                   sleep_ms(session_ms * 6 / 10);
+                                   server.resume(1);
+                                   sleep_ms(session_ms + 500);
+                                   caches.replace(victim(caches, round + 1));
+                               }});
+    EXPECT_GE(v.killed, 1U);
+    EXPECT_EQ(v.caches, 3U + v.killed) << "three, and one more per kill";
+    EXPECT_GE(v.resyncs, 3U) << "every cache renews at the long pause";
+}
+
+/// A three-node ensemble that loses its leader: killed and restarted after T, and (long mode)
+/// paused for 2.5 T. Every cache is given every member (the C client picks one at random).
+TEST(Faults, CachesFollowAWriterThroughLeaderLoss) {
+    zk_server server(3);
+    const auto v = run_caches({"caches-leader-loss", server.hosts(),
+                               std::vector<std::string>(cache_modes.size(), server.hosts()),
+                               [&](cache_fleet& caches, int round) {
+                                   sleep_ms(session_ms + 500);
+                                   int leader = server.leader();
+                                   server.kill(leader > 0 ? leader : 1);
+                                   sleep_ms(session_ms);
+                                   server.restart(leader > 0 ? leader : 1);
+                                   if (long_mode()) {
+                                       sleep_ms(session_ms + 500);
+                                       leader = server.leader();
+                                       server.pause(leader > 0 ? leader : 1);
+                                       sleep_ms(session_ms * 5 / 2);
+                                       server.resume(leader > 0 ? leader : 1);
+                                   }
+                                   sleep_ms(session_ms + 500);
+                                   caches.replace(victim(caches, round));
+                               }});
+    EXPECT_GE(v.killed, 1U);
+}
+
+/// A three-node ensemble whose links are cut: the leader isolated for 2.5 T, and (long mode) a
+/// follower. Cache i connects to server i only, so that the isolated server has a cache, whose
+/// session expires (its server serves nobody without a quorum) and renews after the heal.
+TEST(Faults, CachesFollowAWriterThroughPartitions) {
+    partitioned_ensemble net(3);
+    std::vector<std::string> hosts;
+    for (int i = 1; i <= net.size(); ++i) {
+        hosts.push_back(net.client_address(i));
+    }
+    const auto isolate = [&](int server) {
+        net.isolate(server);
+        sleep_ms(session_ms * 5 / 2);
+        net.heal_all();
+        EXPECT_NE(net.wait_for_quorum(net.every_server(), 30s), 0) << "no quorum after the heal";
+    };
+    const auto v = run_caches(
+        {"caches-partition", net.servers().hosts(), hosts, [&](cache_fleet& caches, int round) {
+             sleep_ms(session_ms + 500);
+             const int leader = net.wait_for_quorum(net.every_server(), 10s);
+             isolate(leader > 0 ? leader : 1);
+             if (long_mode()) {
+                 sleep_ms(session_ms + 500);
+                 const int now = net.wait_for_quorum(net.every_server(), 10s);
+                 isolate(now == 1 ? 2 : 1);  // a follower
+             }
+             if (long_mode()) {
+                 sleep_ms(session_ms + 500);
+                 caches.replace(victim(caches, round));
+             }
+         }});
+    EXPECT_GE(v.resyncs, 1U) << "the isolated server's cache renews after the heal";
+}
+
+/// The checker itself, on histories written by hand: each kind of violation is found, for each
+/// kind of cache.
 TEST(Faults, TheCacheCheckerFindsInventedStaleAndUnconvergedReports) {
     const auto dir = test::fresh_temp_dir();
     std::ofstream(dir + "/writer.hist") << "S a 10 10\nS a 10 12\nS a 10 15\nA a 10\n"
@@ -284,6 +448,39 @@ TEST(Faults, TheCacheCheckerFindsInventedStaleAndUnconvergedReports) {
     v = check_cache_run(dir, final_state);
     EXPECT_EQ(v.stale, 1U);
     EXPECT_EQ(v.inconsistent, 1U);
+    std::filesystem::remove(dir + "/cache3.hist");
+
+    // Each kind is held to what it sees of a deeper tree: the children cache to the children,
+    // the tree cache to every level, the node cache to its node; a killed cache (X, written by
+    // the test) to its reports, with neither end nor snapshot.
+    std::ofstream(dir + "/writer.hist", std::ios::app) << "S t 40 40\nS t/g 41 41\n";
+    auto deeper = final_state;
+    deeper["t"] = {40, 40};
+    deeper["t/g"] = {41, 41};
+    std::ofstream(dir + "/cache1.hist") << "K children\nE added a 20 20\nE added b 30 30\n"
+                                           "E added t 40 40\nF a 20 20\nF b 30 30\nF t 40 40\nD\n";
+    std::ofstream(dir + "/cache4.hist") << "K tree\nE added a 20 20\nE added b 30 30\n"
+                                           "E added t 40 40\nE added t/g 41 41\nF a 20 20\n"
+                                           "F b 30 30\nF t 40 40\nF t/g 41 41\nD\n";
+    std::ofstream(dir + "/cache5.hist") << "K node:a\nE initialized a 10 10\nE updated a 10 15\n"
+                                           "E removed a 10 15\nE added a 20 20\nF a 20 20\nD\n";
+    std::ofstream(dir + "/cache6.hist") << "K tree\nE added a 10 12\nX\n";
+    v = check_cache_run(dir, deeper);
+    EXPECT_TRUE(v.passed()) << (v.problems.empty() ? "" : v.problems.front());
+    EXPECT_EQ(v.caches, 4U);
+    EXPECT_EQ(v.killed, 1U);
+
+    // A tree cache without the second level has not converged, nor has a node cache that holds
+    // nothing; a killed cache's invented report still counts.
+    std::ofstream(dir + "/cache4.hist") << "K tree\nE added a 20 20\nE added b 30 30\n"
+                                           "E added t 40 40\nF a 20 20\nF b 30 30\nF t 40 40\nD\n";
+    std::ofstream(dir + "/cache5.hist")
+        << "K node:a\nE initialized a 10 10\nE removed a 10 10\nD\n";
+    std::ofstream(dir + "/cache6.hist") << "K tree\nE added t/g 41 42\nX\n";
+    v = check_cache_run(dir, deeper);
+    EXPECT_EQ(v.unconverged, 2U);
+    EXPECT_EQ(v.invented, 1U);
+    EXPECT_FALSE(v.passed());
     std::filesystem::remove_all(dir);
 }
 
