@@ -19,7 +19,6 @@ namespace zkr::test {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// A node's identity and version as the caches compare them.
 using states = std::map<std::string, std::pair<std::int64_t, std::int64_t>>;  // czxid, mzxid

@@ -18,7 +18,6 @@ namespace zkr::test {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// The next event as "type data" ("type" without a node), or the error's message.
 template <class Cache>

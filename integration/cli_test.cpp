@@ -23,22 +23,6 @@
 namespace zkr::test {
 namespace {
 
-/// Runs a shell command line with ZKR_HOSTS set; returns its exit status and output (stdout and
-/// stderr together).
-std::pair<int, std::string> shell(const std::string& command,
-                                  const std::string& hosts = shared_hosts()) {
-    return run_shell("export ZKR_HOSTS='" + hosts + "' ZKR='" + std::string(ZKR_CLI) + "'; " +
-                     command);
-}
-
-/// A `zkr` invocation in the background (stdout captured, first line read with read_line).
-child_process zkr_in_background(std::vector<std::string> args,
-                                const std::string& hosts = shared_hosts()) {
-    std::vector<std::string> argv{"env", "ZKR_HOSTS=" + hosts, ZKR_CLI};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return child_process(argv, true);
-}
-
 std::string critical_section(const std::string& record, const std::string& hold = "0.2") {
     return "echo enter cli $$ $ZKR_FENCING_TOKEN >> " + record + "; sleep " + hold +
            "; echo exit cli $$ >> " + record;
@@ -64,10 +48,10 @@ TEST(Cli, TryOnAHeldLockExits75AtOnceAndTimeoutExits75) {
     std::string line;
     ASSERT_TRUE(holder.read_line(line, 30s) && line == "held") << line;
     // The holder keeps the lock for 30 s: a --try that waited for it would not end with 75.
-    auto [try_status, try_output] = shell("$ZKR lock --try " + dir + " -- true");
+    auto [try_status, try_output] = zkr_shell("$ZKR lock --try " + dir + " -- true");
     EXPECT_EQ(try_status, 75) << try_output;
     auto [timeout_status, timeout_output] =
-        shell("$ZKR lock --progress --timeout 2 " + dir + " -- true");
+        zkr_shell("$ZKR lock --progress --timeout 2 " + dir + " -- true");
     EXPECT_EQ(timeout_status, 75) << timeout_output;
     EXPECT_NE(timeout_output.find("waiting for lock"), std::string::npos)
         << timeout_output;  // progress
@@ -80,11 +64,11 @@ TEST(Cli, TryOnAHeldLockExits75AtOnceAndTimeoutExits75) {
 
 TEST(Cli, ExitStatusesAndSignalsPassThrough) {
     const auto dir = fresh_root() + "/lock";
-    EXPECT_EQ(shell("$ZKR lock " + dir + " -- sh -c 'exit 7'").first, 7);
-    EXPECT_EQ(shell("$ZKR lock " + dir + " -- sh -c 'kill -9 $$'").first, 137);
-    EXPECT_EQ(shell("$ZKR lock " + dir + " -- /no/such/program").first, 127);
+    EXPECT_EQ(zkr_shell("$ZKR lock " + dir + " -- sh -c 'exit 7'").first, 7);
+    EXPECT_EQ(zkr_shell("$ZKR lock " + dir + " -- sh -c 'kill -9 $$'").first, 137);
+    EXPECT_EQ(zkr_shell("$ZKR lock " + dir + " -- /no/such/program").first, 127);
     auto [env_status, env_output] =
-        shell("$ZKR lock " + dir + " -- sh -c 'echo $ZKR_LOCK_PATH $ZKR_FENCING_TOKEN'");
+        zkr_shell("$ZKR lock " + dir + " -- sh -c 'echo $ZKR_LOCK_PATH $ZKR_FENCING_TOKEN'");
     EXPECT_EQ(env_status, 0);
     EXPECT_EQ(env_output.rfind(dir + "/_c_", 0), 0u) << env_output;
     // A TERM sent to zkr reaches the command, whose own exit status zkr then returns. The child
@@ -101,16 +85,16 @@ TEST(Cli, ExitStatusesAndSignalsPassThrough) {
 }
 
 TEST(Cli, UsageAndConnectionErrors) {
-    EXPECT_EQ(shell("$ZKR").first, 64);
-    EXPECT_EQ(shell("$ZKR lock /x").first, 64);  // no command
-    EXPECT_EQ(shell("$ZKR lock relative -- true").first, 64);
-    EXPECT_EQ(shell("$ZKR semaphore /x -- true").first, 64);  // no --max
-    EXPECT_EQ(shell("$ZKR --frobnicate status /x").first, 64);
-    EXPECT_EQ(shell("$ZKR --help").first, 0);
-    auto [status, output] = shell("$ZKR --version");
+    EXPECT_EQ(zkr_shell("$ZKR").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR lock /x").first, 64);  // no command
+    EXPECT_EQ(zkr_shell("$ZKR lock relative -- true").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR semaphore /x -- true").first, 64);  // no --max
+    EXPECT_EQ(zkr_shell("$ZKR --frobnicate status /x").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR --help").first, 0);
+    auto [status, output] = zkr_shell("$ZKR --version");
     EXPECT_EQ(status, 0);
     EXPECT_EQ(output.rfind("zkr 0.", 0), 0u) << output;
-    EXPECT_EQ(shell("$ZKR lock /x -- true", "127.0.0.1:1").first, 69);
+    EXPECT_EQ(zkr_shell("$ZKR lock /x -- true", "127.0.0.1:1").first, 69);
 }
 
 TEST(Cli, DeletedLockNodeKillsTheCommandAndExits76) {
@@ -205,16 +189,16 @@ TEST(Cli, StatusJsonParsesAndLeaderPrintsTheLeader) {
     auto follower = zkr_in_background({"elect", "--id", "second", dir, "--", "true"});
     ASSERT_TRUE(wait_until([&] { return list_children(shared_hosts(), dir).size() == 2; }));
     auto [status, json] =
-        shell("$ZKR status --json " + dir +
-              " | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); "
-              "c=d[\"contenders\"]; print(len(c), c[0][\"holds\"], c[1][\"holds\"], "
-              "c[0][\"data\"], c[0][\"kind\"])'");
+        zkr_shell("$ZKR status --json " + dir +
+                  " | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); "
+                  "c=d[\"contenders\"]; print(len(c), c[0][\"holds\"], c[1][\"holds\"], "
+                  "c[0][\"data\"], c[0][\"kind\"])'");
     EXPECT_EQ(status, 0) << json;
     EXPECT_EQ(json, "2 True False first latch\n");
-    auto [lstatus, who] = shell("$ZKR leader " + dir);
+    auto [lstatus, who] = zkr_shell("$ZKR leader " + dir);
     EXPECT_EQ(lstatus, 0);
     EXPECT_EQ(who, "first\n");
-    auto [hstatus, human] = shell("$ZKR status " + dir);
+    auto [hstatus, human] = zkr_shell("$ZKR status " + dir);
     EXPECT_EQ(hstatus, 0);
     EXPECT_NE(human.find("holds"), std::string::npos) << human;
     leader.kill(SIGTERM);
@@ -291,13 +275,13 @@ TEST(Cli, AFrozenHolderThawedAfterItsSessionExpiredHearsThatCause) {
     // it must say the session expired, not that someone deleted its node.
     const auto dir = fresh_root() + "/lock";
     record_file started;
-    auto [status, out] =
-        shell("{ $ZKR --session-timeout 1000 lock " + dir + " -- sh -c 'echo > " + started.path +
-              "; exec sleep 30' & zkr=$!; "
-              "for i in $(seq 100); do [ -s " +
-              started.path +
-              " ] && break; sleep 0.1; done; "
-              "kill -STOP $zkr; sleep 3; kill -CONT $zkr; wait $zkr; echo status=$?; }");
+    auto [status, out] = zkr_shell(
+        "{ $ZKR --session-timeout 1000 lock " + dir + " -- sh -c 'echo > " + started.path +
+        "; exec sleep 30' & zkr=$!; "
+        "for i in $(seq 100); do [ -s " +
+        started.path +
+        " ] && break; sleep 0.1; done; "
+        "kill -STOP $zkr; sleep 3; kill -CONT $zkr; wait $zkr; echo status=$?; }");
     EXPECT_NE(out.find("status=76"), std::string::npos) << out;
     EXPECT_NE(out.find("expired"), std::string::npos) << out;  // the session's end, however told
     EXPECT_EQ(out.find("deleted by another client"), std::string::npos) << out;
@@ -311,17 +295,17 @@ std::string long_path(std::size_t bytes) {
 
 TEST(Cli, HelpPrintsUsageAndExits0) {
     for (const auto* asked : {"lock --help", "lock -h", "help lock", "lock --try -h"}) {
-        auto [status, out] = shell(std::string("$ZKR ") + asked);
+        auto [status, out] = zkr_shell(std::string("$ZKR ") + asked);
         EXPECT_EQ(status, 0) << asked << "\n" << out;
         EXPECT_NE(out.find("zkr lock [--read|--write]"), std::string::npos) << asked << "\n" << out;
         EXPECT_EQ(out.find("zkr semaphore"), std::string::npos) << asked << "\n" << out;
     }
     for (const auto* asked : {"help", "--help", "-h"}) {
-        auto [status, out] = shell(std::string("$ZKR ") + asked);
+        auto [status, out] = zkr_shell(std::string("$ZKR ") + asked);
         EXPECT_EQ(status, 0) << asked << "\n" << out;
         EXPECT_NE(out.find("zkr semaphore"), std::string::npos) << asked << "\n" << out;
     }
-    auto [status, out] = shell("$ZKR barrier --help");
+    auto [status, out] = zkr_shell("$ZKR barrier --help");
     EXPECT_EQ(status, 0) << out;
     EXPECT_NE(out.find("zkr barrier set|remove|wait"), std::string::npos) << out;
     EXPECT_NE(out.find("zkr barrier enter"), std::string::npos) << out;
@@ -363,23 +347,23 @@ TEST(Cli, NumbersAndPathsOutOfRangeAreUsageErrors) {
         {"$ZKR help nosuchcommand", "unknown command nosuchcommand"},
     };
     for (const auto& [command, message] : cases) {
-        auto [status, out] = shell(command);
+        auto [status, out] = zkr_shell(command);
         EXPECT_EQ(status, 64) << command << "\n" << out;
         EXPECT_NE(out.find(message), std::string::npos) << command << "\n" << out;
     }
     EXPECT_FALSE(node_exists(shared_hosts(), dir));  // nothing was created for them
     // The longest PATH a lock takes is taken.
     const auto longest = long_path(4040);
-    auto [longest_status, longest_out] = shell("$ZKR lock --try " + longest + " -- true");
+    auto [longest_status, longest_out] = zkr_shell("$ZKR lock --try " + longest + " -- true");
     EXPECT_EQ(longest_status, 0) << longest_out;
     // --timeout 0 is one look: a free lock is taken, a held one is reported busy at once.
-    auto [free_status, free_out] = shell("$ZKR lock --timeout 0 " + dir + " -- echo ran");
+    auto [free_status, free_out] = zkr_shell("$ZKR lock --timeout 0 " + dir + " -- echo ran");
     EXPECT_EQ(free_status, 0) << free_out;
     EXPECT_NE(free_out.find("ran"), std::string::npos) << free_out;
     auto holder = zkr_in_background({"lock", dir, "--", "sh", "-c", "echo held; sleep 30"});
     std::string line;
     ASSERT_TRUE(holder.read_line(line, 30s) && line == "held") << line;
-    auto [busy_status, busy_out] = shell("$ZKR lock --timeout 0 " + dir + " -- echo ran");
+    auto [busy_status, busy_out] = zkr_shell("$ZKR lock --timeout 0 " + dir + " -- echo ran");
     EXPECT_EQ(busy_status, 75) << busy_out;
     holder.kill(SIGTERM);
     EXPECT_EQ(holder.wait(10s), 128 + SIGTERM);
@@ -387,30 +371,30 @@ TEST(Cli, NumbersAndPathsOutOfRangeAreUsageErrors) {
 
 TEST(Cli, BarrierHoldsWaitersUntilRemoved) {
     const auto gate = fresh_root() + "/gate";
-    EXPECT_EQ(shell("$ZKR barrier set " + gate).first, 0);
-    EXPECT_EQ(shell("$ZKR barrier set " + gate).first, 0) << "set twice";
-    EXPECT_EQ(shell("$ZKR barrier wait --timeout 1 " + gate).first, 75) << "still set";
+    EXPECT_EQ(zkr_shell("$ZKR barrier set " + gate).first, 0);
+    EXPECT_EQ(zkr_shell("$ZKR barrier set " + gate).first, 0) << "set twice";
+    EXPECT_EQ(zkr_shell("$ZKR barrier wait --timeout 1 " + gate).first, 75) << "still set";
     auto waiter = zkr_in_background({"barrier", "wait", gate});
     // Waiting: the server holds a watch on the barrier's node.
     ASSERT_TRUE(wait_until([&] { return server_watches_path(shared_hosts(), gate); }));
-    EXPECT_EQ(shell("$ZKR barrier remove " + gate).first, 0);
+    EXPECT_EQ(zkr_shell("$ZKR barrier remove " + gate).first, 0);
     EXPECT_EQ(waiter.wait(20s), 0);
-    EXPECT_EQ(shell("$ZKR barrier remove " + gate).first, 0) << "removed twice";
-    EXPECT_EQ(shell("$ZKR barrier wait " + gate).first, 0) << "not set: through at once";
+    EXPECT_EQ(zkr_shell("$ZKR barrier remove " + gate).first, 0) << "removed twice";
+    EXPECT_EQ(zkr_shell("$ZKR barrier wait " + gate).first, 0) << "not set: through at once";
     EXPECT_FALSE(node_exists(shared_hosts(), gate));
-    auto [bad_status, bad_out] = shell("$ZKR barrier open " + gate);
+    auto [bad_status, bad_out] = zkr_shell("$ZKR barrier open " + gate);
     EXPECT_EQ(bad_status, 64) << bad_out;
     EXPECT_NE(bad_out.find("set, remove, wait or enter"), std::string::npos) << bad_out;
 }
 
 TEST(Cli, BarrierWaitInterruptedExits128PlusTheSignal) {
     const auto gate = fresh_root() + "/gate";
-    EXPECT_EQ(shell("$ZKR barrier set " + gate).first, 0);
+    EXPECT_EQ(zkr_shell("$ZKR barrier set " + gate).first, 0);
     auto waiter = zkr_in_background({"barrier", "wait", gate});
     ASSERT_TRUE(wait_until([&] { return server_watches_path(shared_hosts(), gate); }));
     waiter.kill(SIGINT);
     EXPECT_EQ(waiter.wait(10s), 128 + SIGINT);
-    EXPECT_EQ(shell("$ZKR barrier remove " + gate).first, 0);
+    EXPECT_EQ(zkr_shell("$ZKR barrier remove " + gate).first, 0);
 }
 
 TEST(Cli, BarrierEnterRunsTheCommandOnceAllMembersAreIn) {
@@ -423,29 +407,31 @@ TEST(Cli, BarrierEnterRunsTheCommandOnceAllMembersAreIn) {
             {"barrier", "enter", "--members", "3", dir, "--", "sh", "-c", command}));
     }
     ASSERT_TRUE(wait_until([&] { return children_count(dir) == 2; }, 30s));
-    EXPECT_EQ(shell("cat " + record.path).second, "") << "nobody runs before the third";
+    EXPECT_EQ(zkr_shell("cat " + record.path).second, "") << "nobody runs before the third";
     auto [status, out] =
-        shell("$ZKR barrier enter --members 3 " + dir + " -- sh -c '" + command + "'");
+        zkr_shell("$ZKR barrier enter --members 3 " + dir + " -- sh -c '" + command + "'");
     EXPECT_EQ(status, 0) << out;
     for (auto& p : early) {
         EXPECT_EQ(p.wait(30s), 0);
     }
-    auto [lines_status, lines] = shell("wc -l < " + record.path);
+    auto [lines_status, lines] = zkr_shell("wc -l < " + record.path);
     EXPECT_EQ(lines, "3\n");
     EXPECT_EQ(children_count(dir), 0u);
-    EXPECT_EQ(shell("$ZKR barrier enter --members 2 --timeout 1 " + dir + " -- true").first, 75);
+    EXPECT_EQ(zkr_shell("$ZKR barrier enter --members 2 --timeout 1 " + dir + " -- true").first,
+              75);
     EXPECT_EQ(children_count(dir), 0u) << "a timed-out member leaves nothing";
-    EXPECT_EQ(shell("$ZKR barrier enter " + dir + " -- true").first, 64) << "--members needed";
+    EXPECT_EQ(zkr_shell("$ZKR barrier enter " + dir + " -- true").first, 64) << "--members needed";
 }
 
 TEST(Cli, MembersListsAndWatchesAGroup) {
     const auto dir = fresh_root();
-    EXPECT_EQ(shell("$ZKR members " + dir), std::make_pair(0, std::string()));
+    EXPECT_EQ(zkr_shell("$ZKR members " + dir), std::make_pair(0, std::string()));
     create_node(shared_hosts(), "/t", "");
     create_node(shared_hosts(), dir, "");
     create_node(shared_hosts(), dir + "/beta", "2");
     create_node(shared_hosts(), dir + "/alpha", "1");
-    EXPECT_EQ(shell("$ZKR members " + dir), std::make_pair(0, std::string("alpha\t1\nbeta\t2\n")));
+    EXPECT_EQ(zkr_shell("$ZKR members " + dir),
+              std::make_pair(0, std::string("alpha\t1\nbeta\t2\n")));
     auto watching = zkr_in_background({"members", "--watch", dir});
     std::string line;
     ASSERT_TRUE(watching.read_line(line) && line == "alpha\t1") << line;
@@ -493,15 +479,15 @@ TEST(Cli, RevokeAsksTheHolderWhichStopsAndExits77) {
                                      "trap 'exit 0' TERM; echo ready; sleep 30 & wait"});
     std::string line;
     ASSERT_TRUE(holder.read_line(line, 30s) && line == "ready");
-    auto [status, output] = shell("$ZKR revoke " + dir);
+    auto [status, output] = zkr_shell("$ZKR revoke " + dir);
     EXPECT_EQ(status, 0) << output;
     EXPECT_EQ(output.rfind("requested " + dir + "/_c_", 0), 0u) << output;
     EXPECT_EQ(holder.wait(15s), 77);
     EXPECT_TRUE(list_children(shared_hosts(), dir).empty());
     // Nobody holds it now.
-    EXPECT_EQ(shell("$ZKR revoke " + dir).first, 75);
-    EXPECT_EQ(shell("$ZKR revoke --node _c_0-lock-0000000099 " + dir).first, 75);
-    EXPECT_EQ(shell("$ZKR revoke --node nosuchnode " + dir).first, 64);  // no lock node's name
+    EXPECT_EQ(zkr_shell("$ZKR revoke " + dir).first, 75);
+    EXPECT_EQ(zkr_shell("$ZKR revoke --node _c_0-lock-0000000099 " + dir).first, 75);
+    EXPECT_EQ(zkr_shell("$ZKR revoke --node nosuchnode " + dir).first, 64);  // no lock node's name
 }
 
 TEST(Cli, ForcedRevocationEvictsAHolderThatIgnoresRequests) {
@@ -510,7 +496,7 @@ TEST(Cli, ForcedRevocationEvictsAHolderThatIgnoresRequests) {
                                      "-c", "trap 'exit 0' TERM; echo ready; sleep 30 & wait"});
     std::string line;
     ASSERT_TRUE(holder.read_line(line, 30s) && line == "ready");
-    auto [status, output] = shell("$ZKR revoke --force --grace 1 " + dir);
+    auto [status, output] = zkr_shell("$ZKR revoke --force --grace 1 " + dir);
     EXPECT_EQ(status, 0) << output;
     EXPECT_EQ(output.rfind("evicted " + dir + "/_c_", 0), 0u) << output;
     EXPECT_EQ(holder.wait(15s), 77);  // asked for, then evicted: revoked, as when it lets go
@@ -521,19 +507,19 @@ TEST(Cli, CheckTellsWhetherTheSequencersHolderStillHolds) {
     const auto dir = fresh_root() + "/lock";
     record_file record;
     // The command checks its own sequencer, then writes it out for the check after release.
-    auto [status, output] = shell("$ZKR lock " + dir +
-                                  " -- sh -c '$ZKR check \"$ZKR_SEQUENCER\" && echo "
-                                  "\"$ZKR_SEQUENCER\" > " +
-                                  record.path + "'");
+    auto [status, output] = zkr_shell("$ZKR lock " + dir +
+                                      " -- sh -c '$ZKR check \"$ZKR_SEQUENCER\" && echo "
+                                      "\"$ZKR_SEQUENCER\" > " +
+                                      record.path + "'");
     EXPECT_EQ(status, 0) << output;
     std::ifstream in(record.path);
     std::string sequencer;
     std::getline(in, sequencer);
     EXPECT_EQ(sequencer.rfind("zkr-seq-1:", 0), 0u) << sequencer;
     EXPECT_NE(sequencer.find(dir + "/_c_"), std::string::npos) << sequencer;
-    EXPECT_EQ(shell("$ZKR check '" + sequencer + "'").first, 76);  // released since
-    EXPECT_EQ(shell("$ZKR check not-a-sequencer").first, 64);
-    EXPECT_EQ(shell("$ZKR check").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR check '" + sequencer + "'").first, 76);  // released since
+    EXPECT_EQ(zkr_shell("$ZKR check not-a-sequencer").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR check").first, 64);
 }
 
 TEST(Cli, MaxHoldStopsTheCommandAndLetsTheNextOneIn) {
@@ -542,9 +528,9 @@ TEST(Cli, MaxHoldStopsTheCommandAndLetsTheNextOneIn) {
                                      "-c", "trap 'exit 0' TERM; echo ready; sleep 30 & wait"});
     std::string line;
     ASSERT_TRUE(holder.read_line(line, 30s) && line == "ready");
-    EXPECT_EQ(shell("$ZKR lock --timeout 20 " + dir + " -- true").first, 0);
+    EXPECT_EQ(zkr_shell("$ZKR lock --timeout 20 " + dir + " -- true").first, 0);
     EXPECT_EQ(holder.wait(15s), 76);
-    EXPECT_EQ(shell("$ZKR lock --max-hold 0 " + dir + " -- true").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR lock --max-hold 0 " + dir + " -- true").first, 64);
 }
 
 /// `zkr ARGS` started with a command that prints "ready" and waits: its metrics port in `port`
@@ -656,12 +642,12 @@ TEST(Cli, MetricsAreServedWhileTheCommandRuns) {
     EXPECT_GE(sample_in(page, "zkr_request_seconds_count{op=\"create\"}").value_or(0), 1) << page;
     EXPECT_EQ(http_get(port, "/elsewhere"), "");  // 404
     // Its port is taken: another command says so, and does not run.
-    const auto [taken, said] = shell("$ZKR lock --metrics 127.0.0.1:" + std::to_string(port) + " " +
-                                     dir + "-other -- echo ran");
+    const auto [taken, said] = zkr_shell("$ZKR lock --metrics 127.0.0.1:" + std::to_string(port) +
+                                         " " + dir + "-other -- echo ran");
     EXPECT_EQ(taken, 69) << said;
     EXPECT_NE(said.find("cannot serve metrics"), std::string::npos) << said;
     EXPECT_EQ(said.find("ran"), std::string::npos) << said;
-    EXPECT_EQ(shell("$ZKR lock --metrics localhost " + dir + " -- true").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR lock --metrics localhost " + dir + " -- true").first, 64);
     expect_ends_on_term(holder);
 }
 
@@ -739,8 +725,8 @@ std::vector<std::string> heartbeat_command(const std::string& record, bool stubb
 /// Takes the lock on `dir` after the current holder, records "next" in `record` when in, and
 /// holds for 300 ms: six heartbeats of any process of the first holder's tree still running.
 int next_holder(const std::string& dir, const std::string& record) {
-    return shell("$ZKR lock --timeout 30 " + dir + " -- sh -c 'echo next >> " + record +
-                 "; sleep 0.3'")
+    return zkr_shell("$ZKR lock --timeout 30 " + dir + " -- sh -c 'echo next >> " + record +
+                     "; sleep 0.3'")
         .first;
 }
 
@@ -778,7 +764,7 @@ TEST(CliTree, ARevokedCommandsWholeTreeStopsBeforeTheLockPassesOn) {
     const auto dir = fresh_root() + "/lock";
     record_file record;
     auto holder = tree_holder({"--grace", "1"}, dir, heartbeat_command(record.path, true));
-    EXPECT_EQ(shell("$ZKR revoke " + dir).first, 0);
+    EXPECT_EQ(zkr_shell("$ZKR revoke " + dir).first, 0);
     EXPECT_EQ(next_holder(dir, record.path), 0);
     EXPECT_EQ(holder.wait(15s), 77);
     expect_no_overlap(record.path);
@@ -820,8 +806,8 @@ TEST(CliTree, ADaemonTheCommandLeavesBehindKeepsTheLock) {
     const int command = std::atoi(line.c_str());
     ASSERT_GT(command, 0) << line;
     ASSERT_TRUE(wait_until([&] { return process_ended(command); }, 10s));
-    EXPECT_EQ(shell("$ZKR lock --try " + dir + " -- true").first, 75);
-    EXPECT_EQ(shell("$ZKR revoke " + dir).first, 0);
+    EXPECT_EQ(zkr_shell("$ZKR lock --try " + dir + " -- true").first, 75);
+    EXPECT_EQ(zkr_shell("$ZKR revoke " + dir).first, 0);
     EXPECT_EQ(next_holder(dir, record.path), 0);
     EXPECT_EQ(holder.wait(15s), 77);
     expect_no_overlap(record.path);
@@ -866,21 +852,21 @@ TEST(CliTree, RevokeAndCheckRefuseNodesThatAreNotLocks) {
     create_node(shared_hosts(), root + "/config", "setting");
     for (const auto* force : {"", "--force --grace 0 "}) {
         const auto [status, said] =
-            shell("$ZKR revoke " + std::string(force) + "--node config " + root);
+            zkr_shell("$ZKR revoke " + std::string(force) + "--node config " + root);
         EXPECT_EQ(status, 64) << said;
         EXPECT_NE(said.find("not a lock node"), std::string::npos) << said;
     }
     EXPECT_TRUE(node_exists(shared_hosts(), root + "/config"));
-    EXPECT_EQ(shell("$ZKR check zkr-seq-1:1:" + root + "/config").first, 76);
+    EXPECT_EQ(zkr_shell("$ZKR check zkr-seq-1:1:" + root + "/config").first, 76);
     // An election's leader is not revocable: its published id stays what `zkr leader` prints.
     auto leader = zkr_in_background(
         {"elect", "--id", "node-1", root + "/election", "--", "sh", "-c", "echo ready; sleep 30"});
     std::string line;
     ASSERT_TRUE(leader.read_line(line, 30s) && line == "ready") << line;
-    const auto [status, said] = shell("$ZKR revoke " + root + "/election");
+    const auto [status, said] = zkr_shell("$ZKR revoke " + root + "/election");
     EXPECT_EQ(status, 64) << said;
     EXPECT_NE(said.find("not revocable"), std::string::npos) << said;
-    EXPECT_EQ(shell("$ZKR leader " + root + "/election").second, "node-1\n");
+    EXPECT_EQ(zkr_shell("$ZKR leader " + root + "/election").second, "node-1\n");
     leader.kill(SIGTERM);
     EXPECT_EQ(leader.wait(10s), 128 + SIGTERM);
     delete_node(shared_hosts(), root + "/config");

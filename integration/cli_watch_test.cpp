@@ -12,25 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <thread>
 
 namespace zkr::test {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
-
-std::pair<int, std::string> shell(const std::string& command,
-                                  const std::string& hosts = shared_hosts()) {
-    return run_shell("export ZKR_HOSTS='" + hosts + "' ZKR='" + std::string(ZKR_CLI) + "'; " +
-                     command);
-}
-
-child_process zkr_in_background(std::vector<std::string> args,
-                                const std::string& hosts = shared_hosts()) {
-    std::vector<std::string> argv{"env", "ZKR_HOSTS=" + hosts, ZKR_CLI};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return child_process(argv, true);
-}
 
 /// The node at `path` read through a session of its own; nullopt if there is none.
 std::optional<node_data> read_node(const std::string& path,
@@ -46,8 +33,9 @@ std::optional<node_data> read_node(const std::string& path,
     return out;
 }
 
-void set_data(const std::string& path, const std::string& data) {
-    with_sessions([&](session& s) -> asio::awaitable<void> {
+void set_data(const std::string& path, const std::string& data,
+              const std::string& hosts = shared_hosts()) {
+    with_sessions({config_for(hosts)}, [&](session& s) -> asio::awaitable<void> {
         auto [ec, st] = co_await s.async_set_data(path, data, -1, tuple);
         EXPECT_FALSE(ec) << "set " << path << ": " << ec.message();
         co_await s.async_close(asio::use_awaitable);
@@ -142,7 +130,7 @@ TEST(CliWatch, JsonLinesParseAndBinaryDataStaysValidJson) {
     record_file file;
     std::ofstream(file.path) << lines;
     // Every line one JSON object; the data's bytes come back from its string and encoding.
-    auto [status, out] = shell(
+    auto [status, out] = zkr_shell(
         "/usr/bin/python3 -c 'import json,sys\n"
         "for l in open(sys.argv[1], \"rb\"):\n"
         "    l.decode(\"utf-8\")\n"
@@ -207,7 +195,7 @@ TEST(CliWatch, ChildrenJsonParses) {
     EXPECT_EQ(watch.wait(10s), 0) << watch.report();
     record_file file;
     std::ofstream(file.path) << first << "\n" << second << "\n";
-    auto [pstatus, parsed] = shell(
+    auto [pstatus, parsed] = zkr_shell(
         "/usr/bin/python3 -c 'import json,sys\n"
         "for l in open(sys.argv[1]):\n"
         "    d = json.loads(l); print(d[\"type\"], d[\"path\"], d.get(\"data\"))' " +
@@ -243,23 +231,23 @@ TEST(CliWatch, TreePrintsTheSubtreeDownToItsDepth) {
 }
 
 TEST(CliWatch, UsageErrors) {
-    EXPECT_EQ(shell("$ZKR watch").first, 64);               // no PATH
-    EXPECT_EQ(shell("$ZKR watch relative").first, 64);      // not a path
-    EXPECT_EQ(shell("$ZKR watch /trailing/").first, 64);    // not a valid path
-    EXPECT_EQ(shell("$ZKR watch --depth 2 /x").first, 64);  // --depth without --tree
-    EXPECT_EQ(shell("$ZKR watch --tree --depth -1 /x").first, 64);
-    EXPECT_EQ(shell("$ZKR watch --tree --children /x").first, 64);
-    EXPECT_EQ(shell("$ZKR watch /x -- true").first, 64);      // runs no command
-    EXPECT_EQ(shell("$ZKR node").first, 64);                  // no action
-    EXPECT_EQ(shell("$ZKR node frob /x -- true").first, 64);  // unknown action
-    EXPECT_EQ(shell("$ZKR node keep /x").first, 64);          // no command
-    EXPECT_EQ(shell("$ZKR node keep / -- true").first, 64);   // the root
-    EXPECT_EQ(shell("$ZKR node keep --ttl 0 /x -- true").first, 64);
-    EXPECT_EQ(shell("$ZKR node keep --ttl 5 --persistent /x -- true").first, 64);
-    auto [status, out] = shell("$ZKR node keep --ephemeral --persistent /x -- true");
+    EXPECT_EQ(zkr_shell("$ZKR watch").first, 64);               // no PATH
+    EXPECT_EQ(zkr_shell("$ZKR watch relative").first, 64);      // not a path
+    EXPECT_EQ(zkr_shell("$ZKR watch /trailing/").first, 64);    // not a valid path
+    EXPECT_EQ(zkr_shell("$ZKR watch --depth 2 /x").first, 64);  // --depth without --tree
+    EXPECT_EQ(zkr_shell("$ZKR watch --tree --depth -1 /x").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR watch --tree --children /x").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR watch /x -- true").first, 64);      // runs no command
+    EXPECT_EQ(zkr_shell("$ZKR node").first, 64);                  // no action
+    EXPECT_EQ(zkr_shell("$ZKR node frob /x -- true").first, 64);  // unknown action
+    EXPECT_EQ(zkr_shell("$ZKR node keep /x").first, 64);          // no command
+    EXPECT_EQ(zkr_shell("$ZKR node keep / -- true").first, 64);   // the root
+    EXPECT_EQ(zkr_shell("$ZKR node keep --ttl 0 /x -- true").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR node keep --ttl 5 --persistent /x -- true").first, 64);
+    auto [status, out] = zkr_shell("$ZKR node keep --ephemeral --persistent /x -- true");
     EXPECT_EQ(status, 64);
     EXPECT_NE(out.find("exclude each other"), std::string::npos) << out;
-    EXPECT_EQ(shell("$ZKR node keep --ephemeral --ephemeral /x -- true").first, 64);
+    EXPECT_EQ(zkr_shell("$ZKR node keep --ephemeral --ephemeral /x -- true").first, 64);
 }
 
 TEST(CliWatch, NodeKeepKeepsTheNodeWhileTheCommandRuns) {
@@ -296,9 +284,9 @@ TEST(CliWatch, NodeKeepGivesTheCommandItsNodeAndNoInheritedLock) {
     const auto root = fresh_root();
     create_node(shared_hosts(), "/t", "");
     // Under a lock, the node's command sees the node's path, not the lock's.
-    auto [status, out] = shell("$ZKR lock " + root + "-lock -- $ZKR node keep " + root +
-                               " -- sh -c 'echo \"[$ZKR_LOCK_PATH][$ZKR_FENCING_TOKEN]" +
-                               "[$ZKR_NODE_PATH]\"; exit 3'");
+    auto [status, out] = zkr_shell("$ZKR lock " + root + "-lock -- $ZKR node keep " + root +
+                                   " -- sh -c 'echo \"[$ZKR_LOCK_PATH][$ZKR_FENCING_TOKEN]" +
+                                   "[$ZKR_NODE_PATH]\"; exit 3'");
     EXPECT_EQ(status, 3) << out;
     EXPECT_EQ(out, "[][][" + root + "]\n");
 }
@@ -334,7 +322,7 @@ TEST(CliWatch, NodeKeepPersistentIsAPersistentNodeDeletedAfterTheCommand) {
 TEST(CliWatch, NodeKeepWithATtlOnAServerWithoutTtlsExits69) {
     const auto node = fresh_root();
     create_node(shared_hosts(), "/t", "");
-    auto [status, out] = shell("$ZKR node keep --ttl 60 " + node + " -- echo ran");
+    auto [status, out] = zkr_shell("$ZKR node keep --ttl 60 " + node + " -- echo ran");
     EXPECT_EQ(status, 69) << out;
     EXPECT_EQ(out.find("ran"), std::string::npos) << out;  // the command never started
     EXPECT_NE(out.find("TTL"), std::string::npos) << out;
@@ -343,7 +331,7 @@ TEST(CliWatch, NodeKeepWithATtlOnAServerWithoutTtlsExits69) {
 
 TEST(CliWatch, NodeKeepWithATtlOnAServerThatAllowsThem) {
     zk_server server(1, "-Dzookeeper.extendedTypesEnabled=true");
-    auto [status, out] = shell(
+    auto [status, out] = zkr_shell(
         "$ZKR node keep --ttl 60 --data x /svc -- sh -c 'echo \"$ZKR_NODE_PATH\"'", server.hosts());
     EXPECT_EQ(status, 0) << out;
     EXPECT_EQ(out, "/svc\n");
@@ -355,12 +343,12 @@ TEST(CliWatch, NodeKeepWaitsForAPathHeldByAnotherSession) {
     create_node(shared_hosts(), "/t", "");
     create_node(shared_hosts(), node, "theirs");
     // --timeout 0: one look; --timeout S: 75 once S passed. Their node is left alone.
-    auto [try_status, try_out] = shell("$ZKR node keep --timeout 0 " + node + " -- echo ran");
+    auto [try_status, try_out] = zkr_shell("$ZKR node keep --timeout 0 " + node + " -- echo ran");
     EXPECT_EQ(try_status, 75) << try_out;
     EXPECT_EQ(try_out.find("ran"), std::string::npos) << try_out;
     EXPECT_NE(try_out.find("another session's node"), std::string::npos) << try_out;
     auto [timeout_status, timeout_out] =
-        shell("$ZKR node keep --timeout 1 " + node + " -- echo ran");
+        zkr_shell("$ZKR node keep --timeout 1 " + node + " -- echo ran");
     EXPECT_EQ(timeout_status, 75) << timeout_out;
     EXPECT_EQ(timeout_out.find("ran"), std::string::npos) << timeout_out;
     EXPECT_EQ(read_node(node)->data, "theirs");
@@ -385,6 +373,75 @@ TEST(CliWatch, NodeKeepWaitsForAPathHeldByAnotherSession) {
     waiter.kill(SIGINT);
     EXPECT_EQ(waiter.wait(10s), 128 + SIGINT) << waiter.report();
     EXPECT_EQ(read_node(node)->data, "theirs");
+}
+
+TEST(CliWatch, NodeKeepAndWatchCarryOnAcrossASessionExpiry) {
+    // A server of its own, stopped for longer than the session timeout: every session on it
+    // expires, the CLI's included (no other way reaches a session inside another process).
+    zk_server server;
+    const auto& hosts = server.hosts();
+    const std::string node = "/registered";
+    const std::vector<std::string> timeout{"--session-timeout", "2000"};
+    temp_dir tmp;
+    const auto flag = tmp.path + "/go";
+    std::vector<std::string> args = timeout;
+    for (const auto& a : {"node", "keep", "--data", "10.0.0.7:8080", node.c_str(), "--"}) {
+        args.push_back(a);
+    }
+    for (auto& w : until_flag(flag, 0)) {
+        args.push_back(w);
+    }
+    auto keeper = zkr_in_background(args, hosts);
+    EXPECT_TRUE(keeper.expect_line(node));
+    const auto before = read_node(node, hosts);
+    ASSERT_TRUE(before);
+    args = timeout;
+    args.insert(args.end(), {"watch", node});
+    auto watch = zkr_in_background(args, hosts);
+    std::string line;
+    ASSERT_TRUE(watch.read_line(line, 30s)) << watch.report();
+    EXPECT_TRUE(line_is(line, "initialized " + node, " data=10.0.0.7:8080"));
+
+    server.pause();
+    std::this_thread::sleep_for(5s);  // the fault's length, past the 2 s session timeout
+    server.resume();
+
+    // The keeper's session renews and the node is created again, by the new session; the
+    // command runs on, untouched.
+    std::optional<node_data> after;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            after = read_node(node, hosts);
+            return after && after->stat.ephemeral_owner != before->stat.ephemeral_owner;
+        },
+        30s, 100ms))
+        << keeper.report();
+    EXPECT_EQ(after->data, "10.0.0.7:8080");
+    // The watch's session renews too: it reads the node again and says so (resynced); the
+    // node it reports last is the new one, whichever of the two came first.
+    bool resynced = false;
+    bool present = true;
+    while (!(resynced && present)) {
+        ASSERT_TRUE(watch.read_line(line, 30s)) << "no resync after the expiry; " << watch.report();
+        if (line.rfind("removed " + node, 0) == 0) {
+            present = false;
+        } else if (line.rfind("added " + node, 0) == 0) {
+            EXPECT_TRUE(line_is(line, "added " + node, " data=10.0.0.7:8080"));
+            present = true;
+        } else if (line.rfind("resynced " + node, 0) == 0) {
+            resynced = true;
+            present = line.find(" data=") != std::string::npos;
+        }
+    }
+    // The renewed watch follows the next change.
+    set_data(node, "10.0.0.7:9090", hosts);
+    ASSERT_TRUE(watch.read_line(line, 30s)) << watch.report();
+    EXPECT_TRUE(line_is(line, "updated " + node, " data=10.0.0.7:9090"));
+    watch.kill(SIGTERM);
+    EXPECT_EQ(watch.wait(10s), 0) << watch.report();
+    touch(flag);
+    EXPECT_EQ(keeper.wait(30s), 0) << keeper.report();
+    EXPECT_FALSE(node_exists(hosts, node));
 }
 
 }  // namespace

@@ -17,7 +17,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 TEST(DoubleBarrier, MembersEnterOnlyTogetherAndLeaveNothingBehind) {
     const auto path = fresh_root() + "/double";

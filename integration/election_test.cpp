@@ -28,7 +28,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 using clock = std::chrono::steady_clock;
 
 std::string leader_id(const std::optional<leader_info>& l) {

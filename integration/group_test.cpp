@@ -16,17 +16,8 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// The data and owner of `path` as a session reads them.
-asio::awaitable<std::optional<node_data>> read(session& s, const std::string& path) {
-    auto [ec, got] = co_await s.async_get_data(path, tuple);
-    if (ec) {
-        co_return std::nullopt;
-    }
-    co_return got;
-}
-
 std::vector<std::string> ids(const std::vector<member>& members) {
     std::vector<std::string> out;
     for (const auto& m : members) {
@@ -203,7 +194,7 @@ TEST(Group, ALastingMemberDeletedByAnotherClientComesBack) {
         auto [dec] = co_await other.async_remove(path + "/me", -1, tuple);
         CO_REQUIRE(!dec);
         CO_REQUIRE(co_await eventually([&] { return node_exists(shared_hosts(), path + "/me"); }));
-        auto got = co_await read(other, path + "/me");
+        auto got = co_await get_node(other, path + "/me");
         CO_REQUIRE(got.has_value());
         EXPECT_EQ(got->data, "two") << "back with the latest data";
         EXPECT_EQ(got->stat.ephemeral_owner, s.session_id());
@@ -233,7 +224,7 @@ TEST(Group, ALastingMemberIsBackUnderTheRenewedSessionAfterAForcedExpiry) {
                       CO_REQUIRE(co_await eventually([&] { return s.generation() == 2; }));
                       CO_REQUIRE(!std::get<0>(co_await me.async_wait_created(tuple)));
                       EXPECT_NE(s.session_id(), first_id);
-                      auto got = co_await read(watcher, path + "/me");
+                      auto got = co_await get_node(watcher, path + "/me");
                       CO_REQUIRE(got.has_value());
                       EXPECT_EQ(got->stat.ephemeral_owner, s.session_id())
                           << "a member under the new session";

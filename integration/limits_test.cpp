@@ -27,7 +27,6 @@ namespace zkr::test {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// Counts the log records of every channel, the C client's included, while it is alive.
 class record_counter {

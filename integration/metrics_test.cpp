@@ -23,7 +23,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 using label_list = std::vector<std::pair<std::string, std::string>>;
 
 /// The value of the series of `name` whose labels include `wanted` (0 if there is none), or its

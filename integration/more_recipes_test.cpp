@@ -22,7 +22,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// Starts an acquisition whose result lands in `out` (and `done`).
 template <class Handle, class Op>

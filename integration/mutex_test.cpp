@@ -32,7 +32,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 TEST(Mutex, UncontendedAcquireCreatesOneCuratorStyleNodeAndReleaseRemovesIt) {
     const auto dir = fresh_root() + "/lock";

@@ -24,7 +24,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// Runs `body` with two connected sessions (a holder's and another client's), then closes them.
 void with_two_sessions(std::function<asio::awaitable<void>(session&, session&)> body) {

@@ -17,17 +17,8 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// The data and owner of `path` as another session reads them.
-asio::awaitable<std::optional<node_data>> read(session& s, const std::string& path) {
-    auto [ec, got] = co_await s.async_get_data(path, tuple);
-    if (ec) {
-        co_return std::nullopt;
-    }
-    co_return got;
-}
-
 TEST(PersistentNode, DeletedByAnotherClientItComesBackWithTheLatestData) {
     const auto path = fresh_root() + "/dir/node";
     with_sessions<2>([&](session& s, session& other) -> asio::awaitable<void> {
@@ -35,7 +26,7 @@ TEST(PersistentNode, DeletedByAnotherClientItComesBackWithTheLatestData) {
         auto [ec] = co_await n.async_start(tuple);
         CO_REQUIRE(!ec);
         EXPECT_EQ(n.node_path(), path);
-        auto got = co_await read(other, path);
+        auto got = co_await get_node(other, path);
         CO_REQUIRE(got.has_value());
         EXPECT_EQ(got->data, "one");
         EXPECT_EQ(got->stat.ephemeral_owner, s.session_id());
@@ -43,13 +34,13 @@ TEST(PersistentNode, DeletedByAnotherClientItComesBackWithTheLatestData) {
         const std::string two = "two";
         auto [sec] = co_await n.async_set_data(two, tuple);
         CO_REQUIRE(!sec);
-        got = co_await read(other, path);
+        got = co_await get_node(other, path);
         CO_REQUIRE(got.has_value());
         EXPECT_EQ(got->data, "two");
 
         delete_node(shared_hosts(), path);
         CO_REQUIRE(co_await eventually([&] { return node_exists(shared_hosts(), path); }));
-        got = co_await read(other, path);
+        got = co_await get_node(other, path);
         CO_REQUIRE(got.has_value());
         EXPECT_EQ(got->data, "two") << "re-created with the latest data";
         EXPECT_EQ(got->stat.ephemeral_owner, s.session_id());
@@ -81,7 +72,7 @@ TEST(PersistentNode, AfterAForcedExpiryItIsCreatedAgainInTheRenewedSession) {
                       auto [wec] = co_await n.async_wait_created(tuple);
                       CO_REQUIRE(!wec);
                       EXPECT_NE(s.session_id(), first_id);
-                      auto got = co_await read(other, path);
+                      auto got = co_await get_node(other, path);
                       CO_REQUIRE(got.has_value());
                       EXPECT_EQ(got->stat.ephemeral_owner, s.session_id())
                           << "owned by the new session";
@@ -193,14 +184,14 @@ TEST(PersistentNode, AnotherSessionsNodeIsLeftAloneUntilItGoes) {
         persistent_node n(s, path, "mine");
         auto [ec] = co_await n.async_start(tuple);
         EXPECT_EQ(ec, errc::node_taken) << ec.message();
-        auto got = co_await read(s, path);
+        auto got = co_await get_node(s, path);
         CO_REQUIRE(got.has_value());
         EXPECT_EQ(got->data, "theirs") << "left alone";
 
         co_await other.async_close(asio::use_awaitable);  // its node goes with its session
         auto [wec] = co_await n.async_wait_created(tuple);
         CO_REQUIRE(!wec);
-        got = co_await read(s, path);
+        got = co_await get_node(s, path);
         CO_REQUIRE(got.has_value());
         EXPECT_EQ(got->data, "mine");
         EXPECT_EQ(got->stat.ephemeral_owner, s.session_id());
@@ -214,7 +205,7 @@ TEST(PersistentNode, APersistentNodeIsDeletedWhenItsObjectIsDestroyed) {
             persistent_node n(s, path, "p", {persistent_node_mode::persistent, {}});
             auto [ec] = co_await n.async_start(tuple);
             CO_REQUIRE(!ec);
-            auto got = co_await read(other, path);
+            auto got = co_await get_node(other, path);
             CO_REQUIRE(got.has_value());
             EXPECT_EQ(got->stat.ephemeral_owner, 0);
         }

@@ -15,10 +15,9 @@ namespace zkr::test {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 using clock = std::chrono::steady_clock;
 
-std::string leader_id(const std::optional<leader_info>& l) {
+std::string leader_name(const std::optional<leader_info>& l) {
     return l ? l->id : "<none>";
 }
 
@@ -31,14 +30,14 @@ TEST(ElectionPublish, ObserversSeeEachPublishedValueInOrder) {
         leader_observer updates(watcher, dir);
         auto [first_ec, first] = co_await updates.async_wait_update(tuple);
         EXPECT_FALSE(first_ec);
-        EXPECT_EQ(leader_id(first), "node-a");  // campaigning publishes the participant id
+        EXPECT_EQ(leader_name(first), "node-a");  // campaigning publishes the participant id
         CO_REQUIRE(first.has_value());
         EXPECT_EQ(first->data_version, 0);
 
         // An observer of leaders only: the publications below must not wake it with a report.
         leader_observer leaders(watcher, dir);
         auto [lec, same] = co_await leaders.async_wait_leader_change(tuple);
-        EXPECT_EQ(leader_id(same), "node-a");
+        EXPECT_EQ(leader_name(same), "node-a");
         bool leader_change_done = false;
         std::optional<leader_info> leader_change;
         leaders.async_wait_leader_change([&](error_code ec, std::optional<leader_info> l) {
@@ -61,7 +60,7 @@ TEST(ElectionPublish, ObserversSeeEachPublishedValueInOrder) {
             EXPECT_GT(now->data_version, last_version);
             last_version = now->data_version;
             auto [cec, current] = co_await e.async_current_leader(tuple);
-            EXPECT_EQ(leader_id(current), value);
+            EXPECT_EQ(leader_name(current), value);
         }
         EXPECT_TRUE(term.is_leader());
         EXPECT_FALSE(leader_change_done);  // four publications, no change of leader
@@ -72,7 +71,7 @@ TEST(ElectionPublish, ObserversSeeEachPublishedValueInOrder) {
         EXPECT_FALSE(rec);
         EXPECT_FALSE(nobody.has_value());
         CO_REQUIRE(co_await eventually([&] { return leader_change_done; }));
-        EXPECT_FALSE(leader_change.has_value()) << leader_id(leader_change);
+        EXPECT_FALSE(leader_change.has_value()) << leader_name(leader_change);
         co_await leader_session.async_close(asio::use_awaitable);
         co_await watcher.async_close(asio::use_awaitable);
     });
@@ -112,7 +111,7 @@ TEST(ElectionPublish, PublishingWithoutLeadingFailsAndCreatesNothing) {
         EXPECT_FALSE(node_exists(shared_hosts(), term.path()));
         EXPECT_EQ(children_count(dir), 1u);
         auto [cec, current] = co_await eb.async_current_leader(tuple);
-        EXPECT_EQ(leader_id(current), "b");
+        EXPECT_EQ(leader_name(current), "b");
         // Known to be lost: refused at once.
         auto [again_ec] = co_await term.async_publish("deposed", tuple);
         EXPECT_EQ(again_ec, errc::lock_lost);
@@ -150,7 +149,7 @@ TEST(ElectionPublish, APublicationRidesOutAShortDisconnection) {
             EXPECT_TRUE(term.is_leader());
             leader_election view(watcher, dir, "view");
             auto [cec, current] = co_await view.async_current_leader(tuple);
-            EXPECT_EQ(leader_id(current), "published while cut off");
+            EXPECT_EQ(leader_name(current), "published while cut off");
             co_await term.async_resign(asio::use_awaitable);
             co_await s.async_close(asio::use_awaitable);
             co_await watcher.async_close(asio::use_awaitable);

@@ -23,7 +23,6 @@ namespace {
 
 namespace asio = boost::asio;
 using clock = std::chrono::steady_clock;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// Counts what the check is judged by: the syncs a session sends, and whether it ever left the
 /// connected state. Called from the session's driver thread.

@@ -18,7 +18,6 @@ namespace zkr::test {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 session_config renewing(const std::string& hosts) {
     auto config = config_for(hosts);

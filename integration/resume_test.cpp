@@ -20,7 +20,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// The process that "dies": its session runs through a proxy that the test cuts, so the server
 /// keeps the session (no close request reaches it) while the process is gone.

@@ -24,7 +24,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// Waits (with a deadline) until the session reaches `wanted`; returns the state it ends in.
 asio::awaitable<session_state> wait_for_state(session& s, session_state wanted,

@@ -55,8 +55,6 @@ Result with_plain_session(const std::string& hosts, Body body, const client_id& 
     return *result;
 }
 
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
-
 }  // namespace
 
 void run(std::function<asio::awaitable<void>(asio::io_context&)> body,
@@ -261,6 +259,25 @@ void expire_session(session& s, const std::string& hosts,
 
 std::pair<int, std::string> run_shell(const std::string& command) {
     return run_command(command + " 2>&1");
+}
+
+std::pair<int, std::string> zkr_shell(const std::string& command, const std::string& hosts) {
+    return run_shell("export ZKR_HOSTS='" + hosts + "' ZKR='" + std::string(ZKR_CLI) + "'; " +
+                     command);
+}
+
+child_process zkr_in_background(std::vector<std::string> args, const std::string& hosts) {
+    std::vector<std::string> argv{"env", "ZKR_HOSTS=" + hosts, ZKR_CLI};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return child_process(argv, true);
+}
+
+asio::awaitable<std::optional<node_data>> get_node(session& s, const std::string& path) {
+    auto [ec, got] = co_await s.async_get_data(path, tuple);
+    if (ec) {
+        co_return std::nullopt;
+    }
+    co_return got;
 }
 
 std::string http_get(unsigned short port, const std::string& target) {

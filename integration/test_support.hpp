@@ -11,8 +11,10 @@
 
 #include <zkr/session.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <gtest/gtest.h>
 
@@ -43,6 +45,10 @@
 namespace zkr::test {
 
 using namespace std::chrono_literals;
+
+/// The tests' completion token in coroutines: the error comes back as the first element of a
+/// tuple (`auto [ec, ...] = co_await op(tuple);`) instead of being thrown.
+inline constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 
 /// Path of tools/zk.sh and of the peer drivers (from the build).
 std::string source_dir();
@@ -161,6 +167,17 @@ void delete_node(const std::string& hosts, const std::string& path);
 /// Runs `command` with sh: its exit status (128+N if killed by signal N) and its output, stdout
 /// and stderr together.
 std::pair<int, std::string> run_shell(const std::string& command);
+
+/// run_shell(command) with $ZKR the CLI under test and $ZKR_HOSTS `hosts`.
+std::pair<int, std::string> zkr_shell(const std::string& command,
+                                      const std::string& hosts = shared_hosts());
+
+/// `zkr ARGS...` in the background on `hosts`, its stdout captured (read_line).
+child_process zkr_in_background(std::vector<std::string> args,
+                                const std::string& hosts = shared_hosts());
+
+/// The node at `path` read through `s`; nullopt if there is none (or the read failed).
+boost::asio::awaitable<std::optional<node_data>> get_node(session& s, const std::string& path);
 
 /// The body of http://127.0.0.1:PORT/TARGET, or "" if the answer is not 200 (a deadline of 5 s).
 std::string http_get(unsigned short port, const std::string& target = "/metrics");

@@ -28,7 +28,6 @@ namespace zkr::test {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// Threads of this process, as the kernel counts them.
 int thread_count() {

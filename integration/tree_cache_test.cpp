@@ -18,7 +18,6 @@ namespace zkr::test {
 namespace {
 
 namespace asio = boost::asio;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 /// The next event as "path type data" (the path relative to `root`, "." for the root itself),
 /// or the error's message.

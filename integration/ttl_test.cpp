@@ -11,7 +11,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 TEST(Ttl, ANodeWithATtlIsRemovedByAServerThatAllowsThem) {
     // The server's TTL and container sweep runs every 100 ms here (one minute by default).

@@ -32,11 +32,10 @@ namespace {
 namespace asio = boost::asio;
 using detail::access;
 
-constexpr std::int64_t our_session = 0x100;
 const std::string node = "/app/n";
 
 /// Another client's writes, between which the cache is left to settle.
-struct world {
+struct node_world {
     fake_server server;
     /// Every state the node had: (czxid, mzxid) -> data.
     std::vector<node_data> history;
@@ -96,7 +95,7 @@ struct cache_run : cache_trace {
 /// renews the session.
 cache_run run(std::size_t step, fault f, bool renews) {
     asio::io_context ioc;
-    world w;
+    node_world w;
     created_node ignored;
     w.server.apply_create("/app", {}, create_mode::persistent, 0, ignored);
     w.create("v1");
@@ -251,7 +250,7 @@ TEST(CacheSteps, NodeCacheUnderEveryFaultAtEveryRequest) {
 /// A cache on a fake session holding "/app/n", started, with its io_context drained.
 struct started_cache {
     asio::io_context ioc;
-    world w;
+    node_world w;
     std::shared_ptr<fake_session> s;
     std::optional<node_cache> cache;
     error_code start_ec;
@@ -294,7 +293,7 @@ TEST(CacheSteps, NodeCacheStartsOnce) {
 
 TEST(CacheSteps, NodeCacheOfAMissingNodeStartsEmptyAndSeesItsCreation) {
     asio::io_context ioc;
-    world w;
+    node_world w;
     created_node ignored;
     w.server.apply_create("/app", {}, create_mode::persistent, 0, ignored);
     auto s = std::make_shared<fake_session>(ioc, w.server, our_session);

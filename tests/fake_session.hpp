@@ -111,6 +111,10 @@ enum class fault {
 
 const char* fault_name(fault f);
 
+/// The session ids the step tests give the recipe's session and another client's.
+inline constexpr std::int64_t our_session = 0x100;
+inline constexpr std::int64_t other_session = 0x200;
+
 /// Every fault but none: what the step tests inject at every request.
 inline constexpr fault every_fault[] = {fault::loss_before, fault::loss_after,
                                         fault::expiry,      fault::conflict,

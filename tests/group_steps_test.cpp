@@ -32,8 +32,6 @@ namespace asio = boost::asio;
 using detail::access;
 using detail::session_ptr;
 
-constexpr std::int64_t our_session = 0x100;
-constexpr std::int64_t other_session = 0x200;
 constexpr std::int64_t watcher_session = 0x300;
 const std::string group_path = "/app/group";
 const std::string member_node = "/app/group/me";

@@ -30,9 +30,6 @@ namespace asio = boost::asio;
 using detail::access;
 using detail::session_ptr;
 
-constexpr std::int64_t our_session = 0x100;
-constexpr std::int64_t other_session = 0x200;
-
 struct life {
     std::string name;
     persistent_node_options options;

@@ -14,9 +14,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::int64_t our_session = 0x100;
-constexpr std::int64_t other_session = 0x200;
-
 /// What one run saw.
 struct run_report {
     int completions = 0;

@@ -30,7 +30,6 @@ namespace {
 namespace asio = boost::asio;
 using detail::access;
 
-constexpr std::int64_t our_session = 0x100;
 const std::string root = "/app/t";
 
 /// "path type data", without the stat.
@@ -39,11 +38,11 @@ std::string brief(const cache_event& e) {
 }
 
 /// Another client's writes, every state recorded.
-struct world {
+struct tree_world {
     fake_server server;
     std::vector<std::pair<std::string, node_data>> history;
 
-    world() {
+    tree_world() {
         created_node out;
         server.apply_create("/app", {}, create_mode::persistent, 0, out);
     }
@@ -111,7 +110,8 @@ std::vector<std::string> describe(const std::map<std::string, node_data>& m) {
 /// The events replayed: each follows from the copy before it (an addition under a held parent,
 /// an update of the same node with newer data, a removal of a held node with no held child),
 /// every state is one the server had; returns the copy they build.
-std::map<std::string, node_data> replay(const std::vector<cache_event>& events, const world& w) {
+std::map<std::string, node_data> replay(const std::vector<cache_event>& events,
+                                        const tree_world& w) {
     std::map<std::string, node_data> copy;
     for (std::size_t i = 0; i < events.size(); ++i) {
         const auto& e = events[i];
@@ -181,7 +181,7 @@ struct tree_run : cache_trace {
 /// event.
 tree_run run_tree(std::size_t step, fault f, bool renews) {
     asio::io_context ioc;
-    world w;
+    tree_world w;
     w.create(root, "r1");
     w.create(root + "/a", "a1");
     w.create(root + "/a/x", "x1");
@@ -265,7 +265,7 @@ TEST(TreeCacheSteps, UnderEveryFaultAtEveryRequest) {
 /// A started cache over /app/t holding a (with a/x, a/x/deep) and b, on its own io_context.
 struct started_tree {
     asio::io_context ioc;
-    world w;
+    tree_world w;
     std::shared_ptr<fake_session> s;
     std::unique_ptr<tree_cache> cache;
     std::optional<error_code> start_ec;
@@ -421,7 +421,7 @@ TEST(TreeCacheSteps, ASubtreeRecreatedUnseenIsToldByItsCzxid) {
 
 TEST(TreeCacheSteps, OfAMissingRootStartsEmptyAndSeesItsCreation) {
     asio::io_context ioc;
-    world w;
+    tree_world w;
     auto s = std::make_shared<fake_session>(ioc, w.server, our_session);
     auto cache = access::construct<tree_cache>(s, root);
     std::optional<error_code> started;
