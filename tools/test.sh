@@ -37,15 +37,18 @@ build() {
 
 # Packaged under /usr as Debian does (the .deb test then sees the multiarch library directory).
 # The benchmark drivers are not built here: no test runs them (bench/run.sh builds its own).
-build build/asan all -DCMAKE_BUILD_TYPE=Debug -DZKR_SANITIZE=address -DCMAKE_INSTALL_PREFIX=/usr \
-    -DZKR_WITH_PROMETHEUS=ON -DZKR_BUILD_BENCH=OFF
+# Both builds: line tables only (-g1: sanitizer reports keep file:line, the compiler and the
+# linker skip the rest of the debug information) and the test executables in unity groups.
+shared=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DZKR_UNITY_TESTS=ON -DZKR_BUILD_BENCH=OFF)
+build build/asan all "${shared[@]}" -DZKR_SANITIZE=address -DCMAKE_INSTALL_PREFIX=/usr \
+    -DZKR_WITH_PROMETHEUS=ON
 
 # Stage 2's build, in a process group of its own (the cleanup stops it if stage 1 fails).
 set -m
 (
     renice -n 19 -p "$BASHPID" >/dev/null
-    build build/tsan "zkr zkr_cli zkr_unit_tests zkr_bridge_tests" -DCMAKE_BUILD_TYPE=Debug \
-        -DZKR_SANITIZE=thread -DZKR_BUILD_BENCH=OFF -DCMAKE_CXX_COMPILER=clang++-16
+    build build/tsan "zkr zkr_cli zkr_unit_tests zkr_bridge_tests" "${shared[@]}" \
+        -DZKR_SANITIZE=thread -DCMAKE_CXX_COMPILER=clang++-16
 ) >"$work/tsan-build.log" 2>&1 &
 second_build=$!
 set +m
