@@ -2,7 +2,9 @@
 // watch and lists each node above the maximum depth with a children watch, and waits until one
 // of those watches fires. Each node is judged by its stat as the node cache judges its node
 // (followed_node); the work to do is kept in path order, so a parent is always read before its
-// children and a subtree is only entered under a parent the cache holds.
+// children and a subtree is only entered under a parent the cache holds. The requests go out in
+// batches of that order (do_work: the reads of a listing's children together), whose answers
+// are taken as if each had been sent after the one before was taken.
 #include "access.hpp"
 #include "cache_events.hpp"
 #include "path.hpp"
