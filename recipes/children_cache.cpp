@@ -4,6 +4,7 @@
 #include "access.hpp"
 #include "cache_events.hpp"
 #include "path.hpp"
+#include "published_map.hpp"
 
 #include <zkr/children_cache.hpp>
 #include <zkr/session.hpp>
@@ -14,8 +15,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <map>
-#include <mutex>
 #include <set>
+#include <vector>
 
 namespace zkr {
 namespace detail {
@@ -40,30 +41,30 @@ struct children_cache_impl : cache_core {
     /// Wakes the coroutine (cancelled when a watch fires).
     boost::asio::steady_timer wake;
 
+    /// Reports the change of child `name` to `now` (followed_node::advance) and marks it for
+    /// the next publish().
+    void report(const std::string& name, std::optional<node_data> now) {
+        changed_since_publish.insert(name);
+        kids[name].advance(join_path(path, name), std::move(now), events);
+    }
+    /// Publishes the children reported since the last time: O(changes), not O(children).
+    void publish() { copy.publish_changes(changed_since_publish, kids); }
+
     // ---- Any thread. ----
-    std::shared_ptr<const children_cache::snapshot> snapshot() const {
-        std::lock_guard lock(mutex);
-        return current;
-    }
-    void publish() {
-        auto next = std::make_shared<children_cache::snapshot>();
-        for (const auto& [name, kid] : kids) {
-            if (kid.last) {
-                next->emplace(name, *kid.last);
-            }
-        }
-        std::lock_guard lock(mutex);
-        current = std::move(next);
-    }
+    std::shared_ptr<const children_cache::snapshot> snapshot() const { return copy.get(); }
 
   private:
-    mutable std::mutex mutex;
-    std::shared_ptr<const children_cache::snapshot> current;
+    std::set<std::string> changed_since_publish;
+    published_map<children_cache::snapshot> copy;
 };
 
 namespace {
 
 namespace asio = boost::asio;
+
+/// The reads in flight at most: the children's reads go out together, one round trip for a
+/// window of them instead of one each.
+constexpr std::size_t window = 256;
 
 /// Starts waiting on `w`: its firing is recorded in `c` (for child `name`, or the listing when
 /// `name` is empty) and wakes the coroutine.
@@ -88,11 +89,6 @@ void listen(const std::shared_ptr<children_cache_impl>& c, zkr::watch& w, std::s
             }
             c->wake.cancel();
         }));
-}
-
-/// Reports the change of child `name` to `now`.
-void report(children_cache_impl& c, const std::string& name, std::optional<node_data> now) {
-    c.kids[name].advance(join_path(c.path, name), std::move(now), c.events);
 }
 
 asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<children_cache_impl> c) {
@@ -141,7 +137,7 @@ asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<children_cache_im
                 const std::set<std::string> listed(names.begin(), names.end());
                 for (auto& [name, kid] : c->kids) {
                     if (kid.last && !listed.count(name)) {
-                        report(*c, name, std::nullopt);  // the listing is newer than its read
+                        c->report(name, std::nullopt);  // the listing is newer than its read
                         watches.erase(name);
                         reread.erase(name);
                     }
@@ -153,25 +149,38 @@ asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<children_cache_im
                 }
             }
         }
+        // The children to read, a window at a time: sent together, answered in order, taken
+        // in that order. Past a failed read, the window's answers are dropped (with their
+        // watches) and those children stay to be read.
         while (!ec && !reread.empty()) {
-            const auto name = *reread.begin();
-            const auto child = join_path(dir, name);
-            auto [dec, data, w] = co_await call<void(error_code, node_data, zkr::watch)>(
-                [&](auto h) { s->watch_data(child, std::move(h)); });
-            if (dec && dec != zk_errc::no_node) {
-                ec = dec;
-                break;
+            std::vector<std::string> batch;
+            for (auto it = reread.begin(); it != reread.end() && batch.size() < window; ++it) {
+                batch.push_back(*it);
             }
-            if (dec) {
-                report(*c, name, std::nullopt);  // gone since the listing
-                watches.erase(name);
-            } else {
-                report(*c, name, std::move(data));
-                auto& kept = watches[name];
-                kept = std::move(w);
-                listen(c, kept, name);
+            auto answers = co_await call_all<void(error_code, node_data, zkr::watch)>(
+                s, batch.size(), [&](std::size_t i, auto h) {
+                    s->watch_data(join_path(dir, batch[i]), std::move(h));
+                });
+            for (std::size_t i = 0; i < batch.size() && !ec; ++i) {
+                const auto& name = batch[i];
+                auto& [dec, data, w] = answers[i];
+                if (dec && dec != zk_errc::no_node) {
+                    ec = dec;
+                } else if (dec) {
+                    c->report(name, std::nullopt);  // gone since the listing
+                    watches.erase(name);
+                    reread.erase(name);
+                } else {
+                    c->report(name, std::move(data));
+                    auto& kept = watches[name];
+                    kept = std::move(w);
+                    listen(c, kept, name);
+                    reread.erase(name);
+                }
             }
-            reread.erase(name);
+            if (!ec && co_await cancellation_requested()) {
+                co_return std::make_tuple(make_error_code(asio::error::operation_aborted));
+            }
         }
         if (!ec && co_await cancellation_requested()) {
             co_return std::make_tuple(make_error_code(asio::error::operation_aborted));

@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -40,6 +41,36 @@ template <class... Args>
 struct call_result<void(error_code, Args...)> {
     using type = std::tuple<error_code, std::decay_t<Args>...>;
 };
+
+/// Sends `n` requests at once (pipelined: one round trip for all), `start(i, h)` sending the
+/// i-th with handler `h`, and awaits every answer; the i-th result is at index i. Like call(),
+/// it does not take cancellation: it ends once every request has been answered.
+///   auto answers = co_await call_all<void(error_code, node_data)>(
+///       s, paths.size(), [&](std::size_t i, auto h) { s->get_data(paths[i], std::move(h)); });
+template <class Signature, class Start>
+boost::asio::awaitable<std::vector<typename call_result<Signature>::type>> call_all(session_ptr s,
+                                                                                    std::size_t n,
+                                                                                    Start start) {
+    using result = typename call_result<Signature>::type;
+    auto results = std::make_shared<std::vector<result>>(n);
+    if (n == 0) {
+        co_return std::move(*results);
+    }
+    co_await call<void(error_code)>([&](handler<void(error_code)> done) {
+        auto left =
+            std::make_shared<std::pair<std::size_t, handler<void(error_code)>>>(n, std::move(done));
+        for (std::size_t i = 0; i < n; ++i) {
+            start(i, boost::asio::bind_executor(
+                         s->strand(), [results, left, i](error_code ec, auto... values) {
+                             (*results)[i] = result(ec, std::move(values)...);
+                             if (--left->first == 0) {
+                                 std::move(left->second)(error_code{});
+                             }
+                         }));
+        }
+    });
+    co_return std::move(*results);
+}
 
 /// How a step begun in `generation` (session_seam::generation) finds its session: empty while
 /// that ZooKeeper session lasts; once it has ended, the session's final error, or session_expired

@@ -2,10 +2,13 @@
 // watch and lists each node above the maximum depth with a children watch, and waits until one
 // of those watches fires. Each node is judged by its stat as the node cache judges its node
 // (followed_node); the work to do is kept in path order, so a parent is always read before its
-// children and a subtree is only entered under a parent the cache holds.
+// children and a subtree is only entered under a parent the cache holds. The requests go out in
+// batches of that order (do_work: the reads of a listing's children together), whose answers
+// are taken as if each had been sent after the one before was taken.
 #include "access.hpp"
 #include "cache_events.hpp"
 #include "path.hpp"
+#include "published_map.hpp"
 
 #include <zkr/session.hpp>
 #include <zkr/tree_cache.hpp>
@@ -17,7 +20,6 @@
 
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <set>
 #include <vector>
 
@@ -45,25 +47,21 @@ struct tree_cache_impl : cache_core {
     /// Wakes the coroutine (cancelled when a watch fires).
     boost::asio::steady_timer wake;
 
+    /// Reports the change of `p` to `now` (followed_node::advance) and marks it for the next
+    /// publish().
+    bool report(const std::string& p, std::optional<node_data> now) {
+        changed_since_publish.insert(p);
+        return nodes[p].advance(p, std::move(now), events);
+    }
+    /// Publishes the nodes reported since the last time: O(changes), not O(nodes).
+    void publish() { copy.publish_changes(changed_since_publish, nodes); }
+
     // ---- Any thread. ----
-    std::shared_ptr<const tree_cache::snapshot> snapshot() const {
-        std::lock_guard lock(mutex);
-        return current;
-    }
-    void publish() {
-        auto next = std::make_shared<tree_cache::snapshot>();
-        for (const auto& [p, n] : nodes) {
-            if (n.last) {
-                next->emplace_hint(next->end(), p, *n.last);
-            }
-        }
-        std::lock_guard lock(mutex);
-        current = std::move(next);
-    }
+    std::shared_ptr<const tree_cache::snapshot> snapshot() const { return copy.get(); }
 
   private:
-    mutable std::mutex mutex;
-    std::shared_ptr<const tree_cache::snapshot> current;
+    std::set<std::string> changed_since_publish;
+    published_map<tree_cache::snapshot> copy;
 };
 
 namespace {
@@ -168,7 +166,7 @@ void remove_below(tree_cache_impl& c, tree_work& work, const std::string& p) {
     }
     // A child sorts after its parent: backwards, children come first.
     for (auto it = held.rbegin(); it != held.rend(); ++it) {
-        c.nodes[*it].advance(*it, std::nullopt, c.events);
+        c.report(*it, std::nullopt);
     }
     work.drop_below(p);
 }
@@ -176,8 +174,8 @@ void remove_below(tree_cache_impl& c, tree_work& work, const std::string& p) {
 /// Reports `p` and its subtree gone, and forgets them.
 void remove_subtree(tree_cache_impl& c, tree_work& work, const std::string& p) {
     remove_below(c, work, p);
-    if (auto it = c.nodes.find(p); it != c.nodes.end()) {
-        it->second.advance(p, std::nullopt, c.events);
+    if (c.nodes.count(p)) {
+        c.report(p, std::nullopt);
     }
     work.drop(p);
 }
@@ -191,6 +189,184 @@ bool holds(const tree_cache_impl& c, const std::string& p) {
 /// True if `p` is the root or its parent is held: only then is it followed.
 bool reachable(const tree_cache_impl& c, const std::string& p) {
     return p == c.path || holds(c, std::string(parent_path(p)));
+}
+
+/// The requests in flight at most: the reads of a listing's children (and the listings of the
+/// nodes just read) go out together, one round trip for a window of them instead of one each.
+constexpr std::size_t window = 256;
+
+using read_result = call_result<void(error_code, node_data, zkr::watch)>::type;
+using listing_result = call_result<void(error_code, children, zkr::watch)>::type;
+
+/// The next requests to send together, all reads (`read`) or all listings: the first of the
+/// work in path order and those of the same kind after it, up to the first of the other kind (a
+/// node is read before it is listed, a parent listed before its children are read). Work no
+/// longer to be done (under a node gone, a listing of a node gone) is dropped on the way.
+std::vector<std::string> next_batch(tree_cache_impl& c, tree_work& work, bool& read) {
+    read = !work.reread.empty() &&
+           (work.relist.empty() || *work.reread.begin() <= *work.relist.begin());
+    auto& from = read ? work.reread : work.relist;
+    const auto& other = read ? work.relist : work.reread;
+    std::vector<std::string> run;
+    for (auto it = from.begin(); it != from.end() && run.size() < window; ++it) {
+        if (!other.empty() && (read ? *it > *other.begin() : *it >= *other.begin())) {
+            break;
+        }
+        run.push_back(*it);
+    }
+    std::vector<std::string> batch;
+    for (auto& p : run) {
+        if (!from.count(p)) {
+            continue;  // dropped just now with an ancestor
+        }
+        if (!reachable(c, p)) {
+            work.drop(p);  // under a node gone meanwhile
+            continue;
+        }
+        if (!read && !holds(c, p)) {
+            work.relist.erase(p);  // gone meanwhile
+            continue;
+        }
+        batch.push_back(std::move(p));
+    }
+    return batch;
+}
+
+/// True if the answer for `p` is still wanted when its turn comes: the answers of a batch are
+/// taken in order, and one before may have made this one moot (its node gone, or replaced with
+/// its subtree). A moot answer is dropped with its watch.
+bool still_wanted(const tree_cache_impl& c, const std::set<std::string>& pending,
+                  const std::string& p) {
+    return pending.count(p) && reachable(c, p);
+}
+
+/// Takes the read of `p` (its data, armed with a watch): reports the node's change, and plans
+/// its listing. An error other than no_node is returned and leaves the read to be done again.
+asio::awaitable<error_code> take_read(std::shared_ptr<tree_cache_impl> c, tree_work& work,
+                                      std::string p, read_result r) {
+    auto& [dec, data, w] = r;
+    if (!still_wanted(*c, work.reread, p)) {
+        co_return error_code{};
+    }
+    const auto& s = c->session;
+    const auto& root = c->path;
+    if (dec && dec != zk_errc::no_node) {
+        co_return dec;
+    }
+    if (dec) {
+        remove_subtree(*c, work, p);
+        if (p == root) {
+            // No root, no tree; its creation is watched.
+            auto [eec, st, ew] = co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
+                [&](auto h) { s->watch_exists(p, std::move(h)); });
+            if (eec || st) {
+                work.reread.insert(p);  // to read again; or created meanwhile: to read
+                co_return eec;
+            }
+            auto& kept = work.watches[p].data;
+            kept = std::move(ew);
+            listen(c, kept, p, watch_kind::data);
+        }
+        co_return error_code{};
+    }
+    auto& n = c->nodes[p];
+    if (n.last && n.last->stat.czxid != data.stat.czxid && !n.older(data)) {
+        // Another node at this path: the old one's subtree went with it.
+        remove_below(*c, work, p);
+        work.watches[p].kids = zkr::watch{};
+        work.relist.insert(p);
+    }
+    // A state older than the one reported (a server behind) is dropped; the watch it came with
+    // still tells of the next change.
+    static_cast<void>(c->report(p, std::move(data)));
+    auto& kept = work.watches[p].data;
+    kept = std::move(w);
+    listen(c, kept, p, watch_kind::data);
+    if (depth_of(root, p) < c->max_depth && !work.watches[p].kids.armed()) {
+        work.relist.insert(p);
+    }
+    work.reread.erase(p);
+    co_return error_code{};
+}
+
+/// Takes the listing of `p` (armed with a watch): reports the children gone, and plans the
+/// reads of those not followed yet. An error other than no_node is returned and leaves the
+/// listing to be done again.
+error_code take_listing(const std::shared_ptr<tree_cache_impl>& c, tree_work& work,
+                        const std::string& p, listing_result r) {
+    auto& [lec, kids, w] = r;
+    if (!still_wanted(*c, work.relist, p) || !holds(*c, p)) {
+        return {};
+    }
+    if (lec == zk_errc::no_node) {
+        work.relist.erase(p);
+        work.reread.insert(p);  // the read says what is gone
+        return {};
+    }
+    if (lec) {
+        return lec;
+    }
+    work.relist.erase(p);
+    auto& kept = work.watches[p].kids;
+    kept = std::move(w);
+    listen(c, kept, p, watch_kind::children);
+    const std::set<std::string> listed(kids.names.begin(), kids.names.end());
+    const auto prefix = below(p);
+    std::vector<std::string> gone;
+    for (auto it = c->nodes.lower_bound(prefix);
+         it != c->nodes.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+        const auto name = it->first.substr(prefix.size());
+        if (it->second.last && name.find('/') == std::string::npos && !listed.count(name)) {
+            gone.push_back(it->first);
+        }
+    }
+    for (const auto& g : gone) {
+        remove_subtree(*c, work, g);  // the listing is newer than its read
+    }
+    for (const auto& name : kids.names) {
+        const auto child = join_path(p, name);
+        auto it = work.watches.find(child);
+        if (it == work.watches.end() || !it->second.data.armed()) {
+            work.reread.insert(child);
+        }
+    }
+    return {};
+}
+
+/// Does the work until none is left or a request fails (its error). The requests of a batch
+/// are sent together and answered in order; their answers are then taken one by one in that
+/// order, as if each had been sent after the one before was taken: the events come in the same
+/// order, parents before children. Past a failed one, the batch's answers are dropped (with
+/// their watches) and their work stays to be done.
+asio::awaitable<error_code> do_work(std::shared_ptr<tree_cache_impl> c, tree_work& work) {
+    const auto& s = c->session;
+    while (!work.reread.empty() || !work.relist.empty()) {
+        bool read = false;
+        const auto batch = next_batch(*c, work, read);
+        error_code ec;
+        if (read) {
+            auto answers = co_await call_all<void(error_code, node_data, zkr::watch)>(
+                s, batch.size(),
+                [&](std::size_t i, auto h) { s->watch_data(batch[i], std::move(h)); });
+            for (std::size_t i = 0; i < batch.size() && !ec; ++i) {
+                ec = co_await take_read(c, work, batch[i], std::move(answers[i]));
+            }
+        } else {
+            auto answers = co_await call_all<void(error_code, children, zkr::watch)>(
+                s, batch.size(),
+                [&](std::size_t i, auto h) { s->watch_children(batch[i], std::move(h)); });
+            for (std::size_t i = 0; i < batch.size() && !ec; ++i) {
+                ec = take_listing(c, work, batch[i], std::move(answers[i]));
+            }
+        }
+        if (ec) {
+            co_return ec;
+        }
+        if (co_await cancellation_requested()) {
+            co_return make_error_code(asio::error::operation_aborted);
+        }
+    }
+    co_return error_code{};
 }
 
 asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<tree_cache_impl> c) {
@@ -212,102 +388,10 @@ asio::awaitable<std::tuple<error_code>> follow(std::shared_ptr<tree_cache_impl> 
                 co_await call<void(error_code)>([&](auto h) { s->sync(root, std::move(h)); });
             ec = sec == zk_errc::no_node ? error_code{} : sec;
         }
-        // The work in path order: a node is read before it is listed, a parent before its
-        // children.
-        while (!ec && (!work.reread.empty() || !work.relist.empty())) {
-            const bool read = !work.reread.empty() &&
-                              (work.relist.empty() || *work.reread.begin() <= *work.relist.begin());
-            const auto p = read ? *work.reread.begin() : *work.relist.begin();
-            if (!reachable(*c, p)) {
-                work.drop(p);  // under a node gone meanwhile
-                continue;
-            }
-            if (!read && !holds(*c, p)) {
-                work.relist.erase(p);  // gone meanwhile
-                continue;
-            }
-            if (read) {
-                auto [dec, data, w] = co_await call<void(error_code, node_data, zkr::watch)>(
-                    [&](auto h) { s->watch_data(p, std::move(h)); });
-                if (dec && dec != zk_errc::no_node) {
-                    ec = dec;
-                    break;
-                }
-                if (dec) {
-                    remove_subtree(*c, work, p);
-                    if (p == root) {
-                        // No root, no tree; its creation is watched.
-                        auto [eec, st, ew] =
-                            co_await call<void(error_code, std::optional<stat>, zkr::watch)>(
-                                [&](auto h) { s->watch_exists(p, std::move(h)); });
-                        if (eec) {
-                            ec = eec;
-                            work.reread.insert(p);
-                            break;
-                        }
-                        if (st) {
-                            work.reread.insert(p);  // created meanwhile: read it
-                            continue;
-                        }
-                        auto& kept = work.watches[p].data;
-                        kept = std::move(ew);
-                        listen(c, kept, p, watch_kind::data);
-                    }
-                    continue;
-                }
-                auto& n = c->nodes[p];
-                if (n.last && n.last->stat.czxid != data.stat.czxid && !n.older(data)) {
-                    // Another node at this path: the old one's subtree went with it.
-                    remove_below(*c, work, p);
-                    work.watches[p].kids = zkr::watch{};
-                    work.relist.insert(p);
-                }
-                // A state older than the one reported (a server behind) is dropped; the watch
-                // it came with still tells of the next change.
-                static_cast<void>(n.advance(p, data, c->events));
-                auto& kept = work.watches[p].data;
-                kept = std::move(w);
-                listen(c, kept, p, watch_kind::data);
-                if (depth_of(root, p) < c->max_depth && !work.watches[p].kids.armed()) {
-                    work.relist.insert(p);
-                }
-                work.reread.erase(p);
-                continue;
-            }
-            auto [lec, kids, w] = co_await call<void(error_code, children, zkr::watch)>(
-                [&](auto h) { s->watch_children(p, std::move(h)); });
-            if (lec == zk_errc::no_node) {
-                work.relist.erase(p);
-                work.reread.insert(p);  // the read says what is gone
-                continue;
-            }
-            if (lec) {
-                ec = lec;
-                break;
-            }
-            work.relist.erase(p);
-            auto& kept = work.watches[p].kids;
-            kept = std::move(w);
-            listen(c, kept, p, watch_kind::children);
-            const std::set<std::string> listed(kids.names.begin(), kids.names.end());
-            const auto prefix = below(p);
-            std::vector<std::string> gone;
-            for (auto it = c->nodes.lower_bound(prefix);
-                 it != c->nodes.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-                const auto name = it->first.substr(prefix.size());
-                if (it->second.last && name.find('/') == std::string::npos && !listed.count(name)) {
-                    gone.push_back(it->first);
-                }
-            }
-            for (const auto& g : gone) {
-                remove_subtree(*c, work, g);  // the listing is newer than its read
-            }
-            for (const auto& name : kids.names) {
-                const auto child = join_path(p, name);
-                auto it = work.watches.find(child);
-                if (it == work.watches.end() || !it->second.data.armed()) {
-                    work.reread.insert(child);
-                }
+        if (!ec) {
+            ec = co_await do_work(c, work);
+            if (ec == asio::error::operation_aborted) {
+                co_return std::make_tuple(ec);
             }
         }
         if (!ec && co_await cancellation_requested()) {

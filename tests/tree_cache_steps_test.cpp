@@ -176,34 +176,50 @@ struct tree_run : cache_trace {
     std::string str() const { return cache_trace::str(brief); }
 };
 
-/// A tree cache on /app/t (holding a, a/x): another client creates b, writes a/x, creates
-/// a/x/deep, deletes the subtree a, creates a and a/y, writes the root; the waits take every
-/// event.
-tree_run run_tree(std::size_t step, fault f, bool renews) {
+/// A tree cache on /app/t over the tree `build` makes, with fault `f` at request `step`: the
+/// writes `writes` makes, the cache left to settle after each; the waits take every event.
+tree_run follow_tree(std::size_t step, fault f, bool renews,
+                     const std::function<void(tree_world&)>& build,
+                     const std::function<std::vector<std::function<void()>>(tree_world&)>& writes) {
     asio::io_context ioc;
     tree_world w;
-    w.create(root, "r1");
-    w.create(root + "/a", "a1");
-    w.create(root + "/a/x", "x1");
+    build(w);
     auto s = std::make_shared<fake_session>(ioc, w.server, our_session);
     s->renews = renews;
     s->inject(step, f);
     tree_run r;
     static_cast<cache_trace&>(r) = follow_cache<tree_cache>(
         ioc, w.server, s, std::make_shared<tree_cache>(access::construct<tree_cache>(s, root)),
-        {[&] { w.create(root + "/b", "b1"); }, [&] { w.set(root + "/a/x", "x2"); },
-         [&] { w.create(root + "/a/x/deep", "d1"); }, [&] { w.remove_tree(root + "/a"); },
-         [&] {
-             w.create(root + "/a", "a2");
-             w.create(root + "/a/y", "y1");
-         },
-         [&] { w.set(root, "r2"); }},
-        [&](const tree_cache& cache) {
+        writes(w), [&](const tree_cache& cache) {
             r.current = cache.current();
             r.server = w.subtree(tree_cache_options::unlimited);
         });
     r.replayed = replay(r.events, w);
     return r;
+}
+
+/// A tree cache on /app/t (holding a, a/x): another client creates b, writes a/x, creates
+/// a/x/deep, deletes the subtree a, creates a and a/y, writes the root; the waits take every
+/// event.
+tree_run run_tree(std::size_t step, fault f, bool renews) {
+    return follow_tree(
+        step, f, renews,
+        [](tree_world& w) {
+            w.create(root, "r1");
+            w.create(root + "/a", "a1");
+            w.create(root + "/a/x", "x1");
+        },
+        [](tree_world& w) -> std::vector<std::function<void()>> {
+            return {[&] { w.create(root + "/b", "b1"); },
+                    [&] { w.set(root + "/a/x", "x2"); },
+                    [&] { w.create(root + "/a/x/deep", "d1"); },
+                    [&] { w.remove_tree(root + "/a"); },
+                    [&] {
+                        w.create(root + "/a", "a2");
+                        w.create(root + "/a/y", "y1");
+                    },
+                    [&] { w.set(root, "r2"); }};
+        });
 }
 
 void expect_converged(const tree_run& r) {
@@ -260,6 +276,59 @@ TEST(TreeCacheSteps, UnderEveryFaultAtEveryRequest) {
     });
     // Every fault but a conflict applies at every request.
     EXPECT_GE(applied, 2 * 5 * clean.requests.size());
+}
+
+/// A tree cache on /app/t whose first snapshot takes batches of several requests (three
+/// children of two children each): another client writes a leaf, deletes a subtree and adds a
+/// node; the waits take every event.
+tree_run run_wide(std::size_t step, fault f, bool renews) {
+    return follow_tree(
+        step, f, renews,
+        [](tree_world& w) {
+            w.create(root, "r");
+            for (const auto* kid : {"/a", "/b", "/c"}) {
+                w.create(root + kid, "k");
+                w.create(root + kid + "/0", "l");
+                w.create(root + kid + "/1", "l");
+            }
+        },
+        [](tree_world& w) -> std::vector<std::function<void()>> {
+            return {[&] { w.set(root + "/c/1", "l2"); }, [&] { w.remove_tree(root + "/b"); },
+                    [&] { w.create(root + "/a/2", "l"); }};
+        });
+}
+
+TEST(TreeCacheSteps, ReadsAListingsChildrenTogetherUnderEveryFault) {
+    const auto clean = run_wide(static_cast<std::size_t>(-1), fault::none, false);
+    SCOPED_TRACE(clean.str());
+    EXPECT_FALSE(clean.start_ec);
+    // The first snapshot level by level: the reads of a listing's children sent together, then
+    // their listings together.
+    const std::vector<std::string> load(clean.requests.begin(),
+                                        clean.requests.begin() + clean.requests_at_start);
+    EXPECT_EQ(
+        load,
+        (std::vector<std::string>{
+            "watch_data /app/t",         "watch_children /app/t",     "watch_data /app/t/a",
+            "watch_data /app/t/b",       "watch_data /app/t/c",       "watch_children /app/t/a",
+            "watch_children /app/t/b",   "watch_children /app/t/c",   "watch_data /app/t/a/0",
+            "watch_data /app/t/a/1",     "watch_data /app/t/b/0",     "watch_data /app/t/b/1",
+            "watch_data /app/t/c/0",     "watch_data /app/t/c/1",     "watch_children /app/t/a/0",
+            "watch_children /app/t/a/1", "watch_children /app/t/b/0", "watch_children /app/t/b/1",
+            "watch_children /app/t/c/0", "watch_children /app/t/c/1",
+        }));
+    expect_converged(clean);
+    for_every_fault(clean.requests.size(), [&](std::size_t step, fault f, bool renews) {
+        const auto r = run_wide(step, f, renews);
+        if (!r.fault_applied) {
+            return;
+        }
+        SCOPED_TRACE(fault_label(f, renews, step) + "\n" + r.str());
+        if (expect_outcome(r, f, renews, step, clean.requests_at_start) ==
+            run_outcome::carried_on) {
+            expect_converged(r);
+        }
+    });
 }
 
 /// A started cache over /app/t holding a (with a/x, a/x/deep) and b, on its own io_context.
@@ -381,12 +450,14 @@ TEST(TreeCacheSteps, MergesWhatNobodyWaitedForButNeverInventsAState) {
     drain(t.ioc);
     t.w.set(root + "/a/x", "x4");
     drain(t.ioc);
+    // The first snapshot level by level (the reads of a listing's children go out together),
+    // each parent before its children.
     EXPECT_EQ(t.take().first, (std::vector<std::string>{
                                   "/app/t added r",
                                   "/app/t/a added a",
+                                  "/app/t/b added b",
                                   "/app/t/a/x added x",
                                   "/app/t/a/x/deep added deep",
-                                  "/app/t/b added b",
                                   "/app/t initialized",
                                   "/app/t/a/x/deep removed deep",
                                   "/app/t/a/x removed x2",
@@ -491,6 +562,35 @@ TEST(TreeCacheSteps, StartsOnceAndClosedLeavesNoWatch) {
     EXPECT_EQ(t.w.server.watches_of(t.s.get()), 0u);
     ASSERT_TRUE(t.cache->current());  // the last snapshot stays
     EXPECT_EQ(t.cache->current()->size(), 5u);
+}
+
+TEST(TreeCacheSteps, AReadersSnapshotNeverChangesUnderIt) {
+    started_tree t;
+    ASSERT_EQ(t.start_ec, error_code{});
+    auto held = t.cache->current();
+    ASSERT_TRUE(held);
+    const auto before = describe(*held);
+    std::weak_ptr<const tree_cache::snapshot> watched = held;
+    // Changes while a reader holds the snapshot: the reader's copy stays as it was.
+    t.w.set(root + "/a/x", "x2");
+    t.w.remove_tree(root + "/b");
+    drain(t.ioc);
+    EXPECT_EQ(describe(*held), before);
+    auto now = t.cache->current();
+    EXPECT_NE(now.get(), held.get());
+    EXPECT_EQ(describe(*now), describe(t.w.subtree(tree_cache_options::unlimited)));
+    // Let go of: a weak pointer cannot bring it back, not even once the cache edits the map
+    // nobody holds in place.
+    held.reset();
+    const auto* unheld = now.get();
+    now.reset();
+    t.w.set(root + "/a", "a2");
+    drain(t.ioc);
+    EXPECT_TRUE(watched.expired());
+    const auto after = t.cache->current();
+    EXPECT_EQ(after.get(), unheld) << "edited in place: nobody held it";
+    EXPECT_EQ(after->at(root + "/a").data, "a2");
+    EXPECT_EQ(describe(*after), describe(t.w.subtree(tree_cache_options::unlimited)));
 }
 
 }  // namespace
