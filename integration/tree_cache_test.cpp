@@ -35,7 +35,7 @@ asio::awaitable<std::string> next_event(tree_cache& cache, const std::string& ro
 }
 
 /// The copy as "path=data", paths relative to `root`.
-std::vector<std::string> held(const tree_cache& cache, const std::string& root) {
+std::vector<std::string> held_nodes(const tree_cache& cache, const std::string& root) {
     std::vector<std::string> out;
     if (auto now = cache.current()) {
         for (const auto& [p, n] : *now) {
@@ -59,7 +59,7 @@ TEST(TreeCache, FollowsWritesAtSeveralDepthsAndARecreatedSubtreeWithinItsDepth) 
         {
             tree_cache cache(s, root, {.max_depth = 2});
             CO_REQUIRE(!std::get<0>(co_await cache.async_start(tuple)));
-            EXPECT_EQ(held(cache, root), (std::vector<std::string>{".=r", "a=a1", "a/x=x1"}));
+            EXPECT_EQ(held_nodes(cache, root), (std::vector<std::string>{".=r", "a=a1", "a/x=x1"}));
             EXPECT_EQ(co_await next_event(cache, root), ". added r");
             EXPECT_EQ(co_await next_event(cache, root), "a added a1");
             EXPECT_EQ(co_await next_event(cache, root), "a/x added x1");
@@ -90,7 +90,7 @@ TEST(TreeCache, FollowsWritesAtSeveralDepthsAndARecreatedSubtreeWithinItsDepth) 
             EXPECT_EQ(co_await next_event(cache, root), "a removed a1");
             EXPECT_EQ(co_await next_event(cache, root), "a added a2");
             EXPECT_EQ(co_await next_event(cache, root), "a/x added x3");
-            EXPECT_EQ(held(cache, root),
+            EXPECT_EQ(held_nodes(cache, root),
                       (std::vector<std::string>{".=r", "a=a2", "a/x=x3", "b=b1"}));
             auto [gec, now] = co_await writer.async_get_data(x, tuple);
             CO_REQUIRE(!gec);
@@ -141,7 +141,7 @@ TEST(TreeCache, ResyncsAfterARenewedSession) {
                       (std::vector<std::string>{"a/x removed x1", "a removed a1", "b removed b1",
                                                 "b added b2", "c added c1", ". resynced"}));
             EXPECT_EQ(s.generation(), generation + 1);
-            EXPECT_EQ(held(cache, root), (std::vector<std::string>{".=r", "b=b2", "c=c1"}));
+            EXPECT_EQ(held_nodes(cache, root), (std::vector<std::string>{".=r", "b=b2", "c=c1"}));
             auto [gec, now] = co_await writer.async_get_data(root + "/b", tuple);
             CO_REQUIRE(!gec);
             EXPECT_EQ(cache.current()->at(root + "/b").stat.czxid, now.stat.czxid);

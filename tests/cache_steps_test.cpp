@@ -72,7 +72,7 @@ struct node_world {
     }
 };
 
-std::string describe(const cache_event& e) {
+std::string describe_event(const cache_event& e) {
     std::ostringstream out;
     out << to_string(e.type);
     if (e.node) {
@@ -87,7 +87,7 @@ struct cache_run : cache_trace {
     std::optional<node_data> server_node;
     std::shared_ptr<const node_data> current;
 
-    std::string str() const { return cache_trace::str(describe); }
+    std::string str() const { return cache_trace::str(describe_event); }
 };
 
 /// Starts a cache on /app/n (holding "v1"), waits for its events all along, and lets another
@@ -114,7 +114,7 @@ cache_run run(std::size_t step, fault f, bool renews) {
     // Every reported state is one the server had.
     for (const auto& e : r.events) {
         if (e.node && e.type != cache_event_type::removed) {
-            EXPECT_TRUE(w.had(*e.node)) << "invented: " << describe(e);
+            EXPECT_TRUE(w.had(*e.node)) << "invented: " << describe_event(e);
         }
     }
     return r;
@@ -129,7 +129,7 @@ std::optional<node_data> replay(const cache_run& r) {
     std::int64_t floor_mzxid = 0;
     for (std::size_t i = 0; i < r.events.size(); ++i) {
         const auto& e = r.events[i];
-        SCOPED_TRACE("event " + std::to_string(i) + ": " + describe(e));
+        SCOPED_TRACE("event " + std::to_string(i) + ": " + describe_event(e));
         EXPECT_EQ(e.path, node);
         EXPECT_EQ(e.type == cache_event_type::initialized, i == 0);
         if (e.node && e.type != cache_event_type::removed) {
@@ -401,7 +401,7 @@ TEST(CacheSteps, NodeCacheMergesWhatNobodyWaitedFor) {
     for (int i = 0; i < 3; ++i) {
         const auto [ec, e] = c.next();
         ASSERT_FALSE(ec);
-        seen.push_back(describe(e).substr(0, describe(e).find(" (")));
+        seen.push_back(describe_event(e).substr(0, describe_event(e).find(" (")));
     }
     EXPECT_EQ(seen, (std::vector<std::string>{"initialized v1", "removed v3", "added v5"}));
 }
@@ -423,7 +423,7 @@ TEST(CacheSteps, AFollowedNodeJudgesByTheStatAndNeverGoesBack) {
         while (q.queued() > 0) {
             q.wait(detail::waiter_list<void(error_code, cache_event)>::prepare(
                 detail::handler<void(error_code, cache_event)>(
-                    [&](error_code, cache_event e) { out.push_back(describe(e)); }),
+                    [&](error_code, cache_event e) { out.push_back(describe_event(e)); }),
                 ioc.get_executor(), ioc.get_executor()));
             drain(ioc, "the cache");
         }
@@ -477,7 +477,8 @@ struct children_run : cache_trace {
     std::vector<node_data> history;
 
     std::string str() const {
-        return cache_trace::str([](const cache_event& e) { return e.path + " " + describe(e); });
+        return cache_trace::str(
+            [](const cache_event& e) { return e.path + " " + describe_event(e); });
     }
 };
 
@@ -532,7 +533,7 @@ void expect_children_converged(const children_run& r) {
     std::map<std::string, node_data> copy;
     for (std::size_t i = 0; i < r.events.size(); ++i) {
         const auto& e = r.events[i];
-        SCOPED_TRACE("event " + std::to_string(i) + ": " + e.path + " " + describe(e));
+        SCOPED_TRACE("event " + std::to_string(i) + ": " + e.path + " " + describe_event(e));
         if (e.type == cache_event_type::initialized || e.type == cache_event_type::resynced) {
             EXPECT_EQ(e.path, "/app/d");
             continue;
@@ -599,7 +600,7 @@ TEST(CacheSteps, ChildrenCacheFollowsItsChildren) {
                               }));
     std::vector<std::string> seen;
     for (const auto& e : clean.events) {
-        seen.push_back(e.path + " " + describe(e).substr(0, describe(e).find(" (")));
+        seen.push_back(e.path + " " + describe_event(e).substr(0, describe_event(e).find(" (")));
     }
     // A child deleted and created again: removed, then added.
     EXPECT_EQ(seen, (std::vector<std::string>{
@@ -662,7 +663,8 @@ TEST(CacheSteps, ChildrenCacheOfAMissingDirectoryAndItsWatchBudget) {
                 end = ec;
                 return;
             }
-            seen.push_back(e.path + " " + describe(e).substr(0, describe(e).find(" (")));
+            seen.push_back(e.path + " " +
+                           describe_event(e).substr(0, describe_event(e).find(" (")));
             wait();
         });
     };

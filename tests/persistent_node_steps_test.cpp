@@ -38,7 +38,7 @@ struct life {
 };
 
 /// What one run saw, for the failure messages.
-struct run_report {
+struct node_run {
     std::vector<std::string> requests;
     std::string str() const {
         std::ostringstream out;
@@ -80,7 +80,7 @@ void foreign_node_goes(fake_server& server, const persistent_node& n, const life
     }
 }
 
-run_report run(const life& l, std::size_t step, fault f, bool check_script) {
+node_run run(const life& l, std::size_t step, fault f, bool check_script) {
     SCOPED_TRACE(std::string(fault_name(f)) + " at request " + std::to_string(step));
     asio::io_context ioc;
     fake_server server;
@@ -91,7 +91,7 @@ run_report run(const life& l, std::size_t step, fault f, bool check_script) {
     asio::cancellation_signal cancel;
     s->on_cancel = [&] { cancel.emit(asio::cancellation_type::terminal); };
     s->inject(step, f);
-    run_report report;
+    node_run report;
     auto record = [&] {
         report.requests.clear();
         for (const auto& r : s->requests()) {
