@@ -10,6 +10,7 @@ packages=(
     libgtest-dev clang-format
     libsqlite3-dev prometheus-cpp-dev
     libcurator-recipes-java libslf4j-java python3-kazoo
+    openjdk-17-jdk-headless  # javac: the Curator peers (integration/peers/java-peer) and bench driver
     dpkg-dev file groff-base man-db
 )
 
