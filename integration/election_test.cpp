@@ -382,33 +382,39 @@ TEST(Interop, CuratorLeaderLatchTakesOverWhenZkrsSessionEndsAndZkrCampaignsAgain
             // a server could have expired the session), on_suspend at once.
             leader_election e(s, dir, "zkr", election_options{loss_policy::on_suspend, true});
             const auto pid = std::to_string(::getpid());
-            std::atomic<int> terms = 0;
-            std::atomic<bool> leading = false, finish = false, done = false;
-            std::atomic<std::uint64_t> last_term_in = 0;
-            error_code result = make_error_code(errc::not_connected);
+            // Shared with the work and the completion, which may outlive this frame when a
+            // check below ends the test early.
+            struct shared_state {
+                std::atomic<int> terms = 0;
+                std::atomic<bool> leading = false, finish = false, done = false;
+                std::atomic<std::uint64_t> last_term_in = 0;
+                error_code result = make_error_code(errc::not_connected);
+            };
+            const auto st = std::make_shared<shared_state>();
+            auto& [terms, leading, finish, done, last_term_in, result] = *st;
             e.async_lead(
-                [&]() -> asio::awaitable<void> {
-                    EXPECT_TRUE(append_record_line(record.path, "lead zkr " + pid + "\n"));
-                    last_term_in = s.generation();
-                    leading = true;
-                    ++terms;
+                [st, pid, path = record.path, &s]() -> asio::awaitable<void> {
+                    EXPECT_TRUE(append_record_line(path, "lead zkr " + pid + "\n"));
+                    st->last_term_in = s.generation();
+                    st->leading = true;
+                    ++st->terms;
                     // The term ends here, when the work returns or is cancelled.
                     struct end_of_term {
-                        std::atomic<bool>& leading;
+                        std::shared_ptr<shared_state> st;
                         const std::string line;
-                        const std::string& record;
+                        const std::string record;
                         ~end_of_term() {
-                            leading = false;
+                            st->leading = false;
                             EXPECT_TRUE(append_record_line(record, line));
                         }
-                    } term{leading, "unlead zkr " + pid + "\n", record.path};
-                    while (!finish) {
+                    } term{st, "unlead zkr " + pid + "\n", path};
+                    while (!st->finish) {
                         co_await pause_for(10ms);
                     }
                 },
-                [&](error_code ec) {
-                    result = ec;
-                    done = true;
+                [st](error_code ec) {
+                    st->result = ec;
+                    st->done = true;
                 });
             CO_REQUIRE(co_await eventually([&] { return terms == 1; }));
             const auto first_session = s.session_id();
