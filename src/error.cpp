@@ -146,6 +146,10 @@ class zkr_category_impl final : public boost::system::error_category {
             case errc::already_started:
                 return "already started (or closed): start an object once; make a new one to "
                        "start again";
+            case errc::invalid_service_instance:
+                return "not a service instance in Curator's discovery format (JSON with name, id, "
+                       "address, port, sslPort, payload, registrationTimeUTC, serviceType, "
+                       "uriSpec, enabled), or a field out of range";
             case errc::too_many_open_files:
                 return "out of file descriptors (each session needs 2): close sessions or files "
                        "that are not needed, or raise the limit (ulimit -n, RLIMIT_NOFILE; "

@@ -87,6 +87,8 @@ enum class errc : int {
                           ///< a turn in a semaphore's queue)
     node_taken,           ///< another session's node holds the path (persistent_node waits for it)
     already_started,      ///< the object was started already (or closed)
+    invalid_service_instance,  ///< JSON that is not a service instance in Curator's format, or
+                               ///< an instance's field out of range (see the message)
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;
