@@ -107,7 +107,7 @@ TEST(Interop, CuratorServiceIsFoundByZkrProviderWithEveryField) {
             EXPECT_EQ(chosen->ssl_port, expected.ssl_port);
             EXPECT_EQ(chosen->payload, expected.payload);
             EXPECT_EQ(chosen->registration_time_utc, expected.registration_time_utc);
-            EXPECT_EQ(to_string(chosen->type), to_string(expected.type));
+            EXPECT_STREQ(to_string(chosen->type), to_string(expected.type));
             EXPECT_EQ(chosen->uri_spec, expected.uri_spec);
             EXPECT_EQ(chosen->enabled, expected.enabled);
             EXPECT_TRUE(*chosen == expected);
