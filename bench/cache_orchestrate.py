@@ -26,18 +26,16 @@ Requests per change come from the server: the `cons` four-letter word lists ever
 with its session id and its `recved` packet count; the driver's session is read right after
 "ready" and right after "done", and the difference is divided by the writes.
 """
-import datetime
 import json
 import os
-import platform
 import re
 import statistics
 import sys
 import time
 
-from orchestrate import (CURATOR_CP, Driver, DriverError, LoadSampler, chosen_rows,
-                         footer_lines, four_letters, machine_name, median_of, metric_table, pct,
-                         publish, side_by_side_arguments)
+from orchestrate import (CURATOR_CP, Driver, DriverError, SideBySideRun, chosen_rows,
+                         footer_lines, four_letters, metric_table, pct, publish,
+                         side_by_side_arguments)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROWS = ["zkr", "curator", "kazoo"]
@@ -167,14 +165,9 @@ def main():
     interval_s = a.interval_ms / 1e3
     host, port = a.hosts.split(",")[0].rsplit(":", 1)
     port = int(port)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_path = a.out or os.path.join(a.build, "cache-results-%s.jsonl" % stamp)
-    log_dir = os.path.join(a.build, "bench-logs")
-    os.makedirs(log_dir, exist_ok=True)
+    run = SideBySideRun(a, "cache")
+    stamp, out_path, log_dir = run.stamp, run.out_path, run.log_dir
 
-    sampler = LoadSampler()
-    sampler.start()
-    t_start = time.monotonic()
     zk = KazooClient(hosts=a.hosts, timeout=30.0)
     zk.start(timeout=20)
     leaves, nodes = make_tree(zk, a.fanout)
@@ -208,18 +201,8 @@ def main():
                     "%s=%.3g" % kv for kv in m.items())), flush=True)
         zk.stop()
         zk.close()
-        sampler.done.set()
-        sampler.join()
-        meta = {
-            "type": "summary", "run": stamp,
-            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-            "machine": machine_name(), "kernel": platform.platform(), "reps": reps,
-            "rows": rows, "nodes": nodes, "writes": writes, "interval_ms": a.interval_ms,
-            "failures": failures, "elapsed_s": time.monotonic() - t_start,
-            "load": sampler.summary(), "command": a.command,
-            "medians": {row: {metric: median_of(results, row, SCENARIO, metric)
-                              for metric, _, _ in TABLE} for row in rows},
-        }
+        meta = run.summary(results, rows, reps, failures, SCENARIO, TABLE, nodes=nodes,
+                           writes=writes, interval_ms=a.interval_ms)
         out.write(json.dumps(meta) + "\n")
     text = render(results, rows, meta)
     publish(out_path, text)

@@ -26,25 +26,22 @@ Per repetition and row, a fresh watcher and a fresh registrar; then, turn by tur
 Every clock is CLOCK_MONOTONIC (C++ clock_gettime, Java System.nanoTime, Python
 time.monotonic_ns), one machine.
 """
-import datetime
 import json
 import os
-import platform
 import signal
 import sys
 import time
 
-from orchestrate import (Driver, DriverError, LoadSampler, chosen_rows, footer_lines,
-                         machine_name, median_of, metric_table, pct, publish,
-                         side_by_side_arguments)
+from orchestrate import (Driver, DriverError, SideBySideRun, chosen_rows, footer_lines,
+                         metric_table, pct, publish, side_by_side_arguments)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROWS = ["zkr", "curator"]
 BASE = "/zdb"
 SCENARIO = "discovery"
 WARM_UP = 10  # registrations per row and repetition before any is recorded
-CURATOR_DISCOVERY_CP = ("/usr/share/java/curator-recipes.jar:/usr/share/java/curator-x-discovery.jar:"
-                        "/usr/share/java/slf4j-nop.jar")
+CURATOR_DISCOVERY_CP = ("/usr/share/java/curator-recipes.jar:"
+                        "/usr/share/java/curator-x-discovery.jar:/usr/share/java/slf4j-nop.jar")
 
 
 def driver_argv(row, a, name, role):
@@ -170,17 +167,12 @@ def main():
     reps = a.reps or (1 if a.quick else 3)
     registrations = a.registrations or (30 if a.quick else 100)
     deaths = a.deaths or (3 if a.quick else 5)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_path = a.out or os.path.join(a.build, "discovery-results-%s.jsonl" % stamp)
-    log_dir = os.path.join(a.build, "bench-logs")
-    os.makedirs(log_dir, exist_ok=True)
+    run = SideBySideRun(a, "discovery")
+    stamp, out_path, log_dir = run.stamp, run.out_path, run.log_dir
     print("rows: %s; %d repetition(s); %d registrations and %d deaths per row; session timeout "
           "%d ms" % (", ".join(rows), reps, registrations, deaths, a.session_timeout_ms),
           flush=True)
 
-    sampler = LoadSampler()
-    sampler.start()
-    t_start = time.monotonic()
     results, failures = [], []
     with open(out_path, "w") as out:
         for rep in range(1, reps + 1):
@@ -216,19 +208,9 @@ def main():
                     "%s=%.4g" % kv for kv in rec["metrics"].items())), flush=True)
         for f in failures:
             out.write(json.dumps(f) + "\n")
-        sampler.done.set()
-        sampler.join()
-        meta = {
-            "type": "summary", "run": stamp,
-            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-            "machine": machine_name(), "kernel": platform.platform(), "reps": reps,
-            "rows": rows, "registrations": registrations, "deaths": deaths,
-            "session_timeout_ms": a.session_timeout_ms, "failures": failures,
-            "elapsed_s": time.monotonic() - t_start, "load": sampler.summary(),
-            "command": a.command,
-            "medians": {row: {metric: median_of(results, row, SCENARIO, metric)
-                              for metric, _, _ in TABLE} for row in rows},
-        }
+        meta = run.summary(results, rows, reps, failures, SCENARIO, TABLE,
+                           registrations=registrations, deaths=deaths,
+                           session_timeout_ms=a.session_timeout_ms)
         out.write(json.dumps(meta) + "\n")
     text = render(results, rows, meta)
     publish(out_path, text)

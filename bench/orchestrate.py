@@ -466,6 +466,37 @@ def chosen_rows(a, known):
     return rows
 
 
+class SideBySideRun:
+    """What a side-by-side benchmark's run keeps besides its rows: its name and files (the JSON
+    lines in the build tree, the drivers' logs), the load sampled from its start, its clock."""
+
+    def __init__(self, a, kind):
+        self.a = a
+        self.stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.out_path = a.out or os.path.join(a.build, "%s-results-%s.jsonl" % (kind, self.stamp))
+        self.log_dir = os.path.join(a.build, "bench-logs")
+        os.makedirs(self.log_dir, exist_ok=True)
+        self.sampler = LoadSampler()
+        self.sampler.start()
+        self.started = time.monotonic()
+
+    def summary(self, results, rows, reps, failures, scen, spec, **params):
+        """The run's last JSON line; stops the load sampler."""
+        self.sampler.done.set()
+        self.sampler.join()
+        meta = {
+            "type": "summary", "run": self.stamp,
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "machine": machine_name(), "kernel": platform.platform(), "reps": reps,
+            "rows": rows, "failures": failures, "elapsed_s": time.monotonic() - self.started,
+            "load": self.sampler.summary(), "command": self.a.command,
+            "medians": {row: {metric: median_of(results, row, scen, metric)
+                              for metric, _, _ in spec} for row in rows},
+        }
+        meta.update(params)
+        return meta
+
+
 def footer_lines(meta, what):
     """The table's last lines: the failures, the load, when and where, `what` ran, the command."""
     lines = ["FAILED  %s rep %d: %s" % (f["row"], f["rep"], f["error"]) for f in meta["failures"]]
