@@ -14,29 +14,9 @@
 # machine. See bench/README.md, "Caches".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(dirname "$here")
-build=${ZKR_BENCH_BUILD:-$root/build/bench-release}
 command="bash bench/cache.sh${*:+ $*}"
-
-if [[ ${ZKR_BENCH_NO_DEPS:-0} != 1 ]]; then
-    bash "$root/tools/install-deps.sh" >&2
-fi
-command -v javac >/dev/null || { echo "bench: javac (a JDK) is needed for the Curator row" >&2; exit 1; }
-
-echo "== building the drivers in $build" >&2
-flock /tmp/zkr-build.lock cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DZKR_BUILD_TESTS=OFF -DZKR_BUILD_BENCH=ON >/dev/null
-flock /tmp/zkr-build.lock cmake --build "$build" --target zkr-bench-cache-zkr zkr-bench-curator \
-    zkr-bench-python >&2
-
-zkdir=$(mktemp -d "${TMPDIR:-/tmp}/zkr-bench-zk.XXXXXX")
-stop_server() { bash "$root/tools/zk.sh" stop "$zkdir" || true; }
-trap stop_server EXIT
-trap 'exit 130' INT TERM HUP
-# A production JIT for the server, as bench/run.sh gives it (the test scripts stop at C1).
-export ZK_JAVA_OPTS="-XX:TieredStopAtLevel=4 -Xmx1g"
-hosts=$(bash "$root/tools/zk.sh" start "$zkdir")
-echo "== ZooKeeper $(echo srvr | nc -N -w 2 "${hosts%:*}" "${hosts##*:}" | head -1 | sed 's/.*version: //; s/-.*//') on $hosts" >&2
+source "$here/serve.sh"
+bench_build_and_serve zkr-bench-cache-zkr zkr-bench-curator zkr-bench-python
 
 /usr/bin/python3 "$here/cache_orchestrate.py" --hosts "$hosts" --build "$build" \
     --command "$command" "$@"

@@ -26,18 +26,16 @@ Requests per change come from the server: the `cons` four-letter word lists ever
 with its session id and its `recved` packet count; the driver's session is read right after
 "ready" and right after "done", and the difference is divided by the writes.
 """
-import argparse
-import datetime
 import json
 import os
-import platform
 import re
 import statistics
 import sys
 import time
 
-from orchestrate import (CURATOR_CP, Driver, DriverError, LoadSampler, four_letters,
-                         machine_name, median_of, pct, ratio_of)
+from orchestrate import (CURATOR_CP, Driver, DriverError, SideBySideRun, chosen_rows,
+                         footer_lines, four_letters, metric_table, pct, publish,
+                         side_by_side_arguments)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROWS = ["zkr", "curator", "kazoo"]
@@ -142,74 +140,34 @@ TABLE = [
 
 def render(results, rows, meta):
     pairs = [("zkr", other) for other in ("curator", "kazoo") if "zkr" in rows and other in rows]
-    head = ["metric"] + rows + ["%s/%s" % p for p in pairs]
-    table = [head]
-    for metric, label, fmt in TABLE:
-        cells = []
-        for row in rows:
-            v = median_of(results, row, SCENARIO, metric)
-            cells.append("-" if v is None else fmt % v)
-        for num, den in pairs:
-            r = ratio_of(results, SCENARIO, metric, num, den)
-            cells.append("-" if r is None else "%.2f" % r)
-        table.append([label] + cells)
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
-    lines = []
-    for i, r in enumerate(table):
-        lines.append("  ".join(c.rjust(widths[k]) if k else c.ljust(widths[k])
-                               for k, c in enumerate(r)).rstrip())
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    for f in meta["failures"]:
-        lines.append("FAILED  %s rep %d: %s" % (f["row"], f["rep"], f["error"]))
-    lines.append("")
-    load = meta["load"]
-    lines.append("Load average (1 min) during the run: min %.2f, median %.2f, max %.2f (%d cores)"
-                 % (load["min"], load["median"], load["max"], os.cpu_count()))
-    lines.append("Date %s, %s, %s; %d repetition(s), %d nodes, %d writes per row, one every "
-                 "%.1f ms; %.0f s" % (meta["date"], meta["machine"], meta["kernel"], meta["reps"],
-                                      meta["nodes"], meta["writes"], meta["interval_ms"],
-                                      meta["elapsed_s"]))
-    lines.append("Command: %s" % meta["command"])
+    lines = metric_table(results, rows, pairs, TABLE, SCENARIO)
+    lines += footer_lines(meta, "%d repetition(s), %d nodes, %d writes per row, one every "
+                          "%.1f ms" % (meta["reps"], meta["nodes"], meta["writes"],
+                                       meta["interval_ms"]))
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- main
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--hosts", required=True)
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--reps", type=int)
-    ap.add_argument("--rows", default=",".join(ROWS))
+    ap = side_by_side_arguments(ROWS, "bench/cache.sh")
     ap.add_argument("--fanout", type=int, default=100,
                     help="children of the root, and of each child (100: 10,101 nodes)")
     ap.add_argument("--writes", type=int)
     ap.add_argument("--interval-ms", type=float, default=3.0)
-    ap.add_argument("--out")
-    ap.add_argument("--command", default="bench/cache.sh")
     a = ap.parse_args()
 
     from kazoo.client import KazooClient  # the writer; the drivers never import this script
 
-    rows = [r for r in a.rows.split(",") if r]
-    for r in rows:
-        if r not in ROWS:
-            sys.exit("unknown row %s (rows: %s)" % (r, ", ".join(ROWS)))
+    rows = chosen_rows(a, ROWS)
     reps = a.reps or (1 if a.quick else 3)
     writes = a.writes or (300 if a.quick else 1000)
     interval_s = a.interval_ms / 1e3
     host, port = a.hosts.split(",")[0].rsplit(":", 1)
     port = int(port)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_path = a.out or os.path.join(a.build, "cache-results-%s.jsonl" % stamp)
-    log_dir = os.path.join(a.build, "bench-logs")
-    os.makedirs(log_dir, exist_ok=True)
+    run = SideBySideRun(a, "cache")
+    stamp, out_path, log_dir = run.stamp, run.out_path, run.log_dir
 
-    sampler = LoadSampler()
-    sampler.start()
-    t_start = time.monotonic()
     zk = KazooClient(hosts=a.hosts, timeout=30.0)
     zk.start(timeout=20)
     leaves, nodes = make_tree(zk, a.fanout)
@@ -243,27 +201,11 @@ def main():
                     "%s=%.3g" % kv for kv in m.items())), flush=True)
         zk.stop()
         zk.close()
-        sampler.done.set()
-        sampler.join()
-        meta = {
-            "type": "summary", "run": stamp,
-            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-            "machine": machine_name(), "kernel": platform.platform(), "reps": reps,
-            "rows": rows, "nodes": nodes, "writes": writes, "interval_ms": a.interval_ms,
-            "failures": failures, "elapsed_s": time.monotonic() - t_start,
-            "load": sampler.summary(), "command": a.command,
-            "medians": {row: {metric: median_of(results, row, SCENARIO, metric)
-                              for metric, _, _ in TABLE} for row in rows},
-        }
+        meta = run.summary(results, rows, reps, failures, SCENARIO, TABLE, nodes=nodes,
+                           writes=writes, interval_ms=a.interval_ms)
         out.write(json.dumps(meta) + "\n")
     text = render(results, rows, meta)
-    with open(out_path[:-len(".jsonl")] + ".txt" if out_path.endswith(".jsonl")
-              else out_path + ".txt", "w") as f:
-        f.write(text + "\n")
-    print()
-    print(text)
-    print()
-    print("JSON lines: %s" % out_path)
+    publish(out_path, text)
     return 1 if failures else 0
 
 

@@ -4,6 +4,7 @@
 //   zkr-bench-cache-zkr --hosts HOST:PORT --root PATH
 // then the cache protocol of bench/cache_orchestrate.py on stdin/stdout.
 #include "common.hpp"
+#include "wait_on.hpp"
 
 #include <zkr/session.hpp>
 #include <zkr/tree_cache.hpp>
@@ -86,11 +87,11 @@ class driver {
         config.session_timeout = std::chrono::seconds(30);
         session_ = std::make_unique<zkr::session>(ioc_.get_executor(), config);
         io_ = std::thread([this] { ioc_.run(); });
-        on_io([this] { return session_->async_connect(asio::use_future); });
+        bench::wait_on(ioc_, [this] { return session_->async_connect(asio::use_future); });
     }
 
     ~driver() {
-        on_io([this] { return session_->async_close(asio::use_future); });
+        bench::wait_on(ioc_, [this] { return session_->async_close(asio::use_future); });
         work_.reset();
         io_.join();
     }
@@ -136,16 +137,6 @@ class driver {
     std::int64_t session_id() const { return session_->session_id(); }
 
   private:
-    template <class Start>
-    void on_io(Start start) {
-        auto done = asio::post(ioc_, asio::use_future([&] { return start(); }));
-        try {
-            done.get().get();
-        } catch (const std::exception& x) {
-            die(x.what());
-        }
-    }
-
     std::string root_;
     asio::io_context ioc_;
     asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(ioc_);

@@ -420,6 +420,107 @@ def ratio_of(results, scen, metric, num, den):
     return statistics.median(ratios) if ratios else None
 
 
+def metric_table(results, rows, pairs, spec, scen, ratio_of_metric=lambda metric: True):
+    """The lines of a table of one scenario: a line per (metric, label, format) of `spec`, the
+    median of each row, then the median ratio within a repetition of each (num, den) pair (for
+    the metrics where `ratio_of_metric` holds; "-" elsewhere); failures and notes come after."""
+    head = ["metric"] + rows + ["%s/%s" % p for p in pairs]
+    table = [head]
+    for metric, label, fmt in spec:
+        cells = []
+        for row in rows:
+            v = median_of(results, row, scen, metric)
+            cells.append("-" if v is None else fmt % v)
+        for num, den in pairs:
+            r = ratio_of(results, scen, metric, num, den) if ratio_of_metric(metric) else None
+            cells.append("-" if r is None else "%.2f" % r)
+        table.append([label] + cells)
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    lines = []
+    for i, r in enumerate(table):
+        lines.append("  ".join(c.rjust(widths[k]) if k else c.ljust(widths[k])
+                               for k, c in enumerate(r)).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def side_by_side_arguments(rows, command):
+    """The options every side-by-side benchmark (cache, discovery) takes; it adds its own."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hosts", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--reps", type=int)
+    ap.add_argument("--rows", default=",".join(rows))
+    ap.add_argument("--out")
+    ap.add_argument("--command", default=command)
+    return ap
+
+
+def chosen_rows(a, known):
+    rows = [r for r in a.rows.split(",") if r]
+    for r in rows:
+        if r not in known:
+            sys.exit("unknown row %s (rows: %s)" % (r, ", ".join(known)))
+    return rows
+
+
+class SideBySideRun:
+    """What a side-by-side benchmark's run keeps besides its rows: its name and files (the JSON
+    lines in the build tree, the drivers' logs), the load sampled from its start, its clock."""
+
+    def __init__(self, a, kind):
+        self.a = a
+        self.stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.out_path = a.out or os.path.join(a.build, "%s-results-%s.jsonl" % (kind, self.stamp))
+        self.log_dir = os.path.join(a.build, "bench-logs")
+        os.makedirs(self.log_dir, exist_ok=True)
+        self.sampler = LoadSampler()
+        self.sampler.start()
+        self.started = time.monotonic()
+
+    def summary(self, results, rows, reps, failures, scen, spec, **params):
+        """The run's last JSON line; stops the load sampler."""
+        self.sampler.done.set()
+        self.sampler.join()
+        meta = {
+            "type": "summary", "run": self.stamp,
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "machine": machine_name(), "kernel": platform.platform(), "reps": reps,
+            "rows": rows, "failures": failures, "elapsed_s": time.monotonic() - self.started,
+            "load": self.sampler.summary(), "command": self.a.command,
+            "medians": {row: {metric: median_of(results, row, scen, metric)
+                              for metric, _, _ in spec} for row in rows},
+        }
+        meta.update(params)
+        return meta
+
+
+def footer_lines(meta, what):
+    """The table's last lines: the failures, the load, when and where, `what` ran, the command."""
+    lines = ["FAILED  %s rep %d: %s" % (f["row"], f["rep"], f["error"]) for f in meta["failures"]]
+    load = meta["load"]
+    lines.append("")
+    lines.append("Load average (1 min) during the run: min %.2f, median %.2f, max %.2f (%d cores)"
+                 % (load["min"], load["median"], load["max"], os.cpu_count()))
+    lines.append("Date %s, %s, %s; %s; %.0f s" % (meta["date"], meta["machine"], meta["kernel"],
+                                                 what, meta["elapsed_s"]))
+    lines.append("Command: %s" % meta["command"])
+    return lines
+
+
+def publish(out_path, text):
+    """Writes the table beside the JSON lines (.txt) and prints it."""
+    with open(out_path[:-len(".jsonl")] + ".txt" if out_path.endswith(".jsonl")
+              else out_path + ".txt", "w") as f:
+        f.write(text + "\n")
+    print()
+    print(text)
+    print()
+    print("JSON lines: %s" % out_path)
+
+
 def targets(results, big_n, sessions_n):
     """(description, measured, ok, reference) for every target of the transport issue.
 
@@ -786,14 +887,7 @@ def main():
                     "*": "transport", "": None}[ref[1]]}
             meta["targets"].append(rec)
         out.write(json.dumps(meta) + "\n")
-    text = render(results, rows, meta, big_n, sessions_n)
-    with open(out_path[:-len(".jsonl")] + ".txt" if out_path.endswith(".jsonl")
-              else out_path + ".txt", "w") as f:
-        f.write(text + "\n")
-    print()
-    print(text)
-    print()
-    print("JSON lines: %s" % out_path)
+    publish(out_path, render(results, rows, meta, big_n, sessions_n))
     if meta["failed_rows"]:
         print("failed rows: %s" % meta["failed_rows"])
         return 1

@@ -40,14 +40,17 @@ std::string program_name(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-child_process::child_process(std::vector<std::string> argv, bool capture_stdout)
+child_process::child_process(std::vector<std::string> argv, bool capture_stdout, bool pipe_stdin)
     : name_(program_name(argv)), stderr_path_(fresh_temp_file("stderr")) {
-    int fds[2] = {-1, -1};
-    if (capture_stdout && pipe(fds) != 0) {
+    int fds[2] = {-1, -1}, input[2] = {-1, -1};
+    if ((capture_stdout && pipe(fds) != 0) || (pipe_stdin && pipe2(input, O_CLOEXEC) != 0)) {
         throw std::runtime_error("pipe failed");
     }
     pid_ = fork();
     if (pid_ == 0) {
+        if (pipe_stdin) {
+            dup2(input[0], 0);  // dup2 clears O_CLOEXEC on the copy
+        }
         if (capture_stdout) {
             dup2(fds[1], 1);
             close(fds[0]);
@@ -72,12 +75,23 @@ child_process::child_process(std::vector<std::string> argv, bool capture_stdout)
         close(fds[1]);
         stdout_fd_ = fds[0];
     }
+    if (pipe_stdin) {
+        close(input[0]);
+        stdin_fd_ = input[1];
+    }
+}
+
+void child_process::close_stdin() {
+    if (stdin_fd_ >= 0) {
+        close(std::exchange(stdin_fd_, -1));
+    }
 }
 
 child_process::child_process(child_process&& other) noexcept
     : name_(std::move(other.name_)),
       pid_(std::exchange(other.pid_, -1)),
       stdout_fd_(std::exchange(other.stdout_fd_, -1)),
+      stdin_fd_(std::exchange(other.stdin_fd_, -1)),
       buffer_(std::move(other.buffer_)),
       stderr_path_(std::exchange(other.stderr_path_, {})) {}
 
@@ -89,6 +103,7 @@ child_process::~child_process() {
     if (stdout_fd_ >= 0) {
         close(stdout_fd_);
     }
+    close_stdin();
     if (stderr_path_.empty()) {
         return;  // moved from
     }
@@ -242,7 +257,7 @@ child_process peer(const std::string& driver, std::vector<std::string> args,
     argv.push_back(source_dir() + "/integration/peers/" + driver);
     argv.push_back(shared_hosts());
     argv.insert(argv.end(), args.begin(), args.end());
-    return child_process(argv, true);
+    return child_process(argv, true, true);
 }
 
 void expect_ready(child_process& p, const std::string& who) {

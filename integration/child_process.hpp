@@ -12,15 +12,19 @@ namespace zkr::test {
 
 using namespace std::chrono_literals;
 
-/// A child process, killed (SIGKILL) on destruction if still running. Its stderr goes to a file
+/// A child process, killed (SIGKILL) on destruction if still running. Its stdin is the test's,
+/// or a pipe the test closes to tell it to finish (pipe_stdin). Its stderr goes to a file
 /// of its own, not to the test's output: the assertions below quote it, and a child destroyed
 /// while its test has failed prints it, so a failure says what the child was doing.
 class child_process {
   public:
-    explicit child_process(std::vector<std::string> argv, bool capture_stdout = false);
+    explicit child_process(std::vector<std::string> argv, bool capture_stdout = false,
+                           bool pipe_stdin = false);
     ~child_process();
     child_process(child_process&&) noexcept;
     int pid() const { return pid_; }
+    /// Closes the child's stdin (pipe_stdin): it reads the end of its input.
+    void close_stdin();
     /// Reads one line of the child's stdout (capture_stdout) within `limit`.
     bool read_line(std::string& line, std::chrono::milliseconds limit = 30s);
     /// Reads one line within `limit` and checks that it is `expected`; on failure the message
@@ -52,6 +56,7 @@ class child_process {
     std::string name_;
     int pid_ = -1;
     int stdout_fd_ = -1;
+    int stdin_fd_ = -1;
     std::string buffer_;
     std::string stderr_path_;
 };
@@ -67,7 +72,7 @@ child_process zkr_worker(const std::string& mode, const std::string& dir, int ro
 constexpr auto peer_start_limit = 60s;
 
 /// A driver from integration/peers/ run with `args` after the hosts, and extra environment
-/// ("NAME=value").
+/// ("NAME=value"). Its stdin is a pipe (close_stdin), so that it never reads the test's.
 child_process peer(const std::string& driver, std::vector<std::string> args,
                    std::vector<std::string> env = {});
 

@@ -1,0 +1,34 @@
+# What the one-command benchmarks beside run.sh share (sourced by cache.sh and discovery.sh):
+#
+#   bench_build_and_serve TARGET...
+#
+# checks the Debian packages (tools/install-deps.sh; ZKR_BENCH_NO_DEPS=1 skips it), builds
+# TARGET... in the Release tree of bench/run.sh ($ZKR_BENCH_BUILD, default build/bench-release)
+# under /tmp/zkr-build.lock, so that it never overlaps the machine's other builds, and starts a
+# throw-away standalone ZooKeeper on a free loopback port, stopped again by a trap whatever
+# happens. Sets $root, $build, $hosts and $zkdir (the server's directory). The server's heap is
+# $BENCH_SERVER_HEAP (default 1g).
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${ZKR_BENCH_BUILD:-$root/build/bench-release}
+
+bench_build_and_serve() {
+    if [[ ${ZKR_BENCH_NO_DEPS:-0} != 1 ]]; then
+        bash "$root/tools/install-deps.sh" >&2
+    fi
+    command -v javac >/dev/null || { echo "bench: javac (a JDK) is needed for the Curator row" >&2; exit 1; }
+
+    echo "== building the drivers in $build" >&2
+    flock /tmp/zkr-build.lock cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+        -DZKR_BUILD_TESTS=OFF -DZKR_BUILD_BENCH=ON >/dev/null
+    flock /tmp/zkr-build.lock cmake --build "$build" --target "$@" >&2
+
+    zkdir=$(mktemp -d "${TMPDIR:-/tmp}/zkr-bench-zk.XXXXXX")
+    stop_server() { bash "$root/tools/zk.sh" stop "$zkdir" || true; }
+    trap stop_server EXIT
+    trap 'exit 130' INT TERM HUP
+    # The test scripts run the server with C1 only (fast start) and a 256 MB heap; a benchmark
+    # wants the JIT a production server has (the last -XX option wins).
+    export ZK_JAVA_OPTS="-XX:TieredStopAtLevel=4 -Xmx${BENCH_SERVER_HEAP:-1g}"
+    hosts=$(bash "$root/tools/zk.sh" start "$zkdir")
+    echo "== ZooKeeper $(echo srvr | nc -N -w 2 "${hosts%:*}" "${hosts##*:}" | head -1 | sed 's/.*version: //; s/-.*//') on $hosts" >&2
+}
