@@ -71,8 +71,8 @@ long long ms(clock_type::duration d) {
 asio::awaitable<void> echo(tcp::socket socket, std::string id) {
     std::string buffer;
     for (;;) {
-        auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer), '\n',
-                                                       tuple);
+        auto [ec, n] =
+            co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer), '\n', tuple);
         if (ec) {
             co_return;  // the caller hung up
         }
@@ -183,8 +183,8 @@ asio::awaitable<std::pair<boost::system::error_code, std::string>> call(
         co_return std::pair(ec, std::string{});
     }
     std::string answer;
-    auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(answer), '\n',
-                                                   tuple);
+    auto [ec, n] =
+        co_await asio::async_read_until(socket, asio::dynamic_buffer(answer), '\n', tuple);
     co_return std::pair(ec, ec ? std::string{} : answer.substr(0, n - 1));
 }
 
@@ -232,9 +232,9 @@ std::size_t listed(const zkr::service_cache& cache, const std::string& id = {}) 
     if (!instances) {
         return 0;
     }
-    return static_cast<std::size_t>(std::count_if(
-        instances->begin(), instances->end(),
-        [&](const zkr::service_instance& i) { return id.empty() || i.id == id; }));
+    return static_cast<std::size_t>(
+        std::count_if(instances->begin(), instances->end(),
+                      [&](const zkr::service_instance& i) { return id.empty() || i.id == id; }));
 }
 
 /// The scenario (see the file comment), with `instances` started and `cache` started.
@@ -245,7 +245,8 @@ asio::awaitable<bool> calls(std::vector<instance_process>& instances, zkr::servi
         std::printf("  %s %s\n", ok ? "ok:  " : "FAIL:", what.c_str());
         holds = holds && ok;
     };
-    check(co_await wait_for(changes, [&] { return listed(cache) == 3; }, 30s),
+    check(co_await wait_for(
+              changes, [&] { return listed(cache) == 3; }, 30s),
           "the cache lists the three instances");
 
     zkr::provider_options options;
@@ -264,8 +265,8 @@ asio::awaitable<bool> calls(std::vector<instance_process>& instances, zkr::servi
             co_return false;
         }
         auto [ec, answer] = co_await call(*chosen, "hello " + std::to_string(n));
-        std::printf("call %d -> %s: %s\n", n, chosen->id.c_str(),
-                    ec ? ec.message().c_str() : answer.c_str());
+        std::printf("call %d -> %s\n", n,
+                    ec ? (chosen->id + " failed: " + ec.message()).c_str() : answer.c_str());
         answered.push_back(ec ? "(failed)" : answer.substr(0, answer.find(' ')));
     }
     const std::set<std::string> first_round(answered.begin(), answered.begin() + 3);
@@ -311,12 +312,12 @@ asio::awaitable<bool> calls(std::vector<instance_process>& instances, zkr::servi
     const bool dropped_in_time =
         dropped != changes.removed_at.end() &&
         dropped->second - killed_at <= instance_session_timeout + expiry_slack;
-    check(dropped_in_time,
-          dropped == changes.removed_at.end()
-              ? std::string("the cache never dropped the dead instance")
-              : "the cache dropped it " + std::to_string(ms(dropped->second - killed_at)) +
-                    " ms after its death (session timeout " +
-                    std::to_string(ms(instance_session_timeout)) + " ms)");
+    check(dropped_in_time, dropped == changes.removed_at.end()
+                               ? std::string("the cache never dropped the dead instance")
+                               : "the cache dropped it " +
+                                     std::to_string(ms(dropped->second - killed_at)) +
+                                     " ms after its death (session timeout " +
+                                     std::to_string(ms(instance_session_timeout)) + " ms)");
     check(listed(cache) == 2 && listed(cache, victim.id) == 0, "the cache lists the other two");
     co_return holds;
 }
