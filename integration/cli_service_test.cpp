@@ -192,6 +192,44 @@ TEST(CliService, BadInputIsANamedUsageErrorAndLeavesNothing) {
     EXPECT_FALSE(node_exists(shared_hosts(), root));  // nothing was written
 }
 
+TEST(CliService, AnIdAnotherSessionHasRegisteredIsRefusedAndRunsNothing) {
+    const auto base = fresh_root() + "/services";
+    auto first = zkr_in_background(register_echo(base, "i1"));
+    ASSERT_TRUE(first.expect_line(base + "/echo/i1"));
+    const auto before = read_node(base + "/echo/i1");
+    ASSERT_TRUE(before);
+    const auto marker = fresh_temp_dir() + "/ran";
+    auto [status, out] = zkr_shell("$ZKR service register --base " + base +
+                                   " echo --id i1 --address 10.0.0.9 --port 9 -- touch " + marker);
+    EXPECT_EQ(status, 75) << out;
+    EXPECT_EQ(out.rfind("zkr: cannot register an instance of echo under " + base + ": ", 0), 0u)
+        << out;
+    EXPECT_FALSE(std::filesystem::exists(marker));
+    // The first registration is untouched.
+    const auto after = read_node(base + "/echo/i1");
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->stat.czxid, before->stat.czxid);
+    EXPECT_EQ(after->data, before->data);
+    stop(first);
+}
+
+TEST(CliService, HelpShowsEveryForm) {
+    auto [status, out] = zkr_shell("$ZKR service --help");
+    EXPECT_EQ(status, 0) << out;
+    for (const auto* form :
+         {"zkr service register --address A --port P ", "zkr service list ", "zkr service watch ",
+          "zkr service disable|enable [--base PATH] "
+          "NAME ID"}) {
+        EXPECT_NE(out.find(form), std::string::npos) << form << "\n" << out;
+    }
+    auto [none_status, none] = zkr_shell("$ZKR service echo");
+    EXPECT_EQ(none_status, 64) << none;
+    EXPECT_EQ(
+        none.rfind("zkr: service takes register, list, watch, disable or enable, not 'echo'", 0),
+        0u)
+        << none;
+}
+
 TEST(CliService, ListOfAServiceInAnotherLayoutIsANamedError) {
     const auto base = fresh_root();
     create_node(shared_hosts(), "/t", "");
