@@ -19,20 +19,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-/// The node at `path` read through a session of its own; nullopt if there is none.
-std::optional<node_data> read_node(const std::string& path,
-                                   const std::string& hosts = shared_hosts()) {
-    std::optional<node_data> out;
-    with_sessions({config_for(hosts)}, [&](session& s) -> asio::awaitable<void> {
-        auto [ec, node] = co_await s.async_get_data(path, tuple);
-        if (!ec) {
-            out = std::move(node);
-        }
-        co_await s.async_close(asio::use_awaitable);
-    });
-    return out;
-}
-
 void set_data(const std::string& path, const std::string& data,
               const std::string& hosts = shared_hosts()) {
     with_sessions({config_for(hosts)}, [&](session& s) -> asio::awaitable<void> {
@@ -408,14 +394,8 @@ TEST(CliWatch, NodeKeepAndWatchCarryOnAcrossASessionExpiry) {
 
     // The keeper's session renews and the node is created again, by the new session; the
     // command runs on, untouched.
-    std::optional<node_data> after;
-    ASSERT_TRUE(wait_until(
-        [&] {
-            after = read_node(node, hosts);
-            return after && after->stat.ephemeral_owner != before->stat.ephemeral_owner;
-        },
-        30s, 100ms))
-        << keeper.report();
+    const auto after = recreated_by_another_session(node, before->stat.ephemeral_owner, hosts);
+    ASSERT_TRUE(after) << keeper.report();
     EXPECT_EQ(after->data, "10.0.0.7:8080");
     // The watch's session renews too: it reads the node again and says so (resynced); the
     // node it reports last is the new one, whichever of the two came first.

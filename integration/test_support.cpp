@@ -280,6 +280,27 @@ asio::awaitable<std::optional<node_data>> get_node(session& s, const std::string
     co_return got;
 }
 
+std::optional<node_data> read_node(const std::string& path, const std::string& hosts) {
+    return with_plain_session<std::optional<node_data>>(
+        hosts, [&](session& s) -> asio::awaitable<std::optional<node_data>> {
+            co_return co_await get_node(s, path);
+        });
+}
+
+std::optional<node_data> recreated_by_another_session(const std::string& path, std::int64_t owner,
+                                                      const std::string& hosts,
+                                                      std::chrono::milliseconds limit) {
+    std::optional<node_data> now;
+    const auto by_another = [&] { return now && now->stat.ephemeral_owner != owner; };
+    wait_until(
+        [&] {
+            now = read_node(path, hosts);
+            return by_another();
+        },
+        limit, 100ms);
+    return by_another() ? now : std::nullopt;
+}
+
 std::string http_get(unsigned short port, const std::string& target) {
     asio::ip::tcp::iostream stream;
     stream.expires_after(5s);

@@ -179,6 +179,17 @@ child_process zkr_in_background(std::vector<std::string> args,
 /// The node at `path` read through `s`; nullopt if there is none (or the read failed).
 boost::asio::awaitable<std::optional<node_data>> get_node(session& s, const std::string& path);
 
+/// The node at `path` read through a session of its own; nullopt if there is none.
+std::optional<node_data> read_node(const std::string& path,
+                                   const std::string& hosts = shared_hosts());
+
+/// The node at `path` once a session other than `owner` holds it (a node kept or a registration
+/// renewed after its session expired: created again by the new session), within `limit`;
+/// nullopt if that did not happen.
+std::optional<node_data> recreated_by_another_session(const std::string& path, std::int64_t owner,
+                                                      const std::string& hosts,
+                                                      std::chrono::milliseconds limit = 30s);
+
 /// The body of http://127.0.0.1:PORT/TARGET, or "" if the answer is not 200 (a deadline of 5 s).
 std::string http_get(unsigned short port, const std::string& target = "/metrics");
 

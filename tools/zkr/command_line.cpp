@@ -66,11 +66,32 @@ std::string path_problem_for(const std::string& what, const std::string& path, s
     return {};
 }
 
-/// What is wrong with the operand of command line `o`: a missing or malformed PATH or
-/// SEQUENCER, a PATH the server or the recipe would refuse, a command that does not exist. Empty
-/// if nothing.
+/// What is wrong with `name` as the operand `operand` (NAME, ID): not one node name. Empty if
+/// nothing.
+std::string name_problem(const char* operand, const std::string& name) {
+    auto problem = node_name_problem(name);
+    return problem.empty()
+               ? problem
+               : std::string(operand) + " '" + name + "' is not one node name: " + problem;
+}
+
+/// What is wrong with the operand of command line `o`: a missing or malformed PATH, SEQUENCER,
+/// NAME or ID, a PATH the server or the recipe would refuse, a command that does not exist.
+/// Empty if nothing.
 std::string operand_problem(const options& o, const std::string& what) {
     switch (o.entry->operand) {
+        case operand::service_or_none:
+            return o.path.empty() ? std::string{} : name_problem("NAME", o.path);
+        case operand::service:
+            return o.path.empty() ? what + " needs a NAME" : name_problem("NAME", o.path);
+        case operand::service_instance:
+            if (o.id.empty()) {
+                return what + " needs a NAME and an ID";
+            }
+            if (auto problem = name_problem("NAME", o.path); !problem.empty()) {
+                return problem;
+            }
+            return name_problem("ID", o.id);
         case operand::sequencer:
             if (o.path.empty()) {
                 return what + " needs a SEQUENCER";
@@ -161,6 +182,11 @@ std::string usage_text(std::string_view command) {
            "TERM and HUP are forwarded to CMD. watch prints PATH's node (--children: its\n"
            "children; --tree: its subtree), then a line per change, until interrupted. -h or\n"
            "--help after COMMAND prints its usage only.\n"
+           "service register keeps an instance of service NAME registered while CMD runs (CMD\n"
+           "gets ZKR_NODE_PATH), in Curator's discovery layout under --base (default\n"
+           "/services); service list prints the names, or NAME's instances; service watch\n"
+           "prints a line per change of NAME's instances; service disable|enable sets an\n"
+           "instance's enabled flag.\n"
            "HOSTS defaults to $ZKR_HOSTS, then 127.0.0.1:2181.\n"
            "\n"
            "Exit status: CMD's own (128+N if killed by signal N); 64 usage error; 69 cannot "
@@ -238,6 +264,8 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
             o.action = word;
         } else if (o.path.empty()) {
             o.path = word;
+        } else if (o.entry->operand == operand::service_instance && o.id.empty()) {
+            o.id = word;
         } else {
             return usage_error("unexpected argument " + word +
                                (o.entry->runs_command ? " (put the command after --)" : ""));

@@ -60,9 +60,18 @@ constexpr const option_spec* barrier_enter_accepts[] = {&members, &timeout, &gra
 constexpr const option_spec* follow_accepts[] = {&scope, &depth, &json};
 constexpr const option_spec* node_keep_accepts[] = {&data, &node_mode, &timeout, &quiet};
 
+constexpr const option_spec* service_register_accepts[] = {
+    &address, &port, &ssl_port, &instance_id, &payload, &uri_spec, &base, &grace, &quiet};
+constexpr const option_spec* service_list_accepts[] = {&base, &json};
+constexpr const option_spec* service_flag_accepts[] = {&base};
+
 constexpr std::string_view node_keep_action[] = {"keep"};
 constexpr std::string_view barrier_actions[] = {"set", "remove", "wait"};
 constexpr std::string_view barrier_enter_action[] = {"enter"};
+constexpr std::string_view service_register_action[] = {"register"};
+constexpr std::string_view service_list_action[] = {"list"};
+constexpr std::string_view service_watch_action[] = {"watch"};
+constexpr std::string_view service_flag_actions[] = {"disable", "enable"};
 
 constexpr subcommand table[] = {
     {.name = "lock",
@@ -102,6 +111,29 @@ constexpr subcommand table[] = {
      .renews_session = true,
      .node_suffix = kept_node,
      .run = run_node_keep},
+    {.name = "service",
+     .actions = service_register_action,
+     .accepts = service_register_accepts,
+     .operand = operand::service,
+     .runs_command = true,
+     .renews_session = true,
+     .run = run_service_register},
+    {.name = "service",
+     .actions = service_list_action,
+     .accepts = service_list_accepts,
+     .operand = operand::service_or_none,
+     .run = run_service_list},
+    {.name = "service",
+     .actions = service_watch_action,
+     .accepts = service_list_accepts,
+     .operand = operand::service,
+     .renews_session = true,
+     .run = run_service_watch},
+    {.name = "service",
+     .actions = service_flag_actions,
+     .accepts = service_flag_accepts,
+     .operand = operand::service_instance,
+     .run = run_service_enabled},
     {.name = "revoke", .accepts = revoke_accepts, .node_suffix = revoked_node, .run = run_revoke},
     {.name = "check", .operand = operand::sequencer, .run = run_check},
     {.name = "help", .operand = operand::topic},
@@ -129,6 +161,15 @@ std::string subcommand::usage() const {
             break;
         case operand::topic:
             line.append(" [COMMAND]");
+            break;
+        case operand::service:
+            line.append(" NAME");
+            break;
+        case operand::service_or_none:
+            line.append(" [NAME]");
+            break;
+        case operand::service_instance:
+            line.append(" NAME ID");
             break;
     }
     if (runs_command) {

@@ -22,12 +22,15 @@ using handler = boost::asio::awaitable<int> (*)(session& s, const options& o);
 
 /// What the one word after the options names.
 enum class operand {
-    path,       ///< a ZooKeeper path (checked as the server would)
-    sequencer,  ///< a sequencer's text (zkr::sequencer::to_string, $ZKR_SEQUENCER)
-    topic,      ///< the name of a command, or none (help)
+    path,              ///< a ZooKeeper path (checked as the server would)
+    sequencer,         ///< a sequencer's text (zkr::sequencer::to_string, $ZKR_SEQUENCER)
+    topic,             ///< the name of a command, or none (help)
+    service,           ///< NAME: a service's name, one node name under --base
+    service_or_none,   ///< [NAME]: a service's name, or none (service list: the names)
+    service_instance,  ///< NAME ID: a service's name and an instance's id (in options::id)
 };
 
-/// One form of a subcommand: "zkr NAME [ACTION] OPTIONS... PATH [-- CMD [ARGS...]]".
+/// One form of a subcommand: "zkr NAME [ACTION] OPTIONS... OPERAND [-- CMD [ARGS...]]".
 struct subcommand {
     std::string_view name;
     /// The words one of which follows the name, as barrier's set|remove|wait; empty for a

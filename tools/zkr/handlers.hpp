@@ -39,6 +39,12 @@ boost::asio::awaitable<int> run_barrier_enter(session& s, const options& o);
 boost::asio::awaitable<int> run_watch(session& s, const options& o);
 // Keeping a node while CMD runs (node_keep_command.cpp).
 boost::asio::awaitable<int> run_node_keep(session& s, const options& o);
+// Service discovery: an instance registered while CMD runs (service_register_command.cpp);
+// listing, following, disabling and enabling instances (service_commands.cpp).
+boost::asio::awaitable<int> run_service_register(session& s, const options& o);
+boost::asio::awaitable<int> run_service_list(session& s, const options& o);
+boost::asio::awaitable<int> run_service_watch(session& s, const options& o);
+boost::asio::awaitable<int> run_service_enabled(session& s, const options& o);
 
 /// The handlers' completion token: results as tuples, errors as values rather than exceptions.
 inline constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);

@@ -1,5 +1,6 @@
 // The commands that look and change nothing: leader, status and members.
 #include "handlers.hpp"
+#include "json_text.hpp"
 
 #include <zkr/group.hpp>
 #include <zkr/leader_election.hpp>
@@ -17,27 +18,6 @@ namespace zkr::cli {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-
-namespace {
-
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
-}
-
-}  // namespace
 
 // The leader's id (its node's data); with --watch, a line again at every change: another
 // leader, or a value the leader published (leadership::async_publish).

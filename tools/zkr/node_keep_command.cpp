@@ -94,11 +94,8 @@ asio::awaitable<int> run_node_keep(session& s, const options& o) {
         co_await n.async_close(tuple);  // nothing of ours is left behind
         co_return waited;
     }
-    held h;  // kept, not held: the node comes back when it goes, and is never lost
-    h.path = o.path;
-    h.kept_node = true;
-    h.wait_lost = [](std::function<void(boost::system::error_code)>) {};
-    auto outcome = co_await run_child(o.command, h, hold_limits{o.grace, std::nullopt, o.quiet});
+    auto outcome = co_await run_child(o.command, kept_node_at(o.path),
+                                      hold_limits{o.grace, std::nullopt, o.quiet});
     if (auto [ec] = co_await n.async_close(tuple); ec) {
         // The command's status all the same: it is what the script asked about.
         std::fprintf(stderr, "zkr: cannot delete %s: %s\n", o.path.c_str(), ec.message().c_str());

@@ -3,6 +3,7 @@
 #include "metrics_endpoint.hpp"
 
 #include <zkr/path.hpp>
+#include <zkr/service_instance.hpp>
 
 #include <algorithm>
 
@@ -107,17 +108,60 @@ bool read_node(argument_reader& words, const std::string& spelling, options& o) 
     if (!words.value(spelling, o.node)) {
         return false;
     }
-    std::string problem;
-    if (o.node.empty()) {
-        problem = "it is empty";
-    } else if (o.node.find('/') != std::string::npos) {
-        problem = "it contains '/'";
-    } else if (zkr::validate_path("/" + o.node, &problem)) {
-        problem = "as the path /" + o.node + ", " + problem;
-    }
-    if (!problem.empty()) {
+    if (auto problem = node_name_problem(o.node); !problem.empty()) {
         return words.fail("--node takes the name of a node in PATH, as zkr status shows it, not '" +
                           o.node + "': " + problem);
+    }
+    return true;
+}
+
+// service: where the services are (Curator's base path).
+bool read_base(argument_reader& words, const std::string& spelling, options& o) {
+    if (!words.value(spelling, o.base)) {
+        return false;
+    }
+    if (std::string problem; zkr::validate_path(o.base, &problem)) {
+        return words.fail("--base takes a ZooKeeper path, such as /services, not '" + o.base +
+                          "': " + problem);
+    }
+    return true;
+}
+
+// service register: a port as Curator's ServiceInstance holds it (0 to 65535).
+template <std::optional<int> options::*field>
+bool read_port(argument_reader& words, const std::string& spelling, options& o) {
+    long long port = 0;
+    if (!words.number(spelling, 0, 65535, port)) {
+        return false;
+    }
+    o.*field = static_cast<int>(port);
+    return true;
+}
+
+// service register --id: the instance's node under the service, so one node name.
+bool read_instance_id(argument_reader& words, const std::string& spelling, options& o) {
+    if (!words.value(spelling, o.id)) {
+        return false;
+    }
+    if (auto problem = node_name_problem(o.id); !problem.empty()) {
+        return words.fail("--id takes one node name, the instance's under the service, not '" +
+                          o.id + "': " + problem);
+    }
+    return true;
+}
+
+// service register --payload: checked as the registration will check it, so that a mistake is
+// a usage error before anything is sent.
+bool read_payload(argument_reader& words, const std::string& spelling, options& o) {
+    if (!words.value(spelling, o.payload)) {
+        return false;
+    }
+    service_instance probe;
+    probe.name = "probe";
+    probe.payload = o.payload;
+    if (auto ec = zkr::validate(probe)) {
+        return words.fail("--payload takes JSON text, such as '{\"zone\": \"a\"}', not '" +
+                          o.payload + "': " + ec.message());
     }
     return true;
 }
@@ -178,12 +222,32 @@ bool no_count(const options& o) {
     return o.max == 0;
 }
 
+bool no_address(const options& o) {
+    return o.address.empty();
+}
+
+bool no_port(const options& o) {
+    return !o.port;
+}
+
 // An empty --id is no id: an election needs a name for its participant.
 bool no_id(const options& o) {
     return o.id.empty();
 }
 
 }  // namespace
+
+std::string node_name_problem(const std::string& name) {
+    std::string problem;
+    if (name.empty()) {
+        problem = "it is empty";
+    } else if (name.find('/') != std::string::npos) {
+        problem = "it contains '/'";
+    } else if (zkr::validate_path("/" + name, &problem)) {
+        problem = "as the path /" + name + ", " + problem;
+    }
+    return problem;
+}
 
 bool option_spec::given_by(std::string_view word) const {
     return std::any_of(spellings.begin(), spellings.end(), [&](std::string_view s) {
@@ -232,6 +296,13 @@ const option_spec node_mode{
     "--ephemeral|--persistent|--ttl S", {"--ephemeral", "--persistent", "--ttl"}, read_node_mode};
 const option_spec ignore_revocation{
     "--ignore-revocation", {"--ignore-revocation"}, set_flag<&options::ignore_revocation>};
+const option_spec base{"--base PATH", {"--base"}, read_base};
+const option_spec address{"--address A", {"--address"}, read_text<&options::address>, no_address};
+const option_spec port{"--port P", {"--port"}, read_port<&options::port>, no_port};
+const option_spec ssl_port{"--ssl-port P", {"--ssl-port"}, read_port<&options::ssl_port>};
+const option_spec instance_id{"--id ID", {"--id"}, read_instance_id};
+const option_spec payload{"--payload JSON", {"--payload"}, read_payload};
+const option_spec uri_spec{"--uri-spec S", {"--uri-spec"}, read_text<&options::uri_spec>};
 }  // namespace option
 
 std::span<const option_spec* const> global_options() {

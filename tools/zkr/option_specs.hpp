@@ -37,8 +37,12 @@ extern const option_spec hosts, session_timeout, auth, verbose;
 // The subcommands'.
 extern const option_spec read_or_write, timeout, try_once, grace, max_hold, quiet, progress,
     max_leases, members, id, requeue, watch, json, node, force, ignore_revocation, metrics, scope,
-    depth, data, node_mode;
+    depth, data, node_mode, base, address, port, ssl_port, instance_id, payload, uri_spec;
 }  // namespace option
+
+/// What is wrong with `name` as one node's name (a service's, an instance's): it is empty, holds
+/// '/', or is a name the server refuses ("." or ".."). Empty if nothing.
+std::string node_name_problem(const std::string& name);
 
 /// The global options, in the order the usage line shows them.
 std::span<const option_spec* const> global_options();

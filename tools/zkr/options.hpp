@@ -25,10 +25,12 @@ struct options {
         command_name;    ///< as typed: lock, semaphore, elect, leader, status, barrier, members...
     std::string action;  ///< the word after a command that has several forms (barrier's, node's)
     const subcommand* entry = nullptr;  ///< the command's entry in the table (commands.hpp)
+    /// The operand: a PATH, a SEQUENCER, a COMMAND (help), or a service's NAME (service).
     std::string path;
-    std::string side;      ///< lock: "", "read" or "write"
-    int max = 0;           ///< semaphore --max, barrier enter --members
-    std::string id;        ///< elect
+    std::string side;  ///< lock: "", "read" or "write"
+    int max = 0;       ///< semaphore --max, barrier enter --members
+    /// elect --id; service register --id, and the ID of service disable|enable
+    std::string id;
     bool requeue = false;  ///< elect: campaign again after a loss (the session renews)
     std::optional<std::chrono::seconds> timeout;
     bool try_only = false;
@@ -50,7 +52,14 @@ struct options {
     std::string data;                ///< node keep: --data D
     /// node keep: "" (ephemeral, the default), "ephemeral", "persistent" or "ttl" (--ttl S).
     std::string node_mode;
-    std::chrono::seconds ttl{0};       ///< node keep --ttl S
+    std::chrono::seconds ttl{0};  ///< node keep --ttl S
+    // service: the instance's fields (register), and where the services are.
+    std::string base = "/services";    ///< --base PATH, as Curator's builder is given
+    std::string address;               ///< --address A
+    std::optional<int> port;           ///< --port P
+    std::optional<int> ssl_port;       ///< --ssl-port P
+    std::string payload = "null";      ///< --payload JSON (checked as JSON when read)
+    std::string uri_spec;              ///< --uri-spec S
     std::vector<std::string> command;  ///< after "--"
 };
 

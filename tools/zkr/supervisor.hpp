@@ -19,6 +19,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace zkr::cli {
@@ -39,6 +40,16 @@ struct held {
     /// instead of ZKR_LOCK_PATH, ZKR_FENCING_TOKEN and ZKR_SEQUENCER.
     bool kept_node = false;
 };
+
+/// A node kept in existence at `path` (zkr node keep, zkr service register): never lost, since
+/// it comes back whenever it goes.
+inline held kept_node_at(std::string path) {
+    held h;
+    h.path = std::move(path);
+    h.kept_node = true;
+    h.wait_lost = [](std::function<void(boost::system::error_code)>) {};
+    return h;
+}
 
 /// How zkr ends a hold it decides to end.
 struct hold_limits {
