@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -194,6 +195,63 @@ TEST(DiscoverySteps, SetEnabledThroughEveryFault) {
     c.script = {"get_data /services/echo/a", "set_data /services/echo/a"};
     c.conflict_errors = {make_error_code(zk_errc::no_node)};
     check_every_step(c);
+}
+
+TEST(DiscoverySteps, ARegistrationThatHoldsNothingCompletesItsOperations) {
+    service_registration none;  // default-constructed: no node, no session
+    EXPECT_TRUE(none.node_path().empty());
+    // Completed on the system executor (there is no session): waited for with a future.
+    auto outcome = [](auto start) {
+        std::promise<error_code> p;
+        auto f = p.get_future();
+        start([&p](error_code ec) { p.set_value(ec); });
+        return f.get();
+    };
+    EXPECT_EQ(outcome([&](auto h) { none.async_wait_registered(std::move(h)); }),
+              asio::error::operation_aborted);
+    EXPECT_EQ(outcome([&](auto h) { none.async_update(echo_instance("me"), std::move(h)); }),
+              asio::error::operation_aborted);
+    EXPECT_FALSE(outcome([&](auto h) { none.async_unregister(std::move(h)); }))
+        << "nothing to unregister";
+}
+
+TEST(DiscoverySteps, RefusedUpdatesChangeNothingAndSendNothing) {
+    asio::io_context ioc;
+    fake_server server;
+    auto s = std::make_shared<fake_session>(ioc, server, our_session);
+    auto d = access::construct<service_discovery>(session_ptr(s), discovery_base);
+    std::optional<service_registration> r;
+    d.async_register(echo_instance("me"), [&](error_code ec, service_registration got) {
+        EXPECT_FALSE(ec) << ec.message();
+        r = std::move(got);
+    });
+    drain(ioc, "the registration");
+    ASSERT_TRUE(r.has_value());
+    const auto before = s->requests().size();
+    const auto registered = r->instance();
+    auto refused = [&](service_instance changed) {
+        error_code result = make_error_code(errc::session_closed);
+        r->async_update(std::move(changed), [&](error_code ec) { result = ec; });
+        drain(ioc, "the update");
+        return result;
+    };
+    auto renamed = registered;
+    renamed.name = "other";
+    EXPECT_EQ(refused(renamed), errc::invalid_argument);
+    auto retyped = registered;
+    retyped.type = service_type::permanent;
+    EXPECT_EQ(refused(retyped), errc::invalid_argument);
+    auto bad_port = registered;
+    bad_port.port = 70000;
+    EXPECT_EQ(refused(bad_port), errc::invalid_service_instance);
+    EXPECT_EQ(r->instance(), registered);
+    EXPECT_EQ(s->requests().size(), before);
+    service_instance stored;
+    EXPECT_FALSE(from_json(server.nodes.at(instance_node).data, stored));
+    EXPECT_EQ(stored, registered);
+    r.reset();
+    drain(ioc, "the unregistration");
+    EXPECT_FALSE(server.exists(instance_node)) << "dropping the handle unregisters";
 }
 
 }  // namespace

@@ -10,8 +10,9 @@
 namespace zkr {
 namespace {
 
-// As Curator 5.4 writes an instance whose payload class is annotated with Jackson's type
-// information ("@class"), with a UriSpec "{scheme}://{address}:{port}".
+// As Curator 5.4's JsonInstanceSerializer(payloadClass, false) writes an instance (checked
+// against the jar), its payload with Jackson's type information ("@class"), with a UriSpec
+// "{scheme}://{address}:{port}".
 const std::string curator_json =
     R"({"name":"echo","id":"5ba2b7d1-5e3c-4b4e-9d6a-0d1f4c2b9a77","address":"10.0.0.7",)"
     R"("port":7001,"sslPort":null,"payload":{"@class":"org.example.EchoDetails",)"
@@ -49,6 +50,22 @@ TEST(ServiceInstanceJson, ReadsWhatCuratorWrites) {
     EXPECT_EQ(i.type, service_type::dynamic);
     EXPECT_EQ(i.uri_spec, "{scheme}://{address}:{port}");
     EXPECT_TRUE(i.enabled);
+}
+
+TEST(ServiceInstanceJson, ReadsCuratorsDefaultCompatibleFormWithoutEnabled) {
+    // JsonInstanceSerializer(payloadClass), the builder's default, writes the pre-4.1 shape:
+    // no "enabled" (a reader takes true).
+    const std::string compatible =
+        R"({"name":"echo","id":"one","address":"127.0.0.1","port":9000,"sslPort":null,)"
+        R"("payload":{"@class":"java.util.LinkedHashMap","zone":"a"},)"
+        R"("registrationTimeUTC":42,"serviceType":"STATIC","uriSpec":null})";
+    service_instance i;
+    i.enabled = false;
+    ASSERT_FALSE(from_json(compatible, i));
+    EXPECT_TRUE(i.enabled);
+    EXPECT_EQ(i.type, service_type::static_instance);
+    EXPECT_EQ(i.payload, R"({"@class":"java.util.LinkedHashMap","zone":"a"})");
+    EXPECT_TRUE(i.uri_spec.empty());
 }
 
 TEST(ServiceInstanceJson, WritesCuratorsFieldOrderByteForByte) {
