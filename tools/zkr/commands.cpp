@@ -61,7 +61,7 @@ constexpr const option_spec* follow_accepts[] = {&scope, &depth, &json};
 constexpr const option_spec* node_keep_accepts[] = {&data, &node_mode, &timeout, &quiet};
 
 constexpr const option_spec* service_register_accepts[] = {
-    &address, &port, &ssl_port, &instance_id, &payload, &uri_spec, &base, &grace, &quiet};
+    &address, &port, &ssl_port, &instance_id, &payload, &uri_spec, &base, &quiet};
 constexpr const option_spec* service_list_accepts[] = {&base, &json};
 constexpr const option_spec* service_flag_accepts[] = {&base};
 
