@@ -155,6 +155,8 @@ std::string_view zkr_name(errc e) noexcept {
             return "node_taken";
         case errc::already_started:
             return "already_started";
+        case errc::invalid_service_instance:
+            return "invalid_service_instance";
     }
     return "other";
 }

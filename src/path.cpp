@@ -144,6 +144,11 @@ std::string join_path(std::string_view dir, std::string_view name) {
     return out;
 }
 
+bool is_node_name(std::string_view name) {
+    return !name.empty() && name.find('/') == std::string_view::npos &&
+           !validate_path(join_path("/", name));
+}
+
 }  // namespace zkr::detail
 
 zkr::error_code zkr::validate_path(std::string_view path, std::string* reason) {

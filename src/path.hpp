@@ -30,4 +30,7 @@ std::string_view node_name(std::string_view path) noexcept;
 /// join("/a", "b") -> "/a/b"; join("/", "b") -> "/b".
 std::string join_path(std::string_view dir, std::string_view name);
 
+/// True for one node name the server accepts: not empty, no '/', not "." or "..".
+bool is_node_name(std::string_view name);
+
 }  // namespace zkr::detail

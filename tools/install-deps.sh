@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
     g++ clang-16 libclang-rt-16-dev cmake ninja-build pkg-config
     libboost1.81-dev libboost-log1.81-dev libboost-system1.81-dev libboost-thread1.81-dev
+    libboost-json1.81-dev
     libzookeeper-st-dev libzookeeper-mt2 zookeeper default-jre-headless netcat-openbsd iproute2 procps bc
     libgtest-dev clang-format
     libsqlite3-dev prometheus-cpp-dev

@@ -30,6 +30,7 @@ namespace detail {
 class session_seam;
 struct access;
 struct service_discovery_impl;
+struct registered_node;
 }  // namespace detail
 
 /// Registration and queries under one base path (see the file comment).
@@ -155,19 +156,27 @@ class ZKR_API service_registration {
     std::string node_path() const;
 
     /// Completes once the instance's node exists (at once if it does).
-    /// Handler signature: void(error_code).
+    /// Handler signature: void(error_code). A registration that holds nothing:
+    /// operation_aborted.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_wait_registered(Token&& token = {}) {
-        return node_->async_wait_created(std::forward<Token>(token));
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [node = node_](auto h) { initiate_wait_registered(node, std::move(h)); });
     }
 
     /// Replaces the registered instance (every field but name and id, which must stay: else
-    /// errc::invalid_argument and nothing changes); completes once the node holds it.
-    /// Handler signature: void(error_code).
+    /// errc::invalid_argument and nothing changes; an instance validate() refuses: its error);
+    /// completes once the node holds it.
+    /// Handler signature: void(error_code). A registration that holds nothing:
+    /// operation_aborted.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_update(service_instance instance, Token&& token = {}) {
-        auto data = prepare_update(std::move(instance));
-        return node_->async_set_data(std::move(data), std::forward<Token>(token));
+        auto update = prepare_update(std::move(instance));
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token), [node = node_, update = std::move(update)](auto h) {
+                initiate_update(node, update, std::move(h));
+            });
     }
 
     /// async_update with only `enabled` changed.
@@ -179,19 +188,33 @@ class ZKR_API service_registration {
     }
 
     /// Unregisters: stops keeping the node and deletes it if it is ours. Not cancellable.
-    /// Handler signature: void(error_code).
+    /// Handler signature: void(error_code). A registration that holds nothing: success.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_unregister(Token&& token = {}) {
-        return node_->async_close(std::forward<Token>(token));
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [node = node_](auto h) { initiate_unregister(node, std::move(h)); });
     }
 
   private:
     friend class service_discovery;
-    service_registration(std::unique_ptr<persistent_node> node, service_instance instance);
-    /// The JSON to write, or the error to report through an invalid update.
-    std::string prepare_update(service_instance instance);
+    using node_ptr = std::shared_ptr<detail::registered_node>;
+    /// The JSON to write, or the error an invalid update reports (and then instance_ is kept).
+    struct prepared_update {
+        error_code error;
+        std::string data;
+    };
 
-    std::unique_ptr<persistent_node> node_;
+    service_registration(node_ptr node, service_instance instance);
+    prepared_update prepare_update(service_instance instance);
+    static void initiate_wait_registered(const node_ptr&, detail::handler<void(error_code)>);
+    static void initiate_update(const node_ptr&, const prepared_update&,
+                                detail::handler<void(error_code)>);
+    static void initiate_unregister(const node_ptr&, detail::handler<void(error_code)>);
+
+    // The node kept and its session; shared with the operations in flight, so the last owner's
+    // drop unregisters. Null for a registration that holds nothing.
+    node_ptr node_;
     service_instance instance_;
 };
 

@@ -19,7 +19,10 @@ namespace zkr {
 
 class service_cache;
 namespace detail {
+struct access;
 struct service_provider_impl;
+/// Where a provider gets the instances to choose from, now (null: none).
+using instances_source = std::function<std::shared_ptr<const std::vector<service_instance>>()>;
 }  // namespace detail
 
 enum class provider_strategy {
@@ -30,7 +33,8 @@ enum class provider_strategy {
 };
 
 /// Curator's DownInstancePolicy: an instance reported failing `error_threshold` times is skipped
-/// until `timeout` has passed since its last reported error.
+/// until `timeout` has passed since the first of those errors; then its errors are forgotten
+/// (as Curator's DownInstanceManager counts them: from the first error, for `timeout`).
 struct down_instance_policy {
     std::chrono::milliseconds timeout{30'000};
     int error_threshold = 2;
@@ -41,6 +45,9 @@ struct provider_options {
     /// Instances for which this is false are skipped (null: none).
     std::function<bool(const service_instance&)> filter;
     down_instance_policy down;
+    /// The clock of the down-instance policy (null: std::chrono::steady_clock::now); tests
+    /// give their own.
+    std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 /// Chooses instances (see the file comment). Thread safety: any member from any thread.
@@ -54,7 +61,7 @@ class ZKR_API service_provider {
     ~service_provider();
 
     /// An instance to call; empty when none is usable (none registered, all disabled, filtered
-    /// out or down).
+    /// out or down). The filter runs on the calling thread, outside the provider's lock.
     std::optional<service_instance> get_instance();
 
     /// Every usable instance now, sorted by id.
@@ -64,6 +71,9 @@ class ZKR_API service_provider {
     void note_error(const service_instance& instance);
 
   private:
+    friend struct detail::access;
+    service_provider(detail::instances_source source, provider_options options);
+
     std::unique_ptr<detail::service_provider_impl> impl_;
 };
 

@@ -28,6 +28,10 @@
 #include <zkr/revoke.hpp>
 #include <zkr/semaphore.hpp>
 #include <zkr/sequencer.hpp>
+#include <zkr/service_cache.hpp>
+#include <zkr/service_discovery.hpp>
+#include <zkr/service_instance.hpp>
+#include <zkr/service_provider.hpp>
 #include <zkr/session.hpp>
 #include <zkr/shared_mutex.hpp>
 #include <zkr/tree_cache.hpp>
