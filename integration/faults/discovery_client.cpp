@@ -88,6 +88,9 @@ asio::awaitable<int> keep_registered(zkr::session& s, const std::string& base,
 asio::awaitable<void> record_events(zkr::service_cache& cache, bool& failed) {
     for (;;) {
         auto [ec, event] = co_await cache.async_wait_event(tuple);
+        if (ec == asio::error::operation_aborted) {
+            co_return;  // the run is over: the stop file cancelled the wait
+        }
         if (ec) {
             record_now("R", "wait:" + words(ec.message()));
             failed = true;

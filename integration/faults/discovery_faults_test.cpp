@@ -306,11 +306,12 @@ TEST(Faults, DiscoveryListsLiveInstancesAndDropsDeadOnesThroughPartitions) {
         observer_hosts.push_back(net.client_address(i));
     }
     const auto isolate = [&](discovery_fleet& fleet, const std::string& kind, int server) {
-        // Healed once a quorum of the whole ensemble serves again: the isolated server's
-        // processes can reach it from then on.
+        // Healed once every server serves again, the isolated one included (it rejoins the
+        // quorum in ZooKeeper's own time): its processes can reach the ensemble from then on.
         fleet.fault(kind, "server" + std::to_string(server), [&] {
             EXPECT_TRUE(net.isolate_past_election(server, session_timeout * 3 / 2))
                 << "no quorum left, or none after the heal";
+            EXPECT_TRUE(net.wait_all_serving(30s)) << "server " << server << " did not rejoin";
         });
     };
     const auto v = run_discovery(
