@@ -35,10 +35,15 @@ inline std::string words(std::string text) {
     return text;
 }
 
+/// Whether the stop file exists.
+inline bool stop_asked() {
+    return ::access(stop_path.c_str(), F_OK) == 0;
+}
+
 /// Completes once the stop file exists.
 inline boost::asio::awaitable<void> stop_requested() {
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    while (::access(stop_path.c_str(), F_OK) != 0) {
+    while (!stop_asked()) {
         timer.expires_after(std::chrono::milliseconds(20));
         co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }

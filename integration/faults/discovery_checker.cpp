@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -15,6 +16,12 @@ namespace {
 struct view {
     std::int64_t t = 0;
     std::map<std::string, std::string> listed;
+
+    /// The JSON listed for `id`, null when it is not listed.
+    const std::string* data_of(const std::string& id) const {
+        const auto found = listed.find(id);
+        return found == listed.end() ? nullptr : &found->second;
+    }
 };
 
 struct observer {
@@ -36,9 +43,15 @@ struct observer {
 
 struct registrant {
     std::string file;
-    std::set<std::string> written;           ///< every JSON it registered
+    std::vector<std::pair<std::int64_t, std::string>>
+        writes;                              ///< every JSON it registered, in order
     std::optional<std::int64_t> registered;  ///< its first C
     bool ended = false;
+
+    bool wrote(const std::string& json) const {
+        return std::any_of(writes.begin(), writes.end(),
+                           [&](const auto& w) { return w.second == json; });
+    }
 };
 
 struct fault {
@@ -94,7 +107,7 @@ registrant read_registrant(const std::string& path, std::string& id, discovery_v
         if (kind == "S") {
             words >> role >> id;
         } else if (kind == "W") {
-            r.written.insert(rest_after(line, 2));
+            r.writes.emplace_back(t, rest_after(line, 2));
         } else if (kind == "C" && !r.registered) {
             r.registered = t;
         }
@@ -134,7 +147,7 @@ void check_invented(const observer& o, const std::map<std::string, registrant>& 
     for (const auto& view : o.views) {
         for (const auto& [id, json] : view.listed) {
             const auto r = registrants.find(id);
-            if ((r == registrants.end() || r->second.written.count(json) == 0) &&
+            if ((r == registrants.end() || !r->second.wrote(json)) &&
                 reported.emplace(id, json).second) {
                 ++v.invented;
                 note(v, o.file + " @" + std::to_string(view.t) + ": listed " + id +
@@ -156,11 +169,24 @@ void check_listed(const observer& o, const fault& f, std::int64_t bound,
             (death != deaths.end() && death->second <= checkpoint)) {
             continue;
         }
-        if (seen == nullptr || seen->listed.count(id) == 0) {
+        const auto listed = seen == nullptr ? nullptr : seen->data_of(id);
+        if (listed == nullptr) {
             ++v.missing;
             note(v, o.file + ": " + id + " not listed " + ms(bound) + " after the heal of " +
                         f.kind + " (" + f.target + ")");
             continue;
+        }
+        // Its data was the registrant's within the bound: the registrant replaced it no earlier
+        // than B before the checkpoint (the update may still be on its way).
+        const auto& writes = r.writes;
+        const auto last = std::find_if(writes.rbegin(), writes.rend(),
+                                       [&](const auto& w) { return w.second == *listed; });
+        if (last != writes.rend() && last != writes.rbegin() &&
+            std::prev(last)->first < checkpoint - bound) {
+            ++v.stale;
+            note(v, o.file + ": " + id + " listed " + ms(bound) + " after the heal of " + f.kind +
+                        " with data its registrant replaced " +
+                        ms(checkpoint - std::prev(last)->first) + " before");
         }
         // When it began to be listed for good: the first of the views up to the checkpoint
         // that all list it, or the heal itself.

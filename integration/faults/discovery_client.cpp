@@ -1,14 +1,16 @@
 // zkr_discovery_client: one process of the discovery fault run (discovery_faults_test.cpp), on a
 // session that renews after expiry, in one of two roles:
 //   register ID   registers the instance ID of service NAME (zkr::service_discovery::
-//                 async_register) and keeps it registered until told to stop, then unregisters
+//                 async_register), keeps it registered and updates its payload every 250 ms
+//                 (service_registration::async_update) until told to stop, then unregisters
 //   observe       follows service NAME with a zkr::service_cache and records what it lists
 //
 //   zkr_discovery_client ROLE HOSTS BASE NAME HISTORY STOP_FILE SESSION_MS [ID]
 //
 // History lines (discovery_checker.hpp), times in CLOCK_MONOTONIC ns:
 //   S t role [id]         started
-//   W t json              (register) the instance as registered: its JSON, the rest of the line
+//   W t json              (register) the instance as registered, and each update before it is
+//                         sent: its JSON, the rest of the line
 //   C t                   (register) async_register completed: the node exists
 //   E t type id           (observe) an event of the cache
 //   V t n                 (observe) the cache's instances changed; n lines follow:
@@ -48,6 +50,11 @@ void record_now(const std::string& what, const std::string& rest = {}) {
     record(what + " " + std::to_string(zkr::faults::now_ns()) + (rest.empty() ? "" : " " + rest));
 }
 
+/// The payload of registrant `id` after `updates` updates.
+std::string payload_of(const std::string& id, int updates) {
+    return "{\"registrant\":\"" + id + "\",\"update\":" + std::to_string(updates) + "}";
+}
+
 /// The instance of registrant `id`: its port derived from the id's digits, a payload naming it,
 /// so that every registrant writes data of its own.
 zkr::service_instance instance_of(const std::string& name, const std::string& id) {
@@ -60,7 +67,7 @@ zkr::service_instance instance_of(const std::string& name, const std::string& id
         digits = c >= '0' && c <= '9' ? (digits * 10 + (c - '0')) % 50000 : digits;
     }
     instance.port = 10000 + digits;
-    instance.payload = "{\"registrant\":\"" + id + "\"}";
+    instance.payload = payload_of(id, 0);
     return instance;
 }
 
@@ -76,7 +83,20 @@ asio::awaitable<int> keep_registered(zkr::session& s, const std::string& base,
     // node before it existed. The checker compares what observers list with this text.
     record_now("W", zkr::to_json(registration.instance()));
     record_now("C");
-    co_await stop_requested();
+    // Updates its payload every 250 ms until told to stop, so that observers have changing data
+    // to get wrong. Each JSON is recorded before it is sent: an observer may see it first.
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    for (int n = 1; !stop_asked(); ++n) {
+        auto next = registration.instance();
+        next.payload = payload_of(id, n);
+        record_now("W", zkr::to_json(next));
+        if (auto [uec] = co_await registration.async_update(std::move(next), tuple); uec) {
+            record_now("R", "update:" + words(uec.message()));
+            co_return 1;
+        }
+        pause.expires_after(250ms);
+        co_await (pause.async_wait(tuple) || stop_requested());
+    }
     if (auto [uec] = co_await registration.async_unregister(tuple); uec) {
         record_now("R", "unregister:" + words(uec.message()));
         co_return 1;
