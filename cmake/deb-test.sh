@@ -92,7 +92,7 @@ done
 [ "$(field "$runtime_deb" Section)" = libs ] || fail "$runtime: Section is not libs"
 [ "$(field "$dev_deb" Section)" = libdevel ] || fail "$dev: Section is not libdevel"
 # dpkg-shlibdeps' answer: the Debian packages of the libraries libzkr and zkr are linked to.
-expect_depends "$runtime_deb" libc6 libstdc++6 libzookeeper-st2 libboost-log1.81.0
+expect_depends "$runtime_deb" libc6 libstdc++6 libzookeeper-st2 libboost-log1.81.0 libboost-json1.81.0
 expect_depends "$dev_deb" "$runtime" libboost1.81-dev libboost-log1.81-dev libboost-thread1.81-dev
 field "$dev_deb" Depends | grep -qF "$runtime (= $version)" ||
     fail "$dev does not depend on $runtime (= $version)"

@@ -40,13 +40,7 @@ struct life {
 /// What one run saw, for the failure messages.
 struct node_run {
     std::vector<std::string> requests;
-    std::string str() const {
-        std::ostringstream out;
-        for (const auto& r : requests) {
-            out << "\n  " << r;
-        }
-        return out.str();
-    }
+    std::string str() const { return request_lines(requests); }
 };
 
 /// True if the node is there as it should be: at node_path(), holding `data`, and for an

@@ -121,6 +121,14 @@ std::string without_uuids(std::string text) {
     return std::regex_replace(text, uuid, "<uuid>");
 }
 
+std::string request_lines(const std::vector<std::string>& requests) {
+    std::ostringstream out;
+    for (const auto& r : requests) {
+        out << "\n  " << r;
+    }
+    return out.str();
+}
+
 void check_every_step(const recipe_case& c) {
     SCOPED_TRACE(c.name);
     const auto clean = run(c, static_cast<std::size_t>(-1), fault::none);

@@ -52,4 +52,7 @@ void check_every_step(const recipe_case& c);
 /// The ZooKeeper paths of a case with "<uuid>" for the random part.
 std::string without_uuids(std::string text);
 
+/// Requests as failure messages list them: one a line, indented.
+std::string request_lines(const std::vector<std::string>& requests);
+
 }  // namespace zkr::test

@@ -39,8 +39,10 @@ struct service_instance {
     /// The plain and the TLS port, 0 to 65535; absent is JSON null.
     std::optional<int> port;
     std::optional<int> ssl_port;
-    /// The payload as JSON text, kept as given ("null" when there is none). A Java reader
-    /// deserializes it with its payload class (an object without "@class" reads as a Map).
+    /// The payload as JSON text ("null" when there is none), "@class" type information
+    /// included. Written compact: the same JSON value as given, not necessarily the same
+    /// spacing. A Java reader deserializes it with its payload class (an object without
+    /// "@class" reads as a Map).
     std::string payload = "null";
     /// Milliseconds since the Unix epoch, UTC. 0 in async_register: the time of registration.
     std::int64_t registration_time_utc = 0;
