@@ -209,6 +209,13 @@ void write_results() {
     for (const auto& row : rows()) {
         body << row << "\n";
     }
+    body << "\n*faults*: checkpoints (each fault's heal + B, and a last quiet one), each checked "
+            "for every observer; *views*: changes of what the observers list; *missing*, "
+            "*stale*, *lingering*, *invented*, *errors*: violations (README.md); *heal to "
+            "listed*: the longest time from a heal to an observer listing a registrant for good "
+            "(0 when it never stopped); *death to gone*: from a registrant's SIGKILL to its "
+            "removal from an observer's list (the server expires the session after T, then the "
+            "observers hear of it); *time*: the run's wall time, servers' start excluded.\n";
     replace_results_section(file, results_heading, body.str());
     std::printf("written to %s\n", file.c_str());
 }
