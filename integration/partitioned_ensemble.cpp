@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace zkr::test {
 
@@ -212,6 +213,14 @@ void partitioned_ensemble::isolate(int i) {
     for (int j : others_than(i)) {
         cut(i, j);
     }
+}
+
+bool partitioned_ensemble::isolate_past_election(int i, std::chrono::milliseconds after_election) {
+    isolate(i);
+    const bool elected = wait_for_quorum(others_than(i), std::chrono::seconds(30)) != 0;
+    std::this_thread::sleep_for(after_election);  // time passing: the sessions on i expire
+    heal_all();
+    return wait_for_quorum(every_server(), std::chrono::seconds(30)) != 0 && elected;
 }
 
 void partitioned_ensemble::split(const std::vector<std::vector<int>>& groups) {

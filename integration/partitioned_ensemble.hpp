@@ -76,6 +76,13 @@ class partitioned_ensemble {
     /// Cuts server i off from every other server.
     void isolate(int i);
 
+    /// Isolates server i until the others have elected a leader, then `after_election` more,
+    /// heals every link and waits for a quorum of the whole ensemble. The new leader gives every
+    /// session a full timeout from its election on, so with `after_election` above the session
+    /// timeout the sessions on server i expire however long the election took. Returns whether
+    /// both quorums formed (within 30 s each).
+    bool isolate_past_election(int i, std::chrono::milliseconds after_election);
+
     /// Cuts every link between servers of different groups; a server in no group is cut off
     /// from all.
     void split(const std::vector<std::vector<int>>& groups);

@@ -17,6 +17,7 @@
 //   F name czxid mzxid            the final snapshot, one line per child, after the stop
 //   R what:message                an error
 //   D                             ended cleanly
+#include "client_files.hpp"
 #include "history.hpp"
 
 #include <zkr/children_cache.hpp>
@@ -32,43 +33,18 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/log/core.hpp>
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 namespace asio = boost::asio;
+using namespace zkr::faults;
 using namespace asio::experimental::awaitable_operators;
 using namespace std::chrono_literals;
 
 namespace {
 
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
-
-std::string history_path;
-std::string stop_path;
-
-void record(const std::string& line) {
-    std::ofstream(history_path, std::ios::app) << line << "\n" << std::flush;
-}
-
-std::string words(std::string text) {
-    for (auto& c : text) {
-        c = c == ' ' || c == '\n' ? '_' : c;
-    }
-    return text;
-}
-
-/// Completes once the stop file exists (polled: it is written by another process).
-asio::awaitable<void> stop_requested() {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (::access(stop_path.c_str(), F_OK) != 0) {
-        timer.expires_after(20ms);
-        co_await timer.async_wait(tuple);
-    }
-}
 
 /// `path` as a name below `dir` ("" for `dir` itself).
 std::string name_of(const std::string& path, const std::string& dir) {
@@ -146,13 +122,7 @@ asio::awaitable<int> follow(Cache cache, zkr::session& s, const std::string& dir
 
 asio::awaitable<int> run(std::string mode, std::string hosts, std::string dir, int session_ms) {
     auto ex = co_await asio::this_coro::executor;
-    zkr::session_config config;
-    config.hosts = std::move(hosts);
-    config.session_timeout = std::chrono::milliseconds(session_ms);
-    config.connect_timeout = 10s;
-    config.renew_after_expiry = true;
-    config.dedicated_io_thread = true;  // recording never delays the pings
-    zkr::session s(ex, config);
+    zkr::session s(ex, renewing_session(std::move(hosts), session_ms));
     if (auto [ec] = co_await s.async_connect(tuple); ec) {
         record("R connect:" + words(ec.message()));
         co_return 1;
@@ -174,8 +144,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s MODE HOSTS DIR HISTORY STOP_FILE SESSION_MS\n", argv[0]);
         return 2;
     }
-    history_path = argv[4];
-    stop_path = argv[5];
+    zkr::faults::history_path = argv[4];
+    zkr::faults::stop_path = argv[5];
     record(std::string("K ") + argv[1]);
     boost::log::core::get()->set_logging_enabled(false);
     asio::io_context ioc;

@@ -6,6 +6,7 @@
 //   ZKR_FAULTS_LONG=1 zkr_faults_tests --gtest_filter='Faults.*' long mode, writes RESULTS.md
 #include "checker.hpp"
 #include "history.hpp"
+#include "results_file.hpp"
 
 #include "../partitioned_ensemble.hpp"
 #include "../test_support.hpp"
@@ -628,6 +629,23 @@ TEST(Faults, TheCheckerShowsTheHistoriesAroundAnOverlap) {
     EXPECT_TRUE(told.violations.empty()) << told.violations.front();
 }
 
+/// A long run rewrites its own section of RESULTS.md: the other sections, written by hand or by
+/// other runs, stay as they were.
+TEST(Faults, ALongRunRewritesOnlyItsOwnSectionOfTheResults) {
+    const auto dir = test::fresh_temp_dir();
+    const auto file = dir + "/RESULTS.md";
+    std::ofstream(file) << "# Top\n\nold table\n\n## Mine\n\nold rows\n\n## Notes\n\nkept\n";
+    replace_results_section(file, "## Mine", "new rows\n");
+    replace_results_section(file, "# Top", "new table\n");
+    replace_results_section(file, "## Added", "added rows\n");
+    std::ostringstream text;
+    text << std::ifstream(file).rdbuf();
+    EXPECT_EQ(text.str(),
+              "# Top\n\nnew table\n\n## Mine\n\nnew rows\n\n## Notes\n\nkept\n\n## Added\n\n"
+              "added rows\n");
+    std::filesystem::remove_all(dir);
+}
+
 /// Prints (and in long mode writes) the table of every run of this process.
 class summary_writer : public ::testing::Environment {
   public:
@@ -640,21 +658,17 @@ class summary_writer : public ::testing::Environment {
         if (!long_mode()) {
             return;
         }
-        const char* env = std::getenv("ZKR_FAULTS_RESULTS");
-        const std::string file =
-            env != nullptr ? env : test::source_dir() + "/integration/faults/RESULTS.md";
-        std::ofstream out(file);
-        const auto now = std::time(nullptr);
-        char date[64];
-        std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
-        out << "# Fault-injection results (long mode)\n\n"
-            << "Produced " << date << " on a 2-core machine shared with other builds, by:\n\n"
-            << "```sh\nZKR_FAULTS_LONG=1 ZKR_FAULTS_SECTIONS=" << long_target()
-            << " build/integration/faults/zkr_faults_tests --gtest_filter='Faults.*'\n```\n\n"
+        const auto file = results_path();
+        std::ostringstream out;
+        out << produced_by(
+                   "ZKR_FAULTS_LONG=1 ZKR_FAULTS_SECTIONS=" + std::to_string(long_target()) +
+                   " build/integration/faults/zkr_faults_tests --gtest_filter='Faults.*'")
             << "Rules: integration/faults/README.md. The time without a holder is measured from "
                "the start of each fault; the time to the next holder from the fault's end, and "
                "for partitions from the first quorum after the heal.\n\n"
             << table;
+        // The other sections (other tests' results, and what was written about them) stay.
+        replace_results_section(file, "# Fault-injection results (long mode)", out.str());
         std::printf("written to %s\n", file.c_str());
     }
 };
