@@ -177,13 +177,16 @@ TEST(Mutex, WaitersWatchOnlyTheirPredecessorAndOneReleaseWakesOne) {
             CO_REQUIRE(
                 co_await eventually([&] { return children_count(dir) == std::size_t(i + 2); }));
         }
+        // Each waiter watches its predecessor and its own node; the server counts one watch per
+        // node and connection (one session here): the holder's node and each waiter's.
         CO_REQUIRE(co_await eventually(
-            [&] { return server->mntr_value("zk_watch_count") == base_watches + waiters; }));
+            [&] { return server->mntr_value("zk_watch_count") == base_watches + waiters + 1; }));
         co_await holder.async_release(asio::use_awaitable);
         CO_REQUIRE(co_await eventually([&] { return order.size() == 1; }));
         EXPECT_EQ(order.front(), 0);
-        // Only the first waiter moved: the others still wait, each on its own predecessor.
-        EXPECT_EQ(server->mntr_value("zk_watch_count"), base_watches + waiters - 1);
+        // Only the first waiter moved: the others still wait, each on its own predecessor (and
+        // the new holder's own watch is its loss watch now).
+        EXPECT_EQ(server->mntr_value("zk_watch_count"), base_watches + waiters);
         EXPECT_EQ(order.size(), 1u);
         for (int i = 0; i < waiters; ++i) {
             CO_REQUIRE(co_await eventually([&] { return order.size() == std::size_t(i + 1); }));
@@ -225,17 +228,19 @@ TEST(Mutex, AWaiterGivingUpMidQueueMakesTheOneBehindWatchTheNextNodeAhead) {
             CO_REQUIRE(
                 co_await eventually([&] { return children_count(dir) == std::size_t(i + 2); }));
         }
+        // The holder's node and each waiter's (its own watch, and the one behind it).
         CO_REQUIRE(co_await eventually(
-            [&] { return server->mntr_value("zk_watch_count") == base_watches + 3; }));
+            [&] { return server->mntr_value("zk_watch_count") == base_watches + 4; }));
         give_up.emit(asio::cancellation_type::terminal);
         CO_REQUIRE(co_await eventually([&] { return order.size() == 1; }));
         EXPECT_EQ(order.front(), 1);
         EXPECT_EQ(results[1], asio::error::operation_aborted);
         // The last waiter saw its predecessor go, listed again and now watches the first
-        // waiter's node: still one watch per waiter, and nobody acquired.
+        // waiter's node: the holder's, the first waiter's and the last one's, and nobody
+        // acquired.
         CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 3; }));
         CO_REQUIRE(co_await eventually(
-            [&] { return server->mntr_value("zk_watch_count") == base_watches + 2; }));
+            [&] { return server->mntr_value("zk_watch_count") == base_watches + 3; }));
         EXPECT_EQ(order.size(), 1u);
         co_await holder.async_release(asio::use_awaitable);
         CO_REQUIRE(co_await eventually([&] { return order.size() == 2; }));
@@ -268,7 +273,7 @@ TEST(Mutex, HandOffToTheSecondInLineNeedsNoListing) {
                           lock second;
                           mb.async_lock([&](error_code, lock l) { second = std::move(l); });
                           CO_REQUIRE(co_await eventually(
-                              [&] { return server->mntr_value("zk_watch_count") == watches + 1; }));
+                              [&] { return server->mntr_value("zk_watch_count") == watches + 2; }));
                           const auto before = server->mntr_value("zk_packets_received");
                           co_await first.async_release(asio::use_awaitable);
                           CO_REQUIRE(co_await eventually([&] { return second.owns(); }));
@@ -277,9 +282,10 @@ TEST(Mutex, HandOffToTheSecondInLineNeedsNoListing) {
                           EXPECT_GT(second.fencing_token(), first.fencing_token());
                           co_await second.async_release(asio::use_awaitable);
                       }
-                      // The release's delete, and the waiter's check that its own node is still
-                      // there: no listing.
-                      EXPECT_EQ(best, 2);
+                      // The release's delete, and nothing else: no listing, and no check that the
+                      // waiter's node is still there (the watch on it, armed while it waited,
+                      // would have told).
+                      EXPECT_EQ(best, 1);
                       co_await a.async_close(asio::use_awaitable);
                       co_await b.async_close(asio::use_awaitable);
                   });
