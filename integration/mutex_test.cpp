@@ -177,16 +177,15 @@ TEST(Mutex, WaitersWatchOnlyTheirPredecessorAndOneReleaseWakesOne) {
             CO_REQUIRE(
                 co_await eventually([&] { return children_count(dir) == std::size_t(i + 2); }));
         }
-        // Each waiter watches its predecessor and its own node; the server counts one watch per
-        // node and connection (one session here): the holder's node and each waiter's.
+        // Each waiter watches its predecessor; the second in line its own node too, which the
+        // one behind it watches (the server counts one watch per node and connection).
         CO_REQUIRE(co_await eventually(
-            [&] { return server->mntr_value("zk_watch_count") == base_watches + waiters + 1; }));
+            [&] { return server->mntr_value("zk_watch_count") == base_watches + waiters; }));
         co_await holder.async_release(asio::use_awaitable);
         CO_REQUIRE(co_await eventually([&] { return order.size() == 1; }));
         EXPECT_EQ(order.front(), 0);
-        // Only the first waiter moved: the others still wait, each on its own predecessor (and
-        // the new holder's own watch is its loss watch now).
-        EXPECT_EQ(server->mntr_value("zk_watch_count"), base_watches + waiters);
+        // Only the first waiter moved: the others still wait, each on its own predecessor.
+        EXPECT_EQ(server->mntr_value("zk_watch_count"), base_watches + waiters - 1);
         EXPECT_EQ(order.size(), 1u);
         for (int i = 0; i < waiters; ++i) {
             CO_REQUIRE(co_await eventually([&] { return order.size() == std::size_t(i + 1); }));
@@ -228,19 +227,17 @@ TEST(Mutex, AWaiterGivingUpMidQueueMakesTheOneBehindWatchTheNextNodeAhead) {
             CO_REQUIRE(
                 co_await eventually([&] { return children_count(dir) == std::size_t(i + 2); }));
         }
-        // The holder's node and each waiter's (its own watch, and the one behind it).
         CO_REQUIRE(co_await eventually(
-            [&] { return server->mntr_value("zk_watch_count") == base_watches + 4; }));
+            [&] { return server->mntr_value("zk_watch_count") == base_watches + 3; }));
         give_up.emit(asio::cancellation_type::terminal);
         CO_REQUIRE(co_await eventually([&] { return order.size() == 1; }));
         EXPECT_EQ(order.front(), 1);
         EXPECT_EQ(results[1], asio::error::operation_aborted);
         // The last waiter saw its predecessor go, listed again and now watches the first
-        // waiter's node: the holder's, the first waiter's and the last one's, and nobody
-        // acquired.
+        // waiter's node: still one watch per waiter, and nobody acquired.
         CO_REQUIRE(co_await eventually([&] { return children_count(dir) == 3; }));
         CO_REQUIRE(co_await eventually(
-            [&] { return server->mntr_value("zk_watch_count") == base_watches + 3; }));
+            [&] { return server->mntr_value("zk_watch_count") == base_watches + 2; }));
         EXPECT_EQ(order.size(), 1u);
         co_await holder.async_release(asio::use_awaitable);
         CO_REQUIRE(co_await eventually([&] { return order.size() == 2; }));

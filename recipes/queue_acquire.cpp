@@ -371,7 +371,9 @@ class acquisition final : public session_listener,
         ZKR_LOG(debug, attempt_.req.channel,
                 attempt_.own->path << " waits behind " << view.blockers << " node(s), watching "
                                    << view.watch);
-        watch_own_node();
+        if (view.watch_is_last_blocker) {
+            watch_own_node();  // its deletion will be the hand-off: no listing after it
+        }
         attempt_.req.session->watch_data(
             join_path(attempt_.req.dir, view.watch),
             [self = shared_from_this(), last = view.watch_is_last_blocker](error_code ec, node_data,
@@ -425,9 +427,11 @@ class acquisition final : public session_listener,
     /// just before the one on the node ahead (so in the same round trip, off the hand-off's
     /// path), answers that without a request: ZooKeeper sends a session's watch events in the
     /// order of the changes, so a deletion of our node before the one ahead would have reached
-    /// its watch first. It serves the holder afterwards as its loss watch. Not armed when the
-    /// session's watches are near their budget (a long queue in one process keeps the room for
-    /// the watches on the nodes ahead): the hand-off then asks the server (confirm_own_node).
+    /// its watch first. It serves the holder afterwards as its loss watch. Armed only by the
+    /// second in line (further back, the node ahead going is followed by a listing, which shows
+    /// our node anyway), and not when the session's watches are near their budget (a long queue
+    /// in one process keeps the room for the watches on the nodes ahead): the hand-off then asks
+    /// the server (confirm_own_node).
     void watch_own_node() {
         const auto& r = attempt_.req;
         if (!r.watch_own_node || !r.fast_handoff || r.verify_owner || own_watch_ ||
