@@ -32,7 +32,8 @@ std::vector<std::string> new_children(const std::string& dir,
 
 /// A holder on one session; a waiter on another queues behind it (second in line: the fast
 /// hand-off case); the waiter's node is deleted by hand; the holder releases. The waiter must
-/// end with errc::lock_node_deleted, and nothing be left.
+/// end with errc::lock_node_deleted, and nothing be left. `watches` is what the waiter has
+/// armed once it waits: 2 for a fast hand-off's waiter (the node ahead and its own), else 1.
 /// Reports the outcome: the error, whether the handle owns, and the handle (kept alive by the
 /// test until its session ends).
 using done_fn = std::function<void(error_code, bool, std::shared_ptr<void>)>;
@@ -47,7 +48,7 @@ auto reporting(done_fn done) {
     };
 }
 
-void waiter_loses_its_node(const std::string& dir, const acquire_fn& acquire) {
+void waiter_loses_its_node(const std::string& dir, const acquire_fn& acquire, std::size_t watches) {
     with_sessions<2>([&](session& a, session& b) -> asio::awaitable<void> {
         bool holder_done = false, waiter_done = false, waiter_acquired = false;
         error_code holder_ec, waiter_ec;
@@ -66,7 +67,7 @@ void waiter_loses_its_node(const std::string& dir, const acquire_fn& acquire) {
             waiter_done = true;
             handles.push_back(std::move(h));
         });
-        CO_REQUIRE(co_await eventually([&] { return b.pending_operations() == 1u; }));  // waits
+        CO_REQUIRE(co_await eventually([&] { return b.pending_operations() == watches; }));
         const auto mine = new_children(dir, before);
         CO_REQUIRE(mine.size() == 1u);
         delete_node(shared_hosts(), dir + "/" + mine[0]);
@@ -82,10 +83,12 @@ void waiter_loses_its_node(const std::string& dir, const acquire_fn& acquire) {
 }
 
 TEST(DeletedNode, MutexWaiter) {
-    waiter_loses_its_node(fresh_root() + "/lock",
-                          [](session& s, const std::string& dir, done_fn done) {
-                              mutex(s, dir).async_lock(reporting<lock>(std::move(done)));
-                          });
+    waiter_loses_its_node(
+        fresh_root() + "/lock",
+        [](session& s, const std::string& dir, done_fn done) {
+            mutex(s, dir).async_lock(reporting<lock>(std::move(done)));
+        },
+        2);
 }
 
 TEST(DeletedNode, WriterAndReaderWaiters) {
@@ -100,15 +103,19 @@ TEST(DeletedNode, WriterAndReaderWaiters) {
                     m.async_lock_shared(reporting<lock>(std::move(done)));
                 }
                 first = false;
-            });
+            },
+            reader ? 2 : 1);  // a writer lists again after each hand-off
     }
 }
 
 TEST(DeletedNode, ElectionCandidate) {
-    waiter_loses_its_node(fresh_root() + "/election", [](session& s, const std::string& dir,
-                                                         done_fn done) {
-        leader_election(s, dir, "candidate").async_campaign(reporting<leadership>(std::move(done)));
-    });
+    waiter_loses_its_node(
+        fresh_root() + "/election",
+        [](session& s, const std::string& dir, done_fn done) {
+            leader_election(s, dir, "candidate")
+                .async_campaign(reporting<leadership>(std::move(done)));
+        },
+        1);  // an elected candidate reads its node back
 }
 
 TEST(DeletedNode, SemaphoreLeaseIsMadeAgainAndGrantedOnlyWithItsNode) {

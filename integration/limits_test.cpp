@@ -153,7 +153,9 @@ void queue_past_the_watch_budget(std::size_t limit, int waiters, std::chrono::se
                     }  // the handle releases on leaving
                 });
             }
-            // Every waiter is either queued (its watch armed on the server) or refused.
+            // Every waiter is either queued (its watch on the node ahead armed on the server) or
+            // refused. The first waiters, while the budget had room to spare, watch their own
+            // nodes too: the next waiter's node ahead, which the server counts once per session.
             const auto id = waiter_session.session_id();
             CO_REQUIRE(co_await eventually(
                 [&] {
@@ -216,8 +218,9 @@ TEST(Limits, AListingOverThePacketLimitIsReadWhole) {
             EXPECT_FALSE(ec) << ec.message();
             acquired = !ec && l.owns();
         });
+        // Waiting: watching the node ahead and its own.
         CO_REQUIRE(co_await eventually(
-            [&] { return server_watches(shared_hosts(), waiter_session.session_id()) == 1; }));
+            [&] { return server_watches(shared_hosts(), waiter_session.session_id()) == 2; }));
         co_await holder.async_release(asio::use_awaitable);
         CO_REQUIRE(co_await eventually([&] { return acquired; }));
         EXPECT_TRUE(co_await settled(waiter_session));

@@ -76,8 +76,9 @@ TEST(SharedMutex, OneReleaseWakesExactlyThoseWhoCanProceed) {
         shared_mutex rw(s, dir);
         auto w1 = co_await rw.async_lock(asio::use_awaitable);
         const auto base = server->mntr_value("zk_watch_count");
-        // Queue: W1 | R1 R2 W2 R3. R1 and R2 watch W1; W2 watches R2; R3 watches W2 only. Each
-        // waiter has its own session: the server counts one watch per node and connection.
+        // Queue: W1 | R1 R2 W2 R3. R1 and R2 watch W1, and their own nodes (W1 is all that
+        // blocks them: a fast hand-off); W2 watches R2; R3 watches W2 only. Each waiter has its
+        // own session: the server counts one watch per node and connection.
         const std::array<session*, 4> sessions{&r1, &r2, &w2, &r3};
         std::vector<std::unique_ptr<shared_mutex>> locks;
         std::vector<lock> held(4);
@@ -93,14 +94,15 @@ TEST(SharedMutex, OneReleaseWakesExactlyThoseWhoCanProceed) {
                 co_await eventually([&] { return children_count(dir) == std::size_t(i + 2); }));
         }
         CO_REQUIRE(
-            co_await eventually([&] { return server->mntr_value("zk_watch_count") == base + 4; }));
+            co_await eventually([&] { return server->mntr_value("zk_watch_count") == base + 6; }));
         co_await w1.async_release(asio::use_awaitable);
         CO_REQUIRE(co_await eventually([&] { return done[0] && done[1]; }));
         EXPECT_TRUE(held[0].owns() && held[1].owns());
-        // The writer behind them and the reader behind it keep waiting, each on one node.
+        // The writer behind them and the reader behind it keep waiting, each on one node (and
+        // the two readers, holding now, keep the watches on their own nodes as loss watches).
         EXPECT_FALSE(done[2]);
         EXPECT_FALSE(done[3]);
-        EXPECT_EQ(server->mntr_value("zk_watch_count"), base + 2);
+        EXPECT_EQ(server->mntr_value("zk_watch_count"), base + 4);
         co_await held[0].async_release(asio::use_awaitable);
         co_await held[1].async_release(asio::use_awaitable);
         CO_REQUIRE(co_await eventually([&] { return done[2]; }));

@@ -248,8 +248,9 @@ TEST(Resume, AQueuedNodeTakenBackWaitsForItsTurn) {
                 adopted = std::move(l);
                 acquired = true;
             });
+            // Waiting: watching the holder's node and its own.
             CO_REQUIRE(co_await eventually(
-                [&] { return server_watches(shared_hosts(), second.session_id()) == 1u; }));
+                [&] { return server_watches(shared_hosts(), second.session_id()) == 2u; }));
             EXPECT_FALSE(acquired) << "the holder still holds";
             CO_REQUIRE(!std::get<0>(co_await holder.async_release(tuple)));
             CO_REQUIRE(co_await eventually([&] { return acquired; }));

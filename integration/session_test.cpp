@@ -338,7 +338,8 @@ TEST(Session, AServerThatNoLongerKnowsTheSessionEndsItAfterTheTimeoutWithOneErro
                 campaign_ec = ec;
                 ++settled;
             });
-            CO_REQUIRE(co_await eventually([&] { return s.pending_operations() == 2u; }));
+            // The lock's waiter watches the node ahead and its own; the candidate the one ahead.
+            CO_REQUIRE(co_await eventually([&] { return s.pending_operations() == 3u; }));
             const auto wiped = std::chrono::steady_clock::now();
             server.wipe(1);
             CO_REQUIRE(co_await eventually([&] { return settled == 2; }, 10s));

@@ -146,6 +146,10 @@ struct acquired_node {
     zkr::stat stat;
     /// It waited for a holder ahead of it to let go (a hand-off), as metrics count it.
     bool waited = false;
+    /// A watch on the node, armed while it waited, and the data read with it: the holder's
+    /// loss and revocation watch (lock_state), already armed. Empty if none.
+    std::shared_ptr<zkr::watch> armed_watch = {};
+    std::string armed_data = {};
 };
 
 /// The recovery after a create whose answer was lost, for every recipe: did it happen? sync

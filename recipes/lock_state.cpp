@@ -26,7 +26,9 @@ lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, co
       policy_(policy),
       channel_(channel),
       max_hold_(max_hold),
-      observed_(std::move(observed)) {
+      observed_(std::move(observed)),
+      armed_watch_(std::move(node.armed_watch)),
+      armed_data_(std::move(node.armed_data)) {
     if (observed_) {
         observed_->acquired(node.waited);  // a state exists only for a node just acquired
     }
@@ -274,9 +276,16 @@ asio::awaitable<void> lock_state::watch_loop() {
     auto self = shared_from_this();
     while (owned_.load()) {
         // Reading the data as well: a revoker writes its request there (Curator's way). Sent
-        // again after a connection loss, unless the lock was lost meanwhile.
+        // again after a connection loss, unless the lock was lost meanwhile. The first time,
+        // the watch the acquisition armed while it waited may be here already.
         auto [ec, data, w] = co_await retrying(
             session_, [&]() -> asio::awaitable<std::tuple<error_code, node_data, zkr::watch>> {
+                if (armed_watch_ && armed_watch_->armed()) {
+                    auto armed = std::move(*armed_watch_);
+                    armed_watch_.reset();
+                    co_return std::make_tuple(error_code{}, node_data{std::move(armed_data_), {}},
+                                              std::move(armed));
+                }
                 auto answer = co_await call<void(error_code, node_data, zkr::watch)>(
                     [&](auto h) { session_->watch_data(path_, std::move(h)); });
                 if (!owned_.load()) {

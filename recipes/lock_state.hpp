@@ -107,6 +107,10 @@ class lock_state final : public session_listener, public std::enable_shared_from
     // Only with max_hold: a timer on every lock would cost each acquisition a service lookup.
     std::optional<boost::asio::steady_timer> hold_timer_;
     std::optional<observed_lock> observed_;  // strand-only
+    // Strand-only: the watch on our node the acquisition armed while it waited, and the data
+    // read with it (acquired_node::armed_watch), until the watch loop takes them.
+    std::shared_ptr<zkr::watch> armed_watch_;
+    std::string armed_data_;
 };
 
 }  // namespace zkr::detail

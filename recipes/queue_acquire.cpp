@@ -371,6 +371,9 @@ class acquisition final : public session_listener,
         ZKR_LOG(debug, attempt_.req.channel,
                 attempt_.own->path << " waits behind " << view.blockers << " node(s), watching "
                                    << view.watch);
+        if (view.watch_is_last_blocker) {
+            watch_own_node();  // its deletion will be the hand-off: no listing after it
+        }
         attempt_.req.session->watch_data(
             join_path(attempt_.req.dir, view.watch),
             [self = shared_from_this(), last = view.watch_is_last_blocker](error_code ec, node_data,
@@ -411,16 +414,48 @@ class acquisition final : public session_listener,
         // read-write lock). Otherwise the queue may have changed: list again.
         if (!it_was_the_last_blocker || !attempt_.req.fast_handoff) {
             relist();
-        } else if (attempt_.req.verify_owner) {
-            at_head();  // reads our node back anyway
+        } else if (attempt_.req.verify_owner || own_node_unchanged()) {
+            at_head();  // (an election reads our node back anyway)
         } else {
             confirm_own_node();
         }
     }
 
-    /// Before a fast hand-off completes: is our node still there? Someone (an operator, a bug
-    /// elsewhere) may have deleted it while we waited; the waiter behind us then believes,
-    /// rightly, that it leads, and we must not believe it too. One request, no listing.
+    /// Before a fast hand-off completes, our node must still be there: someone (an operator, a
+    /// bug elsewhere) may have deleted it while we waited; the waiter behind us then believes,
+    /// rightly, that it leads, and we must not believe it too. A watch on our own node, sent
+    /// just before the one on the node ahead (so in the same round trip, off the hand-off's
+    /// path), answers that without a request: ZooKeeper sends a session's watch events in the
+    /// order of the changes, so a deletion of our node before the one ahead would have reached
+    /// its watch first. It serves the holder afterwards as its loss watch. Armed only by the
+    /// second in line (further back, the node ahead going is followed by a listing, which shows
+    /// our node anyway), and not when the session's watches are near their budget (a long queue
+    /// in one process keeps the room for the watches on the nodes ahead): the hand-off then asks
+    /// the server (confirm_own_node).
+    void watch_own_node() {
+        const auto& r = attempt_.req;
+        if (!r.watch_own_node || !r.fast_handoff || r.verify_owner || own_watch_ ||
+            !r.session->watch_room_to_spare()) {
+            return;
+        }
+        r.session->watch_data(attempt_.own->path, [self = shared_from_this()](
+                                                      error_code ec, node_data d, zkr::watch w) {
+            if (!ec && d.stat.ephemeral_owner == self->attempt_.req.session->session_id()) {
+                self->own_watch_ = std::make_shared<zkr::watch>(std::move(w));
+                self->own_data_ = std::move(d.data);
+            }  // else the hand-off asks the server, as without this watch
+        });
+    }
+
+    /// True if the watch on our own node has seen nothing: no deletion, no change, and no
+    /// connection loss (after a reconnect the C client re-arms watches, and the server fires
+    /// the re-armed ones in its own order, not in the order of the changes).
+    bool own_node_unchanged() const {
+        const auto* w = own_watch_ ? access::get_impl(*own_watch_).get() : nullptr;
+        return w != nullptr && !w->has_outcome() && !w->interrupted;
+    }
+
+    /// The hand-off's question without the watch: one request, no listing.
     void confirm_own_node() {
         if (ended_by_cancellation()) {
             return;
@@ -490,6 +525,10 @@ class acquisition final : public session_listener,
     void acquired() {
         ZKR_LOG(debug, attempt_.req.channel, "acquired " << attempt_.own->path);
         attempt_.own->waited = waited_;
+        if (own_watch_ && own_watch_->armed()) {
+            attempt_.own->armed_watch = std::move(own_watch_);
+            attempt_.own->armed_data = std::move(own_data_);
+        }
         finish(error_code{}, std::move(*attempt_.own));
     }
 
@@ -526,6 +565,8 @@ class acquisition final : public session_listener,
     bool waited_ = false;     ///< found a holder ahead of us: acquired_node::waited
     bool listening_ = false;  ///< added to the session's listeners (holds_node)
     zkr::watch watch_;
+    std::shared_ptr<zkr::watch> own_watch_;  ///< on our own node (watch_own_node)
+    std::string own_data_;                   ///< read with it
 };
 
 }  // namespace

@@ -39,6 +39,11 @@ struct acquire_request {
     /// Reported to the session's observer; off for a recipe's internal steps (the semaphore's
     /// turn in its queue), which are not acquisitions of their own.
     bool observed = true;
+    /// A waiter watches its own node too (acquired_node::armed_watch): the fast hand-off then
+    /// needs no request to know the node is still ours, and the holder gets its loss watch
+    /// armed. Off where the node is deleted as soon as it is taken (the semaphore's turn): the
+    /// watch would only cost a request there.
+    bool watch_own_node = true;
     /// How long the lock may be held once acquired (mutex_options::max_hold).
     std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
 };

@@ -243,6 +243,7 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
                                  r.try_only,
                                  channel};
     turn_request.observed = false;  // a step of this acquisition, not one of its own
+    turn_request.watch_own_node = false;
     auto [qec, turn] = co_await call<void(error_code, zkr::lock)>([&](auto h) {
         acquire_lock(std::move(turn_request), loss_policy::on_expiry, std::move(h));
     });

@@ -80,6 +80,7 @@ void bridge::on_watch(zhandle_t*, int type, int state, const char* path, void* c
         // The C client calls every armed watcher on each session state change and keeps it
         // armed. Only the end of the session ends the watch; the context stays registered until
         // close, because the C client still holds its pointer.
+        context->state->interrupted = true;
         if (state == ZOO_EXPIRED_SESSION_STATE) {
             context->state->deliver(make_error_code(zk_errc::session_expired), {});
         } else if (state == ZOO_AUTH_FAILED_STATE) {

@@ -84,6 +84,10 @@ std::size_t session_impl::watch_bytes(const std::string& path) const noexcept {
     return 4 + chroot_length_ + path.size();
 }
 
+bool session_impl::watch_room_to_spare() const noexcept {
+    return transport_->registry().watch_bytes() < config_.max_packet_bytes / 4;
+}
+
 error_code session_impl::check_watch_budget(const std::string& path) {
     const auto armed = transport_->registry().watch_bytes();
     if (armed + watch_bytes(path) + watch_packet_overhead <= config_.max_packet_bytes) {

@@ -59,6 +59,7 @@ class session_impl final : public session_seam, public client_observer {
     const session_config& config() const noexcept { return config_; }
     session_state state() const noexcept override { return fsm_.state(); }
     std::int64_t session_id() const noexcept override { return session_id_.load(); }
+    bool watch_room_to_spare() const noexcept override;
     std::uint64_t generation() const noexcept override { return fsm_.generation(); }
     client_id id() const;
     std::chrono::milliseconds negotiated_timeout() const noexcept {

@@ -163,6 +163,11 @@ class session_seam : public std::enable_shared_from_this<session_seam> {
     /// Asks the server to drop a watch that nobody will wait for (best effort). Any thread.
     virtual void remove_watch(std::shared_ptr<watch_state> state) = 0;
 
+    /// True while the session's watches fill less than a quarter of their budget (the packet
+    /// that re-arms them after a reconnect): room for watches that only save a round trip,
+    /// without taking it from those a recipe needs (a waiter's own-node watch). Driver strand.
+    virtual bool watch_room_to_spare() const noexcept { return true; }
+
     /// errc::request_too_large if a request carrying `path` and `data_bytes` of data would exceed
     /// the servers' packet limit. Any thread.
     virtual error_code check_request_size(const std::string& path,

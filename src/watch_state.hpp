@@ -50,6 +50,9 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     /// The C context lets go of this state (it is being freed).
     void detach_context() noexcept { c_context = nullptr; }
 
+    /// True once the event (or the session's end) is in, waited for or not.
+    bool has_outcome() const noexcept { return result.has_value() || consumed.load(); }
+
     // ---- From any thread. ----
 
     /// The public wait: the handler runs on its own executor (default: the session's).
@@ -64,6 +67,10 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     const std::string path;
     const int watch_type;
     void* c_context = nullptr;  // driver strand: non-null while the C client may call it
+    /// Driver strand: the connection changed state while the watch was armed (the C client
+    /// tells every armed watcher). The events of the watches it re-arms on reconnecting come in
+    /// the server's order of re-arming, not of the changes (see queue_acquire.cpp).
+    bool interrupted = false;
 
   private:
     std::atomic<bool> consumed{false};

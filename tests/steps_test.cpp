@@ -151,8 +151,8 @@ TEST(Steps, MutexBehindAnotherHolder) {
                                 {
                                     "create /app/lk/_c_<uuid>-lock-",
                                     "get_children /app/lk",
+                                    "watch_data /app/lk/_c_<uuid>-lock-0000000001",
                                     "watch_data /app/lk/_c_<uuid>-lock-0000000000",
-                                    "exists /app/lk/_c_<uuid>-lock-0000000001",
                                     "remove /app/lk/_c_<uuid>-lock-0000000001",
                                 }));
 }
@@ -163,8 +163,8 @@ TEST(Steps, ReaderBehindAWriter) {
                                 {
                                     "create /app/lk/_c_<uuid>-__READ__",
                                     "get_children /app/lk",
+                                    "watch_data /app/lk/_c_<uuid>-__READ__0000000001",
                                     "watch_data /app/lk/_c_<uuid>-__WRIT__0000000000",
-                                    "exists /app/lk/_c_<uuid>-__READ__0000000001",
                                     "remove /app/lk/_c_<uuid>-__READ__0000000001",
                                 }));
 }
@@ -287,8 +287,8 @@ TEST(Steps, MultiLock) {
             "get_children /app/a",
             "create /app/b/_c_<uuid>-lock-",
             "get_children /app/b",
+            "watch_data /app/b/_c_<uuid>-lock-0000000001",
             "watch_data /app/b/_c_<uuid>-lock-0000000000",
-            "exists /app/b/_c_<uuid>-lock-0000000001",
             "remove /app/a/_c_<uuid>-lock-0000000000",
             "remove /app/b/_c_<uuid>-lock-0000000001",
         },
