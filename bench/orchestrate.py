@@ -564,6 +564,21 @@ def targets(results, big_n, sessions_n):
     for n in (2, 8, 32):
         ratio_target("C%d hand-off p99 <= 0.6 x Curator" % n, "c%d" % n, "handoff_p99_us",
                      "curator", lambda x: x <= 0.6)
+    # At the limit: zkr against the bare single-threaded client it drives (floor-st), in every
+    # row, so that a regression on the hand-off or in requests shows as a MISS the day it lands.
+    for scen in ("uncontended", "c2", "c8", "c32"):
+        r = ratio_of(results, scen, "cpu_us_per_cycle", "zkr", "floor-st")
+        add("%s client CPU per cycle <= 1.10 x floor-st" % scen, r, r is not None and r <= 1.10)
+    for n in (2, 8, 32):
+        for q in ("p50", "p99"):
+            r = ratio_of(results, "c%d" % n, "handoff_%s_us" % q, "zkr", "floor-st")
+            add("C%d hand-off %s <= 1.10 x floor-st" % (n, q), r, r is not None and r <= 1.10)
+    for scen in ("uncontended", "c2", "c8", "c32"):
+        v = median_of(results, "zkr", scen, "requests_per_cycle")
+        f = median_of(results, "floor-st", scen, "requests_per_cycle")
+        add("%s requests per acquisition = floor-st's" % scen, v,
+            v is not None and f is not None and v <= f + 0.05,
+            reference=None if f is None else ("floor-st: %.2f" % f, ""))
     v = median_of(results, "zkr", "uncontended", "requests_per_cycle")
     add("requests per uncontended cycle = 2 (acquire) + 1 (release)", v,
         v is not None and v <= 3.05)
