@@ -8,7 +8,10 @@
 #include <zkr/sequencer.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 
 namespace zkr::cli {
 namespace {
@@ -75,6 +78,40 @@ std::string name_problem(const char* operand, const std::string& name) {
                : std::string(operand) + " '" + name + "' is not one node name: " + problem;
 }
 
+/// N of `counter set|add` as a number in its counter's range (int32; --long: int64), or nothing.
+std::optional<std::int64_t> counter_number(const options& o) {
+    const auto& text = *o.number_text;
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    const bool fits = o.wide || (n >= std::numeric_limits<std::int32_t>::min() &&
+                                 n <= std::numeric_limits<std::int32_t>::max());
+    if (ec != std::errc{} || end != text.data() + text.size() || !fits) {
+        return std::nullopt;
+    }
+    return n;
+}
+
+/// What is wrong with N: missing, not a whole number, or out of its counter's range.
+std::string number_problem(const options& o, const std::string& what) {
+    if (!o.number_text) {
+        return what + " needs a PATH and N";
+    }
+    if (counter_number(o)) {
+        return {};
+    }
+    const auto low = o.wide ? std::numeric_limits<std::int64_t>::min()
+                            : std::int64_t{std::numeric_limits<std::int32_t>::min()};
+    const auto high = o.wide ? std::numeric_limits<std::int64_t>::max()
+                             : std::int64_t{std::numeric_limits<std::int32_t>::max()};
+    return "N takes a whole number from " + std::to_string(low) + " to " + std::to_string(high) +
+           (o.wide ? "" : " (--long: 64 bits)") + ", not '" + *o.number_text + "'";
+}
+
+/// "-5": a word that is the negative number N, not an option.
+bool looks_like_negative_number(std::string_view word) {
+    return word.size() > 1 && word[0] == '-' && word[1] >= '0' && word[1] <= '9';
+}
+
 /// What is wrong with the operand of command line `o`: a missing or malformed PATH, SEQUENCER,
 /// NAME or ID, a PATH the server or the recipe would refuse, a command that does not exist.
 /// Empty if nothing.
@@ -106,6 +143,11 @@ std::string operand_problem(const options& o, const std::string& what) {
                 return "unknown command " + o.path;
             }
             return {};
+        case operand::path_and_number:
+            if (auto problem = number_problem(o, what); !problem.empty()) {
+                return problem;
+            }
+            break;
         case operand::path:
             break;
     }
@@ -187,6 +229,9 @@ std::string usage_text(std::string_view command) {
            "/services); service list prints the names, or NAME's instances; service watch\n"
            "prints a line per change of NAME's instances; service disable|enable sets an\n"
            "instance's enabled flag.\n"
+           "counter get|set|add prints a shared counter's value (after the change for set and\n"
+           "add), in Curator's SharedCount layout (32 bits), or with --long its\n"
+           "DistributedAtomicLong layout (64 bits).\n"
            "HOSTS defaults to $ZKR_HOSTS, then 127.0.0.1:2181.\n"
            "\n"
            "Exit status: CMD's own (128+N if killed by signal N); 64 usage error; 69 cannot "
@@ -249,10 +294,15 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
             o.help = cmd;
             return o;
         }
+        const bool takes_number = o.entry != nullptr &&
+                                  o.entry->operand == operand::path_and_number && !o.path.empty() &&
+                                  !o.number_text;
         if (const auto* spec = accepted_option(forms, o.entry, word)) {
             if (!spec->read(words, word, o)) {
                 return usage_error(words.error());
             }
+        } else if (takes_number && (!looks_like_option(word) || looks_like_negative_number(word))) {
+            o.number_text = word;
         } else if (looks_like_option(word)) {
             return usage_error("unknown option " + word + " for " + cmd);
         } else if (o.entry == nullptr) {
@@ -276,6 +326,9 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
     }
     if (o.entry->operand == operand::topic) {
         o.help = o.path;
+    }
+    if (o.entry->operand == operand::path_and_number) {
+        o.number = *counter_number(o);
     }
     return o;
 }

@@ -65,6 +65,8 @@ constexpr const option_spec* service_register_accepts[] = {
 constexpr const option_spec* service_list_accepts[] = {&base, &json};
 constexpr const option_spec* service_flag_accepts[] = {&base};
 
+constexpr const option_spec* counter_accepts[] = {&wide};
+
 constexpr std::string_view node_keep_action[] = {"keep"};
 constexpr std::string_view barrier_actions[] = {"set", "remove", "wait"};
 constexpr std::string_view barrier_enter_action[] = {"enter"};
@@ -72,6 +74,8 @@ constexpr std::string_view service_register_action[] = {"register"};
 constexpr std::string_view service_list_action[] = {"list"};
 constexpr std::string_view service_watch_action[] = {"watch"};
 constexpr std::string_view service_flag_actions[] = {"disable", "enable"};
+constexpr std::string_view counter_get_action[] = {"get"};
+constexpr std::string_view counter_change_actions[] = {"set", "add"};
 
 constexpr subcommand table[] = {
     {.name = "lock",
@@ -134,6 +138,15 @@ constexpr subcommand table[] = {
      .accepts = service_flag_accepts,
      .operand = operand::service_instance,
      .run = run_service_enabled},
+    {.name = "counter",
+     .actions = counter_get_action,
+     .accepts = counter_accepts,
+     .run = run_counter},
+    {.name = "counter",
+     .actions = counter_change_actions,
+     .accepts = counter_accepts,
+     .operand = operand::path_and_number,
+     .run = run_counter},
     {.name = "revoke", .accepts = revoke_accepts, .node_suffix = revoked_node, .run = run_revoke},
     {.name = "check", .operand = operand::sequencer, .run = run_check},
     {.name = "help", .operand = operand::topic},
@@ -170,6 +183,9 @@ std::string subcommand::usage() const {
             break;
         case operand::service_instance:
             line.append(" NAME ID");
+            break;
+        case operand::path_and_number:
+            line.append(" PATH N");
             break;
     }
     if (runs_command) {

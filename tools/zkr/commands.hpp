@@ -28,6 +28,7 @@ enum class operand {
     service,           ///< NAME: a service's name, one node name under --base
     service_or_none,   ///< [NAME]: a service's name, or none (service list: the names)
     service_instance,  ///< NAME ID: a service's name and an instance's id (in options::id)
+    path_and_number,   ///< PATH N: a ZooKeeper path and a whole number (options::number)
 };
 
 /// One form of a subcommand: "zkr NAME [ACTION] OPTIONS... OPERAND [-- CMD [ARGS...]]".

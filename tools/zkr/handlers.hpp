@@ -45,6 +45,8 @@ boost::asio::awaitable<int> run_service_register(session& s, const options& o);
 boost::asio::awaitable<int> run_service_list(session& s, const options& o);
 boost::asio::awaitable<int> run_service_watch(session& s, const options& o);
 boost::asio::awaitable<int> run_service_enabled(session& s, const options& o);
+// Shared counters: get, set and add (counter_commands.cpp).
+boost::asio::awaitable<int> run_counter(session& s, const options& o);
 
 /// The handlers' completion token: results as tuples, errors as values rather than exceptions.
 inline constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);

@@ -303,6 +303,7 @@ const option_spec ssl_port{"--ssl-port P", {"--ssl-port"}, read_port<&options::s
 const option_spec instance_id{"--id ID", {"--id"}, read_instance_id};
 const option_spec payload{"--payload JSON", {"--payload"}, read_payload};
 const option_spec uri_spec{"--uri-spec S", {"--uri-spec"}, read_text<&options::uri_spec>};
+const option_spec wide{"--long", {"--long"}, set_flag<&options::wide>};
 }  // namespace option
 
 std::span<const option_spec* const> global_options() {

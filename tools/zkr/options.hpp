@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,13 +55,17 @@ struct options {
     std::string node_mode;
     std::chrono::seconds ttl{0};  ///< node keep --ttl S
     // service: the instance's fields (register), and where the services are.
-    std::string base = "/services";    ///< --base PATH, as Curator's builder is given
-    std::string address;               ///< --address A
-    std::optional<int> port;           ///< --port P
-    std::optional<int> ssl_port;       ///< --ssl-port P
-    std::string payload = "null";      ///< --payload JSON (checked as JSON when read)
-    std::string uri_spec;              ///< --uri-spec S
-    std::vector<std::string> command;  ///< after "--"
+    std::string base = "/services";  ///< --base PATH, as Curator's builder is given
+    std::string address;             ///< --address A
+    std::optional<int> port;         ///< --port P
+    std::optional<int> ssl_port;     ///< --ssl-port P
+    std::string payload = "null";    ///< --payload JSON (checked as JSON when read)
+    std::string uri_spec;            ///< --uri-spec S
+    // counter: the 64-bit layout, and N of set and add.
+    bool wide = false;                       ///< --long: DistributedAtomicLong's, not SharedCount's
+    std::optional<std::string> number_text;  ///< N as typed
+    std::int64_t number = 0;                 ///< N, once checked against its layout's range
+    std::vector<std::string> command;        ///< after "--"
 };
 
 }  // namespace zkr::cli
