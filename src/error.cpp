@@ -154,6 +154,10 @@ class zkr_category_impl final : public boost::system::error_category {
                 return "out of file descriptors (each session needs 2): close sessions or files "
                        "that are not needed, or raise the limit (ulimit -n, RLIMIT_NOFILE; "
                        "fs.file-max for the whole system)";
+            case errc::not_a_counter:
+                return "the node holds data that is not a counter of this kind (shared_count: 4 "
+                       "bytes, atomic_long: 8 bytes or none): something else uses the path, and "
+                       "nothing was written";
         }
         return "unknown zkr error";
     }

@@ -157,6 +157,8 @@ std::string_view zkr_name(errc e) noexcept {
             return "already_started";
         case errc::invalid_service_instance:
             return "invalid_service_instance";
+        case errc::not_a_counter:
+            return "not_a_counter";
     }
     return "other";
 }

@@ -47,7 +47,8 @@ class ZKR_API atomic_long {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_get(Token&& token = {}) {
         return detail::initiate<void(error_code, std::int64_t)>(
-            std::forward<Token>(token), [impl = impl_](auto h) { initiate_get(impl, std::move(h)); });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_get(impl, std::move(h)); });
     }
 
     /// Adds `delta` (wrapping as Java's long does, as Curator's does).
@@ -88,8 +89,7 @@ class ZKR_API atomic_long {
                              detail::handler<void(error_code, atomic_change)>);
     static void initiate_set(const impl_ptr&, std::int64_t value,
                              detail::handler<void(error_code, atomic_change)>);
-    static void initiate_compare_and_set(const impl_ptr&, std::int64_t expected,
-                                         std::int64_t value,
+    static void initiate_compare_and_set(const impl_ptr&, std::int64_t expected, std::int64_t value,
                                          detail::handler<void(error_code, bool, atomic_change)>);
 
     impl_ptr impl_;

@@ -89,6 +89,8 @@ enum class errc : int {
     already_started,      ///< the object was started already (or closed)
     invalid_service_instance,  ///< JSON that is not a service instance in Curator's format, or
                                ///< an instance's field out of range (see the message)
+    not_a_counter,             ///< a counter's node holds data that is not a counter of its kind (a
+                    ///< shared_count's 4 bytes, an atomic_long's 8 or none): nothing is written
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

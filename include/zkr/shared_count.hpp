@@ -58,7 +58,8 @@ class ZKR_API shared_count {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_get(Token&& token = {}) {
         return detail::initiate<void(error_code, versioned_count)>(
-            std::forward<Token>(token), [impl = impl_](auto h) { initiate_get(impl, std::move(h)); });
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_get(impl, std::move(h)); });
     }
 
     /// Sets the value whatever it was. Handler signature: void(error_code, versioned_count): the
