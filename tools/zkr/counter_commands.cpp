@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <string>
 #include <tuple>
 
 namespace zkr::cli {
@@ -22,8 +23,14 @@ namespace {
 /// node is not a counter (data of another kind: nothing was changed) or the sum leaves the
 /// counter's range (nothing written), 69 for the rest.
 int failed(const options& o, error_code ec) {
+    // The library's invalid_argument speaks of ranges in general: say which one.
+    const auto why = ec == errc::invalid_argument
+                         ? std::string(
+                               "the sum leaves the 32-bit range (--long counts in 64 bits); "
+                               "nothing was written")
+                         : ec.message();
     std::fprintf(stderr, "zkr: cannot %s counter %s: %s\n", o.action.c_str(), o.path.c_str(),
-                 ec.message().c_str());
+                 why.c_str());
     return ec == errc::not_a_counter || ec == errc::invalid_argument ? exit_usage
                                                                      : exit_unavailable;
 }
