@@ -27,6 +27,14 @@ using detail::session_ptr;
 
 const std::string count_path = "/app/count";
 
+/// The script of a change to an existing node: read, compare-and-set, the case's read back.
+const std::vector<std::string> read_write_check = {"get_data /app/count", "set_data /app/count",
+                                                   "get_data /app/count"};
+/// The script of a first change without /app: the create, its parent, the create again.
+const std::vector<std::string> create_with_parent = {"get_data /app/count", "create /app/count",
+                                                     "create /app", "create /app/count",
+                                                     "get_data /app/count"};
+
 std::string count_bytes(std::int32_t v) {
     return detail::to_big_endian(static_cast<std::uint32_t>(v), 4);
 }
@@ -113,8 +121,7 @@ TEST(CounterLayout, BigEndianAsCuratorWritesIt) {
 
 TEST(CounterSteps, SharedCountAddToAnExistingCount) {
     check_every_step(counter_case(
-        "adding 5 to a count of 7", holding(count_bytes(7)),
-        {"get_data /app/count", "set_data /app/count", "get_data /app/count"},
+        "adding 5 to a count of 7", holding(count_bytes(7)), read_write_check,
         [](session_ptr s, asio::cancellation_slot slot, reported r) {
             a_count(s).async_add(
                 5, asio::bind_cancellation_slot(slot, [r](error_code ec, versioned_count now) {
@@ -126,9 +133,7 @@ TEST(CounterSteps, SharedCountAddToAnExistingCount) {
 
 TEST(CounterSteps, SharedCountAddCreatesTheCountAndItsParents) {
     check_every_step(counter_case(
-        "adding 5 to a count that does not exist yet", [](fake_server&) {},
-        {"get_data /app/count", "create /app/count", "create /app", "create /app/count",
-         "get_data /app/count"},
+        "adding 5 to a count that does not exist yet", [](fake_server&) {}, create_with_parent,
         [](session_ptr s, asio::cancellation_slot slot, reported r) {
             a_count(s).async_add(
                 5, asio::bind_cancellation_slot(
@@ -151,16 +156,15 @@ TEST(CounterSteps, SharedCountSetIfAtTheVersionRead) {
 }
 
 TEST(CounterSteps, SharedCountSet) {
-    check_every_step(counter_case(
-        "setting 3", holding(count_bytes(7)),
-        {"get_data /app/count", "set_data /app/count", "get_data /app/count"},
-        [](session_ptr s, asio::cancellation_slot slot, reported r) {
-            a_count(s).async_set(
-                3, asio::bind_cancellation_slot(slot, [r](error_code ec, versioned_count now) {
-                    EXPECT_TRUE(ec || now.value == 3);
-                    r(ec, now.value);
-                }));
-        }));
+    check_every_step(counter_case("setting 3", holding(count_bytes(7)), read_write_check,
+                                  [](session_ptr s, asio::cancellation_slot slot, reported r) {
+                                      a_count(s).async_set(
+                                          3, asio::bind_cancellation_slot(
+                                                 slot, [r](error_code ec, versioned_count now) {
+                                                     EXPECT_TRUE(ec || now.value == 3);
+                                                     r(ec, now.value);
+                                                 }));
+                                  }));
 }
 
 TEST(CounterSteps, SharedCountGet) {
@@ -177,8 +181,7 @@ TEST(CounterSteps, SharedCountGet) {
 
 TEST(CounterSteps, AtomicLongAddToAnExistingLong) {
     check_every_step(counter_case(
-        "adding 5 to a long of 7", holding(long_bytes(7)),
-        {"get_data /app/count", "set_data /app/count", "get_data /app/count"},
+        "adding 5 to a long of 7", holding(long_bytes(7)), read_write_check,
         [](session_ptr s, asio::cancellation_slot slot, reported r) {
             a_long(s).async_add(
                 5, asio::bind_cancellation_slot(slot, [r](error_code ec, atomic_change c) {
@@ -190,9 +193,7 @@ TEST(CounterSteps, AtomicLongAddToAnExistingLong) {
 
 TEST(CounterSteps, AtomicLongAddCreatesTheLong) {
     check_every_step(counter_case(
-        "adding 5 to a long that does not exist yet", [](fake_server&) {},
-        {"get_data /app/count", "create /app/count", "create /app", "create /app/count",
-         "get_data /app/count"},
+        "adding 5 to a long that does not exist yet", [](fake_server&) {}, create_with_parent,
         [](session_ptr s, asio::cancellation_slot slot, reported r) {
             a_long(s).async_add(5,
                                 asio::bind_cancellation_slot(
@@ -202,8 +203,7 @@ TEST(CounterSteps, AtomicLongAddCreatesTheLong) {
 
 TEST(CounterSteps, AtomicLongCompareAndSet) {
     check_every_step(counter_case(
-        "setting 9 where 7 is", holding(long_bytes(7)),
-        {"get_data /app/count", "set_data /app/count", "get_data /app/count"},
+        "setting 9 where 7 is", holding(long_bytes(7)), read_write_check,
         [](session_ptr s, asio::cancellation_slot slot, reported r) {
             a_long(s).async_compare_and_set(
                 7, 9,
