@@ -3,6 +3,7 @@
 // The individual headers remain available for programs that want to include less.
 #pragma once
 
+#include <zkr/atomic_long.hpp>
 #include <zkr/barrier.hpp>
 #include <zkr/blocking.hpp>
 #include <zkr/cache_event.hpp>
@@ -33,6 +34,7 @@
 #include <zkr/service_instance.hpp>
 #include <zkr/service_provider.hpp>
 #include <zkr/session.hpp>
+#include <zkr/shared_count.hpp>
 #include <zkr/shared_mutex.hpp>
 #include <zkr/tree_cache.hpp>
 #include <zkr/version.hpp>
