@@ -71,13 +71,17 @@ asio::awaitable<std::tuple<error_code, bool, int>> write_counter_if(session_ptr 
         if (auto end = co_await wait_connected(s, generation)) {
             co_return std::tuple{end, false, -1};
         }
-        // The answer was lost: did the write land? The version tells.
+        // The answer was lost: did the write land? An unchanged version says it did not;
+        // another version with other data, that another writer came first. The next version
+        // with our bytes cannot say: another writer who read what we read and asked for the
+        // same change wrote exactly that (two adders of one delta, measured around server
+        // restarts). Claiming it would count one change twice: it is in doubt.
         auto [read_ec, now] = co_await read_counter(s, path, generation);
         if (read_ec) {
             co_return std::tuple{read_ec, false, -1};
         }
         if (now.version == expected + 1 && now.data == data) {
-            co_return std::tuple{error_code{}, true, now.version};
+            co_return std::tuple{make_error_code(errc::outcome_unknown), false, -1};
         }
         if (now.version != expected) {
             co_return std::tuple{error_code{}, false, -1};

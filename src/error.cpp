@@ -158,6 +158,10 @@ class zkr_category_impl final : public boost::system::error_category {
                 return "the node holds data that is not a counter of this kind (shared_count: 4 "
                        "bytes, atomic_long: 8 bytes or none): something else uses the path, and "
                        "nothing was written";
+            case errc::outcome_unknown:
+                return "the write's answer was lost and the node cannot tell whether it landed: "
+                       "it holds what the write asked for, which another writer may have written "
+                       "as well (read the value; a counter's change may or may not count)";
         }
         return "unknown zkr error";
     }

@@ -159,6 +159,8 @@ std::string_view zkr_name(errc e) noexcept {
             return "invalid_service_instance";
         case errc::not_a_counter:
             return "not_a_counter";
+        case errc::outcome_unknown:
+            return "outcome_unknown";
     }
     return "other";
 }

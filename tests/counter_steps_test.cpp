@@ -73,6 +73,7 @@ recipe_case counter_case(std::string name, std::function<void(fake_server&)> set
     c.script = std::move(script);
     // Another client's node in our way holds no data: no count for shared_count.
     c.conflict_errors = {make_error_code(errc::not_a_counter)};
+    c.lost_answer_errors = {make_error_code(errc::outcome_unknown)};  // the node cannot tell
     c.start = [op](session_ptr s, asio::cancellation_slot slot,
                    std::function<void(step_outcome)> done) {
         op(s, slot, [s, done](error_code ec, std::optional<std::int64_t> value) {

@@ -100,8 +100,10 @@ bool allowed(const recipe_case& c, fault f, error_code ec, bool fault_before_com
     switch (f) {
         case fault::none:
         case fault::loss_before:
-        case fault::loss_after:
             return false;  // survived, always
+        case fault::loss_after:
+            return std::find(c.lost_answer_errors.begin(), c.lost_answer_errors.end(), ec) !=
+                   c.lost_answer_errors.end();
         case fault::expiry:
             return ec == zk_errc::session_expired;
         case fault::conflict:

@@ -44,6 +44,10 @@ struct recipe_case {
     /// What another client's change (fault::conflict) may end the operation with, besides
     /// success: our node deleted, by default.
     std::vector<error_code> conflict_errors{make_error_code(errc::lock_node_deleted)};
+    /// What a lost answer (fault::loss_after) may end the operation with, besides success: none
+    /// by default (a recipe finds out what its request did); a counter's write that the node
+    /// cannot tell about is in doubt.
+    std::vector<error_code> lost_answer_errors{};
 };
 
 /// Runs `c` without faults and checks its script, then with every fault at every step.

@@ -91,6 +91,8 @@ enum class errc : int {
                                ///< an instance's field out of range (see the message)
     not_a_counter,             ///< a counter's node holds data that is not a counter of its kind (a
                     ///< shared_count's 4 bytes, an atomic_long's 8 or none): nothing is written
+    outcome_unknown,  ///< a write's answer was lost, and the node cannot tell whether it landed
+                      ///< (another writer may have written the same bytes at the same version)
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

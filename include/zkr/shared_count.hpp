@@ -42,7 +42,8 @@ struct versioned_count {
 ///   never inline from the initiating function.
 /// - Errors: errc::invalid_path; errc::not_a_counter (the node holds data that is not 4 bytes:
 ///   nothing is written); zk_errc::no_auth; the session's end. Connection loss is waited out (a
-///   write whose answer was lost is found out by reading again: never applied twice).
+///   write whose answer was lost is found out by reading again: never applied twice);
+///   errc::outcome_unknown when the node cannot tell whether it landed (docs/counters.md).
 /// - Thread safety: any member from any thread; the object may be dropped while operations run.
 class ZKR_API shared_count {
   public:
