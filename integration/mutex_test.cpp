@@ -365,6 +365,55 @@ TEST(Mutex, ConnectionLossWhileWaitingIsSurvived) {
         });
 }
 
+// The second in line watches its own node as well as the one ahead, so that the hand-off needs
+// no question to the server. If both nodes go while it is disconnected, the C client re-arms
+// both watches on reconnecting and the server fires them in its own order: the node ahead's may
+// come first. A watch that lived through a disconnection proves nothing, and the waiter asks.
+TEST(Mutex, AWaiterWhoseNodeWentWhileDisconnectedDoesNotTakeTheHandOff) {
+    zk_server* server = shared_server();
+    if (server == nullptr) {
+        GTEST_FAIL() << "needs the project's own server (unset ZKR_TEST_HOSTS)";
+    }
+    const auto dir = fresh_root() + "/lock";
+    tcp_proxy proxy(shared_hosts());
+    with_sessions(
+        {config_for(shared_hosts()), config_for(proxy.address(), 8000ms)},
+        [&](session& a, session& b) -> asio::awaitable<void> {
+            mutex ma(a, dir), mb(b, dir);
+            auto holder = co_await ma.async_lock(asio::use_awaitable);
+            const auto watches = server->mntr_value("zk_watch_count");
+            lock waiter;
+            error_code waiter_ec;
+            bool done = false;
+            mb.async_lock([&](error_code ec, lock l) {
+                waiter_ec = ec;
+                waiter = std::move(l);
+                done = true;
+            });
+            // Both watches armed: the node ahead's and the waiter's own.
+            CO_REQUIRE(co_await eventually(
+                [&] { return server->mntr_value("zk_watch_count") == watches + 2; }));
+            std::string waiter_node;
+            for (const auto& child : list_children(shared_hosts(), dir)) {
+                if (dir + "/" + child != holder.path()) {
+                    waiter_node = dir + "/" + child;
+                }
+            }
+            CO_REQUIRE(!waiter_node.empty());
+            proxy.cut();
+            CO_REQUIRE(co_await eventually([&] { return b.state() == session_state::suspended; }));
+            delete_node(shared_hosts(), waiter_node);
+            co_await holder.async_release(asio::use_awaitable);
+            proxy.restore();
+            CO_REQUIRE(co_await eventually([&] { return done; }));
+            EXPECT_EQ(waiter_ec, errc::lock_node_deleted);
+            EXPECT_FALSE(waiter.owns());
+            EXPECT_EQ(children_count(dir), 0u);
+            co_await a.async_close(asio::use_awaitable);
+            co_await b.async_close(asio::use_awaitable);
+        });
+}
+
 TEST(Mutex, ConnectionLossAroundTheCreateNeverLeaksOrDuplicates) {
     const auto dir = fresh_root() + "/lock";
     tcp_proxy proxy(shared_hosts());
