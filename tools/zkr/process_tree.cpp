@@ -61,6 +61,14 @@ bool read_stat(pid_t pid, process_stat& out) {
     return std::from_chars(after_parent + 1, end, out.group).ec == std::errc{};
 }
 
+/// The command's fork, when something before exec (exec included) failed: tells zkr the errno
+/// on `report_pipe` and exits (async-signal-safe).
+[[noreturn]] void report_and_exit(int report_pipe) {
+    const int e = errno;
+    [[maybe_unused]] const auto ignored = ::write(report_pipe, &e, sizeof e);
+    ::_exit(127);
+}
+
 /// The keeper's whole life (a fork of zkr: async-signal-safe calls only). It waits for a word on
 /// the pipe; the pipe ending without one means zkr died with the tree still running, and the
 /// keeper kills its own process group, the command's, itself included.
@@ -122,7 +130,8 @@ process_tree::~process_tree() {
     take_terminal_back();
 }
 
-int process_tree::start(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+int process_tree::start(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                        int input_fd) {
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         return errno;
     }
@@ -175,6 +184,9 @@ int process_tree::start(const std::vector<std::string>& argv, const std::vector<
             ::getppid() != parent) {
             ::_exit(127);
         }
+        if (input_fd >= 0 && ::dup2(input_fd, STDIN_FILENO) < 0) {
+            report_and_exit(report[1]);
+        }
         if (tty >= 0) {
             give_terminal(tty, group);  // an interactive command reads its terminal
         }
@@ -184,9 +196,7 @@ int process_tree::start(const std::vector<std::string>& argv, const std::vector<
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::execvpe(arg_ptrs[0], arg_ptrs.data(), env_ptrs.data());
-        const int e = errno;
-        [[maybe_unused]] const auto ignored = ::write(report[1], &e, sizeof e);
-        ::_exit(127);
+        report_and_exit(report[1]);
     }
     ::close(report[1]);
     ::setpgid(command_, group);  // fails harmlessly once the command has run exec

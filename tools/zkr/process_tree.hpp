@@ -32,9 +32,11 @@ class process_tree {
     process_tree(const process_tree&) = delete;
     process_tree& operator=(const process_tree&) = delete;
 
-    /// Starts `argv` (PATH lookup) with environment `env` in a new process group. Returns 0, or
-    /// the errno of what failed (exec included: the command did not run).
-    int start(const std::vector<std::string>& argv, const std::vector<std::string>& env);
+    /// Starts `argv` (PATH lookup) with environment `env` in a new process group, reading
+    /// `input_fd` as its standard input if not -1 (zkr's own otherwise). Returns 0, or the errno
+    /// of what failed (exec included: the command did not run).
+    int start(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+              int input_fd = -1);
 
     /// Reaps every child that has exited (call on SIGCHLD). Returns true once the whole tree is
     /// gone: the command has exited and no descendant is left.

@@ -9,11 +9,17 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <memory>
+#include <string_view>
 
 extern char** environ;
 
@@ -27,23 +33,47 @@ namespace {
 /// token and sequencer; a kept node's path). Inherited ZKR_ identities are dropped: a command
 /// started from another zkr's command must not see that one's.
 std::vector<std::string> child_environment(const held& h) {
+    static constexpr std::string_view identities[] = {
+        "ZKR_LOCK_PATH=", "ZKR_FENCING_TOKEN=", "ZKR_SEQUENCER=", "ZKR_NODE_PATH=",
+        "ZKR_ITEM=",      "ZKR_ITEM_NODE=",     "ZKR_CLAIM_PATH="};
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
-        if (std::strncmp(*e, "ZKR_LOCK_PATH=", 14) != 0 &&
-            std::strncmp(*e, "ZKR_FENCING_TOKEN=", 18) != 0 &&
-            std::strncmp(*e, "ZKR_SEQUENCER=", 14) != 0 &&
-            std::strncmp(*e, "ZKR_NODE_PATH=", 14) != 0) {
-            env.emplace_back(*e);
+        const std::string_view variable(*e);
+        if (std::none_of(std::begin(identities), std::end(identities),
+                         [&](std::string_view id) { return variable.starts_with(id); })) {
+            env.emplace_back(variable);
         }
     }
     if (h.kept_node) {
         env.push_back("ZKR_NODE_PATH=" + h.path);
-        return env;
+    } else {
+        env.push_back("ZKR_LOCK_PATH=" + h.path);
+        env.push_back("ZKR_FENCING_TOKEN=" + std::to_string(h.fencing_token));
+        env.push_back("ZKR_SEQUENCER=" + sequencer{h.path, h.fencing_token}.to_string());
     }
-    env.push_back("ZKR_LOCK_PATH=" + h.path);
-    env.push_back("ZKR_FENCING_TOKEN=" + std::to_string(h.fencing_token));
-    env.push_back("ZKR_SEQUENCER=" + sequencer{h.path, h.fencing_token}.to_string());
+    env.insert(env.end(), h.environment.begin(), h.environment.end());
     return env;
+}
+
+/// A file holding `data`, read from its start, for the command's standard input: not a pipe,
+/// which would block zkr once the command stops reading. -1 (errno set) if it cannot be made.
+int input_file(const std::string& data) {
+    const int fd = ::memfd_create("zkr-input", MFD_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    for (std::size_t written = 0; written < data.size();) {
+        const auto n = ::write(fd, data.data() + written, data.size() - written);
+        if (n < 0 && errno != EINTR) {
+            const int e = errno;
+            ::close(fd);
+            errno = e;
+            return -1;
+        }
+        written += n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
+    ::lseek(fd, 0, SEEK_SET);
+    return fd;
 }
 
 int shell_status(int status) {
@@ -176,7 +206,17 @@ struct supervision : std::enable_shared_from_this<supervision> {
 asio::awaitable<child_outcome> run_child(const std::vector<std::string>& argv, const held& h,
                                          hold_limits limits) {
     auto run = std::make_shared<supervision>(co_await asio::this_coro::executor, limits);
-    if (const int error = run->tree.start(argv, child_environment(h)); error != 0) {
+    int error = 0;
+    if (h.input) {
+        const int input = input_file(*h.input);
+        error = input < 0 ? errno : run->tree.start(argv, child_environment(h), input);
+        if (input >= 0) {
+            ::close(input);
+        }
+    } else {
+        error = run->tree.start(argv, child_environment(h));
+    }
+    if (error != 0) {
         std::fprintf(stderr, "zkr: cannot run %s: %s\n", argv[0].c_str(), std::strerror(error));
         run->finish();
         child_outcome not_run;

@@ -39,6 +39,10 @@ struct held {
     /// A node kept in existence (zkr node keep), not a lock: the command gets ZKR_NODE_PATH
     /// instead of ZKR_LOCK_PATH, ZKR_FENCING_TOKEN and ZKR_SEQUENCER.
     bool kept_node = false;
+    /// More of the command's environment, after its identity (a claimed queue item's).
+    std::vector<std::string> environment = {};
+    /// What the command reads on its standard input instead of zkr's (a claimed queue item).
+    std::optional<std::string> input = {};
 };
 
 /// A node kept in existence at `path` (zkr node keep, zkr service register): never lost, since
