@@ -148,6 +148,7 @@ std::string operand_problem(const options& o, const std::string& what) {
                 return problem;
             }
             break;
+        case operand::path_and_items:
         case operand::path:
             break;
     }
@@ -176,11 +177,13 @@ std::string what_is_wrong(const options& o, const command_forms& forms) {
     if (auto problem = operand_problem(o, what); !problem.empty()) {
         return problem;
     }
-    if (form->runs_command && o.command.empty()) {
-        return cmd + " needs a command after --";
+    if (form->takes_command(o) && o.command.empty()) {
+        return what + " needs a command after --";
     }
-    if (!form->runs_command && !o.command.empty()) {
-        return cmd + " runs no command";
+    if (!form->takes_command(o) && !o.command.empty()) {
+        return form->runs_command_if != nullptr
+                   ? what + " runs a command only with " + std::string(form->command_option)
+                   : what + " runs no command";
     }
     for (const auto* spec : form->accepts) {
         if (spec->required() && spec->missing(o)) {
@@ -232,6 +235,10 @@ std::string usage_text(std::string_view command) {
            "counter get|set|add prints a shared counter's value (after the change for set and\n"
            "add), in Curator's SharedCount layout (32 bits), or with --long its\n"
            "DistributedAtomicLong layout (64 bits).\n"
+           "queue put adds items (DATA..., else one item read from stdin) to a queue in Curator's\n"
+           "SimpleDistributedQueue layout; queue take removes the head item and prints it, or with\n"
+           "--claim runs CMD on it (the item on stdin and in ZKR_ITEM): exit 0 completes the item,\n"
+           "anything else gives it back; queue peek prints the head item; queue size the count.\n"
            "HOSTS defaults to $ZKR_HOSTS, then 127.0.0.1:2181.\n"
            "\n"
            "Exit status: CMD's own (128+N if killed by signal N); 64 usage error; 69 cannot "
@@ -316,9 +323,11 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
             o.path = word;
         } else if (o.entry->operand == operand::service_instance && o.id.empty()) {
             o.id = word;
+        } else if (o.entry->operand == operand::path_and_items) {
+            o.items.push_back(word);
         } else {
             return usage_error("unexpected argument " + word +
-                               (o.entry->runs_command ? " (put the command after --)" : ""));
+                               (o.entry->takes_command(o) ? " (put the command after --)" : ""));
         }
     }
     if (auto wrong = what_is_wrong(o, forms); !wrong.empty()) {

@@ -35,6 +35,19 @@ std::size_t revoked_node(const options& o) {
 std::size_t kept_node(const options&) {
     return 0;
 }
+std::size_t queue_nodes(const options& o) {
+    // PATH/qn-<sequence>, PATH/zkr-waiters/<waiter>, and the claims' PATH/zkr-claims/<item>
+    // unless --claims puts them elsewhere.
+    const auto item = names::queue_item_prefix.size() + names::sequence_length;
+    return 1 + std::max({item,
+                         names::queue_waiters.size() + 1 +
+                             names::protected_name_length(names::waiter_marker),
+                         o.claims_dir.empty() ? names::queue_claims.size() + 1 + item : 0});
+}
+// queue take runs CMD with --claim.
+bool claims(const options& o) {
+    return o.claim;
+}
 std::size_t double_barrier_nodes(const options&) {
     // PATH/<uuid> for each member, and PATH/ready.
     return 1 + std::max(names::uuid_length, names::double_barrier_ready.size());
@@ -67,6 +80,10 @@ constexpr const option_spec* service_flag_accepts[] = {&base};
 
 constexpr const option_spec* counter_accepts[] = {&wide};
 
+constexpr const option_spec* queue_take_accepts[] = {&claim, &claims_dir, &timeout, &grace,
+                                                     &quiet};
+constexpr const option_spec* queue_look_accepts[] = {&claims_dir, &quiet};
+
 constexpr std::string_view node_keep_action[] = {"keep"};
 constexpr std::string_view barrier_actions[] = {"set", "remove", "wait"};
 constexpr std::string_view barrier_enter_action[] = {"enter"};
@@ -76,6 +93,9 @@ constexpr std::string_view service_watch_action[] = {"watch"};
 constexpr std::string_view service_flag_actions[] = {"disable", "enable"};
 constexpr std::string_view counter_get_action[] = {"get"};
 constexpr std::string_view counter_change_actions[] = {"set", "add"};
+constexpr std::string_view queue_put_action[] = {"put"};
+constexpr std::string_view queue_take_action[] = {"take"};
+constexpr std::string_view queue_look_actions[] = {"peek", "size"};
 
 constexpr subcommand table[] = {
     {.name = "lock",
@@ -147,6 +167,22 @@ constexpr subcommand table[] = {
      .accepts = counter_accepts,
      .operand = operand::path_and_number,
      .run = run_counter},
+    {.name = "queue",
+     .actions = queue_put_action,
+     .operand = operand::path_and_items,
+     .node_suffix = queue_nodes,
+     .run = run_queue_put},
+    {.name = "queue",
+     .actions = queue_take_action,
+     .accepts = queue_take_accepts,
+     .runs_command_if = claims,
+     .command_option = "--claim",
+     .node_suffix = queue_nodes,
+     .run = run_queue_take},
+    {.name = "queue",
+     .actions = queue_look_actions,
+     .accepts = queue_look_accepts,
+     .run = run_queue_look},
     {.name = "revoke", .accepts = revoke_accepts, .node_suffix = revoked_node, .run = run_revoke},
     {.name = "check", .operand = operand::sequencer, .run = run_check},
     {.name = "help", .operand = operand::topic},
@@ -187,9 +223,14 @@ std::string subcommand::usage() const {
         case operand::path_and_number:
             line.append(" PATH N");
             break;
+        case operand::path_and_items:
+            line.append(" PATH [DATA...]");
+            break;
     }
     if (runs_command) {
         line += " -- CMD [ARGS...]";
+    } else if (runs_command_if != nullptr) {
+        line += " [-- CMD [ARGS...]]";
     }
     return line;
 }

@@ -29,6 +29,7 @@ enum class operand {
     service_or_none,   ///< [NAME]: a service's name, or none (service list: the names)
     service_instance,  ///< NAME ID: a service's name and an instance's id (in options::id)
     path_and_number,   ///< PATH N: a ZooKeeper path and a whole number (options::number)
+    path_and_items,    ///< PATH [DATA...]: a ZooKeeper path and queue items (options::items)
 };
 
 /// One form of a subcommand: "zkr NAME [ACTION] OPTIONS... OPERAND [-- CMD [ARGS...]]".
@@ -43,6 +44,15 @@ struct subcommand {
     zkr::cli::operand operand = operand::path;
     /// Runs "-- CMD [ARGS...]" (under a lock, a lease, a leadership or a barrier).
     bool runs_command = false;
+    /// Set for a form that runs CMD only with one of its options (queue take --claim): whether
+    /// the command line `o` asks for CMD, and that option as errors name it.
+    bool (*runs_command_if)(const options& o) = nullptr;
+    std::string_view command_option = {};
+
+    /// Whether the command line `o` of this form needs "-- CMD" (and may have one).
+    bool takes_command(const options& o) const {
+        return runs_command || (runs_command_if != nullptr && runs_command_if(o));
+    }
     /// Carries on after an expiry, in a new ZooKeeper session (session_config::
     /// renew_after_expiry): a watch and a kept node outlive their first session.
     bool renews_session = false;

@@ -47,6 +47,11 @@ boost::asio::awaitable<int> run_service_watch(session& s, const options& o);
 boost::asio::awaitable<int> run_service_enabled(session& s, const options& o);
 // Shared counters: get, set and add (counter_commands.cpp).
 boost::asio::awaitable<int> run_counter(session& s, const options& o);
+// Queues: put; take, at most once or (--claim) running CMD on the item; peek and size
+// (queue_commands.cpp).
+boost::asio::awaitable<int> run_queue_put(session& s, const options& o);
+boost::asio::awaitable<int> run_queue_take(session& s, const options& o);
+boost::asio::awaitable<int> run_queue_look(session& s, const options& o);
 
 /// The handlers' completion token: results as tuples, errors as values rather than exceptions.
 inline constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);

@@ -116,15 +116,27 @@ bool read_node(argument_reader& words, const std::string& spelling, options& o) 
 }
 
 // service: where the services are (Curator's base path).
-bool read_base(argument_reader& words, const std::string& spelling, options& o) {
-    if (!words.value(spelling, o.base)) {
+/// An option whose value is a ZooKeeper path, into `field`; `example` shows one in the error.
+template <std::string options::*field>
+bool read_path(argument_reader& words, const std::string& spelling, options& o,
+               std::string_view example) {
+    if (!words.value(spelling, o.*field)) {
         return false;
     }
-    if (std::string problem; zkr::validate_path(o.base, &problem)) {
-        return words.fail("--base takes a ZooKeeper path, such as /services, not '" + o.base +
-                          "': " + problem);
+    if (std::string problem; zkr::validate_path(o.*field, &problem)) {
+        return words.fail(spelling + " takes a ZooKeeper path, such as " + std::string(example) +
+                          ", not '" + o.*field + "': " + problem);
     }
     return true;
+}
+
+bool read_base(argument_reader& words, const std::string& spelling, options& o) {
+    return read_path<&options::base>(words, spelling, o, "/services");
+}
+
+// queue --claims: a Curator DistributedQueue's lockPath, say.
+bool read_claims_dir(argument_reader& words, const std::string& spelling, options& o) {
+    return read_path<&options::claims_dir>(words, spelling, o, "/jobs-locks");
 }
 
 // service register: a port as Curator's ServiceInstance holds it (0 to 65535).
@@ -304,6 +316,8 @@ const option_spec instance_id{"--id ID", {"--id"}, read_instance_id};
 const option_spec payload{"--payload JSON", {"--payload"}, read_payload};
 const option_spec uri_spec{"--uri-spec S", {"--uri-spec"}, read_text<&options::uri_spec>};
 const option_spec wide{"--long", {"--long"}, set_flag<&options::wide>};
+const option_spec claim{"--claim", {"--claim"}, set_flag<&options::claim>};
+const option_spec claims_dir{"--claims DIR", {"--claims"}, read_claims_dir};
 }  // namespace option
 
 std::span<const option_spec* const> global_options() {

@@ -37,7 +37,8 @@ extern const option_spec hosts, session_timeout, auth, verbose;
 // The subcommands'.
 extern const option_spec read_or_write, timeout, try_once, grace, max_hold, quiet, progress,
     max_leases, members, id, requeue, watch, json, node, force, ignore_revocation, metrics, scope,
-    depth, data, node_mode, base, address, port, ssl_port, instance_id, payload, uri_spec, wide;
+    depth, data, node_mode, base, address, port, ssl_port, instance_id, payload, uri_spec, wide,
+    claim, claims_dir;
 }  // namespace option
 
 /// What is wrong with `name` as one node's name (a service's, an instance's): it is empty, holds

@@ -44,10 +44,11 @@ std::vector<std::string> child_environment(const held& h) {
             env.emplace_back(variable);
         }
     }
-    if (h.kept_node) {
+    if (h.what == held::kind::kept_node) {
         env.push_back("ZKR_NODE_PATH=" + h.path);
     } else {
-        env.push_back("ZKR_LOCK_PATH=" + h.path);
+        env.push_back((h.what == held::kind::claim ? "ZKR_CLAIM_PATH=" : "ZKR_LOCK_PATH=") +
+                      h.path);
         env.push_back("ZKR_FENCING_TOKEN=" + std::to_string(h.fencing_token));
         env.push_back("ZKR_SEQUENCER=" + sequencer{h.path, h.fencing_token}.to_string());
     }

@@ -36,9 +36,14 @@ struct held {
     /// Stop the command when asked (false: --ignore-revocation; the request is still heard, so
     /// that an eviction that follows it is told as a revocation).
     bool heed_revocation = true;
-    /// A node kept in existence (zkr node keep), not a lock: the command gets ZKR_NODE_PATH
-    /// instead of ZKR_LOCK_PATH, ZKR_FENCING_TOKEN and ZKR_SEQUENCER.
-    bool kept_node = false;
+    /// What `path` is, which names the variable that gives it to the command.
+    enum class kind {
+        lock,       ///< a lock, lease or leadership: ZKR_LOCK_PATH, with ZKR_FENCING_TOKEN and
+                    ///< ZKR_SEQUENCER
+        kept_node,  ///< a node kept in existence (node keep, service register): ZKR_NODE_PATH
+        claim,      ///< a queue item's claim: ZKR_CLAIM_PATH, with ZKR_FENCING_TOKEN and
+                    ///< ZKR_SEQUENCER
+    } what = kind::lock;
     /// More of the command's environment, after its identity (a claimed queue item's).
     std::vector<std::string> environment = {};
     /// What the command reads on its standard input instead of zkr's (a claimed queue item).
@@ -50,7 +55,7 @@ struct held {
 inline held kept_node_at(std::string path) {
     held h;
     h.path = std::move(path);
-    h.kept_node = true;
+    h.what = held::kind::kept_node;
     h.wait_lost = [](std::function<void(boost::system::error_code)>) {};
     return h;
 }
