@@ -1,7 +1,9 @@
-// What the client processes of the cache and discovery fault runs share: the history they
-// append to, the stop file the test writes when the run is over (another process: polled), and
-// their kind of session.
+// What the client processes of the cache, discovery, counter and queue fault runs share: the
+// history they append to, the stop file the test writes when the run is over (another process:
+// polled), and their kind of session.
 #pragma once
+
+#include "history.hpp"
 
 #include <zkr/session.hpp>
 
@@ -25,6 +27,11 @@ inline std::string stop_path;
 /// Appends one line to the history, flushed at once: a killed process loses nothing recorded.
 inline void record(const std::string& line) {
     std::ofstream(history_path, std::ios::app) << line << "\n" << std::flush;
+}
+
+/// "WHAT t rest": a history line stamped now.
+inline void record_now(const std::string& what, const std::string& rest = {}) {
+    record(what + " " + std::to_string(now_ns()) + (rest.empty() ? "" : " " + rest));
 }
 
 /// `text` as one word of a history line (an error message, say).

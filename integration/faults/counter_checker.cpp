@@ -1,7 +1,5 @@
 #include "counter_checker.hpp"
 
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -14,13 +12,6 @@ void note(counter_verdict& v, std::string problem) {
     if (v.problems.size() < max_problems) {
         v.problems.push_back(std::move(problem));
     }
-}
-
-std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 }  // namespace
@@ -108,24 +99,7 @@ counter_verdict check_counter_histories(const std::vector<counter_history>& hist
 }
 
 counter_verdict check_counter_run(const std::string& dir, std::int64_t final_value) {
-    std::set<std::string> killed;
-    std::istringstream nemesis(read_file(std::filesystem::path(dir) / "nemesis.hist"));
-    for (std::string line; std::getline(nemesis, line);) {
-        std::istringstream fields(line);
-        std::string kind, name;
-        fields >> kind >> name;
-        if (kind == "K") {
-            killed.insert(name);
-        }
-    }
-    std::vector<counter_history> histories;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        const auto name = entry.path().filename().string();
-        if (name.starts_with("inc-") && name.ends_with(".hist")) {
-            histories.push_back({name, read_file(entry.path()), killed.contains(name)});
-        }
-    }
-    return check_counter_histories(histories, final_value);
+    return check_counter_histories(read_histories(dir, {"inc-"}), final_value);
 }
 
 }  // namespace zkr::faults

@@ -15,6 +15,8 @@
 //   - no errors: no R line, and every process not killed ended cleanly (D).
 #pragma once
 
+#include "history_files.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -23,11 +25,7 @@
 namespace zkr::faults {
 
 /// One incrementer's history, as read from its file.
-struct counter_history {
-    std::string name;     ///< what problems call it (the file's name)
-    std::string text;     ///< its lines
-    bool killed = false;  ///< the nemesis killed it (it cannot have ended cleanly)
-};
+using counter_history = history_file;
 
 struct counter_verdict {
     std::size_t processes = 0;

@@ -41,11 +41,6 @@ namespace {
 
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
-/// "WHAT t rest": a history line stamped now.
-void record_now(const std::string& what, const std::string& rest = {}) {
-    record(what + " " + std::to_string(now_ns()) + (rest.empty() ? "" : " " + rest));
-}
-
 std::int64_t value_after(const zkr::versioned_count& v) {
     return v.value;
 }

@@ -8,6 +8,7 @@
 //
 //   zkr_faults_tests --gtest_filter='Faults.Counter*'    short mode (CI), about 45 s
 //   ZKR_FAULTS_LONG=1 ...    every round repeated 5 times; rewrites its section of RESULTS.md
+#include "client_fleet.hpp"
 #include "counter_checker.hpp"
 #include "history.hpp"
 #include "results_file.hpp"
@@ -27,7 +28,6 @@
 #include <functional>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 namespace zkr::faults::counter_runs {
 namespace {
@@ -41,28 +41,6 @@ constexpr auto session_timeout = 2000ms;
 
 bool long_mode() {
     return std::getenv("ZKR_FAULTS_LONG") != nullptr;
-}
-
-void pass_time(std::chrono::milliseconds d) {
-    std::this_thread::sleep_for(d);  // time passing (a fault's length), not a wait
-}
-
-std::uintmax_t size_of(const std::string& file) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(file, ec);
-    return ec ? 0 : size;
-}
-
-/// Whether `file` has an acknowledged addition (an A line) past its first `offset` bytes.
-bool acknowledged_since(const std::string& file, std::uintmax_t offset) {
-    std::ifstream in(file);
-    in.seekg(static_cast<std::streamoff>(offset));
-    for (std::string line; std::getline(in, line);) {
-        if (line.starts_with("A ")) {
-            return true;
-        }
-    }
-    return false;
 }
 
 /// The value of a counter's node: its data, big-endian (4 bytes: int32; 8: int64).
@@ -79,100 +57,33 @@ std::optional<std::int64_t> counter_value(const std::string& path, const std::st
                                   : static_cast<std::int64_t>(v);
 }
 
-/// The incrementers of one run, and the nemesis's history. A killed incrementer is replaced by
-/// a new process (a new history) in its slot.
-class incrementers {
+/// The incrementers of one run, in slots: incrementer i connects to `hosts[i]`, and a killed one
+/// is replaced by a new process (a new history) in its slot.
+class incrementers : public client_fleet {
   public:
-    incrementers(std::string dir, std::string mode, std::string path,
+    incrementers(const std::string& dir, std::string mode, std::string path,
                  std::vector<std::string> hosts)
-        : dir_(std::move(dir)),
-          mode_(std::move(mode)),
-          path_(std::move(path)),
-          hosts_(std::move(hosts)),
-          generations_(hosts_.size(), 0),
-          processes_(hosts_.size()),
-          nemesis_(dir_ + "/nemesis.hist") {
-        for (std::size_t i = 0; i < processes_.size(); ++i) {
-            start(i);
-        }
-        EXPECT_TRUE(progress()) << "no first additions";
-    }
-
-    std::size_t size() const { return processes_.size(); }
-    std::size_t faults() const { return faults_; }
-    child_process& process(std::size_t i) { return *processes_[i]; }
-
-    /// Applies one fault (`apply` returns once it has healed) and records it, then waits until
-    /// every incrementer has had an addition acknowledged since: none is stuck.
-    void fault(const std::string& kind, const std::function<void()>& apply) {
-        const auto start = now_ns();
-        apply();
-        nemesis_ << "F " << kind << " " << start << " " << now_ns() << "\n" << std::flush;
-        ++faults_;
-        EXPECT_TRUE(progress()) << "an incrementer made no progress after " << kind;
-    }
-
-    /// SIGKILL of incrementer i, perhaps with an addition in flight; a new one in its slot.
-    void kill(std::size_t i) {
-        fault("kill", [&] {
-            processes_[i]->kill(SIGKILL);
-            nemesis_ << "K " << history_name(i) << " " << now_ns() << "\n" << std::flush;
-            EXPECT_EQ(processes_[i]->wait(10s), 128 + SIGKILL);
-            ++generations_[i];
-            start(i);
-        });
+        : client_fleet(dir) {
+        const auto count = hosts.size();
+        start({"inc",
+               [=](std::size_t i, const std::string& history) {
+                   return std::vector<std::string>{ZKR_COUNTER_CLIENT, mode,     hosts[i],
+                                                   path,               history,  dir + "/stop",
+                                                   std::to_string(session_timeout.count())};
+               },
+               {"A "}},
+              count);
     }
 
     /// SIGSTOP for 2T + 0.5 s, then SIGCONT: the server expires its session meanwhile, perhaps
     /// with an addition in flight.
-    void freeze(std::size_t i) {
-        fault("freeze", [&] {
-            processes_[i]->kill(SIGSTOP);
-            pass_time(2 * session_timeout + 500ms);
-            processes_[i]->kill(SIGCONT);
-        });
-    }
+    void freeze(std::size_t i) { client_fleet::freeze(i, 2 * session_timeout + 500ms); }
 
     /// Tells every incrementer to stop and waits for each.
-    void stop() {
-        std::ofstream(dir_ + "/stop").put('\n');
-        for (auto& p : processes_) {
-            EXPECT_EQ(p->wait(30s), 0) << p->report();
-        }
+    void stop(const std::string& dir) {
+        std::ofstream(dir + "/stop").put('\n');
+        wait_stopped("inc");
     }
-
-  private:
-    std::string history_name(std::size_t i) const {
-        return "inc-" + std::to_string(i + 1) + "-" + std::to_string(generations_[i]) + ".hist";
-    }
-    std::string history(std::size_t i) const { return dir_ + "/" + history_name(i); }
-
-    void start(std::size_t i) {
-        processes_[i].emplace(std::vector<std::string>{ZKR_COUNTER_CLIENT, mode_, hosts_[i], path_,
-                                                       history(i), dir_ + "/stop",
-                                                       std::to_string(session_timeout.count())});
-    }
-
-    /// Whether every incrementer has an addition acknowledged from now on, within 30 s.
-    bool progress() {
-        for (std::size_t i = 0; i < processes_.size(); ++i) {
-            const auto file = history(i);
-            const auto from = size_of(file);
-            if (!test::wait_until([&] { return acknowledged_since(file, from); }, 30s)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    std::string dir_;
-    std::string mode_;
-    std::string path_;
-    std::vector<std::string> hosts_;
-    std::vector<int> generations_;
-    std::vector<std::optional<child_process>> processes_;
-    std::ofstream nemesis_;
-    std::size_t faults_ = 0;
 };
 
 /// One run: the counter's layout, where each incrementer connects, and one round of its
@@ -228,19 +139,13 @@ counter_verdict run_counter(const counter_run& run) {
     for (int round = 0; round < rounds; ++round) {
         run.round(fleet, round);
     }
-    fleet.stop();
+    fleet.stop(dir);
 
     const auto final_value = counter_value(path, run.read_hosts);
     EXPECT_TRUE(final_value) << "no counter at " << path;
     auto v = check_counter_run(dir, final_value.value_or(0));
     const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
-    std::size_t killed = 0;
-    {
-        std::ifstream nemesis(dir + "/nemesis.hist");
-        for (std::string line; std::getline(nemesis, line);) {
-            killed += line.starts_with("K ") ? 1 : 0;
-        }
-    }
+    const auto killed = fleet.killed();
     char row[512];
     std::snprintf(row, sizeof row,
                   "| %s | %s | %s | %d | %zu | %zu (%zu) | %zu | %zu | %lld | %lld | %zu | %zu | "

@@ -45,11 +45,6 @@ namespace {
 
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
-/// "WHAT t rest": a history line stamped now.
-void record_now(const std::string& what, const std::string& rest = {}) {
-    record(what + " " + std::to_string(zkr::faults::now_ns()) + (rest.empty() ? "" : " " + rest));
-}
-
 /// The payload of registrant `id` after `updates` updates.
 std::string payload_of(const std::string& id, int updates) {
     return "{\"registrant\":\"" + id + "\",\"update\":" + std::to_string(updates) + "}";

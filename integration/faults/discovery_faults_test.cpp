@@ -8,6 +8,7 @@
 //
 //   zkr_faults_tests --gtest_filter='Faults.Discovery*'    short mode (CI), about 60 s
 //   ZKR_FAULTS_LONG=1 ...    every round repeated 5 times; rewrites its section of RESULTS.md
+#include "client_fleet.hpp"
 #include "discovery_checker.hpp"
 #include "history.hpp"
 #include "results_file.hpp"
@@ -46,10 +47,6 @@ const std::string service = "svc";
 
 bool long_mode() {
     return std::getenv("ZKR_FAULTS_LONG") != nullptr;
-}
-
-void pass_time(std::chrono::milliseconds d) {
-    std::this_thread::sleep_for(d);  // time passing (a fault's length), not a wait
 }
 
 bool history_has(const std::string& file, const std::string& prefix) {
