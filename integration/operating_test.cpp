@@ -3,8 +3,8 @@
 #include "test_support.hpp"
 
 #include <zkr/leader_election.hpp>
+#include <zkr/lock_queue.hpp>
 #include <zkr/mutex.hpp>
-#include <zkr/queue.hpp>
 #include <zkr/revoke.hpp>
 #include <zkr/semaphore.hpp>
 #include <zkr/sequencer.hpp>

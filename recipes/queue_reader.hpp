@@ -4,7 +4,7 @@
 
 #include "coroutines.hpp"
 
-#include <zkr/queue.hpp>
+#include <zkr/lock_queue.hpp>
 
 #include <boost/asio/awaitable.hpp>
 

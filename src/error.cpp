@@ -159,9 +159,16 @@ class zkr_category_impl final : public boost::system::error_category {
                        "bytes, atomic_long: 8 bytes or none): something else uses the path, and "
                        "nothing was written";
             case errc::outcome_unknown:
-                return "the write's answer was lost and the node cannot tell whether it landed: "
-                       "it holds what the write asked for, which another writer may have written "
-                       "as well (read the value; a counter's change may or may not count)";
+                return "the write's answer was lost and ZooKeeper cannot tell whether it landed: "
+                       "a counter's node holds what the write asked for, which another writer may "
+                       "have written as well (read the value: the change may or may not count); a "
+                       "queue's put may or may not have added its item, and a take's item was "
+                       "removed by this consumer or another one (not handed over, never twice)";
+            case errc::claim_lost:
+                return "the queue claim is gone (released, completed, or its ZooKeeper session "
+                       "ended or was renewed since it was claimed): the completion was refused "
+                       "and nothing was written; the item is back in the queue for another "
+                       "consumer, so drop what was done with it";
         }
         return "unknown zkr error";
     }

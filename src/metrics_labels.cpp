@@ -161,6 +161,8 @@ std::string_view zkr_name(errc e) noexcept {
             return "not_a_counter";
         case errc::outcome_unknown:
             return "outcome_unknown";
+        case errc::claim_lost:
+            return "claim_lost";
     }
     return "other";
 }

@@ -557,6 +557,50 @@ void fake_session::set_data(std::string path, std::string data, int version,
             });
 }
 
+namespace {
+
+/// Applies `ops` in order until one fails; the results so far.
+std::vector<op_result> apply_ops(fake_server& server, const std::vector<op>& ops,
+                                 std::int64_t owner) {
+    std::vector<op_result> results(ops.size());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+        const auto& o = ops[i];
+        created_node c;
+        switch (o.type) {
+            case op::kind::create:
+                results[i].ec = server.apply_create(o.path, o.data, o.mode, owner, c);
+                results[i].path = c.path;
+                break;
+            case op::kind::remove:
+                results[i].ec = server.apply_remove(o.path, o.version);
+                break;
+            case op::kind::set_data:
+                results[i].ec = server.apply_set(o.path, o.data, o.version, results[i].stat);
+                break;
+            case op::kind::check:
+                if (!server.exists(o.path)) {
+                    results[i].ec = make_error_code(zk_errc::no_node);
+                }
+                break;
+        }
+        if (results[i].ec) {
+            break;
+        }
+    }
+    return results;
+}
+
+error_code first_error(const std::vector<op_result>& results) {
+    for (const auto& r : results) {
+        if (r.ec) {
+            return r.ec;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
 void fake_session::multi(std::vector<op> ops,
                          detail::handler<void(error_code, std::vector<op_result>)> h) {
     request("multi", ops.empty() ? "/" : ops.front().path,
@@ -568,33 +612,13 @@ void fake_session::multi(std::vector<op> ops,
                     a(ec, std::vector<op_result>{});
                     return;
                 }
-                // All or nothing: check every op against the tree first, then apply.
-                std::vector<op_result> results(ops.size());
-                for (std::size_t i = 0; i < ops.size() && !ec; ++i) {
-                    const auto& o = ops[i];
-                    if (o.type != op::kind::create && !server_.exists(o.path)) {
-                        results[i].ec = ec = make_error_code(zk_errc::no_node);
-                    }
-                }
-                for (std::size_t i = 0; i < ops.size() && !ec; ++i) {
-                    const auto& o = ops[i];
-                    created_node c;
-                    switch (o.type) {
-                        case op::kind::create:
-                            results[i].ec = server_.apply_create(o.path, o.data, o.mode, id_, c);
-                            results[i].path = c.path;
-                            break;
-                        case op::kind::remove:
-                            results[i].ec = server_.apply_remove(o.path, o.version);
-                            break;
-                        case op::kind::set_data:
-                            results[i].ec =
-                                server_.apply_set(o.path, o.data, o.version, results[i].stat);
-                            break;
-                        case op::kind::check:
-                            break;
-                    }
-                    ec = results[i].ec;
+                // All or nothing: on a copy of the tree first (later ops see what earlier ones
+                // did, as on the server), then for real once every op succeeds.
+                auto trial = server_.without_watches();
+                auto results = apply_ops(trial, ops, id_);
+                ec = first_error(results);
+                if (!ec) {
+                    results = apply_ops(server_, ops, id_);
                 }
                 a(ec, std::move(results));
             });

@@ -80,6 +80,13 @@ class fake_server {
 
     std::int64_t next_zxid() { return ++zxid_; }
 
+    /// A copy of the tree that fires nobody's watches (a transaction's trial run).
+    fake_server without_watches() const {
+        auto copy = *this;
+        copy.watches_.clear();
+        return copy;
+    }
+
   private:
     void fire(const std::string& path, watch_event_type type);
     std::int64_t zxid_ = 0;

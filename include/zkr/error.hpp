@@ -91,8 +91,11 @@ enum class errc : int {
                                ///< an instance's field out of range (see the message)
     not_a_counter,             ///< a counter's node holds data that is not a counter of its kind (a
                     ///< shared_count's 4 bytes, an atomic_long's 8 or none): nothing is written
-    outcome_unknown,  ///< a write's answer was lost, and the node cannot tell whether it landed
-                      ///< (another writer may have written the same bytes at the same version)
+    outcome_unknown,  ///< a write's answer was lost, and ZooKeeper cannot tell whether it landed
+                      ///< (a counter: another writer may have written the same bytes at the same
+                      ///< version; a queue's put or take: the item's name is not known)
+    claim_lost,  ///< a queue claim is gone (released, completed, or its session ended or renewed
+                 ///< since it was made): its completion is refused and nothing is written
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

@@ -53,6 +53,8 @@ inline constexpr const char* group = "zkr.group";
 /// Persistent nodes: re-creations (info), a path held by another session (warning), a node that
 /// cannot be kept (error).
 inline constexpr const char* persistent_node = "zkr.persistent_node";
+/// Queues: children of a queue's path that are no items (warning), claims given up.
+inline constexpr const char* queue = "zkr.queue";
 }  // namespace channels
 
 }  // namespace zkr::log

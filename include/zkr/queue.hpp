@@ -1,78 +1,225 @@
-// Reading a lock directory: who holds, who waits, in order.
+// zkr::queue: a FIFO queue of byte items many processes share, in Apache Curator's
+// SimpleDistributedQueue layout: each item is a persistent sequential child "qn-<sequence>" of
+// the queue's path holding the item's bytes, so Curator and zkr producers and consumers share one
+// queue.
 //
-// Works on any directory of the queue recipes (mutex, shared_mutex, election, the semaphore's
-// "locks"), with zkr's, Curator's and kazoo's node names. This is what `zkr status` shows.
+// Three ways to consume (docs/queues.md has what each costs):
+// - async_take removes the head item and hands it over: at most once (a consumer that dies
+//   before it has processed the item loses it);
+// - async_claim hands the head item over with a queue_claim, an ephemeral node that keeps other
+//   consumers off the item; queue_claim::async_complete deletes the item, and may write the
+//   consumer's result, in one transaction the server refuses once the claim is gone. If the
+//   consumer dies, loses its session or releases the claim, the item goes back to the queue:
+//   exactly once;
+// - async_peek reads the head item and leaves it.
+// Waiting consumers line up (one waiter node each) so that one new item wakes one of them, not
+// all of them.
+//
+// (The lock directory reader that this header used to hold is <zkr/lock_queue.hpp>, included
+// here for programs written against it.)
 #pragma once
 
 #include <zkr/detail/initiate.hpp>
 #include <zkr/error.hpp>
 #include <zkr/export.hpp>
+#include <zkr/lock_queue.hpp>
+#include <zkr/op.hpp>
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace zkr {
 
 class session;
-namespace detail {}
+namespace detail {
+class session_seam;
+struct access;
+struct queue_impl;
+struct queue_claim_state;
+}  // namespace detail
 
-/// One contender in a lock directory.
-struct queue_entry {
-    std::string node;  ///< child name, e.g. "_c_<uuid>-lock-0000000007"
-    std::string kind;  ///< one of zkr::names::kinds::all: "lock", "read", "write", "latch"
-    std::int64_t sequence = 0;
-    bool holds = false;           ///< not blocked by anyone ahead (the holder, or a sharing reader)
-    std::int64_t session_id = 0;  ///< the owning session (ephemeralOwner)
-    std::int64_t ctime = 0;       ///< creation time, ms since the epoch (server clock)
-    std::int64_t czxid = 0;       ///< its fencing token
-    std::string data;             ///< what the contender stored (host:pid, participant id...)
-    std::int32_t data_version = 0;  ///< writes to its data since it was created (a leader's
-                                    ///< publications: leadership::async_publish)
+/// Where a queue keeps what is not items.
+struct queue_options {
+    /// The claims' directory: one ephemeral node per claimed item, named as the item. Empty:
+    /// PATH/zkr-claims. Give the lockPath of a Curator DistributedQueue built with lock safety
+    /// to share claims with it.
+    std::string claims_dir;
 };
 
-namespace detail {
-ZKR_API void initiate_read_queue(session& s, std::string path, bool with_data,
-                                 handler<void(error_code, std::vector<queue_entry>)> h);
-}
+/// An item as read: its node's name ("qn-0000000042") and its bytes.
+struct queue_item {
+    std::string node;
+    std::string data;
+};
 
-/// Both read through `s`, which must be valid until the operation is initiated (as an Asio
-/// stream for its free functions); the operation then keeps what it needs of the session.
+/// An item claimed by this consumer (see the file comment): move-only; its destructor releases
+/// the claim without waiting, and the item goes back to the queue.
+class ZKR_API queue_claim {
+  public:
+    /// An empty handle: owns() is false.
+    queue_claim() noexcept;
+    explicit queue_claim(std::shared_ptr<detail::queue_claim_state> state) noexcept;
+    queue_claim(queue_claim&&) noexcept;
+    /// Releases the claim held (without waiting) before taking over `other`'s.
+    queue_claim& operator=(queue_claim&& other) noexcept;
+    ~queue_claim();
+
+    /// True until completed or released, while the ZooKeeper session it was made in lasts.
+    bool owns() const noexcept;
+    explicit operator bool() const noexcept { return owns(); }
+
+    /// The claimed item (empty for an empty handle).
+    const queue_item& item() const noexcept;
+    /// Full path of the claim's node.
+    const std::string& path() const noexcept;
+    /// The claim node's czxid: unique across the ensemble, and different for each time an item
+    /// is claimed (a consumer that lost its claim and the one that claimed the item next hold
+    /// different tokens). 0 for an empty handle.
+    std::int64_t fencing_token() const noexcept;
+
+    /// Completes the item: one transaction that checks the claim, deletes the item and the claim
+    /// and applies `ops` (the consumer's result, say), all or nothing. Handler signature:
+    /// void(error_code, std::vector<op_result>): the results of `ops`. A lost answer is found out
+    /// on the server (the claim and the item still there: not applied, sent again; both gone:
+    /// applied, and the results carry no stats).
+    /// Errors: errc::claim_lost (released, completed, or the claim's session ended or renewed
+    /// since: refused here; or the claim node gone: refused by the server), an error of one of
+    /// `ops` (then nothing was done and the claim holds), the session's end.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_complete(std::vector<op> ops = {}, Token&& token = {}) {
+        return detail::initiate<void(error_code, std::vector<op_result>)>(
+            std::forward<Token>(token),
+            [state = state_](auto h, std::vector<op> o) {
+                initiate_complete(state, std::move(o), std::move(h));
+            },
+            std::move(ops));
+    }
+
+    /// Gives the item back: deletes the claim. Handler signature: void(error_code).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_release(Token&& token = {}) {
+        return detail::initiate<void(error_code)>(
+            std::forward<Token>(token),
+            [state = state_](auto h) { initiate_release(state, std::move(h)); });
+    }
+
+  private:
+    using state_ptr = std::shared_ptr<detail::queue_claim_state>;
+    static void initiate_complete(const state_ptr&, std::vector<op>,
+                                  detail::handler<void(error_code, std::vector<op_result>)>);
+    static void initiate_release(const state_ptr&, detail::handler<void(error_code)>);
+
+    state_ptr state_;
+};
+
+/// A shared FIFO queue (see the file comment).
 ///
-/// Reads the contenders of `path` in queue order (an empty list if it does not exist). Names of
-/// no known scheme are left out; contenders that vanish while being read are skipped.
-/// Handler signature: void(error_code, std::vector<queue_entry>).
-template <class Token = boost::asio::deferred_t>
-[[nodiscard]] auto async_read_queue(session& s, std::string path, Token&& token = {});
+/// Common to every asynchronous operation here:
+/// - Executor: the handler runs on its associated executor, by default the session's (a strand);
+///   never inline from the initiating function.
+/// - Errors: errc::invalid_path (nothing sent); zk_errc::no_auth; the session's end. Connection
+///   loss is waited out; a write whose answer was lost and that cannot be found out again is
+///   errc::outcome_unknown (docs/queues.md: never delivered twice, never sent twice).
+/// - Children of the path that are neither items ("qn-...") nor the queue's own directories are
+///   skipped, with a warning once each, as Curator does.
+/// - Thread safety: any member from any thread; the object may be dropped while operations run.
+class ZKR_API queue {
+  public:
+    /// Nothing is sent here.
+    queue(session& s, std::string path, queue_options options = {});
+    queue(queue&&) noexcept;
+    queue& operator=(queue&&) noexcept;
+    ~queue();
 
-/// The contenders of `path` in queue order from the directory listing alone: one request
-/// whatever the queue's length (async_read_queue reads every contender's node as well).
-/// session_id, ctime, czxid and data are left empty.
-/// Handler signature: void(error_code, std::vector<queue_entry>).
-template <class Token = boost::asio::deferred_t>
-[[nodiscard]] auto async_list_queue(session& s, std::string path, Token&& token = {});
+    const std::string& path() const noexcept;
+
+    /// Adds an item at the tail (the path and its parents are created as needed). Handler
+    /// signature: void(error_code, std::string node): the item's node name.
+    /// Errors: errc::request_too_large (over session_config::max_packet_bytes: nothing written),
+    /// errc::outcome_unknown (the answer was lost: the item is in the queue once or not at all).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_put(std::string data, Token&& token = {}) {
+        return detail::initiate<void(error_code, std::string)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::string d) {
+                initiate_put(impl, std::move(d), std::move(h));
+            },
+            std::move(data));
+    }
+
+    /// Adds the items in order, all or none (one transaction). Handler signature:
+    /// void(error_code, std::vector<std::string> nodes). Errors as async_put's; the size limit
+    /// is the transaction's.
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_put_many(std::vector<std::string> items, Token&& token = {}) {
+        return detail::initiate<void(error_code, std::vector<std::string>)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h, std::vector<std::string> d) {
+                initiate_put_many(impl, std::move(d), std::move(h));
+            },
+            std::move(items));
+    }
+
+    /// Removes the head item that nobody has claimed and hands it over, waiting in line until
+    /// there is one. At most once. Handler signature: void(error_code, queue_item).
+    /// Cancellation: terminal, partial and total while it waits (operation_aborted; its waiter
+    /// node is deleted). Errors: errc::outcome_unknown (the answer of the delete was lost and the
+    /// item is gone: taken by us or by another consumer; not handed over, as it may have been
+    /// handed to the other).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_take(Token&& token = {}) {
+        return detail::initiate<void(error_code, queue_item)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_take(impl, std::move(h)); });
+    }
+
+    /// Claims the head item that nobody has claimed, waiting in line until there is one.
+    /// Exactly once: see queue_claim. Handler signature: void(error_code, queue_claim).
+    /// Cancellation: as async_take's (a claim made meanwhile is released).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_claim(Token&& token = {}) {
+        return detail::initiate<void(error_code, queue_claim)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_claim(impl, std::move(h)); });
+    }
+
+    /// The head item that nobody has claimed, left in the queue; nullopt when there is none.
+    /// Handler signature: void(error_code, std::optional<queue_item>).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_peek(Token&& token = {}) {
+        return detail::initiate<void(error_code, std::optional<queue_item>)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_peek(impl, std::move(h)); });
+    }
+
+    /// The number of items, claimed ones included (one request). Handler signature:
+    /// void(error_code, std::size_t).
+    template <class Token = boost::asio::deferred_t>
+    [[nodiscard]] auto async_size(Token&& token = {}) {
+        return detail::initiate<void(error_code, std::size_t)>(
+            std::forward<Token>(token),
+            [impl = impl_](auto h) { initiate_size(impl, std::move(h)); });
+    }
+
+  private:
+    friend struct detail::access;
+    queue(std::shared_ptr<detail::session_seam> s, std::string path, queue_options options);
+
+    using impl_ptr = std::shared_ptr<const detail::queue_impl>;
+    static void initiate_put(const impl_ptr&, std::string data,
+                             detail::handler<void(error_code, std::string)>);
+    static void initiate_put_many(const impl_ptr&, std::vector<std::string> items,
+                                  detail::handler<void(error_code, std::vector<std::string>)>);
+    static void initiate_take(const impl_ptr&, detail::handler<void(error_code, queue_item)>);
+    static void initiate_claim(const impl_ptr&, detail::handler<void(error_code, queue_claim)>);
+    static void initiate_peek(const impl_ptr&,
+                              detail::handler<void(error_code, std::optional<queue_item>)>);
+    static void initiate_size(const impl_ptr&, detail::handler<void(error_code, std::size_t)>);
+
+    impl_ptr impl_;
+};
 
 }  // namespace zkr
-
-#include <zkr/session.hpp>
-
-template <class Token>
-auto zkr::async_read_queue(session& s, std::string path, Token&& token) {
-    return detail::initiate<void(error_code, std::vector<queue_entry>)>(
-        std::forward<Token>(token),
-        [&s](auto h, std::string p) {
-            detail::initiate_read_queue(s, std::move(p), true, std::move(h));
-        },
-        std::move(path));
-}
-
-template <class Token>
-auto zkr::async_list_queue(session& s, std::string path, Token&& token) {
-    return detail::initiate<void(error_code, std::vector<queue_entry>)>(
-        std::forward<Token>(token),
-        [&s](auto h, std::string p) {
-            detail::initiate_read_queue(s, std::move(p), false, std::move(h));
-        },
-        std::move(path));
-}

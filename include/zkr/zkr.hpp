@@ -15,6 +15,7 @@
 #include <zkr/leader_election.hpp>
 #include <zkr/lock.hpp>
 #include <zkr/lock_group.hpp>
+#include <zkr/lock_queue.hpp>
 #include <zkr/log.hpp>
 #include <zkr/metrics.hpp>
 #include <zkr/multi_lock.hpp>

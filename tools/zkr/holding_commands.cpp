@@ -5,10 +5,10 @@
 #include "supervisor.hpp"
 
 #include <zkr/leader_election.hpp>
+#include <zkr/lock_queue.hpp>
 #include <zkr/mutex.hpp>
 #include <zkr/names.hpp>
 #include <zkr/path.hpp>
-#include <zkr/queue.hpp>
 #include <zkr/semaphore.hpp>
 #include <zkr/session.hpp>
 #include <zkr/shared_mutex.hpp>

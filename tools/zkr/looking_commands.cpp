@@ -4,7 +4,7 @@
 
 #include <zkr/group.hpp>
 #include <zkr/leader_election.hpp>
-#include <zkr/queue.hpp>
+#include <zkr/lock_queue.hpp>
 #include <zkr/sequencer.hpp>
 #include <zkr/session.hpp>
 

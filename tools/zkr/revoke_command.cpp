@@ -2,8 +2,8 @@
 // contender NAME) to let go; with --force, deletes its node once the grace period has passed.
 #include "handlers.hpp"
 
+#include <zkr/lock_queue.hpp>
 #include <zkr/path.hpp>
-#include <zkr/queue.hpp>
 #include <zkr/revoke.hpp>
 #include <zkr/session.hpp>
 
