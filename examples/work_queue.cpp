@@ -232,7 +232,7 @@ asio::awaitable<bool> demonstrate(std::string hosts, std::string db_file) {
     const auto left = co_await orders.async_size(use_awaitable);
     const auto claims = co_await s.async_get_children(std::string(queue_path) + "/zkr-claims",
                                                       tuple);
-    const bool claims_empty = std::get<0>(claims) || std::get<1>(claims).empty();
+    const bool claims_empty = std::get<0>(claims) || std::get<1>(claims).names.empty();
     // consumer-1's last order at least was recorded and not completed: claimed again.
     const long long reclaimed = d.sql("SELECT count(*) FROM reclaimed");
     std::printf("%lld orders recorded (one row each), %lld claimed again after a consumer died, "

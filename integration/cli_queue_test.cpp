@@ -160,13 +160,15 @@ TEST(CliQueue, ShellConsumersCompleteEachItemOnce) {
         put += " item-" + std::to_string(i);
     }
     ASSERT_EQ(queue_cli(put).first, 0);
-    // Four consumers, each claiming until the queue stays empty for a second; every third item
-    // fails once (it goes back and is claimed again).
+    // Four consumers, each claiming until the queue stays empty for a second (exit 75); every
+    // third item fails once (exit 1: it goes back and is claimed again).
     auto [status, out] = zkr_shell(
-        "consume() { while $ZKR queue take --quiet --timeout 1 --claim " + path +
+        "consume() { while :; do $ZKR queue take --quiet --timeout 1 --claim " + path +
         " -- sh -c 'if [ ! -e " + dir + "/failed-$ZKR_ITEM ] && [ $(( ${ZKR_ITEM#item-} % 3 )) "
         "-eq 0 ]; then touch " + dir + "/failed-$ZKR_ITEM; exit 1; fi; echo $ZKR_ITEM >> " + dir +
-        "/done'; do :; done; }; consume & consume & consume & consume & wait");
+        "/done'; s=$?; [ $s -eq 75 ] && return 0; [ $s -gt 1 ] && return $s; done; }; "
+        "consume & a=$!; consume & b=$!; consume & c=$!; consume & d=$!; "
+        "wait $a && wait $b && wait $c && wait $d");
     ASSERT_EQ(status, 0) << out;
     std::istringstream done(file_text(dir + "/done"));
     std::multiset<std::string> completed;

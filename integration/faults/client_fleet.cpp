@@ -47,12 +47,11 @@ client_fleet::client_fleet(std::string dir)
 void client_fleet::start(const role& r, std::size_t count) {
     const auto first = slots_.size();
     for (std::size_t i = 0; i < count; ++i) {
-        slots_.push_back(slot{r, i});
+        slots_.push_back(slot{r, i, 0, std::nullopt});
     }
     for (auto i = first; i < slots_.size(); ++i) {
         launch(slots_[i]);
     }
-    EXPECT_TRUE(progress()) << "no first progress of the " << r.prefix << " clients";
 }
 
 void client_fleet::fault(const std::string& kind, const std::function<void()>& apply) {
@@ -75,8 +74,14 @@ void client_fleet::kill(std::size_t i) {
     });
 }
 
-void client_fleet::freeze(std::size_t i, std::chrono::milliseconds how_long) {
+void client_fleet::freeze(std::size_t i, std::chrono::milliseconds how_long,
+                          const std::function<bool(const std::string& history)>& when) {
     fault("freeze", [&] {
+        if (when) {
+            const auto file = history(slots_[i]);
+            EXPECT_TRUE(test::wait_until([&] { return when(file); }, std::chrono::seconds(30)))
+                << history_name(slots_[i]) << " never came to the moment to freeze it";
+        }
         slots_[i].process->kill(SIGSTOP);
         pass_time(how_long);
         slots_[i].process->kill(SIGCONT);

@@ -32,9 +32,11 @@ class client_fleet {
     /// A fleet whose histories and nemesis.hist are in `dir`.
     explicit client_fleet(std::string dir);
 
-    /// Starts `count` clients of `r`, each in a slot of its own, and waits until each has made
-    /// progress.
+    /// Starts `count` clients of `r`, each in a slot of its own.
     void start(const role& r, std::size_t count);
+
+    /// Whether every client makes progress from now on, within 30 s.
+    bool progress();
 
     std::size_t size() const { return slots_.size(); }
     std::size_t faults() const { return faults_; }
@@ -48,8 +50,10 @@ class client_fleet {
     /// SIGKILL of client i, perhaps in the middle of an operation; a new one in its slot.
     void kill(std::size_t i);
 
-    /// SIGSTOP of client i for `how_long` (past its session's expiry), then SIGCONT.
-    void freeze(std::size_t i, std::chrono::milliseconds how_long);
+    /// SIGSTOP of client i for `how_long` (past its session's expiry), then SIGCONT; with
+    /// `when`, once its history shows it at the moment to stop it (within 30 s).
+    void freeze(std::size_t i, std::chrono::milliseconds how_long,
+                const std::function<bool(const std::string& history)>& when = {});
 
     /// Waits for every client of role `prefix` to exit with status 0 (once told to stop).
     void wait_stopped(const std::string& prefix);
@@ -65,8 +69,6 @@ class client_fleet {
     std::string history_name(const slot& s) const;
     std::string history(const slot& s) const { return dir_ + "/" + history_name(s); }
     void launch(slot& s);
-    /// Whether every client makes progress from now on, within 30 s.
-    bool progress();
 
     std::string dir_;
     std::vector<slot> slots_;

@@ -73,6 +73,7 @@ class incrementers : public client_fleet {
                },
                {"A "}},
               count);
+        EXPECT_TRUE(progress()) << "no first additions";
     }
 
     /// SIGSTOP for 2T + 0.5 s, then SIGCONT: the server expires its session meanwhile, perhaps

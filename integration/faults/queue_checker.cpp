@@ -116,6 +116,8 @@ void read_consumer(const queue_history& h, bool claims, queue_verdict& v, tally&
         } else if (kind == "V") {
             ++v.delivery_in_doubt;
             waiting = false;
+        } else if (kind == "E") {
+            waiting = false;  // the session ended under the wait: nothing was delivered
         } else if (kind == "D") {
             ended = true;
         } else if (kind == "R") {

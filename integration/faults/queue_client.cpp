@@ -2,8 +2,8 @@
 // that renews after expiry, in one of three roles:
 //   produce   puts items NAME-1, NAME-2, ... one at a time (zkr::queue::async_put) until told
 //             to stop
-//   claim     claims items (async_claim) and completes each (queue_claim::async_complete):
-//             exactly once
+//   claim     claims items (async_claim), works on each for 20 ms and completes it
+//             (queue_claim::async_complete): exactly once
 //   take      takes items (async_take): at most once
 // Each operation is recorded before it is sent and its outcome after.
 //
@@ -23,6 +23,8 @@
 //   Q t item message   the completion's answer is lost for good: done or back in the queue
 //   T t item node      (take) `item` taken
 //   V t message        (take) a take whose answer was lost: an item may be gone unseen
+//   E t                (claim, take) the wait ended with the session (expired: the session
+//                      renews, and the consumer waits again in the new one)
 //   R t what:message   an error outside these
 //   D t                ended cleanly
 // A line that starts an operation (P, W, M) with no outcome after it is an operation in flight
@@ -60,6 +62,10 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 /// queue stays short.
 constexpr auto put_pace = std::chrono::milliseconds(20);
 
+/// What the work a claimed item asks for takes: a consumer holds each claim this long before it
+/// completes it (the nemesis freezes a consumer then).
+constexpr auto work_time = std::chrono::milliseconds(20);
+
 asio::awaitable<void> produce(zkr::queue q, std::string name) {
     asio::steady_timer pace(co_await asio::this_coro::executor);
     for (int n = 1; !stop_asked(); ++n) {
@@ -88,6 +94,7 @@ asio::awaitable<std::optional<Result>> next(Start start) {
 }
 
 asio::awaitable<void> claim(zkr::queue q) {
+    asio::steady_timer work(co_await asio::this_coro::executor);
     for (;;) {
         auto got = co_await next<std::tuple<zkr::error_code, zkr::queue_claim>>(
             [&](auto token) { return q.async_claim(token); });
@@ -95,12 +102,18 @@ asio::awaitable<void> claim(zkr::queue q) {
             co_return;
         }
         auto& [ec, claimed] = *got;
+        if (ec == zkr::zk_errc::session_expired) {
+            record_now("E");
+            continue;
+        }
         if (ec) {
             record_now("R", "claim:" + words(ec.message()));
             continue;
         }
         const auto& item = claimed.item();
         record_now("C", item.data + " " + item.node + " " + std::to_string(claimed.fencing_token()));
+        work.expires_after(work_time);
+        co_await work.async_wait(tuple);
         record_now("M", item.data);
         auto [cec, results] = co_await claimed.async_complete({}, tuple);
         if (!cec) {
@@ -125,6 +138,8 @@ asio::awaitable<void> take(zkr::queue q) {
             record_now("T", item.data + " " + item.node);
         } else if (ec == zkr::errc::outcome_unknown) {
             record_now("V", words(ec.message()));
+        } else if (ec == zkr::zk_errc::session_expired) {
+            record_now("E");
         } else {
             record_now("R", "take:" + words(ec.message()));
         }
