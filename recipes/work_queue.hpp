@@ -10,6 +10,7 @@
 #include <boost/asio/error.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -60,36 +61,64 @@ boost::asio::awaitable<std::tuple<error_code, queue_listing>> list_queue(const q
 boost::asio::awaitable<std::tuple<error_code, std::optional<queue_item>>> read_item(
     const queue_impl& q, const std::string& item, std::uint64_t generation);
 
-/// Waits in line (docs/queues.md, "Waiting without a herd") until the queue holds an item nobody
-/// claims, and completes with the listing that showed it, after leaving the line. One waiter
-/// node in the waiters' directory while it waits: the first in line watches the queue (its
-/// items and its claims), every other waiter its predecessor only. Cancellation: operation_
-/// aborted; the waiter node is deleted in every case.
-boost::asio::awaitable<std::tuple<error_code, queue_listing>> wait_in_line(
-    const queue_impl& q, std::uint64_t generation);
+/// The line waiting consumers stand in (docs/queues.md, "Waiting without a herd"): one waiter
+/// node each in the waiters' directory; the first in line watches the queue (its items and its
+/// claims), every other waiter its predecessor only.
+///
+/// Joins the line: our waiter node's name, created with its directory if need be. A create
+/// whose answer was lost is looked for by its uuid before it is sent again.
+boost::asio::awaitable<std::tuple<error_code, std::string>> join_line(const queue_impl& q,
+                                                                      std::uint64_t generation);
 
-/// Waits in line until a look finds an item nobody claims, tries `attempt(item)` on each such
-/// item in order, and completes with the first attempt that gets one. `Attempt` is an awaitable
-/// of std::tuple<error_code, std::optional<T>>: nullopt when the item went to someone else.
+/// Stands in line as `own` until, first in line, a look shows an item nobody claims: that
+/// listing. Still in line then: the next waiter wakes only once we leave, after our attempt,
+/// so that one new item wakes one consumer. Cancellation: operation_aborted.
+boost::asio::awaitable<std::tuple<error_code, queue_listing>> stand_in_line(
+    const queue_impl& q, const std::string& own, std::uint64_t generation);
+
+/// Deletes our waiter node (waking the next waiter), whatever ended the wait.
+boost::asio::awaitable<void> leave_line(const queue_impl& q, const std::string& own);
+
+/// Tries `attempt(item, generation)` on each item nobody claims, head first, and completes with
+/// the first attempt that gets one; when none does, waits in line and tries again. `Attempt` is
+/// an awaitable of std::tuple<error_code, std::optional<T>>: nullopt when the item went to
+/// someone else. A consumer that finds an item at once never joins the line; one that waited
+/// leaves it after its attempt.
 template <class T, class Attempt>
 boost::asio::awaitable<std::tuple<error_code, T>> first_item(const queue_impl& q, Attempt attempt) {
     const auto generation = q.session->generation();
     auto [ec, listing] = co_await list_queue(q, generation);
-    for (;;) {
-        if (ec) {
-            co_return std::tuple{ec, T{}};
-        }
+    std::string own;  // our waiter node, while in line
+    std::optional<T> got;
+    while (!ec) {
         for (const auto& item : listing.unclaimed) {
             if (co_await cancellation_requested()) {
-                co_return std::tuple{make_error_code(boost::asio::error::operation_aborted), T{}};
+                ec = make_error_code(boost::asio::error::operation_aborted);
+                break;
             }
-            auto [attempt_ec, got] = co_await attempt(item, generation);
-            if (attempt_ec || got) {
-                co_return std::tuple{attempt_ec, got ? std::move(*got) : T{}};
+            std::tie(ec, got) = co_await attempt(item, generation);
+            if (ec || got) {
+                break;
             }
         }
-        std::tie(ec, listing) = co_await wait_in_line(q, generation);
+        if (ec || got) {
+            break;
+        }
+        if (own.empty()) {
+            std::tie(ec, own) = co_await join_line(q, generation);
+            if (ec) {
+                break;
+            }
+        }
+        std::tie(ec, listing) = co_await stand_in_line(q, own, generation);
+        if (!ec && listing.unclaimed.empty()) {
+            own.clear();  // our waiter node was deleted by someone else: in line again
+        }
     }
+    if (!own.empty()) {
+        co_await leave_line(q, own);
+    }
+    co_return std::tuple{ec, got ? std::move(*got) : T{}};
 }
 
 }  // namespace zkr::detail

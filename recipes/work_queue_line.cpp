@@ -119,14 +119,10 @@ asio::awaitable<std::tuple<error_code, std::optional<queue_item>>> read_item(
     co_return std::tuple{error_code{}, std::optional<queue_item>{queue_item{item, read.data}}};
 }
 
-namespace {
-
-/// Joins the line: our waiter node, created with its directory if need be. A create whose
-/// answer was lost is looked for by its uuid before it is sent again.
 asio::awaitable<std::tuple<error_code, std::string>> join_line(const queue_impl& q,
-                                                               const std::string& prefix,
                                                                std::uint64_t generation) {
     const auto& s = q.session;
+    const auto prefix = protected_prefix(make_uuid(), names::waiter_marker);
     for (;;) {
         auto [ec, created] = co_await call<void(error_code, created_node)>([&](auto h) {
             s->create(q.waiters_dir + "/" + prefix, {}, create_mode::ephemeral_sequential,
@@ -157,6 +153,8 @@ asio::awaitable<std::tuple<error_code, std::string>> join_line(const queue_impl&
     }
 }
 
+namespace {
+
 /// The waiter just ahead of `own` in `names` (ordered by sequence); empty when `own` is first.
 /// Every name in the waiters' directory is a waiter's, ending in its sequence.
 std::string predecessor(std::vector<std::string> names, const std::string& own) {
@@ -169,8 +167,8 @@ std::string predecessor(std::vector<std::string> names, const std::string& own) 
     return it == names.begin() || it == names.end() ? std::string{} : *std::prev(it);
 }
 
-/// Stands in line until a look shows an item nobody claims: the outcome of the wait, and that
-/// listing when it ended so.
+}  // namespace
+
 asio::awaitable<std::tuple<error_code, queue_listing>> stand_in_line(const queue_impl& q,
                                                                      const std::string& own,
                                                                      std::uint64_t generation) {
@@ -203,9 +201,22 @@ asio::awaitable<std::tuple<error_code, queue_listing>> stand_in_line(const queue
             if (look_ec || !listing.unclaimed.empty()) {
                 co_return std::tuple{look_ec, std::move(listing)};
             }
-            auto fired =
-                co_await (watches[0].async_wait(use_tuple) || watches[1].async_wait(use_tuple));
-            const auto wait_ec = std::visit([](auto& r) { return std::get<0>(r); }, fired);
+            if (!watches[0].armed()) {
+                // No queue to watch: made (as Curator's consumers make it), then looked at.
+                if (auto made_ec = co_await ensure_path(s, q.path)) {
+                    co_return std::tuple{made_ec, queue_listing{}};
+                }
+                continue;
+            }
+            // The claims matter once there are items, all claimed: then their directory exists.
+            error_code wait_ec;
+            if (watches[1].armed()) {
+                auto fired =
+                    co_await (watches[0].async_wait(use_tuple) || watches[1].async_wait(use_tuple));
+                wait_ec = std::visit([](auto& r) { return std::get<0>(r); }, fired);
+            } else {
+                std::tie(wait_ec, std::ignore) = co_await watches[0].async_wait(use_tuple);
+            }
             if (wait_ec == asio::error::operation_aborted || is_session_lost(wait_ec)) {
                 co_return std::tuple{wait_ec, queue_listing{}};
             }
@@ -231,21 +242,11 @@ asio::awaitable<std::tuple<error_code, queue_listing>> stand_in_line(const queue
     }
 }
 
-}  // namespace
-
-asio::awaitable<std::tuple<error_code, queue_listing>> wait_in_line(const queue_impl& q,
-                                                                    std::uint64_t generation) {
-    const auto prefix = protected_prefix(make_uuid(), names::waiter_marker);
-    auto [join_ec, own] = co_await join_line(q, prefix, generation);
-    if (join_ec) {
-        co_return std::tuple{join_ec, queue_listing{}};
-    }
-    auto result = co_await stand_in_line(q, own, generation);
-    // Leaving the line wakes the next waiter; what was cancelled leaves it too.
+asio::awaitable<void> leave_line(const queue_impl& q, const std::string& own) {
+    // Whatever ended the wait, cancellation included: the cleanup runs to its end.
     co_await forget_cancellation();
     co_await remove_for_sure(q.session, q.waiters_dir + "/" + own);
     co_await report_cancellation();  // heard again, of every type, by what comes next
-    co_return result;
 }
 
 }  // namespace zkr::detail

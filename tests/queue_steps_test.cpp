@@ -274,5 +274,38 @@ TEST(QueueSteps, ClaimAndCompleteWithAResult) {
     check_every_step(c);
 }
 
+TEST(QueueSteps, ALostAnswerToATakesDeleteHandsTheItemToNobody) {
+    // The delete landed and its answer was lost: the item is gone, taken by this take or (as far
+    // as it can tell) by another one. Handing it over could hand it to two takers: it is in
+    // doubt, and the next take gets the next item.
+    asio::io_context ioc;
+    fake_server server;
+    holding({"first", "second"})(server);
+    auto s = std::make_shared<fake_session>(ioc, server, our_session);
+    s->inject(3, fault::loss_after);  // the transaction of take_first
+    error_code first_ec;
+    queue_item first;
+    a_queue(s).async_take([&](error_code ec, queue_item item) {
+        first_ec = ec;
+        first = std::move(item);
+    });
+    drain(ioc);
+    ASSERT_TRUE(s->fault_applied());
+    EXPECT_EQ(without_uuids(s->requests()[3].str()), take_first[3]);
+    EXPECT_EQ(first_ec, errc::outcome_unknown);
+    EXPECT_TRUE(first.data.empty()) << "not handed over";
+    EXPECT_FALSE(server.exists("/q/qn-0000000000"));
+
+    error_code next_ec;
+    queue_item next;
+    a_queue(s).async_take([&](error_code ec, queue_item item) {
+        next_ec = ec;
+        next = std::move(item);
+    });
+    drain(ioc);
+    EXPECT_FALSE(next_ec);
+    EXPECT_EQ(next.data, "second");
+}
+
 }  // namespace
 }  // namespace zkr::test
