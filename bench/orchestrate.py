@@ -478,12 +478,17 @@ def side_by_side_arguments(rows, command):
     return ap
 
 
+def chosen(text, known, what="row"):
+    """The comma-separated names of `text`, each one of `known`; exits on any other."""
+    names = [n for n in text.split(",") if n]
+    for n in names:
+        if n not in known:
+            sys.exit("unknown %s %s (%ss: %s)" % (what, n, what, ", ".join(known)))
+    return names
+
+
 def chosen_rows(a, known):
-    rows = [r for r in a.rows.split(",") if r]
-    for r in rows:
-        if r not in known:
-            sys.exit("unknown row %s (rows: %s)" % (r, ", ".join(known)))
-    return rows
+    return chosen(a.rows, known)
 
 
 class SideBySideRun:
