@@ -14,21 +14,15 @@
 // Speaks the protocol of bench/counter_protocol.hpp on stdin/stdout. CPU time is the whole JVM's
 // (JIT and GC threads included), from the OperatingSystemMXBean.
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
 import org.apache.curator.framework.recipes.shared.SharedCount;
 import org.apache.curator.framework.recipes.shared.VersionedValue;
 import org.apache.curator.retry.RetryNTimes;
 
 public class CuratorCounterBench {
-    static BufferedReader in;
+    static final String DRIVER = "curator counter driver";
 
     interface Adder {
         /** Adds 1, retried until it lands. */
@@ -42,27 +36,13 @@ public class CuratorCounterBench {
         int recorded;
     }
 
-    static long cpu() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
-    }
-
     static void say(String line) {
-        System.out.println(line);
-        System.out.flush();
-    }
-
-    static void die(String what) {
-        say("error " + what);
-        System.err.println("curator counter driver: " + what);
-        System.exit(1);
+        DriverLines.say(line);
     }
 
     /** The next command, which must be `verb`: the value of its ms=N argument (0 if none). */
-    static long expect(String verb) throws Exception {
-        String line = in.readLine();
-        String[] c = line == null ? new String[] {"quit"} : line.trim().split("\\s+");
-        if (!c[0].equals(verb)) die("expected '" + verb + "', got '" + c[0] + "'");
+    static long expectMs(String verb) throws Exception {
+        String[] c = DriverLines.expect(DRIVER, verb);
         return c.length > 1 && c[1].startsWith("ms=") ? Long.parseLong(c[1].substring(3)) : 0;
     }
 
@@ -109,15 +89,7 @@ public class CuratorCounterBench {
             System.err.println("usage: CuratorCounterBench --hosts HOST:PORT --path PATH --kind shared-count|atomic-long");
             System.exit(2);
         }
-        in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        CuratorFramework client = CuratorFrameworkFactory.builder()
-                .connectString(hosts)
-                .sessionTimeoutMs(30000)
-                .connectionTimeoutMs(15000)
-                .retryPolicy(new RetryNTimes(3, 100))
-                .build();
-        client.start();
-        if (!client.blockUntilConnected(20, TimeUnit.SECONDS)) die("no ZooKeeper session within 20 s");
+        CuratorFramework client = DriverLines.connect(DRIVER, hosts, 30000);
         SharedCount shared = null;
         Adder adder;
         if (kind.equals("shared-count")) {
@@ -130,21 +102,21 @@ public class CuratorCounterBench {
         long session = client.getZookeeperClient().getZooKeeper().getSessionId();
         say("ready {\"session\":\"0x" + Long.toHexString(session) + "\"}");
 
-        long total = addFor(adder, expect("warm"), false).count;
+        long total = addFor(adder, expectMs("warm"), false).count;
         say("warmed");
-        long ms = expect("go");
-        long cpu0 = cpu();
+        long ms = expectMs("go");
+        long cpu0 = DriverLines.cpu();
         long start = System.nanoTime();
         Stretch timed = addFor(adder, ms, true);
         long wall = System.nanoTime() - start;
-        long cpu = cpu() - cpu0;
+        long cpu = DriverLines.cpu() - cpu0;
         total += timed.count;
         StringBuilder done = new StringBuilder("done {\"increments\":" + timed.count + ",\"total\":" + total
                 + ",\"wall_ns\":" + wall + ",\"cpu_ns\":" + cpu + ",\"latency_ns\":[");
         for (int i = 0; i < timed.recorded; i++) done.append(i == 0 ? "" : ",").append(timed.latency[i]);
         say(done.append("]}").toString());
 
-        expect("quit");
+        DriverLines.expect(DRIVER, "quit");
         if (shared != null) shared.close();
         client.close();
         System.exit(0);

@@ -16,32 +16,18 @@ Speaks the protocol of bench/counter_protocol.hpp on stdin/stdout. CPU time is t
 """
 import json
 import logging
-import os
 import sys
 import time
 
 from kazoo.client import KazooClient
 from kazoo.retry import KazooRetry
 
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+from driver_lines import expect, say
 
 
-def die(what):
-    say("error " + what)
-    sys.stderr.write("kazoo counter driver: %s\n" % what)
-    sys.stderr.flush()
-    os._exit(1)
-
-
-def expect(verb):
+def expect_ms(verb):
     """The next command, which must be `verb`: the value of its ms=N argument (0 if none)."""
-    words = (sys.stdin.readline() or "quit").split()
-    if words[0] != verb:
-        die("expected '%s', got '%s'" % (verb, words[0]))
-    args = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+    args = dict(w.split("=", 1) for w in expect(verb)[1:] if "=" in w)
     return int(args.get("ms", 0))
 
 
@@ -70,9 +56,9 @@ def main():
     counter = client.Counter(args["--path"], support_curator=True)
     say("ready " + json.dumps({"session": hex(client.client_id[0])}))
 
-    total, _ = add_for(counter, expect("warm"), False)
+    total, _ = add_for(counter, expect_ms("warm"), False)
     say("warmed")
-    ms = expect("go")
+    ms = expect_ms("go")
     cpu0 = time.process_time_ns()
     start = time.monotonic_ns()
     count, latency = add_for(counter, ms, True)
