@@ -10,8 +10,8 @@
 #                         [--rows floor,zkr-sc,curator-sc,kazoo,zkr-al,curator-al]
 #                         [--out FILE.jsonl]
 #
-#   --quick   one repetition, 1 s per measurement (about 2 minutes). The full run: 3
-#             repetitions, 5 s each (about 10 minutes).
+#   --quick   one repetition, 1 s per measurement (under a minute). The full run: 3
+#             repetitions, 5 s each (about 6 minutes).
 # Environment: ZKR_BENCH_BUILD (default build/bench-release), ZKR_BENCH_NO_DEPS=1 to skip the
 # package check. Builds take /tmp/zkr-build.lock, so they never overlap other builds of the
 # machine. See bench/README.md, "Counters".
