@@ -466,7 +466,8 @@ def metric_table(results, rows, pairs, spec, scen, ratio_of_metric=lambda metric
 
 
 def side_by_side_arguments(rows, command):
-    """The options every side-by-side benchmark (cache, discovery) takes; it adds its own."""
+    """The options every side-by-side benchmark (cache, discovery, counter) takes; it adds its
+    own."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--hosts", required=True)
     ap.add_argument("--build", required=True)
