@@ -20,7 +20,7 @@ constexpr std::size_t length_bytes = 2;
 constexpr std::size_t max_name_bytes = std::numeric_limits<std::uint16_t>::max();
 
 bool valid_name(std::string_view name) {
-    return name.size() <= max_name_bytes &&
+    return !name.empty() && name.size() <= max_name_bytes &&
            is_node_name(std::string(names::vote_prefix).append(name));
 }
 

@@ -85,9 +85,8 @@ class ZKR_API two_phase_commit {
         return detail::initiate<void(error_code, std::string)>(
             std::forward<Token>(token),
             [impl = impl_, id = std::move(id), proposal = std::move(proposal),
-             participants = std::move(participants), timeout](auto h) mutable {
-                initiate_propose(impl, std::move(id), std::move(proposal), std::move(participants),
-                                 timeout, std::move(h));
+             participants = std::move(participants), timeout](auto h) {
+                initiate_propose(impl, id, proposal, participants, timeout, std::move(h));
             });
     }
 
@@ -100,8 +99,8 @@ class ZKR_API two_phase_commit {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_decide(std::string id, Token&& token = {}) {
         return detail::initiate<void(error_code, transaction_outcome)>(
-            std::forward<Token>(token), [impl = impl_, id = std::move(id)](auto h) mutable {
-                initiate_decide(impl, std::move(id), true, std::move(h));
+            std::forward<Token>(token), [impl = impl_, id = std::move(id)](auto h) {
+                initiate_decide(impl, id, true, std::move(h));
             });
     }
 
@@ -115,8 +114,8 @@ class ZKR_API two_phase_commit {
     [[nodiscard]] auto async_wait_proposal(std::string participant, Token&& token = {}) {
         return detail::initiate<void(error_code, transaction)>(
             std::forward<Token>(token),
-            [impl = impl_, participant = std::move(participant)](auto h) mutable {
-                initiate_wait_proposal(impl, std::move(participant), std::move(h));
+            [impl = impl_, participant = std::move(participant)](auto h) {
+                initiate_wait_proposal(impl, participant, std::move(h));
             });
     }
 
@@ -130,9 +129,8 @@ class ZKR_API two_phase_commit {
                                   Token&& token = {}) {
         return detail::initiate<void(error_code)>(
             std::forward<Token>(token),
-            [impl = impl_, id = std::move(id), participant = std::move(participant),
-             vote](auto h) mutable {
-                initiate_vote(impl, std::move(id), std::move(participant), vote, std::move(h));
+            [impl = impl_, id = std::move(id), participant = std::move(participant), vote](auto h) {
+                initiate_vote(impl, id, participant, vote, std::move(h));
             });
     }
 
@@ -144,8 +142,8 @@ class ZKR_API two_phase_commit {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_wait_decision(std::string id, Token&& token = {}) {
         return detail::initiate<void(error_code, transaction_outcome)>(
-            std::forward<Token>(token), [impl = impl_, id = std::move(id)](auto h) mutable {
-                initiate_decide(impl, std::move(id), false, std::move(h));
+            std::forward<Token>(token), [impl = impl_, id = std::move(id)](auto h) {
+                initiate_decide(impl, id, false, std::move(h));
             });
     }
 
@@ -155,9 +153,8 @@ class ZKR_API two_phase_commit {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_read(std::string id, Token&& token = {}) {
         return detail::initiate<void(error_code, transaction)>(
-            std::forward<Token>(token), [impl = impl_, id = std::move(id)](auto h) mutable {
-                initiate_read(impl, std::move(id), std::move(h));
-            });
+            std::forward<Token>(token),
+            [impl = impl_, id = std::move(id)](auto h) { initiate_read(impl, id, std::move(h)); });
     }
 
     /// The outcome now, without waiting: pending, commit or abort.
@@ -165,8 +162,8 @@ class ZKR_API two_phase_commit {
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_outcome(std::string id, Token&& token = {}) {
         return detail::initiate<void(error_code, transaction_outcome)>(
-            std::forward<Token>(token), [impl = impl_, id = std::move(id)](auto h) mutable {
-                initiate_outcome(impl, std::move(id), std::move(h));
+            std::forward<Token>(token), [impl = impl_, id = std::move(id)](auto h) {
+                initiate_outcome(impl, id, std::move(h));
             });
     }
 
@@ -176,10 +173,10 @@ class ZKR_API two_phase_commit {
     /// under it: nothing removed).
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_remove(std::string id, Token&& token = {}) {
-        return detail::initiate<void(error_code)>(
-            std::forward<Token>(token), [impl = impl_, id = std::move(id)](auto h) mutable {
-                initiate_remove(impl, std::move(id), std::move(h));
-            });
+        return detail::initiate<void(error_code)>(std::forward<Token>(token),
+                                                  [impl = impl_, id = std::move(id)](auto h) {
+                                                      initiate_remove(impl, id, std::move(h));
+                                                  });
     }
 
   private:
