@@ -502,12 +502,13 @@ asio::awaitable<std::tuple<error_code>> remove_transaction(
 /// and `participant` (when given) make valid paths.
 template <class Body, class... Values>
 void start(const std::shared_ptr<const two_phase_commit_impl>& t, std::string_view id,
-           std::string_view participant, Body body, handler<void(error_code, Values...)> h) {
+           const std::optional<std::string>& participant, Body body,
+           handler<void(error_code, Values...)> h) {
     const auto p = paths_of(*t, id);
     const bool valid = !validate_path(t->path) && t->path != "/" && is_node_name(id) &&
                        !validate_path(p.decision) &&
-                       (participant.empty() || !check_participants({std::string(participant)})) &&
-                       !validate_path(p.vote(participant));
+                       (!participant || (!check_participants({*participant}) &&
+                                         !validate_path(p.vote(*participant))));
     if (!valid) {
         fail(std::move(h), t->session->completions(), make_error_code(errc::invalid_path));
         return;
@@ -552,14 +553,15 @@ void two_phase_commit::initiate_propose(const impl_ptr& t, std::string id, std::
         std::chrono::system_clock::now() + timeout);
     transaction tx{id, std::move(proposal), std::move(participants), deadline};
     detail::start(
-        t, id, {}, [t, tx = std::move(tx)]() mutable { return detail::propose(t, std::move(tx)); },
+        t, id, std::nullopt,
+        [t, tx = std::move(tx)]() mutable { return detail::propose(t, std::move(tx)); },
         std::move(h));
 }
 
 void two_phase_commit::initiate_decide(const impl_ptr& t, std::string id, bool coordinator,
                                        detail::handler<void(error_code, transaction_outcome)> h) {
     detail::start(
-        t, id, {}, [t, id, coordinator] { return detail::settle(t, id, coordinator); },
+        t, id, std::nullopt, [t, id, coordinator] { return detail::settle(t, id, coordinator); },
         std::move(h));
 }
 
@@ -582,19 +584,19 @@ void two_phase_commit::initiate_vote(const impl_ptr& t, std::string id, std::str
 void two_phase_commit::initiate_read(const impl_ptr& t, std::string id,
                                      detail::handler<void(error_code, transaction)> h) {
     detail::start(
-        t, id, {}, [t, id] { return detail::read_proposal(t, id); }, std::move(h));
+        t, id, std::nullopt, [t, id] { return detail::read_proposal(t, id); }, std::move(h));
 }
 
 void two_phase_commit::initiate_outcome(const impl_ptr& t, std::string id,
                                         detail::handler<void(error_code, transaction_outcome)> h) {
     detail::start(
-        t, id, {}, [t, id] { return detail::read_outcome(t, id); }, std::move(h));
+        t, id, std::nullopt, [t, id] { return detail::read_outcome(t, id); }, std::move(h));
 }
 
 void two_phase_commit::initiate_remove(const impl_ptr& t, std::string id,
                                        detail::handler<void(error_code)> h) {
     detail::start(
-        t, id, {}, [t, id] { return detail::remove_transaction(t, id); }, std::move(h));
+        t, id, std::nullopt, [t, id] { return detail::remove_transaction(t, id); }, std::move(h));
 }
 
 }  // namespace zkr
