@@ -91,8 +91,16 @@ enum class errc : int {
                                ///< an instance's field out of range (see the message)
     not_a_counter,             ///< a counter's node holds data that is not a counter of its kind (a
                     ///< shared_count's 4 bytes, an atomic_long's 8 or none): nothing is written
-    outcome_unknown,  ///< a write's answer was lost, and the node cannot tell whether it landed
-                      ///< (another writer may have written the same bytes at the same version)
+    outcome_unknown,      ///< a write's answer was lost, and the node cannot tell whether it landed
+                          ///< (another writer may have written the same bytes at the same version)
+    not_a_transaction,    ///< a two-phase commit's transaction node (or its decision, or a
+                          ///< vote) holds data that is not of the recipe: nothing is written
+    unknown_transaction,  ///< no transaction with that id (never proposed, or removed)
+    transaction_exists,   ///< another proposal holds that transaction id
+    unknown_participant,  ///< the name is not one of the transaction's participants
+    already_voted,        ///< the participant voted otherwise already: a vote is cast once
+    already_decided,      ///< the transaction is decided: a vote after the decision is refused
+    not_decided,          ///< removing a transaction that is not decided yet
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;
