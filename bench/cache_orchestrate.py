@@ -28,13 +28,12 @@ with its session id and its `recved` packet count; the driver's session is read 
 """
 import json
 import os
-import re
 import statistics
 import sys
 import time
 
 from orchestrate import (CURATOR_CP, Driver, DriverError, SideBySideRun, chosen_rows,
-                         footer_lines, four_letters, metric_table, pct, publish,
+                         footer_lines, metric_table, pct, publish, received_by,
                          side_by_side_arguments)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -81,16 +80,6 @@ def write_paced(zk, targets, writes, interval_s):
         if delay > 0:
             time.sleep(delay)
         zk.set(targets[i % len(targets)], str(time.monotonic_ns()).encode())
-
-
-def received_by(host, port, session):
-    """The packets the server received on the connection of `session` (cons)."""
-    sid = int(session, 16)
-    for line in four_letters(host, port, "cons").splitlines():
-        m = re.search(r"recved=(\d+).*sid=(0x[0-9a-f]+)", line)
-        if m and int(m.group(2), 16) == sid:
-            return int(m.group(1))
-    raise DriverError("cons lists no connection of session %s" % session)
 
 
 # ---------------------------------------------------------------- one measurement
@@ -166,7 +155,7 @@ def main():
     host, port = a.hosts.split(",")[0].rsplit(":", 1)
     port = int(port)
     run = SideBySideRun(a, "cache")
-    stamp, out_path, log_dir = run.stamp, run.out_path, run.log_dir
+    out_path, log_dir = run.out_path, run.log_dir
 
     zk = KazooClient(hosts=a.hosts, timeout=30.0)
     zk.start(timeout=20)
@@ -178,7 +167,6 @@ def main():
           "%.1f ms" % (", ".join(rows), reps, nodes, writes, len(targets), a.interval_ms),
           flush=True)
 
-    results, failures = [], []
     with open(out_path, "w") as out:
         for rep in range(1, reps + 1):
             for row in rows:
@@ -186,27 +174,16 @@ def main():
                     m = measure(row, a, zk, targets, nodes, writes, interval_s, host, port,
                                 log_dir)
                 except DriverError as e:
-                    rec = {"type": "failure", "rep": rep, "scenario": SCENARIO, "row": row,
-                           "error": str(e)}
-                    failures.append(rec)
-                    out.write(json.dumps(rec) + "\n")
-                    print("!! %s rep %d: %s" % (row, rep, e), flush=True)
+                    run.failed(out, rep, SCENARIO, row, e)
                     continue
-                rec = {"type": "measurement", "run": stamp, "rep": rep, "scenario": SCENARIO,
-                       "row": row, "metrics": m}
-                results.append(rec)
-                out.write(json.dumps(rec) + "\n")
-                out.flush()
-                print("rep %d %-8s %s" % (rep, row, ", ".join(
-                    "%s=%.3g" % kv for kv in m.items())), flush=True)
+                run.measured(out, rep, SCENARIO, row, m)
         zk.stop()
         zk.close()
-        meta = run.summary(results, rows, reps, failures, SCENARIO, TABLE, nodes=nodes,
-                           writes=writes, interval_ms=a.interval_ms)
+        meta = run.summary(rows, reps, SCENARIO, TABLE, nodes=nodes, writes=writes,
+                           interval_ms=a.interval_ms)
         out.write(json.dumps(meta) + "\n")
-    text = render(results, rows, meta)
-    publish(out_path, text)
-    return 1 if failures else 0
+    publish(out_path, render(run.results, rows, meta))
+    return 1 if run.failures else 0
 
 
 if __name__ == "__main__":

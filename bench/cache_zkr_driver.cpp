@@ -4,28 +4,21 @@
 //   zkr-bench-cache-zkr --hosts HOST:PORT --root PATH
 // then the cache protocol of bench/cache_orchestrate.py on stdin/stdout.
 #include "common.hpp"
-#include "wait_on.hpp"
+#include "session_thread.hpp"
 
-#include <zkr/session.hpp>
 #include <zkr/tree_cache.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/log/core.hpp>
 
 #include <charconv>
 #include <condition_variable>
-#include <cstdio>
-#include <future>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 namespace {
 
@@ -81,28 +74,18 @@ asio::awaitable<void> follow(zkr::tree_cache& cache, std::shared_ptr<event_log> 
 
 class driver {
   public:
-    driver(std::string hosts, std::string root) : root_(std::move(root)) {
-        zkr::session_config config;
-        config.hosts = std::move(hosts);
-        config.session_timeout = std::chrono::seconds(30);
-        session_ = std::make_unique<zkr::session>(ioc_.get_executor(), config);
-        io_ = std::thread([this] { ioc_.run(); });
-        bench::wait_on(ioc_, [this] { return session_->async_connect(asio::use_future); });
-    }
+    driver(std::string hosts, std::string root)
+        : root_(std::move(root)), zk_(std::move(hosts), std::chrono::seconds(30)) {}
 
-    ~driver() {
-        bench::wait_on(ioc_, [this] { return session_->async_close(asio::use_future); });
-        work_.reset();
-        io_.join();
-    }
+    ~driver() { zk_.close(); }  // the cache goes after the session's thread
 
     /// Starts a cache and waits for its `initialized`: the time it took.
     std::int64_t load() {
         log_ = std::make_shared<event_log>();
         const auto start = now_ns();
-        asio::post(ioc_, [this, log = log_] {
-            cache_ = std::make_unique<zkr::tree_cache>(*session_, root_);
-            asio::co_spawn(ioc_, follow(*cache_, log), asio::detached);
+        asio::post(zk_.ioc(), [this, log = log_] {
+            cache_ = std::make_unique<zkr::tree_cache>(zk_.session(), root_);
+            asio::co_spawn(zk_.ioc(), follow(*cache_, log), asio::detached);
         });
         std::unique_lock lock(log_->m);
         if (!log_->cv.wait_for(lock, std::chrono::minutes(5), [&] {
@@ -134,23 +117,14 @@ class driver {
         return log_->latency_ns;
     }
 
-    std::int64_t session_id() const { return session_->session_id(); }
+    std::int64_t session_id() { return zk_.session().session_id(); }
 
   private:
     std::string root_;
-    asio::io_context ioc_;
-    asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(ioc_);
-    std::unique_ptr<zkr::session> session_;
-    std::thread io_;
+    bench::session_thread zk_;
     std::unique_ptr<zkr::tree_cache> cache_;
     std::shared_ptr<event_log> log_;
 };
-
-std::string hex(std::int64_t v) {
-    char text[32];
-    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(v));
-    return text;
-}
 
 }  // namespace
 
@@ -179,7 +153,7 @@ int main(int argc, char** argv) {
     bench::say("loaded " + bench::json()
                                .num("load_ns", load_ns)
                                .num("rss_bytes", rss1 - rss0)
-                               .str("session", hex(d.session_id()))
+                               .str("session", bench::session_hex(d.session_id()))
                                .text());
     bench::expect("go");
     d.record();

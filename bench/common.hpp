@@ -87,6 +87,13 @@ inline std::int64_t heap_bytes() {
     return static_cast<std::int64_t>(mi.uordblks + mi.hblkhd);
 }
 
+/// A session id as the server's `cons` four-letter word shows it.
+inline std::string session_hex(std::int64_t id) {
+    char text[32];
+    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(id));
+    return text;
+}
+
 [[noreturn]] inline void die(const std::string& what) {
     std::cout << "error " << what << std::endl;
     std::cerr << "driver: " << what << std::endl;

@@ -168,12 +168,11 @@ def main():
     registrations = a.registrations or (30 if a.quick else 100)
     deaths = a.deaths or (3 if a.quick else 5)
     run = SideBySideRun(a, "discovery")
-    stamp, out_path, log_dir = run.stamp, run.out_path, run.log_dir
+    out_path, log_dir = run.out_path, run.log_dir
     print("rows: %s; %d repetition(s); %d registrations and %d deaths per row; session timeout "
           "%d ms" % (", ".join(rows), reps, registrations, deaths, a.session_timeout_ms),
           flush=True)
 
-    results, failures = [], []
     with open(out_path, "w") as out:
         for rep in range(1, reps + 1):
             live = {}
@@ -181,8 +180,7 @@ def main():
                 try:
                     live[row] = Row(row, rep, a, log_dir)
                 except DriverError as e:
-                    failures.append({"type": "failure", "rep": rep, "scenario": SCENARIO,
-                                     "row": row, "error": str(e)})
+                    run.failed(out, rep, SCENARIO, row, e)
             # Turn by turn: one registration (then one death) of each row in turn.
             steps = [("warm_up", k) for k in range(WARM_UP)]
             steps += [("register_and_measure", k) for k in range(registrations)]
@@ -192,29 +190,17 @@ def main():
                     try:
                         getattr(live[row], step)(k)
                     except DriverError as e:
-                        failures.append({"type": "failure", "rep": rep, "scenario": SCENARIO,
-                                         "row": row, "error": str(e)})
-                        print("!! %s rep %d: %s" % (row, rep, e), flush=True)
+                        run.failed(out, rep, SCENARIO, row, e)
                         live.pop(row).close()
             for row, r in live.items():
                 r.close()
-                rec = {"type": "measurement", "run": stamp, "rep": rep, "scenario": SCENARIO,
-                       "row": row, "metrics": r.metrics(),
-                       "raw_ns": {"visible": r.visible, "gone": r.gone, "death": r.death}}
-                results.append(rec)
-                out.write(json.dumps(rec) + "\n")
-                out.flush()
-                print("rep %d %-8s %s" % (rep, row, ", ".join(
-                    "%s=%.4g" % kv for kv in rec["metrics"].items())), flush=True)
-        for f in failures:
-            out.write(json.dumps(f) + "\n")
-        meta = run.summary(results, rows, reps, failures, SCENARIO, TABLE,
-                           registrations=registrations, deaths=deaths,
-                           session_timeout_ms=a.session_timeout_ms)
+                run.measured(out, rep, SCENARIO, row, r.metrics(),
+                             raw_ns={"visible": r.visible, "gone": r.gone, "death": r.death})
+        meta = run.summary(rows, reps, SCENARIO, TABLE, registrations=registrations,
+                           deaths=deaths, session_timeout_ms=a.session_timeout_ms)
         out.write(json.dumps(meta) + "\n")
-    text = render(results, rows, meta)
-    publish(out_path, text)
-    return 1 if failures else 0
+    publish(out_path, render(run.results, rows, meta))
+    return 1 if run.failures else 0
 
 
 if __name__ == "__main__":

@@ -5,17 +5,14 @@
 //                           [--session-timeout-ms MS]
 // then the discovery protocol of bench/discovery_orchestrate.py on stdin/stdout.
 #include "common.hpp"
-#include "wait_on.hpp"
+#include "session_thread.hpp"
 
 #include <zkr/service_cache.hpp>
 #include <zkr/service_discovery.hpp>
-#include <zkr/session.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -24,7 +21,6 @@
 #include <charconv>
 #include <map>
 #include <memory>
-#include <thread>
 
 namespace {
 
@@ -67,30 +63,22 @@ asio::awaitable<void> watch(zkr::service_cache& cache) {
 
 class driver {
   public:
-    driver(std::string hosts, std::string base, std::chrono::milliseconds session_timeout) {
-        zkr::session_config config;
-        config.hosts = std::move(hosts);
-        config.session_timeout = session_timeout;
-        session_ = std::make_unique<zkr::session>(ioc_.get_executor(), config);
-        discovery_ = std::make_unique<zkr::service_discovery>(*session_, std::move(base));
-        io_ = std::thread([this] { ioc_.run(); });
-        bench::wait_on(ioc_, [this] { return session_->async_connect(asio::use_future); });
-    }
+    driver(std::string hosts, std::string base, std::chrono::milliseconds session_timeout)
+        : zk_(std::move(hosts), session_timeout),
+          discovery_(std::make_unique<zkr::service_discovery>(zk_.session(), std::move(base))) {}
 
     ~driver() {
-        asio::post(ioc_, [this] {
+        asio::post(zk_.ioc(), [this] {
             cache_.reset();
             registrations_.clear();
         });
-        bench::wait_on(ioc_, [this] { return session_->async_close(asio::use_future); });
-        work_.reset();
-        io_.join();
+        zk_.close();  // the discovery goes after the session's thread
     }
 
     void watch(const std::string& name) {
-        asio::post(ioc_, [this, name] {
+        asio::post(zk_.ioc(), [this, name] {
             cache_ = std::make_unique<zkr::service_cache>(*discovery_, name);
-            asio::co_spawn(ioc_, ::watch(*cache_), asio::detached);
+            asio::co_spawn(zk_.ioc(), ::watch(*cache_), asio::detached);
         });
     }
 
@@ -103,7 +91,7 @@ class driver {
         instance.port = 8080;
         instance.payload = "{\"t\":" + std::to_string(now_ns()) + "}";
         registrations_[id] = bench::wait_on(
-            ioc_, [&] { return discovery_->async_register(instance, asio::use_future); });
+            zk_.ioc(), [&] { return discovery_->async_register(instance, asio::use_future); });
     }
 
     /// Unregisters `id`; returns the time just before the request.
@@ -115,16 +103,13 @@ class driver {
         auto registration = std::move(it->second);
         registrations_.erase(it);
         const auto t = now_ns();
-        bench::wait_on(ioc_, [&] { return registration.async_unregister(asio::use_future); });
+        bench::wait_on(zk_.ioc(), [&] { return registration.async_unregister(asio::use_future); });
         return t;
     }
 
   private:
-    asio::io_context ioc_;
-    asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(ioc_);
-    std::unique_ptr<zkr::session> session_;
+    bench::session_thread zk_;
     std::unique_ptr<zkr::service_discovery> discovery_;
-    std::thread io_;
     std::unique_ptr<zkr::service_cache> cache_;
     std::map<std::string, zkr::service_registration> registrations_;
 };

@@ -22,6 +22,7 @@ import math
 import os
 import platform
 import queue
+import re
 import socket
 import statistics
 import subprocess
@@ -55,6 +56,25 @@ def four_letters(host, port, word):
                 break
             chunks.append(b)
     return b"".join(chunks).decode()
+
+
+def received_per_session(host, port):
+    """The packets the server received on each connection, by session id (the "cons" word lists
+    every connection with its session and its `recved` count)."""
+    received = {}
+    for line in four_letters(host, port, "cons").splitlines():
+        m = re.search(r"recved=(\d+).*sid=(0x[0-9a-f]+)", line)
+        if m:
+            received[int(m.group(2), 16)] = int(m.group(1))
+    return received
+
+
+def received_by(host, port, session):
+    """The packets the server received on the connection of `session` (hex text)."""
+    received = received_per_session(host, port)
+    if int(session, 16) not in received:
+        raise DriverError("cons lists no connection of session %s" % session)
+    return received[int(session, 16)]
 
 
 def server_rss(pid):
@@ -446,7 +466,8 @@ def metric_table(results, rows, pairs, spec, scen, ratio_of_metric=lambda metric
 
 
 def side_by_side_arguments(rows, command):
-    """The options every side-by-side benchmark (cache, discovery) takes; it adds its own."""
+    """The options every side-by-side benchmark (cache, discovery, counter) takes; it adds its
+    own."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--hosts", required=True)
     ap.add_argument("--build", required=True)
@@ -458,12 +479,17 @@ def side_by_side_arguments(rows, command):
     return ap
 
 
+def chosen(text, known, what="row"):
+    """The comma-separated names of `text`, each one of `known`; exits on any other."""
+    names = [n for n in text.split(",") if n]
+    for n in names:
+        if n not in known:
+            sys.exit("unknown %s %s (%ss: %s)" % (what, n, what, ", ".join(known)))
+    return names
+
+
 def chosen_rows(a, known):
-    rows = [r for r in a.rows.split(",") if r]
-    for r in rows:
-        if r not in known:
-            sys.exit("unknown row %s (rows: %s)" % (r, ", ".join(known)))
-    return rows
+    return chosen(a.rows, known)
 
 
 class SideBySideRun:
@@ -479,9 +505,35 @@ class SideBySideRun:
         self.sampler = LoadSampler()
         self.sampler.start()
         self.started = time.monotonic()
+        self.results, self.failures = [], []
 
-    def summary(self, results, rows, reps, failures, scen, spec, **params):
-        """The run's last JSON line; stops the load sampler."""
+    def measured(self, out, rep, scen, row, metrics, **extra):
+        """Keeps a measurement for the table, writes its JSON line (with `extra`) and prints it."""
+        rec = {"type": "measurement", "run": self.stamp, "rep": rep, "scenario": scen,
+               "row": row, "metrics": metrics}
+        rec.update(extra)
+        self.results.append(rec)
+        out.write(json.dumps(rec) + "\n")
+        out.flush()
+        print("rep %d %-8s %s" % (rep, row, ", ".join("%s=%.4g" % kv for kv in metrics.items())),
+              flush=True)
+
+    def failed(self, out, rep, scen, row, error):
+        """Keeps a failure for the table's footer, writes its JSON line and prints it."""
+        rec = {"type": "failure", "rep": rep, "scenario": scen, "row": row, "error": str(error)}
+        self.failures.append(rec)
+        out.write(json.dumps(rec) + "\n")
+        out.flush()
+        print("!! %s rep %d: %s" % (row, rep, error), flush=True)
+
+    def summary(self, rows, reps, scen, spec, **params):
+        """The run's last JSON line; stops the load sampler. `scen`: the scenario, or a list of
+        them (the medians are then given per scenario)."""
+        results, failures = self.results, self.failures
+
+        def medians(s):
+            return {row: {metric: median_of(results, row, s, metric) for metric, _, _ in spec}
+                    for row in rows}
         self.sampler.done.set()
         self.sampler.join()
         meta = {
@@ -490,8 +542,8 @@ class SideBySideRun:
             "machine": machine_name(), "kernel": platform.platform(), "reps": reps,
             "rows": rows, "failures": failures, "elapsed_s": time.monotonic() - self.started,
             "load": self.sampler.summary(), "command": self.a.command,
-            "medians": {row: {metric: median_of(results, row, scen, metric)
-                              for metric, _, _ in spec} for row in rows},
+            "medians": ({s: medians(s) for s in scen} if isinstance(scen, list)
+                        else medians(scen)),
         }
         meta.update(params)
         return meta

@@ -1,4 +1,5 @@
-# What the one-command benchmarks beside run.sh share (sourced by cache.sh and discovery.sh):
+# What the one-command benchmarks beside run.sh share (sourced by cache.sh, discovery.sh and
+# counter.sh):
 #
 #   bench_build_and_serve TARGET...
 #

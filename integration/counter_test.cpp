@@ -25,14 +25,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
-/// Counts the requests a session sends (driver thread).
-struct request_counter final : observer {
-    void request_completed(request_kind, std::chrono::nanoseconds, error_code) noexcept override {
-        ++requests;
-    }
-    std::atomic<long> requests{0};
-};
-
 TEST(SharedCount, EachOperationInCuratorsLayout) {
     const auto path = fresh_root() + "/dir/count";
     with_sessions([&](session& s) -> asio::awaitable<void> {

@@ -9,6 +9,7 @@
 #include "records.hpp"
 #include "zk_server.hpp"
 
+#include <zkr/observer.hpp>
 #include <zkr/session.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -19,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -49,6 +51,14 @@ using namespace std::chrono_literals;
 /// The tests' completion token in coroutines: the error comes back as the first element of a
 /// tuple (`auto [ec, ...] = co_await op(tuple);`) instead of being thrown.
 inline constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+/// Counts the requests a session sends (session_config::observer; driver thread).
+struct request_counter final : observer {
+    void request_completed(request_kind, std::chrono::nanoseconds, error_code) noexcept override {
+        ++requests;
+    }
+    std::atomic<long> requests{0};
+};
 
 /// Path of tools/zk.sh and of the peer drivers (from the build).
 std::string source_dir();

@@ -3,6 +3,7 @@
 // many bytes, what a missing node means) are the callers'; this file knows only bytes.
 #pragma once
 
+#include "big_endian.hpp"
 #include "coroutines.hpp"
 #include "path.hpp"
 
@@ -14,24 +15,6 @@
 #include <tuple>
 
 namespace zkr::detail {
-
-/// The low `bytes` bytes of `value`, most significant first (Java's DataOutput, Curator's layout).
-inline std::string to_big_endian(std::uint64_t value, std::size_t bytes) {
-    std::string out(bytes, '\0');
-    for (std::size_t i = bytes; i-- > 0; value >>= 8) {
-        out[i] = static_cast<char>(value & 0xff);
-    }
-    return out;
-}
-
-/// The inverse of to_big_endian (the caller checks the length).
-inline std::uint64_t from_big_endian(std::string_view bytes) {
-    std::uint64_t value = 0;
-    for (const char c : bytes) {
-        value = (value << 8) | static_cast<unsigned char>(c);
-    }
-    return value;
-}
 
 /// A counter's node as read: its data and its version; version -1 while it does not exist.
 struct counter_node {

@@ -169,6 +169,24 @@ class zkr_category_impl final : public boost::system::error_category {
                        "ended or was renewed since it was claimed): the completion was refused "
                        "and nothing was written; the item is back in the queue for another "
                        "consumer, so drop what was done with it";
+            case errc::not_a_transaction:
+                return "the node holds data that is not a two-phase commit's transaction (or its "
+                       "vote or decision): something else uses the path, and nothing was written";
+            case errc::unknown_transaction:
+                return "no transaction with that id: it was never proposed, or it was removed";
+            case errc::transaction_exists:
+                return "a transaction with that id exists with another proposal: choose another "
+                       "id, or let async_propose generate one";
+            case errc::unknown_participant:
+                return "the name is not one of the transaction's participants";
+            case errc::already_voted:
+                return "this participant voted otherwise already: a vote is cast once";
+            case errc::already_decided:
+                return "the transaction is decided already: the vote came too late (read the "
+                       "outcome)";
+            case errc::not_decided:
+                return "the transaction is not decided yet: only a decided transaction is removed "
+                       "(wait for its decision first)";
         }
         return "unknown zkr error";
     }

@@ -163,6 +163,20 @@ std::string_view zkr_name(errc e) noexcept {
             return "outcome_unknown";
         case errc::claim_lost:
             return "claim_lost";
+        case errc::not_a_transaction:
+            return "not_a_transaction";
+        case errc::unknown_transaction:
+            return "unknown_transaction";
+        case errc::transaction_exists:
+            return "transaction_exists";
+        case errc::unknown_participant:
+            return "unknown_participant";
+        case errc::already_voted:
+            return "already_voted";
+        case errc::already_decided:
+            return "already_decided";
+        case errc::not_decided:
+            return "not_decided";
     }
     return "other";
 }

@@ -137,6 +137,50 @@ error_code fake_server::apply_set(const std::string& path, std::string data, int
     return {};
 }
 
+error_code fake_server::apply_ops(const std::vector<op>& ops, std::int64_t owner,
+                                  std::vector<op_result>& results) {
+    auto apply = [&] {
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+            const auto& o = ops[i];
+            created_node c;
+            auto& r = results[i];
+            switch (o.type) {
+                case op::kind::create:
+                    r.ec = apply_create(o.path, o.data, o.mode, owner, c);
+                    r.path = c.path;
+                    break;
+                case op::kind::remove:
+                    r.ec = apply_remove(o.path, o.version);
+                    break;
+                case op::kind::set_data:
+                    r.ec = apply_set(o.path, o.data, o.version, r.stat);
+                    break;
+                case op::kind::check: {
+                    const auto it = nodes.find(o.path);
+                    r.ec = it == nodes.end() ? make_error_code(zk_errc::no_node)
+                           : o.version != -1 && it->second.stat.version != o.version
+                               ? make_error_code(zk_errc::bad_version)
+                               : error_code{};
+                    break;
+                }
+            }
+            if (r.ec) {
+                return r.ec;
+            }
+        }
+        return error_code{};
+    };
+    // A trial run on the tree as it is, quiet, then undone; for real only if it all succeeded.
+    const auto before = nodes;
+    const auto zxid = zxid_;
+    quiet_ = true;
+    const auto ec = apply();
+    quiet_ = false;
+    nodes = before;
+    zxid_ = zxid;
+    return ec ? ec : apply();
+}
+
 void fake_server::expire(std::int64_t session_id) {
     for (const auto& path : owned_by(session_id)) {
         apply_remove(path, -1);
@@ -173,6 +217,9 @@ void fake_server::end_watches_of(const detail::session_seam* owner, error_code e
 }
 
 void fake_server::fire(const std::string& path, watch_event_type type) {
+    if (quiet_) {
+        return;
+    }
     const auto parent = std::string(detail::parent_path(path));
     std::vector<armed_watch> fired;
     std::erase_if(watches_, [&](armed_watch& w) {
@@ -557,50 +604,6 @@ void fake_session::set_data(std::string path, std::string data, int version,
             });
 }
 
-namespace {
-
-/// Applies `ops` in order until one fails; the results so far.
-std::vector<op_result> apply_ops(fake_server& server, const std::vector<op>& ops,
-                                 std::int64_t owner) {
-    std::vector<op_result> results(ops.size());
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-        const auto& o = ops[i];
-        created_node c;
-        switch (o.type) {
-            case op::kind::create:
-                results[i].ec = server.apply_create(o.path, o.data, o.mode, owner, c);
-                results[i].path = c.path;
-                break;
-            case op::kind::remove:
-                results[i].ec = server.apply_remove(o.path, o.version);
-                break;
-            case op::kind::set_data:
-                results[i].ec = server.apply_set(o.path, o.data, o.version, results[i].stat);
-                break;
-            case op::kind::check:
-                if (!server.exists(o.path)) {
-                    results[i].ec = make_error_code(zk_errc::no_node);
-                }
-                break;
-        }
-        if (results[i].ec) {
-            break;
-        }
-    }
-    return results;
-}
-
-error_code first_error(const std::vector<op_result>& results) {
-    for (const auto& r : results) {
-        if (r.ec) {
-            return r.ec;
-        }
-    }
-    return {};
-}
-
-}  // namespace
-
 void fake_session::multi(std::vector<op> ops,
                          detail::handler<void(error_code, std::vector<op_result>)> h) {
     request("multi", ops.empty() ? "/" : ops.front().path,
@@ -612,14 +615,8 @@ void fake_session::multi(std::vector<op> ops,
                     a(ec, std::vector<op_result>{});
                     return;
                 }
-                // All or nothing: on a copy of the tree first (later ops see what earlier ones
-                // did, as on the server), then for real once every op succeeds.
-                auto trial = server_.without_watches();
-                auto results = apply_ops(trial, ops, id_);
-                ec = first_error(results);
-                if (!ec) {
-                    results = apply_ops(server_, ops, id_);
-                }
+                std::vector<op_result> results(ops.size());
+                ec = server_.apply_ops(ops, id_, results);
                 a(ec, std::move(results));
             });
 }

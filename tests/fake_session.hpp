@@ -60,6 +60,10 @@ class fake_server {
                             std::int64_t owner, created_node& out);
     error_code apply_remove(const std::string& path, int version);
     error_code apply_set(const std::string& path, std::string data, int version, zkr::stat& out);
+    /// A multi: every op or none (nothing changed and no watch fired when one fails); a check
+    /// compares the version as ZooKeeper does. Returns the first failing op's error.
+    error_code apply_ops(const std::vector<op>& ops, std::int64_t owner,
+                         std::vector<op_result>& results);
     /// Deletes every ephemeral node of `session_id` (its expiry).
     void expire(std::int64_t session_id);
 
@@ -80,16 +84,10 @@ class fake_server {
 
     std::int64_t next_zxid() { return ++zxid_; }
 
-    /// A copy of the tree that fires nobody's watches (a transaction's trial run).
-    fake_server without_watches() const {
-        auto copy = *this;
-        copy.watches_.clear();
-        return copy;
-    }
-
   private:
     void fire(const std::string& path, watch_event_type type);
     std::int64_t zxid_ = 0;
+    bool quiet_ = false;  ///< a multi's trial run: no watch fires
     std::vector<armed_watch> watches_;
 };
 

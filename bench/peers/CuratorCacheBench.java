@@ -9,9 +9,6 @@
 // JVM's (JIT and GC threads included), from the OperatingSystemMXBean; memory is the process's
 // resident set (/proc/self/statm).
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
@@ -19,13 +16,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.TreeCache;
 import org.apache.curator.framework.recipes.cache.TreeCacheEvent;
-import org.apache.curator.retry.RetryNTimes;
 
 public class CuratorCacheBench {
-    static BufferedReader in;
+    static final String DRIVER = "curator cache driver";
 
     /** What the cache's listener saw; the listener runs on Curator's event thread. */
     static final class EventLog {
@@ -68,11 +63,6 @@ public class CuratorCacheBench {
         }
     }
 
-    static long cpu() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
-    }
-
     static long rss() {
         try {
             String[] f = new String(Files.readAllBytes(Paths.get("/proc/self/statm")), StandardCharsets.US_ASCII)
@@ -84,21 +74,15 @@ public class CuratorCacheBench {
     }
 
     static void say(String line) {
-        System.out.println(line);
-        System.out.flush();
+        DriverLines.say(line);
     }
 
     static void die(String what) {
-        say("error " + what);
-        System.err.println("curator cache driver: " + what);
-        System.exit(1);
+        DriverLines.die(DRIVER, what);
     }
 
     static String[] expect(String verb) throws Exception {
-        String line = in.readLine();
-        String[] c = line == null ? new String[] {"quit"} : line.trim().split("\\s+");
-        if (!c[0].equals(verb)) die("expected '" + verb + "', got '" + c[0] + "'");
-        return c;
+        return DriverLines.expect(DRIVER, verb);
     }
 
     /** Starts a TreeCache on `root` and waits for its INITIALIZED event: the time it took. */
@@ -130,15 +114,7 @@ public class CuratorCacheBench {
             System.err.println("usage: CuratorCacheBench --hosts HOST:PORT --root PATH");
             System.exit(2);
         }
-        in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        CuratorFramework client = CuratorFrameworkFactory.builder()
-                .connectString(hosts)
-                .sessionTimeoutMs(30000)
-                .connectionTimeoutMs(15000)
-                .retryPolicy(new RetryNTimes(3, 100))
-                .build();
-        client.start();
-        if (!client.blockUntilConnected(20, TimeUnit.SECONDS)) die("no ZooKeeper session within 20 s");
+        CuratorFramework client = DriverLines.connect(DRIVER, hosts, 30000);
         say("connected");
 
         expect("load");
@@ -153,12 +129,12 @@ public class CuratorCacheBench {
 
         expect("go");
         log.record();
-        long cpu0 = cpu();
+        long cpu0 = DriverLines.cpu();
         say("ready");
         String[] stop = expect("stop");
         int writes = Integer.parseInt(stop[1].substring(stop[1].indexOf('=') + 1));
         int events = log.collect(writes);
-        long cpu = cpu() - cpu0;
+        long cpu = DriverLines.cpu() - cpu0;
         StringBuilder done = new StringBuilder("done {\"events\":" + events + ",\"cpu_ns\":" + cpu + ",\"latency_ns\":[");
         synchronized (log) {
             for (int i = 0; i < log.events; i++) done.append(i == 0 ? "" : ",").append(log.latency[i]);

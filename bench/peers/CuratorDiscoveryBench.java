@@ -11,19 +11,13 @@
 // A ServiceCache tells its listener only that something changed: the watcher compares the
 // instances with the ones it saw last to name what came and went.
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
-import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.x.discovery.ServiceCache;
 import org.apache.curator.x.discovery.ServiceDiscovery;
 import org.apache.curator.x.discovery.ServiceDiscoveryBuilder;
@@ -31,15 +25,12 @@ import org.apache.curator.x.discovery.ServiceInstance;
 import org.apache.curator.x.discovery.details.ServiceCacheListener;
 
 public class CuratorDiscoveryBench {
-    /** A line to the orchestrator (println takes the stream's lock: lines never interleave). */
     static void say(String line) {
-        CuratorCacheBench.say(line);
+        DriverLines.say(line);
     }
 
     static void die(String what) {
-        say("error " + what);
-        System.err.println("curator discovery driver: " + what);
-        System.exit(1);
+        DriverLines.die("curator discovery driver", what);
     }
 
     /** The registrar's stamp: the payload's "t" (0 when there is none). */
@@ -95,14 +86,8 @@ public class CuratorDiscoveryBench {
             System.exit(2);
         }
         String name = opt.get("--name");
-        CuratorFramework client = CuratorFrameworkFactory.builder()
-                .connectString(opt.get("--hosts"))
-                .sessionTimeoutMs(Integer.parseInt(opt.get("--session-timeout-ms")))
-                .connectionTimeoutMs(15000)
-                .retryPolicy(new RetryNTimes(3, 100))
-                .build();
-        client.start();
-        if (!client.blockUntilConnected(20, TimeUnit.SECONDS)) die("no ZooKeeper session within 20 s");
+        CuratorFramework client = DriverLines.connect("curator discovery driver", opt.get("--hosts"),
+                Integer.parseInt(opt.get("--session-timeout-ms")));
         ServiceDiscovery<Map> discovery = ServiceDiscoveryBuilder.builder(Map.class).client(client)
                 .basePath(opt.get("--base")).build();
         discovery.start();
@@ -117,8 +102,7 @@ public class CuratorDiscoveryBench {
             say("ready");
         }
         Map<String, ServiceInstance<Map>> registered = new HashMap<>();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        for (String line; (line = in.readLine()) != null && !line.equals("quit");) {
+        for (String line; (line = DriverLines.in.readLine()) != null && !line.equals("quit");) {
             String[] c = line.trim().split("\\s+");
             String id = c.length > 1 && c[1].startsWith("id=") ? c[1].substring(3) : "";
             if (role.equals("register") && c[0].equals("register")) {

@@ -23,6 +23,8 @@ import time
 from kazoo.client import KazooClient
 from kazoo.exceptions import NodeExistsError
 
+from driver_lines import die, say
+
 SESSION_TIMEOUT_S = 30.0
 HOSTS = None
 
@@ -39,18 +41,6 @@ def cpu_ns():
 def rss_bytes():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def die(what):
-    say("error " + what)
-    sys.stderr.write("kazoo driver: %s\n" % what)
-    sys.stderr.flush()
-    os._exit(1)
 
 
 def read_command():

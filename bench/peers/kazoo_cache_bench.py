@@ -18,29 +18,12 @@ import time
 from kazoo.client import KazooClient
 from kazoo.recipe.cache import TreeCache, TreeEvent
 
+from driver_lines import die, expect, say
+
 
 def rss_bytes():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def die(what):
-    say("error " + what)
-    sys.stderr.write("kazoo cache driver: %s\n" % what)
-    sys.stderr.flush()
-    os._exit(1)
-
-
-def expect(verb):
-    words = (sys.stdin.readline() or "quit").split()
-    if words[0] != verb:
-        die("expected '%s', got '%s'" % (verb, words[0]))
-    return words
 
 
 class EventLog:

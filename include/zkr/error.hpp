@@ -96,6 +96,14 @@ enum class errc : int {
                       ///< version; a queue's put or take: the item's name is not known)
     claim_lost,  ///< a queue claim is gone (released, completed, or its session ended or renewed
                  ///< since it was made): its completion is refused and nothing is written
+    not_a_transaction,    ///< a two-phase commit's transaction node (or its decision, or a
+                          ///< vote) holds data that is not of the recipe: nothing is written
+    unknown_transaction,  ///< no transaction with that id (never proposed, or removed)
+    transaction_exists,   ///< another proposal holds that transaction id
+    unknown_participant,  ///< the name is not one of the transaction's participants
+    already_voted,        ///< the participant voted otherwise already: a vote is cast once
+    already_decided,      ///< the transaction is decided: a vote after the decision is refused
+    not_decided,          ///< removing a transaction that is not decided yet
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

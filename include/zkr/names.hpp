@@ -52,6 +52,13 @@ inline constexpr std::string_view queue_waiters = "zkr-waiters";
 inline constexpr std::string_view waiter_marker = "-wait-";
 /// A double barrier's node that says "everyone is in" (Curator's DistributedDoubleBarrier).
 inline constexpr std::string_view double_barrier_ready = "ready";
+/// A two-phase commit's transaction PATH/<txid> holds one vote node per participant,
+/// "vote-<name>", and, once decided, "decision"; a vote's data and the decision's are "commit" or
+/// "abort" (docs/two-phase-commit.md).
+inline constexpr std::string_view vote_prefix = "vote-";
+inline constexpr std::string_view decision_node = "decision";
+inline constexpr std::string_view commit_word = "commit";
+inline constexpr std::string_view abort_word = "abort";
 
 /// What a queue node is for: queue_entry::kind. (A semaphore queues in its "locks" folder with
 /// lock nodes; its leases are counted, not queued, and have no kind.)

@@ -38,6 +38,7 @@
 #include <zkr/shared_count.hpp>
 #include <zkr/shared_mutex.hpp>
 #include <zkr/tree_cache.hpp>
+#include <zkr/two_phase_commit.hpp>
 #include <zkr/version.hpp>
 #include <zkr/watch.hpp>
 #include <zkr/znode.hpp>
