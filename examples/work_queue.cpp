@@ -44,7 +44,7 @@ constexpr const char* queue_path = "/zkr/work_queue/orders";
 constexpr int producers = 2;  // produce(1) and produce(2), side by side
 constexpr int orders_each = 30;
 constexpr auto consumer_session_timeout = 2000ms;  // a dead consumer's claims go within it
-constexpr auto idle_end = 5s;  // a consumer ends once no order came for this long
+constexpr auto idle_end = 5s;     // a consumer ends once no order came for this long
 constexpr auto work_time = 30ms;  // what processing an order takes
 constexpr auto tuple = asio::as_tuple(use_awaitable);
 
@@ -125,8 +125,10 @@ asio::awaitable<bool> consume(std::string hosts, std::string db_file, std::strin
         work.expires_after(work_time);  // the work the order asks for
         co_await work.async_wait(use_awaitable);
         if (const long long earlier = record(d, order, token); earlier != 0) {
-            std::printf("%s: %s was recorded under token %lld by a consumer that died: "
-                        "completing it\n", id.c_str(), order.c_str(), earlier);
+            std::printf(
+                "%s: %s was recorded under token %lld by a consumer that died: "
+                "completing it\n",
+                id.c_str(), order.c_str(), earlier);
         }
         if (++done == crash_after) {
             std::printf("%s: recorded %s, dies before completing it\n", id.c_str(), order.c_str());
@@ -230,17 +232,17 @@ asio::awaitable<bool> demonstrate(std::string hosts, std::string db_file) {
         consumers_ok = consumers_ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
     const auto left = co_await orders.async_size(use_awaitable);
-    const auto claims = co_await s.async_get_children(std::string(queue_path) + "/zkr-claims",
-                                                      tuple);
+    const auto claims =
+        co_await s.async_get_children(std::string(queue_path) + "/zkr-claims", tuple);
     const bool claims_empty = std::get<0>(claims) || std::get<1>(claims).names.empty();
     // consumer-1's last order at least was recorded and not completed: claimed again.
     const long long reclaimed = d.sql("SELECT count(*) FROM reclaimed");
-    std::printf("%lld orders recorded (one row each), %lld claimed again after a consumer died, "
-                "%zu left in the queue, claims %s\n",
-                records(), reclaimed, left, claims_empty ? "none" : "LEFT BEHIND");
+    std::printf(
+        "%lld orders recorded (one row each), %lld claimed again after a consumer died, "
+        "%zu left in the queue, claims %s\n",
+        records(), reclaimed, left, claims_empty ? "none" : "LEFT BEHIND");
     co_await s.async_close(use_awaitable);
-    co_return crashed && all_recorded && reclaimed >= 1 && consumers_ok && left == 0 &&
-        claims_empty;
+    co_return crashed&& all_recorded&& reclaimed >= 1 && consumers_ok&& left == 0 && claims_empty;
 }
 
 int main(int argc, char** argv) {
@@ -251,8 +253,8 @@ int main(int argc, char** argv) {
     }
     if (argc >= 5 && std::string(argv[3]) == "--consume") {
         const int crash_after = argc >= 7 ? std::stoi(argv[6]) : 0;
-        return example::run(
-            "work_queue", [&] { return consume(argv[1], argv[2], argv[4], crash_after); });
+        return example::run("work_queue",
+                            [&] { return consume(argv[1], argv[2], argv[4], crash_after); });
     }
     const auto temp = std::filesystem::temp_directory_path() /
                       ("zkr-work-queue-" + std::to_string(getpid()) + ".db");

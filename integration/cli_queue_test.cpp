@@ -79,9 +79,8 @@ TEST(CliQueue, AnItemFromStdinKeepsItsBytes) {
     const auto path = fresh_root() + "/blobs";
     const auto dir = fresh_temp_dir();
     // NUL bytes, newlines, no newline at the end: the item is stdin's bytes as they are.
-    auto [status, out] =
-        zkr_shell("printf 'a\\000b\\nc' | $ZKR queue put " + path + " && $ZKR queue take " + path +
-                  " > " + dir + "/taken");
+    auto [status, out] = zkr_shell("printf 'a\\000b\\nc' | $ZKR queue put " + path +
+                                   " && $ZKR queue take " + path + " > " + dir + "/taken");
     ASSERT_EQ(status, 0) << out;
     EXPECT_EQ(file_text(dir + "/taken"), std::string("a\0b\nc", 5));
     EXPECT_TRUE(items_of(path).empty());
@@ -95,8 +94,7 @@ TEST(CliQueue, TakeWaitsForAnItemOrItsTimeoutAndLeavesNoWaiter) {
     EXPECT_EQ(count_under(waiters_of(path)), 0u);
 
     auto taker = zkr_in_background({"queue", "take", path});
-    ASSERT_TRUE(wait_until([&] { return count_under(waiters_of(path)) == 1; }))
-        << taker.report();
+    ASSERT_TRUE(wait_until([&] { return count_under(waiters_of(path)) == 1; })) << taker.report();
     ASSERT_EQ(queue_cli("put " + path + " late").first, 0);
     EXPECT_TRUE(taker.exits_cleanly()) << taker.report();
     EXPECT_EQ(count_under(waiters_of(path)), 0u);
@@ -139,14 +137,14 @@ TEST(CliQueue, AKilledConsumersItemGoesBackWithItsSession) {
     // consumer gets the item.
     auto consumer = zkr_in_background(
         {"--session-timeout", "2000", "queue", "take", "--claim", path, "--", "sleep", "600"});
-    ASSERT_TRUE(wait_until([&] { return count_under(claims_of(path)) == 1; }))
-        << consumer.report();
+    ASSERT_TRUE(wait_until([&] { return count_under(claims_of(path)) == 1; })) << consumer.report();
     // While claimed, nobody else gets it.
     EXPECT_EQ(queue_cli("peek " + path).first, 75);
     EXPECT_EQ(queue_cli("take --timeout 1 " + path).first, 75);
     consumer.kill(SIGKILL);
     EXPECT_EQ(consumer.wait(), 128 + SIGKILL);
-    auto [status, out] = queue_cli("take --timeout 20 --claim " + path + " -- sh -c 'echo $ZKR_ITEM'");
+    auto [status, out] =
+        queue_cli("take --timeout 20 --claim " + path + " -- sh -c 'echo $ZKR_ITEM'");
     EXPECT_EQ(status, 0) << out;
     EXPECT_TRUE(contains(out, "job-1")) << out;
     EXPECT_TRUE(items_of(path).empty());
@@ -162,13 +160,15 @@ TEST(CliQueue, ShellConsumersCompleteEachItemOnce) {
     ASSERT_EQ(queue_cli(put).first, 0);
     // Four consumers, each claiming until the queue stays empty for a second (exit 75); every
     // third item fails once (exit 1: it goes back and is claimed again).
-    auto [status, out] = zkr_shell(
-        "consume() { while :; do $ZKR queue take --quiet --timeout 1 --claim " + path +
-        " -- sh -c 'if [ ! -e " + dir + "/failed-$ZKR_ITEM ] && [ $(( ${ZKR_ITEM#item-} % 3 )) "
-        "-eq 0 ]; then touch " + dir + "/failed-$ZKR_ITEM; exit 1; fi; echo $ZKR_ITEM >> " + dir +
-        "/done'; s=$?; [ $s -eq 75 ] && return 0; [ $s -gt 1 ] && return $s; done; }; "
-        "consume & a=$!; consume & b=$!; consume & c=$!; consume & d=$!; "
-        "wait $a && wait $b && wait $c && wait $d");
+    auto [status, out] =
+        zkr_shell("consume() { while :; do $ZKR queue take --quiet --timeout 1 --claim " + path +
+                  " -- sh -c 'if [ ! -e " + dir +
+                  "/failed-$ZKR_ITEM ] && [ $(( ${ZKR_ITEM#item-} % 3 )) "
+                  "-eq 0 ]; then touch " +
+                  dir + "/failed-$ZKR_ITEM; exit 1; fi; echo $ZKR_ITEM >> " + dir +
+                  "/done'; s=$?; [ $s -eq 75 ] && return 0; [ $s -gt 1 ] && return $s; done; }; "
+                  "consume & a=$!; consume & b=$!; consume & c=$!; consume & d=$!; "
+                  "wait $a && wait $b && wait $c && wait $d");
     ASSERT_EQ(status, 0) << out;
     std::istringstream done(file_text(dir + "/done"));
     std::multiset<std::string> completed;
@@ -190,8 +190,9 @@ TEST(CliQueue, BadInputIsRefusedAndWritesNothing) {
     EXPECT_EQ(status, 64) << out;
     EXPECT_TRUE(items_of(path).empty());
     // Over the limit together, in one transaction (each item alone is not): none written.
-    std::tie(status, out) = zkr_shell("x=$(head -c 120000 /dev/zero | tr '\\0' x); $ZKR queue put " +
-                                      path + " $x $x $x $x $x $x $x $x $x");
+    std::tie(status, out) =
+        zkr_shell("x=$(head -c 120000 /dev/zero | tr '\\0' x); $ZKR queue put " + path +
+                  " $x $x $x $x $x $x $x $x $x");
     EXPECT_EQ(status, 64) << out;
     EXPECT_TRUE(items_of(path).empty());
     EXPECT_EQ(queue_cli("put not-a-path x").first, 64);

@@ -154,6 +154,29 @@ std::vector<op_result> callers_results(std::vector<op_result> results) {
     return results;
 }
 
+/// A completion whose answer was lost, in a session that has ended since (the claim went with
+/// it). The item still there, the transaction never landed: it would have deleted the item, whose
+/// name is never used again; refused. The item gone, it landed, or another consumer claimed and
+/// completed the item since: in doubt. Read in the renewed session; without one, in doubt.
+asio::awaitable<std::tuple<error_code, std::vector<op_result>>> settle_after_session_end(
+    queue_claim_state& c) {
+    c.finished = true;
+    auto outcome = [](errc e) { return std::tuple{make_error_code(e), std::vector<op_result>{}}; };
+    for (;;) {
+        if (co_await wait_connected(c.session)) {
+            co_return outcome(errc::outcome_unknown);  // no next session to read in
+        }
+        auto [ec, item] = co_await call<void(error_code, std::optional<stat>)>(
+            [&](auto h) { c.session->exists(c.item_path, std::move(h)); });
+        if (!ec) {
+            co_return outcome(item ? errc::claim_lost : errc::outcome_unknown);
+        }
+        if (!is_retryable(ec)) {
+            co_return outcome(errc::outcome_unknown);
+        }
+    }
+}
+
 asio::awaitable<std::tuple<error_code, std::vector<op_result>>> complete(
     std::shared_ptr<queue_claim_state> c, std::vector<op> extra) {
     const auto& s = c->session;
@@ -173,10 +196,18 @@ asio::awaitable<std::tuple<error_code, std::vector<op_result>>> complete(
         if (!results.empty() && results[0].ec == zk_errc::no_node) {
             co_return lost();  // refused by the server: the claim is gone
         }
+        if (ec == zk_errc::session_expired) {
+            // The C client fails with this only what it had not sent: the session ended before
+            // the transaction could land, and the claim with it.
+            co_return lost();
+        }
         if (!is_retryable(ec)) {
             co_return std::tuple{ec, callers_results(std::move(results))};
         }
         if (auto end = co_await wait_connected(s, c->generation)) {
+            if (end == zk_errc::session_expired) {
+                co_return co_await settle_after_session_end(*c);
+            }
             co_return std::tuple{end, std::vector<op_result>{}};
         }
         // The answer was lost. The transaction deletes the item and the claim together: both

@@ -86,8 +86,11 @@ class ZKR_API queue_claim {
     /// on the server (the claim and the item still there: not applied, sent again; both gone:
     /// applied, and the results carry no stats).
     /// Errors: errc::claim_lost (released, completed, or the claim's session ended or renewed
-    /// since: refused here; or the claim node gone: refused by the server), an error of one of
-    /// `ops` (then nothing was done and the claim holds), the session's end.
+    /// since: refused here; or the claim node gone: refused by the server; or the session ended
+    /// under the transaction, which did not land), errc::outcome_unknown (the answer was lost and
+    /// the session ended before it could be found out: the item is gone, completed by this
+    /// consumer or by one that claimed it after), an error of one of `ops` (then nothing was done
+    /// and the claim holds), the session's closing.
     template <class Token = boost::asio::deferred_t>
     [[nodiscard]] auto async_complete(std::vector<op> ops = {}, Token&& token = {}) {
         return detail::initiate<void(error_code, std::vector<op_result>)>(

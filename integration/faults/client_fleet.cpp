@@ -97,8 +97,8 @@ void client_fleet::wait_stopped(const std::string& prefix) {
 }
 
 std::string client_fleet::history_name(const slot& s) const {
-    return s.kind.prefix + "-" + std::to_string(s.index + 1) + "-" +
-           std::to_string(s.generation) + ".hist";
+    return s.kind.prefix + "-" + std::to_string(s.index + 1) + "-" + std::to_string(s.generation) +
+           ".hist";
 }
 
 void client_fleet::launch(slot& s) {

@@ -67,8 +67,12 @@ class incrementers : public client_fleet {
         const auto count = hosts.size();
         start({"inc",
                [=](std::size_t i, const std::string& history) {
-                   return std::vector<std::string>{ZKR_COUNTER_CLIENT, mode,     hosts[i],
-                                                   path,               history,  dir + "/stop",
+                   return std::vector<std::string>{ZKR_COUNTER_CLIENT,
+                                                   mode,
+                                                   hosts[i],
+                                                   path,
+                                                   history,
+                                                   dir + "/stop",
                                                    std::to_string(session_timeout.count())};
                },
                {"A "}},

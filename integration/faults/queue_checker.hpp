@@ -37,20 +37,20 @@ using queue_history = history_file;
 struct queue_verdict {
     std::size_t producers = 0;
     std::size_t consumers = 0;
-    std::size_t acknowledged = 0;      ///< items put and acknowledged
-    std::size_t put_in_doubt = 0;      ///< puts whose answer was lost, or in flight when killed
-    std::size_t delivered = 0;         ///< completions (claim mode) or takes (take mode)
-    std::size_t refused = 0;           ///< completions refused: the claim had gone (L)
+    std::size_t acknowledged = 0;       ///< items put and acknowledged
+    std::size_t put_in_doubt = 0;       ///< puts whose answer was lost, or in flight when killed
+    std::size_t delivered = 0;          ///< completions (claim mode) or takes (take mode)
+    std::size_t refused = 0;            ///< completions refused: the claim had gone (L)
     std::size_t delivery_in_doubt = 0;  ///< completions or takes whose answer was lost
-    std::size_t lost = 0;        ///< acknowledged items never delivered, beyond what doubt allows
-    std::size_t duplicates = 0;  ///< items delivered twice
-    std::size_t invented = 0;    ///< items delivered that nobody put
+    std::size_t lost = 0;          ///< acknowledged items never delivered, beyond what doubt allows
+    std::size_t duplicates = 0;    ///< items delivered twice
+    std::size_t invented = 0;      ///< items delivered that nobody put
     std::size_t out_of_order = 0;  ///< a producer's items queued out of its order
     std::size_t errors = 0;  ///< R lines, unknown lines, processes not killed that did not end
     std::vector<std::string> problems;  ///< the first few, described
     bool passed() const {
-        return lost == 0 && duplicates == 0 && invented == 0 && out_of_order == 0 &&
-               errors == 0 && producers > 0 && consumers > 0;
+        return lost == 0 && duplicates == 0 && invented == 0 && out_of_order == 0 && errors == 0 &&
+               producers > 0 && consumers > 0;
     }
 };
 

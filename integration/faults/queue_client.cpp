@@ -111,7 +111,8 @@ asio::awaitable<void> claim(zkr::queue q) {
             continue;
         }
         const auto& item = claimed.item();
-        record_now("C", item.data + " " + item.node + " " + std::to_string(claimed.fencing_token()));
+        record_now("C",
+                   item.data + " " + item.node + " " + std::to_string(claimed.fencing_token()));
         work.expires_after(work_time);
         co_await work.async_wait(tuple);
         record_now("M", item.data);

@@ -90,13 +90,8 @@ class queue_clients : public client_fleet {
                 prefix,
                 [=](std::size_t i, const std::string& history) {
                     return std::vector<std::string>{
-                        ZKR_QUEUE_CLIENT,
-                        client_role,
-                        hosts[i % hosts.size()],
-                        path,
-                        history,
-                        dir + "/" + stop,
-                        std::to_string(session_timeout.count()),
+                        ZKR_QUEUE_CLIENT, client_role, hosts[i % hosts.size()], path, history,
+                        dir + "/" + stop, std::to_string(session_timeout.count()),
                         // Each producer process names its items apart: slot and history.
                         std::filesystem::path(history).stem().string()};
                 },
@@ -159,8 +154,8 @@ void write_results() {
     body << produced_by(
                 "ZKR_FAULTS_LONG=1 build/integration/faults/zkr_faults_tests "
                 "--gtest_filter='Faults.Queue*'")
-         << "Rules: README.md, \"Queues under faults\". T = " << session_timeout.count()
-         << " ms; " << producers << " producers, " << consumers << " consumers.\n\n"
+         << "Rules: README.md, \"Queues under faults\". T = " << session_timeout.count() << " ms; "
+         << producers << " producers, " << consumers << " consumers.\n\n"
          << "| run | mode | nemesis (per round) | rounds | faults | processes (killed) | "
             "acknowledged | puts in doubt | delivered | refused | deliveries in doubt | lost | "
             "duplicates | invented | out of order | errors | time | verdict |\n"
@@ -196,14 +191,14 @@ queue_verdict run_queue(const queue_run& run) {
     auto v = check_queue_run(dir, run.mode == "claim");
     const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
     char row[640];
-    std::snprintf(row, sizeof row,
-                  "| %s | %s | %s | %d | %zu | %zu (%zu) | %zu | %zu | %zu | %zu | %zu | %zu | %zu | "
-                  "%zu | %zu | %zu | %.0f s | %s |",
-                  run.name.c_str(), run.mode.c_str(), run.nemesis.c_str(), rounds,
-                  clients.faults(), v.producers + v.consumers, clients.killed(), v.acknowledged,
-                  v.put_in_doubt, v.delivered, v.refused, v.delivery_in_doubt, v.lost,
-                  v.duplicates, v.invented, v.out_of_order, v.errors, seconds.count(),
-                  v.passed() && left == 0 ? "pass" : "FAIL");
+    std::snprintf(
+        row, sizeof row,
+        "| %s | %s | %s | %d | %zu | %zu (%zu) | %zu | %zu | %zu | %zu | %zu | %zu | %zu | "
+        "%zu | %zu | %zu | %.0f s | %s |",
+        run.name.c_str(), run.mode.c_str(), run.nemesis.c_str(), rounds, clients.faults(),
+        v.producers + v.consumers, clients.killed(), v.acknowledged, v.put_in_doubt, v.delivered,
+        v.refused, v.delivery_in_doubt, v.lost, v.duplicates, v.invented, v.out_of_order, v.errors,
+        seconds.count(), v.passed() && left == 0 ? "pass" : "FAIL");
     std::printf("\n%s\n\n", row);
     rows().emplace_back(row);
     if (long_mode()) {
@@ -246,8 +241,12 @@ constexpr const char* standalone_nemesis =
 
 TEST(Faults, QueueCompletesEachItemOnceThroughFaults) {
     zk_server server;
-    const auto v = run_queue({"queue-claim", "claim", standalone_nemesis, {server.hosts()},
-                              server.hosts(), [&](queue_clients& clients, int round) {
+    const auto v = run_queue({"queue-claim",
+                              "claim",
+                              standalone_nemesis,
+                              {server.hosts()},
+                              server.hosts(),
+                              [&](queue_clients& clients, int round) {
                                   standalone_round(server, clients, round, true);
                               }});
     EXPECT_GT(v.acknowledged, 0U);
@@ -256,8 +255,12 @@ TEST(Faults, QueueCompletesEachItemOnceThroughFaults) {
 
 TEST(Faults, QueueTakesEachItemAtMostOnceThroughFaults) {
     zk_server server;
-    const auto v = run_queue({"queue-take", "take", standalone_nemesis, {server.hosts()},
-                              server.hosts(), [&](queue_clients& clients, int round) {
+    const auto v = run_queue({"queue-take",
+                              "take",
+                              standalone_nemesis,
+                              {server.hosts()},
+                              server.hosts(),
+                              [&](queue_clients& clients, int round) {
                                   standalone_round(server, clients, round, false);
                               }});
     EXPECT_GT(v.acknowledged, 0U);
@@ -313,11 +316,11 @@ TEST(Faults, TheQueueCheckerFindsLostDuplicatedAndInventedItems) {
         lines_of({"S 1 claim", "W 2", "C 3 a qn-0000000001 10", "M 4 a", "K 5 a", "W 6",
                   "C 7 b qn-0000000003 11", "M 8 b", "L 9 b claim_lost", "W 10", "D 11"}),
         false};
-    const queue_history cons2{"cons-2-0.hist",
-                              lines_of({"S 1 claim", "W 2", "C 12 b qn-0000000003 12", "M 13 b",
-                                        "K 14 b", "W 15", "C 16 d qn-0000000004 13", "M 17 d",
-                                        "K 18 d", "W 19", "D 20"}),
-                              false};
+    const queue_history cons2{
+        "cons-2-0.hist",
+        lines_of({"S 1 claim", "W 2", "C 12 b qn-0000000003 12", "M 13 b", "K 14 b", "W 15",
+                  "C 16 d qn-0000000004 13", "M 17 d", "K 18 d", "W 19", "D 20"}),
+        false};
     auto v = check_queue_histories({prod1, prod2, cons1, cons2}, true);
     EXPECT_TRUE(v.passed()) << (v.problems.empty() ? "" : v.problems.front());
     EXPECT_EQ(v.acknowledged, 2U);
@@ -326,10 +329,10 @@ TEST(Faults, TheQueueCheckerFindsLostDuplicatedAndInventedItems) {
     EXPECT_EQ(v.refused, 1U);
 
     // b never completed: lost. Unless a completion of it is in doubt (an M in a killed consumer).
-    const queue_history only_a{"cons-1-0.hist",
-                               lines_of({"S 1 claim", "W 2", "C 3 a qn-0000000001 10", "M 4 a",
-                                         "K 5 a", "W 6", "D 7"}),
-                               false};
+    const queue_history only_a{
+        "cons-1-0.hist",
+        lines_of({"S 1 claim", "W 2", "C 3 a qn-0000000001 10", "M 4 a", "K 5 a", "W 6", "D 7"}),
+        false};
     v = check_queue_histories({prod1, only_a}, true);
     EXPECT_EQ(v.lost, 1U);
     EXPECT_FALSE(v.passed());
@@ -340,22 +343,21 @@ TEST(Faults, TheQueueCheckerFindsLostDuplicatedAndInventedItems) {
     EXPECT_EQ(v.delivery_in_doubt, 1U);
 
     // a completed twice; an item nobody put.
-    const queue_history again{"cons-2-0.hist",
-                              lines_of({"S 1 claim", "W 2", "C 3 a qn-0000000001 12", "M 4 a",
-                                        "K 5 a", "W 6", "C 7 z qn-0000000009 13", "M 8 z",
-                                        "K 9 z", "W 10", "D 11"}),
-                              false};
+    const queue_history again{
+        "cons-2-0.hist",
+        lines_of({"S 1 claim", "W 2", "C 3 a qn-0000000001 12", "M 4 a", "K 5 a", "W 6",
+                  "C 7 z qn-0000000009 13", "M 8 z", "K 9 z", "W 10", "D 11"}),
+        false};
     v = check_queue_histories({prod1, prod2, cons1, cons2, again}, true);
     EXPECT_EQ(v.duplicates, 1U);
     EXPECT_EQ(v.invented, 1U);
     EXPECT_FALSE(v.passed());
 
     // A producer's items queued out of its order.
-    const queue_history swapped{
-        "prod-1-0.hist",
-        lines_of({"S 1 produce", "P 2 a", "A 3 a qn-0000000005", "P 4 b", "A 5 b qn-0000000003",
-                  "D 6"}),
-        false};
+    const queue_history swapped{"prod-1-0.hist",
+                                lines_of({"S 1 produce", "P 2 a", "A 3 a qn-0000000005", "P 4 b",
+                                          "A 5 b qn-0000000003", "D 6"}),
+                                false};
     v = check_queue_histories({swapped, prod2, cons1, cons2}, true);
     EXPECT_EQ(v.invented, 0U);
     EXPECT_EQ(v.out_of_order, 1U);
@@ -363,9 +365,8 @@ TEST(Faults, TheQueueCheckerFindsLostDuplicatedAndInventedItems) {
 
     // Take mode: an acknowledged item never taken is lost only beyond the takes in doubt (a V,
     // or a wait in flight in a killed consumer); an item taken twice is a duplicate.
-    const queue_history took_a{"cons-1-0.hist",
-                               lines_of({"S 1 take", "W 2", "T 3 a qn-0000000001", "W 4", "D 5"}),
-                               false};
+    const queue_history took_a{
+        "cons-1-0.hist", lines_of({"S 1 take", "W 2", "T 3 a qn-0000000001", "W 4", "D 5"}), false};
     v = check_queue_histories({prod1, took_a}, false);
     EXPECT_EQ(v.lost, 1U);
     EXPECT_FALSE(v.passed());

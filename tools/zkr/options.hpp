@@ -66,9 +66,9 @@ struct options {
     std::optional<std::string> number_text;  ///< N as typed
     std::int64_t number = 0;                 ///< N, once checked against its layout's range
     // queue: the items of put, the claim of take, and where the claims are.
-    std::vector<std::string> items;  ///< put: DATA... (none: one item read from stdin)
-    bool claim = false;              ///< take --claim: run CMD on a claimed item
-    std::string claims_dir;          ///< --claims DIR (default: the queue's own)
+    std::vector<std::string> items;    ///< put: DATA... (none: one item read from stdin)
+    bool claim = false;                ///< take --claim: run CMD on a claimed item
+    std::string claims_dir;            ///< --claims DIR (default: the queue's own)
     std::vector<std::string> command;  ///< after "--"
 };
 

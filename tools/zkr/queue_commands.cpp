@@ -132,7 +132,8 @@ asio::awaitable<int> run_on_claim(session& s, const options& o, queue& q) {
     if (!o.quiet) {
         std::fprintf(stderr, "zkr: claimed %s/%s\n", o.path.c_str(), item.node.c_str());
     }
-    const auto outcome = co_await run_child(o.command, h, hold_limits{o.grace, std::nullopt, o.quiet});
+    const auto outcome =
+        co_await run_child(o.command, h, hold_limits{o.grace, std::nullopt, o.quiet});
     if (outcome.lost) {
         co_return exit_lost;  // the supervisor told why; the item went back with the session
     }
@@ -159,7 +160,8 @@ asio::awaitable<int> run_on_claim(session& s, const options& o, queue& q) {
 asio::awaitable<int> run_queue_put(session& s, const options& o) {
     auto items = o.items;
     if (items.empty()) {  // one item, read from stdin: bytes as they are, binary included
-        items.emplace_back(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+        items.emplace_back(std::istreambuf_iterator<char>(std::cin),
+                           std::istreambuf_iterator<char>());
     }
     auto q = queue_of(s, o);
     std::vector<std::string> nodes;
@@ -173,7 +175,8 @@ asio::awaitable<int> run_queue_put(session& s, const options& o) {
     }
     if (ec) {
         co_return failed(o, ec,
-                         ec == errc::outcome_unknown ? " (each item is in the queue once or none is)"
+                         ec == errc::outcome_unknown
+                             ? " (each item is in the queue once or none is)"
                          : ec == errc::request_too_large ? " (nothing was written)"
                                                          : "");
     }
