@@ -204,6 +204,8 @@ recipe_case claim_case(std::string name, std::vector<std::string> script,
                            then) {
     auto c = queue_case(std::move(name), holding({"first", "second"}), std::move(script));
     c.lost_answer_errors = {};  // a claim finds out what its requests did
+    // A completion the session ended under did not land: the claim went with the session.
+    c.expiry_errors = {make_error_code(errc::claim_lost)};
     c.start = [then](session_ptr s, asio::cancellation_slot slot,
                      std::function<void(step_outcome)> done) {
         a_queue(s).async_claim(

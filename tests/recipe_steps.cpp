@@ -105,7 +105,9 @@ bool allowed(const recipe_case& c, fault f, error_code ec, bool fault_before_com
             return std::find(c.lost_answer_errors.begin(), c.lost_answer_errors.end(), ec) !=
                    c.lost_answer_errors.end();
         case fault::expiry:
-            return ec == zk_errc::session_expired;
+            return ec == zk_errc::session_expired ||
+                   std::find(c.expiry_errors.begin(), c.expiry_errors.end(), ec) !=
+                       c.expiry_errors.end();
         case fault::conflict:
             return std::find(c.conflict_errors.begin(), c.conflict_errors.end(), ec) !=
                    c.conflict_errors.end();

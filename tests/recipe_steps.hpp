@@ -48,6 +48,10 @@ struct recipe_case {
     /// by default (a recipe finds out what its request did); a counter's write that the node
     /// cannot tell about is in doubt.
     std::vector<error_code> lost_answer_errors{};
+    /// What a session expiry (fault::expiry) may end the operation with, besides
+    /// session_expired: none by default; a queue claim's completion, whose claim went with the
+    /// session, is refused.
+    std::vector<error_code> expiry_errors{};
 };
 
 /// Runs `c` without faults and checks its script, then with every fault at every step.
