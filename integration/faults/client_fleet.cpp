@@ -2,6 +2,7 @@
 
 #include "history.hpp"
 
+#include "../partitioned_ensemble.hpp"
 #include "../test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -85,6 +86,16 @@ void client_fleet::freeze(std::size_t i, std::chrono::milliseconds how_long,
         slots_[i].process->kill(SIGSTOP);
         pass_time(how_long);
         slots_[i].process->kill(SIGCONT);
+    });
+}
+
+void client_fleet::isolate_leader(test::partitioned_ensemble& net,
+                                  std::chrono::milliseconds beyond) {
+    const int leader = net.wait_for_quorum(net.every_server(), std::chrono::seconds(10));
+    fault("isolate_leader", [&] {
+        EXPECT_TRUE(net.isolate_past_election(leader > 0 ? leader : 1, beyond))
+            << "no quorum left, or none after the heal";
+        EXPECT_TRUE(net.wait_all_serving(std::chrono::seconds(30))) << "a server did not rejoin";
     });
 }
 

@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+namespace zkr::test {
+class partitioned_ensemble;
+}
+
 namespace zkr::faults {
 
 class client_fleet {
@@ -54,6 +58,10 @@ class client_fleet {
     /// `when`, once its history shows it at the moment to stop it (within 30 s).
     void freeze(std::size_t i, std::chrono::milliseconds how_long,
                 const std::function<bool(const std::string& history)>& when = {});
+
+    /// Cuts the leader of `net` off from the others until they have elected another, then for
+    /// `beyond` more (the sessions on the isolated server expire), and heals the cut.
+    void isolate_leader(test::partitioned_ensemble& net, std::chrono::milliseconds beyond);
 
     /// Waits for every client of role `prefix` to exit with status 0 (once told to stop).
     void wait_stopped(const std::string& prefix);

@@ -4,17 +4,6 @@
 #include <sstream>
 
 namespace zkr::faults {
-namespace {
-
-constexpr std::size_t max_problems = 10;
-
-void note(counter_verdict& v, std::string problem) {
-    if (v.problems.size() < max_problems) {
-        v.problems.push_back(std::move(problem));
-    }
-}
-
-}  // namespace
 
 counter_verdict check_counter_histories(const std::vector<counter_history>& histories,
                                         std::int64_t final_value) {

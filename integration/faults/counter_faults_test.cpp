@@ -216,28 +216,12 @@ TEST(Faults, CounterCountsEveryAcknowledgedAdditionOnceThroughAPartition) {
         {"counter-partition", "long",
          "3 nodes, links proxied: the leader isolated past the election + 1.5 T", hosts,
          net.client_address(1) + "," + net.client_address(2) + "," + net.client_address(3),
-         [&](incrementers& fleet, int) {
-             const int leader = net.wait_for_quorum(net.every_server(), 10s);
-             fleet.fault("isolate_leader", [&] {
-                 EXPECT_TRUE(
-                     net.isolate_past_election(leader > 0 ? leader : 1, session_timeout * 3 / 2))
-                     << "no quorum left, or none after the heal";
-                 EXPECT_TRUE(net.wait_all_serving(30s)) << "a server did not rejoin";
-             });
-         }});
+         [&](incrementers& fleet, int) { fleet.isolate_leader(net, session_timeout * 3 / 2); }});
     EXPECT_EQ(v.processes, 3U);
     EXPECT_GT(v.acknowledged, 0U);
 }
 
 /// Histories written by hand: what passes, and each violation found.
-std::string lines_of(const std::vector<std::string>& lines) {
-    std::string text;
-    for (const auto& line : lines) {
-        text += line + "\n";
-    }
-    return text;
-}
-
 TEST(Faults, TheCounterCheckerAllowsAdditionsInDoubtOnlyOnce) {
     // p1: three acknowledged; p2: one acknowledged, one whose answer was lost; p3 killed with
     // one in flight. 4 acknowledged, 2 in doubt: 4, 5 and 6 pass.

@@ -44,4 +44,12 @@ std::vector<history_file> read_histories(const std::string& dir,
     return histories;
 }
 
+std::string lines_of(const std::vector<std::string>& lines) {
+    std::string text;
+    for (const auto& line : lines) {
+        text += line + "\n";
+    }
+    return text;
+}
+
 }  // namespace zkr::faults

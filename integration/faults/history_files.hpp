@@ -17,4 +17,16 @@ struct history_file {
 std::vector<history_file> read_histories(const std::string& dir,
                                          const std::vector<std::string>& prefixes);
 
+/// Lines as a history file holds them (the checkers' tests write histories by hand).
+std::string lines_of(const std::vector<std::string>& lines);
+
+/// Adds `problem` to a checker's verdict, which describes the first few only.
+template <class Verdict>
+void note(Verdict& v, std::string problem) {
+    constexpr std::size_t max_problems = 10;
+    if (v.problems.size() < max_problems) {
+        v.problems.push_back(std::move(problem));
+    }
+}
+
 }  // namespace zkr::faults

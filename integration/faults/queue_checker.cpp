@@ -7,14 +7,6 @@
 namespace zkr::faults {
 namespace {
 
-constexpr std::size_t max_problems = 10;
-
-void note(queue_verdict& v, std::string problem) {
-    if (v.problems.size() < max_problems) {
-        v.problems.push_back(std::move(problem));
-    }
-}
-
 /// The sequence number of an item's node ("qn-0000000042": 42); -1 if it has none.
 long long sequence_of(const std::string& node) {
     const auto dash = node.rfind('-');

@@ -281,26 +281,12 @@ TEST(Faults, QueueCompletesEachItemOnceThroughAPartition) {
          "3 nodes, links proxied: the leader isolated past the election + 1.5 T", hosts,
          net.client_address(1) + "," + net.client_address(2) + "," + net.client_address(3),
          [&](queue_clients& clients, int) {
-             const int leader = net.wait_for_quorum(net.every_server(), 10s);
-             clients.fault("isolate_leader", [&] {
-                 EXPECT_TRUE(
-                     net.isolate_past_election(leader > 0 ? leader : 1, session_timeout * 3 / 2))
-                     << "no quorum left, or none after the heal";
-                 EXPECT_TRUE(net.wait_all_serving(30s)) << "a server did not rejoin";
-             });
+             clients.isolate_leader(net, session_timeout * 3 / 2);
          }});
     EXPECT_GT(v.acknowledged, 0U);
 }
 
 /// Histories written by hand: what passes, and each violation found.
-std::string lines_of(const std::vector<std::string>& lines) {
-    std::string text;
-    for (const auto& line : lines) {
-        text += line + "\n";
-    }
-    return text;
-}
-
 TEST(Faults, TheQueueCheckerFindsLostDuplicatedAndInventedItems) {
     // prod-1 puts a, b (acknowledged) and c (in doubt); prod-2 was killed with d in flight.
     const queue_history prod1{
