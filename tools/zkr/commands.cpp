@@ -80,7 +80,7 @@ constexpr const option_spec* service_flag_accepts[] = {&base};
 
 constexpr const option_spec* counter_accepts[] = {&wide};
 
-constexpr const option_spec* queue_take_accepts[] = {&claim, &claims_dir, &timeout, &grace, &quiet};
+constexpr const option_spec* queue_take_accepts[] = {&claim, &claims_dir, &timeout, &quiet};
 constexpr const option_spec* queue_look_accepts[] = {&claims_dir, &quiet};
 
 constexpr std::string_view node_keep_action[] = {"keep"};
