@@ -27,10 +27,6 @@ std::string raw(const unsigned char (&bytes)[N]) {
     return std::string(reinterpret_cast<const char*>(bytes), N);
 }
 
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
 TEST(CliCounter, GetSetAndAddPrintTheValueInSharedCountsLayout) {
     const auto path = fresh_root() + "/hits";
     // A counter that does not exist holds 0, and reading it creates nothing.

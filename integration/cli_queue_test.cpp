@@ -47,10 +47,6 @@ std::string waiters_of(const std::string& path) {
     return path + "/" + std::string(names::queue_waiters);
 }
 
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
 std::string file_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream out;

@@ -257,6 +257,10 @@ void expire_session(session& s, const std::string& hosts,
     ASSERT_FALSE(s.set_servers(hosts)) << "set_servers back";
 }
 
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
 std::pair<int, std::string> run_shell(const std::string& command) {
     return run_command(command + " 2>&1");
 }

@@ -174,6 +174,9 @@ void create_node(const std::string& hosts, const std::string& path, const std::s
                  bool sequential = false, std::string* created = nullptr);
 void delete_node(const std::string& hosts, const std::string& path);
 
+/// Whether `text` holds `part` (a message in a command's output, say).
+bool contains(const std::string& text, const std::string& part);
+
 /// Runs `command` with sh: its exit status (128+N if killed by signal N) and its output, stdout
 /// and stderr together.
 std::pair<int, std::string> run_shell(const std::string& command);
