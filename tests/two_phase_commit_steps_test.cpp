@@ -136,8 +136,11 @@ TEST(TransactionLayout, AnythingElseIsNotATransaction) {
          {std::string(), std::string("commit"), good.substr(0, good.size() - 1),
           "ZTX\x02" + good.substr(4),                       // another layout version
           good.substr(0, 12) + std::string("\0\0\0\0", 4),  // no participant
-          good.substr(0, 12) + std::string("\0\0\0\x02\0\x01a\0\x01a", 11),  // a name twice
-          good.substr(0, 12) + std::string("\0\0\0\x01\0\x01/", 7),          // not a node name
+          good.substr(0, 12) + std::string("\0\0\0\x02\0\x01"
+                                           "a\0\x01"
+                                           "a",
+                                           11),                      // a name twice
+          good.substr(0, 12) + std::string("\0\0\0\x01\0\x01/", 7),  // not a node name
           good.substr(0, 12) + std::string("\0\0\0\x01\0\x09"
                                            "a",
                                            7)}) {  // past the end
