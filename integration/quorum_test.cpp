@@ -195,6 +195,9 @@ TEST(Quorum, OnAnEnsembleAPausedLeaderCostsTheHoldsOnlyPastThreeEighthsOfTheTime
             const auto paused = clock::now();
             const bool told = co_await eventually([&] { return held.lost->load() == 10; }, 900ms);
             const auto lost_at = clock::now();
+            // Counted now: the resume below may come late on a loaded machine, and a leader
+            // paused past the followers' read timeout (1 s) drops their clients after the fact.
+            const auto disconnections_when_told = counter->disconnections.load();
             const auto after = lost_at - paused;
             ensemble.resume(leader);
             CO_REQUIRE(told);
@@ -205,7 +208,7 @@ TEST(Quorum, OnAnEnsembleAPausedLeaderCostsTheHoldsOnlyPastThreeEighthsOfTheTime
                         static_cast<long long>(timeout.count()),
                         static_cast<long long>(
                             std::chrono::duration_cast<std::chrono::milliseconds>(after).count()));
-            EXPECT_EQ(counter->disconnections.load(), 0);
+            EXPECT_EQ(disconnections_when_told, 0) << "told by a disconnection, not by the check";
             co_await s.async_close(asio::use_awaitable);
         },
         60s);
