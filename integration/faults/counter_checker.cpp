@@ -47,14 +47,8 @@ counter_verdict check_counter_histories(const std::vector<counter_history>& hist
             } else if (kind == "U") {
                 ++v.in_doubt;
                 in_flight = false;
-            } else if (kind == "D") {
-                ended = true;
-            } else if (kind == "R") {
-                ++v.errors;
-                note(v, h.name + ": " + line);
-            } else if (kind != "S") {
-                ++v.errors;
-                note(v, h.name + ": unknown line " + line);
+            } else {
+                read_common_line(v, h, kind, line, ended);
             }
         }
         if (in_flight) {
@@ -65,10 +59,7 @@ counter_verdict check_counter_histories(const std::vector<counter_history>& hist
                 note(v, h.name + ": an addition with no outcome in a process not killed");
             }
         }
-        if (!ended && !h.killed) {
-            ++v.errors;
-            note(v, h.name + ": did not end cleanly, and was not killed");
-        }
+        check_ended(v, h, ended);
     }
     const auto acknowledged = static_cast<std::int64_t>(v.acknowledged);
     const auto in_doubt = static_cast<std::int64_t>(v.in_doubt);

@@ -39,10 +39,6 @@ using test::zk_server;
 
 constexpr auto session_timeout = 2000ms;
 
-bool long_mode() {
-    return std::getenv("ZKR_FAULTS_LONG") != nullptr;
-}
-
 /// The value of a counter's node: its data, big-endian (4 bytes: int32; 8: int64).
 std::optional<std::int64_t> counter_value(const std::string& path, const std::string& hosts) {
     const auto node = test::read_node(path, hosts);
@@ -102,35 +98,25 @@ struct counter_run {
     std::function<void(incrementers&, int round)> round;
 };
 
-/// The table rows of the runs of this process, for RESULTS.md.
-std::vector<std::string>& rows() {
-    static std::vector<std::string> all;
-    return all;
-}
-
-void write_results() {
-    const auto file = results_path();
-    std::ostringstream body;
-    body << produced_by(
-                "ZKR_FAULTS_LONG=1 build/integration/faults/zkr_faults_tests "
-                "--gtest_filter='Faults.Counter*'")
-         << "Rules: README.md, \"Counters under faults\". T = " << session_timeout.count()
-         << " ms.\n\n"
-         << "| run | layout | nemesis (per round) | rounds | faults | processes (killed) | "
-            "acknowledged | in doubt | of which landed | final value | lost | applied twice | "
-            "duplicates | errors | time | verdict |\n"
-         << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
-    for (const auto& row : rows()) {
-        body << row << "\n";
-    }
-    body << "\n*acknowledged*: additions whose answer said they landed; *in doubt*: additions "
-            "whose answer was lost for good (the session ended under them) or that were in "
-            "flight in a killed process; *of which landed*: final value - acknowledged, which "
-            "the checker requires to be within 0..in doubt; *lost*, *applied twice*, "
-            "*duplicates* (an acknowledged value seen twice), *errors*: violations (README.md); "
-            "*time*: the run's wall time, servers' start excluded.\n";
-    replace_results_section(file, "## Counters under faults", body.str());
-    std::printf("written to %s\n", file.c_str());
+/// The table of this process's runs, for RESULTS.md.
+results_table& table() {
+    static results_table t{
+        "## Counters under faults",
+        "Faults.Counter*",
+        "Rules: README.md, \"Counters under faults\". T = " +
+            std::to_string(session_timeout.count()) + " ms.",
+        "| run | layout | nemesis (per round) | rounds | faults | processes (killed) | "
+        "acknowledged | in doubt | of which landed | final value | lost | applied twice | "
+        "duplicates | errors | time | verdict |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "*acknowledged*: additions whose answer said they landed; *in doubt*: additions "
+        "whose answer was lost for good (the session ended under them) or that were in "
+        "flight in a killed process; *of which landed*: final value - acknowledged, which "
+        "the checker requires to be within 0..in doubt; *lost*, *applied twice*, "
+        "*duplicates* (an acknowledged value seen twice), *errors*: violations (README.md); "
+        "*time*: the run's wall time, servers' start excluded.",
+        {}};
+    return t;
 }
 
 /// Runs the incrementers and the nemesis, then checks the histories against the final value;
@@ -160,18 +146,8 @@ counter_verdict run_counter(const counter_run& run) {
                   static_cast<long long>(v.in_doubt_landed), static_cast<long long>(v.final_value),
                   v.lost, v.applied_twice, v.duplicates, v.errors, seconds.count(),
                   v.passed() ? "pass" : "FAIL");
-    std::printf("\n%s\n\n", row);
-    rows().emplace_back(row);
-    if (long_mode()) {
-        write_results();
-    }
-    for (const auto& p : v.problems) {
-        ADD_FAILURE() << run.name << ": " << p;
-    }
-    EXPECT_TRUE(v.passed()) << run.name << ": histories in " << dir;
-    if (v.passed() && std::getenv("ZKR_FAULTS_KEEP") == nullptr) {
-        std::filesystem::remove_all(dir);
-    }
+    table().add(row);
+    conclude_run(run.name, v.problems, v.passed(), dir);
     return v;
 }
 

@@ -45,10 +45,6 @@ constexpr auto reconnection_slack = 1500ms;
 constexpr auto bound = session_timeout + reconnection_slack;
 const std::string service = "svc";
 
-bool long_mode() {
-    return std::getenv("ZKR_FAULTS_LONG") != nullptr;
-}
-
 bool history_has(const std::string& file, const std::string& prefix) {
     std::ifstream in(file);
     for (std::string line; std::getline(in, line);) {
@@ -182,39 +178,27 @@ std::string ms(std::int64_t ns) {
     return std::to_string((ns + 500'000) / 1'000'000) + " ms";
 }
 
-/// The table rows of the runs of this process, for RESULTS.md.
-std::vector<std::string>& rows() {
-    static std::vector<std::string> all;
-    return all;
-}
-
-constexpr const char* results_heading = "## Service discovery under faults";
-
-void write_results() {
-    const auto file = results_path();
-    std::ostringstream body;
-    body
-        << produced_by(
-               "ZKR_FAULTS_LONG=1 build/integration/faults/zkr_faults_tests "
-               "--gtest_filter='Faults.Discovery*'")
-        << "Rules: README.md, \"Service discovery under faults\". T = " << session_timeout.count()
-        << " ms; the bound B = T + " << reconnection_slack.count() << " ms.\n\n"
-        << "| run | nemesis (per round) | rounds | faults | registrants (killed) | observers | "
-           "views | missing | stale | lingering | invented | errors | heal to listed (max) | death "
-           "to gone (max) | time | verdict |\n"
-        << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
-    for (const auto& row : rows()) {
-        body << row << "\n";
-    }
-    body << "\n*faults*: checkpoints (each fault's heal + B, and a last quiet one), each checked "
-            "for every observer; *views*: changes of what the observers list; *missing*, "
-            "*stale*, *lingering*, *invented*, *errors*: violations (README.md); *heal to "
-            "listed*: the longest time from a heal to an observer listing a registrant for good "
-            "(0 when it never stopped); *death to gone*: from a registrant's SIGKILL to its "
-            "removal from an observer's list (the server expires the session after T, then the "
-            "observers hear of it); *time*: the run's wall time, servers' start excluded.\n";
-    replace_results_section(file, results_heading, body.str());
-    std::printf("written to %s\n", file.c_str());
+/// The table of this process's runs, for RESULTS.md.
+results_table& table() {
+    static results_table t{
+        "## Service discovery under faults",
+        "Faults.Discovery*",
+        "Rules: README.md, \"Service discovery under faults\". T = " +
+            std::to_string(session_timeout.count()) + " ms; the bound B = T + " +
+            std::to_string(reconnection_slack.count()) + " ms.",
+        "| run | nemesis (per round) | rounds | faults | registrants (killed) | observers | "
+        "views | missing | stale | lingering | invented | errors | heal to listed (max) | death "
+        "to gone (max) | time | verdict |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "*faults*: checkpoints (each fault's heal + B, and a last quiet one), each checked "
+        "for every observer; *views*: changes of what the observers list; *missing*, "
+        "*stale*, *lingering*, *invented*, *errors*: violations (README.md); *heal to "
+        "listed*: the longest time from a heal to an observer listing a registrant for good "
+        "(0 when it never stopped); *death to gone*: from a registrant's SIGKILL to its "
+        "removal from an observer's list (the server expires the session after T, then the "
+        "observers hear of it); *time*: the run's wall time, servers' start excluded.",
+        {}};
+    return t;
 }
 
 /// Runs the processes and the nemesis, then checks the histories; prints the run's row.
@@ -241,18 +225,8 @@ discovery_verdict run_discovery(const discovery_run& run) {
         v.observers, v.views, v.missing, v.stale, v.lingering, v.invented, v.errors,
         ms(v.max_listed_ns).c_str(), ms(v.max_gone_ns).c_str(), seconds.count(),
         v.passed() ? "pass" : "FAIL");
-    std::printf("\n%s\n\n", row);
-    rows().emplace_back(row);
-    if (long_mode()) {
-        write_results();
-    }
-    for (const auto& p : v.problems) {
-        ADD_FAILURE() << run.name << ": " << p;
-    }
-    EXPECT_TRUE(v.passed()) << run.name << ": histories in " << dir;
-    if (v.passed() && std::getenv("ZKR_FAULTS_KEEP") == nullptr) {
-        std::filesystem::remove_all(dir);
-    }
+    table().add(row);
+    conclude_run(run.name, v.problems, v.passed(), dir);
     return v;
 }
 

@@ -38,11 +38,6 @@ using test::child_process;
 using test::partitioned_ensemble;
 using test::zk_server;
 
-bool long_mode() {
-    const char* v = std::getenv("ZKR_FAULTS_LONG");
-    return v != nullptr && *v != '\0' && std::string(v) != "0";
-}
-
 /// Target number of critical sections per run in long mode (5 processes x 2,000 by default).
 std::size_t long_target() {
     const char* v = std::getenv("ZKR_FAULTS_SECTIONS");

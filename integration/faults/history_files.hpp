@@ -29,4 +29,30 @@ void note(Verdict& v, std::string problem) {
     }
 }
 
+/// The lines every client's history may hold besides its own kinds: S (started), D (ended
+/// cleanly: sets `ended`) and R (an error the client reported, one of the verdict's errors);
+/// any other kind is an unknown line, an error too.
+template <class Verdict>
+void read_common_line(Verdict& v, const history_file& h, const std::string& kind,
+                      const std::string& line, bool& ended) {
+    if (kind == "D") {
+        ended = true;
+    } else if (kind == "R") {
+        ++v.errors;
+        note(v, h.name + ": " + line);
+    } else if (kind != "S") {
+        ++v.errors;
+        note(v, h.name + ": unknown line " + line);
+    }
+}
+
+/// A history that did not end cleanly is an error, unless the nemesis killed its process.
+template <class Verdict>
+void check_ended(Verdict& v, const history_file& h, bool ended) {
+    if (!ended && !h.killed) {
+        ++v.errors;
+        note(v, h.name + ": did not end cleanly, and was not killed");
+    }
+}
+
 }  // namespace zkr::faults

@@ -52,14 +52,8 @@ void read_producer(const queue_history& h, queue_verdict& v, tally& t) {
             ++v.put_in_doubt;
             t.put.emplace(item, false);
             in_flight.clear();
-        } else if (kind == "D") {
-            ended = true;
-        } else if (kind == "R") {
-            ++v.errors;
-            note(v, h.name + ": " + line);
-        } else if (kind != "S") {
-            ++v.errors;
-            note(v, h.name + ": unknown line " + line);
+        } else {
+            read_common_line(v, h, kind, line, ended);
         }
     }
     if (!in_flight.empty()) {
@@ -70,10 +64,7 @@ void read_producer(const queue_history& h, queue_verdict& v, tally& t) {
             note(v, h.name + ": a put with no outcome in a process not killed");
         }
     }
-    if (!ended && !h.killed) {
-        ++v.errors;
-        note(v, h.name + ": did not end cleanly, and was not killed");
-    }
+    check_ended(v, h, ended);
 }
 
 void read_consumer(const queue_history& h, bool claims, queue_verdict& v, tally& t) {
@@ -110,14 +101,8 @@ void read_consumer(const queue_history& h, bool claims, queue_verdict& v, tally&
             waiting = false;
         } else if (kind == "E") {
             waiting = false;  // the session ended under the wait: nothing was delivered
-        } else if (kind == "D") {
-            ended = true;
-        } else if (kind == "R") {
-            ++v.errors;
-            note(v, h.name + ": " + line);
-        } else if (kind != "S") {
-            ++v.errors;
-            note(v, h.name + ": unknown line " + line);
+        } else {
+            read_common_line(v, h, kind, line, ended);
         }
     }
     // Killed in flight: a completion sent may have landed; a take may have removed an item.
@@ -133,10 +118,7 @@ void read_consumer(const queue_history& h, bool claims, queue_verdict& v, tally&
     if (waiting && !claims && h.killed) {
         ++v.delivery_in_doubt;
     }
-    if (!ended && !h.killed) {
-        ++v.errors;
-        note(v, h.name + ": did not end cleanly, and was not killed");
-    }
+    check_ended(v, h, ended);
 }
 
 }  // namespace

@@ -42,10 +42,6 @@ constexpr std::size_t producers = 2;
 constexpr std::size_t consumers = 3;
 constexpr std::size_t long_mode_items = 20000;
 
-bool long_mode() {
-    return std::getenv("ZKR_FAULTS_LONG") != nullptr;
-}
-
 /// The items the producers of `dir` have had acknowledged so far.
 std::size_t acknowledged_puts(const std::string& dir) {
     std::size_t n = 0;
@@ -142,37 +138,28 @@ struct queue_run {
     std::function<void(queue_clients&, int round)> round;
 };
 
-/// The table rows of the runs of this process, for RESULTS.md.
-std::vector<std::string>& rows() {
-    static std::vector<std::string> all;
-    return all;
-}
-
-void write_results() {
-    const auto file = results_path();
-    std::ostringstream body;
-    body << produced_by(
-                "ZKR_FAULTS_LONG=1 build/integration/faults/zkr_faults_tests "
-                "--gtest_filter='Faults.Queue*'")
-         << "Rules: README.md, \"Queues under faults\". T = " << session_timeout.count() << " ms; "
-         << producers << " producers, " << consumers << " consumers.\n\n"
-         << "| run | mode | nemesis (per round) | rounds | faults | processes (killed) | "
-            "acknowledged | puts in doubt | delivered | refused | deliveries in doubt | lost | "
-            "duplicates | invented | out of order | errors | time | verdict |\n"
-         << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-            "---|\n";
-    for (const auto& row : rows()) {
-        body << row << "\n";
-    }
-    body << "\n*acknowledged*: items whose put was answered; *puts in doubt*: puts whose answer "
-            "was lost for good or that were in flight in a killed producer; *delivered*: "
-            "completions (claim) or takes (take); *refused*: completions the server or the "
-            "claim refused because the claim had gone with its session (the item went back); "
-            "*deliveries in doubt*: completions or takes whose answer was lost; *lost*, "
-            "*duplicates*, *invented*, *out of order*, *errors*: violations (README.md); *time*: "
-            "the run's wall time, servers' start excluded.\n";
-    replace_results_section(file, "## Queues under faults", body.str());
-    std::printf("written to %s\n", file.c_str());
+/// The table of this process's runs, for RESULTS.md.
+results_table& table() {
+    static results_table t{
+        "## Queues under faults",
+        "Faults.Queue*",
+        "Rules: README.md, \"Queues under faults\". T = " +
+            std::to_string(session_timeout.count()) + " ms; " + std::to_string(producers) +
+            " producers, " + std::to_string(consumers) + " consumers.",
+        "| run | mode | nemesis (per round) | rounds | faults | processes (killed) | "
+        "acknowledged | puts in doubt | delivered | refused | deliveries in doubt | lost | "
+        "duplicates | invented | out of order | errors | time | verdict |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "---|\n",
+        "*acknowledged*: items whose put was answered; *puts in doubt*: puts whose answer "
+        "was lost for good or that were in flight in a killed producer; *delivered*: "
+        "completions (claim) or takes (take); *refused*: completions the server or the "
+        "claim refused because the claim had gone with its session (the item went back); "
+        "*deliveries in doubt*: completions or takes whose answer was lost; *lost*, "
+        "*duplicates*, *invented*, *out of order*, *errors*: violations (README.md); *time*: "
+        "the run's wall time, servers' start excluded.",
+        {}};
+    return t;
 }
 
 /// Runs the producers, the consumers and the nemesis, drains the queue, then checks the
@@ -199,19 +186,9 @@ queue_verdict run_queue(const queue_run& run) {
         v.producers + v.consumers, clients.killed(), v.acknowledged, v.put_in_doubt, v.delivered,
         v.refused, v.delivery_in_doubt, v.lost, v.duplicates, v.invented, v.out_of_order, v.errors,
         seconds.count(), v.passed() && left == 0 ? "pass" : "FAIL");
-    std::printf("\n%s\n\n", row);
-    rows().emplace_back(row);
-    if (long_mode()) {
-        write_results();
-    }
-    for (const auto& p : v.problems) {
-        ADD_FAILURE() << run.name << ": " << p;
-    }
-    EXPECT_TRUE(v.passed()) << run.name << ": histories in " << dir;
+    table().add(row);
     EXPECT_EQ(left, 0U) << run.name << ": items or claims left in " << path;
-    if (v.passed() && left == 0 && std::getenv("ZKR_FAULTS_KEEP") == nullptr) {
-        std::filesystem::remove_all(dir);
-    }
+    conclude_run(run.name, v.problems, v.passed() && left == 0, dir);
     return v;
 }
 

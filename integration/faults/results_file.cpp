@@ -2,13 +2,22 @@
 
 #include "../test_support.hpp"
 
+#include <gtest/gtest.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
 namespace zkr::faults {
+
+bool long_mode() {
+    const char* v = std::getenv("ZKR_FAULTS_LONG");
+    return v != nullptr && *v != '\0' && std::string(v) != "0";
+}
 
 std::string results_path() {
     const char* env = std::getenv("ZKR_FAULTS_RESULTS");
@@ -63,6 +72,39 @@ void replace_results_section(const std::string& file, const std::string& heading
         out << lines[i] << "\n";
     }
     std::ofstream(file) << out.str();
+}
+
+void results_table::add(std::string row) {
+    std::printf("\n%s\n\n", row.c_str());
+    rows.push_back(std::move(row));
+    if (!long_mode()) {
+        return;
+    }
+    std::ostringstream body;
+    body << produced_by(
+                "ZKR_FAULTS_LONG=1 build/integration/faults/zkr_faults_tests "
+                "--gtest_filter='" +
+                filter + "'")
+         << preamble << "\n\n"
+         << columns;
+    for (const auto& r : rows) {
+        body << r << "\n";
+    }
+    body << "\n" << footnote << "\n";
+    const auto file = results_path();
+    replace_results_section(file, heading, body.str());
+    std::printf("written to %s\n", file.c_str());
+}
+
+void conclude_run(const std::string& run, const std::vector<std::string>& problems, bool passed,
+                  const std::string& dir) {
+    for (const auto& p : problems) {
+        ADD_FAILURE() << run << ": " << p;
+    }
+    EXPECT_TRUE(passed) << run << ": histories in " << dir;
+    if (passed && std::getenv("ZKR_FAULTS_KEEP") == nullptr) {
+        std::filesystem::remove_all(dir);
+    }
 }
 
 }  // namespace zkr::faults

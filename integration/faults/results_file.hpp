@@ -3,8 +3,12 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace zkr::faults {
+
+/// Whether ZKR_FAULTS_LONG is set (and not "0"): the long runs, whose results go to RESULTS.md.
+bool long_mode();
 
 /// Where long runs write: $ZKR_FAULTS_RESULTS, else integration/faults/RESULTS.md.
 std::string results_path();
@@ -18,5 +22,23 @@ std::string produced_by(const std::string& command);
 /// created.
 void replace_results_section(const std::string& file, const std::string& heading,
                              const std::string& body);
+
+/// The table of one kind of run in RESULTS.md: a row per run, added as each run ends.
+struct results_table {
+    std::string heading;   ///< its section's heading: "## Queues under faults"
+    std::string filter;    ///< the gtest filter of its long runs: "Faults.Queue*"
+    std::string preamble;  ///< what comes between the command and the table: rules, timeouts
+    std::string columns;   ///< the header row and the alignment row, each ending in a newline
+    std::string footnote;  ///< what the columns mean
+    std::vector<std::string> rows;
+
+    /// Prints `row` and keeps it; in long mode, rewrites the section with every row kept.
+    void add(std::string row);
+};
+
+/// The end of every run: each problem found is a failure, and so is a verdict that did not
+/// pass; the histories in `dir` are removed when it passed (kept with ZKR_FAULTS_KEEP).
+void conclude_run(const std::string& run, const std::vector<std::string>& problems, bool passed,
+                  const std::string& dir);
 
 }  // namespace zkr::faults
