@@ -141,14 +141,21 @@ TEST(Quorum, ASessionThatWritesSendsNoSyncAndOneThatStopsDoes) {
                 co_await s.async_create(node, std::string(), create_mode::ephemeral, tuple);
             CO_REQUIRE(!cec);
             const int before = counter->syncs.load();
-            // Eight times T/8 of writes, one every T/20.
+            // Eight times T/8 of writes, one every T/20. A loaded machine may stall this
+            // process past T/8 between two answers: a sync is then due, and allowed, once for
+            // each such gap (none on a machine that keeps up).
             const auto end = clock::now() + timeout;
+            auto confirmed = clock::now();
+            int long_gaps = 0;
             while (clock::now() < end) {
                 auto [sec, stat] = co_await s.async_set_data(node, std::string("x"), -1, tuple);
                 CO_REQUIRE(!sec);
+                long_gaps += clock::now() - confirmed > timeout / 8 - 20ms ? 1 : 0;
+                confirmed = clock::now();
                 co_await pause_for(timeout / 20);
             }
-            EXPECT_EQ(counter->syncs.load(), before) << "syncs sent while writes confirmed";
+            EXPECT_LE(counter->syncs.load(), before + long_gaps)
+                << "syncs sent while writes confirmed (" << long_gaps << " gaps over T/8)";
             // Without writes the check falls back on syncs, within T/8 and a round trip.
             EXPECT_TRUE(
                 co_await eventually([&] { return counter->syncs.load() > before; }, timeout / 4));

@@ -2,6 +2,8 @@
 // zk_server (a standalone server or an ensemble), and the one the whole run shares.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -40,6 +42,9 @@ class zk_server {
   private:
     void start(const std::string& args);
     std::string script(const std::string& verb, int n = 0, int* status = nullptr);
+    /// Server n's java process, 0 when it does not run.
+    pid_t pid_of(int n) const;
+    void signal(int n, int sig);
     std::string dir_;
     std::string hosts_;
     std::string java_opts_;
