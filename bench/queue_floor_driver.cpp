@@ -9,7 +9,7 @@
 //
 // The single-threaded C client with no library (floor_session.hpp).
 //
-//   zkr-bench-queue-floor --hosts HOST:PORT
+//   zkr-bench-queue-floor --hosts HOST:PORT [--requests minimal|zkr]
 // then the protocol of bench/queue_protocol.hpp on stdin/stdout.
 #include "common.hpp"
 #include "floor_session.hpp"
@@ -18,8 +18,10 @@
 #include <zookeeper/zookeeper.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -30,8 +32,11 @@ using bench::die;
 /// Puts and takes items on one queue path through one floor session.
 class floor_queue {
   public:
-    floor_queue(bench::floor_session& session, std::string path)
-        : zk_(session), path_(std::move(path)) {}
+    floor_queue(bench::floor_session& session, std::string path, bool zkr_requests)
+        : zk_(session),
+          path_(std::move(path)),
+          claims_(path_ + "/zkr-claims"),
+          zkr_(zkr_requests) {}
 
     std::vector<std::int64_t> put(std::int64_t first, std::int64_t n) {
         std::vector<std::int64_t> latency;
@@ -40,11 +45,16 @@ class floor_queue {
             const auto data = std::to_string(id);
             const auto start = bench::now_ns();
             done_ = false;
-            if (const int rc = zoo_acreate(zk_.handle(), prefix.c_str(), data.data(),
-                                           static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE,
-                                           ZOO_SEQUENCE, &on_created, this);
-                rc != ZOK) {
-                die("zoo_acreate " + prefix + ": " + zerror(rc));
+            if (zkr_) {
+                zoo_create_op_init(&ops_[0], prefix.c_str(), data.data(),
+                                   static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE,
+                                   ZOO_SEQUENCE, created_.data(), created_.size());
+                check(zoo_aexists(zk_.handle(), path_.c_str(), 0, &on_stat, this), "exists");
+            } else {
+                check(zoo_acreate(zk_.handle(), prefix.c_str(), data.data(),
+                                  static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE, ZOO_SEQUENCE,
+                                  &on_created, this),
+                      "create");
             }
             zk_.serve_until([&] { return done_; });
             latency.push_back(bench::now_ns() - start);
@@ -54,6 +64,13 @@ class floor_queue {
 
     bench::consumption take_all() {
         done_ = false;
+        if (zkr_) {  // the claims' directory, as zkr makes it on its first take
+            check(zoo_acreate(zk_.handle(), claims_.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, 0,
+                              &on_claims_dir, this),
+                  "create");
+            zk_.serve_until([&] { return done_; });
+            done_ = false;
+        }
         taken_.begin();
         list();
         zk_.serve_until([&] { return done_; });
@@ -61,19 +78,53 @@ class floor_queue {
     }
 
   private:
+    void check(int rc, const char* what) const {
+        if (rc != ZOK) {
+            die(std::string("zoo_a") + what + " in " + path_ + ": " + zerror(rc));
+        }
+    }
+
     static void on_created(int rc, const char*, const void* self) {
         auto& me = completion_target<floor_queue>(self);
-        if (rc != ZOK) {
-            die("create in " + me.path_ + ": " + zerror(rc));
-        }
+        me.check(rc, "create");
+        me.done_ = true;
+    }
+
+    static void on_claims_dir(int rc, const char*, const void* self) {
+        auto& me = completion_target<floor_queue>(self);
+        me.check(rc == ZNODEEXISTS ? ZOK : rc, "create");
+        me.done_ = true;
+    }
+
+    static void on_stat(int rc, const Stat*, const void* self) {
+        auto& me = completion_target<floor_queue>(self);
+        me.check(rc, "exists");
+        me.check(
+            zoo_amulti(me.zk_.handle(), 1, me.ops_.data(), me.results_.data(), &on_put_multi, &me),
+            "multi");
+    }
+
+    static void on_put_multi(int rc, const void* self) {
+        auto& me = completion_target<floor_queue>(self);
+        me.check(rc, "multi");
         me.done_ = true;
     }
 
     void list() {
-        if (const int rc = zoo_aget_children(zk_.handle(), path_.c_str(), 0, &on_listed, this);
-            rc != ZOK) {
-            die("zoo_aget_children " + path_ + ": " + zerror(rc));
+        check(zoo_aget_children(zk_.handle(), path_.c_str(), 0, &on_listed, this), "get_children");
+        if (zkr_) {  // sent at once: the answers come in order, the claims' last
+            check(zoo_aget_children(zk_.handle(), claims_.c_str(), 0, &on_claims_listed, this),
+                  "get_children");
         }
+    }
+
+    static void on_claims_listed(int rc, const String_vector* children, const void* self) {
+        auto& me = completion_target<floor_queue>(self);
+        me.check(rc, "get_children");
+        const std::unordered_set<std::string> claimed(children->data,
+                                                      children->data + children->count);
+        std::erase_if(me.listing_, [&](const std::string& item) { return claimed.count(item); });
+        me.try_next();
     }
 
     static void on_listed(int rc, const String_vector* children, const void* self) {
@@ -89,7 +140,9 @@ class floor_queue {
         }
         std::sort(me.listing_.begin(), me.listing_.end());
         me.next_ = 0;
-        me.try_next();
+        if (!me.zkr_) {
+            me.try_next();
+        }
     }
 
     /// Reads the next item of the listing, or lists again; an empty listing ends the take.
@@ -118,10 +171,28 @@ class floor_queue {
             die("get " + me.item_ + ": " + zerror(rc));
         }
         me.data_.assign(data, static_cast<std::size_t>(std::max(length, 0)));
-        if (const int sent = zoo_adelete(me.zk_.handle(), me.item_.c_str(), -1, &on_deleted, &me);
-            sent != ZOK) {
-            die("zoo_adelete " + me.item_ + ": " + zerror(sent));
+        if (!me.zkr_) {
+            me.check(zoo_adelete(me.zk_.handle(), me.item_.c_str(), -1, &on_deleted, &me),
+                     "delete");
+            return;
         }
+        me.claim_ = me.claims_ + "/" + me.listing_[me.next_ - 1];
+        zoo_create_op_init(&me.ops_[0], me.claim_.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE,
+                           ZOO_EPHEMERAL, me.created_.data(), me.created_.size());
+        zoo_delete_op_init(&me.ops_[1], me.item_.c_str(), -1);
+        zoo_delete_op_init(&me.ops_[2], me.claim_.c_str(), -1);
+        me.check(
+            zoo_amulti(me.zk_.handle(), 3, me.ops_.data(), me.results_.data(), &on_take_multi, &me),
+            "multi");
+    }
+
+    static void on_take_multi(int rc, const void* self) {
+        auto& me = completion_target<floor_queue>(self);
+        if (rc != ZOK && (me.results_[0].err == ZNODEEXISTS || me.results_[1].err == ZNONODE)) {
+            me.try_next();  // claimed, or taken, by another consumer
+            return;
+        }
+        on_deleted(rc, self);
     }
 
     static void on_deleted(int rc, const void* self) {
@@ -143,7 +214,13 @@ class floor_queue {
 
     bench::floor_session& zk_;
     std::string path_;
+    std::string claims_;
+    bool zkr_;
     bool done_ = false;
+    std::array<zoo_op_t, 3> ops_{};
+    std::array<zoo_op_result_t, 3> results_{};
+    std::array<char, 256> created_{};
+    std::string claim_;
     std::vector<std::string> listing_;
     std::size_t next_ = 0;
     std::string item_;
@@ -155,18 +232,20 @@ class floor_queue {
 
 int main(int argc, char** argv) {
     auto opt = bench::options(argc, argv);
-    if (opt["--hosts"].empty()) {
-        std::cerr << "usage: zkr-bench-queue-floor --hosts HOST:PORT\n";
+    const auto requests = opt.count("--requests") ? opt["--requests"] : "minimal";
+    if (opt["--hosts"].empty() || (requests != "minimal" && requests != "zkr")) {
+        std::cerr << "usage: zkr-bench-queue-floor --hosts HOST:PORT [--requests minimal|zkr]\n";
         return 2;
     }
+    const bool zkr_requests = requests == "zkr";
     bench::floor_session session(opt["--hosts"]);
     bench::queue_protocol(
         session.id(),
         [&](const std::string& path, std::int64_t first, std::int64_t n) {
-            return floor_queue(session, path).put(first, n);
+            return floor_queue(session, path, zkr_requests).put(first, n);
         },
         [&](const std::string& path) -> std::function<bench::consumption()> {
-            auto done = floor_queue(session, path).take_all();
+            auto done = floor_queue(session, path, zkr_requests).take_all();
             return [done] { return done; };
         });
     return 0;

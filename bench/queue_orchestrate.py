@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """The queue benchmark: zkr::queue (take, at most once; claim + complete, exactly once),
 Curator's SimpleDistributedQueue and DistributedQueue with a lockPath, kazoo's Queue and
-LockingQueue and the raw C client's fewest requests (the floor) on one ZooKeeper server,
+LockingQueue, the raw C client's fewest requests (the floor) and the raw C client sending
+zkr's requests (floor-zkr: what zkr's code adds to its requests) on one ZooKeeper server,
 interleaved, with ratios taken within each repetition.
 
 Started by bench/queue.sh, which builds the drivers and starts the server:
 
     queue_orchestrate.py --hosts 127.0.0.1:PORT --build BUILD_DIR [--quick] [--reps N]
-                         [--rows floor,zkr,curator,kazoo,zkr-claim,curator-lock,kazoo-lock]
+                         [--rows floor,floor-zkr,zkr,curator,kazoo,zkr-claim,curator-lock,
+                                 kazoo-lock]
                          [--scenarios c1,c8] [--items N] [--out FILE.jsonl]
 
 A scenario cN is N driver processes of the row, one session each, on a fresh queue. Each
@@ -47,7 +49,8 @@ from orchestrate import (CURATOR_CP, Driver, DriverError, SideBySideRun, pct, re
                          side_by_side_report, with_kazoo)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROWS = ["floor", "zkr", "curator", "kazoo", "zkr-claim", "curator-lock", "kazoo-lock"]
+ROWS = ["floor", "floor-zkr", "zkr", "curator", "kazoo", "zkr-claim", "curator-lock",
+        "kazoo-lock"]
 SCENARIOS = {"c1": 1, "c8": 8}
 BASE = "/zqb"
 # Where each row keeps its items: (directory under the queue's path, item name prefix, the name
@@ -55,6 +58,7 @@ BASE = "/zqb"
 # queue, or, for Curator's DistributedQueue, when it is closed on "stop").
 LAYOUT = {
     "floor": ("", "qn-", None),
+    "floor-zkr": ("", "qn-", None),
     "zkr": ("", "qn-", "qn-"),
     "curator": ("", "qn-", "qn-"),
     "kazoo": ("", "entry-", None),
@@ -62,16 +66,17 @@ LAYOUT = {
     "curator-lock": ("", "queue-", None),
     "kazoo-lock": ("/entries", "entry-", "entry-100-"),
 }
-PAIRS = [("zkr", "curator"), ("zkr", "kazoo"), ("zkr", "floor"), ("zkr-claim", "curator-lock"),
-         ("zkr-claim", "kazoo-lock")]
+PAIRS = [("zkr", "curator"), ("zkr", "kazoo"), ("zkr", "floor"), ("zkr", "floor-zkr"),
+         ("zkr-claim", "curator-lock"), ("zkr-claim", "kazoo-lock")]
 ID_BLOCK = 10**6  # process k puts ids k * ID_BLOCK ...
 
 
 def driver_argv(row, a):
     bench = os.path.join(a.build, "bench")
     hosts = ["--hosts", a.hosts]
-    if row == "floor":
-        return [os.path.join(bench, "zkr-bench-queue-floor")] + hosts
+    if row.startswith("floor"):
+        return ([os.path.join(bench, "zkr-bench-queue-floor")] + hosts
+                + ["--requests", "zkr" if row == "floor-zkr" else "minimal"])
     if row in ("zkr", "zkr-claim"):
         return ([os.path.join(bench, "zkr-bench-queue-zkr")] + hosts
                 + ["--mode", "claim" if row == "zkr-claim" else "take"])
