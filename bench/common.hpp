@@ -146,6 +146,15 @@ inline command read_command() {
     return c;
 }
 
+/// A driver's "--key value" arguments.
+inline std::map<std::string, std::string> options(int argc, char** argv) {
+    std::map<std::string, std::string> opt;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        opt[argv[i]] = argv[i + 1];
+    }
+    return opt;
+}
+
 /// Waits for `verb` on stdin; anything else is a protocol error.
 inline void expect(const std::string& verb) {
     const auto c = read_command();

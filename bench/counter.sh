@@ -16,11 +16,6 @@
 # package check. Builds take /tmp/zkr-build.lock, so they never overlap other builds of the
 # machine. See bench/README.md, "Counters".
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-command="bash bench/counter.sh${*:+ $*}"
-source "$here/serve.sh"
-bench_build_and_serve zkr-bench-counter-zkr zkr-bench-counter-floor zkr-bench-curator \
-    zkr-bench-python
-
-/usr/bin/python3 "$here/counter_orchestrate.py" --hosts "$hosts" --build "$build" \
-    --command "$command" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/serve.sh"
+bench_side_by_side counter zkr-bench-counter-zkr zkr-bench-counter-floor zkr-bench-curator \
+    zkr-bench-python -- "$@"

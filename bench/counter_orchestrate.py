@@ -32,9 +32,9 @@ import os
 import struct
 import sys
 
-from orchestrate import (CURATOR_CP, Driver, DriverError, SideBySideRun, chosen, chosen_rows,
-                         footer_lines, metric_table, pct, publish, received_per_session,
-                         side_by_side_arguments)
+from orchestrate import (CURATOR_CP, Driver, DriverError, SideBySideRun, pct, received_between,
+                         received_per_session, side_by_side_arguments, side_by_side_plan,
+                         side_by_side_report, with_kazoo)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROWS = ["floor", "zkr-sc", "curator-sc", "kazoo", "zkr-al", "curator-al"]
@@ -86,9 +86,7 @@ def measure(row, scen, rep, a, zk, secs, warm_ms, log_dir):
     finally:
         for d in contenders:
             d.stop()
-    missing = [hex(s) for s in sessions if s not in before or s not in after]
-    if missing:
-        raise DriverError("cons lists no connection of session(s) %s" % ", ".join(missing))
+    requests = received_between(before, after, sessions)
 
     counted = sum(d["total"] for d in done)
     value = struct.unpack(LAYOUT[row], zk.get(path)[0])[0]
@@ -103,7 +101,7 @@ def measure(row, scen, rep, a, zk, secs, warm_ms, log_dir):
         "increments_per_s": increments / (max(d["wall_ns"] for d in done) / 1e9),
         "latency_p50_us": pct(latency, 50) / 1e3,
         "latency_p99_us": pct(latency, 99) / 1e3,
-        "requests_per_increment": sum(after[s] - before[s] for s in sessions) / increments,
+        "requests_per_increment": requests / increments,
         "cpu_us_per_increment": sum(d["cpu_ns"] for d in done) / 1e3 / increments,
         "final_value": value,
     }
@@ -120,54 +118,27 @@ TABLE = [
 
 
 def render(results, rows, scenarios, meta):
-    pairs = [p for p in PAIRS if p[0] in rows and p[1] in rows]
-    lines = []
-    for scen in scenarios:
-        n = SCENARIOS[scen]
-        lines.append("%s: %d contender%s, one counter" % (scen, n, "" if n == 1 else "s"))
-        lines += metric_table(results, rows, pairs, TABLE, scen)
-        lines.append("")
-    lines += footer_lines(meta, "%d repetition(s), %g s per measurement after %d ms of warm-up, "
-                          "each counter's final value checked against the sum of the "
-                          "increments reported" % (meta["reps"], meta["secs"], meta["warm_ms"]))
-    return "\n".join(lines)
+    return side_by_side_report(
+        results, rows, scenarios, meta, PAIRS, TABLE,
+        lambda scen: "%s: %d contender(s), one counter" % (scen, SCENARIOS[scen]),
+        "%d repetition(s), %g s per measurement after %d ms of warm-up, each counter's final "
+        "value checked against the sum of the increments reported"
+        % (meta["reps"], meta["secs"], meta["warm_ms"]))
 
 
 def main():
-    ap = side_by_side_arguments(ROWS, "bench/counter.sh")
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap = side_by_side_arguments(ROWS, "bench/counter.sh", SCENARIOS)
     ap.add_argument("--secs", type=float)
     a = ap.parse_args()
-
-    from kazoo.client import KazooClient  # creates and reads the counters
-
-    rows = chosen_rows(a, ROWS)
-    scenarios = chosen(a.scenarios, list(SCENARIOS), "scenario")
-    reps = a.reps or (1 if a.quick else 3)
+    rows, scenarios, reps = side_by_side_plan(a, ROWS, SCENARIOS)
     secs = a.secs or (1.0 if a.quick else 5.0)
     warm_ms = 300 if a.quick else 2000
     run = SideBySideRun(a, "counter")
-    print("rows: %s; scenarios: %s; %d repetition(s); %g s each after %d ms of warm-up"
-          % (", ".join(rows), ", ".join(scenarios), reps, secs, warm_ms), flush=True)
-
-    zk = KazooClient(hosts=a.hosts, timeout=30.0)
-    zk.start(timeout=20)
-    with open(run.out_path, "w") as out:
-        for rep in range(1, reps + 1):
-            for scen in scenarios:
-                for row in rows:
-                    try:
-                        m = measure(row, scen, rep, a, zk, secs, warm_ms, run.log_dir)
-                    except DriverError as e:
-                        run.failed(out, rep, scen, row, e)
-                        continue
-                    run.measured(out, rep, scen, row, m)
-        zk.stop()
-        zk.close()
-        meta = run.summary(rows, reps, scenarios, TABLE, secs=secs, warm_ms=warm_ms)
-        out.write(json.dumps(meta) + "\n")
-    publish(run.out_path, render(run.results, rows, scenarios, meta))
-    return 1 if run.failures else 0
+    run.announce(rows, scenarios, reps, "%g s each after %d ms of warm-up" % (secs, warm_ms))
+    return with_kazoo(a.hosts, lambda zk: run.run_all(
+        reps, scenarios, rows, TABLE,
+        lambda row, scen, rep: measure(row, scen, rep, a, zk, secs, warm_ms, run.log_dir),
+        render, secs=secs, warm_ms=warm_ms))
 
 
 if __name__ == "__main__":

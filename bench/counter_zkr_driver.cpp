@@ -50,10 +50,7 @@ void contend(bench::session_thread& zk, const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::map<std::string, std::string> opt;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        opt[argv[i]] = argv[i + 1];
-    }
+    auto opt = bench::options(argc, argv);
     const auto& kind = opt["--kind"];
     if (opt["--hosts"].empty() || opt["--path"].empty() ||
         (kind != "shared-count" && kind != "atomic-long")) {

@@ -69,6 +69,15 @@ def received_per_session(host, port):
     return received
 
 
+def received_between(before, after, sessions):
+    """The packets the server received from `sessions` (ids) between two `received_per_session`
+    readings, summed; a DriverError when a reading lists no connection of one of them."""
+    missing = [hex(s) for s in sessions if s not in before or s not in after]
+    if missing:
+        raise DriverError("cons lists no connection of session(s) %s" % ", ".join(missing))
+    return sum(after[s] - before[s] for s in sessions)
+
+
 def received_by(host, port, session):
     """The packets the server received on the connection of `session` (hex text)."""
     received = received_per_session(host, port)
@@ -465,9 +474,21 @@ def metric_table(results, rows, pairs, spec, scen, ratio_of_metric=lambda metric
     return lines
 
 
-def side_by_side_arguments(rows, command):
-    """The options every side-by-side benchmark (cache, discovery, counter) takes; it adds its
-    own."""
+def side_by_side_report(results, rows, scenarios, meta, pairs, spec, heading, what):
+    """The text of a side-by-side run: a table per scenario (metric_table, with the pairs whose
+    rows both ran) under `heading(scen)`, then footer_lines(meta, what)."""
+    pairs = [p for p in pairs if p[0] in rows and p[1] in rows]
+    lines = []
+    for scen in scenarios:
+        lines.append(heading(scen))
+        lines += metric_table(results, rows, pairs, spec, scen)
+        lines.append("")
+    return "\n".join(lines + footer_lines(meta, what))
+
+
+def side_by_side_arguments(rows, command, scenarios=None):
+    """The options every side-by-side benchmark (cache, discovery, counter, queue) takes, and
+    --scenarios where it has `scenarios`; it adds its own."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--hosts", required=True)
     ap.add_argument("--build", required=True)
@@ -476,7 +497,28 @@ def side_by_side_arguments(rows, command):
     ap.add_argument("--rows", default=",".join(rows))
     ap.add_argument("--out")
     ap.add_argument("--command", default=command)
+    if scenarios:
+        ap.add_argument("--scenarios", default=",".join(scenarios))
     return ap
+
+
+def side_by_side_plan(a, rows, scenarios):
+    """The rows, the scenarios and the number of repetitions asked for (3; --quick: 1)."""
+    return (chosen_rows(a, rows), chosen(a.scenarios, list(scenarios), "scenario"),
+            a.reps or (1 if a.quick else 3))
+
+
+def with_kazoo(hosts, body):
+    """body(zk) with a KazooClient connected to `hosts` (the orchestrator's own session, which
+    makes and reads nodes), closed afterwards."""
+    from kazoo.client import KazooClient
+    zk = KazooClient(hosts=hosts, timeout=30.0)
+    zk.start(timeout=20)
+    try:
+        return body(zk)
+    finally:
+        zk.stop()
+        zk.close()
 
 
 def chosen(text, known, what="row"):
@@ -517,6 +559,31 @@ class SideBySideRun:
         out.flush()
         print("rep %d %-8s %s" % (rep, row, ", ".join("%s=%.4g" % kv for kv in metrics.items())),
               flush=True)
+
+    def announce(self, rows, scenarios, reps, what):
+        """Prints what the run will do: its rows, scenarios, repetitions, and `what`."""
+        print("rows: %s; scenarios: %s; %d repetition(s); %s"
+              % (", ".join(rows), ", ".join(scenarios), reps, what), flush=True)
+
+    def run_all(self, reps, scenarios, rows, spec, measure, render, **params):
+        """Runs `measure(row, scen, rep)` (its metrics, or a DriverError) for each repetition,
+        each scenario, each row in turn, writing every measurement or failure, then the summary
+        (with `params`); publishes `render(results, rows, scenarios, summary)`. The exit status:
+        1 if any measurement failed."""
+        with open(self.out_path, "w") as out:
+            for rep in range(1, reps + 1):
+                for scen in scenarios:
+                    for row in rows:
+                        try:
+                            m = measure(row, scen, rep)
+                        except DriverError as e:
+                            self.failed(out, rep, scen, row, e)
+                            continue
+                        self.measured(out, rep, scen, row, m)
+            meta = self.summary(rows, reps, scenarios, spec, **params)
+            out.write(json.dumps(meta) + "\n")
+        publish(self.out_path, render(self.results, rows, scenarios, meta))
+        return 1 if self.failures else 0
 
     def failed(self, out, rep, scen, row, error):
         """Keeps a failure for the table's footer, writes its JSON line and prints it."""

@@ -1,5 +1,5 @@
-# What the one-command benchmarks beside run.sh share (sourced by cache.sh, discovery.sh and
-# counter.sh):
+# What the one-command benchmarks beside run.sh share (sourced by cache.sh, discovery.sh,
+# counter.sh and queue.sh):
 #
 #   bench_build_and_serve TARGET...
 #
@@ -9,6 +9,11 @@
 # throw-away standalone ZooKeeper on a free loopback port, stopped again by a trap whatever
 # happens. Sets $root, $build, $hosts and $zkdir (the server's directory). The server's heap is
 # $BENCH_SERVER_HEAP (default 1g).
+#
+#   bench_side_by_side NAME TARGET... -- ARG...
+#
+# does that, then runs bench/NAME_orchestrate.py on the server with ARG... (its footer names
+# the command as `bash bench/NAME.sh ARG...`).
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZKR_BENCH_BUILD:-$root/build/bench-release}
 
@@ -32,4 +37,17 @@ bench_build_and_serve() {
     export ZK_JAVA_OPTS="-XX:TieredStopAtLevel=4 -Xmx${BENCH_SERVER_HEAP:-1g}"
     hosts=$(bash "$root/tools/zk.sh" start "$zkdir")
     echo "== ZooKeeper $(echo srvr | nc -N -w 2 "${hosts%:*}" "${hosts##*:}" | head -1 | sed 's/.*version: //; s/-.*//') on $hosts" >&2
+}
+
+bench_side_by_side() {
+    local name=$1 targets=()
+    shift
+    while [[ $1 != -- ]]; do
+        targets+=("$1")
+        shift
+    done
+    shift
+    bench_build_and_serve "${targets[@]}"
+    /usr/bin/python3 "$root/bench/${name}_orchestrate.py" --hosts "$hosts" --build "$build" \
+        --command "bash bench/$name.sh${*:+ $*}" "$@"
 }

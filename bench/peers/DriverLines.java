@@ -39,6 +39,13 @@ final class DriverLines {
         return c;
     }
 
+    /** The "--key value" arguments. */
+    static java.util.Map<String, String> options(String[] args) {
+        java.util.Map<String, String> opt = new java.util.HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) opt.put(args[i], args[i + 1]);
+        return opt;
+    }
+
     /** The whole JVM's CPU time (JIT and GC threads included). */
     static long cpu() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
