@@ -2,14 +2,14 @@
 // that renews after expiry, in one of three roles:
 //   produce   puts items NAME-1, NAME-2, ... one at a time (zkr::queue::async_put) until told
 //             to stop
-//   claim     claims items (async_claim), works on each for PACE_MS and completes it
+//   claim     claims items (async_claim), works on each for WORK_MS and completes it
 //             (queue_claim::async_complete): exactly once
 //   take      takes items (async_take): at most once
 // Each operation is recorded before it is sent and its outcome after.
 //
-//   zkr_queue_client ROLE HOSTS PATH HISTORY STOP_FILE SESSION_MS NAME PACE_MS
+//   zkr_queue_client ROLE HOSTS PATH HISTORY STOP_FILE SESSION_MS NAME PUT_MS WORK_MS
 //
-// PACE_MS: between two puts of a producer, and what the work on a claimed item takes.
+// PUT_MS: between two puts of a producer; WORK_MS: what the work on a claimed item takes.
 //
 // History lines (queue_checker.hpp), times in CLOCK_MONOTONIC ns:
 //   S t role           started
@@ -59,16 +59,18 @@ namespace {
 
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
-/// The pace (PACE_MS) of a run. Between two puts of a producer: the items come at a steady
-/// pace, not as fast as the server takes them, so that the consumers keep up and a run's queue
-/// stays short. And what the work a claimed item asks for takes: a consumer holds each claim
-/// this long before it completes it (the nemesis freezes a consumer then).
-std::chrono::milliseconds pace_ms{20};
+/// Between two puts of a producer (PUT_MS): the items come at a steady pace, not as fast as the
+/// server takes them, so that the consumers keep up and a run's queue stays short.
+std::chrono::milliseconds put_pace{20};
+
+/// What the work a claimed item asks for takes (WORK_MS): a consumer holds each claim this long
+/// before it completes it (the nemesis freezes a consumer then).
+std::chrono::milliseconds work_time{20};
 
 asio::awaitable<void> produce(zkr::queue q, std::string name) {
     asio::steady_timer pace(co_await asio::this_coro::executor);
     for (int n = 1; !stop_asked(); ++n) {
-        pace.expires_after(pace_ms);
+        pace.expires_after(put_pace);
         co_await pace.async_wait(tuple);
         const auto item = name + "-" + std::to_string(n);
         record_now("P", item);
@@ -112,7 +114,7 @@ asio::awaitable<void> claim(zkr::queue q) {
         const auto& item = claimed.item();
         record_now("C",
                    item.data + " " + item.node + " " + std::to_string(claimed.fencing_token()));
-        work.expires_after(pace_ms);
+        work.expires_after(work_time);
         co_await work.async_wait(tuple);
         record_now("M", item.data);
         auto [cec, results] = co_await claimed.async_complete({}, tuple);
@@ -171,14 +173,15 @@ asio::awaitable<int> run(std::string role, std::string hosts, std::string path, 
 
 int main(int argc, char** argv) {
     const std::string role = argc > 1 ? argv[1] : "";
-    if (argc != 9 || (role != "produce" && role != "claim" && role != "take")) {
+    if (argc != 10 || (role != "produce" && role != "claim" && role != "take")) {
         std::fprintf(stderr,
                      "usage: %s produce|claim|take HOSTS PATH HISTORY STOP_FILE SESSION_MS NAME "
-                     "PACE_MS\n",
+                     "PUT_MS WORK_MS\n",
                      argv[0]);
         return 2;
     }
-    pace_ms = std::chrono::milliseconds(std::atoi(argv[8]));
+    put_pace = std::chrono::milliseconds(std::atoi(argv[8]));
+    work_time = std::chrono::milliseconds(std::atoi(argv[9]));
     history_path = argv[4];
     stop_path = argv[5];
     record_now("S", role);

@@ -43,9 +43,13 @@ constexpr std::size_t consumers = 3;
 constexpr std::size_t long_mode_items = 20000;
 
 /// Between two puts of a producer, and a consumer's work on a claimed item: 50 items a second
-/// from each producer; long runs go faster, so that 20,000 items take minutes, not an hour.
-std::chrono::milliseconds pace() {
-    return long_mode() ? 6ms : 20ms;
+/// from each producer. Long runs go faster, so that 20,000 items take minutes, not an hour,
+/// with the consumers well ahead of the producers: a backlog that a fault leaves must not grow.
+std::chrono::milliseconds put_pace() {
+    return long_mode() ? 10ms : 20ms;
+}
+std::chrono::milliseconds work_time() {
+    return long_mode() ? 5ms : 20ms;
 }
 
 /// The items the producers of `dir` have had acknowledged so far.
@@ -96,7 +100,7 @@ class queue_clients : public client_fleet {
                         dir + "/" + stop, std::to_string(session_timeout.count()),
                         // Each producer process names its items apart: slot and history.
                         std::filesystem::path(history).stem().string(),
-                        std::to_string(pace().count())};
+                        std::to_string(put_pace().count()), std::to_string(work_time().count())};
                 },
                 progress};
         };
