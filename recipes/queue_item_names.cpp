@@ -2,7 +2,6 @@
 
 #include "contender.hpp"
 
-#include <charconv>
 #include <cstdio>
 #include <limits>
 

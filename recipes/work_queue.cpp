@@ -172,7 +172,8 @@ queue::queue(session& s, std::string path, queue_options options)
 queue::queue(std::shared_ptr<detail::session_seam> s, std::string path, queue_options options) {
     auto claims = options.claims_dir.empty() ? path + "/" + std::string(names::queue_claims)
                                              : std::move(options.claims_dir);
-    auto waiters = path + "/" + std::string(names::queue_waiters);
+    auto waiters = options.waiters_dir.empty() ? path + "/" + std::string(names::queue_waiters)
+                                               : std::move(options.waiters_dir);
     impl_ = std::make_shared<const detail::queue_impl>(detail::queue_impl{
         std::move(s), std::move(path), std::move(claims), std::move(waiters), options.layout});
 }

@@ -47,7 +47,7 @@ struct queue_impl {
     session_ptr session;
     std::string path;
     std::string claims_dir;   ///< queue_options::claims_dir, or PATH/zkr-claims
-    std::string waiters_dir;  ///< PATH/zkr-waiters
+    std::string waiters_dir;  ///< queue_options::waiters_dir, or PATH/zkr-waiters
     queue_layout layout = queue_layout::curator_simple;
     std::shared_ptr<unusable_items> unusable = std::make_shared<unusable_items>();
 
@@ -65,7 +65,8 @@ struct queue_impl {
 template <class Body, class... Values>
 void start_queue(const std::shared_ptr<const queue_impl>& q, Body body,
                  handler<void(error_code, Values...)> h) {
-    if (validate_path(q->path) || q->path == "/" || validate_path(q->claims_dir)) {
+    if (validate_path(q->path) || q->path == "/" || validate_path(q->claims_dir) ||
+        validate_path(q->waiters_dir)) {
         fail(std::move(h), q->session->completions(), make_error_code(errc::invalid_path));
         return;
     }

@@ -69,6 +69,12 @@ struct queue_options {
     /// PATH/zkr-claims. Give the lockPath of a Curator DistributedQueue built with lock safety
     /// to share claims with it.
     std::string claims_dir;
+    /// The waiting consumers' directory. Empty: PATH/zkr-waiters. A Curator
+    /// DistributedDelayQueue consumer stalls on any child of its path that is no item (it waits
+    /// for the first child in its order, and a foreign name sorts first as due at once, so it
+    /// never sets its timer): to share a delay queue with one, put this and claims_dir outside
+    /// the path.
+    std::string waiters_dir;
     queue_layout layout = queue_layout::curator_simple;
 };
 
