@@ -416,7 +416,7 @@ TEST(QueueSteps, BadPutOptionsSendNothing) {
                                             make_error_code(errc::delay_out_of_range),
                                             make_error_code(errc::delay_out_of_range),
                                             make_error_code(errc::unsupported_put_option)}));
-    EXPECT_TRUE(s->requests().empty()) << request_lines({});
+    EXPECT_TRUE(s->requests().empty()) << s->requests().front().str() << " sent";
 }
 
 TEST(QueueSteps, TakeTheHighestPriorityFirst) {
