@@ -5,7 +5,6 @@
 #include <random>
 
 namespace zkr::detail {
-namespace {
 
 std::optional<std::int64_t> parse_sequence(std::string_view digits) {
     if (digits.empty() || digits.size() > 18) {
@@ -20,6 +19,8 @@ std::optional<std::int64_t> parse_sequence(std::string_view digits) {
     }
     return value;
 }
+
+namespace {
 
 /// What a child name says, without copying it.
 struct parsed_name {

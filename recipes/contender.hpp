@@ -23,6 +23,9 @@
 
 namespace zkr::detail {
 
+/// The decimal digits of a sequential node's counter (at most 18): nullopt for anything else.
+std::optional<std::int64_t> parse_sequence(std::string_view digits);
+
 enum class contender_kind { exclusive, shared };
 
 struct contender {

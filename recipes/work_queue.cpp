@@ -2,6 +2,8 @@
 #include "work_queue.hpp"
 #include "access.hpp"
 #include "path.hpp"
+#include "queue_framing.hpp"
+#include "queue_item_names.hpp"
 
 #include <zkr/names.hpp>
 #include <zkr/session.hpp>
@@ -26,15 +28,15 @@ bool children_unchanged(const std::optional<stat>& before, const std::optional<s
     return version(before) == version(now);
 }
 
-/// Adds `items` in one transaction: their node names.
+/// Adds `items` in one transaction, named `prefix` and a sequence: their node names.
 asio::awaitable<std::tuple<error_code, std::vector<std::string>>> put_items(
-    std::shared_ptr<const queue_impl> q, std::vector<std::string> items) {
+    std::shared_ptr<const queue_impl> q, std::string prefix, std::vector<std::string> items) {
     const auto& s = q->session;
     const auto generation = s->generation();
-    const auto prefix = q->item_path(std::string(names::queue_item_prefix));
     std::vector<op> creates;
     for (auto& data : items) {
-        creates.push_back(op::create(prefix, std::move(data), create_mode::persistent_sequential));
+        creates.push_back(
+            op::create(q->item_path(prefix), std::move(data), create_mode::persistent_sequential));
     }
     const auto failed = [](error_code ec) { return std::tuple{ec, std::vector<std::string>{}}; };
     for (;;) {
@@ -158,7 +160,7 @@ asio::awaitable<std::tuple<error_code, std::size_t>> size(std::shared_ptr<const 
     if (ec == zk_errc::no_node) {
         co_return std::tuple{error_code{}, std::size_t{0}};
     }
-    co_return std::tuple{ec, ec ? 0 : make_listing(*q, kids.names, {}).items};
+    co_return std::tuple{ec, ec ? 0 : make_listing(*q, kids.names, {}, epoch_now_ms()).items};
 }
 
 }  // namespace
@@ -170,9 +172,10 @@ queue::queue(session& s, std::string path, queue_options options)
 queue::queue(std::shared_ptr<detail::session_seam> s, std::string path, queue_options options) {
     auto claims = options.claims_dir.empty() ? path + "/" + std::string(names::queue_claims)
                                              : std::move(options.claims_dir);
-    auto waiters = path + "/" + std::string(names::queue_waiters);
-    impl_ = std::make_shared<const detail::queue_impl>(
-        detail::queue_impl{std::move(s), std::move(path), std::move(claims), std::move(waiters)});
+    auto waiters = options.waiters_dir.empty() ? path + "/" + std::string(names::queue_waiters)
+                                               : std::move(options.waiters_dir);
+    impl_ = std::make_shared<const detail::queue_impl>(detail::queue_impl{
+        std::move(s), std::move(path), std::move(claims), std::move(waiters), options.layout});
 }
 
 queue::queue(queue&&) noexcept = default;
@@ -183,10 +186,10 @@ const std::string& queue::path() const noexcept {
     return detail::access::path_of(*this);
 }
 
-void queue::initiate_put(const impl_ptr& q, std::string data,
+void queue::initiate_put(const impl_ptr& q, std::string data, put_options options,
                          detail::handler<void(error_code, std::string)> h) {
     initiate_put_many(
-        q, {std::move(data)},
+        q, {std::move(data)}, options,
         detail::adapt<void(error_code, std::vector<std::string>), void(error_code, std::string)>(
             std::move(h), q->session->completions(),
             [](auto& pending, error_code ec, std::vector<std::string> nodes) {
@@ -195,10 +198,27 @@ void queue::initiate_put(const impl_ptr& q, std::string data,
 }
 
 void queue::initiate_put_many(const impl_ptr& q, std::vector<std::string> items,
+                              put_options options,
                               detail::handler<void(error_code, std::vector<std::string>)> h) {
+    if (auto ec = detail::check_put_options(q->layout, options)) {
+        detail::fail(std::move(h), q->session->completions(), ec);
+        return;
+    }
+    // The due time is fixed here, once: a put sent again after a connection loss keeps it.
+    auto prefix = q->layout == queue_layout::curator_simple
+                      ? std::string(names::queue_item_prefix)
+                      : detail::distributed_item_prefix(
+                            options.priority, options.delay ? std::optional{detail::epoch_now_ms() +
+                                                                            options.delay->count()}
+                                                            : std::nullopt);
+    if (q->layout == queue_layout::curator_distributed) {
+        for (auto& data : items) {
+            data = detail::frame_items({std::move(data)});
+        }
+    }
     // One transaction: its size is every item's, each with its path and a request's overhead.
-    const auto item_bytes = q->path.size() + names::queue_item_prefix.size() +
-                            names::sequence_length + 1 + detail::op_overhead;
+    const auto item_bytes =
+        q->path.size() + prefix.size() + names::sequence_length + 1 + detail::op_overhead;
     const auto bytes = std::accumulate(
         items.begin(), items.end(), std::size_t{0},
         [&](std::size_t sum, const std::string& d) { return sum + d.size() + item_bytes; });
@@ -213,7 +233,11 @@ void queue::initiate_put_many(const impl_ptr& q, std::vector<std::string> items,
         return;
     }
     detail::start_queue(
-        q, [q, items = std::move(items)] { return detail::put_items(q, items); }, std::move(h));
+        q,
+        [q, prefix = std::move(prefix), items = std::move(items)] {
+            return detail::put_items(q, prefix, items);
+        },
+        std::move(h));
 }
 
 void queue::initiate_take(const impl_ptr& q, detail::handler<void(error_code, queue_item)> h) {

@@ -2,12 +2,16 @@
 #include "contender.hpp"
 #include "log.hpp"
 #include "path.hpp"
+#include "queue_framing.hpp"
+#include "queue_item_names.hpp"
 #include "work_queue.hpp"
 
 #include <zkr/names.hpp>
 #include <zkr/watch.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <algorithm>
 #include <unordered_set>
@@ -28,25 +32,49 @@ bool is_own_directory(const queue_impl& q, const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+/// Warns once about a child that is no item of the queue's layout.
+void report_foreign(const queue_impl& q, const std::string& name) {
+    if (!is_own_directory(q, name) && q.session->first_notice(q.path, name)) {
+        ZKR_LOG(warning, channel,
+                "queue " << q.path << " holds " << name << ", which is no item (items are named "
+                         << q.item_prefix() << "...): skipped");
+    }
+}
+
+}  // namespace
+
 queue_listing make_listing(const queue_impl& q, const std::vector<std::string>& children,
-                           const std::vector<std::string>& claims) {
+                           const std::vector<std::string>& claims, std::int64_t now_ms) {
     const std::unordered_set<std::string> claimed(claims.begin(), claims.end());
+    const bool distributed = q.layout == queue_layout::curator_distributed;
     queue_listing listing;
+    std::vector<std::pair<item_order, std::string>> due;
     for (const auto& name : children) {
-        if (!name.starts_with(names::queue_item_prefix)) {
-            if (!is_own_directory(q, name) && q.session->first_notice(q.path, name)) {
-                ZKR_LOG(warning, channel,
-                        "queue " << q.path << " holds " << name
-                                 << ", which is no item (items are named qn-...): skipped");
-            }
+        std::optional<item_order> order;
+        if (distributed ? !(order = parse_distributed_item(name))
+                        : !name.starts_with(names::queue_item_prefix)) {
+            report_foreign(q, name);
             continue;
         }
         ++listing.items;
-        if (claimed.count(name) == 0) {
-            listing.unclaimed.push_back(name);
+        if (claimed.count(name) != 0 || q.unusable->contains(name)) {
+            continue;
+        }
+        if (!order) {
+            listing.unclaimed.push_back(name);  // curator_simple: name order
+        } else if (order->due_ms <= now_ms) {
+            due.emplace_back(*order, name);
+        } else if (!listing.next_due_ms || order->due_ms < *listing.next_due_ms) {
+            listing.next_due_ms = order->due_ms;
         }
     }
     std::sort(listing.unclaimed.begin(), listing.unclaimed.end());
+    std::sort(due.begin(), due.end());
+    for (auto& [order, name] : due) {
+        listing.unclaimed.push_back(std::move(name));
+    }
     return listing;
 }
 
@@ -92,7 +120,8 @@ asio::awaitable<std::tuple<error_code, queue_listing, std::vector<zkr::watch>>> 
     if (ec) {
         co_return std::tuple{ec, queue_listing{}, std::move(watches)};
     }
-    co_return std::tuple{error_code{}, make_listing(q, kids[0].names, kids[1].names),
+    co_return std::tuple{error_code{},
+                         make_listing(q, kids[0].names, kids[1].names, epoch_now_ms()),
                          std::move(watches)};
 }
 
@@ -116,7 +145,28 @@ asio::awaitable<std::tuple<error_code, std::optional<queue_item>>> read_item(
     if (ec) {
         co_return std::tuple{ec, std::optional<queue_item>{}};
     }
-    co_return std::tuple{error_code{}, std::optional<queue_item>{queue_item{item, read.data}}};
+    if (q.layout == queue_layout::curator_simple) {
+        co_return std::tuple{error_code{},
+                             std::optional<queue_item>{queue_item{item, std::move(read.data)}}};
+    }
+    auto framed = unframe_items(read.data);
+    if (!framed || framed->size() != 1) {
+        // Left for Curator's consumers (which log and delete a corrupted item, and hand a batch
+        // over item by item): zkr deletes one node per item handed over, and never what it
+        // cannot read.
+        q.unusable->add(item);
+        ZKR_LOG(warning, channel,
+                "queue " << q.path << ": " << item
+                         << (!framed ? std::string(" holds no item in Curator's framing")
+                             : framed->empty()
+                                 ? std::string(" holds no item (an empty putMulti)")
+                                 : " holds " + std::to_string(framed->size()) +
+                                       " items (Curator's putMulti); zkr hands over nodes of one")
+                         << ": skipped");
+        co_return std::tuple{error_code{}, std::optional<queue_item>{}};
+    }
+    co_return std::tuple{error_code{},
+                         std::optional<queue_item>{queue_item{item, std::move(framed->front())}}};
 }
 
 asio::awaitable<std::tuple<error_code, std::string>> join_line(const queue_impl& q,
@@ -167,6 +217,34 @@ std::string predecessor(std::vector<std::string> names, const std::string& own) 
     return it == names.begin() || it == names.end() ? std::string{} : *std::prev(it);
 }
 
+/// The first waiter's wait: a new item (the path's children), a released claim (the claims'
+/// directory: it matters once there are items, all claimed, and exists then), or the earliest
+/// delayed item falling due (a timer), whichever comes first. Success means "look again".
+asio::awaitable<error_code> wait_for_change(std::vector<zkr::watch>& watches,
+                                            std::optional<std::int64_t> due_ms) {
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer timer(co_await asio::this_coro::executor,
+                             asio::steady_timer::time_point::max());
+    if (due_ms) {
+        // One ms past it, so that the look that follows finds the item due.
+        timer.expires_after(
+            std::chrono::milliseconds(std::max<std::int64_t>(*due_ms - epoch_now_ms() + 1, 0)));
+    }
+    auto timed_out = [&]() -> asio::awaitable<std::tuple<error_code>> {
+        co_return co_await timer.async_wait(use_tuple);
+    };
+    const auto first_of = [](auto& fired) {
+        return std::visit([](auto& r) { return std::get<0>(r); }, fired);
+    };
+    if (watches[1].armed()) {
+        auto fired = co_await (watches[0].async_wait(use_tuple) ||
+                               watches[1].async_wait(use_tuple) || timed_out());
+        co_return first_of(fired);
+    }
+    auto fired = co_await (watches[0].async_wait(use_tuple) || timed_out());
+    co_return first_of(fired);
+}
+
 }  // namespace
 
 asio::awaitable<std::tuple<error_code, queue_listing>> stand_in_line(const queue_impl& q,
@@ -208,15 +286,7 @@ asio::awaitable<std::tuple<error_code, queue_listing>> stand_in_line(const queue
                 }
                 continue;
             }
-            // The claims matter once there are items, all claimed: then their directory exists.
-            error_code wait_ec;
-            if (watches[1].armed()) {
-                auto fired =
-                    co_await (watches[0].async_wait(use_tuple) || watches[1].async_wait(use_tuple));
-                wait_ec = std::visit([](auto& r) { return std::get<0>(r); }, fired);
-            } else {
-                std::tie(wait_ec, std::ignore) = co_await watches[0].async_wait(use_tuple);
-            }
+            const auto wait_ec = co_await wait_for_change(watches, listing.next_due_ms);
             if (wait_ec == asio::error::operation_aborted || is_session_lost(wait_ec)) {
                 co_return std::tuple{wait_ec, queue_listing{}};
             }

@@ -187,6 +187,16 @@ class zkr_category_impl final : public boost::system::error_category {
             case errc::not_decided:
                 return "the transaction is not decided yet: only a decided transaction is removed "
                        "(wait for its decision first)";
+            case errc::priority_out_of_range:
+                return "the queue item's priority is outside Curator's int (-2147483648 to "
+                       "2147483647), which its node name encodes: nothing was written";
+            case errc::delay_out_of_range:
+                return "the queue item's delay is negative or over put_options::max_delay (365 "
+                       "days): nothing was written (a delay of 0 delivers at once)";
+            case errc::unsupported_put_option:
+                return "a priority or a delay needs a queue in the curator_distributed layout "
+                       "(queue_options::layout), and one item takes one or the other, not both "
+                       "(Curator's node names carry one): nothing was written";
         }
         return "unknown zkr error";
     }

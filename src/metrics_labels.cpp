@@ -177,6 +177,12 @@ std::string_view zkr_name(errc e) noexcept {
             return "already_decided";
         case errc::not_decided:
             return "not_decided";
+        case errc::priority_out_of_range:
+            return "priority_out_of_range";
+        case errc::delay_out_of_range:
+            return "delay_out_of_range";
+        case errc::unsupported_put_option:
+            return "unsupported_put_option";
     }
     return "other";
 }

@@ -43,10 +43,12 @@ inline constexpr std::string_view semaphore_leases = "leases";
 /// The data a revoker writes into a holder's node to ask it to let go (Curator's
 /// LockInternals.REVOKE_MESSAGE, written by its Revoker.attemptRevoke).
 inline constexpr std::string_view revoke_request = "__REVOKE__";
-/// A queue at PATH: items are PATH/qn-<sequence> (Curator's SimpleDistributedQueue; Curator's
-/// DistributedQueue names its items "queue-"), claims PATH/zkr-claims/<item> by default, waiting
-/// consumers PATH/zkr-waiters/_c_<uuid>-wait-<sequence>. zkr's own names never begin as an item's.
+/// A queue at PATH: items are PATH/qn-<sequence> (Curator's SimpleDistributedQueue) or, in the
+/// curator_distributed layout, PATH/queue-... (Curator's DistributedQueue family), claims
+/// PATH/zkr-claims/<item> by default, waiting consumers PATH/zkr-waiters/_c_<uuid>-wait-<sequence>.
+/// zkr's own names never begin as an item's.
 inline constexpr std::string_view queue_item_prefix = "qn-";
+inline constexpr std::string_view curator_queue_item_prefix = "queue-";
 inline constexpr std::string_view queue_claims = "zkr-claims";
 inline constexpr std::string_view queue_waiters = "zkr-waiters";
 inline constexpr std::string_view waiter_marker = "-wait-";

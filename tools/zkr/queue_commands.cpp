@@ -33,7 +33,9 @@ namespace {
 
 /// The queue the command line names.
 queue queue_of(session& s, const options& o) {
-    return queue(s, o.path, queue_options{.claims_dir = o.claims_dir});
+    queue_options options;
+    options.claims_dir = o.claims_dir;
+    return queue(s, o.path, options);
 }
 
 /// Tells what went wrong with the queue on stderr; zkr's exit status for it: 64 for what the
