@@ -15,12 +15,6 @@
 namespace zkr::test {
 namespace {
 
-/// The port of the first server of a connect string.
-std::uint16_t first_port(const std::string& hosts) {
-    const auto colon = hosts.find(':');
-    return static_cast<std::uint16_t>(std::stoi(hosts.substr(colon + 1)));
-}
-
 /// kazoo_tls_probe.py's line: "served CHILDREN" or "refused REASON".
 std::string kazoo_over_tls(const std::string& hosts, const std::string& ca,
                            const std::string& identity = {}) {

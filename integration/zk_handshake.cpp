@@ -102,6 +102,11 @@ asio::awaitable<handshake_outcome> zookeeper_handshake(tcp::socket& socket,
     co_return first.index() == 0 ? std::get<0>(first) : handshake_outcome::silent;
 }
 
+std::uint16_t first_port(const std::string& hosts) {
+    const auto colon = hosts.find(':');
+    return static_cast<std::uint16_t>(std::stoi(hosts.substr(colon + 1)));
+}
+
 handshake_outcome zookeeper_handshake_on(std::uint16_t port, std::chrono::milliseconds limit) {
     asio::io_context ioc;
     auto outcome = asio::co_spawn(

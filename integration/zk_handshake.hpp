@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <ostream>
+#include <string>
 
 namespace zkr::test {
 
@@ -26,5 +27,8 @@ boost::asio::awaitable<handshake_outcome> zookeeper_handshake(boost::asio::ip::t
 
 /// The same on a new connection to 127.0.0.1:`port`, on an io_context of its own.
 handshake_outcome zookeeper_handshake_on(std::uint16_t port, std::chrono::milliseconds limit);
+
+/// The port of the first server of a connect string ("127.0.0.1:2181,..." -> 2181).
+std::uint16_t first_port(const std::string& hosts);
 
 }  // namespace zkr::test
