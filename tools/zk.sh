@@ -9,11 +9,17 @@
 #                                   127.0.0.1 ports, wait until it serves, print the
 #                                   connect string on stdout. Exit 1 on failure (the
 #                                   server logs' tails go to stderr, DIR is removed).
+#                                   --peers FILE: each server reaches the others where FILE
+#                                   says, one line "I J QUORUM_PORT ELECTION_PORT" per pair:
+#                                   server I's zoo.cfg lists server J at 127.0.0.1 on those
+#                                   ports (a proxy that forwards to J's own ports, which are in
+#                                   DIR/J/quorum_port and DIR/J/election_port once chosen), and
+#                                   lists itself at 0.0.0.0 (see write_peer_lines).
 #                                   --tls CA_DIR: every server gets a secureClientPort instead
 #                                   of its clientPort (Netty connection factory, TLS), with the
 #                                   PEM key store CA_DIR/server.pem and the PEM trust store
-#                                   CA_DIR/ca.pem (as tools/test-ca.sh writes them; both are
-#                                   copied to DIR/tls), and the printed connect string names the
+#                                   CA_DIR/ca.pem (as tools/test-ca.sh writes them; copied,
+#                                   with the client certificate, to DIR/tls), and the printed connect string names the
 #                                   secure ports. --client-auth: ssl.clientAuth (default none).
 #                                   --key-store FILE: that key store instead of server.pem (a
 #                                   certificate from another CA, expired, for another host...).
@@ -24,12 +30,6 @@
 #                                   client.key. Needs /usr/share/java/netty-codec.jar and
 #                                   netty-resolver.jar (libnetty-java): zookeeper.jar's manifest
 #                                   omits them, and without them every TLS handshake fails.
-#                                   --peers FILE: each server reaches the others where FILE
-#                                   says, one line "I J QUORUM_PORT ELECTION_PORT" per pair:
-#                                   server I's zoo.cfg lists server J at 127.0.0.1 on those
-#                                   ports (a proxy that forwards to J's own ports, which are in
-#                                   DIR/J/quorum_port and DIR/J/election_port once chosen), and
-#                                   lists itself at 0.0.0.0 (see write_peer_lines).
 #   zk.sh stop DIR                  SIGCONT+SIGTERM every server (SIGKILL after 10 s),
 #                                   then remove DIR. Idempotent, never fails.
 #   zk.sh kill DIR N                SIGKILL server N and wait until it is gone.
