@@ -19,8 +19,9 @@
 #                                   of its clientPort (Netty connection factory, TLS), with the
 #                                   PEM key store CA_DIR/server.pem and the PEM trust store
 #                                   CA_DIR/ca.pem (as tools/test-ca.sh writes them; copied,
-#                                   with the client certificate, to DIR/tls), and the printed connect string names the
-#                                   secure ports. --client-auth: ssl.clientAuth (default none).
+#                                   with the client certificate, to DIR/tls), and the printed
+#                                   connect string names the secure ports.
+#                                   --client-auth: ssl.clientAuth (default none).
 #                                   --key-store FILE: that key store instead of server.pem (a
 #                                   certificate from another CA, expired, for another host...).
 #                                   --plaintext: keep the plaintext clientPort open as well
