@@ -28,6 +28,28 @@ zk_server::zk_server(int members, std::string dir, const std::string& peers_file
     start("--ensemble " + std::to_string(members) + " --peers '" + peers_file + "'");
 }
 
+namespace {
+std::string quoted_for_shell(const std::string& word) {
+    return "'" + word + "'";
+}
+
+std::string zk_sh_tls_options(const tls_server_options& tls) {
+    auto options = " --tls " + quoted_for_shell(tls.ca_dir) + " --client-auth " + tls.client_auth;
+    if (!tls.key_store.empty()) {
+        options += " --key-store " + quoted_for_shell(tls.key_store);
+    }
+    return tls.plaintext ? options + " --plaintext" : options;
+}
+}  // namespace
+
+zk_server::zk_server(const tls_server_options& tls, int members) : dir_(fresh_temp_dir() + "/zk") {
+    start((members > 1 ? "--ensemble " + std::to_string(members) : "") + zk_sh_tls_options(tls));
+}
+
+std::string zk_server::plaintext_hosts() {
+    return script("hosts");
+}
+
 void zk_server::start(const std::string& options) {
     const auto args = "start '" + dir_ + "' " + options;
     int status = 0;

@@ -8,8 +8,19 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 
 namespace zkr::test {
+
+/// How tools/zk.sh start --tls sets up a server's secure client port.
+struct tls_server_options {
+    explicit tls_server_options(std::string ca, std::string auth = "none")
+        : ca_dir(std::move(ca)), client_auth(std::move(auth)) {}
+    std::string ca_dir;       ///< tools/test-ca.sh's output (test_ca::dir())
+    std::string client_auth;  ///< ssl.clientAuth: none, want or need
+    std::string key_store;    ///< PEM key + certificate; default ca_dir/server.pem
+    bool plaintext = false;   ///< keep the plaintext client port open as well
+};
 
 /// A ZooKeeper server (or three-node ensemble) started with tools/zk.sh, stopped on
 /// destruction.
@@ -22,11 +33,15 @@ class zk_server {
     /// `dir` is removed on destruction, and its parent if empty) whose servers reach one another
     /// where `peers_file` says (tools/zk.sh start --peers).
     zk_server(int members, std::string dir, const std::string& peers_file);
+    /// `members` servers with a TLS client port; hosts() names the secure ports.
+    explicit zk_server(const tls_server_options& tls, int members = 1);
     ~zk_server();
     zk_server(const zk_server&) = delete;
     zk_server& operator=(const zk_server&) = delete;
 
     const std::string& hosts() const { return hosts_; }
+    /// The plaintext connect string of a server started with tls_server_options::plaintext.
+    std::string plaintext_hosts();
     void pause(int n = 1);
     void resume(int n = 1);
     void kill(int n);

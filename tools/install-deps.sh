@@ -9,6 +9,7 @@ packages=(
     libboost-json1.81-dev
     libzookeeper-st-dev libzookeeper-mt2 zookeeper default-jre-headless netcat-openbsd iproute2 procps bc
     libgtest-dev clang-format
+    openssl libssl-dev libnetty-java  # TLS: test CA, asio::ssl, the test servers' Netty TLS handler
     libsqlite3-dev prometheus-cpp-dev
     libcurator-recipes-java libcurator-discovery-java libslf4j-java python3-kazoo
     openjdk-17-jdk-headless  # javac: the Curator peers (integration/peers/java-peer) and bench driver

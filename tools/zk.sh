@@ -2,7 +2,8 @@
 # zk.sh - start/stop/manipulate throw-away ZooKeeper servers for zkr tests.
 #
 # Usage:
-#   zk.sh start DIR [--ensemble N [--peers FILE]]
+#   zk.sh start DIR [--ensemble N [--peers FILE]] [--tls CA_DIR [--client-auth none|want|need]
+#               [--key-store FILE] [--plaintext]]
 #                                   create DIR (must not exist or be empty), start one
 #                                   standalone server (or an N-node ensemble) on free
 #                                   127.0.0.1 ports, wait until it serves, print the
@@ -14,6 +15,22 @@
 #                                   ports (a proxy that forwards to J's own ports, which are in
 #                                   DIR/J/quorum_port and DIR/J/election_port once chosen), and
 #                                   lists itself at 0.0.0.0 (see write_peer_lines).
+#                                   --tls CA_DIR: every server gets a secureClientPort instead
+#                                   of its clientPort (Netty connection factory, TLS), with the
+#                                   PEM key store CA_DIR/server.pem and the PEM trust store
+#                                   CA_DIR/ca.pem (as tools/test-ca.sh writes them; copied,
+#                                   with the client certificate, to DIR/tls), and the printed
+#                                   connect string names the secure ports.
+#                                   --client-auth: ssl.clientAuth (default none).
+#                                   --key-store FILE: that key store instead of server.pem (a
+#                                   certificate from another CA, expired, for another host...).
+#                                   --plaintext: keep the plaintext clientPort open as well
+#                                   (`hosts DIR` names it). The script's own four-letter words
+#                                   then use the plaintext port; on a TLS-only server they go
+#                                   through `openssl s_client` with CA_DIR/client.pem and
+#                                   client.key. Needs /usr/share/java/netty-codec.jar and
+#                                   netty-resolver.jar (libnetty-java): zookeeper.jar's manifest
+#                                   omits them, and without them every TLS handshake fails.
 #   zk.sh stop DIR                  SIGCONT+SIGTERM every server (SIGKILL after 10 s),
 #                                   then remove DIR. Idempotent, never fails.
 #   zk.sh kill DIR N                SIGKILL server N and wait until it is gone.
@@ -24,17 +41,23 @@
 #   zk.sh leader DIR                print N of the server whose srvr says
 #                                   "Mode: leader" (or "Mode: standalone"); exit 1 if none.
 #   zk.sh mntr DIR [N]              print the "mntr" four-letter-word output of server N (default 1).
-#   zk.sh hosts DIR                 print DIR/hosts (the connect string).
+#   zk.sh hosts DIR [--secure]      print DIR/hosts (the plaintext connect string), or with
+#                                   --secure DIR/secure_hosts (the TLS one).
 #
 # Layout of DIR:
 #   DIR/hosts                       connect string, e.g. 127.0.0.1:23456 or
 #                                   127.0.0.1:a,127.0.0.1:b,127.0.0.1:c
-#   DIR/N/{port,pid,zoo.cfg,server.log,data/}   for N=1 (standalone) or N=1..N
+#   DIR/secure_hosts                connect string of the secure ports (with --tls)
+#   DIR/N/{port,pid,zoo.cfg,server.log,data/}   for N=1 (standalone) or N=1..N (port: the
+#                                   plaintext client port, absent on a TLS-only server)
 #   DIR/N/{quorum_port,election_port}           for an ensemble
+#   DIR/N/secure_port               the secure client port (with --tls)
+#   DIR/tls/{ca.pem,server.pem,client.pem,client.key,client_auth}   with --tls
 #
 # Environment (optional):
 #   ZK_JAVA        java binary (default: java)
 #   ZK_CLASSPATH   default /usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar
+#                  (a TLS server's gets the Netty jars above appended)
 #   ZK_JAVA_OPTS   extra JVM options (word-split)
 #   ZK_PORT_MIN, ZK_PORT_MAX   range for random ports (default 20000-60000 minus the
 #                  kernel's ephemeral range, i.e. 20000-32767 on a default Linux)
@@ -49,6 +72,7 @@ MARKER=.zk.sh-dir            # marks a DIR created by "zk.sh start"; "stop" only
 PORT_MIN=${ZK_PORT_MIN:-20000}
 PORT_MAX=${ZK_PORT_MAX:-60000}
 START_ATTEMPTS=4
+TLS_JARS=(/usr/share/java/netty-codec.jar /usr/share/java/netty-resolver.jar)
 
 die() { echo "zk.sh: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
@@ -144,6 +168,18 @@ pick_ports() {
 
 # --- server helpers --------------------------------------------------------
 
+has_tls() { [[ -d $1/tls ]]; }
+
+# server_classpath DIR: the servers' class path. Netty's TLS handler needs netty-codec and
+# netty-resolver, which zookeeper.jar's manifest does not list.
+server_classpath() {
+  local cp=$ZK_CLASSPATH jar
+  if has_tls "$1"; then
+    for jar in "${TLS_JARS[@]}"; do cp+=":$jar"; done
+  fi
+  echo "$cp"
+}
+
 declare -A LOG_OFF=()   # N -> size of DIR/N/server.log before the last launch
 
 # launch DIR N [append]: start server N detached, record its pid.
@@ -165,22 +201,34 @@ launch() {
     # setsid(1) calls setsid() and execs java in place: $! is the java PID.
     exec setsid "$ZK_JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
       -Dorg.slf4j.simpleLogger.defaultLogLevel=warn "${opts[@]}" \
-      -cp "$ZK_CLASSPATH" \
+      -cp "$(server_classpath "$dir")" \
       org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/$n/zoo.cfg"
   ) </dev/null >>"$dir/$n/server.log" 2>&1 &
   pid=$!
   echo "$pid" >"$dir/$n/pid"
 }
 
-# srvr PORT: the srvr output (empty if not reachable).
-srvr() { echo srvr | nc -N -w 2 127.0.0.1 "$1" 2>/dev/null || true; }
+# four_letter DIR N WORD: server N's answer to a four-letter word (empty if not reachable), over
+# its plaintext port, or over TLS on a TLS-only server (with the client certificate, which a
+# server with ssl.clientAuth=need asks for; the server's own certificate is not checked here:
+# tests start servers with bad ones on purpose).
+four_letter() {
+  local dir=$1 n=$2 word=$3
+  if [[ -f $dir/$n/port ]]; then
+    echo "$word" | nc -N -w 2 127.0.0.1 "$(<"$dir/$n/port")" 2>/dev/null || true
+    return 0
+  fi
+  # -quiet implies -ign_eof: s_client reads on until the server closes after its answer.
+  echo "$word" | timeout 3 openssl s_client -quiet -connect "127.0.0.1:$(<"$dir/$n/secure_port")" \
+    -cert "$dir/tls/client.pem" -key "$dir/tls/client.key" 2>/dev/null || true
+}
 
-# serving PORT ENSEMBLE(0/1): 0 if the server answers srvr as a serving server.
+# serving DIR N ENSEMBLE(0/1): 0 if server N answers srvr as a serving server.
 serving() {
   local out
-  out=$(srvr "$1")
+  out=$(four_letter "$1" "$2" srvr)
   [[ $out == "Zookeeper version"* ]] || return 1
-  if [[ $2 == 1 ]]; then
+  if [[ $3 == 1 ]]; then
     grep -qE '^Mode: (leader|follower)' <<<"$out" || return 1
   fi
 }
@@ -224,7 +272,7 @@ wait_serving() {
         echo "zk.sh: server $n (pid $pid) exited" >&2
         return 1
       fi
-      serving "$(<"$dir/$n/port")" "$ens" || { all=0; break; }
+      serving "$dir" "$n" "$ens" || { all=0; break; }
     done
     (( all )) && return 0
     if (( $(now_ms) >= deadline )); then
@@ -235,16 +283,30 @@ wait_serving() {
   done
 }
 
-write_cfg() { # DIR N CLIENTPORT [server lines...]
-  local dir=$1 n=$2 port=$3; shift 3
+# write_cfg DIR N CLIENTPORT SECUREPORT [server lines...]: either port may be "" (none).
+write_cfg() {
+  local dir=$1 n=$2 port=$3 secure=$4; shift 4
   mkdir -p "$dir/$n/data"
   {
     echo "tickTime=200"
     echo "initLimit=10"
     echo "syncLimit=5"
     echo "dataDir=$dir/$n/data"
-    echo "clientPort=$port"
-    echo "clientPortAddress=127.0.0.1"
+    if [[ -n $port ]]; then
+      echo "clientPort=$port"
+      echo "clientPortAddress=127.0.0.1"
+    fi
+    if [[ -n $secure ]]; then
+      # Keys ZooKeeper does not know become system properties (zookeeper.serverCnxnFactory...).
+      echo "secureClientPort=$secure"
+      echo "secureClientPortAddress=127.0.0.1"
+      echo "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"
+      echo "ssl.keyStore.location=$dir/tls/server.pem"
+      echo "ssl.keyStore.type=PEM"
+      echo "ssl.trustStore.location=$dir/tls/ca.pem"
+      echo "ssl.trustStore.type=PEM"
+      echo "ssl.clientAuth=$(<"$dir/tls/client_auth")"
+    fi
     echo "maxClientCnxns=0"
     echo "minSessionTimeout=400"
     echo "maxSessionTimeout=60000"
@@ -257,7 +319,8 @@ write_cfg() { # DIR N CLIENTPORT [server lines...]
     fi
   } >"$dir/$n/zoo.cfg"
   (( $# )) && echo "$n" >"$dir/$n/data/myid"
-  echo "$port" >"$dir/$n/port"
+  [[ -z $port ]] || echo "$port" >"$dir/$n/port"
+  [[ -z $secure ]] || echo "$secure" >"$dir/$n/secure_port"
 }
 
 # peer_lines N COUNT PEERS_FILE QUORUM_PORTS... ELECTION_PORTS...: the server.M lines of server
@@ -303,18 +366,41 @@ start_cleanup() {
   for pid in "${pids[@]}"; do terminate "$pid"; done
 }
 
+# install_tls DIR CA_DIR CLIENT_AUTH KEY_STORE: the TLS material the servers (and the script's own
+# TLS checks) use, copied to DIR/tls so that restarts do not depend on CA_DIR.
+install_tls() {
+  local dir=$1 ca_dir=$2 auth=$3 key_store=$4 jar f
+  for jar in "${TLS_JARS[@]}"; do
+    [[ -r $jar ]] || die "start: --tls needs $jar (Debian package libnetty-java)"
+  done
+  command -v openssl >/dev/null || die "start: --tls needs openssl (Debian package openssl)"
+  mkdir "$dir/tls"
+  for f in ca.pem client.pem client.key; do
+    [[ -r $ca_dir/$f ]] || die "start: no $ca_dir/$f (make one with tools/test-ca.sh)"
+    cp "$ca_dir/$f" "$dir/tls/$f"
+  done
+  [[ -r $key_store ]] || die "start: no key store $key_store"
+  cp "$key_store" "$dir/tls/server.pem"
+  echo "$auth" >"$dir/tls/client_auth"
+}
+
 cmd_start() {
-  local dir=${1:-} count=1 peers=
+  local dir=${1:-} count=1 peers= ca_dir= auth=none key_store= plaintext=0
   [[ -n $dir ]] || usage
   shift
   while (( $# )); do
     case $1 in
       --ensemble) [[ $# -ge 2 && $2 =~ ^[0-9]+$ && $2 -ge 1 ]] || usage; count=$2; shift 2 ;;
       --peers) [[ $# -ge 2 && -r $2 ]] || usage; peers=$(cd "$(dirname "$2")" && pwd -P)/$(basename "$2"); shift 2 ;;
+      --tls) [[ $# -ge 2 && -d $2 ]] || usage; ca_dir=$(cd "$2" && pwd -P); shift 2 ;;
+      --client-auth) [[ $# -ge 2 && $2 =~ ^(none|want|need)$ ]] || usage; auth=$2; shift 2 ;;
+      --key-store) [[ $# -ge 2 ]] || usage; key_store=$2; shift 2 ;;
+      --plaintext) plaintext=1; shift ;;
       *) usage ;;
     esac
   done
   [[ -z $peers ]] || (( count > 1 )) || usage
+  [[ -n $ca_dir || ( $auth == none && -z $key_store && $plaintext == 0 ) ]] || usage
   if [[ -e $dir ]]; then
     [[ -d $dir && -z $(ls -A "$dir") ]] || die "start: $dir exists and is not an empty directory"
   fi
@@ -325,40 +411,60 @@ cmd_start() {
   # Any failure or interruption from here on: stop what we started, remove DIR.
   trap 'start_cleanup; rm -rf "$STARTED_DIR"' EXIT
   trap 'exit 1' INT TERM HUP
+  local tls=0
+  if [[ -n $ca_dir ]]; then
+    tls=1
+    install_tls "$dir" "$ca_dir" "$auth" "${key_store:-$ca_dir/server.pem}"
+  else
+    plaintext=1
+  fi
 
   local ens=0 secs=20
   (( count > 1 )) && { ens=1; secs=30; }
-  local attempt rc n hosts portlist
-  local -a ports nums=()
+  local attempt rc n hosts secure_hosts portlist
+  # ports: the client ports first, then (ensemble) quorum and election port pairs, then (TLS)
+  # the secure ports.
+  local -a ports nums=() lines=() client secure
   for (( n = 1; n <= count; n++ )); do nums+=("$n"); done
   for (( attempt = 1; attempt <= START_ATTEMPTS; attempt++ )); do
+    portlist=$(pick_ports $(( count * (1 + 2 * ens + tls) ))) || exit 1
+    read -ra ports <<<"$portlist"
+    client=() secure=()
+    for n in "${nums[@]}"; do
+      client+=("") secure+=("")
+      (( plaintext )) && client[n-1]=${ports[n-1]}
+      (( tls )) && secure[n-1]=${ports[count * (1 + 2 * ens) + n - 1]}
+    done
     if (( ens )); then
-      portlist=$(pick_ports $((count * 3))) || exit 1
-      read -ra ports <<<"$portlist"
-      local -a quorum=() election=() lines
+      local -a quorum=() election=()
       for n in "${nums[@]}"; do
         quorum+=("${ports[count + 2*(n-1)]}")
         election+=("${ports[count + 2*(n-1) + 1]}")
       done
-      for n in "${nums[@]}"; do
+    fi
+    for n in "${nums[@]}"; do
+      lines=()
+      if (( ens )); then
         mapfile -t lines < <(peer_lines "$n" "$count" "$peers" "${quorum[@]}" "${election[@]}")
         (( ${#lines[@]} == count )) || exit 1
-        write_cfg "$dir" "$n" "${ports[n-1]}" "${lines[@]}"
+      fi
+      write_cfg "$dir" "$n" "${client[n-1]}" "${secure[n-1]}" "${lines[@]}"
+      if (( ens )); then
         echo "${quorum[n-1]}" >"$dir/$n/quorum_port"
         echo "${election[n-1]}" >"$dir/$n/election_port"
-      done
-    else
-      portlist=$(pick_ports 1) || exit 1
-      read -ra ports <<<"$portlist"
-      write_cfg "$dir" 1 "${ports[0]}"
-    fi
+      fi
+    done
     for n in "${nums[@]}"; do launch "$dir" "$n"; done
     rc=0
     wait_serving "$dir" "$secs" "$ens" "${nums[@]}" || rc=$?
     if (( rc == 0 )); then
-      hosts=
-      for n in "${nums[@]}"; do hosts+="${hosts:+,}127.0.0.1:${ports[n-1]}"; done
-      echo "$hosts" >"$dir/hosts"
+      hosts= secure_hosts=
+      for n in "${nums[@]}"; do
+        hosts+="${hosts:+,}127.0.0.1:${client[n-1]}"
+        secure_hosts+="${secure_hosts:+,}127.0.0.1:${secure[n-1]}"
+      done
+      (( plaintext )) && echo "$hosts" >"$dir/hosts"
+      (( tls )) && { echo "$secure_hosts" >"$dir/secure_hosts"; hosts=$secure_hosts; }
       trap - EXIT INT TERM HUP
       echo "$hosts"
       return 0
@@ -451,7 +557,7 @@ cmd_leader() {
       pid=$(ours "$dir" "$n") || continue
       # a paused (SIGSTOPped) server can't answer; don't wait 2 s for nc to time out
       [[ $(awk '/^State:/ {print $2; exit}' "/proc/$pid/status" 2>/dev/null) == T ]] && continue
-      out=$(srvr "$(<"$dir/$n/port")")
+      out=$(four_letter "$dir" "$n" srvr)
       if grep -qE '^Mode: (leader|standalone)' <<<"$out"; then leaders+=("$n"); fi
     done
     if (( ${#leaders[@]} == 1 )); then echo "${leaders[0]}"; return 0; fi
@@ -472,7 +578,7 @@ cmd_mntr() {
   # A loaded server now and then closes a four-letter-word connection without an answer.
   local attempt
   for attempt in 1 2 3 4 5; do
-    out=$(echo mntr | nc -N -w 2 127.0.0.1 "$(<"$dir/$n/port")" 2>/dev/null || true)
+    out=$(four_letter "$dir" "$n" mntr)
     [[ $out == *zk_version* ]] && break
     sleep 0.05
   done
@@ -481,9 +587,15 @@ cmd_mntr() {
 }
 
 cmd_hosts() {
+  local file=hosts
   [[ -n ${1:-} ]] || usage
-  [[ -f $1/hosts ]] || die "no $1/hosts"
-  cat "$1/hosts"
+  case ${2:-} in
+    "") ;;
+    --secure) file=secure_hosts ;;
+    *) usage ;;
+  esac
+  [[ -f $1/$file ]] || die "no $1/$file"
+  cat "$1/$file"
 }
 
 main() {

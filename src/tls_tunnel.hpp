@@ -1,0 +1,99 @@
+// An in-process TLS tunnel to one ZooKeeper server, for a C client built without TLS.
+//
+// The C client connects in plaintext to a loopback port the tunnel owns; the tunnel forwards
+// that connection over TLS (Boost.Asio's ssl::stream, OpenSSL) to the real server, on the
+// owner's io_context, without a thread. One tunnel per ensemble member: the C client picks and
+// rotates servers itself, and each of its addresses must lead to one server.
+//
+// Only the C client's own connection is let in: the owner knows that socket (it drives the
+// client) and is asked, for each connection, whether the peer's port is its socket's local port.
+// Any other local process is refused, so it cannot ride the session's client certificate.
+//
+// Both legs live and die together: when either side closes or fails, both are closed, and a
+// failed TLS set-up closes the C client's leg at once (a connection loss it handles as any
+// other). Why the set-up failed is kept (last_failure()), with OpenSSL's verification text when
+// the server's certificate was rejected.
+//
+// Internal and not yet used by the session: see docs/tls.md.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace zkr::detail {
+
+enum class tls_minimum_version { tls1_2, tls1_3 };
+
+/// What a tunnel trusts and how it proves who it is.
+struct tls_settings {
+    /// PEM file of CA certificates to trust. With ca_directory, the only trust there is unless
+    /// use_system_store: a private ensemble's CA should not share trust with every public one.
+    std::string ca_file;
+    /// A directory of CA certificates named by subject hash (openssl rehash).
+    std::string ca_directory;
+    bool use_system_store = false;
+    /// Client certificate and its key (PEM), for servers with ssl.clientAuth=want|need; a key
+    /// encrypted with key_password.
+    std::string certificate_file;
+    std::string key_file;
+    std::string key_password;
+    /// Checks that the server's certificate names the host the tunnel connects to (its DNS name
+    /// or IP address). Turning it off lets anyone with a certificate from the CA pose as the
+    /// server.
+    bool verify_host = true;
+    tls_minimum_version minimum_version = tls_minimum_version::tls1_2;
+    /// Connection, TCP connect and TLS handshake together; keep it below the session timeout.
+    std::chrono::milliseconds handshake_timeout{4000};
+};
+
+/// An OpenSSL client context from `settings`: peer verification on, the given trust only, the
+/// client identity loaded. Throws boost::system::system_error when a file cannot be used.
+boost::asio::ssl::context make_tls_context(const tls_settings& settings);
+
+/// Why a tunnelled connection did not come up.
+enum class tls_failure {
+    none,
+    connect_failed,        ///< the server's address could not be resolved or reached
+    handshake_failed,      ///< TLS failed (protocol, refused client, plaintext peer, deadline)
+    certificate_rejected,  ///< the server's certificate failed verification
+};
+
+struct tls_tunnel_state;
+
+class tls_tunnel {
+  public:
+    /// Tells whether a connection from 127.0.0.1:`peer_port` is the owner's own client.
+    using client_check = std::function<bool(std::uint16_t peer_port)>;
+
+    /// Listens on 127.0.0.1:0 at once. `context` (make_tls_context) must outlive the tunnel.
+    tls_tunnel(boost::asio::io_context& ioc, boost::asio::ssl::context& context,
+               const tls_settings& settings, std::string host, std::uint16_t port,
+               client_check is_own_client);
+    ~tls_tunnel();
+    tls_tunnel(const tls_tunnel&) = delete;
+    tls_tunnel& operator=(const tls_tunnel&) = delete;
+
+    /// The loopback port to give the C client for this server.
+    std::uint16_t local_port() const;
+    /// The real server, for logs and errors (never the loopback port).
+    const std::string& server() const;
+    /// Why the latest connection's set-up failed; none once one came up.
+    tls_failure last_failure() const;
+    /// What failed, in words: OpenSSL's verification text for a rejected certificate.
+    const std::string& last_failure_reason() const;
+    /// Connections closed at once because they were not the owner's client.
+    std::size_t refused_connections() const;
+    /// Stops listening and closes the current connection's two legs.
+    void close();
+
+  private:
+    std::shared_ptr<tls_tunnel_state> state_;
+};
+
+}  // namespace zkr::detail
