@@ -126,10 +126,11 @@ counter_verdict run_counter(const counter_run& run) {
     const auto dir = test::fresh_temp_dir();
     const auto path = "/counterfaults-" + std::to_string(::getpid()) + "-" + run.name;
     incrementers fleet(dir, run.mode, path, run.hosts);
-    const int rounds = long_mode() ? 5 : 1;
-    for (int round = 0; round < rounds; ++round) {
-        run.round(fleet, round);
-    }
+    // Long mode: at least five rounds and 20,000 acknowledged additions.
+    int rounds = 0;
+    do {
+        run.round(fleet, rounds++);
+    } while (long_mode() && (rounds < 5 || count_lines(dir, "inc-", "A ") < 20000));
     fleet.stop(dir);
 
     const auto final_value = counter_value(path, run.read_hosts);
@@ -153,12 +154,14 @@ counter_verdict run_counter(const counter_run& run) {
 
 TEST(Faults, CounterCountsEveryAcknowledgedAdditionOnceThroughFaults) {
     zk_server server;
+    std::size_t rounds = 0;
     const auto v = run_counter(
         {"counter", "shared",
          "an incrementer killed, another frozen 2T + 0.5 s, the server paused 2.5 T, killed and "
          "restarted",
          std::vector<std::string>(4, server.hosts()), server.hosts(),
          [&](incrementers& fleet, int round) {
+             ++rounds;
              const auto r = static_cast<std::size_t>(round);
              fleet.kill(r % fleet.size());
              fleet.freeze((r + 1) % fleet.size());
@@ -173,7 +176,6 @@ TEST(Faults, CounterCountsEveryAcknowledgedAdditionOnceThroughFaults) {
                  server.restart(1);
              });
          }});
-    const auto rounds = long_mode() ? 5U : 1U;
     EXPECT_EQ(v.processes, 4U + rounds) << "four, and one more for each round's kill";
     EXPECT_GT(v.acknowledged, 0U);
 }

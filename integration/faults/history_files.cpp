@@ -44,6 +44,17 @@ std::vector<history_file> read_histories(const std::string& dir,
     return histories;
 }
 
+std::size_t count_lines(const std::string& dir, const std::string& prefix, const std::string& tag) {
+    std::size_t n = 0;
+    for (const auto& h : read_histories(dir, {prefix})) {
+        std::istringstream lines(h.text);
+        for (std::string line; std::getline(lines, line);) {
+            n += line.starts_with(tag) ? 1 : 0;
+        }
+    }
+    return n;
+}
+
 std::string lines_of(const std::vector<std::string>& lines) {
     std::string text;
     for (const auto& line : lines) {

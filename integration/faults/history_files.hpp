@@ -17,6 +17,10 @@ struct history_file {
 std::vector<history_file> read_histories(const std::string& dir,
                                          const std::vector<std::string>& prefixes);
 
+/// How many lines of the histories of `dir` whose name starts with `prefix` start with `tag`
+/// ("A ": the acknowledged operations so far, while a long run goes on).
+std::size_t count_lines(const std::string& dir, const std::string& prefix, const std::string& tag);
+
 /// Lines as a history file holds them (the checkers' tests write histories by hand).
 std::string lines_of(const std::vector<std::string>& lines);
 

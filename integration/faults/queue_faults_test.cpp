@@ -52,18 +52,6 @@ std::chrono::milliseconds work_time() {
     return long_mode() ? 5ms : 20ms;
 }
 
-/// The items the producers of `dir` have had acknowledged so far.
-std::size_t acknowledged_puts(const std::string& dir) {
-    std::size_t n = 0;
-    for (const auto& h : read_histories(dir, {"prod-"})) {
-        std::istringstream lines(h.text);
-        for (std::string line; std::getline(lines, line);) {
-            n += line.starts_with("A ") ? 1 : 0;
-        }
-    }
-    return n;
-}
-
 /// The last line of `file` ("" if none).
 std::string last_line(const std::string& file) {
     std::ifstream in(file);
@@ -183,7 +171,7 @@ queue_verdict run_queue(const queue_run& run) {
     int rounds = 0;
     do {
         run.round(clients, rounds++);
-    } while (long_mode() && (rounds < 5 || acknowledged_puts(dir) < long_mode_items));
+    } while (long_mode() && (rounds < 5 || count_lines(dir, "prod-", "A ") < long_mode_items));
     const auto left = clients.drain(path, run.read_hosts);
 
     auto v = check_queue_run(dir, run.mode == "claim");
