@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 namespace zkr::test {
@@ -398,19 +399,22 @@ TEST(CliWatch, NodeKeepAndWatchCarryOnAcrossASessionExpiry) {
     ASSERT_TRUE(after) << keeper.report();
     EXPECT_EQ(after->data, "10.0.0.7:8080");
     // The watch's session renews too: it reads the node again and says so (resynced); the
-    // node it reports last is the new one, whichever of the two came first.
+    // node it reports last is the new one, whichever came first: the resync (which may still
+    // have read the old node, before the server expired its session) or the new node's events.
+    std::ostringstream new_node;
+    new_node << " mzxid=0x" << std::hex << after->stat.mzxid << " ";
     bool resynced = false;
-    bool present = true;
-    while (!(resynced && present)) {
+    bool current = false;  // the last node reported is the one created again
+    while (!(resynced && current)) {
         ASSERT_TRUE(watch.read_line(line, 30s)) << "no resync after the expiry; " << watch.report();
         if (line.rfind("removed " + node, 0) == 0) {
-            present = false;
+            current = false;
         } else if (line.rfind("added " + node, 0) == 0) {
             EXPECT_TRUE(line_is(line, "added " + node, " data=10.0.0.7:8080"));
-            present = true;
+            current = contains(line, new_node.str());
         } else if (line.rfind("resynced " + node, 0) == 0) {
             resynced = true;
-            present = line.find(" data=") != std::string::npos;
+            current = contains(line, new_node.str());
         }
     }
     // The renewed watch follows the next change.
