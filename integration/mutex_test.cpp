@@ -1,5 +1,6 @@
 // zkr::mutex against a real server, one test per point of the algorithm (docs/mutex.md,
 // "Guarantees").
+#include "log_capture.hpp"
 #include "tcp_proxy.hpp"
 #include "test_support.hpp"
 
@@ -17,11 +18,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/log/core.hpp>
-#include <boost/log/expressions.hpp>
-#include <boost/log/sinks/sync_frontend.hpp>
-#include <boost/log/sinks/text_ostream_backend.hpp>
-#include <boost/make_shared.hpp>
 
 #include <array>
 #include <regex>
@@ -122,16 +118,7 @@ TEST(Mutex, EachForeignNodeIsReportedOnceNotAtEveryListing) {
         create_node(shared_hosts(), dir + "/stray-" + std::to_string(i), "");
     }
     // Count zkr.mutex's warnings about them while the lock is taken over and over.
-    namespace logging = boost::log;
-    auto stream = boost::make_shared<std::ostringstream>();
-    auto backend = boost::make_shared<logging::sinks::text_ostream_backend>();
-    backend->add_stream(stream);
-    auto sink =
-        boost::make_shared<logging::sinks::synchronous_sink<logging::sinks::text_ostream_backend>>(
-            backend);
-    sink->set_filter(zkr::log::channel == "zkr.mutex");
-    sink->set_formatter(logging::expressions::stream << logging::expressions::smessage);
-    logging::core::get()->add_sink(sink);
+    log_capture mutex_log("zkr.mutex");
     with_sessions([&](session& s) -> asio::awaitable<void> {
         mutex m(s, dir);
         for (int i = 0; i < 10; ++i) {
@@ -140,14 +127,7 @@ TEST(Mutex, EachForeignNodeIsReportedOnceNotAtEveryListing) {
         }
         co_await s.async_close(asio::use_awaitable);
     });
-    logging::core::get()->remove_sink(sink);
-    sink->flush();
-    const auto text = stream->str();
-    std::size_t warnings = 0;
-    for (auto at = text.find("ignoring foreign node"); at != std::string::npos;
-         at = text.find("ignoring foreign node", at + 1)) {
-        ++warnings;
-    }
+    const auto warnings = mutex_log.count("ignoring foreign node");
     EXPECT_EQ(warnings, std::size_t(foreign));
     for (int i = 0; i < foreign; ++i) {
         delete_node(shared_hosts(), dir + "/stray-" + std::to_string(i));

@@ -1,6 +1,7 @@
 #include "test_support.hpp"
 
 #include "shell.hpp"
+#include "tls_material.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,6 +10,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <optional>
@@ -228,11 +230,27 @@ std::string fresh_root() {
     return "/t/" + text;
 }
 
+namespace {
+std::atomic<std::size_t> tls_configs{0};
+}  // namespace
+
+std::size_t tls_sessions_configured() {
+    return tls_configs.load();
+}
+
 session_config config_for(const std::string& hosts, std::chrono::milliseconds session_timeout) {
     session_config config;
     config.hosts = hosts;
     config.session_timeout = session_timeout;
     config.connect_timeout = 10s;
+    // TLS test mode: the shared server's sessions go to its TLS port (a chroot kept).
+    if (tls_test_mode() && hosts.starts_with(shared_hosts()) &&
+        (hosts.size() == shared_hosts().size() || hosts[shared_hosts().size()] == '/')) {
+        config.hosts = shared_secure_hosts() + hosts.substr(shared_hosts().size());
+        config.tls.emplace();
+        config.tls->ca_file = shared_test_ca().ca();
+        ++tls_configs;
+    }
     return config;
 }
 
@@ -254,7 +272,7 @@ void expire_session(session& s, const std::string& hosts,
     // The second handle joins the session, then closing it makes the server end the session.
     with_plain_session<bool>(
         hosts, [](session&) -> asio::awaitable<bool> { co_return true; }, id);
-    ASSERT_FALSE(s.set_servers(hosts)) << "set_servers back";
+    ASSERT_FALSE(s.set_servers(config_for(hosts).hosts)) << "set_servers back";  // TLS mode too
 }
 
 bool contains(const std::string& text, const std::string& part) {

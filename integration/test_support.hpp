@@ -81,8 +81,12 @@ boost::asio::awaitable<bool> eventually(std::function<bool()> condition,
 /// Connects `s` (throws on failure).
 boost::asio::awaitable<void> connect(session& s);
 
+/// A test session's configuration for `hosts`; over TLS for the shared server in TLS test mode
+/// (tls_test_mode(), zk_server.hpp).
 session_config config_for(const std::string& hosts,
                           std::chrono::milliseconds session_timeout = 4000ms);
+/// How many configurations config_for() made for TLS.
+std::size_t tls_sessions_configured();
 
 namespace detail {
 using connected_body = std::function<boost::asio::awaitable<void>(

@@ -4,6 +4,7 @@
 #include "shell.hpp"
 #include "test_support.hpp"
 #include "tls_material.hpp"
+#include "tls_server_suite.hpp"
 #include "zk_handshake.hpp"
 
 #include <gtest/gtest.h>
@@ -37,18 +38,7 @@ std::pair<int, std::string> s_client_verdict(const std::string& hosts, const std
                      " -verify_return_error");
 }
 
-/// One TLS-only server (ssl.clientAuth=none) for the suite.
-class TlsServer : public ::testing::Test {
-  protected:
-    static void SetUpTestSuite() {
-        server_ = std::make_unique<zk_server>(tls_server_options{shared_test_ca().dir()});
-    }
-    static void TearDownTestSuite() { server_.reset(); }
-    static const std::string& hosts() { return server_->hosts(); }
-
-  private:
-    static inline std::unique_ptr<zk_server> server_;
-};
+class TlsServer : public tls_server_suite {};
 
 TEST_F(TlsServer, ServesKazooTrustingItsCa) {
     EXPECT_EQ(kazoo_over_tls(hosts(), shared_test_ca().ca()), "served zookeeper\n");

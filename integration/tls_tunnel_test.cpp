@@ -4,6 +4,7 @@
 #include "tls_tunnel.hpp"
 #include "test_support.hpp"
 #include "tls_material.hpp"
+#include "tls_server_suite.hpp"
 #include "zk_handshake.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -20,7 +21,7 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using zkr::detail::tls_failure;
-using zkr::detail::tls_settings;
+using tls_settings = zkr::tls_config;
 
 /// What one connection through a tunnel came to.
 struct tunnelled_handshake {
@@ -48,7 +49,8 @@ tunnelled_handshake handshake_through_tunnel(const tls_settings& settings, const
         tcp::socket client(ioc, tcp::endpoint(loopback, 0));
         const auto own_port = client.local_endpoint().port();
         auto context = zkr::detail::make_tls_context(settings);
-        zkr::detail::tls_tunnel tunnel(ioc, context, settings, host, first_port(hosts),
+        zkr::detail::tls_tunnel tunnel(ioc.get_executor(), context, settings, host,
+                                       first_port(hosts),
                                        [own_port](std::uint16_t peer) { return peer == own_port; });
         auto [ec] = co_await client.async_connect({loopback, tunnel.local_port()}, tuple);
         CO_REQUIRE(!ec);
@@ -60,18 +62,7 @@ tunnelled_handshake handshake_through_tunnel(const tls_settings& settings, const
     return result;
 }
 
-/// One TLS-only server (ssl.clientAuth=none) for the suite.
-class TlsTunnel : public ::testing::Test {
-  protected:
-    static void SetUpTestSuite() {
-        server_ = std::make_unique<zk_server>(tls_server_options(shared_test_ca().dir()));
-    }
-    static void TearDownTestSuite() { server_.reset(); }
-    static const std::string& hosts() { return server_->hosts(); }
-
-  private:
-    static inline std::unique_ptr<zk_server> server_;
-};
+class TlsTunnel : public tls_server_suite {};
 
 TEST_F(TlsTunnel, HandshakeThroughTheTunnelIsAnsweredByTheServer) {
     const auto through = handshake_through_tunnel(trusting(shared_test_ca().ca()), hosts());
@@ -106,7 +97,8 @@ TEST_F(TlsTunnel, ConnectionFromAnotherLocalSocketIsRefusedAndTheOwnersIsServed)
         tcp::socket intruder(ioc);
         const auto own_port = owner.local_endpoint().port();
         auto context = zkr::detail::make_tls_context(settings);
-        zkr::detail::tls_tunnel tunnel(ioc, context, settings, "127.0.0.1", first_port(hosts()),
+        zkr::detail::tls_tunnel tunnel(ioc.get_executor(), context, settings, "127.0.0.1",
+                                       first_port(hosts()),
                                        [own_port](std::uint16_t peer) { return peer == own_port; });
         auto [intruder_ec] =
             co_await intruder.async_connect({loopback, tunnel.local_port()}, tuple);

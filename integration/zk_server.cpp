@@ -1,5 +1,7 @@
 #include "zk_server.hpp"
 
+#include "tls_material.hpp"
+
 #include "shell.hpp"
 #include "test_support.hpp"
 
@@ -160,14 +162,38 @@ std::unique_ptr<zk_server>& shared_server_ptr() {
 }
 }  // namespace
 
+bool tls_test_mode() {
+    static const bool on = [] {
+        const char* env = std::getenv("ZKR_TEST_TLS");
+        return env != nullptr && std::string_view(env) == "1";
+    }();
+    return on;
+}
+
 const std::string& shared_hosts() {
     static const std::string hosts = [] {
         if (const char* env = std::getenv("ZKR_TEST_HOSTS"); env != nullptr && *env != '\0') {
             return std::string(env);
         }
-        shared_server_ptr() = std::make_unique<zk_server>();
+        if (tls_test_mode()) {
+            tls_server_options tls{shared_test_ca().dir()};
+            tls.plaintext = true;  // what the tests observe with (four-letter words, zk.sh)
+            shared_server_ptr() = std::make_unique<zk_server>(tls);
+        } else {
+            shared_server_ptr() = std::make_unique<zk_server>();
+        }
         std::atexit([] { shared_server_ptr().reset(); });
-        return shared_server_ptr()->hosts();
+        return tls_test_mode() ? shared_server_ptr()->plaintext_hosts()
+                               : shared_server_ptr()->hosts();
+    }();
+    return hosts;
+}
+
+const std::string& shared_secure_hosts() {
+    static const std::string hosts = [] {
+        shared_hosts();
+        return tls_test_mode() && shared_server_ptr() ? shared_server_ptr()->hosts()
+                                                      : std::string{};
     }();
     return hosts;
 }

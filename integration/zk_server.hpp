@@ -65,8 +65,15 @@ class zk_server {
     std::string java_opts_;
 };
 
-/// The server shared by the whole run (started once; ZKR_TEST_HOSTS overrides it).
+/// The server shared by the whole run (started once; ZKR_TEST_HOSTS overrides it). With
+/// ZKR_TEST_TLS=1 (tls_test_mode()) it also has a TLS port (shared_secure_hosts()); this
+/// stays its plaintext connect string, which the tests observe through, while every session
+/// config_for() makes for it goes over TLS.
 const std::string& shared_hosts();
+/// The TLS connect string of the shared server in TLS test mode, else empty.
+const std::string& shared_secure_hosts();
+/// True when ZKR_TEST_TLS=1: the run's sessions on the shared server go over TLS.
+bool tls_test_mode();
 zk_server* shared_server();  // null when ZKR_TEST_HOSTS is used
 
 }  // namespace zkr::test

@@ -197,6 +197,18 @@ class zkr_category_impl final : public boost::system::error_category {
                 return "a priority or a delay needs a queue in the curator_distributed layout "
                        "(queue_options::layout), and one item takes one or the other, not both "
                        "(Curator's node names carry one): nothing was written";
+            case errc::tls_config_invalid:
+                return "the TLS settings cannot be used (session_config::tls): a certificate, "
+                       "key or CA file is missing or not PEM, the key does not match the "
+                       "certificate or its password, or no CA is trusted (the log says which)";
+            case errc::tls_handshake_failed:
+                return "no TLS connection to any server: the handshake failed (a plaintext "
+                       "port, a server that wants a client certificate, no common protocol "
+                       "version) or passed tls_config::handshake_timeout (the log says why)";
+            case errc::tls_certificate_rejected:
+                return "a server's TLS certificate was rejected: signed by a CA not trusted "
+                       "here, expired, or not naming the host it was reached at (the log gives "
+                       "OpenSSL's reason)";
         }
         return "unknown zkr error";
     }

@@ -1,6 +1,7 @@
 #include "log.hpp"
 
 #include "client_gate.hpp"
+#include "loopback_names.hpp"
 
 #include <boost/log/attributes/constant.hpp>
 #include <boost/log/core.hpp>
@@ -93,7 +94,7 @@ void forward_client_log(const char* message) {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
         text.remove_suffix(1);
     }
-    log_write(l, log::channels::client, std::string(text));
+    log_write(l, log::channels::client, with_real_servers(text));
 }
 
 using logger_type =

@@ -183,6 +183,12 @@ std::string_view zkr_name(errc e) noexcept {
             return "delay_out_of_range";
         case errc::unsupported_put_option:
             return "unsupported_put_option";
+        case errc::tls_config_invalid:
+            return "tls_config_invalid";
+        case errc::tls_handshake_failed:
+            return "tls_handshake_failed";
+        case errc::tls_certificate_rejected:
+            return "tls_certificate_rejected";
     }
     return "other";
 }

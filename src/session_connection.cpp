@@ -67,6 +67,18 @@ void session_impl::connect(handler<void(error_code)> h) {
             waiter.complete(make_error_code(errc::invalid_argument));
             return;
         }
+        if (self->tunnels_) {
+            if (auto ec = self->tunnels_->config_error()) {
+                waiter.complete(ec);
+                return;
+            }
+            self->tunnels_->admit_only([weak = self->weak_self()](std::uint16_t peer_port) {
+                auto owner = weak.lock();
+                return owner && peer_port != 0 &&
+                       owner->current_transport()->client_port() == peer_port;
+            });
+            self->tunnels_->forget_failures();
+        }
         const auto connecting = self->fsm_.begin_connecting();
         self->connect_waiters_.add(std::move(waiter));
         if (!self->open_client(config.resume)) {
@@ -89,7 +101,7 @@ bool session_impl::open_client(const client_id& resume) {
                     ? config.hosts
                     : servers_ + config.hosts.substr(config.hosts.size() - chroot_length_);
     }
-    if (!transport_->open(c_client_hosts(hosts), static_cast<int>(config.session_timeout.count()),
+    if (!transport_->open(client_hosts(hosts), static_cast<int>(config.session_timeout.count()),
                           resume.id, resume.password, weak_self())) {
         ZKR_LOG(error, channel,
                 "zookeeper_init failed for '" << config.hosts << "': " << std::strerror(errno));
@@ -103,6 +115,19 @@ bool session_impl::open_client(const client_id& resume) {
         });
     }
     return true;
+}
+
+std::string session_impl::client_hosts(const std::string& hosts) {
+    return tunnels_ ? tunnels_->route(hosts) : c_client_hosts(hosts);
+}
+
+error_code session_impl::connect_error(error_code ec) const {
+    if (ec == errc::connect_timeout && tunnels_) {
+        if (auto tls = tunnels_->latest_failure()) {
+            return tls;  // every attempt failed in TLS: the log has OpenSSL's reason
+        }
+    }
+    return ec;
 }
 
 void session_impl::renew() {
@@ -216,7 +241,7 @@ void session_impl::run(const connection_fsm::actions& a) {
         quorum_.stop();
     }
     if (a.complete_connect) {
-        connect_waiters_.complete_all(*a.complete_connect);
+        connect_waiters_.complete_all(connect_error(*a.complete_connect));
     }
     if (a.check_chroot) {
         check_chroot_then_complete_connect();
@@ -296,6 +321,9 @@ void session_impl::shut_down(pending_handler<void(error_code)> done) {
     run(fsm_.on_close());
     // The session stays alive until the C handle is freed: completions still reach it.
     transport_->close(final_error(), [self = self(), done = std::move(done)]() mutable {
+        if (self->tunnels_) {
+            self->tunnels_->close();  // the C client's goodbye went through them
+        }
         if (done) {
             done.complete(error_code{});
         }
@@ -306,7 +334,7 @@ error_code session_impl::set_servers(const std::string& hosts) {
     if (auto ec = validate_connect_string(hosts)) {
         return ec;
     }
-    const int rc = current_transport()->set_servers(c_client_hosts(hosts));
+    const int rc = current_transport()->set_servers(client_hosts(hosts));
     if (rc == ZOK) {
         // A renewal connects to these.
         std::lock_guard lock(transport_mutex_);

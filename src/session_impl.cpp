@@ -140,13 +140,22 @@ session_impl::session_impl(executors ex, session_config config)
     if (const auto slash = config_.hosts.find('/'); slash != std::string::npos) {
         chroot_length_ = config_.hosts.size() - slash;
     }
+    if (config_.tls) {
+        tunnels_ = std::make_shared<tls_tunnels>(strand(), *config_.tls, config_.session_timeout);
+    }
 }
 
 session_impl::~session_impl() {
     // Normally closed by now (the public session's destructor starts it). If not, the
     // transport frees the C handle when its last wait is gone.
     if (transport_->is_open()) {
-        asio::post(strand(), [t = transport_, ec = final_error()] { t->close(ec, {}); });
+        asio::post(strand(), [t = transport_, ec = final_error(), tunnels = tunnels_] {
+            t->close(ec, [tunnels] {
+                if (tunnels) {
+                    tunnels->close();  // the C client's goodbye went through them
+                }
+            });
+        });
     }
 }
 

@@ -26,6 +26,7 @@
 #include "quorum_check.hpp"
 #include "session_listeners.hpp"
 #include "session_seam.hpp"
+#include "tls_tunnels.hpp"
 #include "transport.hpp"
 #include "waiter_list.hpp"
 
@@ -155,6 +156,11 @@ class session_impl final : public session_seam, public client_observer {
     void renew();
     /// transport_, from any thread (the driver strand replaces it at a renewal).
     std::shared_ptr<transport> current_transport() const;
+    /// What the C client is given for `hosts`: the TLS tunnels' addresses with
+    /// session_config::tls, else `hosts` as the C client reads them.
+    std::string client_hosts(const std::string& hosts);
+    /// The error to complete async_connect with: a TLS failure says more than a timeout.
+    error_code connect_error(error_code ec) const;
     /// Closes the transport; completes `done` (if any) once the C handle is freed.
     void shut_down(pending_handler<void(error_code)> done);
 
@@ -184,6 +190,9 @@ class session_impl final : public session_seam, public client_observer {
     std::shared_ptr<transport> transport_;
     mutable std::mutex transport_mutex_;
     std::string servers_;  // the servers set_servers listed last (no chroot); under the mutex
+    // With session_config::tls: the tunnels the C client connects through, for every
+    // generation; closed once the last C handle is freed.
+    std::shared_ptr<tls_tunnels> tunnels_;
 
     // Driver-strand state.
     waiter_list<void(error_code)> connect_waiters_;

@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -59,31 +60,50 @@ class named_host_verification {
 
 }  // namespace
 
-ssl::context make_tls_context(const tls_settings& settings) {
+namespace {
+
+/// Runs `load`, which reads `file`; a failure says which file it was ("the CA file /x.pem: No
+/// such file or directory").
+template <class Load>
+void load_file(const char* what, const std::string& file, Load load) {
+    try {
+        load();
+    } catch (const boost::system::system_error& e) {
+        throw boost::system::system_error(e.code(), std::string(what) + " " + file);
+    }
+}
+
+}  // namespace
+
+ssl::context make_tls_context(const tls_config& settings) {
     ssl::context context(ssl::context::tls_client);
     context.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
     const auto minimum =
-        settings.minimum_version == tls_minimum_version::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
+        settings.minimum_version == tls_version::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
     SSL_CTX_set_min_proto_version(context.native_handle(), minimum);
     context.set_verify_mode(ssl::verify_peer);
     if (!settings.ca_file.empty()) {
-        context.load_verify_file(settings.ca_file);
+        load_file("the CA file", settings.ca_file,
+                  [&] { context.load_verify_file(settings.ca_file); });
     }
     if (!settings.ca_directory.empty()) {
-        context.add_verify_path(settings.ca_directory);
+        load_file("the CA directory", settings.ca_directory,
+                  [&] { context.add_verify_path(settings.ca_directory); });
     }
     if (settings.use_system_store) {
         context.set_default_verify_paths();
     }
     if (!settings.certificate_file.empty()) {
-        context.use_certificate_chain_file(settings.certificate_file);
+        load_file("the client certificate", settings.certificate_file,
+                  [&] { context.use_certificate_chain_file(settings.certificate_file); });
     }
     if (!settings.key_file.empty()) {
         context.set_password_callback(
             [password = settings.key_password](std::size_t, ssl::context::password_purpose) {
                 return password;
             });
-        context.use_private_key_file(settings.key_file, ssl::context::pem);
+        load_file("the client key (or its password)", settings.key_file,
+                  [&] { context.use_private_key_file(settings.key_file, ssl::context::pem); });
     }
     return context;
 }
@@ -107,15 +127,17 @@ struct tunnel_legs {
 }  // namespace
 
 struct tls_tunnel_state {
-    tls_tunnel_state(asio::io_context& ioc, ssl::context& ctx, const tls_settings& settings,
-                     std::string h, std::uint16_t p, tls_tunnel::client_check check)
+    tls_tunnel_state(asio::any_io_executor ex, ssl::context& ctx, const tls_config& settings,
+                     std::string h, std::uint16_t p, tls_tunnel::client_check check,
+                     tls_tunnel::failure_listener listener)
         : context(ctx),
           host(std::move(h)),
           port(p),
           verify_host(settings.verify_host),
           handshake_timeout(settings.handshake_timeout),
           is_own_client(std::move(check)),
-          acceptor(ioc, {asio::ip::address_v4::loopback(), 0}),
+          on_failure(std::move(listener)),
+          acceptor(std::move(ex), {asio::ip::address_v4::loopback(), 0}),
           local_port(acceptor.local_endpoint().port()),
           name(host + ":" + std::to_string(port)) {}
 
@@ -125,6 +147,7 @@ struct tls_tunnel_state {
     bool verify_host;
     std::chrono::milliseconds handshake_timeout;
     tls_tunnel::client_check is_own_client;
+    tls_tunnel::failure_listener on_failure;
     tcp::acceptor acceptor;
     std::uint16_t local_port;
     std::string name;
@@ -137,6 +160,13 @@ struct tls_tunnel_state {
     void fail(tls_failure kind, std::string reason) {
         failure = kind;
         failure_reason = std::move(reason);
+    }
+    /// A set-up failed for good: recorded, and the listener told (unless the tunnel was
+    /// closed: then its own closing ended the set-up).
+    void report_failure() {
+        if (on_failure && acceptor.is_open()) {
+            on_failure(failure, failure_reason);
+        }
     }
 };
 
@@ -225,6 +255,7 @@ asio::awaitable<void> serve(tunnel_state st, std::shared_ptr<tunnel_legs> legs) 
     }
     if (first.index() == 1 || !std::get<0>(first)) {
         legs->close();
+        st->report_failure();
         co_return;
     }
     st->fail(tls_failure::none, {});
@@ -255,11 +286,12 @@ asio::awaitable<void> accept_clients(tunnel_state st) {
 
 }  // namespace
 
-tls_tunnel::tls_tunnel(asio::io_context& ioc, ssl::context& context, const tls_settings& settings,
-                       std::string host, std::uint16_t port, client_check is_own_client)
-    : state_(std::make_shared<tls_tunnel_state>(ioc, context, settings, std::move(host), port,
-                                                std::move(is_own_client))) {
-    asio::co_spawn(ioc, accept_clients(state_), asio::detached);
+tls_tunnel::tls_tunnel(asio::any_io_executor ex, ssl::context& context, const tls_config& settings,
+                       std::string host, std::uint16_t port, client_check is_own_client,
+                       failure_listener on_failure)
+    : state_(std::make_shared<tls_tunnel_state>(ex, context, settings, std::move(host), port,
+                                                std::move(is_own_client), std::move(on_failure))) {
+    asio::co_spawn(ex, accept_clients(state_), asio::detached);
 }
 
 tls_tunnel::~tls_tunnel() {
@@ -283,11 +315,15 @@ std::size_t tls_tunnel::refused_connections() const {
 }
 
 void tls_tunnel::close() {
-    boost::system::error_code ignored;
-    state_->acceptor.close(ignored);
-    if (state_->current) {
-        state_->current->close();
-    }
+    // On the tunnel's executor: its sockets are in use there (close() may come from any thread,
+    // a session's destructor say).
+    asio::dispatch(state_->acceptor.get_executor(), [st = state_] {
+        boost::system::error_code ignored;
+        st->acceptor.close(ignored);
+        if (st->current) {
+            st->current->close();
+        }
+    });
 }
 
 }  // namespace zkr::detail

@@ -14,10 +14,12 @@
 // other). Why the set-up failed is kept (last_failure()), with OpenSSL's verification text when
 // the server's certificate was rejected.
 //
-// Internal and not yet used by the session: see docs/tls.md.
+// A session with session_config::tls has one per server (tls_tunnels.hpp): see docs/tls.md.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
+#include <zkr/tls.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
@@ -28,33 +30,9 @@
 
 namespace zkr::detail {
 
-enum class tls_minimum_version { tls1_2, tls1_3 };
-
-/// What a tunnel trusts and how it proves who it is.
-struct tls_settings {
-    /// PEM file of CA certificates to trust. With ca_directory, the only trust there is unless
-    /// use_system_store: a private ensemble's CA should not share trust with every public one.
-    std::string ca_file;
-    /// A directory of CA certificates named by subject hash (openssl rehash).
-    std::string ca_directory;
-    bool use_system_store = false;
-    /// Client certificate and its key (PEM), for servers with ssl.clientAuth=want|need; a key
-    /// encrypted with key_password.
-    std::string certificate_file;
-    std::string key_file;
-    std::string key_password;
-    /// Checks that the server's certificate names the host the tunnel connects to (its DNS name
-    /// or IP address). Turning it off lets anyone with a certificate from the CA pose as the
-    /// server.
-    bool verify_host = true;
-    tls_minimum_version minimum_version = tls_minimum_version::tls1_2;
-    /// Connection, TCP connect and TLS handshake together; keep it below the session timeout.
-    std::chrono::milliseconds handshake_timeout{4000};
-};
-
 /// An OpenSSL client context from `settings`: peer verification on, the given trust only, the
 /// client identity loaded. Throws boost::system::system_error when a file cannot be used.
-boost::asio::ssl::context make_tls_context(const tls_settings& settings);
+boost::asio::ssl::context make_tls_context(const tls_config& settings);
 
 /// Why a tunnelled connection did not come up.
 enum class tls_failure {
@@ -70,11 +48,14 @@ class tls_tunnel {
   public:
     /// Tells whether a connection from 127.0.0.1:`peer_port` is the owner's own client.
     using client_check = std::function<bool(std::uint16_t peer_port)>;
+    /// Told when a connection's set-up failed, with why (last_failure(), last_failure_reason()).
+    using failure_listener = std::function<void(tls_failure, const std::string& reason)>;
 
-    /// Listens on 127.0.0.1:0 at once. `context` (make_tls_context) must outlive the tunnel.
-    tls_tunnel(boost::asio::io_context& ioc, boost::asio::ssl::context& context,
-               const tls_settings& settings, std::string host, std::uint16_t port,
-               client_check is_own_client);
+    /// Listens on 127.0.0.1:0 at once; serves connections on `ex` (every handler runs there).
+    /// `context` (make_tls_context) must outlive the tunnel.
+    tls_tunnel(boost::asio::any_io_executor ex, boost::asio::ssl::context& context,
+               const tls_config& settings, std::string host, std::uint16_t port,
+               client_check is_own_client, failure_listener on_failure = {});
     ~tls_tunnel();
     tls_tunnel(const tls_tunnel&) = delete;
     tls_tunnel& operator=(const tls_tunnel&) = delete;
@@ -89,7 +70,8 @@ class tls_tunnel {
     const std::string& last_failure_reason() const;
     /// Connections closed at once because they were not the owner's client.
     std::size_t refused_connections() const;
-    /// Stops listening and closes the current connection's two legs.
+    /// Stops listening and closes the current connection's two legs, on the tunnel's executor
+    /// (at once when called there). Any thread.
     void close();
 
   private:

@@ -6,7 +6,9 @@
 
 #include <zookeeper/zookeeper.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -163,6 +165,21 @@ void transport::follow_connection() {
             report_state(ZOO_CONNECTING_STATE);  // a disconnection the C client did not report
         }
     }
+}
+
+std::uint16_t transport::client_port() noexcept {
+    if (!socket_.is_open()) {
+        return 0;
+    }
+    // IPv4 only: what asks (a TLS tunnel) listens on 127.0.0.1.
+    sockaddr_in address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(socket_.native_handle(), reinterpret_cast<sockaddr*>(&address), &length) !=
+            0 ||
+        address.sin_family != AF_INET) {
+        return 0;
+    }
+    return ntohs(address.sin_port);
 }
 
 bool transport::client_has_socket() const {

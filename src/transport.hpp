@@ -104,6 +104,9 @@ class transport : public std::enable_shared_from_this<transport> {
     /// Requests in flight and armed watches: what the C client may still call back.
     callback_registry& registry() noexcept { return registry_; }
 
+    /// The local port of the C client's current connection, 0 without one. Driver strand.
+    std::uint16_t client_port() noexcept;
+
     /// True from open() until close() begins. Callable from any thread.
     bool is_open() const noexcept { return phase_.load(std::memory_order_acquire) == phase::open; }
 

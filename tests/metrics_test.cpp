@@ -136,7 +136,7 @@ TEST(Metrics, NamesEveryReason) {
     EXPECT_EQ(reason_label(make_error_code(zk_errc::session_expired)), "session_expired");
     EXPECT_EQ(reason_label(make_error_code(boost::asio::error::operation_aborted)), "cancelled");
     EXPECT_EQ(reason_label(make_error_code(boost::system::errc::io_error)), "other");
-    for (int e = 1; e <= static_cast<int>(errc::unsupported_put_option); ++e) {  // the last one
+    for (int e = 1; e <= static_cast<int>(errc::tls_certificate_rejected); ++e) {  // the last one
         EXPECT_NE(reason_label(make_error_code(static_cast<errc>(e))), "other") << e;
     }
 }

@@ -1,6 +1,7 @@
 // Configuration of a session: a plain aggregate with documented defaults.
 #pragma once
 
+#include <zkr/tls.hpp>
 #include <zkr/znode.hpp>
 
 #include <array>
@@ -8,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace zkr {
@@ -32,6 +34,14 @@ struct session_config {
 
     /// How long async_connect waits for a first server to accept the session.
     std::chrono::milliseconds connect_timeout{5000};
+
+    /// Reach every server over TLS (its secureClientPort, given in hosts): the trust, the client
+    /// certificate and the checks (zkr/tls.hpp, docs/tls.md). Plaintext when empty. Settings
+    /// that cannot be used (a missing file, a key that does not match its certificate or whose
+    /// password is wrong, no trust at all) fail async_connect with errc::tls_config_invalid; a
+    /// server whose certificate is refused or whose handshake fails, with
+    /// errc::tls_certificate_rejected or errc::tls_handshake_failed once connect_timeout passes.
+    std::optional<tls_config> tls;
 
     /// "user:password" for ZooKeeper's digest scheme, empty for none. Wrong credentials are not
     /// refused at connect time (ZooKeeper only records the identity): operations on nodes whose

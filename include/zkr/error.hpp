@@ -96,20 +96,26 @@ enum class errc : int {
                       ///< version; a queue's put or take: the item's name is not known)
     claim_lost,  ///< a queue claim is gone (released, completed, or its session ended or renewed
                  ///< since it was made): its completion is refused and nothing is written
-    not_a_transaction,       ///< a two-phase commit's transaction node (or its decision, or a
-                             ///< vote) holds data that is not of the recipe: nothing is written
-    unknown_transaction,     ///< no transaction with that id (never proposed, or removed)
-    transaction_exists,      ///< another proposal holds that transaction id
-    unknown_participant,     ///< the name is not one of the transaction's participants
-    already_voted,           ///< the participant voted otherwise already: a vote is cast once
-    already_decided,         ///< the transaction is decided: a vote after the decision is refused
-    not_decided,             ///< removing a transaction that is not decided yet
-    priority_out_of_range,   ///< a queue item's priority outside Curator's int (put_options):
-                             ///< nothing is written
-    delay_out_of_range,      ///< a queue item's delay negative or over put_options::max_delay:
-                             ///< nothing is written
-    unsupported_put_option,  ///< a priority or a delay on a queue whose layout has no room for
-                             ///< it (curator_simple), or both on one item: nothing is written
+    not_a_transaction,         ///< a two-phase commit's transaction node (or its decision, or a
+                               ///< vote) holds data that is not of the recipe: nothing is written
+    unknown_transaction,       ///< no transaction with that id (never proposed, or removed)
+    transaction_exists,        ///< another proposal holds that transaction id
+    unknown_participant,       ///< the name is not one of the transaction's participants
+    already_voted,             ///< the participant voted otherwise already: a vote is cast once
+    already_decided,           ///< the transaction is decided: a vote after the decision is refused
+    not_decided,               ///< removing a transaction that is not decided yet
+    priority_out_of_range,     ///< a queue item's priority outside Curator's int (put_options):
+                               ///< nothing is written
+    delay_out_of_range,        ///< a queue item's delay negative or over put_options::max_delay:
+                               ///< nothing is written
+    unsupported_put_option,    ///< a priority or a delay on a queue whose layout has no room for
+                               ///< it (curator_simple), or both on one item: nothing is written
+    tls_config_invalid,        ///< session_config::tls cannot be used: a file missing or not PEM,
+                               ///< a key that does not match or opens with another password, no CA
+    tls_handshake_failed,      ///< no TLS connection to any server: protocol, a client certificate
+                               ///< the server wanted, a plaintext port, the handshake deadline
+    tls_certificate_rejected,  ///< a server's certificate failed verification (another CA,
+                               ///< expired, another host name): the log says why
 };
 
 ZKR_API const boost::system::error_category& zk_category() noexcept;

@@ -37,6 +37,7 @@
 #include <zkr/session.hpp>
 #include <zkr/shared_count.hpp>
 #include <zkr/shared_mutex.hpp>
+#include <zkr/tls.hpp>
 #include <zkr/tree_cache.hpp>
 #include <zkr/two_phase_commit.hpp>
 #include <zkr/version.hpp>

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <optional>
+#include <utility>
 
 namespace zkr::cli {
 namespace {
@@ -193,6 +195,64 @@ std::string what_is_wrong(const options& o, const command_forms& forms) {
     return {};
 }
 
+/// What is wrong with the TLS options taken together, wherever each came from (the command line
+/// or the environment): a certificate without its key or the reverse, a key password without a
+/// key, a host check turned off where nothing asked for TLS. Empty if nothing.
+std::string tls_problem(const options& o) {
+    if (!o.tls_cert.empty() && o.tls_key.empty()) {
+        return "--tls-cert ($ZKR_TLS_CERT) needs --tls-key ($ZKR_TLS_KEY): the certificate's "
+               "private key";
+    }
+    if (!o.tls_key.empty() && o.tls_cert.empty()) {
+        return "--tls-key ($ZKR_TLS_KEY) needs --tls-cert ($ZKR_TLS_CERT): the certificate that "
+               "goes with the key";
+    }
+    if (!o.tls_key_password_file.empty() && o.tls_key.empty()) {
+        return "--tls-key-password-file ($ZKR_TLS_KEY_PASSWORD_FILE) needs --tls-key "
+               "($ZKR_TLS_KEY) and --tls-cert ($ZKR_TLS_CERT): the password opens that key";
+    }
+    // Trust is never implied: the system's CAs would vouch for any public certificate.
+    if (o.uses_tls() && o.tls_ca.empty()) {
+        return "TLS needs --tls-ca FILE ($ZKR_TLS_CA): the CA that signed the servers' "
+               "certificates (--tls-ca system trusts the system's CAs)";
+    }
+    return {};
+}
+
+/// The value of environment variable `name`; nullopt when it is unset or empty.
+std::optional<std::string> environment(const char* name) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') {
+        return std::nullopt;
+    }
+    return value;
+}
+
+/// The environment's defaults of the global options, which the command line then overrides.
+/// What is wrong with them, empty if nothing.
+std::string read_environment(options& o) {
+    static constexpr std::pair<const char*, std::string options::*> text_defaults[] = {
+        {"ZKR_HOSTS", &options::hosts},
+        {"ZKR_TLS_CA", &options::tls_ca},
+        {"ZKR_TLS_CERT", &options::tls_cert},
+        {"ZKR_TLS_KEY", &options::tls_key},
+        {"ZKR_TLS_KEY_PASSWORD_FILE", &options::tls_key_password_file},
+    };
+    for (const auto& [name, field] : text_defaults) {
+        if (auto value = environment(name)) {
+            o.*field = std::move(*value);
+        }
+    }
+    // Turning the host check off is unsafe: only the documented value does, and any other is
+    // refused rather than guessed at.
+    const auto no_verify_host = environment("ZKR_TLS_NO_VERIFY_HOST");
+    if (no_verify_host && *no_verify_host != "1" && *no_verify_host != "0") {
+        return "ZKR_TLS_NO_VERIFY_HOST takes 1 (or 0), not '" + *no_verify_host + "'";
+    }
+    o.tls_no_verify_host = no_verify_host == "1";
+    return {};
+}
+
 /// -h and --help, anywhere before "--": usage, not an unknown option.
 bool asks_for_help(std::string_view word) {
     return word == "-h" || word == "--help";
@@ -242,6 +302,16 @@ std::string usage_text(std::string_view command) {
            "item,\n"
            "anything else gives it back; queue peek prints the head item; queue size the count.\n"
            "HOSTS defaults to $ZKR_HOSTS, then 127.0.0.1:2181.\n"
+           "TLS: any of the options below connects over TLS, to the servers' secure client\n"
+           "port in HOSTS. --tls-ca FILE is the PEM file of the CAs to trust, the only trust\n"
+           "(a directory: of such files, named by hash as openssl rehash names them; 'system':\n"
+           "the system's CAs); --tls-cert FILE and --tls-key FILE, the client certificate and\n"
+           "key, both PEM; --tls-key-password-file FILE, the key's password, on the first\n"
+           "line of FILE. Each defaults to its variable: $ZKR_TLS_CA, $ZKR_TLS_CERT,\n"
+           "$ZKR_TLS_KEY, $ZKR_TLS_KEY_PASSWORD_FILE. --tls-no-verify-host\n"
+           "($ZKR_TLS_NO_VERIFY_HOST=1) is UNSAFE, for tests only: it skips the check that\n"
+           "the server's certificate names the host, so anyone holding a certificate from a\n"
+           "trusted CA can pose as the server.\n"
            "\n"
            "Exit status: CMD's own (128+N if killed by signal N); 64 usage error; 69 cannot "
            "connect or\n"
@@ -252,11 +322,8 @@ std::string usage_text(std::string_view command) {
 
 std::optional<options> parse_options(int argc, char** argv, std::string& error) {
     options o;
-    if (const char* env = std::getenv("ZKR_HOSTS"); env != nullptr && *env != '\0') {
-        o.hosts = env;
-    } else {
-        o.hosts = "127.0.0.1:2181";
-    }
+    // Reported once the command line is read: a bad variable must not stand in the way of --help.
+    const auto environment_problem = read_environment(o);
     argument_reader words(argc, argv);
     auto usage_error = [&](std::string message) {
         error = std::move(message);
@@ -333,6 +400,12 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
         }
     }
     if (auto wrong = what_is_wrong(o, forms); !wrong.empty()) {
+        return usage_error(std::move(wrong));
+    }
+    if (!environment_problem.empty()) {
+        return usage_error(environment_problem);
+    }
+    if (auto wrong = tls_problem(o); !wrong.empty()) {
         return usage_error(std::move(wrong));
     }
     if (o.entry->operand == operand::topic) {

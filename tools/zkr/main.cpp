@@ -1,6 +1,7 @@
 // zkr: ZooKeeper locks, semaphores, leader election, barriers and groups from the shell.
 //
-//   zkr [--hosts HOSTS] [--session-timeout MS] [--auth USER:PASS] [--verbose] COMMAND ...
+//   zkr [--hosts HOSTS] [--session-timeout MS] [--auth USER:PASS] [--verbose] [--tls-* ...]
+//       COMMAND ...
 //
 // The subcommands, their options and handlers are one table (commands.cpp); `zkr --help` prints
 // it. Built on zkr's public API only. Exit statuses: exit_status.hpp.
@@ -21,8 +22,14 @@
 #include <boost/log/expressions.hpp>
 #include <boost/log/utility/setup/console.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace zkr::cli {
@@ -73,12 +80,60 @@ std::optional<metrics_endpoint> serve_metrics(const asio::any_io_executor& ex, c
     }
 }
 
+/// The first line of `file`, without its line end; nullopt, having said why, if it cannot be
+/// read. A password is read from a file so that it is never on a command line (ps shows those).
+std::optional<std::string> first_line_of(const std::string& file, const char* what) {
+    std::ifstream in(file);
+    std::string line;
+    if (!in || (!std::getline(in, line) && !in.eof())) {
+        std::fprintf(stderr, "zkr: cannot read %s from %s: %s\n", what, file.c_str(),
+                     std::strerror(errno));
+        return std::nullopt;
+    }
+    if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+    }
+    return line;
+}
+
+/// session_config::tls as the --tls-* options ask. Files other than the password's are the
+/// library's to read: one it cannot use fails the connection with errc::tls_config_invalid and
+/// the reason logged. False, having said why, if the password cannot be read.
+bool configure_tls(const options& o, session_config& config) {
+    tls_config tls;
+    // A CA path that cannot be looked at is taken as a file, which the library then fails to
+    // read, saying why.
+    std::error_code unexamined;
+    if (o.tls_ca == "system") {
+        tls.use_system_store = true;
+    } else if (std::filesystem::is_directory(o.tls_ca, unexamined)) {
+        tls.ca_directory = o.tls_ca;
+    } else {
+        tls.ca_file = o.tls_ca;
+    }
+    tls.certificate_file = o.tls_cert;
+    tls.key_file = o.tls_key;
+    if (!o.tls_key_password_file.empty()) {
+        auto password = first_line_of(o.tls_key_password_file, "the TLS key's password");
+        if (!password) {
+            return false;
+        }
+        tls.key_password = std::move(*password);
+    }
+    tls.verify_host = !o.tls_no_verify_host;
+    config.tls = std::move(tls);
+    return true;
+}
+
 asio::awaitable<int> run(const options& o) {
     auto ex = co_await asio::this_coro::executor;
     session_config config;
     config.hosts = o.hosts;
     config.session_timeout = o.session_timeout;
     config.digest_credentials = o.auth;
+    if (o.uses_tls() && !configure_tls(o, config)) {
+        co_return exit_unavailable;
+    }
     // A candidate that requeues, a watch and a kept node carry on after an expiry, in a new
     // ZooKeeper session.
     config.renew_after_expiry = o.requeue || o.entry->renews_session;
@@ -94,6 +149,26 @@ asio::awaitable<int> run(const options& o) {
     // Served until the command ends (serve() never ends first: it is cancelled then).
     auto done = co_await (connect_and_run(s, o) || endpoint->serve());
     co_return std::get<0>(done);
+}
+
+/// Where zkr's own log goes. The CLI reports what matters itself, except why a TLS connection
+/// failed: OpenSSL's reason ("certificate has expired") is only in the session's warnings, so
+/// with TLS those are shown too, as "zkr: ..." lines on stderr.
+void set_up_logging(const options& o) {
+    namespace logging = boost::log;
+    if (o.verbose) {
+        logging::add_console_log(std::clog, logging::keywords::format = "[%Channel%] %Message%");
+        zkr::log::set_level(zkr::log::level::debug);
+    } else if (o.uses_tls()) {
+        logging::add_console_log(
+            std::clog, logging::keywords::format = "zkr: %Message%",
+            logging::keywords::filter =
+                zkr::log::channel == std::string(zkr::log::channels::session) &&
+                zkr::log::severity >= logging::trivial::warning);
+        zkr::log::set_level(zkr::log::level::warning);
+    } else {
+        zkr::log::set_level(zkr::log::level::off);
+    }
 }
 
 }  // namespace
@@ -116,13 +191,7 @@ int main(int argc, char** argv) {
         print_version();
         return 0;
     }
-    namespace logging = boost::log;
-    if (o.verbose) {
-        logging::add_console_log(std::clog, logging::keywords::format = "[%Channel%] %Message%");
-        zkr::log::set_level(zkr::log::level::debug);
-    } else {
-        zkr::log::set_level(zkr::log::level::off);  // the CLI reports what matters itself
-    }
+    set_up_logging(o);
     boost::asio::io_context ioc;
     int status = exit_unavailable;
     boost::asio::co_spawn(ioc, run(o), [&](std::exception_ptr e, int s) {

@@ -46,6 +46,19 @@ bool read_session_timeout(argument_reader& words, const std::string& spelling, o
     return true;
 }
 
+// A file the TLS settings name: an empty name (an unset variable in a script, say) is a mistake,
+// not a request for plaintext.
+template <std::string options::*field>
+bool read_file_name(argument_reader& words, const std::string& spelling, options& o) {
+    if (!words.value(spelling, o.*field)) {
+        return false;
+    }
+    if ((o.*field).empty()) {
+        return words.fail(spelling + " takes a file name, not ''");
+    }
+    return true;
+}
+
 bool read_auth(argument_reader& words, const std::string& spelling, options& o) {
     if (!words.value(spelling, o.auth)) {
         return false;
@@ -284,6 +297,14 @@ const option_spec session_timeout{
     "--session-timeout MS", {"--session-timeout"}, read_session_timeout};
 const option_spec auth{"--auth USER:PASS", {"--auth"}, read_auth};
 const option_spec verbose{"--verbose", {"--verbose", "-v"}, set_flag<&options::verbose>};
+const option_spec tls_ca{"--tls-ca FILE", {"--tls-ca"}, read_file_name<&options::tls_ca>};
+const option_spec tls_cert{"--tls-cert FILE", {"--tls-cert"}, read_file_name<&options::tls_cert>};
+const option_spec tls_key{"--tls-key FILE", {"--tls-key"}, read_file_name<&options::tls_key>};
+const option_spec tls_key_password_file{"--tls-key-password-file FILE",
+                                        {"--tls-key-password-file"},
+                                        read_file_name<&options::tls_key_password_file>};
+const option_spec tls_no_verify_host{
+    "--tls-no-verify-host", {"--tls-no-verify-host"}, set_flag<&options::tls_no_verify_host>};
 
 const option_spec read_or_write{"--read|--write", {"--read", "--write"}, read_side};
 const option_spec timeout{"--timeout S", {"--timeout"}, read_timeout};
@@ -321,8 +342,15 @@ const option_spec claims_dir{"--claims DIR", {"--claims"}, read_claims_dir};
 }  // namespace option
 
 std::span<const option_spec* const> global_options() {
-    static constexpr const option_spec* specs[] = {&option::hosts, &option::session_timeout,
-                                                   &option::auth, &option::verbose};
+    static constexpr const option_spec* specs[] = {&option::hosts,
+                                                   &option::session_timeout,
+                                                   &option::auth,
+                                                   &option::verbose,
+                                                   &option::tls_ca,
+                                                   &option::tls_cert,
+                                                   &option::tls_key,
+                                                   &option::tls_key_password_file,
+                                                   &option::tls_no_verify_host};
     return specs;
 }
 

@@ -33,7 +33,8 @@ struct option_spec {
 
 namespace option {
 // Global: before the command's name.
-extern const option_spec hosts, session_timeout, auth, verbose;
+extern const option_spec hosts, session_timeout, auth, verbose, tls_ca, tls_cert, tls_key,
+    tls_key_password_file, tls_no_verify_host;
 // The subcommands'.
 extern const option_spec read_or_write, timeout, try_once, grace, max_hold, quiet, progress,
     max_leases, members, id, requeue, watch, json, node, force, ignore_revocation, metrics, scope,

@@ -13,10 +13,17 @@ struct subcommand;
 
 struct options {
     // Global.
-    std::string hosts;  ///< --hosts, else $ZKR_HOSTS, else 127.0.0.1:2181
+    std::string hosts = "127.0.0.1:2181";  ///< --hosts, else $ZKR_HOSTS
     std::chrono::milliseconds session_timeout{10000};
     std::string auth;  ///< USER:PASS
     bool verbose = false;
+    // TLS, each else its $ZKR_TLS_... variable; any of them connects over TLS (uses_tls()).
+    std::string tls_ca;                 ///< --tls-ca FILE: a PEM file, or a directory of them
+    std::string tls_cert;               ///< --tls-cert FILE: the client's certificate (PEM)
+    std::string tls_key;                ///< --tls-key FILE: its private key (PEM)
+    std::string tls_key_password_file;  ///< --tls-key-password-file FILE: the key's password
+    bool tls_no_verify_host = false;    ///< --tls-no-verify-host: unsafe, for tests only
+    bool uses_tls() const;
     bool version = false;
     /// -h, --help, help [COMMAND]: print the usage of that command ("" for all) and exit 0.
     std::optional<std::string> help;
