@@ -243,19 +243,42 @@ void child_process::kill(int signal) {
     }
 }
 
+child_server shared_child_server() {
+    return {shared_hosts(), ""};
+}
+
 child_process zkr_worker(const std::string& mode, const std::string& dir, int rounds,
                          const std::string& record, int hold_ms, int session_timeout_ms) {
-    return child_process({ZKR_WORKER, mode, shared_hosts(), dir, std::to_string(rounds), record,
-                          std::to_string(hold_ms), std::to_string(session_timeout_ms)},
-                         true);
+    return zkr_worker(shared_child_server(), mode, dir, rounds, record, hold_ms,
+                      session_timeout_ms);
+}
+
+child_process zkr_worker(const child_server& server, const std::string& mode,
+                         const std::string& dir, int rounds, const std::string& record, int hold_ms,
+                         int session_timeout_ms) {
+    std::vector<std::string> argv;
+    if (!server.tls_ca.empty()) {
+        argv = {"env", "ZKR_WORKER_TLS_CA=" + server.tls_ca};
+    }
+    argv.insert(argv.end(), {ZKR_WORKER, mode, server.hosts, dir, std::to_string(rounds), record,
+                             std::to_string(hold_ms), std::to_string(session_timeout_ms)});
+    return child_process(argv, true);
 }
 
 child_process peer(const std::string& driver, std::vector<std::string> args,
                    std::vector<std::string> env) {
+    return peer(shared_child_server(), driver, std::move(args), std::move(env));
+}
+
+child_process peer(const child_server& server, const std::string& driver,
+                   std::vector<std::string> args, std::vector<std::string> env) {
     std::vector<std::string> argv{"env"};
     argv.insert(argv.end(), env.begin(), env.end());
+    if (!server.tls_ca.empty()) {
+        argv.push_back("KAZOO_TLS_CA=" + server.tls_ca);
+    }
     argv.push_back(source_dir() + "/integration/peers/" + driver);
-    argv.push_back(shared_hosts());
+    argv.push_back(server.hosts);
     argv.insert(argv.end(), args.begin(), args.end());
     return child_process(argv, true, true);
 }

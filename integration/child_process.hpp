@@ -61,10 +61,25 @@ class child_process {
     std::string stderr_path_;
 };
 
+/// The server a worker or a kazoo driver connects to: its connect string and, for a TLS-only
+/// server, the CA file to trust (the worker's ZKR_WORKER_TLS_CA, the kazoo drivers'
+/// KAZOO_TLS_CA; the Curator drivers have no TLS).
+struct child_server {
+    std::string hosts;
+    std::string tls_ca;  ///< empty: plaintext
+};
+
+/// The shared server, in plaintext: where zkr_worker() and peer() connect unless told otherwise.
+child_server shared_child_server();
+
 /// zkr_test_worker in `mode` (lock, read, write, semaphore:MAX, elect:ID; see
 /// integration/worker.cpp) on `dir`.
 child_process zkr_worker(const std::string& mode, const std::string& dir, int rounds,
                          const std::string& record, int hold_ms = 2, int session_timeout_ms = 4000);
+/// zkr_worker() on `server`.
+child_process zkr_worker(const child_server& server, const std::string& mode,
+                         const std::string& dir, int rounds, const std::string& record,
+                         int hold_ms = 2, int session_timeout_ms = 4000);
 
 /// How long a test waits for a peer driver's first line: each driver's own budget for starting,
 /// connecting and its first step (integration/peers/README.md, "Budgets") is below it, so a slow
@@ -75,6 +90,9 @@ constexpr auto peer_start_limit = 60s;
 /// ("NAME=value"). Its stdin is a pipe (close_stdin), so that it never reads the test's.
 child_process peer(const std::string& driver, std::vector<std::string> args,
                    std::vector<std::string> env = {});
+/// peer() on `server`.
+child_process peer(const child_server& server, const std::string& driver,
+                   std::vector<std::string> args, std::vector<std::string> env = {});
 
 /// Expects the child's first line to be "ready" within peer_start_limit.
 void expect_ready(child_process& p, const std::string& who);

@@ -247,10 +247,15 @@ session_config config_for(const std::string& hosts, std::chrono::milliseconds se
     if (tls_test_mode() && hosts.starts_with(shared_hosts()) &&
         (hosts.size() == shared_hosts().size() || hosts[shared_hosts().size()] == '/')) {
         config.hosts = shared_secure_hosts() + hosts.substr(shared_hosts().size());
-        config.tls.emplace();
-        config.tls->ca_file = shared_test_ca().ca();
         ++tls_configs;
+        return over_tls(std::move(config), shared_test_ca().ca());
     }
+    return config;
+}
+
+session_config over_tls(session_config config, const std::string& ca_file) {
+    config.tls.emplace();
+    config.tls->ca_file = ca_file;
     return config;
 }
 

@@ -85,6 +85,8 @@ boost::asio::awaitable<void> connect(session& s);
 /// (tls_test_mode(), zk_server.hpp).
 session_config config_for(const std::string& hosts,
                           std::chrono::milliseconds session_timeout = 4000ms);
+/// `config` reaching its servers over TLS, trusting only `ca_file`.
+session_config over_tls(session_config config, const std::string& ca_file);
 /// How many configurations config_for() made for TLS.
 std::size_t tls_sessions_configured();
 

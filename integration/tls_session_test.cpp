@@ -36,9 +36,7 @@ session_config tls_session_config(const std::string& hosts, const std::string& c
     config.hosts = hosts;
     config.session_timeout = 6s;
     config.connect_timeout = 3s;
-    config.tls.emplace();
-    config.tls->ca_file = ca_file;
-    return config;
+    return over_tls(std::move(config), ca_file);
 }
 
 /// What async_connect ends with for `config` (the session closed afterwards).

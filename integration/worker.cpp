@@ -6,6 +6,8 @@
 // Each critical section (or term as leader) appends "enter <name> <pid> <fencing token>" and
 // "exit <name> <pid>" ("enter-read"/"exit-read" for readers) to RECORD_FILE with O_APPEND, and
 // prints "holding <i> <token>" on stdout while inside. <name> is "zkr", or the participant id.
+// With ZKR_WORKER_TLS_CA=FILE in its environment the session goes over TLS (HOSTS are the
+// servers' secure ports), trusting that CA file only.
 #include "records.hpp"
 
 #include <zkr/leader_election.hpp>
@@ -143,6 +145,10 @@ int main(int argc, char** argv) {
     zkr::session_config config;
     config.hosts = o.hosts;
     config.session_timeout = std::chrono::milliseconds(o.timeout_ms);
+    if (const char* ca = std::getenv("ZKR_WORKER_TLS_CA"); ca != nullptr && *ca != '\0') {
+        config.tls.emplace();
+        config.tls->ca_file = ca;
+    }
     zkr::session session(ioc.get_executor(), config);
     int status = 1;
     asio::co_spawn(ioc, run(o, session), [&](std::exception_ptr e, bool ok) {

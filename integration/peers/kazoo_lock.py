@@ -32,6 +32,10 @@ Modes (environment):
                           in the directory, even one queued after it: see
                           README.md before letting writers queue behind it.
 
+Environment, with any mode:
+  KAZOO_TLS_CA=FILE       connect with use_ssl, trusting FILE (peer_steps.py):
+                          HOSTS are the servers' secure ports.
+
 A fresh Lock object is used per iteration, and an acquire that fails with
 NoNodeError is retried: kazoo caches "parent exists" per Lock object, but a
 parent created by Curator is a container node that the server deletes once

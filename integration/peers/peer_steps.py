@@ -73,15 +73,27 @@ class Peer:
         self.said = True
 
     def connect(self, hosts):
-        """A started client, connected within the budget (step "connect")."""
-        client = KazooClient(hosts=hosts, timeout=SESSION_TIMEOUT_S)
+        """A started client, connected within the budget (step "connect"); over TLS when
+        KAZOO_TLS_CA names a CA file (HOSTS are then the servers' secure ports)."""
+        tls = tls_options()
+        client = KazooClient(hosts=hosts, timeout=SESSION_TIMEOUT_S, **tls)
         client.add_listener(lambda state: self.note("connection %s" % state))
         try:
             client.start(timeout=self.left())
         except Exception as e:  # kazoo raises its handler's timeout_exception
             self.fail("could not connect to %s: %r" % (hosts, e))
-        self.step("connect to %s" % hosts)
+        self.step("connect to %s%s" % (hosts, " (TLS)" if tls else ""))
         return client
+
+
+def tls_options():
+    """KazooClient's TLS arguments from the environment: with KAZOO_TLS_CA=FILE, use_ssl with that
+    CA file as trust (kazoo adds the system store and does not check host names, as
+    kazoo_tls_probe.py notes); none without it."""
+    ca = os.environ.get("KAZOO_TLS_CA", "")
+    if not ca:
+        return {}
+    return {"use_ssl": True, "verify_certs": True, "ca": ca}
 
 
 def usage(text):
