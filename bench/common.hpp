@@ -313,6 +313,7 @@ struct sessions_result {
     std::int64_t threads_added;
     std::int64_t rss_bytes;
     std::int64_t heap_bytes;
+    std::int64_t cpu_ns = 0;  ///< the process's CPU while they connected
 };
 
 /// The baseline of a memory measurement: the allocator gives back what earlier scenarios freed,
@@ -326,7 +327,7 @@ inline void say_sessions(const sessions_result& r) {
                       .num("cycles", static_cast<std::int64_t>(r.sessions))
                       .num("sessions", static_cast<std::int64_t>(r.sessions))
                       .num("wall_ns", r.wall_ns)
-                      .num("cpu_ns", 0)
+                      .num("cpu_ns", r.cpu_ns)
                       .num("threads_added", r.threads_added)
                       .num("rss_bytes", r.rss_bytes)
                       .num("heap_bytes", r.heap_bytes)

@@ -779,6 +779,7 @@ void run_sessions(const bench::command& cmd) {
     const auto threads0 = bench::thread_count();
     const auto rss0 = bench::rss_bytes();
     const auto heap0 = bench::heap_bytes();
+    const auto cpu0 = bench::cpu_ns();
     const auto start = now_ns();
     std::vector<std::unique_ptr<connection>> conns;
     conns.reserve(n);
@@ -790,7 +791,7 @@ void run_sessions(const bench::command& cmd) {
     }
     const auto wall = now_ns() - start;
     bench::say_sessions({n, wall, bench::thread_count() - threads0, bench::rss_bytes() - rss0,
-                         bench::heap_bytes() - heap0});
+                         bench::heap_bytes() - heap0, bench::cpu_ns() - cpu0});
     expect("end");
 }
 

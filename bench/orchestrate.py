@@ -36,10 +36,13 @@ DEFAULT_ROWS = ["floor-seq", "floor-pipe", "floor-hop", "floor-st", "zkr", "cura
 # re-resolution on every poll). Extra rows, on request: the pipelined floor with the C client's
 # defaults (re-resolving its hosts every time it polls), and zkr from another build tree
 # (--zkr-alt-build), to measure a change side by side with the current code.
-ALL_ROWS = DEFAULT_ROWS[:5] + ["floor-pipe-defaults", "zkr-alt"] + DEFAULT_ROWS[5:]
+ALL_ROWS = DEFAULT_ROWS[:5] + ["floor-pipe-defaults", "zkr-alt", "zkr-tls"] + DEFAULT_ROWS[5:]
+# zkr-tls: zkr with every session over TLS to the same server's secure port (--secure-hosts,
+# --tls-ca; bench/tls.sh starts such a server).
 # The rows that can hold a thousand idle sessions or ten thousand queued waiters in one process
 # (Curator and kazoo spend a thread per blocked acquirer).
-BIG_ROWS = ("floor-pipe", "floor-hop", "floor-st", "floor-pipe-defaults", "zkr", "zkr-alt")
+BIG_ROWS = ("floor-pipe", "floor-hop", "floor-st", "floor-pipe-defaults", "zkr", "zkr-alt",
+            "zkr-tls")
 CURATOR_CP = "/usr/share/java/curator-recipes.jar:/usr/share/java/slf4j-nop.jar"
 
 
@@ -188,8 +191,13 @@ class Driver:
         self.stderr.close()
 
 
-def driver_argv(row, build, hosts, alt_build=None):
+def driver_argv(row, build, hosts, alt_build=None, tls=None):
+    """`tls`: (the server's secure connect string, the CA file) for row zkr-tls."""
     bench = os.path.join(build, "bench")
+    if row == "zkr-tls":
+        if not tls or not all(tls):
+            raise ValueError("row zkr-tls needs --secure-hosts and --tls-ca")
+        return [os.path.join(bench, "zkr-bench-zkr"), "--hosts", tls[0], "--tls-ca", tls[1]]
     if row == "floor-pipe-defaults":
         # zoo_set_servers_resolution_delay left uncalled (the other floor rows: -1, as zkr).
         return [os.path.join(bench, "zkr-bench-floor"), "--hosts", hosts, "--mode", "pipelined",
@@ -276,6 +284,9 @@ def analyse(kind, d, packets, watches):
         m["rss_bytes_per_session"] = d["rss_bytes"] / n
         m["heap_bytes_per_session"] = d.get("heap_bytes", 0) / n
         m["open_s"] = d["wall_ns"] / 1e9
+        # Connected one after another: each connection's set-up (TCP, TLS, ZooKeeper's own).
+        m["connect_ms_per_session"] = d["wall_ns"] / 1e6 / n
+        m["connect_cpu_us_per_session"] = d["cpu_ns"] / 1e3 / n
     return m
 
 
@@ -423,6 +434,8 @@ TABLE += [
     ("sessions", "rss_bytes_per_session", "client RSS bytes/session", "%.0f"),
     ("sessions", "heap_bytes_per_session", "client heap bytes/session", "%.0f"),
     ("sessions", "open_s", "time to connect all (s)", "%.2f"),
+    ("sessions", "connect_ms_per_session", "connect time per session (ms)", "%.2f"),
+    ("sessions", "connect_cpu_us_per_session", "client CPU per connect (us)", "%.0f"),
 ]
 
 
@@ -755,6 +768,8 @@ def render(results, rows, meta, big_n, sessions_n=1000):
     pairs = [("zkr", "floor-st"), ("zkr", "floor-pipe"), ("zkr", "curator")]
     if "zkr-alt" in rows:
         pairs += [("zkr-alt", "floor-pipe"), ("zkr-alt", "curator")]
+    if "zkr-tls" in rows:
+        pairs += [("zkr-tls", "zkr"), ("zkr-tls", "floor-st")]
     pairs = [(n, d) for n, d in pairs if n in rows and d in rows]
     head = ["scenario", "metric"] + rows + ["%s/%s" % p for p in pairs]
     table = [head]
@@ -852,6 +867,8 @@ def main():
     ap.add_argument("--rows", default=",".join(DEFAULT_ROWS),
                     help="any of " + ",".join(ALL_ROWS))
     ap.add_argument("--zkr-alt-build", help="build tree whose zkr driver is row zkr-alt")
+    ap.add_argument("--secure-hosts", help="the server's TLS connect string, for row zkr-tls")
+    ap.add_argument("--tls-ca", help="the CA file the zkr-tls row trusts")
     ap.add_argument("--scenarios", default="uncontended,c2,c8,c32,w32,wbig,sessions")
     ap.add_argument("--waiters", type=int, help="queued waiters of the big scenario")
     ap.add_argument("--sessions", type=int, help="idle sessions of the sessions scenario")
@@ -899,7 +916,7 @@ def main():
     scenarios.append(("wbig", "waiters", {"n": big_n, "shared": 1}, big_rows, 900))
     # A thousand idle sessions in one process: the old transport (floor-pipe), the new one bare
     # (floor-st) and zkr.
-    session_rows = [r for r in rows if r in ("floor-pipe", "floor-st", "zkr", "zkr-alt")]
+    session_rows = [r for r in rows if r in ("floor-pipe", "floor-st", "zkr", "zkr-alt", "zkr-tls")]
     scenarios.append(("sessions", "sessions", {"n": sessions_n}, session_rows, 300))
     # The long queues (the hardening issue): 20,000 waiters on one session (past the watch
     # budget: part are refused) and on four; zkr against an earlier build (zkr-alt).
@@ -929,7 +946,8 @@ def main():
                     % (run_id, failures[row], kind, row), host, port, 120)
 
     def start(row):
-        drivers[row] = Driver(row, driver_argv(row, a.build, a.hosts, a.zkr_alt_build), log_dir)
+        drivers[row] = Driver(row, driver_argv(row, a.build, a.hosts, a.zkr_alt_build,
+                                               (a.secure_hosts, a.tls_ca)), log_dir)
         try:
             warm_up(row)
         except DriverError as e:

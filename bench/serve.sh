@@ -7,8 +7,9 @@
 # TARGET... in the Release tree of bench/run.sh ($ZKR_BENCH_BUILD, default build/bench-release)
 # under /tmp/zkr-build.lock, so that it never overlaps the machine's other builds, and starts a
 # throw-away standalone ZooKeeper on a free loopback port, stopped again by a trap whatever
-# happens. Sets $root, $build, $hosts and $zkdir (the server's directory). The server's heap is
-# $BENCH_SERVER_HEAP (default 1g).
+# happens. Sets $root, $build, $hosts, $secure_hosts and $zkdir (the server's directory). The
+# server's heap is $BENCH_SERVER_HEAP (default 1g); $BENCH_SERVER_OPTIONS, more options of
+# tools/zk.sh start (bench/tls.sh: a TLS port beside the plaintext one).
 #
 #   bench_side_by_side NAME TARGET... -- ARG...
 #
@@ -35,7 +36,15 @@ bench_build_and_serve() {
     # The test scripts run the server with C1 only (fast start) and a 256 MB heap; a benchmark
     # wants the JIT a production server has (the last -XX option wins).
     export ZK_JAVA_OPTS="-XX:TieredStopAtLevel=4 -Xmx${BENCH_SERVER_HEAP:-1g}"
-    hosts=$(bash "$root/tools/zk.sh" start "$zkdir")
+    # shellcheck disable=SC2086  # BENCH_SERVER_OPTIONS: zk.sh start's options, word by word
+    hosts=$(bash "$root/tools/zk.sh" start "$zkdir" ${BENCH_SERVER_OPTIONS:-})
+    # With a TLS port (BENCH_SERVER_OPTIONS="--tls CA_DIR --plaintext"), start names the secure
+    # ports: $hosts stays the plaintext connect string, $secure_hosts is the TLS one.
+    secure_hosts=
+    if [[ -f $zkdir/secure_hosts ]]; then
+        secure_hosts=$hosts
+        hosts=$(bash "$root/tools/zk.sh" hosts "$zkdir")
+    fi
     echo "== ZooKeeper $(echo srvr | nc -N -w 2 "${hosts%:*}" "${hosts##*:}" | head -1 | sed 's/.*version: //; s/-.*//') on $hosts" >&2
 }
 

@@ -4,8 +4,9 @@
 // not a coroutine frame of ours). Boost.Log is disabled, as in the examples: with logging enabled
 // the library formats its debug records (see bench/README.md).
 //
-//   zkr-bench-zkr --hosts HOST:PORT
-// then the line protocol of common.hpp on stdin/stdout.
+//   zkr-bench-zkr --hosts HOST:PORT [--tls-ca FILE]
+// then the line protocol of common.hpp on stdin/stdout. With --tls-ca, every session goes over
+// TLS (HOST:PORT is then the server's secure port) trusting that CA (bench/tls.sh).
 #include "common.hpp"
 
 #include <zkr/mutex.hpp>
@@ -32,6 +33,7 @@ using bench::die;
 using bench::now_ns;
 
 std::string g_hosts;
+std::string g_tls_ca;  // empty: plaintext
 asio::io_context g_ioc;
 
 /// Runs `aw` on the io_context thread; the calling (protocol) thread waits for it.
@@ -78,6 +80,10 @@ struct sessions {
         zkr::session_config config;
         config.hosts = g_hosts;
         config.session_timeout = std::chrono::seconds(30);
+        if (!g_tls_ca.empty()) {
+            config.tls.emplace();
+            config.tls->ca_file = g_tls_ca;
+        }
         for (std::size_t i = 0; i < n; ++i) {
             list.push_back(std::make_unique<zkr::session>(g_ioc.get_executor(), config));
         }
@@ -349,12 +355,13 @@ void run_sessions(const bench::command& cmd) {
     const auto threads0 = bench::thread_count();
     const auto rss0 = bench::rss_bytes();
     const auto heap0 = bench::heap_bytes();
+    const auto cpu0 = bench::cpu_ns();
     const auto start = now_ns();
     sessions ss;
     block_on(ss.open(n));
     const auto wall = now_ns() - start;
     bench::say_sessions({n, wall, bench::thread_count() - threads0, bench::rss_bytes() - rss0,
-                         bench::heap_bytes() - heap0});
+                         bench::heap_bytes() - heap0, bench::cpu_ns() - cpu0});
     teardown(ss);
 }
 
@@ -364,10 +371,12 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         if (std::string(argv[i]) == "--hosts") {
             g_hosts = argv[i + 1];
+        } else if (std::string(argv[i]) == "--tls-ca") {
+            g_tls_ca = argv[i + 1];
         }
     }
     if (g_hosts.empty()) {
-        std::cerr << "usage: zkr-bench-zkr --hosts HOST:PORT\n";
+        std::cerr << "usage: zkr-bench-zkr --hosts HOST:PORT [--tls-ca FILE]\n";
         return 2;
     }
     boost::log::core::get()->set_logging_enabled(false);
