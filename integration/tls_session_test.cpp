@@ -10,6 +10,7 @@
 
 #include <zkr/log.hpp>
 #include <zkr/mutex.hpp>
+#include <zkr/observer.hpp>
 #include <zkr/session.hpp>
 
 #include <boost/asio/use_awaitable.hpp>
@@ -19,6 +20,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -259,6 +261,49 @@ TEST(TlsSessionCertificates, ExpiredAndWrongHostCertificatesFailTheConnect) {
     // What verify_host = false gives away: a certificate for another host is taken.
     config.tls->verify_host = false;
     EXPECT_TRUE(locks_over(config));
+}
+
+/// Counts the session's disconnections (session_config::observer; driver thread).
+struct tls_disconnection_counter final : observer {
+    std::atomic<int> suspensions{0};
+    void session_state_changed(session_state, session_state to) noexcept override {
+        if (to == session_state::suspended) {
+            ++suspensions;
+        }
+    }
+};
+
+TEST(TlsSessionEnsemble, ReconnectionsReachTheNextServerThroughItsOwnTunnel) {
+    const auto& ca = shared_test_ca();
+    zk_server ensemble(tls_server_options{ca.dir()}, 3);
+    auto counter = std::make_shared<tls_disconnection_counter>();
+    auto config = tls_session_config(ensemble.hosts(), ca.ca());
+    config.session_timeout = 10s;       // outlives every restart
+    config.dedicated_io_thread = true;  // the restarts block this thread, not the session
+    config.observer = counter;
+    run(
+        [&](asio::io_context& ioc) -> asio::awaitable<void> {
+            session s(ioc.get_executor(), config);
+            co_await connect(s);
+            const auto id = s.id().id;
+            mutex m(s, fresh_root() + "/lock");
+            auto lk = co_await m.async_lock(asio::use_awaitable);
+            // Every member killed and started again in turn: the one the session uses among
+            // them, so that it moves to another member, through that member's tunnel.
+            for (int n = 1; n <= 3; ++n) {
+                ensemble.kill(n);
+                ensemble.restart(n);
+                CO_REQUIRE(co_await eventually(
+                    [&] { return s.state() == session_state::connected; }, 30s));
+            }
+            EXPECT_GE(counter->suspensions.load(), 1);
+            EXPECT_EQ(s.id().id, id) << "the same session throughout";
+            EXPECT_TRUE(lk.owns());
+            auto [ec] = co_await lk.async_release(tuple);
+            EXPECT_FALSE(ec) << ec.message();
+            co_await s.async_close(tuple);
+        },
+        180s);
 }
 
 }  // namespace
