@@ -51,7 +51,8 @@ constexpr auto poll_interval = std::chrono::milliseconds(50);
 
 }  // namespace
 
-partitioned_ensemble::partitioned_ensemble(int members) : members_(members) {
+partitioned_ensemble::partitioned_ensemble(int members, std::optional<tls_server_options> tls)
+    : members_(members), tls_(tls.has_value()) {
     if (members < 2) {
         throw std::invalid_argument("a partitioned ensemble needs at least two servers");
     }
@@ -84,7 +85,10 @@ partitioned_ensemble::partitioned_ensemble(int members) : members_(members) {
         }
     }
     peers.close();
-    servers_ = std::make_unique<zk_server>(members, dir_, peers_file);
+    if (tls) {
+        tls->plaintext = true;  // mode() asks srvr on the plaintext port
+    }
+    servers_ = std::make_unique<zk_server>(members, dir_, peers_file, tls);
 }
 
 partitioned_ensemble::~partitioned_ensemble() {
@@ -94,7 +98,8 @@ partitioned_ensemble::~partitioned_ensemble() {
 }
 
 std::string partitioned_ensemble::client_address(int i) const {
-    return "127.0.0.1:" + port_in_file(dir_ + "/" + std::to_string(i) + "/port");
+    return "127.0.0.1:" +
+           port_in_file(dir_ + "/" + std::to_string(i) + (tls_ ? "/secure_port" : "/port"));
 }
 
 std::string partitioned_ensemble::mode(int i) const {

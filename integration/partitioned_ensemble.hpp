@@ -15,6 +15,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,15 +24,19 @@ namespace zkr::test {
 
 class partitioned_ensemble {
   public:
-    /// Starts `members` servers (ids 1..members) and waits until every one of them serves.
-    explicit partitioned_ensemble(int members);
+    /// Starts `members` servers (ids 1..members) and waits until every one of them serves. With
+    /// `tls`, each server also has a TLS client port, which client_address() then names; the
+    /// plaintext port stays open for the test's own four-letter words (mode()).
+    explicit partitioned_ensemble(int members,
+                                  std::optional<tls_server_options> tls = std::nullopt);
     ~partitioned_ensemble();
     partitioned_ensemble(const partitioned_ensemble&) = delete;
     partitioned_ensemble& operator=(const partitioned_ensemble&) = delete;
 
     int size() const { return members_; }
 
-    /// "127.0.0.1:<port>": server i's client port, reached directly (never through a proxy).
+    /// "127.0.0.1:<port>": server i's client port (its TLS port with `tls`), reached directly
+    /// (never through a proxy).
     std::string client_address(int i) const;
 
     /// The servers themselves (zk.sh): every client address as one connect string, kill,
@@ -106,6 +111,7 @@ class partitioned_ensemble {
     void set(int i, int j, bool cut);
 
     int members_;
+    bool tls_;
     cut_style style_ = cut_style::close;
     std::string dir_;
     std::map<std::pair<int, int>, link> links_;  // (lower id, higher id)

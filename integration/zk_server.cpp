@@ -25,11 +25,6 @@ zk_server::zk_server(int members, std::string java_opts)
     start(members > 1 ? "--ensemble " + std::to_string(members) : "");
 }
 
-zk_server::zk_server(int members, std::string dir, const std::string& peers_file)
-    : dir_(std::move(dir)) {
-    start("--ensemble " + std::to_string(members) + " --peers '" + peers_file + "'");
-}
-
 namespace {
 std::string quoted_for_shell(const std::string& word) {
     return "'" + word + "'";
@@ -43,6 +38,13 @@ std::string zk_sh_tls_options(const tls_server_options& tls) {
     return tls.plaintext ? options + " --plaintext" : options;
 }
 }  // namespace
+
+zk_server::zk_server(int members, std::string dir, const std::string& peers_file,
+                     const std::optional<tls_server_options>& tls)
+    : dir_(std::move(dir)) {
+    start("--ensemble " + std::to_string(members) + " --peers " + quoted_for_shell(peers_file) +
+          (tls ? zk_sh_tls_options(*tls) : ""));
+}
 
 zk_server::zk_server(const tls_server_options& tls, int members) : dir_(fresh_temp_dir() + "/zk") {
     start((members > 1 ? "--ensemble " + std::to_string(members) : "") + zk_sh_tls_options(tls));

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -31,8 +32,10 @@ class zk_server {
     explicit zk_server(int members = 1, std::string java_opts = {});
     /// An ensemble of `members` servers in `dir` (".../zk" in a directory of fresh_temp_dir();
     /// `dir` is removed on destruction, and its parent if empty) whose servers reach one another
-    /// where `peers_file` says (tools/zk.sh start --peers).
-    zk_server(int members, std::string dir, const std::string& peers_file);
+    /// where `peers_file` says (tools/zk.sh start --peers), with a TLS client port when `tls`
+    /// says so (hosts() then names the secure ports).
+    zk_server(int members, std::string dir, const std::string& peers_file,
+              const std::optional<tls_server_options>& tls = std::nullopt);
     /// `members` servers with a TLS client port; hosts() names the secure ports.
     explicit zk_server(const tls_server_options& tls, int members = 1);
     ~zk_server();

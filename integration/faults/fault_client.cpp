@@ -27,6 +27,9 @@
 //
 // MAX_HOLD_MS > 0 bounds every hold (mutex_options::max_hold, semaphore_options::max_hold): holds
 // longer than that are taken back in the middle of the section, which the holder is told of.
+//
+// ZKR_FAULT_TLS_CA=FILE: every session goes over TLS (session_config::tls), trusting the CAs of
+// FILE only; HOSTS then names the servers' TLS ports.
 #include "history.hpp"
 
 #include <zkr/leader_election.hpp>
@@ -279,6 +282,10 @@ asio::awaitable<void> run() {
     config.connect_timeout = 3s;
     config.dedicated_io_thread = opt->dedicated;
     config.renew_after_expiry = opt->renew;
+    if (const char* ca = std::getenv("ZKR_FAULT_TLS_CA"); ca != nullptr && *ca != '\0') {
+        config.tls.emplace();
+        config.tls->ca_file = ca;
+    }
     const auto tuple = asio::as_tuple(asio::use_awaitable);
     record("S " + pid_text + " " + std::to_string(now_ns()));
     while (!stop_requested()) {

@@ -10,6 +10,7 @@
 
 #include "../partitioned_ensemble.hpp"
 #include "../test_support.hpp"
+#include "../tls_material.hpp"
 
 #include <gtest/gtest.h>
 
@@ -24,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <regex>
@@ -55,9 +57,59 @@ void sleep_ms(long ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
-std::vector<report>& all_reports() {
-    static std::vector<report> reports;
-    return reports;
+/// How the clients reach the servers: in plaintext, or with every client session over TLS to the
+/// servers' TLS ports, trusting `ca_file`: the fault clients' sessions and those of the `zkr`
+/// commands the nemesis runs. The harness itself then watches through the servers' plaintext
+/// ports (the lock directory, srvr), which the TLS servers keep open for it.
+struct client_transport {
+    std::string ca_file;  // empty: plaintext
+
+    bool tls() const { return !ca_file.empty(); }
+    /// A run's name in the tables: "-tls" after it over TLS.
+    std::string run_name(const std::string& name) const { return tls() ? name + "-tls" : name; }
+};
+
+/// The TLS servers of the runs over TLS, with their plaintext ports kept for the harness, and
+/// the clients that trust their CA.
+test::tls_server_options tls_servers() {
+    test::tls_server_options tls{test::shared_test_ca().dir()};
+    tls.plaintext = true;
+    return tls;
+}
+client_transport tls_clients() {
+    return {test::shared_test_ca().ca()};
+}
+
+/// The runs of this process whose long-mode table goes to one section of RESULTS.md.
+struct results_section {
+    std::string filter;  // the gtest filter of the long run that writes it
+    std::string note;    // what the runs have in common, before the rules
+    std::vector<report> reports;
+};
+
+/// Every section this process has runs for, by heading: plaintext runs in the first section,
+/// the runs over TLS in a section of their own.
+std::map<std::string, results_section>& results_sections() {
+    static std::map<std::string, results_section> sections;
+    return sections;
+}
+
+results_section& results_of(const client_transport& clients) {
+    if (!clients.tls()) {
+        return results_sections()
+            .try_emplace("# Fault-injection results (long mode)",
+                         results_section{"Faults.*", "", {}})
+            .first->second;
+    }
+    return results_sections()
+        .try_emplace("## Locks over TLS",
+                     results_section{"Faults.*OverTls",
+                                     "The runs of Faults.StandaloneServer and "
+                                     "Faults.Partitions (the first two sections) with every "
+                                     "client session over TLS, to the servers' TLS ports; the "
+                                     "harness watches through their plaintext ports.\n\n",
+                                     {}})
+        .first->second;
 }
 
 struct run_spec {
@@ -87,8 +139,8 @@ bool is_partition(const std::string& kind) {
 class harness {
   public:
     /// With `net`, client i connects to server i mod n + 1 only, and the partition faults apply.
-    harness(zk_server& server, run_spec spec, partitioned_ensemble* net = nullptr)
-        : server_(server), net_(net), spec_(std::move(spec)) {
+    harness(zk_server& server, run_spec spec, partitioned_ensemble* net, client_transport clients)
+        : server_(server), net_(net), spec_(std::move(spec)), clients_(std::move(clients)) {
         char templ[] = "/tmp/zkr-faults-XXXXXX";
         dir_ = ::mkdtemp(templ);
         zpath_ = "/faults/" + spec_.name + "-" + std::to_string(::getpid()) + "-" +
@@ -202,7 +254,7 @@ class harness {
             [&] {
                 left.clear();
                 for (const auto& d : dirs) {
-                    for (auto& n : test::list_children(server_.hosts(), d)) {
+                    for (auto& n : test::list_children(watching_hosts(), d)) {
                         left.push_back(d + "/" + n);
                     }
                 }
@@ -245,6 +297,11 @@ class harness {
 
   private:
     void start(std::size_t i) { start_slot(i); }
+
+    /// Where the harness itself looks at the lock directory: the plaintext ports.
+    std::string watching_hosts() const {
+        return clients_.tls() ? server_.plaintext_hosts() : server_.hosts();
+    }
 
     /// A partition pattern, for the ensemble as it is now.
     struct partition_plan {
@@ -376,10 +433,15 @@ class harness {
         // Both ways of keeping a blocked resource write from stalling the session's pings:
         // even slots give the session zkr's own thread, odd ones write from a helper thread.
         const auto hosts = net_ != nullptr ? net_->client_address(server_of(i)) : server_.hosts();
-        slots_[i] = std::make_unique<child_process>(std::vector<std::string>{
-            ZKR_FAULT_CLIENT, spec_.mode, hosts, zpath_, history, dir_ + "/resource",
-            dir_ + "/stop", std::to_string(spec_.session_ms), "0",
-            i % 2 == 0 ? "dedicated" : "shared", std::to_string(spec_.max_hold_ms)});
+        std::vector<std::string> argv;
+        if (clients_.tls()) {
+            argv = {"env", "ZKR_FAULT_TLS_CA=" + clients_.ca_file};  // env execs: the same pid
+        }
+        argv.insert(argv.end(),
+                    {ZKR_FAULT_CLIENT, spec_.mode, hosts, zpath_, history, dir_ + "/resource",
+                     dir_ + "/stop", std::to_string(spec_.session_ms), "0",
+                     i % 2 == 0 ? "dedicated" : "shared", std::to_string(spec_.max_hold_ms)});
+        slots_[i] = std::make_unique<child_process>(argv);
     }
 
     /// Another client takes the lock away from its holder: `zkr revoke --force --grace 0`, which
@@ -389,7 +451,10 @@ class harness {
     /// It answers for its section until the eviction starts (nothing could enter before its node
     /// went); its later writes must be refused. Returns the evicted token.
     long revoke_holder() {
-        const std::string zkr = std::string(ZKR_CLI) + " --hosts " + server_.hosts() + " ";
+        std::string zkr = std::string(ZKR_CLI) + " --hosts " + server_.hosts() + " ";
+        if (clients_.tls()) {
+            zkr += "--tls-ca '" + clients_.ca_file + "' ";
+        }
         const std::regex node(R"re("node": ?"([^"]+)")re"), token(R"re("fencing_token": ?(\d+))re");
         for (int attempt = 0; attempt < 20; ++attempt) {
             const auto i = holder_slot();
@@ -460,16 +525,21 @@ class harness {
     zk_server& server_;
     partitioned_ensemble* net_;
     run_spec spec_;
+    client_transport clients_;
     std::string dir_, zpath_;
     std::vector<std::unique_ptr<child_process>> slots_;
     std::mt19937 rng_{std::random_device{}()};
 };
 
-void run_faults(zk_server& server, const run_spec& spec, partitioned_ensemble* net = nullptr) {
+/// One run: `spec`'s faults under its clients, reached as `clients` says (the run's name marked
+/// as theirs), then the checks.
+void run_faults(zk_server& server, run_spec spec, partitioned_ensemble* net = nullptr,
+                const client_transport& clients = {}) {
+    spec.name = clients.run_name(spec.name);
     if (!selected(spec.name)) {
         return;
     }
-    harness h(server, spec, net);
+    harness h(server, spec, net, clients);
     h.wait_started();
     const auto t0 = std::chrono::steady_clock::now();
     int round = 0;
@@ -514,7 +584,7 @@ void run_faults(zk_server& server, const run_spec& spec, partitioned_ensemble* n
         }
     }
     std::printf("%s\n", summary_table({r}).c_str());
-    all_reports().push_back(std::move(r));
+    results_of(clients).reports.push_back(std::move(r));
 }
 
 /// Forced revocation, on holds bounded by max_hold: both take locks away from holders.
@@ -535,23 +605,36 @@ std::vector<std::string> standalone_lock_faults() {
             "restart_server"};
 }
 
+/// The runs on a standalone server, its clients reaching it as `clients` says.
+void standalone_server_runs(zk_server& server, const client_transport& clients) {
+    const auto run = [&](run_spec spec) { run_faults(server, std::move(spec), nullptr, clients); };
+    run({"lock", "lock", 1, 5, 2000, standalone_lock_faults()});
+    run({"election", "election", 1, 5, 2000,
+         long_mode()
+             ? standalone_lock_faults()
+             : std::vector<std::string>{"kill_holder", "freeze_client", "pause_server_long"}});
+    run({"semaphore-2", "semaphore:2", 2, 5, 2000,
+         long_mode()
+             ? standalone_lock_faults()
+             : std::vector<std::string>{"kill_holder", "freeze_client", "pause_server_long"}});
+    run(bounded_lock_run());
+    // Sessions that renew after expiry: the same session objects carry on through every expiry.
+    run({"lock-renewing", "lock+renew", 1, 5, 2000,
+         long_mode() ? standalone_lock_faults()
+                     : std::vector<std::string>{"freeze_client", "pause_server_long"}});
+}
+
 TEST(Faults, StandaloneServer) {
     zk_server server;
-    run_faults(server, {"lock", "lock", 1, 5, 2000, standalone_lock_faults()});
-    run_faults(server, {"election", "election", 1, 5, 2000,
-                        long_mode() ? standalone_lock_faults()
-                                    : std::vector<std::string>{"kill_holder", "freeze_client",
-                                                               "pause_server_long"}});
-    run_faults(server, {"semaphore-2", "semaphore:2", 2, 5, 2000,
-                        long_mode() ? standalone_lock_faults()
-                                    : std::vector<std::string>{"kill_holder", "freeze_client",
-                                                               "pause_server_long"}});
-    run_faults(server, bounded_lock_run());
-    // Sessions that renew after expiry: the same session objects carry on through every expiry.
-    run_faults(server,
-               {"lock-renewing", "lock+renew", 1, 5, 2000,
-                long_mode() ? standalone_lock_faults()
-                            : std::vector<std::string>{"freeze_client", "pause_server_long"}});
+    standalone_server_runs(server, {});
+}
+
+/// The same runs with every client session over TLS: the lock's holders and waiters through the
+/// server's restart, kills, freezes, pauses and forced revocations (`zkr revoke` over TLS too),
+/// each client's tunnel connecting and handshaking again after every one of them.
+TEST(Faults, StandaloneServerOverTls) {
+    zk_server server(tls_servers());
+    standalone_server_runs(server, tls_clients());
 }
 
 TEST(Faults, Ensemble) {
@@ -562,10 +645,14 @@ TEST(Faults, Ensemble) {
                                     : std::vector<std::string>{"kill_leader", "kill_follower"}});
 }
 
-/// Partitions between the servers of a three-node ensemble (short mode) or a five-node one (long
-/// mode), clients on every server.
-TEST(Faults, Partitions) {
-    partitioned_ensemble net(long_mode() ? 5 : 3);
+/// Three servers in short mode, five in long mode.
+int partitioned_ensemble_size() {
+    return long_mode() ? 5 : 3;
+}
+
+/// Partitions between the servers of `net`, clients on every server, reaching it as `clients`
+/// says.
+void partition_runs(partitioned_ensemble& net, const client_transport& clients) {
     const auto patterns = [](std::vector<std::string> short_mode) {
         return long_mode() ? std::vector<std::string>{"isolate_leader",
                                                       "split_leader_minority",
@@ -577,14 +664,26 @@ TEST(Faults, Partitions) {
                                                       "bridge_silent"}
                            : short_mode;
     };
+    const auto run = [&](run_spec spec) {
+        run_faults(net.servers(), std::move(spec), &net, clients);
+    };
     // Short mode: the silent cut here; Partition.* closes connections.
-    run_faults(net.servers(),
-               {"lock-partition", "lock", 1, 5, 2000, patterns({"isolate_leader_silent"})}, &net);
-    run_faults(net.servers(), {"election-partition", "election", 1, 5, 2000, patterns({"bridge"})},
-               &net);
-    run_faults(net.servers(),
-               {"semaphore-2-partition", "semaphore:2", 2, 5, 2000, patterns({"isolate_follower"})},
-               &net);
+    run({"lock-partition", "lock", 1, 5, 2000, patterns({"isolate_leader_silent"})});
+    run({"election-partition", "election", 1, 5, 2000, patterns({"bridge"})});
+    run({"semaphore-2-partition", "semaphore:2", 2, 5, 2000, patterns({"isolate_follower"})});
+}
+
+TEST(Faults, Partitions) {
+    partitioned_ensemble net(partitioned_ensemble_size());
+    partition_runs(net, {});
+}
+
+/// The same partitions with every client session over TLS to its own server's TLS port (the
+/// servers' links still proxied): holders cut off with their server are told of the loss through
+/// their tunnels, which connect again after the heal.
+TEST(Faults, PartitionsOverTls) {
+    partitioned_ensemble net(partitioned_ensemble_size(), tls_servers());
+    partition_runs(net, tls_clients());
 }
 
 /// The checker on a history written by hand: a holder told of its loss 2 ms after the next one
@@ -641,29 +740,41 @@ TEST(Faults, ALongRunRewritesOnlyItsOwnSectionOfTheResults) {
     std::filesystem::remove_all(dir);
 }
 
-/// Prints (and in long mode writes) the table of every run of this process.
+/// Prints the table of every run of this process; in long mode writes each section's table.
 class summary_writer : public ::testing::Environment {
   public:
     void TearDown() override {
-        if (all_reports().empty()) {
+        std::vector<report> every;
+        for (const auto& [heading, section] : results_sections()) {
+            every.insert(every.end(), section.reports.begin(), section.reports.end());
+        }
+        if (every.empty()) {
             return;
         }
-        const auto table = summary_table(all_reports());
-        std::printf("\n== fault-injection summary ==\n%s\n", table.c_str());
+        std::printf("\n== fault-injection summary ==\n%s\n", summary_table(every).c_str());
         if (!long_mode()) {
             return;
         }
+        for (const auto& [heading, section] : results_sections()) {
+            write(heading, section);
+        }
+    }
+
+  private:
+    static void write(const std::string& heading, const results_section& section) {
         const auto file = results_path();
         std::ostringstream out;
         out << produced_by(
                    "ZKR_FAULTS_LONG=1 ZKR_FAULTS_SECTIONS=" + std::to_string(long_target()) +
-                   " build/integration/faults/zkr_faults_tests --gtest_filter='Faults.*'")
+                   " build/integration/faults/zkr_faults_tests --gtest_filter='" + section.filter +
+                   "'")
+            << section.note
             << "Rules: integration/faults/README.md. The time without a holder is measured from "
                "the start of each fault; the time to the next holder from the fault's end, and "
                "for partitions from the first quorum after the heal.\n\n"
-            << table;
+            << summary_table(section.reports);
         // The other sections (other tests' results, and what was written about them) stay.
-        replace_results_section(file, "# Fault-injection results (long mode)", out.str());
+        replace_results_section(file, heading, out.str());
         std::printf("written to %s\n", file.c_str());
     }
 };
