@@ -83,6 +83,11 @@ void lock_state::start() {
     switch (session_->state()) {
         case session_state::suspended:
             on_session_event(session_event::suspended);
+            // Granted from answers that came before the disconnect, after the loss deadline
+            // was told: the server may have expired the session already and handed the hold on.
+            if (session_->loss_deadline_passed()) {
+                on_session_event(session_event::deadline_passed);
+            }
             break;
         case session_state::expired:
         case session_state::auth_failed:

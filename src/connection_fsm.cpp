@@ -84,6 +84,7 @@ connection_fsm::actions connection_fsm::enter(session_state next) {
     }
     state_ = next;
     a.left = previous;
+    loss_deadline_passed_ = false;  // a new state: a new outage, or none
     const auto t = negotiated_timeout();
     switch (next) {
         case session_state::connected:
@@ -148,6 +149,7 @@ connection_fsm::actions connection_fsm::on_timer(timer t) {
         case timer::deadline:
             if (now == session_state::suspended) {
                 a.notify = session_event::deadline_passed;
+                loss_deadline_passed_ = true;
             }
             break;
         case timer::give_up:

@@ -116,6 +116,9 @@ class connection_fsm {
 
     // ---- Decisions. Driver strand. ----
     bool ever_connected() const noexcept { return ever_connected_; }
+    /// Suspended, and this outage's loss deadline has passed (deadline_passed was told): a
+    /// hold that begins now (granted from answers that came before the disconnect) is lost.
+    bool loss_deadline_passed() const noexcept { return loss_deadline_passed_; }
     /// Disconnected, and not yet back for long: the give-up timer runs.
     bool giving_up() const noexcept { return giving_up_; }
 
@@ -161,6 +164,7 @@ class connection_fsm {
     std::atomic<std::int64_t> timeout_ms_{0};
     bool ever_connected_ = false;
     bool giving_up_ = false;
+    bool loss_deadline_passed_ = false;  // in the current outage
 };
 
 }  // namespace zkr::detail

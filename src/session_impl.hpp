@@ -62,6 +62,7 @@ class session_impl final : public session_seam, public client_observer {
     std::int64_t session_id() const noexcept override { return session_id_.load(); }
     bool watch_room_to_spare() const noexcept override;
     std::uint64_t generation() const noexcept override { return fsm_.generation(); }
+    bool loss_deadline_passed() const noexcept override { return fsm_.loss_deadline_passed(); }
     client_id id() const;
     std::chrono::milliseconds negotiated_timeout() const noexcept {
         return fsm_.negotiated_timeout();

@@ -124,6 +124,9 @@ class session_seam : public std::enable_shared_from_this<session_seam> {
     /// renewal after expiry (session_config::renew_after_expiry); 0 before async_connect. Any
     /// thread.
     virtual std::uint64_t generation() const noexcept = 0;
+    /// Suspended past this outage's loss deadline: session_event::deadline_passed was told
+    /// already. Driver strand.
+    virtual bool loss_deadline_passed() const noexcept = 0;
     /// Registers a listener for session events (call on the driver strand). Held weakly.
     virtual void add_listener(std::weak_ptr<session_listener> listener,
                               listener_scope scope = listener_scope::generation) = 0;

@@ -110,14 +110,20 @@ TEST(ConnectionFsm, TheLossDeadlinePassesOnlyWhileSuspended) {
     fsm m(connect_timeout);
     connect(m);
     m.on_connecting();
+    EXPECT_FALSE(m.loss_deadline_passed());
     const auto a = m.on_timer(timer::deadline);
     EXPECT_EQ(a.notify, session_event::deadline_passed);
     EXPECT_FALSE(a.left);
     EXPECT_EQ(m.state(), session_state::suspended);
+    EXPECT_TRUE(m.loss_deadline_passed());  // what a hold beginning now must know
 
     m.on_connected(T);
+    EXPECT_FALSE(m.loss_deadline_passed());
     // A deadline that fired just as the connection came back: overtaken.
     EXPECT_TRUE(m.on_timer(timer::deadline).none());
+    EXPECT_FALSE(m.loss_deadline_passed());
+    m.on_connecting();  // the next outage starts with its deadline ahead
+    EXPECT_FALSE(m.loss_deadline_passed());
 }
 
 TEST(ConnectionFsm, ASessionNoServerKeepsEndsAsExpiredAfterATimeout) {

@@ -302,6 +302,7 @@ void fake_session::wait_state(session_state seen,
 
 void fake_session::set_state(session_state next) {
     state_ = next;
+    loss_deadline_passed_ = false;  // a new state: a new outage, or none
     auto waiters = std::move(state_waiters_);
     state_waiters_.clear();
     for (auto& [seen, h] : waiters) {

@@ -165,6 +165,17 @@ class fake_session final : public detail::session_seam {
     session_state state() const noexcept override { return state_; }
     std::int64_t session_id() const noexcept override { return id_; }
     std::uint64_t generation() const noexcept override { return generation_; }
+    bool loss_deadline_passed() const noexcept override { return loss_deadline_passed_; }
+    /// Suspended (requests are still answered), and this outage's loss deadline past if
+    /// `deadline_passed`: told to the listeners as the real session tells them.
+    void suspend(bool deadline_passed) {
+        set_state(session_state::suspended);
+        notify(detail::session_event::suspended);
+        if (deadline_passed) {
+            loss_deadline_passed_ = true;
+            notify(detail::session_event::deadline_passed);
+        }
+    }
     error_code final_error() const noexcept override;
     void wait_state(session_state seen,
                     detail::handler<void(error_code, session_state)> h) override;
@@ -237,6 +248,7 @@ class fake_session final : public detail::session_seam {
     std::int64_t id_;
     std::uint64_t generation_ = 1;
     session_state state_ = session_state::connected;
+    bool loss_deadline_passed_ = false;
     std::vector<request_record> requests_;
     std::size_t fault_step_ = static_cast<std::size_t>(-1);
     fault fault_ = fault::none;

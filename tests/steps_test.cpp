@@ -3,6 +3,7 @@
 #include "recipe_steps.hpp"
 
 #include "access.hpp"
+#include "lock_state.hpp"
 #include "revoke_node.hpp"
 
 #include <zkr/barrier.hpp>
@@ -428,6 +429,36 @@ TEST(Steps, AForcedRevocationWhoseDeleteWentUnansweredSaysEvicted) {
     EXPECT_EQ(force_revocation(remove, fault::loss_before).first, revocation::evicted);
     // Gone just before our delete (the holder let go): released.
     EXPECT_EQ(force_revocation(remove, fault::conflict).first, revocation::released);
+}
+
+/// A hold that begins (lock_state::start, as an acquisition completes) while the fake's session
+/// is suspended, past this outage's loss deadline or not. What it says afterwards: still owned,
+/// or lost and why.
+std::pair<bool, error_code> hold_begun_while_suspended(bool deadline_passed) {
+    asio::io_context ioc;
+    fake_server server;
+    make_dirs(server, {"/app", "/app/lk"});
+    auto s = std::make_shared<fake_session>(ioc, server, 0x100);
+    created_node ours;
+    EXPECT_FALSE(
+        server.apply_create("/app/lk/n-", "", create_mode::ephemeral_sequential, s->id(), ours));
+    // The answers came before the disconnect; the hold begins after it.
+    s->suspend(deadline_passed);
+    auto state = std::make_shared<detail::lock_state>(
+        s, detail::acquired_node{ours.path, ours.stat}, loss_policy::on_expiry, "test");
+    state->start();
+    for (ioc.restart(); ioc.poll() != 0; ioc.restart()) {
+    }
+    return {state->owns(), state->lost_reason()};
+}
+
+TEST(Steps, AHoldBegunPastTheLossDeadlineIsLostAtOnce) {
+    // The deadline's event was told before the hold listened: the hold must still hear it.
+    const auto [owned, why] = hold_begun_while_suspended(true);
+    EXPECT_FALSE(owned);
+    EXPECT_EQ(why, errc::session_deadline);
+    // Before the deadline, a hold survives the outage (loss_policy::on_expiry).
+    EXPECT_TRUE(hold_begun_while_suspended(false).first);
 }
 
 /// What a moved-from recipe object still answers: an empty path, as before its fields moved
