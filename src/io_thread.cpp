@@ -1,5 +1,7 @@
 #include "io_thread.hpp"
 
+#include <openssl/crypto.h>
+
 #include <mutex>
 
 namespace zkr::detail {
@@ -29,7 +31,14 @@ std::shared_ptr<io_thread> io_thread::acquire() {
 
 io_thread::io_thread()
     : io_(std::make_shared<boost::asio::io_context>(1)), work_(io_->get_executor()) {
-    thread_ = std::thread([io = io_] { io->run(); });
+    thread_ = std::thread([io = io_] {
+        io->run();
+        // The TLS tunnels of its sessions ran OpenSSL here, which keeps state per thread (the
+        // error queue, a random generator). Given back now, while OpenSSL still stands: a
+        // detached thread may still be ending when the process's exit has cleaned OpenSSL up,
+        // and its state would never be freed.
+        OPENSSL_thread_stop();
+    });
 }
 
 io_thread::~io_thread() {
