@@ -277,7 +277,10 @@ void expire_session(session& s, const std::string& hosts,
     // The second handle joins the session, then closing it makes the server end the session.
     with_plain_session<bool>(
         hosts, [](session&) -> asio::awaitable<bool> { co_return true; }, id);
-    ASSERT_FALSE(s.set_servers(config_for(hosts).hosts)) << "set_servers back";  // TLS mode too
+    // Back to the server (over TLS in TLS mode), unless `s` has heard of the expiry already.
+    const auto back = s.set_servers(config_for(hosts).hosts);
+    ASSERT_TRUE(!back || s.state() == session_state::expired || s.state() == session_state::closed)
+        << "set_servers back: " << back.message();
 }
 
 bool contains(const std::string& text, const std::string& part) {

@@ -449,7 +449,12 @@ std::pair<bool, error_code> hold_begun_while_suspended(bool deadline_passed) {
     state->start();
     for (ioc.restart(); ioc.poll() != 0; ioc.restart()) {
     }
-    return {state->owns(), state->lost_reason()};
+    const std::pair<bool, error_code> said{state->owns(), state->lost_reason()};
+    // Let go, so that nothing (its node's watch) keeps the hold and the session alive.
+    state->release([](error_code) {});
+    for (ioc.restart(); ioc.poll() != 0; ioc.restart()) {
+    }
+    return said;
 }
 
 TEST(Steps, AHoldBegunPastTheLossDeadlineIsLostAtOnce) {
