@@ -324,6 +324,7 @@ void session_impl::shut_down(pending_handler<void(error_code)> done) {
         if (self->tunnels_) {
             self->tunnels_->close();  // the C client's goodbye went through them
         }
+        self->open_on_thread_.release();
         if (done) {
             done.complete(error_code{});
         }

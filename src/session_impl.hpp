@@ -22,6 +22,7 @@
 
 #include "completion.hpp"
 #include "connection_fsm.hpp"
+#include "io_thread.hpp"
 #include "queue_services.hpp"
 #include "quorum_check.hpp"
 #include "session_listeners.hpp"
@@ -45,7 +46,6 @@
 namespace zkr::detail {
 
 struct watch_state;
-class io_thread;
 
 class session_impl final : public session_seam, public client_observer {
   public:
@@ -181,6 +181,8 @@ class session_impl final : public session_seam, public client_observer {
 
     session_config config_;
     std::shared_ptr<io_thread> io_thread_;
+    // Marks the session open on zkr's own I/O thread until it is closed (what exit waits for).
+    io_thread::open_session open_on_thread_;
     connection_fsm fsm_;
     std::atomic<std::int64_t> session_id_{0};
     mutable std::mutex password_mutex_;  // id() reads it from any thread
