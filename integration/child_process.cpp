@@ -46,6 +46,14 @@ child_process::child_process(std::vector<std::string> argv, bool capture_stdout,
     if ((capture_stdout && pipe(fds) != 0) || (pipe_stdin && pipe2(input, O_CLOEXEC) != 0)) {
         throw std::runtime_error("pipe failed");
     }
+    // Made before the fork: the child of a threaded process may call async-signal-safe
+    // functions only until exec. An allocation there can wait forever for an allocator lock that
+    // another thread held at the fork: a child that never starts.
+    std::vector<char*> args;
+    for (auto& a : argv) {
+        args.push_back(a.data());
+    }
+    args.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
         if (pipe_stdin) {
@@ -62,11 +70,6 @@ child_process::child_process(std::vector<std::string> argv, bool capture_stdout,
         // Nothing of the test process's but stdin, stdout and stderr: an inherited socket (a
         // proxy's, opened by another thread a moment ago) would outlive the proxy closing it.
         close_range(3, ~0U, 0);
-        std::vector<char*> args;
-        for (auto& a : argv) {
-            args.push_back(a.data());
-        }
-        args.push_back(nullptr);
         execvp(args[0], args.data());
         _exit(127);
     }
