@@ -176,6 +176,11 @@ class fake_session final : public detail::session_seam {
             notify(detail::session_event::deadline_passed);
         }
     }
+    /// Connected again after suspend(), told as the real session tells it.
+    void reconnect() {
+        set_state(session_state::connected);
+        notify(detail::session_event::reconnected);
+    }
     error_code final_error() const noexcept override;
     void wait_state(session_state seen,
                     detail::handler<void(error_code, session_state)> h) override;

@@ -450,7 +450,9 @@ std::pair<bool, error_code> hold_begun_while_suspended(bool deadline_passed) {
     for (ioc.restart(); ioc.poll() != 0; ioc.restart()) {
     }
     const std::pair<bool, error_code> said{state->owns(), state->lost_reason()};
-    // Let go, so that nothing (its node's watch) keeps the hold and the session alive.
+    // Let go once connected again (a delete while suspended waits for the connection), so that
+    // nothing (its node's watch, that wait) keeps the hold and the session alive.
+    s->reconnect();
     state->release([](error_code) {});
     for (ioc.restart(); ioc.poll() != 0; ioc.restart()) {
     }
