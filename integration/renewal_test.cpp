@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 namespace zkr::test {
@@ -25,15 +26,16 @@ session_config renewing(const std::string& hosts) {
     return config;
 }
 
-/// Records every state `s` passes through, until it is closed.
-asio::awaitable<void> record_states(session& s, std::vector<session_state>& seen) {
+/// Records every state `s` passes through, until it is closed. Shares `seen` with the test: the
+/// last change (closed) may reach it after the test's body has returned.
+asio::awaitable<void> record_states(session& s, std::shared_ptr<std::vector<session_state>> seen) {
     auto now = s.state();
     while (now != session_state::closed) {
         auto [ec, next] = co_await s.async_wait_state_change(now, tuple);
         if (ec) {
             co_return;
         }
-        seen.push_back(next);
+        seen->push_back(next);
         now = next;
     }
 }
@@ -50,7 +52,7 @@ TEST(Renewal, WhatTheExpiredSessionHeldEndsAndTheNextGenerationCarriesOn) {
         [&](asio::io_context& ioc, session& a, session& b) -> asio::awaitable<void> {
             EXPECT_EQ(a.generation(), 1U);
             const auto first_id = a.session_id();
-            std::vector<session_state> states;
+            auto states = std::make_shared<std::vector<session_state>>();
             asio::co_spawn(ioc, record_states(a, states), asio::detached);
 
             // Held in generation 1: a lock, an ephemeral node, a watch, and a queued
@@ -99,9 +101,10 @@ TEST(Renewal, WhatTheExpiredSessionHeldEndsAndTheNextGenerationCarriesOn) {
             EXPECT_TRUE(gec);
 
             // The states went expired -> connecting -> connected.
-            const auto expired_at = std::find(states.begin(), states.end(), session_state::expired);
-            CO_REQUIRE(expired_at != states.end());
-            EXPECT_EQ(std::vector<session_state>(expired_at, states.end()),
+            const auto expired_at =
+                std::find(states->begin(), states->end(), session_state::expired);
+            CO_REQUIRE(expired_at != states->end());
+            EXPECT_EQ(std::vector<session_state>(expired_at, states->end()),
                       (std::vector<session_state>{session_state::expired, session_state::connecting,
                                                   session_state::connected}));
 
