@@ -31,6 +31,8 @@ def main():
     ap.add_argument("--secs", type=float, default=10.0)
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--top-allocators", type=int, default=15,
+                    help="how many of malloc's callers to list")
     ap.add_argument("--driver-arg", action="append", default=[],
                     help="passed on to the driver, e.g. --driver-arg=--resolution-delay "
                          "--driver-arg=-1")
@@ -110,7 +112,76 @@ def main():
         shown += 1
         if shown >= a.top:
             break
+    allocations, callers = count_allocations(dump)
+    print("heap allocations per cycle: %.2f (calls to malloc, calloc, realloc; by caller:)"
+          % (allocations / cycles))
+    for caller, calls in callers[:a.top_allocators]:
+        print("%10.2f  %s" % (calls / cycles, caller[:150]))
     print("dump: %s" % dump)
+
+
+def is_allocator(name):
+    """The C allocator's entry points and glibc's internal steps between them."""
+    return name is not None and (
+        name in ("malloc", "calloc", "realloc", "memalign", "aligned_alloc", "posix_memalign")
+        or name.startswith("_mid_memalign") or name.startswith("operator new"))
+
+
+def is_stub(name):
+    """A call stub without a symbol (a PLT entry): the allocation is its caller's."""
+    return name is not None and re.match(r"0x[0-9a-f]+$", name) is not None
+
+
+def count_allocations(dump):
+    """Calls into the C allocator in a callgrind dump: the total, and by the function that asked
+    (through operator new and unnamed call stubs, which are attributed to their own callers in
+    proportion to their calls).
+
+    Callgrind compresses names: "(12) malloc" defines id 12, a later "(12)" refers to it; fn= and
+    cfn= share the ids."""
+    names = {}
+
+    def name_of(text):
+        m = re.match(r"\((\d+)\)(?:\s+(.*))?$", text)
+        if not m:
+            return text
+        if m.group(2) is not None:
+            names[m.group(1)] = m.group(2)
+        return names.get(m.group(1), text)
+
+    callers = {}  # callee -> {caller: calls}
+    fn = callee = None
+    with open(dump) as f:
+        for line in f:
+            if line.startswith("fn="):
+                fn = name_of(line[3:].strip())
+            elif line.startswith("cfn="):
+                callee = name_of(line[4:].strip())
+            elif line.startswith("calls="):
+                calls = int(line[6:].split()[0])
+                edge = callers.setdefault(callee, {})
+                edge[fn] = edge.get(fn, 0) + calls
+
+    by_caller = {}
+
+    def attribute(node, amount, depth=0):
+        if depth < 8 and (is_allocator(node) or is_stub(node)) and callers.get(node):
+            incoming = callers[node]
+            total_in = sum(incoming.values())
+            for caller, calls in incoming.items():
+                attribute(caller, amount * calls / total_in, depth + 1)
+        else:
+            by_caller[node] = by_caller.get(node, 0) + amount
+
+    total = 0
+    for node, incoming in callers.items():
+        if not is_allocator(node):
+            continue
+        for caller, calls in incoming.items():
+            if not is_allocator(caller):
+                total += calls  # an allocation asked for from outside the allocator
+                attribute(caller, calls)
+    return total, sorted(by_caller.items(), key=lambda kv: -kv[1])
 
 
 if __name__ == "__main__":
