@@ -15,10 +15,14 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
+#include <boost/asio/strand.hpp>
 
+#include <optional>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace zkr::detail {
@@ -30,6 +34,45 @@ struct completion_executors {
     boost::asio::any_io_executor via;
     boost::asio::any_io_executor fallback;
 };
+
+/// `ex` with outstanding work tracked, as an any_completion_executor. That type keeps 24 bytes
+/// inline: a strand of an io_context or its plain executor fits, but another type-erased
+/// executor (the any_io_executor a coroutine's handler carries, itself wrapped in an
+/// any_completion_executor by any_completion_handler) does not and costs a heap allocation per
+/// pending operation. The concrete executor inside is taken instead when it is one of those.
+template <class Executor>
+boost::asio::any_completion_executor tracked_work(const Executor& ex) {
+    using io_executor = boost::asio::io_context::executor_type;
+    using io_strand = boost::asio::strand<io_executor>;
+    const auto track = [](const auto& e) -> boost::asio::any_completion_executor {
+        return boost::asio::prefer(e, boost::asio::execution::outstanding_work.tracked);
+    };
+    const auto unwrap =
+        [&](const auto& erased) -> std::optional<boost::asio::any_completion_executor> {
+        if (const auto* e = erased.template target<io_executor>()) {
+            return track(*e);
+        }
+        if (const auto* e = erased.template target<io_strand>()) {
+            return track(*e);
+        }
+        return std::nullopt;
+    };
+    if constexpr (std::is_same_v<Executor, boost::asio::any_completion_executor>) {
+        if (const auto* inner = ex.template target<boost::asio::any_io_executor>()) {
+            if (auto unwrapped = unwrap(*inner)) {
+                return std::move(*unwrapped);
+            }
+        }
+        if (auto unwrapped = unwrap(ex)) {
+            return std::move(*unwrapped);
+        }
+    } else if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
+        if (auto unwrapped = unwrap(ex)) {
+            return std::move(*unwrapped);
+        }
+    }
+    return track(ex);
+}
 
 /// A handler together with a work guard on its executor. Complete it at most once, from any
 /// thread.
@@ -43,8 +86,7 @@ class pending_handler<void(Args...)> {
 
     pending_handler(handler<void(Args...)> h, const completion_executors& ex)
         : via_(ex.via),
-          work_(boost::asio::prefer(boost::asio::get_associated_executor(h, ex.fallback),
-                                    boost::asio::execution::outstanding_work.tracked)),
+          work_(tracked_work(boost::asio::get_associated_executor(h, ex.fallback))),
           handler_(std::move(h)) {}
 
     /// One executor for both roles (outside a session: the system executor).
