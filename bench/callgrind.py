@@ -4,10 +4,11 @@
 Timings on a shared 2-core machine wander; instruction counts do not. This runs one driver
 (floor-seq, floor-pipe, floor-st or zkr) under callgrind against a running server, zeroes the counters at
 "ready", dumps them at "done", and prints instructions per cycle, then the functions that cost
-the most (inclusive and exclusive) so that differences between rows can be attributed.
+the most (inclusive and exclusive) so that differences between rows can be attributed, then the
+heap allocations per cycle and the functions that asked for them.
 
     callgrind.py --hosts 127.0.0.1:PORT --build BUILD --row zkr \
-                 [--scenario uncontended|contended|waiters] [--secs 10] [--n 8] [--top 40]
+                 [--scenario uncontended|contended|waiters] [--secs 10] [--n 8] [--top 40] [--top-allocators 15]
 
 The annotated dump stays in BUILD/bench-logs/callgrind.<row>.<scenario>.out.1 for
 callgrind_annotate. Start a server with `bash tools/zk.sh start DIR` first.
