@@ -93,7 +93,13 @@ std::vector<bool> holders(const std::vector<contender>& queue);
 /// The Curator-compatible name prefix of our node: "_c_<uuid>" + marker ("-lock-", ...).
 std::string protected_prefix(std::string_view uuid, std::string_view marker);
 
+/// The path a new protected node of `dir` is created with: "<dir>/_c_<uuid><marker>", a fresh
+/// uuid, in one allocation (the create appends the sequence).
+std::string protected_node_path(std::string_view dir, std::string_view marker);
+
 /// A random RFC 4122 version-4 UUID in its 36-character text form.
 std::string make_uuid();
+/// The same, appended to `out`.
+void append_uuid(std::string& out);
 
 }  // namespace zkr::detail

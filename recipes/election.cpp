@@ -24,7 +24,10 @@ constexpr const char* channel = log::channels::election;
 
 acquire_request campaign_request(const session_ptr& s, const std::string& path,
                                  const std::string& id) {
-    acquire_request req{s, path, std::string(names::latch_marker), id, false, channel};
+    acquire_request req{
+        s,
+        std::make_shared<const queue_spec>(queue_spec{path, std::string(names::latch_marker), id}),
+        false, channel};
     req.verify_owner = true;
     return req;
 }
@@ -250,9 +253,7 @@ void leader_election::initiate_adopt(const impl_ptr& e, std::string node,
 }
 
 void leader_election::initiate_prepare(const impl_ptr& e, detail::handler<void(error_code)> h) {
-    detail::prepare_lock_dir(e->session, e->path,
-                             detail::campaign_request(e->session, e->path, {}).marker,
-                             std::move(h));
+    detail::prepare_lock_dir(e->session, e->path, std::string(names::latch_marker), std::move(h));
 }
 
 void leader_election::initiate_current_leader(

@@ -47,9 +47,10 @@ void queue_for_lock(acquire_request request, loss_policy policy, asio::cancellat
     auto s = request.session;
     const char* channel = request.channel;
     const auto max_hold = request.max_hold;
-    auto observed = request.observed
-                        ? observed_lock::start(s, recipe_named_by(request.marker), request.dir)
-                        : std::nullopt;
+    auto observed =
+        request.observed
+            ? observed_lock::start(s, recipe_named_by(request.queue->marker), request.queue->dir)
+            : std::nullopt;
     acquire(std::move(request), slot,
             [s, policy, channel, max_hold, observed = std::move(observed),
              on_done = std::move(on_done)](error_code ec, acquired_node node) mutable {
@@ -80,27 +81,29 @@ error_code check_max_hold(std::optional<std::chrono::milliseconds>& max_hold) {
     return {};
 }
 
-namespace {
-
-/// What acquire_lock and adopt_lock check before any request: the paths, the max_hold (cut to
-/// longest_hold) and the size of our node's create.
-error_code check_request(acquire_request& request) {
-    const auto node = longest_node(request.dir, request.marker);
-    if (auto ec = check_lock_dir(request.dir, node)) {
+error_code check_queue_request(acquire_request& request) {
+    if (request.checked) {
+        return {};
+    }
+    const auto& q = *request.queue;
+    const auto node = longest_node(q.dir, q.marker);
+    if (auto ec = check_lock_dir(q.dir, node)) {
         return ec;
     }
     if (auto ec = check_max_hold(request.max_hold)) {
         return ec;
     }
-    return request.session->check_request_size(node, request.data.size());
+    if (auto ec = request.session->check_request_size(node, q.data.size())) {
+        return ec;
+    }
+    request.checked = true;
+    return {};
 }
-
-}  // namespace
 
 void acquire_lock(acquire_request request, loss_policy policy,
                   handler<void(error_code, zkr::lock)> h) {
     auto s = request.session;
-    if (auto ec = check_request(request)) {
+    if (auto ec = check_queue_request(request)) {
         fail(std::move(h), s->completions(), ec);
         return;
     }
@@ -137,11 +140,11 @@ asio::awaitable<std::tuple<error_code, zkr::stat, std::shared_ptr<node_claim>>> 
 void adopt_lock(acquire_request request, std::string node, loss_policy policy,
                 handler<void(error_code, zkr::lock)> h) {
     auto s = request.session;
-    if (!names_node_of(node, request.dir, request.marker)) {
+    if (!names_node_of(node, request.queue->dir, request.queue->marker)) {
         fail(std::move(h), s->completions(), make_error_code(errc::invalid_path));
         return;
     }
-    if (auto ec = check_request(request)) {  // before the node is looked up
+    if (auto ec = check_queue_request(request)) {  // before the node is looked up
         fail(std::move(h), s->completions(), ec);
         return;
     }

@@ -27,6 +27,11 @@ inline constexpr std::chrono::hours longest_hold{24 * 365 * 100};
 /// a bound past longest_hold is cut to it.
 error_code check_max_hold(std::optional<std::chrono::milliseconds>& max_hold);
 
+/// What acquire_lock and adopt_lock check before any request, unless `request.checked` says it
+/// was done: the paths, the max_hold (cut to longest_hold) and the size of our node's create.
+/// Sets `checked` when all pass.
+error_code check_queue_request(acquire_request& request);
+
 /// Runs the queue algorithm and wraps the result in a lock handle: the one entry point of every
 /// lock recipe (mutex, shared_mutex, election). The max_hold clock starts once `h` has run.
 void acquire_lock(acquire_request request, loss_policy policy,

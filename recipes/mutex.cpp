@@ -19,23 +19,28 @@ std::string default_node_data() {
     return std::string(host) + ":" + std::to_string(getpid());
 }
 
-/// The queue request of a mutex (or of one side of a read-write lock).
-acquire_request mutex_request(const mutex_impl& m, bool try_only) {
-    acquire_request request{m.session,           m.path,   m.marker,
-                            m.options.node_data, try_only, log::channels::mutex};
-    request.fast_handoff = m.marker != names::write_marker;
-    request.max_hold = m.options.max_hold;
-    return request;
-}
-
-/// The impl of a mutex, its node data filled in.
+/// The impl of a mutex, its node data filled in, its queue request made and checked.
 std::shared_ptr<const mutex_impl> make_mutex_impl(session_ptr s, std::string path,
                                                   std::string marker, mutex_options options) {
     if (options.node_data.empty()) {
         options.node_data = default_node_data();
     }
-    return std::make_shared<const mutex_impl>(
-        mutex_impl{std::move(s), std::move(path), std::move(marker), std::move(options)});
+    acquire_request request{
+        s, std::make_shared<const queue_spec>(queue_spec{path, marker, options.node_data})};
+    request.channel = log::channels::mutex;
+    request.fast_handoff = marker != names::write_marker;
+    request.max_hold = options.max_hold;
+    auto refusal = check_queue_request(request);
+    return std::make_shared<const mutex_impl>(mutex_impl{std::move(s), std::move(path),
+                                                         std::move(marker), std::move(options),
+                                                         std::move(request), refusal});
+}
+
+/// The queue request of one acquisition or adoption on `m`.
+acquire_request mutex_request(const mutex_impl& m, bool try_only) {
+    auto request = m.request;
+    request.try_only = try_only;
+    return request;
 }
 
 }  // namespace detail
@@ -63,12 +68,20 @@ void mutex::initiate_prepare(const impl_ptr& impl, detail::handler<void(error_co
 
 void mutex::initiate_adopt(const impl_ptr& impl, std::string node,
                            detail::handler<void(error_code, lock)> h) {
+    if (impl->refusal) {
+        detail::fail(std::move(h), impl->session->completions(), impl->refusal);
+        return;
+    }
     detail::adopt_lock(detail::mutex_request(*impl, false), std::move(node), impl->options.on_loss,
                        std::move(h));
 }
 
 void mutex::initiate_lock(const impl_ptr& impl, bool try_only,
                           detail::handler<void(error_code, lock)> h) {
+    if (impl->refusal) {
+        detail::fail(std::move(h), impl->session->completions(), impl->refusal);
+        return;
+    }
     detail::acquire_lock(detail::mutex_request(*impl, try_only), impl->options.on_loss,
                          std::move(h));
 }

@@ -2,6 +2,8 @@
 // on it for as long as that operation runs.
 #pragma once
 
+#include "queue_acquire.hpp"
+
 #include <zkr/mutex.hpp>
 
 #include <memory>
@@ -9,13 +11,15 @@
 
 namespace zkr::detail {
 
-class session_seam;
-
 struct mutex_impl {
     std::shared_ptr<session_seam> session;
     std::string path;       ///< the lock directory
     std::string marker;     ///< names its nodes: names::lock_marker, or a read-write lock's side
     mutex_options options;  ///< node_data filled in ("<hostname>:<pid>" when given empty)
+    /// What every acquisition on it starts from, made and checked once: its queue (path, marker,
+    /// node data), and `refusal`, the error each acquisition reports at once if the check failed.
+    acquire_request request;
+    error_code refusal;
 };
 
 }  // namespace zkr::detail

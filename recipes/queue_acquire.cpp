@@ -18,14 +18,16 @@ namespace asio = boost::asio;
 /// One acquisition in progress: what we know about our own node.
 struct attempt {
     acquire_request req;
-    std::string uuid;
-    std::string name_prefix;  ///< "_c_<uuid>-lock-": finds our node without knowing its sequence
+    /// "<dir>/_c_<uuid>-lock-": our node's path before the server appends its sequence.
+    std::string create_path;
     std::optional<acquired_node> own;
     /// The ZooKeeper session it began in: it never continues in a renewed one.
     std::uint64_t generation = 0;
 
-    std::string own_name() const { return std::string(node_name(own->path)); }
-    std::string create_path() const { return join_path(req.dir, name_prefix); }
+    const queue_spec& queue() const { return *req.queue; }
+    /// "_c_<uuid>-lock-": finds our node without knowing its sequence.
+    std::string_view name_prefix() const { return node_name(create_path); }
+    std::string_view own_name() const { return node_name(own->path); }
 };
 
 /// What the pipelined create and list returned.
@@ -68,7 +70,8 @@ void create_and_list(const session_ptr& s, const std::string& path, const std::s
 
 /// After a create whose answer was lost: did it happen? (find_own_nodes)
 asio::awaitable<error_code> adopt_lost_create(attempt& a) {
-    auto [ec, ours] = co_await find_own_nodes(a.req.session, a.req.dir, a.name_prefix);
+    auto [ec, ours] =
+        co_await find_own_nodes(a.req.session, a.queue().dir, std::string(a.name_prefix()));
     if (!ec && !ours.empty()) {
         ZKR_LOG(debug, a.req.channel,
                 "found our node " << ours.front().path << " after a lost create");
@@ -95,14 +98,14 @@ asio::awaitable<error_code> create_node(attempt& a, first_look look, children& k
             co_return error_code{};
         }
         if (create_ec == zk_errc::no_node) {
-            if (auto ec = co_await ensure_path(s, a.req.dir)) {
+            if (auto ec = co_await ensure_path(s, a.queue().dir)) {
                 co_return ec;
             }
         } else if (!is_retryable(create_ec)) {
             co_return create_ec;
         } else {
             ZKR_LOG(debug, a.req.channel,
-                    "create in " << a.req.dir << " unanswered (" << create_ec.message()
+                    "create in " << a.queue().dir << " unanswered (" << create_ec.message()
                                  << "); checking");
             if (auto ec = co_await wait_connected(s, a.generation)) {
                 co_return ec;
@@ -117,7 +120,7 @@ asio::awaitable<error_code> create_node(attempt& a, first_look look, children& k
         }
         auto [ignored, next] = co_await call<void(error_code, first_look)>([&](auto h) {
             create_and_list(
-                s, a.create_path(), a.req.data, a.req.dir,
+                s, a.create_path, a.queue().data, a.queue().dir,
                 [p = pending_handler<void(error_code, first_look)>(std::move(h), s->strand())](
                     first_look look) mutable { p.complete(error_code{}, std::move(look)); });
         });
@@ -175,9 +178,9 @@ asio::awaitable<void> clean_up(attempt& a) {
 /// thousands of foreign nodes would otherwise fill the log at every listing.
 void report_foreign(const attempt& a, const std::vector<std::string>& unknown) {
     for (const auto& name : unknown) {
-        if (a.req.session->first_notice(a.req.dir, name)) {
+        if (a.req.session->first_notice(a.queue().dir, name)) {
             ZKR_LOG(warning, a.req.channel,
-                    "ignoring foreign node " << name << " in " << a.req.dir);
+                    "ignoring foreign node " << name << " in " << a.queue().dir);
         }
     }
 }
@@ -233,7 +236,7 @@ asio::awaitable<std::tuple<error_code, queue_view>> advance(attempt& a, from sta
         }
         if (relist) {
             auto [list_ec, listing] = co_await call_retrying<void(error_code, children)>(
-                s, [&](auto h) { s->get_children(a.req.dir, std::move(h)); }, a.generation);
+                s, [&](auto h) { s->get_children(a.queue().dir, std::move(h)); }, a.generation);
             if (list_ec) {
                 co_return std::make_tuple(list_ec == zk_errc::no_node
                                               ? make_error_code(errc::lock_node_deleted)
@@ -260,10 +263,9 @@ class acquisition final : public session_listener,
                           public std::enable_shared_from_this<acquisition> {
   public:
     acquisition(acquire_request request, handler<void(error_code, acquired_node)> on_done)
-        : attempt_{std::move(request), make_uuid(), {}, std::nullopt},
-          on_done_(std::move(on_done)) {
+        : attempt_{std::move(request), {}, std::nullopt}, on_done_(std::move(on_done)) {
         attempt_.generation = attempt_.req.session->generation();
-        attempt_.name_prefix = protected_prefix(attempt_.uuid, attempt_.req.marker);
+        attempt_.create_path = protected_node_path(queue().dir, queue().marker);
         attempt_.own = attempt_.req.existing;
     }
 
@@ -292,6 +294,8 @@ class acquisition final : public session_listener,
     }
 
   private:
+    const queue_spec& queue() const { return attempt_.queue(); }
+
     void cancel() {
         cancelled_ = true;
         in_flight_.emit(asio::cancellation_type::terminal);
@@ -318,9 +322,8 @@ class acquisition final : public session_listener,
             step(from::a_relisting);  // adopting a node of ours: where does it stand?
             return;
         }
-        const auto& r = attempt_.req;
         create_and_list(
-            r.session, attempt_.create_path(), r.data, r.dir,
+            attempt_.req.session, attempt_.create_path, queue().data, queue().dir,
             [self = shared_from_this()](first_look look) { self->first_answer(std::move(look)); });
     }
 
@@ -375,7 +378,7 @@ class acquisition final : public session_listener,
             watch_own_node();  // its deletion will be the hand-off: no listing after it
         }
         attempt_.req.session->watch_data(
-            join_path(attempt_.req.dir, view.watch),
+            join_path(queue().dir, view.watch),
             [self = shared_from_this(), last = view.watch_is_last_blocker](error_code ec, node_data,
                                                                            zkr::watch w) {
                 if (ec == zk_errc::no_node) {
@@ -480,7 +483,7 @@ class acquisition final : public session_listener,
             return;
         }
         attempt_.req.session->get_children(
-            attempt_.req.dir, [self = shared_from_this()](error_code ec, children kids) {
+            queue().dir, [self = shared_from_this()](error_code ec, children kids) {
                 if (!ec) {
                     self->on_view(look_at(self->attempt_, kids));
                 } else if (ec == zk_errc::no_node) {
@@ -539,7 +542,7 @@ class acquisition final : public session_listener,
             return;
         }
         ZKR_LOG(debug, attempt_.req.channel,
-                "acquisition in " << attempt_.req.dir << " ends: " << ec.message());
+                "acquisition in " << queue().dir << " ends: " << ec.message());
         clean_up_then_finish(ec);
     }
 

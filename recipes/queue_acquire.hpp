@@ -12,18 +12,25 @@
 #include <boost/asio/cancellation_signal.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace zkr::detail {
 
+/// Where a queue's nodes go and what they carry: made once per recipe object (a mutex's, at its
+/// construction) and shared by every acquisition on it, so that none copies them.
+struct queue_spec {
+    std::string dir;     ///< the lock directory
+    std::string marker;  ///< "-lock-", "-__READ__", "-__WRIT__", "-latch-"
+    std::string data;    ///< our node's data
+};
+
 /// Our node once we lead the queue (acquired_node, coroutines.hpp). An empty path means "not
 /// acquired" (try_only and busy).
 struct acquire_request {
     session_ptr session;
-    std::string dir;     ///< the lock directory (validated)
-    std::string marker;  ///< "-lock-", "-__READ__", "-__WRIT__", "-latch-"
-    std::string data;    ///< our node's data
+    std::shared_ptr<const queue_spec> queue;
     bool try_only = false;
     const char* channel = log::channels::mutex;
     /// Read our node back before claiming it, and check our session owns it (elections:
@@ -46,6 +53,9 @@ struct acquire_request {
     bool watch_own_node = true;
     /// How long the lock may be held once acquired (mutex_options::max_hold).
     std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
+    /// The paths, sizes and max_hold have been checked already (check_queue_request,
+    /// lock_acquire.hpp): a mutex checks once, when it is made.
+    bool checked = false;
 };
 
 /// Runs the algorithm on the session strand, then calls `on_done` there (inline: the caller

@@ -236,12 +236,11 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
     }
     const auto data = m.options.node_data.empty() ? default_node_data() : m.options.node_data;
     // First in line for the lease directory: only the queue's head watches it.
-    acquire_request turn_request{s,
-                                 join_path(m.path, names::semaphore_queue),
-                                 std::string(names::lock_marker),
-                                 data,
-                                 r.try_only,
-                                 channel};
+    acquire_request turn_request{
+        s,
+        std::make_shared<const queue_spec>(queue_spec{join_path(m.path, names::semaphore_queue),
+                                                      std::string(names::lock_marker), data}),
+        r.try_only, channel};
     turn_request.observed = false;  // a step of this acquisition, not one of its own
     turn_request.watch_own_node = false;
     auto [qec, turn] = co_await call<void(error_code, zkr::lock)>([&](auto h) {

@@ -136,8 +136,11 @@ std::string_view node_name(std::string_view path) noexcept {
 }
 
 std::string join_path(std::string_view dir, std::string_view name) {
-    std::string out(dir);
-    if (out.empty() || out.back() != '/') {
+    const bool slash = dir.empty() || dir.back() != '/';
+    std::string out;
+    out.reserve(dir.size() + (slash ? 1 : 0) + name.size());  // one allocation, not three
+    out += dir;
+    if (slash) {
         out += '/';
     }
     out += name;

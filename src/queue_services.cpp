@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <utility>
+
 namespace zkr::detail {
 
 std::shared_ptr<listing_batcher> listing_batcher::keep_alive() {
@@ -12,38 +14,53 @@ std::shared_ptr<listing_batcher> listing_batcher::keep_alive() {
     return std::shared_ptr<listing_batcher>(session_.shared_from_this(), this);
 }
 
+listing_batcher::batch_map::value_type& listing_batcher::entry_of(const std::string& dir) {
+    if (auto it = batches_.find(dir); it != batches_.end()) {
+        return *it;
+    }
+    if (spare_.empty()) {
+        return *batches_.try_emplace(dir).first;
+    }
+    spare_.key() = dir;  // within the old key's capacity, mostly
+    spare_.mapped() = batch{};
+    return *batches_.insert(std::move(spare_)).position;
+}
+
 void listing_batcher::first_look_listing(const std::string& dir, listing_handler h) {
-    auto& b = batches_[dir];
+    auto& entry = entry_of(dir);
+    auto& b = entry.second;
     if (b.in_flight == 0 && b.waiting.empty()) {
-        std::vector<listing_handler> one;
+        callers one;
         one.push_back(std::move(h));
-        list_for(dir, std::move(one));
+        list_for(entry, std::move(one));
         return;
     }
     b.waiting.push_back(std::move(h));
     if (!b.flush_posted) {
         // After the current handler: every create issued meanwhile goes out before the listing.
+        // The entry stays until then: its listing in flight keeps it.
         b.flush_posted = true;
-        boost::asio::post(session_.strand(), [self = keep_alive(), dir] {
-            auto& waiting = self->batches_[dir];
+        boost::asio::post(session_.strand(), [self = keep_alive(), &entry] {
+            auto& waiting = entry.second;
             waiting.flush_posted = false;
-            self->list_for(dir, std::move(waiting.waiting));
-            waiting.waiting.clear();
+            self->list_for(entry, std::exchange(waiting.waiting, {}));
         });
     }
 }
 
-void listing_batcher::list_for(const std::string& dir, std::vector<listing_handler> callers) {
-    ++batches_[dir].in_flight;
-    session_.get_children(dir, [self = keep_alive(), dir, callers = std::move(callers)](
-                                   error_code ec, children kids) mutable {
-        auto it = self->batches_.find(dir);
-        if (--it->second.in_flight == 0 && it->second.waiting.empty() && !it->second.flush_posted) {
-            self->batches_.erase(it);
+void listing_batcher::list_for(batch_map::value_type& entry, callers who) {
+    ++entry.second.in_flight;
+    // The entry's address is stable while it is in the map, and it stays there while this
+    // listing is in flight.
+    session_.get_children(entry.first, [self = keep_alive(), &entry, who = std::move(who)](
+                                           error_code ec, children kids) mutable {
+        auto& b = entry.second;
+        if (--b.in_flight == 0 && b.waiting.empty() && !b.flush_posted) {
+            self->spare_ = self->batches_.extract(entry.first);
         }
         auto listing =
-            std::make_shared<shared_listing>(shared_listing{std::move(kids), callers.size(), {}});
-        for (auto& caller : callers) {
+            std::make_shared<shared_listing>(shared_listing{std::move(kids), who.size(), {}});
+        for (auto& caller : who) {
             std::move(caller)(ec, listing);
         }
     });

@@ -15,6 +15,8 @@
 
 #include "session_seam.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -42,19 +44,29 @@ class listing_batcher {
     bool idle() const noexcept { return batches_.empty(); }
 
   private:
+    /// One listing's callers: mostly one, without a heap block for it.
+    using callers = boost::container::small_vector<listing_handler, 1>;
     /// Listings of first looks of one directory: requests in flight, and the contenders waiting
     /// for the next one.
     struct batch {
         int in_flight = 0;
         bool flush_posted = false;
-        std::vector<listing_handler> waiting;
+        callers waiting;
     };
-    void list_for(const std::string& dir, std::vector<listing_handler> callers);
+    using batch_map = std::unordered_map<std::string, batch>;
+
+    /// The entry of `dir`, made if there is none (from the spare node when there is one).
+    batch_map::value_type& entry_of(const std::string& dir);
+    /// Lists `entry`'s directory for `who`. The entry stays (in_flight) until the answer.
+    void list_for(batch_map::value_type& entry, callers who);
     /// This batcher, owned with the session it belongs to.
     std::shared_ptr<listing_batcher> keep_alive();
 
     session_seam& session_;
-    std::unordered_map<std::string, batch> batches_;
+    batch_map batches_;
+    /// The last entry removed, kept to be reused: a lock taken and released in a loop would
+    /// otherwise allocate a map node and its key for each first look.
+    batch_map::node_type spare_;
 };
 
 class notice_memory {
