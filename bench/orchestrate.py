@@ -724,6 +724,14 @@ def targets(results, big_n, sessions_n):
         v is not None and abs(v - 33 / 32) < 1e-9)
     v = median_of(results, "zkr", "wbig", "heap_bytes_per_waiter")
     add("%d waiters: <= 4 KiB client heap each" % big_n, v, v is not None and v <= 4096, "%.0f B")
+    # The long queue and many sessions against the bare client, as the rows above.
+    for scen, metric, what, bound in (
+            ("wbig", "cpu_us_per_cycle", "%d waiters: drain CPU per waiter" % big_n, 1.3),
+            ("wbig", "heap_bytes_per_waiter", "%d waiters: heap per waiter" % big_n, 1.5),
+            ("sessions", "heap_bytes_per_session", "%d sessions: heap per session" % sessions_n,
+             1.1)):
+        r = ratio_of(results, scen, metric, "zkr", "floor-st")
+        add("%s <= %.1f x floor-st" % (what, bound), r, r is not None and r <= bound)
     v = median_of(results, "zkr", "wbig", "fifo")
     add("%d waiters: FIFO order" % big_n, None if v is None else str(v), bool(v))
     w = median_of(results, "zkr", "wbig", "watches_per_waiter")

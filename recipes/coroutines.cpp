@@ -124,14 +124,15 @@ boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string pa
     }
 }
 
-void remove_for_sure(const session_ptr& s, std::string path, std::function<void(error_code)> done) {
+void remove_for_sure(const session_ptr& s, const std::string& path,
+                     std::function<void(error_code)> done) {
     // One request in the usual case; the coroutine only to retry through a disconnection.
-    s->remove(path, -1, [s, path, done = std::move(done)](error_code ec) mutable {
+    s->remove(path, -1, [s, &path, done = std::move(done)](error_code ec) mutable {
         if (auto settled = removal_settled(ec)) {
             done(*settled);
             return;
         }
-        boost::asio::co_spawn(s->strand(), remove_for_sure(s, std::move(path)),
+        boost::asio::co_spawn(s->strand(), remove_for_sure(s, path),
                               [done = std::move(done)](std::exception_ptr e, error_code ec) {
                                   done(e ? make_error_code(zk_errc::system_error) : ec);
                               });
@@ -139,9 +140,10 @@ void remove_for_sure(const session_ptr& s, std::string path, std::function<void(
 }
 
 void remove_in_background(const session_ptr& s, std::string path, const char* channel) {
-    remove_for_sure(s, path, [path, channel](error_code ec) {
+    auto kept = std::make_shared<const std::string>(std::move(path));
+    remove_for_sure(s, *kept, [kept, channel](error_code ec) {
         if (ec) {
-            ZKR_LOG(error, channel, "could not delete " << path << ": " << ec.message());
+            ZKR_LOG(error, channel, "could not delete " << *kept << ": " << ec.message());
         }
     });
 }

@@ -245,7 +245,10 @@ void spawn(const session_ptr& s, boost::asio::awaitable<std::tuple<error_code, V
 }
 
 /// The same for callers outside a coroutine: calls `done` with the result on the session strand.
-void remove_for_sure(const session_ptr& s, std::string path, std::function<void(error_code)> done);
+/// `path` must stay valid until `done` has run (a member of what `done` keeps alive): the usual
+/// release then copies it once, into its request.
+void remove_for_sure(const session_ptr& s, const std::string& path,
+                     std::function<void(error_code)> done);
 
 /// Runs remove_for_sure in the background (for cleanup nobody waits for); failures are logged.
 void remove_in_background(const session_ptr& s, std::string path, const char* channel);

@@ -3,15 +3,28 @@
 namespace zkr::detail {
 namespace {
 
-std::recursive_mutex& gate_mutex() {
-    static std::recursive_mutex mutex;
+std::mutex& gate_mutex() {
+    static std::mutex mutex;
     return mutex;
 }
 
+/// Gates this thread holds now, nested.
+thread_local int held_here = 0;
+
 }  // namespace
 
-client_gate::client_gate() : lock_(gate_mutex()) {}
+client_gate::client_gate() : outermost_(held_here == 0) {
+    if (outermost_) {
+        gate_mutex().lock();
+    }
+    ++held_here;
+}
 
-client_gate::~client_gate() = default;
+client_gate::~client_gate() {
+    --held_here;
+    if (outermost_) {
+        gate_mutex().unlock();
+    }
+}
 
 }  // namespace zkr::detail
