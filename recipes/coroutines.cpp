@@ -2,6 +2,7 @@
 
 #include "log.hpp"
 #include "path.hpp"
+#include "recycling.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -127,16 +128,17 @@ boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string pa
 void remove_for_sure(const session_ptr& s, const std::string& path,
                      std::function<void(error_code)> done) {
     // One request in the usual case; the coroutine only to retry through a disconnection.
-    s->remove(path, -1, [s, &path, done = std::move(done)](error_code ec) mutable {
-        if (auto settled = removal_settled(ec)) {
-            done(*settled);
-            return;
-        }
-        boost::asio::co_spawn(s->strand(), remove_for_sure(s, path),
-                              [done = std::move(done)](std::exception_ptr e, error_code ec) {
-                                  done(e ? make_error_code(zk_errc::system_error) : ec);
-                              });
-    });
+    s->remove(path, -1, recycled([s, &path, done = std::move(done)](error_code ec) mutable {
+                  if (auto settled = removal_settled(ec)) {
+                      done(*settled);
+                      return;
+                  }
+                  boost::asio::co_spawn(
+                      s->strand(), remove_for_sure(s, path),
+                      [done = std::move(done)](std::exception_ptr e, error_code ec) {
+                          done(e ? make_error_code(zk_errc::system_error) : ec);
+                      });
+              }));
 }
 
 void remove_in_background(const session_ptr& s, std::string path, const char* channel) {

@@ -4,6 +4,7 @@
 
 #include "access.hpp"
 #include "path.hpp"
+#include "recycling.hpp"
 
 namespace zkr::detail {
 
@@ -52,8 +53,8 @@ void queue_for_lock(acquire_request request, loss_policy policy, asio::cancellat
             ? observed_lock::start(s, recipe_named_by(request.queue->marker), request.queue->dir)
             : std::nullopt;
     acquire(std::move(request), slot,
-            [s, policy, channel, max_hold, observed = std::move(observed),
-             on_done = std::move(on_done)](error_code ec, acquired_node node) mutable {
+            recycled([s, policy, channel, max_hold, observed = std::move(observed),
+                      on_done = std::move(on_done)](error_code ec, acquired_node node) mutable {
                 if (ec || node.path.empty()) {
                     if (ec && observed) {
                         observed->failed(ec);
@@ -61,11 +62,12 @@ void queue_for_lock(acquire_request request, loss_policy policy, asio::cancellat
                     on_done(ec, zkr::lock{});
                     return;
                 }
-                auto state = std::make_shared<lock_state>(s, std::move(node), policy, channel,
-                                                          max_hold, std::move(observed));
+                auto state = std::allocate_shared<lock_state>(recycling_allocator<lock_state>(), s,
+                                                              std::move(node), policy, channel,
+                                                              max_hold, std::move(observed));
                 state->start();
                 on_done(error_code{}, zkr::lock(std::move(state)));
-            });
+            }));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "access.hpp"
 #include "log.hpp"
 #include "path.hpp"
+#include "recycling.hpp"
 #include "watch_state.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -55,17 +56,20 @@ void create_and_list(const session_ptr& s, const std::string& path, const std::s
         }
     };
     // Both callbacks run on the session strand (their default executor), so no lock is needed.
-    auto j = std::make_shared<join>(join{std::move(on_answer), {}, 2});
-    s->create(path, data, create_mode::ephemeral_sequential, [j](error_code ec, created_node node) {
-        j->look.create_ec = ec;
-        j->look.node = std::move(node);
-        j->arrived();
-    });
-    s->first_look_listing(dir, [j](error_code ec, std::shared_ptr<shared_listing> listing) {
-        j->look.list_ec = ec;
-        j->look.listing = std::move(listing);
-        j->arrived();
-    });
+    auto j =
+        std::allocate_shared<join>(recycling_allocator<join>(), join{std::move(on_answer), {}, 2});
+    s->create(path, data, create_mode::ephemeral_sequential,
+              recycled([j](error_code ec, created_node node) {
+                  j->look.create_ec = ec;
+                  j->look.node = std::move(node);
+                  j->arrived();
+              }));
+    s->first_look_listing(dir,
+                          recycled([j](error_code ec, std::shared_ptr<shared_listing> listing) {
+                              j->look.list_ec = ec;
+                              j->look.listing = std::move(listing);
+                              j->arrived();
+                          }));
 }
 
 /// After a create whose answer was lost: did it happen? (find_own_nodes)
@@ -379,8 +383,8 @@ class acquisition final : public session_listener,
         }
         attempt_.req.session->watch_data(
             join_path(queue().dir, view.watch),
-            [self = shared_from_this(), last = view.watch_is_last_blocker](error_code ec, node_data,
-                                                                           zkr::watch w) {
+            recycled([self = shared_from_this(), last = view.watch_is_last_blocker](
+                         error_code ec, node_data, zkr::watch w) {
                 if (ec == zk_errc::no_node) {
                     self->ahead_gone(last);  // gone before we could watch it
                 } else if (is_retryable(ec)) {
@@ -390,7 +394,7 @@ class acquisition final : public session_listener,
                 } else {
                     self->wait(std::move(w), last);
                 }
-            });
+            }));
     }
 
     void wait(zkr::watch w, bool watched_last_blocker) {
@@ -399,7 +403,7 @@ class acquisition final : public session_listener,
         }
         watch_ = std::move(w);
         // In place on the driver strand: the hand-off continues inside the C client's callback.
-        access::get_impl(watch_)->wait_here(
+        access::get_impl(watch_)->wait_here(recycled(
             [self = shared_from_this(), watched_last_blocker](error_code ec, watch_event event) {
                 self->watch_ = zkr::watch{};
                 if (ec) {
@@ -407,7 +411,7 @@ class acquisition final : public session_listener,
                     return;
                 }
                 self->ahead_gone(event.type == watch_event_type::deleted && watched_last_blocker);
-            });
+            }));
     }
 
     /// The node ahead of us went away (or changed).
@@ -483,7 +487,7 @@ class acquisition final : public session_listener,
             return;
         }
         attempt_.req.session->get_children(
-            queue().dir, [self = shared_from_this()](error_code ec, children kids) {
+            queue().dir, recycled([self = shared_from_this()](error_code ec, children kids) {
                 if (!ec) {
                     self->on_view(look_at(self->attempt_, kids));
                 } else if (ec == zk_errc::no_node) {
@@ -493,7 +497,7 @@ class acquisition final : public session_listener,
                 } else {
                     self->give_up(ec);
                 }
-            });
+            }));
     }
 
     void step(from start, first_look first = {}) {
@@ -576,7 +580,9 @@ class acquisition final : public session_listener,
 
 void acquire(acquire_request request, asio::cancellation_slot slot,
              handler<void(error_code, acquired_node)> on_done) {
-    std::make_shared<acquisition>(std::move(request), std::move(on_done))->start(slot);
+    std::allocate_shared<acquisition>(recycling_allocator<acquisition>(), std::move(request),
+                                      std::move(on_done))
+        ->start(slot);
 }
 
 }  // namespace zkr::detail

@@ -5,6 +5,8 @@
 // Used on the driver strand only; the count may be read from any thread (a diagnostic).
 #pragma once
 
+#include "recycling.hpp"
+
 #include <zkr/error.hpp>
 
 #include <algorithm>
@@ -17,7 +19,8 @@
 namespace zkr::detail {
 
 /// Base of every context handed to the C client as its `data` / `watcherCtx` pointer.
-class pending_callback {
+/// Recycled (recycling.hpp): a request context lives for one round trip.
+class pending_callback : public recycled_object {
   public:
     virtual ~pending_callback() = default;
     /// Completes the operation with `ec` because the C client will never call it.

@@ -74,6 +74,22 @@ boost::asio::any_completion_executor tracked_work(const Executor& ex) {
     return track(ex);
 }
 
+/// `ex` as the candidate executor of a type-erased handler's query: converted to an
+/// any_completion_executor without a heap allocation when it holds an io_context executor or a
+/// strand of one (an any_io_executor does not fit that type's inline buffer).
+inline boost::asio::any_completion_executor completion_candidate(
+    const boost::asio::any_io_executor& ex) {
+    using io_executor = boost::asio::io_context::executor_type;
+    using io_strand = boost::asio::strand<io_executor>;
+    if (const auto* e = ex.target<io_strand>()) {
+        return boost::asio::any_completion_executor(*e);
+    }
+    if (const auto* e = ex.target<io_executor>()) {
+        return boost::asio::any_completion_executor(*e);
+    }
+    return boost::asio::any_completion_executor(ex);
+}
+
 /// A handler together with a work guard on its executor. Complete it at most once, from any
 /// thread.
 template <class Signature>
@@ -86,7 +102,8 @@ class pending_handler<void(Args...)> {
 
     pending_handler(handler<void(Args...)> h, const completion_executors& ex)
         : via_(ex.via),
-          work_(tracked_work(boost::asio::get_associated_executor(h, ex.fallback))),
+          work_(tracked_work(
+              boost::asio::get_associated_executor(h, completion_candidate(ex.fallback)))),
           handler_(std::move(h)) {}
 
     /// One executor for both roles (outside a session: the system executor).

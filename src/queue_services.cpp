@@ -2,6 +2,7 @@
 
 #include "log.hpp"
 #include "path.hpp"
+#include "recycling.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -52,18 +53,19 @@ void listing_batcher::list_for(batch_map::value_type& entry, callers who) {
     ++entry.second.in_flight;
     // The entry's address is stable while it is in the map, and it stays there while this
     // listing is in flight.
-    session_.get_children(entry.first, [self = keep_alive(), &entry, who = std::move(who)](
-                                           error_code ec, children kids) mutable {
-        auto& b = entry.second;
-        if (--b.in_flight == 0 && b.waiting.empty() && !b.flush_posted) {
-            self->spare_ = self->batches_.extract(entry.first);
-        }
-        auto listing =
-            std::make_shared<shared_listing>(shared_listing{std::move(kids), who.size(), {}});
-        for (auto& caller : who) {
-            std::move(caller)(ec, listing);
-        }
-    });
+    session_.get_children(entry.first, recycled([self = keep_alive(), &entry, who = std::move(who)](
+                                                    error_code ec, children kids) mutable {
+                              auto& b = entry.second;
+                              if (--b.in_flight == 0 && b.waiting.empty() && !b.flush_posted) {
+                                  self->spare_ = self->batches_.extract(entry.first);
+                              }
+                              auto listing = std::allocate_shared<shared_listing>(
+                                  recycling_allocator<shared_listing>(),
+                                  shared_listing{std::move(kids), who.size(), {}});
+                              for (auto& caller : who) {
+                                  std::move(caller)(ec, listing);
+                              }
+                          }));
 }
 
 bool notice_memory::first_notice(const std::string& dir, const std::string& name) {

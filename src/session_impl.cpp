@@ -8,6 +8,7 @@
 #include "log.hpp"
 #include "observed_request.hpp"
 #include "path.hpp"
+#include "recycling.hpp"
 #include "watch_state.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -263,7 +264,8 @@ void session_impl::read(std::string path, int watch_type, handler<typename Op::s
         observe_round_trip(observer(), request_kind_of<Op>(), std::move(h)), std::move(path));
     if constexpr (Op::watching) {
         op->watch_wanted =
-            std::make_shared<watch_state>(weak_self(), strand(), executor(), op->path, watch_type);
+            std::allocate_shared<watch_state>(recycling_allocator<watch_state>(), weak_self(),
+                                              strand(), executor(), op->path, watch_type);
     }
     start_request(std::move(op), [server_config](zhandle_t* zh, Op* o) {
         static_cast<void>(server_config);  // read by get_data's instantiation only

@@ -6,14 +6,17 @@
 #pragma once
 
 #include "completion.hpp"
+#include "recycling.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/container/small_vector.hpp>
+
+#include <algorithm>
 
 #include <memory>
-#include <vector>
 
 namespace zkr::detail {
 
@@ -54,7 +57,9 @@ class waiter_list<void(error_code, Args...)> {
     template <class Strand, class Fallback>
     static waiter prepare(handler<signature> h, const Strand& strand, const Fallback& fallback) {
         auto slot = boost::asio::get_associated_cancellation_slot(h);
-        auto e = std::make_shared<entry>(entry{pending_handler<signature>(std::move(h), fallback)});
+        auto e =
+            std::allocate_shared<entry>(recycling_allocator<entry>(),
+                                        entry{pending_handler<signature>(std::move(h), fallback)});
         if (slot.is_connected()) {
             slot.assign([weak = std::weak_ptr<entry>(e), strand](boost::asio::cancellation_type) {
                 boost::asio::post(strand, [weak] {
@@ -101,10 +106,13 @@ class waiter_list<void(error_code, Args...)> {
 
   private:
     void prune() {
-        std::erase_if(entries_, [](const auto& e) { return !e->pending; });
+        entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                      [](const auto& e) { return !e->pending; }),
+                       entries_.end());
     }
 
-    std::vector<std::shared_ptr<entry>> entries_;
+    /// Mostly one waiter (a lock's release, its loss): kept inline.
+    boost::container::small_vector<std::shared_ptr<entry>, 1> entries_;
 };
 
 }  // namespace zkr::detail
