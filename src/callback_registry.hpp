@@ -6,6 +6,9 @@
 #pragma once
 
 #include "recycling.hpp"
+#include "spare_node.hpp"
+
+#include <boost/container/small_vector.hpp>
 
 #include <zkr/error.hpp>
 
@@ -91,7 +94,7 @@ class callback_registry {
     /// takes all of ours there. Looked up by path, so that dropping each of many watches costs
     /// no scan of them all. Driver strand.
     void arm(const std::string& path, bool child, pending_callback* watch) {
-        armed_[child][path].push_back(watch);
+        find_or_insert(armed_[child], spare_[child], path)->second.push_back(watch);
     }
     /// Returns how many of ours remain on that path and kind.
     std::size_t disarm(const std::string& path, bool child, pending_callback* watch) {
@@ -103,7 +106,7 @@ class callback_registry {
         auto& watches = it->second;
         watches.erase(std::remove(watches.begin(), watches.end(), watch), watches.end());
         if (watches.empty()) {
-            m.erase(it);
+            erase_keeping(m, spare_[child], it);
             return 0;
         }
         return watches.size();
@@ -112,7 +115,8 @@ class callback_registry {
     std::vector<pending_callback*> armed_on(const std::string& path, bool child) const {
         const auto& m = armed_[child];
         auto it = m.find(path);
-        return it == m.end() ? std::vector<pending_callback*>{} : it->second;
+        return it == m.end() ? std::vector<pending_callback*>{}
+                             : std::vector<pending_callback*>(it->second.begin(), it->second.end());
     }
     std::size_t armed_count(const std::string& path, bool child) const {
         const auto& m = armed_[child];
@@ -152,7 +156,11 @@ class callback_registry {
     std::atomic<std::size_t> watch_bytes_{0};
     bool discarding_ = false;
     error_code closing_reason_;
-    std::unordered_map<std::string, std::vector<pending_callback*>> armed_[2];
+    /// Mostly one watch of ours per path: kept inline.
+    using armed_map =
+        std::unordered_map<std::string, boost::container::small_vector<pending_callback*, 1>>;
+    armed_map armed_[2];
+    armed_map::node_type spare_[2];  ///< the last entry let go, per kind (spare_node.hpp)
 };
 
 }  // namespace zkr::detail

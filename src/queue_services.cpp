@@ -3,6 +3,7 @@
 #include "log.hpp"
 #include "path.hpp"
 #include "recycling.hpp"
+#include "spare_node.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -15,20 +16,8 @@ std::shared_ptr<listing_batcher> listing_batcher::keep_alive() {
     return std::shared_ptr<listing_batcher>(session_.shared_from_this(), this);
 }
 
-listing_batcher::batch_map::value_type& listing_batcher::entry_of(const std::string& dir) {
-    if (auto it = batches_.find(dir); it != batches_.end()) {
-        return *it;
-    }
-    if (spare_.empty()) {
-        return *batches_.try_emplace(dir).first;
-    }
-    spare_.key() = dir;  // within the old key's capacity, mostly
-    spare_.mapped() = batch{};
-    return *batches_.insert(std::move(spare_)).position;
-}
-
 void listing_batcher::first_look_listing(const std::string& dir, listing_handler h) {
-    auto& entry = entry_of(dir);
+    auto& entry = *find_or_insert(batches_, spare_, dir);
     auto& b = entry.second;
     if (b.in_flight == 0 && b.waiting.empty()) {
         callers one;
@@ -57,7 +46,8 @@ void listing_batcher::list_for(batch_map::value_type& entry, callers who) {
                                                     error_code ec, children kids) mutable {
                               auto& b = entry.second;
                               if (--b.in_flight == 0 && b.waiting.empty() && !b.flush_posted) {
-                                  self->spare_ = self->batches_.extract(entry.first);
+                                  erase_keeping(self->batches_, self->spare_,
+                                                self->batches_.find(entry.first));
                               }
                               auto listing = std::allocate_shared<shared_listing>(
                                   recycling_allocator<shared_listing>(),

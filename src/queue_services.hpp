@@ -55,8 +55,6 @@ class listing_batcher {
     };
     using batch_map = std::unordered_map<std::string, batch>;
 
-    /// The entry of `dir`, made if there is none (from the spare node when there is one).
-    batch_map::value_type& entry_of(const std::string& dir);
     /// Lists `entry`'s directory for `who`. The entry stays (in_flight) until the answer.
     void list_for(batch_map::value_type& entry, callers who);
     /// This batcher, owned with the session it belongs to.
@@ -64,9 +62,7 @@ class listing_batcher {
 
     session_seam& session_;
     batch_map batches_;
-    /// The last entry removed, kept to be reused: a lock taken and released in a loop would
-    /// otherwise allocate a map node and its key for each first look.
-    batch_map::node_type spare_;
+    batch_map::node_type spare_;  ///< the last entry let go (spare_node.hpp)
 };
 
 class notice_memory {
