@@ -15,27 +15,29 @@ namespace {
 
 #ifndef ZKR_RECYCLING_OFF
 
-/// Size classes: a block is made with its class's full size, so that any object of the class
-/// may take it later.
-constexpr std::array<std::size_t, 5> class_bytes{64, 128, 256, 512, 1024};
+/// Size classes of 16 bytes up to 1 KiB: a block is made with its class's full size, so that
+/// any object of the class may take it later, and wastes at most 15 bytes (an object that sits
+/// in a queue of 10,000 waiters should not grow by half).
+constexpr std::size_t granule = 16;
+constexpr std::size_t largest_recycled = 1024;
+constexpr std::size_t class_count = largest_recycled / granule;
 /// Blocks kept per class and thread: enough for the objects of a few operations in flight.
 constexpr std::size_t kept_per_class = 32;
 
-/// The class of a block of `bytes`, or class_bytes.size() for blocks made by plain new.
+/// The class of a block of `bytes`, or class_count for blocks made by plain new.
 constexpr std::size_t class_of(std::size_t bytes) noexcept {
-    std::size_t c = 0;
-    while (c < class_bytes.size() && bytes > class_bytes[c]) {
-        ++c;
-    }
-    return c;
+    return bytes == 0 || bytes > largest_recycled ? class_count : (bytes - 1) / granule;
+}
+constexpr std::size_t class_bytes(std::size_t c) noexcept {
+    return (c + 1) * granule;
 }
 
 struct thread_cache {
-    std::array<std::array<void*, kept_per_class>, class_bytes.size()> blocks{};
-    std::array<std::size_t, class_bytes.size()> kept{};
+    std::array<std::array<void*, kept_per_class>, class_count> blocks{};
+    std::array<std::size_t, class_count> kept{};
 
     ~thread_cache() {
-        for (std::size_t c = 0; c < class_bytes.size(); ++c) {
+        for (std::size_t c = 0; c < class_count; ++c) {
             for (std::size_t i = 0; i < kept[c]; ++i) {
                 ::operator delete(blocks[c][i]);
             }
@@ -79,13 +81,13 @@ thread_cache* this_threads_cache() {
 
 void* recycled_allocate(std::size_t bytes) {
     const auto c = class_of(bytes);
-    if (c == class_bytes.size()) {
+    if (c == class_count) {
         return ::operator new(bytes);
     }
     if (auto* cache = this_threads_cache(); cache != nullptr && cache->kept[c] != 0) {
         return cache->blocks[c][--cache->kept[c]];
     }
-    return ::operator new(class_bytes[c]);
+    return ::operator new(class_bytes(c));
 }
 
 void recycled_deallocate(void* block, std::size_t bytes) noexcept {
@@ -93,7 +95,7 @@ void recycled_deallocate(void* block, std::size_t bytes) noexcept {
         return;
     }
     const auto c = class_of(bytes);
-    auto* cache = c == class_bytes.size() ? nullptr : cache_here;
+    auto* cache = c == class_count ? nullptr : cache_here;
     if (cache == nullptr || cache->kept[c] == kept_per_class) {
         ::operator delete(block);
         return;
