@@ -162,6 +162,8 @@ TEST(Revocation, TouchesNothingButMutexAndReadWriteLockNodes) {
         forced.force = true;
         forced.grace = 100ms;
         const auto plain = root + "/config";
+        // fresh_root's parent too: run alone, this test is the first to write under it.
+        create_node(shared_hosts(), root.substr(0, root.rfind('/')), "");
         create_node(shared_hosts(), root, "");
         create_node(shared_hosts(), root + "/dir", "");
         create_node(shared_hosts(), plain, "keep me");

@@ -5,8 +5,9 @@
 
 #include "session_seam.hpp"
 
+#include <boost/container/devector.hpp>
+
 #include <algorithm>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,8 +30,7 @@ class session_listeners {
     /// The ZooKeeper session ended and a new one begins (a renewal): the listeners of the old
     /// one, told of its expiry already, hear nothing more. Only the lasting ones stay.
     void end_generation() {
-        std::erase_if(listeners_,
-                      [](const entry& e) { return e.scope == listener_scope::generation; });
+        erase_where([](const entry& e) { return e.scope == listener_scope::generation; });
     }
 
     /// Drops `listener` now rather than once it has gone (its memory goes with the last
@@ -46,7 +46,7 @@ class session_listeners {
     /// Tells every live listener. A listener may add or remove listeners meanwhile: those added
     /// hear the next event, not this one.
     void notify(session_event event) {
-        std::erase_if(listeners_, [](const entry& e) { return e.weak.expired(); });
+        erase_where([](const entry& e) { return e.weak.expired(); });
         std::vector<std::weak_ptr<session_listener>> listeners;
         listeners.reserve(listeners_.size());
         for (const auto& e : listeners_) {
@@ -68,12 +68,19 @@ class session_listeners {
     }
 
   private:
+    template <class Predicate>
+    void erase_where(Predicate p) {
+        listeners_.erase(std::remove_if(listeners_.begin(), listeners_.end(), p), listeners_.end());
+    }
+
     struct entry {
         const session_listener* raw;  ///< for remove(); never dereferenced
         std::weak_ptr<session_listener> weak;
         listener_scope scope;
     };
-    std::deque<entry> listeners_;
+    /// Cheap at both ends like a deque, and nothing allocated while empty (a deque allocates its
+    /// first block when made: 600 bytes per session).
+    boost::container::devector<entry> listeners_;
 };
 
 }  // namespace zkr::detail
