@@ -79,6 +79,10 @@ thread_cache* this_threads_cache() {
 
 #ifndef ZKR_RECYCLING_OFF
 
+bool recycling_on() noexcept {
+    return true;
+}
+
 void* recycled_allocate(std::size_t bytes) {
     const auto c = class_of(bytes);
     if (c == class_count) {
@@ -104,6 +108,10 @@ void recycled_deallocate(void* block, std::size_t bytes) noexcept {
 }
 
 #else
+
+bool recycling_on() noexcept {
+    return false;
+}
 
 void* recycled_allocate(std::size_t bytes) {
     return ::operator new(bytes);

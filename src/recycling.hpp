@@ -26,6 +26,9 @@ void* recycled_allocate(std::size_t bytes);
 /// Gives back a block of `bytes` (the size it was asked with).
 void recycled_deallocate(void* block, std::size_t bytes) noexcept;
 
+/// False in sanitizer builds, where every block goes to the heap.
+bool recycling_on() noexcept;
+
 template <class T>
 class recycling_allocator {
   public:
