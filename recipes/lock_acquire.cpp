@@ -84,22 +84,19 @@ error_code check_max_hold(std::optional<std::chrono::milliseconds>& max_hold) {
 }
 
 error_code check_queue_request(acquire_request& request) {
-    if (request.checked) {
-        return {};
+    if (!request.check) {
+        const auto& q = *request.queue;
+        const auto node = longest_node(q.dir, q.marker);
+        auto ec = check_lock_dir(q.dir, node);
+        if (!ec) {
+            ec = check_max_hold(request.max_hold);
+        }
+        if (!ec) {
+            ec = request.session->check_request_size(node, q.data.size());
+        }
+        request.check = ec;
     }
-    const auto& q = *request.queue;
-    const auto node = longest_node(q.dir, q.marker);
-    if (auto ec = check_lock_dir(q.dir, node)) {
-        return ec;
-    }
-    if (auto ec = check_max_hold(request.max_hold)) {
-        return ec;
-    }
-    if (auto ec = request.session->check_request_size(node, q.data.size())) {
-        return ec;
-    }
-    request.checked = true;
-    return {};
+    return *request.check;
 }
 
 void acquire_lock(acquire_request request, loss_policy policy,

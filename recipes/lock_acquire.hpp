@@ -27,9 +27,9 @@ inline constexpr std::chrono::hours longest_hold{24 * 365 * 100};
 /// a bound past longest_hold is cut to it.
 error_code check_max_hold(std::optional<std::chrono::milliseconds>& max_hold);
 
-/// What acquire_lock and adopt_lock check before any request, unless `request.checked` says it
-/// was done: the paths, the max_hold (cut to longest_hold) and the size of our node's create.
-/// Sets `checked` when all pass.
+/// What acquire_lock and adopt_lock check before any request: the paths, the max_hold (cut to
+/// longest_hold) and the size of our node's create. Kept in `request.check`, and answered from
+/// there when it is set.
 error_code check_queue_request(acquire_request& request);
 
 /// Runs the queue algorithm and wraps the result in a lock handle: the one entry point of every

@@ -30,10 +30,9 @@ std::shared_ptr<const mutex_impl> make_mutex_impl(session_ptr s, std::string pat
     request.channel = log::channels::mutex;
     request.fast_handoff = marker != names::write_marker;
     request.max_hold = options.max_hold;
-    auto refusal = check_queue_request(request);
-    return std::make_shared<const mutex_impl>(mutex_impl{std::move(s), std::move(path),
-                                                         std::move(marker), std::move(options),
-                                                         std::move(request), refusal});
+    check_queue_request(request);  // an error is reported by each acquisition
+    return std::make_shared<const mutex_impl>(
+        mutex_impl{std::move(s), std::move(path), std::move(options), std::move(request)});
 }
 
 /// The queue request of one acquisition or adoption on `m`.
@@ -63,25 +62,17 @@ mutex::executor_type mutex::get_executor() const noexcept {
 }
 
 void mutex::initiate_prepare(const impl_ptr& impl, detail::handler<void(error_code)> h) {
-    detail::prepare_lock_dir(impl->session, impl->path, impl->marker, std::move(h));
+    detail::prepare_lock_dir(impl->session, impl->path, impl->request.queue->marker, std::move(h));
 }
 
 void mutex::initiate_adopt(const impl_ptr& impl, std::string node,
                            detail::handler<void(error_code, lock)> h) {
-    if (impl->refusal) {
-        detail::fail(std::move(h), impl->session->completions(), impl->refusal);
-        return;
-    }
     detail::adopt_lock(detail::mutex_request(*impl, false), std::move(node), impl->options.on_loss,
                        std::move(h));
 }
 
 void mutex::initiate_lock(const impl_ptr& impl, bool try_only,
                           detail::handler<void(error_code, lock)> h) {
-    if (impl->refusal) {
-        detail::fail(std::move(h), impl->session->completions(), impl->refusal);
-        return;
-    }
     detail::acquire_lock(detail::mutex_request(*impl, try_only), impl->options.on_loss,
                          std::move(h));
 }

@@ -14,12 +14,10 @@ namespace zkr::detail {
 struct mutex_impl {
     std::shared_ptr<session_seam> session;
     std::string path;       ///< the lock directory
-    std::string marker;     ///< names its nodes: names::lock_marker, or a read-write lock's side
     mutex_options options;  ///< node_data filled in ("<hostname>:<pid>" when given empty)
-    /// What every acquisition on it starts from, made and checked once: its queue (path, marker,
-    /// node data), and `refusal`, the error each acquisition reports at once if the check failed.
+    /// What every acquisition on it starts from, made and checked once: its queue (path, marker
+    /// naming its nodes, node data) and the check's outcome, which each acquisition reports.
     acquire_request request;
-    error_code refusal;
 };
 
 }  // namespace zkr::detail

@@ -53,9 +53,9 @@ struct acquire_request {
     bool watch_own_node = true;
     /// How long the lock may be held once acquired (mutex_options::max_hold).
     std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
-    /// The paths, sizes and max_hold have been checked already (check_queue_request,
-    /// lock_acquire.hpp): a mutex checks once, when it is made.
-    bool checked = false;
+    /// The outcome of check_queue_request (lock_acquire.hpp) when it was made already: a mutex
+    /// checks once, when it is made, and each acquisition reports that outcome.
+    std::optional<error_code> check = std::nullopt;
 };
 
 /// Runs the algorithm on the session strand, then calls `on_done` there (inline: the caller

@@ -1,5 +1,7 @@
 #include "client_gate.hpp"
 
+#include "fast_tls.hpp"
+
 namespace zkr::detail {
 namespace {
 
@@ -9,7 +11,7 @@ std::mutex& gate_mutex() {
 }
 
 /// Gates this thread holds now, nested.
-thread_local int held_here = 0;
+ZKR_FAST_TLS thread_local int held_here = 0;
 
 }  // namespace
 

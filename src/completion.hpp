@@ -42,33 +42,19 @@ struct completion_executors {
 /// pending operation. The concrete executor inside is taken instead when it is one of those.
 template <class Executor>
 boost::asio::any_completion_executor tracked_work(const Executor& ex) {
-    using io_executor = boost::asio::io_context::executor_type;
-    using io_strand = boost::asio::strand<io_executor>;
     const auto track = [](const auto& e) -> boost::asio::any_completion_executor {
         return boost::asio::prefer(e, boost::asio::execution::outstanding_work.tracked);
     };
-    const auto unwrap =
-        [&](const auto& erased) -> std::optional<boost::asio::any_completion_executor> {
-        if (const auto* e = erased.template target<io_executor>()) {
-            return track(*e);
-        }
-        if (const auto* e = erased.template target<io_strand>()) {
-            return track(*e);
-        }
-        return std::nullopt;
-    };
     if constexpr (std::is_same_v<Executor, boost::asio::any_completion_executor>) {
+        // A handler that bound an any_io_executor itself: its query gives it wrapped once more.
         if (const auto* inner = ex.template target<boost::asio::any_io_executor>()) {
-            if (auto unwrapped = unwrap(*inner)) {
-                return std::move(*unwrapped);
-            }
+            return tracked_work(*inner);
         }
-        if (auto unwrapped = unwrap(ex)) {
-            return std::move(*unwrapped);
-        }
-    } else if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
-        if (auto unwrapped = unwrap(ex)) {
-            return std::move(*unwrapped);
+    }
+    if constexpr (std::is_same_v<Executor, boost::asio::any_completion_executor> ||
+                  std::is_same_v<Executor, boost::asio::any_io_executor>) {
+        if (auto tracked = with_io_executor<boost::asio::any_completion_executor>(ex, track)) {
+            return std::move(*tracked);
         }
     }
     return track(ex);
@@ -76,18 +62,12 @@ boost::asio::any_completion_executor tracked_work(const Executor& ex) {
 
 /// `ex` as the candidate executor of a type-erased handler's query: converted to an
 /// any_completion_executor without a heap allocation when it holds an io_context executor or a
-/// strand of one (an any_io_executor does not fit that type's inline buffer).
+/// strand of one.
 inline boost::asio::any_completion_executor completion_candidate(
     const boost::asio::any_io_executor& ex) {
-    using io_executor = boost::asio::io_context::executor_type;
-    using io_strand = boost::asio::strand<io_executor>;
-    if (const auto* e = ex.target<io_strand>()) {
-        return boost::asio::any_completion_executor(*e);
-    }
-    if (const auto* e = ex.target<io_executor>()) {
-        return boost::asio::any_completion_executor(*e);
-    }
-    return boost::asio::any_completion_executor(ex);
+    auto concrete = with_io_executor<boost::asio::any_completion_executor>(
+        ex, [](const auto& e) { return boost::asio::any_completion_executor(e); });
+    return concrete ? std::move(*concrete) : boost::asio::any_completion_executor(ex);
 }
 
 /// A handler together with a work guard on its executor. Complete it at most once, from any

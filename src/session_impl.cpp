@@ -23,7 +23,6 @@ namespace asio = boost::asio;
 
 constexpr const char* channel = log::channels::session;
 
-using io_strand = asio::strand<asio::io_context::executor_type>;
 using any_strand = asio::strand<asio::any_io_executor>;
 
 /// A strand over the concrete io_context executor when that is what we were given: a Boost 1.81

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -27,25 +28,39 @@ inline constexpr bool is_executor_binder_v = false;
 template <class T, class Executor>
 inline constexpr bool is_executor_binder_v<boost::asio::executor_binder<T, Executor>> = true;
 
+using io_executor = boost::asio::io_context::executor_type;
+using io_strand = boost::asio::strand<io_executor>;
+
+/// `f(e)` for the io_context executor, or strand of one, that the type-erased executor `ex` holds;
+/// nothing when it holds another type. zkr's executors are of those two types, and unlike an
+/// erased executor they fit the inline buffers of Asio's type-erased handlers and executors:
+/// taken out, they spare an allocation per operation.
+template <class Result, class Erased, class F>
+std::optional<Result> with_io_executor(const Erased& ex, F&& f) {
+    if (const auto* strand = ex.template target<io_strand>()) {
+        return f(*strand);
+    }
+    if (const auto* io = ex.template target<io_executor>()) {
+        return f(*io);
+    }
+    return std::nullopt;
+}
+
 /// `h` type-erased. A handler whose executor is an any_io_executor (a coroutine's) gets the
 /// io_context executor or strand inside bound instead: the same executor, but one that
-/// any_completion_handler's executor query can hand out without a heap allocation (an erased
-/// executor inside another does not fit its inline buffer).
+/// any_completion_handler's executor query can hand out without a heap allocation.
 template <class Signature, class Handler>
 handler<Signature> erase(Handler&& h) {
-    using io_executor = boost::asio::io_context::executor_type;
-    using io_strand = boost::asio::strand<io_executor>;
     // (A handler that binds an executor already is left as it is: Asio would rebind its own.)
     if constexpr (std::is_same_v<boost::asio::associated_executor_t<std::decay_t<Handler>>,
                                  boost::asio::any_io_executor> &&
                   !is_executor_binder_v<std::decay_t<Handler>>) {
-        const auto ex = boost::asio::get_associated_executor(h);
-        if (const auto* io = ex.template target<io_executor>()) {
-            return handler<Signature>(boost::asio::bind_executor(*io, std::forward<Handler>(h)));
-        }
-        if (const auto* strand = ex.template target<io_strand>()) {
-            return handler<Signature>(
-                boost::asio::bind_executor(*strand, std::forward<Handler>(h)));
+        auto bound = with_io_executor<handler<Signature>>(
+            boost::asio::get_associated_executor(h), [&](const auto& ex) {
+                return handler<Signature>(boost::asio::bind_executor(ex, std::forward<Handler>(h)));
+            });
+        if (bound) {
+            return std::move(*bound);
         }
     }
     return handler<Signature>(std::forward<Handler>(h));
