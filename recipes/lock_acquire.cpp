@@ -156,7 +156,7 @@ void adopt_lock(acquire_request request, std::string node, loss_policy policy,
                 co_return std::make_tuple(ec, zkr::lock{});
             }
             // The claim lives until the queue algorithm has started the adopted lock's own state.
-            request.existing = acquired_node{node, st};
+            request.existing = std::make_shared<const acquired_node>(acquired_node{node, st});
             auto s = request.session;
             co_return co_await call<void(error_code, zkr::lock)>([&](auto h) {
                 auto slot = asio::get_associated_cancellation_slot(h);

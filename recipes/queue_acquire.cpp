@@ -58,6 +58,7 @@ void create_and_list(const session_ptr& s, const std::string& path, const std::s
     // Both callbacks run on the session strand (their default executor), so no lock is needed.
     auto j =
         std::allocate_shared<join>(recycling_allocator<join>(), join{std::move(on_answer), {}, 2});
+    const request_batch both(*s);
     s->create(path, data, create_mode::ephemeral_sequential,
               recycled([j](error_code ec, created_node node) {
                   j->look.create_ec = ec;
@@ -270,7 +271,9 @@ class acquisition final : public session_listener,
         : attempt_{std::move(request), {}, std::nullopt}, on_done_(std::move(on_done)) {
         attempt_.generation = attempt_.req.session->generation();
         attempt_.create_path = protected_node_path(queue().dir, queue().marker);
-        attempt_.own = attempt_.req.existing;
+        if (attempt_.req.existing) {
+            attempt_.own = *attempt_.req.existing;
+        }
     }
 
     void start(asio::cancellation_slot caller) {

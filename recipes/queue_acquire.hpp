@@ -38,7 +38,8 @@ struct acquire_request {
     bool verify_owner = false;
     /// A node of ours to take over instead of creating one (mutex::async_adopt): the queue
     /// algorithm starts from a listing.
-    std::optional<acquired_node> existing = std::nullopt;
+    /// (Behind a pointer: it is rare, and every acquisition carries its request.)
+    std::shared_ptr<const acquired_node> existing = nullptr;
     /// Take the lock without listing again when the one node ahead goes (fast hand-off). Off for
     /// the writers of a read-write lock: a downgrade puts a read node ahead of them, with the
     /// departing writer's sequence number (shared_mutex::async_downgrade, Curator's too).

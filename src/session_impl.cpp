@@ -184,6 +184,20 @@ std::shared_ptr<transport> session_impl::current_transport() const {
     return transport_;
 }
 
+void session_impl::begin_request_batch() {
+    if (batch_depth_++ == 0 && transport_) {
+        batch_transport_ = transport_;
+        batch_transport_->hold_updates();
+    }
+}
+
+void session_impl::end_request_batch() {
+    if (--batch_depth_ == 0 && batch_transport_) {
+        const auto batched_on = std::move(batch_transport_);
+        batched_on->release_updates();
+    }
+}
+
 template <class Op, class Start>
 void session_impl::start_request(std::unique_ptr<Op> op, Start start) {
     if (!running_in_driver()) {
@@ -264,7 +278,7 @@ void session_impl::read(std::string path, int watch_type, handler<typename Op::s
     if constexpr (Op::watching) {
         op->watch_wanted =
             std::allocate_shared<watch_state>(recycling_allocator<watch_state>(), weak_self(),
-                                              strand(), executor(), op->path, watch_type);
+                                              shared_completions(), op->path, watch_type);
     }
     start_request(std::move(op), [server_config](zhandle_t* zh, Op* o) {
         static_cast<void>(server_config);  // read by get_data's instantiation only

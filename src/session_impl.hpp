@@ -117,6 +117,8 @@ class session_impl final : public session_seam, public client_observer {
     /// Operations and watches the C client may still call back (for leak checks in tests).
     std::size_t pending_operations() const noexcept;
 
+    void begin_request_batch() override;
+    void end_request_batch() override;
     void hold_began() override;
     void hold_ended() override;
 
@@ -191,6 +193,10 @@ class session_impl final : public session_seam, public client_observer {
     // The C handle's driver, one per generation. Replaced on the driver strand, under the
     // mutex; read there freely, elsewhere through current_transport().
     std::shared_ptr<transport> transport_;
+    /// The transport a batch of requests began on (driver strand): its end goes to the same one
+    /// even if the session moved to a new transport meanwhile.
+    std::shared_ptr<transport> batch_transport_;
+    int batch_depth_ = 0;
     mutable std::mutex transport_mutex_;
     std::string servers_;  // the servers set_servers listed last (no chroot); under the mutex
     // With session_config::tls: the tunnels the C client connects through, for every

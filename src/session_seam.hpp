@@ -85,19 +85,23 @@ class session_seam : public std::enable_shared_from_this<session_seam> {
     session_seam(strand_type driver, strand_type user, std::shared_ptr<void> owner = nullptr,
                  std::shared_ptr<zkr::observer> observer = nullptr)
         : owner_(std::move(owner)),
-          driver_(std::move(driver)),
-          user_(std::move(user)),
-          completions_{driver_, user_},
+          executors_(std::make_shared<const completion_executors>(
+              completion_executors{std::move(driver), std::move(user)})),
           observer_(std::move(observer)) {}
     session_seam(const session_seam&) = delete;
     session_seam& operator=(const session_seam&) = delete;
 
     /// The driver strand: where requests start and complete, and recipe logic runs.
-    const strand_type& strand() const noexcept { return driver_; }
+    const strand_type& strand() const noexcept { return executors_->via; }
     /// The default executor of user handlers.
-    const strand_type& executor() const noexcept { return user_; }
+    const strand_type& executor() const noexcept { return executors_->fallback; }
     /// Where user handlers' completions go (see completion_executors).
-    const completion_executors& completions() const noexcept { return completions_; }
+    const completion_executors& completions() const noexcept { return *executors_; }
+    /// The same, shared: for what may outlive the session (a watch's state), at the cost of a
+    /// pointer instead of two executors.
+    const std::shared_ptr<const completion_executors>& shared_completions() const noexcept {
+        return executors_;
+    }
 
     /// Told of what happens on this session (session_config::observer); null if nobody is.
     const std::shared_ptr<zkr::observer>& observer() const noexcept { return observer_; }
@@ -110,7 +114,7 @@ class session_seam : public std::enable_shared_from_this<session_seam> {
         if (running_in_driver()) {
             std::forward<F>(f)();
         } else {
-            boost::asio::post(driver_, std::forward<F>(f));
+            boost::asio::post(executors_->via, std::forward<F>(f));
         }
     }
 
@@ -176,6 +180,12 @@ class session_seam : public std::enable_shared_from_this<session_seam> {
     virtual error_code check_request_size(const std::string& path,
                                           std::size_t data_bytes) const = 0;
 
+    /// Between these two calls (on the driver strand, paired: request_batch), the requests
+    /// started go out as one batch: the connection's waits are looked at once, at its end,
+    /// instead of after each request.
+    virtual void begin_request_batch() {}
+    virtual void end_request_batch() {}
+
     /// A lock, lease or leadership of this session began (ended): while one lasts, the session
     /// checks that its server still reaches the ensemble's leader (session_config::quorum_check,
     /// src/quorum_check.hpp). Began on the driver strand, ended on any thread; once each.
@@ -191,13 +201,23 @@ class session_seam : public std::enable_shared_from_this<session_seam> {
 
   private:
     std::shared_ptr<void> owner_;  // declared first: destroyed after the strands
-    strand_type driver_;
-    strand_type user_;
-    completion_executors completions_;
+    std::shared_ptr<const completion_executors> executors_;  ///< the driver strand, then the user's
     std::shared_ptr<zkr::observer> observer_;
 };
 
 using session_ptr = std::shared_ptr<session_seam>;
+
+/// Starts a batch of requests (session_seam::begin_request_batch) and ends it when it goes.
+class request_batch {
+  public:
+    explicit request_batch(session_seam& s) : session_(s) { session_.begin_request_batch(); }
+    ~request_batch() { session_.end_request_batch(); }
+    request_batch(const request_batch&) = delete;
+    request_batch& operator=(const request_batch&) = delete;
+
+  private:
+    session_seam& session_;
+};
 
 /// A node being taken over (mutex::async_adopt), held for holds_node until the handle that
 /// adopts it is registered itself: two adoptions at once cannot both pass the check.

@@ -144,6 +144,13 @@ int transport::set_servers(const std::string& hosts) {
     return rc;
 }
 
+void transport::release_updates() {
+    if (--depth_ == 0 && update_wanted_) {
+        client_gate gate;
+        after_call();
+    }
+}
+
 void transport::after_call() {
     if (zh_ == nullptr) {
         return;

@@ -91,6 +91,12 @@ class transport : public std::enable_shared_from_this<transport> {
         return rc;
     }
 
+    /// Between these two (paired, on the driver strand), C calls leave the look at what to wait
+    /// for to the end: a batch of requests asks the C client once. (The requests themselves go
+    /// out during each call, as the C client writes what it can at once.)
+    void hold_updates() noexcept { ++depth_; }
+    void release_updates();
+
     /// Replaces the server list; callable from any thread (the gate orders it with the driver).
     int set_servers(const std::string& hosts);
 
@@ -170,7 +176,7 @@ class transport : public std::enable_shared_from_this<transport> {
     std::uint64_t generation_ = 0;  // bumped when waits are abandoned: stale completions ignored
     std::uint64_t timer_generation_ = 0;
 
-    int depth_ = 0;               // nesting of C calls (completions issue requests in place)
+    int depth_ = 0;  // nesting of C calls (completions issue requests in place), and batches
     bool update_wanted_ = false;  // a nested call changed what to wait for
 
     close_stage close_stage_ = close_stage::flush;

@@ -26,14 +26,14 @@ void watch_state::deliver(error_code ec, watch_event event) {
 
 void watch_state::wait_here(handler<void(error_code, watch_event)> h) {
     if (consumed.load() || waiter) {
-        asio::post(driver, [h = std::move(h)]() mutable {
+        asio::post(executors->via, [h = std::move(h)]() mutable {
             std::move(h)(make_error_code(errc::invalid_argument), watch_event{});
         });
         return;
     }
     if (result) {
         consumed = true;
-        asio::post(driver, [h = std::move(h), r = std::move(*result)]() mutable {
+        asio::post(executors->via, [h = std::move(h), r = std::move(*result)]() mutable {
             std::move(h)(r.first, std::move(r.second));
         });
         return;
@@ -43,7 +43,7 @@ void watch_state::wait_here(handler<void(error_code, watch_event)> h) {
 
 void watch_state::cancel_here() {
     if (waiter) {
-        asio::post(driver, [h = std::move(waiter)]() mutable {
+        asio::post(executors->via, [h = std::move(waiter)]() mutable {
             std::move(h)(make_error_code(asio::error::operation_aborted), watch_event{});
         });
     }
@@ -59,14 +59,13 @@ void watch_state::wait(handler<void(error_code, watch_event)> h) {
     auto slot = asio::get_associated_cancellation_slot(h);
     // The user's handler is posted to its own executor, never run inside a C-client call.
     auto posting = adapt<void(error_code, watch_event), void(error_code, watch_event)>(
-        std::move(h), completion_executors{driver, user},
-        [](auto& pending, error_code ec, watch_event event) {
+        std::move(h), *executors, [](auto& pending, error_code ec, watch_event event) {
             pending.complete(ec, std::move(event));
         });
     if (slot.is_connected()) {
         slot.assign([weak = weak_from_this()](asio::cancellation_type) {
             if (auto self = weak.lock()) {
-                asio::post(self->driver, [self] {
+                asio::post(self->executors->via, [self] {
                     if (self->waiter) {
                         self->cancel_here();
                     }
@@ -74,13 +73,13 @@ void watch_state::wait(handler<void(error_code, watch_event)> h) {
             }
         });
     }
-    asio::post(driver, [self = shared_from_this(), h = std::move(posting)]() mutable {
+    asio::post(executors->via, [self = shared_from_this(), h = std::move(posting)]() mutable {
         self->wait_here(std::move(h));
     });
 }
 
 void watch_state::cancel() {
-    asio::post(driver, [self = shared_from_this()] { self->cancel_here(); });
+    asio::post(executors->via, [self = shared_from_this()] { self->cancel_here(); });
 }
 
 }  // namespace detail

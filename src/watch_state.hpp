@@ -10,8 +10,6 @@
 
 #include <zkr/watch.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
-
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -23,15 +21,11 @@ namespace zkr::detail {
 class session_seam;
 
 struct watch_state : std::enable_shared_from_this<watch_state> {
-    using strand_type = boost::asio::any_io_executor;
-
-    watch_state(std::weak_ptr<session_seam> s, strand_type driver_strand, strand_type user_ex,
+    /// `ex`: the session's driver strand (where every transition happens) and the default
+    /// executor of the public wait's handler (session_seam::shared_completions).
+    watch_state(std::weak_ptr<session_seam> s, std::shared_ptr<const completion_executors> ex,
                 std::string p, int type)
-        : session(std::move(s)),
-          driver(std::move(driver_strand)),
-          user(std::move(user_ex)),
-          path(std::move(p)),
-          watch_type(type) {}
+        : session(std::move(s)), executors(std::move(ex)), path(std::move(p)), watch_type(type) {}
 
     // ---- On the driver strand. ----
 
@@ -62,8 +56,7 @@ struct watch_state : std::enable_shared_from_this<watch_state> {
     bool armed() const noexcept { return !consumed.load(); }
 
     const std::weak_ptr<session_seam> session;
-    const strand_type driver;
-    const strand_type user;
+    const std::shared_ptr<const completion_executors> executors;
     const std::string path;
     const int watch_type;
     void* c_context = nullptr;  // driver strand: non-null while the C client may call it

@@ -212,7 +212,7 @@ void fake_server::end_watches_of(const detail::session_seam* owner, error_code e
         return true;
     });
     for (auto& w : ended) {
-        asio::post(w.state->driver, [s = w.state, ec] { s->deliver(ec, {}); });
+        asio::post(w.state->executors->via, [s = w.state, ec] { s->deliver(ec, {}); });
     }
 }
 
@@ -234,7 +234,7 @@ void fake_server::fire(const std::string& path, watch_event_type type) {
     });
     for (auto& w : fired) {
         const auto t = w.kind == watch_kind::children ? watch_event_type::child : type;
-        asio::post(w.state->driver,
+        asio::post(w.state->executors->via,
                    [s = w.state, event = watch_event{t, w.path}] { s->deliver({}, event); });
     }
 }
@@ -487,7 +487,7 @@ void delete_if_leaf(fake_server& server, const std::string& path) {
 zkr::watch fake_session::arm(const std::string& path, fake_server::watch_kind kind) {
     const int type = kind == fake_server::watch_kind::children ? 2 : 1;
     auto state =
-        std::make_shared<detail::watch_state>(weak_from_this(), strand(), executor(), path, type);
+        std::make_shared<detail::watch_state>(weak_from_this(), shared_completions(), path, type);
     state->c_context = this;  // non-null: cancel_here asks remove_watch to drop it
     server_.arm({path, kind, state});
     return zkr::watch(std::move(state));
