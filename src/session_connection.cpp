@@ -181,37 +181,69 @@ bool session_impl::on_client_failure(error_code reason) {
 }
 
 void session_impl::arm_timer(connection_fsm::timer t, std::chrono::milliseconds after) {
-    auto& tm = timer(t);
-    tm.expires_after(after);
-    tm.async_wait([weak = weak_self(), t](error_code ec) {
+    deadlines_.set(static_cast<std::size_t>(t), std::chrono::steady_clock::now() + after);
+    schedule_timer();
+}
+
+void session_impl::cancel_timer(connection_fsm::timer t) {
+    deadlines_.clear(static_cast<std::size_t>(t));
+    schedule_timer();
+}
+
+void session_impl::schedule_timer() {
+    const auto earliest = deadlines_.earliest();
+    if (earliest == timer_waits_for_) {
+        return;  // waiting for it already (or for nothing, with nothing armed)
+    }
+    timer_waits_for_ = earliest;
+    ++timer_wait_;  // the wait in progress, if any, is stale from here on
+    if (!earliest) {
+        timer_.cancel();
+        return;
+    }
+    timer_.expires_at(*earliest);  // cancels the wait in progress
+    timer_.async_wait([weak = weak_self(), wait = timer_wait_](error_code ec) {
         auto self = weak.lock();
-        if (ec || !self) {
+        // A stale wait may complete without an error: its expiry was queued before the
+        // deadlines changed.
+        if (ec || !self || wait != self->timer_wait_) {
             return;
         }
-        const auto a = self->fsm_.on_timer(t);
-        if (a.none()) {
-            return;  // overtaken by an event
-        }
-        using timer = connection_fsm::timer;
-        const auto& config = self->config_;
-        if (t == timer::connect) {
-            ZKR_LOG(warning, channel,
-                    "no server of '" << config.hosts << "' answered within "
-                                     << config.connect_timeout.count() << " ms");
-        } else if (t == timer::deadline) {
-            ZKR_LOG(warning, channel,
-                    "disconnected for " << self->local_loss_delay().count()
-                                        << " ms: the server may expire the session; locks held "
-                                           "through it are considered lost");
-        } else if (t == timer::give_up && a.left) {
-            ZKR_LOG(warning, channel,
-                    "session 0x" << std::hex << self->session_id_.load() << std::dec
-                                 << ": no server kept it within its timeout ("
-                                 << self->negotiated_timeout().count()
-                                 << " ms): ending it as expired");
-        }
-        self->run(a);
+        self->timer_waits_for_.reset();
+        self->on_deadlines_passed();
     });
+}
+
+void session_impl::on_deadlines_passed() {
+    const auto now = std::chrono::steady_clock::now();
+    while (const auto passed = deadlines_.take_passed(now)) {
+        on_timer(static_cast<connection_fsm::timer>(*passed));
+    }
+    schedule_timer();
+}
+
+void session_impl::on_timer(connection_fsm::timer t) {
+    const auto a = fsm_.on_timer(t);
+    if (a.none()) {
+        return;  // overtaken by an event
+    }
+    using timer = connection_fsm::timer;
+    if (t == timer::connect) {
+        ZKR_LOG(warning, channel,
+                "no server of '" << config_.hosts << "' answered within "
+                                 << config_.connect_timeout.count() << " ms");
+    } else if (t == timer::deadline) {
+        ZKR_LOG(warning, channel,
+                "disconnected for " << local_loss_delay().count()
+                                    << " ms: the server may expire the session; locks held "
+                                       "through it are considered lost");
+    } else if (t == timer::give_up && a.left) {
+        ZKR_LOG(warning, channel,
+                "session 0x" << std::hex << session_id_.load() << std::dec
+                             << ": no server kept it within its timeout ("
+                             << negotiated_timeout().count() << " ms): ending it as expired");
+    }
+    run(a);
 }
 
 void session_impl::run(const connection_fsm::actions& a) {
@@ -228,7 +260,7 @@ void session_impl::run(const connection_fsm::actions& a) {
     for (std::size_t i = 0; i < connection_fsm::timer_count; ++i) {
         const auto t = static_cast<connection_fsm::timer>(i);
         if (a.cancels(t)) {
-            timer(t).cancel();
+            cancel_timer(t);
         }
         if (const auto& after = a.arms(t)) {
             arm_timer(t, *after);

@@ -129,8 +129,7 @@ session_impl::session_impl(executors ex, session_config config)
       open_on_thread_(io_thread_ ? io_thread_->mark_open() : io_thread::open_session()),
       fsm_(config_.connect_timeout, config_.renew_after_expiry),
       transport_(std::make_shared<transport>(strand(), io_thread_)),
-      timers_{asio::steady_timer(strand()), asio::steady_timer(strand()),
-              asio::steady_timer(strand()), asio::steady_timer(strand())},
+      timer_(strand()),
       quorum_(
           *this, [this] { return negotiated_timeout(); },
           [this] { notify(session_event::quorum_unreachable); },

@@ -22,6 +22,7 @@
 
 #include "completion.hpp"
 #include "connection_fsm.hpp"
+#include "deadline_set.hpp"
 #include "io_thread.hpp"
 #include "queue_services.hpp"
 #include "quorum_check.hpp"
@@ -40,6 +41,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -146,9 +148,13 @@ class session_impl final : public session_seam, public client_observer {
     void notify(session_event event) { listeners_.notify(event); }
     /// Arms `t` to fire after `after`; the state machine decides what its firing means.
     void arm_timer(connection_fsm::timer t, std::chrono::milliseconds after);
-    boost::asio::steady_timer& timer(connection_fsm::timer t) {
-        return timers_[static_cast<std::size_t>(t)];
-    }
+    void cancel_timer(connection_fsm::timer t);
+    /// Makes the one connection timer wait for the earliest deadline armed (or for none).
+    void schedule_timer();
+    /// The connection timer fired: runs each deadline passed, earliest first.
+    void on_deadlines_passed();
+    /// Runs the state machine for `t`, which fired.
+    void on_timer(connection_fsm::timer t);
     /// The first connection: completes async_connect once the chroot (if any) is known to exist.
     void check_chroot_then_complete_connect();
     /// Creates the C handle on transport_ (resuming `resume` if its id is not 0) and gives it
@@ -207,7 +213,11 @@ class session_impl final : public session_seam, public client_observer {
     waiter_list<void(error_code)> connect_waiters_;
     waiter_list<void(error_code, session_state)> state_waiters_;
     session_listeners listeners_;
-    std::array<boost::asio::steady_timer, connection_fsm::timer_count> timers_;
+    // The connection's deadlines (connection_fsm::timer), all served by one timer.
+    deadline_set<connection_fsm::timer_count> deadlines_;
+    boost::asio::steady_timer timer_;
+    std::optional<deadline_set<connection_fsm::timer_count>::clock::time_point> timer_waits_for_;
+    std::uint64_t timer_wait_ = 0;  ///< counts the timer's waits: a stale completion is ignored
     quorum_check quorum_;
 
     struct acl_storage;
