@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -92,9 +93,12 @@ class callback_registry {
     /// the C client holds: the server keeps one watch per session, path and kind, so it may
     /// only be removed there when the last of ours on that path and kind goes, and its removal
     /// takes all of ours there. Looked up by path, so that dropping each of many watches costs
-    /// no scan of them all. Driver strand.
+    /// no scan of them all. `path` must live while the watch is armed (its watch_state's): the
+    /// map's key views the path of one of the watches on it, rather than copying it once more
+    /// per watched path (a queue of 10,000 waiters watches 10,000 paths). Driver strand.
     void arm(const std::string& path, bool child, pending_callback* watch) {
-        find_or_insert(armed_[child], spare_[child], path)->second.push_back(watch);
+        find_or_insert(armed_[child], spare_[child], std::string_view(path))
+            ->second.push_back(armed_watch{watch, &path});
     }
     /// Returns how many of ours remain on that path and kind.
     std::size_t disarm(const std::string& path, bool child, pending_callback* watch) {
@@ -104,10 +108,22 @@ class callback_registry {
             return 0;
         }
         auto& watches = it->second;
-        watches.erase(std::remove(watches.begin(), watches.end(), watch), watches.end());
+        const auto gone = std::find_if(watches.begin(), watches.end(),
+                                       [&](const armed_watch& w) { return w.callback == watch; });
+        if (gone == watches.end()) {
+            return watches.size();
+        }
+        const bool held_the_key = gone->path->data() == it->first.data();
+        watches.erase(gone);
         if (watches.empty()) {
             erase_keeping(m, spare_[child], it);
             return 0;
+        }
+        if (held_the_key) {
+            // The key viewed the path of the watch that went: it views another's now.
+            auto node = m.extract(it);
+            node.key() = *node.mapped().front().path;
+            m.insert(std::move(node));
         }
         return watches.size();
     }
@@ -115,8 +131,14 @@ class callback_registry {
     std::vector<pending_callback*> armed_on(const std::string& path, bool child) const {
         const auto& m = armed_[child];
         auto it = m.find(path);
-        return it == m.end() ? std::vector<pending_callback*>{}
-                             : std::vector<pending_callback*>(it->second.begin(), it->second.end());
+        std::vector<pending_callback*> watches;
+        if (it != m.end()) {
+            watches.reserve(it->second.size());
+            for (const auto& w : it->second) {
+                watches.push_back(w.callback);
+            }
+        }
+        return watches;
     }
     std::size_t armed_count(const std::string& path, bool child) const {
         const auto& m = armed_[child];
@@ -156,9 +178,13 @@ class callback_registry {
     std::atomic<std::size_t> watch_bytes_{0};
     bool discarding_ = false;
     error_code closing_reason_;
+    struct armed_watch {
+        pending_callback* callback;
+        const std::string* path;  ///< arm's, alive while armed
+    };
     /// Mostly one watch of ours per path: kept inline.
     using armed_map =
-        std::unordered_map<std::string, boost::container::small_vector<pending_callback*, 1>>;
+        std::unordered_map<std::string_view, boost::container::small_vector<armed_watch, 1>>;
     armed_map armed_[2];
     armed_map::node_type spare_[2];  ///< the last entry let go, per kind (spare_node.hpp)
 };
