@@ -444,15 +444,18 @@ class acquisition final : public session_listener,
     /// the server (confirm_own_node).
     void watch_own_node() {
         const auto& r = attempt_.req;
-        if (!r.watch_own_node || !r.fast_handoff || r.verify_owner || own_watch_ ||
+        if (!r.watch_own_node || !r.fast_handoff || r.verify_owner || attempt_.own->armed_watch ||
             !r.session->watch_room_to_spare()) {
             return;
         }
         r.session->watch_data(attempt_.own->path, [self = shared_from_this()](
                                                       error_code ec, node_data d, zkr::watch w) {
-            if (!ec && d.stat.ephemeral_owner == self->attempt_.req.session->session_id()) {
-                self->own_watch_ = std::make_shared<zkr::watch>(std::move(w));
-                self->own_data_ = std::move(d.data);
+            auto& own = self->attempt_.own;
+            // Kept with the node it watches (not with one that replaced it meanwhile).
+            if (!ec && own && d.stat.czxid == own->stat.czxid &&
+                d.stat.ephemeral_owner == self->attempt_.req.session->session_id()) {
+                own->armed_watch = std::make_shared<zkr::watch>(std::move(w));
+                own->armed_data = std::move(d.data);
             }  // else the hand-off asks the server, as without this watch
         });
     }
@@ -461,7 +464,8 @@ class acquisition final : public session_listener,
     /// connection loss (after a reconnect the C client re-arms watches, and the server fires
     /// the re-armed ones in its own order, not in the order of the changes).
     bool own_node_unchanged() const {
-        const auto* w = own_watch_ ? access::get_impl(*own_watch_).get() : nullptr;
+        const auto* own_watch = attempt_.own ? attempt_.own->armed_watch.get() : nullptr;
+        const auto* w = own_watch ? access::get_impl(*own_watch).get() : nullptr;
         return w != nullptr && !w->has_outcome() && !w->interrupted;
     }
 
@@ -535,9 +539,9 @@ class acquisition final : public session_listener,
     void acquired() {
         ZKR_LOG(debug, attempt_.req.channel, "acquired " << attempt_.own->path);
         attempt_.own->waited = waited_;
-        if (own_watch_ && own_watch_->armed()) {
-            attempt_.own->armed_watch = std::move(own_watch_);
-            attempt_.own->armed_data = std::move(own_data_);
+        if (auto& own_watch = attempt_.own->armed_watch; own_watch && !own_watch->armed()) {
+            own_watch.reset();  // it fired or the session moved on: the holder arms its own
+            attempt_.own->armed_data.clear();
         }
         finish(error_code{}, std::move(*attempt_.own));
     }
@@ -575,8 +579,6 @@ class acquisition final : public session_listener,
     bool waited_ = false;     ///< found a holder ahead of us: acquired_node::waited
     bool listening_ = false;  ///< added to the session's listeners (holds_node)
     zkr::watch watch_;
-    std::shared_ptr<zkr::watch> own_watch_;  ///< on our own node (watch_own_node)
-    std::string own_data_;                   ///< read with it
 };
 
 }  // namespace
