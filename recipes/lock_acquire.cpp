@@ -51,7 +51,7 @@ void queue_for_lock(acquire_request request, loss_policy policy, asio::cancellat
     auto observed =
         request.observed
             ? observed_lock::start(s, recipe_named_by(request.queue->marker), request.queue->dir)
-            : std::nullopt;
+            : nullptr;
     acquire(std::move(request), slot,
             recycled([s, policy, channel, max_hold, observed = std::move(observed),
                       on_done = std::move(on_done)](error_code ec, acquired_node node) mutable {

@@ -18,7 +18,7 @@ namespace asio = boost::asio;
 
 lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel,
                        std::optional<std::chrono::milliseconds> max_hold,
-                       std::optional<observed_lock> observed)
+                       observed_lock_ptr observed)
     : session_(std::move(s)),
       path_(std::move(node.path)),
       token_(node.stat.czxid),

@@ -28,7 +28,7 @@ class lock_state final : public session_listener, public std::enable_shared_from
     /// `observed`: the acquisition as the session's observer saw it, told that the hold starts.
     lock_state(session_ptr s, acquired_node node, loss_policy policy, const char* channel,
                std::optional<std::chrono::milliseconds> max_hold = std::nullopt,
-               std::optional<observed_lock> observed = std::nullopt);
+               observed_lock_ptr observed = nullptr);
 
     ~lock_state();
     lock_state(const lock_state&) = delete;
@@ -106,7 +106,7 @@ class lock_state final : public session_listener, public std::enable_shared_from
     const std::optional<std::chrono::milliseconds> max_hold_;
     // Only with max_hold: a timer on every lock would cost each acquisition a service lookup.
     std::optional<boost::asio::steady_timer> hold_timer_;
-    std::optional<observed_lock> observed_;  // strand-only
+    observed_lock_ptr observed_;  // strand-only
     // Strand-only: the watch on our node the acquisition armed while it waited, and the data
     // read with it (acquired_node::armed_watch), until the watch loop takes them.
     std::shared_ptr<zkr::watch> armed_watch_;

@@ -3,30 +3,38 @@
 #pragma once
 
 #include "coroutines.hpp"
+#include "recycling.hpp"
 
 #include <zkr/observer.hpp>
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
 namespace zkr::detail {
 
-class observed_lock {
+class observed_lock;
+/// An acquisition's observation, null when the session has no observer: behind a pointer, since
+/// most sessions have none and every acquisition and held lock carries one (88 bytes inline).
+using observed_lock_ptr = std::unique_ptr<observed_lock>;
+
+class observed_lock : public recycled_object {
   public:
     using clock = std::chrono::steady_clock;
 
-    /// Starts timing an acquisition; nothing when the session has no observer. `recipe` is one
-    /// of lock_subject's names (a literal: it is kept as a view).
-    static std::optional<observed_lock> start(const session_ptr& s, std::string_view recipe,
-                                              std::string path) {
+    /// Starts timing an acquisition; null when the session has no observer. `recipe` is one of
+    /// lock_subject's names (a literal: it is kept as a view).
+    static observed_lock_ptr start(const session_ptr& s, std::string_view recipe,
+                                   std::string path) {
         if (!s->observer()) {
-            return std::nullopt;
+            return nullptr;
         }
-        return observed_lock(s->observer(), recipe, std::move(path));
+        return observed_lock_ptr(new observed_lock(s->observer(), recipe, std::move(path)));
     }
+
+    /// The same acquisition observed for another hold (each lease of a semaphore).
+    observed_lock_ptr copy() const { return observed_lock_ptr(new observed_lock(*this)); }
 
     /// The acquisition ended without the lock.
     void failed(error_code ec) const {

@@ -92,11 +92,11 @@ asio::awaitable<error_code> check_limit(session_ptr s, std::string path, int max
 lease held_lease(const session_ptr& s, std::vector<acquired_node> nodes,
                  const semaphore_options& options,
                  std::optional<std::chrono::milliseconds> max_hold,
-                 const std::optional<observed_lock>& observed = std::nullopt) {
+                 const observed_lock_ptr& observed = nullptr) {
     std::vector<zkr::lock> leases;
     for (auto& node : nodes) {
         auto state = std::make_shared<lock_state>(s, std::move(node), options.on_loss, channel,
-                                                  max_hold, observed);
+                                                  max_hold, observed ? observed->copy() : nullptr);
         state->start();
         leases.emplace_back(std::move(state));
     }
