@@ -1,5 +1,6 @@
 #include "access.hpp"
 #include "lock_acquire.hpp"
+#include "log.hpp"
 #include "mutex_impl.hpp"
 #include "path.hpp"
 
@@ -30,7 +31,11 @@ std::shared_ptr<const mutex_impl> make_mutex_impl(session_ptr s, std::string pat
     request.channel = log::channels::mutex;
     request.fast_handoff = marker != names::write_marker;
     request.max_hold = options.max_hold;
-    check_queue_request(request);  // an error is reported by each acquisition
+    if (auto ec = check_queue_request(request)) {
+        // Said once here; each acquisition then fails with the same error.
+        ZKR_LOG(warning, log::channels::mutex,
+                "a mutex on '" << path << "' cannot be used: " << ec.message());
+    }
     return std::make_shared<const mutex_impl>(
         mutex_impl{std::move(s), std::move(path), std::move(options), std::move(request)});
 }

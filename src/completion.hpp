@@ -20,7 +20,6 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
