@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 
+from valgrind_driver import driver_argv, driver_under_valgrind, wait_for_watches, watch_count
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -39,38 +41,18 @@ def main():
                          "--driver-arg=-1")
     a = ap.parse_args()
 
-    bench = os.path.join(a.build, "bench")
-    if a.row == "zkr":
-        argv = [os.path.join(bench, "zkr-bench-zkr"), "--hosts", a.hosts]
-    elif a.row == "floor-st":
-        argv = [os.path.join(bench, "zkr-bench-floor-st"), "--hosts", a.hosts, "--mode",
-                "pipelined"]
-    else:
-        argv = [os.path.join(bench, "zkr-bench-floor"), "--hosts", a.hosts, "--mode",
-                "sequential" if a.row == "floor-seq" else "pipelined"]
-    argv += a.driver_arg
+    argv = driver_argv(a.build, a.row, a.hosts) + a.driver_arg
     logs = os.path.join(a.build, "bench-logs")
     os.makedirs(logs, exist_ok=True)
     out = os.path.join(logs, "callgrind.%s.%s.out" % (a.row, a.scenario))
     for f in os.listdir(logs):
         if f.startswith(os.path.basename(out)):
             os.remove(os.path.join(logs, f))
-    proc = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + argv,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=open(out + ".log", "w"), text=True, bufsize=1)
-
-    def send(line):
-        proc.stdin.write(line + "\n")
-        proc.stdin.flush()
-
-    def expect(word):
-        line = proc.stdout.readline().strip()
-        if not line.startswith(word):
-            sys.exit("driver said %r, expected %s (see %s.log)" % (line, word, out))
-        return line[len(word):].strip()
+    drv = driver_under_valgrind(["--tool=callgrind", "--callgrind-out-file=" + out], argv, out)
+    send, expect = drv.send, drv.expect
 
     def control(flag):
-        subprocess.run(["callgrind_control", flag, str(proc.pid)], check=True,
+        subprocess.run(["callgrind_control", flag, str(drv.proc.pid)], check=True,
                        stdout=subprocess.DEVNULL)
 
     path = "/zkr-bench/callgrind-%d/%s" % (int(time.time()), a.row)
@@ -80,18 +62,18 @@ def main():
     send("run %s dir=%s %s" % (a.scenario, path, params))
     if a.scenario == "waiters":
         expect("setup")
+        base = watch_count(a.hosts)
         send("queue")
     expect("ready")
     if a.scenario == "waiters":
-        time.sleep(max(2.0, a.n / 500.0))  # let the waiters queue up (not measured)
+        wait_for_watches(a.hosts, base, a.n)  # the waiters queue up (not measured)
     control("-z")
     send("go")
     done = json.loads(expect("done"))
     control("-d")
     send("end")
     expect("closed")
-    send("quit")
-    proc.wait()
+    drv.quit()
 
     dump = out + ".1"
     cycles = max(1, done["cycles"])

@@ -10,7 +10,7 @@ allocated them, largest first:
     heap.py --hosts 127.0.0.1:PORT --build BUILD --row zkr [--scenario waiters|sessions] [--n 2000]
 
 waiters: N waiters queue on one session behind a holder; the snapshot is taken once all are
-queued (after a pause long enough for their watches), before the drain. sessions: N sessions
+queued (the server holds their N watches), before the drain. sessions: N sessions
 connect; massif's peak (all open, before they close) is read. Bytes are those the program asked
 for, before malloc's own overhead, and include what the driver made before the measured window
 (the waiters' mutexes, for instance): compare rows line by line. "???" is code without symbols
@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 
+from valgrind_driver import driver_argv, driver_under_valgrind, wait_for_watches, watch_count
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -35,12 +37,6 @@ def main():
     ap.add_argument("--top", type=int, default=25, help="how many allocating functions to list")
     a = ap.parse_args()
 
-    bench = os.path.join(a.build, "bench")
-    if a.row == "zkr":
-        argv = [os.path.join(bench, "zkr-bench-zkr"), "--hosts", a.hosts]
-    else:
-        argv = [os.path.join(bench, "zkr-bench-floor-st"), "--hosts", a.hosts, "--mode",
-                "pipelined"]
     logs = os.path.join(a.build, "bench-logs")
     os.makedirs(logs, exist_ok=True)
     out = os.path.join(logs, "massif.%s.%s.out" % (a.row, a.scenario))
@@ -48,28 +44,19 @@ def main():
     for f in (out, snapshot):
         if os.path.exists(f):
             os.remove(f)
-    proc = subprocess.Popen(["valgrind", "--tool=massif", "--threshold=0.5", "--depth=30",
-                             "--massif-out-file=" + out] + argv,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=open(out + ".log", "w"), text=True, bufsize=1)
-
-    def send(line):
-        proc.stdin.write(line + "\n")
-        proc.stdin.flush()
-
-    def expect(word):
-        line = proc.stdout.readline().strip()
-        if not line.startswith(word):
-            sys.exit("driver said %r, expected %s (see %s.log)" % (line, word, out))
-        return line
+    drv = driver_under_valgrind(["--tool=massif", "--threshold=0.5", "--depth=30",
+                                 "--massif-out-file=" + out],
+                                driver_argv(a.build, a.row, a.hosts), out)
+    send, expect = drv.send, drv.expect
 
     if a.scenario == "waiters":
         send("run waiters dir=/zkr-bench/heap-%d/%s n=%d shared=1" % (int(time.time()), a.row, a.n))
         expect("setup")
+        base = watch_count(a.hosts)
         send("queue")
         expect("ready")
-        time.sleep(max(4.0, a.n / 200.0))  # the waiters' watches, under valgrind's slowness
-        subprocess.run(["vgdb", "--pid=%d" % proc.pid, "detailed_snapshot", snapshot],
+        wait_for_watches(a.hosts, base, a.n)
+        subprocess.run(["vgdb", "--pid=%d" % drv.proc.pid, "detailed_snapshot", snapshot],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         send("go")
         expect("done")
@@ -81,11 +68,8 @@ def main():
         send("go")
         expect("done")
         send("end")
-        for line in proc.stdout:
-            if line.startswith("closed"):
-                break
-    send("quit")
-    proc.wait()
+        drv.skip_to("closed")
+    drv.quit()
 
     text = open(snapshot).read() if a.scenario == "waiters" else peak_snapshot(open(out).read())
     total, sites = top_level_sites(text)
