@@ -58,9 +58,15 @@ def watch_count(hosts):
 
 
 def wait_for_watches(hosts, base, n, timeout=600.0):
-    """Waits until the server holds `n` watches more than `base` (the waiters have all queued)."""
+    """Waits until the server holds at least `n` watches more than `base`, and the count holds
+    still for three polls: the waiters have all queued (a zkr row has one watch more, the second
+    in line's on its own node, which may come last)."""
     deadline = time.monotonic() + timeout
-    while watch_count(hosts) - base < n:
+    last, still = None, 0
+    while still < 3:
         if time.monotonic() > deadline:
             sys.exit("the waiters did not all queue within %.0f s" % timeout)
         time.sleep(0.2)  # polling the server, not waiting in its place
+        count = watch_count(hosts) - base
+        still = still + 1 if count >= n and count == last else 0
+        last = count

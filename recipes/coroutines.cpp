@@ -95,10 +95,6 @@ boost::asio::awaitable<error_code> ensure_path(session_ptr s, std::string dir) {
     co_return error_code{};
 }
 
-namespace {
-
-/// What one delete means for remove_for_sure: finished (with this result), or nullopt: retry
-/// once connected.
 std::optional<error_code> removal_settled(error_code ec) {
     if (!ec || ec == zk_errc::no_node || is_session_lost(ec)) {
         return error_code{};
@@ -108,8 +104,6 @@ std::optional<error_code> removal_settled(error_code ec) {
     }
     return std::nullopt;
 }
-
-}  // namespace
 
 boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string path) {
     co_await forget_cancellation();
@@ -125,20 +119,12 @@ boost::asio::awaitable<error_code> remove_for_sure(session_ptr s, std::string pa
     }
 }
 
-void remove_for_sure(const session_ptr& s, const std::string& path,
-                     std::function<void(error_code)> done) {
-    // One request in the usual case; the coroutine only to retry through a disconnection.
-    s->remove(path, -1, recycled([s, &path, done = std::move(done)](error_code ec) mutable {
-                  if (auto settled = removal_settled(ec)) {
-                      done(*settled);
-                      return;
-                  }
-                  boost::asio::co_spawn(
-                      s->strand(), remove_for_sure(s, path),
-                      [done = std::move(done)](std::exception_ptr e, error_code ec) {
-                          done(e ? make_error_code(zk_errc::system_error) : ec);
-                      });
-              }));
+void remove_for_sure_after(const session_ptr& s, const std::string& path,
+                           std::function<void(error_code)> done) {
+    boost::asio::co_spawn(s->strand(), remove_for_sure(s, path),
+                          [done = std::move(done)](std::exception_ptr e, error_code ec) {
+                              done(e ? make_error_code(zk_errc::system_error) : ec);
+                          });
 }
 
 void remove_in_background(const session_ptr& s, std::string path, const char* channel) {

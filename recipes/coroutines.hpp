@@ -2,6 +2,7 @@
 // waiting for the connection, creating parents, and deleting a node for sure.
 #pragma once
 
+#include "recycling.hpp"
 #include "session_seam.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -244,11 +246,28 @@ void spawn(const session_ptr& s, boost::asio::awaitable<std::tuple<error_code, V
                        }));
 }
 
-/// The same for callers outside a coroutine: calls `done` with the result on the session strand.
-/// `path` must stay valid until `done` has run (a member of what `done` keeps alive): the usual
-/// release then copies it once, into its request.
-void remove_for_sure(const session_ptr& s, const std::string& path,
-                     std::function<void(error_code)> done);
+/// What one delete means for remove_for_sure: finished (with this result), or nullopt: retry
+/// once connected.
+std::optional<error_code> removal_settled(error_code ec);
+
+/// remove_for_sure's way through a disconnection: the coroutine, then `done`.
+void remove_for_sure_after(const session_ptr& s, const std::string& path,
+                           std::function<void(error_code)> done);
+
+/// The same for callers outside a coroutine: calls `done(error_code)` with the result on the
+/// session strand. `path` must stay valid until `done` has run (a member of what `done` keeps
+/// alive): the usual release then copies it once, into its request. `done` travels in the
+/// request's recycled handler; only a retry through a disconnection type-erases it again.
+template <class Done>
+void remove_for_sure(const session_ptr& s, const std::string& path, Done done) {
+    s->remove(path, -1, recycled([s, &path, done = std::move(done)](error_code ec) mutable {
+                  if (auto settled = removal_settled(ec)) {
+                      done(*settled);
+                      return;
+                  }
+                  remove_for_sure_after(s, path, std::move(done));
+              }));
+}
 
 /// Runs remove_for_sure in the background (for cleanup nobody waits for); failures are logged.
 void remove_in_background(const session_ptr& s, std::string path, const char* channel);

@@ -29,6 +29,13 @@ struct attempt {
     /// "_c_<uuid>-lock-": finds our node without knowing its sequence.
     std::string_view name_prefix() const { return node_name(create_path); }
     std::string_view own_name() const { return node_name(own->path); }
+
+    /// Our node is known: the create path, kept only to find it after a lost create, goes (a
+    /// waiter may wait for hours, and there may be thousands).
+    void found_own(acquired_node node) {
+        own = std::move(node);
+        std::string().swap(create_path);
+    }
 };
 
 /// What the pipelined create and list returned.
@@ -80,7 +87,7 @@ asio::awaitable<error_code> adopt_lost_create(attempt& a) {
     if (!ec && !ours.empty()) {
         ZKR_LOG(debug, a.req.channel,
                 "found our node " << ours.front().path << " after a lost create");
-        a.own = std::move(ours.front());
+        a.found_own(std::move(ours.front()));
     }
     co_return ec;
 }
@@ -95,7 +102,7 @@ asio::awaitable<error_code> create_node(attempt& a, first_look look, children& k
         }
         const auto create_ec = look.create_ec;
         if (!create_ec) {
-            a.own = acquired_node{std::move(look.node.path), look.node.stat};
+            a.found_own(acquired_node{std::move(look.node.path), look.node.stat});
             relist = static_cast<bool>(look.list_ec);
             if (look.listing) {
                 kids = look.listing->kids;  // the slow path: a copy is fine
@@ -270,9 +277,10 @@ class acquisition final : public session_listener,
     acquisition(acquire_request request, handler<void(error_code, acquired_node)> on_done)
         : attempt_{std::move(request), {}, std::nullopt}, on_done_(std::move(on_done)) {
         attempt_.generation = attempt_.req.session->generation();
-        attempt_.create_path = protected_node_path(queue().dir, queue().marker);
         if (attempt_.req.existing) {
-            attempt_.own = *attempt_.req.existing;
+            attempt_.own = *attempt_.req.existing;  // adopted: never created, never looked for
+        } else {
+            attempt_.create_path = protected_node_path(queue().dir, queue().marker);
         }
     }
 
@@ -339,7 +347,7 @@ class acquisition final : public session_listener,
             step(from::the_first_answer, std::move(look));
             return;
         }
-        attempt_.own = acquired_node{std::move(look.node.path), look.node.stat};
+        attempt_.found_own(acquired_node{std::move(look.node.path), look.node.stat});
         on_view(look_at(attempt_, *look.listing));
     }
 
