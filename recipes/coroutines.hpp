@@ -143,15 +143,21 @@ boost::asio::awaitable<typename call_result<Signature>::type> call_retrying(
 }
 
 /// One of our nodes: its path and its stat at creation (czxid: the fencing token).
+/// A watch on a node of ours, armed while it waited, and the data read with it.
+struct armed_node_watch {
+    zkr::watch watch;
+    std::string data;
+};
+
 struct acquired_node {
     std::string path;
     zkr::stat stat;
     /// It waited for a holder ahead of it to let go (a hand-off), as metrics count it.
     bool waited = false;
-    /// A watch on the node, armed while it waited, and the data read with it: the holder's
-    /// loss and revocation watch (lock_state), already armed. Empty if none.
-    std::shared_ptr<zkr::watch> armed_watch = {};
-    std::string armed_data = {};
+    /// The holder's loss and revocation watch (lock_state), already armed; null if none (most
+    /// waiters: only the second in line arms one, so it is one pointer, not a watch and a
+    /// string, in every waiter).
+    std::shared_ptr<armed_node_watch> armed = {};
 };
 
 /// The recovery after a create whose answer was lost, for every recipe: did it happen? sync

@@ -27,7 +27,8 @@ acquire_request campaign_request(const session_ptr& s, const std::string& path,
     acquire_request req{
         s,
         std::make_shared<const queue_spec>(queue_spec{path, std::string(names::latch_marker), id}),
-        false, channel};
+        false};
+    req.channel = channel;
     req.verify_owner = true;
     return req;
 }

@@ -27,8 +27,7 @@ lock_state::lock_state(session_ptr s, acquired_node node, loss_policy policy, co
       channel_(channel),
       max_hold_(max_hold),
       observed_(std::move(observed)),
-      armed_watch_(std::move(node.armed_watch)),
-      armed_data_(std::move(node.armed_data)) {
+      armed_(std::move(node.armed)) {
     if (observed_) {
         observed_->acquired(node.waited);  // a state exists only for a node just acquired
     }
@@ -285,11 +284,11 @@ asio::awaitable<void> lock_state::watch_loop() {
         // the watch the acquisition armed while it waited may be here already.
         auto [ec, data, w] = co_await retrying(
             session_, [&]() -> asio::awaitable<std::tuple<error_code, node_data, zkr::watch>> {
-                if (armed_watch_ && armed_watch_->armed()) {
-                    auto armed = std::move(*armed_watch_);
-                    armed_watch_.reset();
-                    co_return std::make_tuple(error_code{}, node_data{std::move(armed_data_), {}},
-                                              std::move(armed));
+                if (armed_ && armed_->watch.armed()) {
+                    auto armed = std::move(*armed_);
+                    armed_.reset();
+                    co_return std::make_tuple(error_code{}, node_data{std::move(armed.data), {}},
+                                              std::move(armed.watch));
                 }
                 auto answer = co_await call<void(error_code, node_data, zkr::watch)>(
                     [&](auto h) { session_->watch_data(path_, std::move(h)); });

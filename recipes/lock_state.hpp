@@ -108,9 +108,8 @@ class lock_state final : public session_listener, public std::enable_shared_from
     std::optional<boost::asio::steady_timer> hold_timer_;
     observed_lock_ptr observed_;  // strand-only
     // Strand-only: the watch on our node the acquisition armed while it waited, and the data
-    // read with it (acquired_node::armed_watch), until the watch loop takes them.
-    std::shared_ptr<zkr::watch> armed_watch_;
-    std::string armed_data_;
+    // read with it (acquired_node::armed), until the watch loop takes them.
+    std::shared_ptr<armed_node_watch> armed_;
 };
 
 }  // namespace zkr::detail

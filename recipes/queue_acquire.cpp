@@ -452,7 +452,7 @@ class acquisition final : public session_listener,
     /// the server (confirm_own_node).
     void watch_own_node() {
         const auto& r = attempt_.req;
-        if (!r.watch_own_node || !r.fast_handoff || r.verify_owner || attempt_.own->armed_watch ||
+        if (!r.watch_own_node || !r.fast_handoff || r.verify_owner || attempt_.own->armed ||
             !r.session->watch_room_to_spare()) {
             return;
         }
@@ -462,8 +462,8 @@ class acquisition final : public session_listener,
             // Kept with the node it watches (not with one that replaced it meanwhile).
             if (!ec && own && d.stat.czxid == own->stat.czxid &&
                 d.stat.ephemeral_owner == self->attempt_.req.session->session_id()) {
-                own->armed_watch = std::make_shared<zkr::watch>(std::move(w));
-                own->armed_data = std::move(d.data);
+                own->armed = std::make_shared<armed_node_watch>(
+                    armed_node_watch{std::move(w), std::move(d.data)});
             }  // else the hand-off asks the server, as without this watch
         });
     }
@@ -472,7 +472,8 @@ class acquisition final : public session_listener,
     /// connection loss (after a reconnect the C client re-arms watches, and the server fires
     /// the re-armed ones in its own order, not in the order of the changes).
     bool own_node_unchanged() const {
-        const auto* own_watch = attempt_.own ? attempt_.own->armed_watch.get() : nullptr;
+        const auto* own_watch =
+            attempt_.own && attempt_.own->armed ? &attempt_.own->armed->watch : nullptr;
         const auto* w = own_watch ? access::get_impl(*own_watch).get() : nullptr;
         return w != nullptr && !w->has_outcome() && !w->interrupted;
     }
@@ -547,9 +548,8 @@ class acquisition final : public session_listener,
     void acquired() {
         ZKR_LOG(debug, attempt_.req.channel, "acquired " << attempt_.own->path);
         attempt_.own->waited = waited_;
-        if (auto& own_watch = attempt_.own->armed_watch; own_watch && !own_watch->armed()) {
+        if (auto& own_watch = attempt_.own->armed; own_watch && !own_watch->watch.armed()) {
             own_watch.reset();  // it fired or the session moved on: the holder arms its own
-            attempt_.own->armed_data.clear();
         }
         finish(error_code{}, std::move(*attempt_.own));
     }

@@ -27,19 +27,15 @@ struct queue_spec {
 };
 
 /// Our node once we lead the queue (acquired_node, coroutines.hpp). An empty path means "not
-/// acquired" (try_only and busy).
+/// acquired" (try_only and busy). The flags sit together: every acquisition carries its
+/// request, and every mutex one.
 struct acquire_request {
     session_ptr session;
     std::shared_ptr<const queue_spec> queue;
     bool try_only = false;
-    const char* channel = log::channels::mutex;
     /// Read our node back before claiming it, and check our session owns it (elections:
     /// Curator's double-leader bug CURATOR-696 came from skipping this).
     bool verify_owner = false;
-    /// A node of ours to take over instead of creating one (mutex::async_adopt): the queue
-    /// algorithm starts from a listing.
-    /// (Behind a pointer: it is rare, and every acquisition carries its request.)
-    std::shared_ptr<const acquired_node> existing = nullptr;
     /// Take the lock without listing again when the one node ahead goes (fast hand-off). Off for
     /// the writers of a read-write lock: a downgrade puts a read node ahead of them, with the
     /// departing writer's sequence number (shared_mutex::async_downgrade, Curator's too).
@@ -47,11 +43,15 @@ struct acquire_request {
     /// Reported to the session's observer; off for a recipe's internal steps (the semaphore's
     /// turn in its queue), which are not acquisitions of their own.
     bool observed = true;
-    /// A waiter watches its own node too (acquired_node::armed_watch): the fast hand-off then
+    /// A waiter watches its own node too (acquired_node::armed): the fast hand-off then
     /// needs no request to know the node is still ours, and the holder gets its loss watch
     /// armed. Off where the node is deleted as soon as it is taken (the semaphore's turn): the
     /// watch would only cost a request there.
     bool watch_own_node = true;
+    const char* channel = log::channels::mutex;
+    /// A node of ours to take over instead of creating one (mutex::async_adopt): the queue
+    /// algorithm starts from a listing. (Behind a pointer: it is rare.)
+    std::shared_ptr<const acquired_node> existing = nullptr;
     /// How long the lock may be held once acquired (mutex_options::max_hold).
     std::optional<std::chrono::milliseconds> max_hold = std::nullopt;
     /// The outcome of check_queue_request (lock_acquire.hpp) when it was made already: a mutex

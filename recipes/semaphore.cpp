@@ -240,7 +240,8 @@ asio::awaitable<std::tuple<error_code, lease>> acquire_leases(semaphore_request 
         s,
         std::make_shared<const queue_spec>(queue_spec{join_path(m.path, names::semaphore_queue),
                                                       std::string(names::lock_marker), data}),
-        r.try_only, channel};
+        r.try_only};
+    turn_request.channel = channel;
     turn_request.observed = false;  // a step of this acquisition, not one of its own
     turn_request.watch_own_node = false;
     auto [qec, turn] = co_await call<void(error_code, zkr::lock)>([&](auto h) {
